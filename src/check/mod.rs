@@ -1,0 +1,77 @@
+//! Stage 3: checks that span sections of the lowered spec. Each pushes a diagnostic with a
+//! stable code and goes on, so one run reports every problem.
+
+use crate::diag::{Diagnostic, Diags, Kind};
+use crate::ir::{Policy, Spec};
+use crate::lower::Origins;
+
+pub fn check(spec: &Spec, o: &Origins, d: &Diags) {
+    ssh_reachable(spec, o, d);
+    duplicate_rules(spec, o, d);
+}
+
+/// A firewall that drops incoming traffic must let SSH in, or applying it locks the
+/// operator out of the host.
+fn ssh_reachable(spec: &Spec, o: &Origins, d: &Diags) {
+    let Some(host) = &spec.host else { return };
+    let (Some(ssh), Some(fw)) = (&host.ssh, &host.firewall) else {
+        return;
+    };
+    if fw.incoming == Policy::Allow {
+        return;
+    }
+    let open = fw.rules.iter().find(|r| {
+        r.direction == "in" && r.proto == "tcp" && r.port <= ssh.port && ssh.port <= r.port_end
+    });
+    if open.is_some_and(|r| r.action == Policy::Allow) {
+        return;
+    }
+    let mut diag = Diagnostic::error(Kind::Lockout, format!("the firewall does not let SSH in on port {}", ssh.port))
+        .at(o.firewall_incoming.or(o.firewall).unwrap_or_default(), "incoming connections are dropped")
+        .help("add `allow ssh limit=#true` (it follows the ssh port), or the host is unreachable once the firewall is applied");
+    if let Some(span) = o.ssh_port.or(o.ssh) {
+        diag = diag.also(span, "sshd listens here");
+    }
+    if let Some(i) = open.and_then(|r| fw.rules.iter().position(|x| std::ptr::eq(x, r))) {
+        diag = diag.also(
+            o.firewall_rules[i],
+            "this rule matches SSH first and does not allow it",
+        );
+    }
+    d.push(diag);
+}
+
+/// Two rules that match the same traffic: the second never applies.
+fn duplicate_rules(spec: &Spec, o: &Origins, d: &Diags) {
+    let Some(fw) = spec.host.as_ref().and_then(|h| h.firewall.as_ref()) else {
+        return;
+    };
+    for (i, r) in fw.rules.iter().enumerate() {
+        let earlier = fw.rules[..i].iter().position(|e| {
+            e.direction == r.direction
+                && e.proto == r.proto
+                && e.port <= r.port
+                && r.port_end <= e.port_end
+                && covers(&e.peers, &r.peers)
+        });
+        if let Some(j) = earlier {
+            d.push(
+                Diagnostic::error(Kind::Conflict, "this firewall rule never applies")
+                    .at(o.firewall_rules[i], "shadowed")
+                    .also(
+                        o.firewall_rules[j],
+                        "every packet it matches is matched here first",
+                    )
+                    .help("remove it, or move it above the broader rule"),
+            );
+        }
+    }
+}
+
+/// Every network of `inner` lies within one of `outer` (empty means any address).
+fn covers(outer: &[ipnet::IpNet], inner: &[ipnet::IpNet]) -> bool {
+    if outer.is_empty() {
+        return true;
+    }
+    !inner.is_empty() && inner.iter().all(|n| outer.iter().any(|o| o.contains(n)))
+}

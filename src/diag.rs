@@ -1,0 +1,261 @@
+//! The one diagnostic type: a kind with a stable code, a primary label into the spec,
+//! optional secondary labels ("defined here"), and a help line.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity, SourceSpan,
+};
+
+use crate::ast::Span;
+
+/// What went wrong. Each kind has a stable code that scripts and docs may rely on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Syntax,
+    Version,
+    UnknownNode,
+    UnknownProperty,
+    WrongType,
+    OutOfRange,
+    InvalidValue,
+    Missing,
+    Duplicate,
+    Unsupported,
+    UnknownReference,
+    UnexpectedArgument,
+    UnsafeValue,
+    NeedsReason,
+    Lockout,
+    Conflict,
+    Internal,
+}
+
+impl Kind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Syntax => "E001",
+            Kind::Version => "E002",
+            Kind::UnknownNode => "E003",
+            Kind::UnknownProperty => "E004",
+            Kind::WrongType => "E005",
+            Kind::OutOfRange => "E006",
+            Kind::InvalidValue => "E007",
+            Kind::Missing => "E008",
+            Kind::Duplicate => "E009",
+            Kind::Unsupported => "E010",
+            Kind::UnknownReference => "E011",
+            Kind::UnexpectedArgument => "E012",
+            Kind::UnsafeValue => "E013",
+            Kind::NeedsReason => "E014",
+            Kind::Lockout => "E015",
+            Kind::Conflict => "E016",
+            Kind::Internal => "E100",
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Kind::Syntax => "syntax",
+            Kind::Version => "version",
+            Kind::UnknownNode => "unknown-node",
+            Kind::UnknownProperty => "unknown-property",
+            Kind::WrongType => "wrong-type",
+            Kind::OutOfRange => "out-of-range",
+            Kind::InvalidValue => "invalid-value",
+            Kind::Missing => "missing",
+            Kind::Duplicate => "duplicate",
+            Kind::Unsupported => "unsupported",
+            Kind::UnknownReference => "unknown-reference",
+            Kind::UnexpectedArgument => "unexpected-argument",
+            Kind::UnsafeValue => "unsafe-value",
+            Kind::NeedsReason => "needs-reason",
+            Kind::Lockout => "lockout",
+            Kind::Conflict => "conflict",
+            Kind::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub kind: Kind,
+    pub severity: Severity,
+    pub message: String,
+    pub primary: Option<Label>,
+    pub secondary: Vec<Label>,
+    pub help: Option<String>,
+    source: Option<Arc<NamedSource<Arc<String>>>>,
+}
+
+impl Diagnostic {
+    pub fn error(kind: Kind, message: impl Into<String>) -> Self {
+        Diagnostic {
+            kind,
+            severity: Severity::Error,
+            message: message.into(),
+            primary: None,
+            secondary: Vec::new(),
+            help: None,
+            source: None,
+        }
+    }
+
+    pub fn warning(kind: Kind, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(kind, message)
+        }
+    }
+
+    pub fn at(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.primary = Some(Label {
+            span,
+            text: label.into(),
+        });
+        self
+    }
+
+    pub fn also(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.secondary.push(Label {
+            span,
+            text: label.into(),
+        });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    pub fn with_source(mut self, source: Arc<NamedSource<Arc<String>>>) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// Renders the diagnostic as text; `color` picks the themed or the plain rendering.
+    pub fn render(&self, color: bool) -> String {
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+        let mut out = String::new();
+        if handler.render_report(&mut out, self).is_err() {
+            out = format!("{}: {}\n", self.kind.code(), self.message);
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+impl miette::Diagnostic for Diagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(format!(
+            "pynoc::{}::{}",
+            self.kind.code(),
+            self.kind.slug()
+        )))
+    }
+
+    fn severity(&self) -> Option<Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_deref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
+        let primary = self.primary.iter().map(|l| {
+            LabeledSpan::new_primary_with_span(Some(l.text.clone()), SourceSpan::from(l.span))
+        });
+        let secondary = self
+            .secondary
+            .iter()
+            .map(|l| LabeledSpan::new_with_span(Some(l.text.clone()), SourceSpan::from(l.span)));
+        Some(Box::new(primary.chain(secondary)))
+    }
+}
+
+/// Collects every diagnostic of a run; checks push here and go on.
+#[derive(Default)]
+pub struct Diags {
+    list: RefCell<Vec<Diagnostic>>,
+}
+
+impl Diags {
+    pub fn push(&self, d: Diagnostic) {
+        self.list.borrow_mut().push(d);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.list.borrow().iter().any(Diagnostic::is_error)
+    }
+
+    /// Sorted by position in the spec, so output is stable and reads top to bottom.
+    pub fn into_sorted(self) -> Vec<Diagnostic> {
+        let mut v = self.list.into_inner();
+        v.sort_by_key(|d| {
+            d.primary
+                .as_ref()
+                .map(|l| (l.span.offset, l.span.len))
+                .unwrap_or((0, 0))
+        });
+        v
+    }
+}
+
+/// The closest of `candidates` to `name`, for "did you mean" help.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// "did you mean `x`?" or a list of what is allowed.
+pub fn unknown_help(name: &str, candidates: &[&str]) -> String {
+    match suggest(name, candidates.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!("expected one of: {}", list(candidates)),
+    }
+}
+
+pub fn list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

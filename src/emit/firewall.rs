@@ -1,0 +1,74 @@
+//! One rule list, four artifacts: `host/ufw.sh` (stdlib/ufw), `host/iptables.rules` and
+//! `host/ip6tables.rules` (stdlib/iptables), `host/nftables.conf` (stdlib/nftables).
+
+use minijinja::{Environment, Error, Value};
+
+use super::{Artifact, Context, render};
+use crate::ir::Firewall;
+
+pub fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<Artifact>, Error> {
+    let tables = |name, path, install, family: &str, restore: &str| -> Result<Artifact, Error> {
+        let extra = [
+            ("family", Value::from(family)),
+            ("install", Value::from(install)),
+            ("restore", Value::from(restore)),
+        ];
+        Ok(Artifact {
+            name,
+            path,
+            install,
+            owner: "root:root",
+            mode: "0640",
+            how: "replace",
+            apply: if family == "ipv4" {
+                "iptables-restore /etc/iptables/rules.v4"
+            } else {
+                "ip6tables-restore /etc/iptables/rules.v6"
+            },
+            content: render(env, "iptables/rules.j2", cx.header("#"), "fw", f, &extra)?,
+        })
+    };
+    Ok(vec![
+        Artifact {
+            name: "ufw",
+            path: "host/ufw.sh",
+            install: "/usr/local/sbin/pynoc-ufw",
+            owner: "root:root",
+            mode: "0755",
+            how: "run",
+            apply: "sh /usr/local/sbin/pynoc-ufw",
+            content: render(env, "ufw/ufw.sh.j2", cx.header("#"), "fw", f, &[])?,
+        },
+        tables(
+            "iptables",
+            "host/iptables.rules",
+            "/etc/iptables/rules.v4",
+            "ipv4",
+            "iptables-restore",
+        )?,
+        tables(
+            "ip6tables",
+            "host/ip6tables.rules",
+            "/etc/iptables/rules.v6",
+            "ipv6",
+            "ip6tables-restore",
+        )?,
+        Artifact {
+            name: "nftables",
+            path: "host/nftables.conf",
+            install: "/etc/nftables.conf",
+            owner: "root:root",
+            mode: "0755",
+            how: "replace",
+            apply: "nft -c -f /etc/nftables.conf && nft -f /etc/nftables.conf",
+            content: render(
+                env,
+                "nftables/nftables.conf.j2",
+                cx.header("#"),
+                "fw",
+                f,
+                &[],
+            )?,
+        },
+    ])
+}

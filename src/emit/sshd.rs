@@ -1,0 +1,19 @@
+//! `host/sshd_config` from `stdlib/sshd/sshd_config.j2`.
+
+use minijinja::{Environment, Error};
+
+use super::{Artifact, Context, render};
+use crate::ir::Ssh;
+
+pub fn emit(env: &Environment, cx: &Context, s: &Ssh) -> Result<Artifact, Error> {
+    Ok(Artifact {
+        name: "sshd",
+        path: "host/sshd_config",
+        install: "/etc/ssh/sshd_config.d/00-pynoc.conf",
+        owner: "root:root",
+        mode: "0644",
+        how: "replace",
+        apply: "sshd -t && systemctl reload ssh",
+        content: render(env, "sshd/sshd_config.j2", cx.header("#"), "ssh", s, &[])?,
+    })
+}

@@ -1,0 +1,41 @@
+//! The plain IR: the spec model after lowering, with stdlib profiles merged and defaults
+//! applied. Only these types derive `Serialize` and `JsonSchema`, and only they reach the
+//! templates. `pynoc schema` prints the JSON Schema of [`Spec`].
+
+mod host;
+
+pub use host::*;
+
+use ipnet::IpNet;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// A pynoc security spec.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Spec {
+    /// The spec format version (`pynoc 1`).
+    pub version: u32,
+    pub project: Project,
+    /// Hardening of the host itself: kernel, SSH, fail2ban, audit, firewall, mounts.
+    pub host: Option<Host>,
+}
+
+/// What the whole stack shares: its name, domain, contact and named networks.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Project {
+    /// The project's name, e.g. `pynomaly`.
+    pub name: String,
+    /// The public domain name.
+    pub domain: Option<String>,
+    /// Who receives security mail.
+    pub admin_email: Option<String>,
+    /// Named networks that rules refer to by name (`from=internal`).
+    pub networks: Vec<Network>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Network {
+    pub name: String,
+    /// IPv4 and IPv6 networks in CIDR notation.
+    pub cidrs: Vec<IpNet>,
+}

@@ -1,0 +1,98 @@
+//! pynoc compiles one KDL security spec into the files that harden a production stack.
+//!
+//! The pipeline, one module per stage:
+//! `parse` (KDL text → spanned AST) → `lower` (AST → IR, stdlib merged) → `check`
+//! (cross-section rules) → `emit` (IR → artifacts, through stdlib templates) → `write`
+//! (atomic output and manifest). `verify` runs each artifact's consumer's own tool.
+
+pub mod ast;
+pub mod check;
+pub mod diag;
+pub mod emit;
+pub mod ir;
+pub mod lower;
+pub mod parse;
+pub mod stdlib;
+pub mod verify;
+pub mod write;
+
+use std::sync::Arc;
+
+use miette::NamedSource;
+use sha2::{Digest, Sha256};
+
+use diag::{Diagnostic, Diags, Kind};
+use emit::Artifact;
+
+/// What a successful compile produces, still in memory.
+pub struct Compiled {
+    pub spec: ir::Spec,
+    pub artifacts: Vec<Artifact>,
+    pub manifest: String,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Parse, lower and check: the spec model, or every diagnostic of the spec.
+pub fn analyze(
+    text: &str,
+    file_name: &str,
+) -> Result<(ir::Spec, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let d = Diags::default();
+    let lowered = parse::parse(text, &d).and_then(|doc| lower::lower(&doc, &d));
+    if let Some((spec, origins)) = &lowered {
+        check::check(spec, origins, &d);
+    }
+    let source = Arc::new(NamedSource::new(file_name, Arc::new(text.to_string())));
+    let failed = d.has_errors();
+    let diags: Vec<Diagnostic> = d
+        .into_sorted()
+        .into_iter()
+        .map(|x| x.with_source(source.clone()))
+        .collect();
+    match lowered {
+        Some((spec, _)) if !failed => Ok((spec, diags)),
+        _ => Err(diags),
+    }
+}
+
+/// The whole pipeline up to, not including, writing.
+pub fn compile(text: &str, file_name: &str) -> Result<Compiled, Vec<Diagnostic>> {
+    let (spec, warnings) = analyze(text, file_name)?;
+    let digest = sha256_hex(text.as_bytes());
+    let cx = emit::Context {
+        spec: &spec,
+        spec_name: file_name,
+        spec_sha256: &digest,
+    };
+    let artifacts = emit::emit(&cx).map_err(|e| {
+        vec![
+            Diagnostic::error(
+                Kind::Internal,
+                format!("internal error while rendering: {e:#}"),
+            )
+            .help("this is a bug in pynoc; please report it with the spec"),
+        ]
+    })?;
+    let manifest = emit::manifest::render(&artifacts, file_name, &digest);
+    Ok(Compiled {
+        spec,
+        artifacts,
+        manifest,
+        warnings,
+    })
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The JSON Schema of the spec model, as `pynoc schema` prints it.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(ir::Spec);
+    let mut s = serde_json::to_string_pretty(&schema).expect("schema serializes");
+    s.push('\n');
+    s
+}

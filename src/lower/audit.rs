@@ -1,0 +1,216 @@
+//! `audit buffer=… failure=… immutable=… { rules SET…; watch PATH perms=… key=…; syscall NAME… key=… }`
+
+use crate::ast::{Node, Spanned};
+use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
+use crate::ir::{self, AuditRule};
+use crate::stdlib;
+
+use super::node::{Reader, children, duplicate};
+use super::validate;
+
+pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
+    let r = Reader::new(n, d);
+    let buffer = r
+        .int_prop("buffer", 64, 1 << 20)
+        .map(|v| v.value as u32)
+        .unwrap_or(8192);
+    let failure = r
+        .int_prop("failure", 0, 2)
+        .map(|v| v.value as u8)
+        .unwrap_or(1);
+    let immutable = r.bool_prop("immutable").map(|v| v.value).unwrap_or(false);
+    r.finish(false);
+    let sets = stdlib::audit_sets();
+    let set_names: Vec<&str> = sets.set.keys().map(String::as_str).collect();
+    let mut groups: Vec<ir::AuditGroup> = Vec::new();
+    let mut seen: Vec<(String, crate::ast::Span)> = Vec::new();
+    let mut custom: Vec<AuditRule> = Vec::new();
+
+    for c in children(n, &["rules", "watch", "syscall"], &[], d) {
+        let cr = Reader::new(c, d);
+        match c.name() {
+            "rules" => {
+                for name in cr.str_args(0, "a rule set name", "`rules time-change identity`") {
+                    let Some(set) = sets.set.get(&name.value) else {
+                        d.push(
+                            Diagnostic::error(
+                                Kind::UnknownReference,
+                                format!("no audit rule set named `{}`", name.value),
+                            )
+                            .at(name.span, "unknown rule set")
+                            .help(unknown_help(&name.value, &set_names)),
+                        );
+                        continue;
+                    };
+                    if let Some((_, first)) = seen.iter().find(|(s, _)| *s == name.value) {
+                        d.push(duplicate(
+                            &format!("rule set {}", name.value),
+                            name.span,
+                            *first,
+                        ));
+                        continue;
+                    }
+                    seen.push((name.value.clone(), name.span));
+                    let key = name.value.clone();
+                    let mut rules = Vec::new();
+                    for sr in &set.syscall_rules {
+                        rules.extend(per_arch(&sr.syscalls, &key));
+                    }
+                    for w in &set.watches {
+                        rules.push(AuditRule::Watch {
+                            path: w.path.clone(),
+                            perms: w.perms.clone(),
+                            key: key.clone(),
+                        });
+                    }
+                    groups.push(ir::AuditGroup {
+                        name: name.value.clone(),
+                        comment: set.comment.clone(),
+                        rules,
+                    });
+                }
+            }
+            "watch" => {
+                let path = cr
+                    .str_arg(
+                        0,
+                        "a path",
+                        "`watch \"/etc/nginx/nginx.conf\" perms=wa key=nginx-config`",
+                    )
+                    .and_then(|p| validate::path(d, &p, "watch path", false));
+                let perms = cr
+                    .str_prop("perms", "wa")
+                    .and_then(|p| perms(d, &p))
+                    .unwrap_or_else(|| "wa".into());
+                let key = required_key(&cr, c);
+                if let (Some(path), Some(key)) = (path, key) {
+                    custom.push(AuditRule::Watch { path, perms, key });
+                }
+            }
+            _ => {
+                let table = stdlib::syscalls();
+                let mut names = Vec::new();
+                for s in cr.str_args(0, "a syscall name", "`syscall mount umount2 key=mounts`") {
+                    if table.b64.contains(&s.value) || table.b32.contains(&s.value) {
+                        names.push(s.value);
+                    } else {
+                        let known: Vec<&str> = table
+                            .b64
+                            .iter()
+                            .chain(&table.b32)
+                            .map(String::as_str)
+                            .collect();
+                        d.push(
+                            Diagnostic::error(
+                                Kind::UnknownReference,
+                                format!("`{}` is not a syscall pynoc knows", s.value),
+                            )
+                            .at(s.span, "unknown syscall")
+                            .help(unknown_help(&s.value, &known)),
+                        );
+                    }
+                }
+                if let Some(key) = required_key(&cr, c)
+                    && !names.is_empty()
+                {
+                    custom.extend(per_arch(&names, &key));
+                }
+            }
+        }
+        cr.finish(true);
+    }
+    if !custom.is_empty() {
+        groups.push(ir::AuditGroup {
+            name: "custom".into(),
+            comment: "Rules of this spec".into(),
+            rules: custom,
+        });
+    }
+    if groups.is_empty() {
+        d.push(
+            Diagnostic::error(Kind::Missing, "`audit` has no rules")
+                .at(n.name.span, "empty")
+                .help("add `rules time-change identity …` or `watch` lines"),
+        );
+        return None;
+    }
+    Some(ir::Audit {
+        buffer,
+        failure,
+        immutable,
+        groups,
+    })
+}
+
+/// One rule per x86_64 ABI, each naming only the syscalls that ABI has.
+fn per_arch(syscalls: &[String], key: &str) -> Vec<AuditRule> {
+    let t = stdlib::syscalls();
+    [("b64", &t.b64), ("b32", &t.b32)]
+        .into_iter()
+        .filter_map(|(arch, table)| {
+            let present: Vec<String> = syscalls
+                .iter()
+                .filter(|s| table.contains(s))
+                .cloned()
+                .collect();
+            (!present.is_empty()).then(|| AuditRule::Syscall {
+                arch: arch.into(),
+                syscalls: present,
+                key: key.into(),
+            })
+        })
+        .collect()
+}
+
+fn perms(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let s = &v.value;
+    let mut seen = String::new();
+    for c in s.chars() {
+        if !"rwxa".contains(c) || seen.contains(c) {
+            d.push(
+                Diagnostic::error(
+                    Kind::InvalidValue,
+                    format!("`{}` is not a set of audit permissions", s.escape_debug()),
+                )
+                .at(v.span, "invalid permissions")
+                .help("use the letters `r`, `w`, `x`, `a` once each, e.g. `wa`"),
+            );
+            return None;
+        }
+        seen.push(c);
+    }
+    if s.is_empty() { None } else { Some(s.clone()) }
+}
+
+fn required_key(r: &Reader, c: &Node) -> Option<String> {
+    match r.str_prop("key", "nginx-config") {
+        Some(k) => {
+            let ok = !k.value.is_empty()
+                && k.value.len() <= 31
+                && k.value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if ok {
+                Some(k.value)
+            } else {
+                r.d.push(
+                    Diagnostic::error(
+                        Kind::UnsafeValue,
+                        format!("`{}` is not a valid audit key", k.value.escape_debug()),
+                    )
+                    .at(k.span, "invalid key")
+                    .help("keys are letters, digits, `-` and `_`, at most 31 characters"),
+                );
+                None
+            }
+        }
+        None => {
+            r.d.push(
+                Diagnostic::error(Kind::Missing, format!("`{}` needs a `key`", c.name()))
+                    .at(c.name.span, "no key")
+                    .help("add `key=NAME` so `ausearch -k NAME` finds these events"),
+            );
+            None
+        }
+    }
+}

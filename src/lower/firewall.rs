@@ -1,0 +1,221 @@
+//! `firewall incoming=deny outgoing=allow routed=deny { allow PORT|SERVICE proto=… from=… limit=… comment=…; deny …; reject … }`
+
+use ipnet::IpNet;
+
+use crate::ast::{Node, Spanned, Value};
+use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
+use crate::ir::{self, Policy};
+use crate::stdlib;
+
+use super::node::{Reader, children, one_of};
+use super::{Origins, need_reason, networks, validate};
+
+const POLICIES: &[&str] = &["allow", "deny", "reject"];
+
+fn policy(s: &str) -> Policy {
+    match s {
+        "allow" => Policy::Allow,
+        "reject" => Policy::Reject,
+        _ => Policy::Deny,
+    }
+}
+
+pub fn lower(n: &Node, d: &Diags, o: &mut Origins, ssh_port: u16) -> Option<ir::Firewall> {
+    let r = Reader::new(n, d);
+    o.firewall = Some(n.name.span);
+    let mut get = |name: &'static str, default: Policy| -> Policy {
+        let Some(v) = r.str_prop(name, "deny") else {
+            return default;
+        };
+        let Some(p) = one_of(d, &format!("`{name}`"), &v, POLICIES).map(|s| policy(&s)) else {
+            return default;
+        };
+        if name == "incoming" {
+            o.firewall_incoming = Some(v.span);
+        }
+        if p == Policy::Allow && name != "outgoing" {
+            need_reason(
+                &r,
+                &format!("`{name}=allow`"),
+                v.span,
+                &format!("use `{name}=deny`"),
+            );
+        }
+        p
+    };
+    let incoming = get("incoming", Policy::Deny);
+    let outgoing = get("outgoing", Policy::Allow);
+    let routed = get("routed", Policy::Deny);
+    r.finish(false);
+
+    let mut rules = Vec::new();
+    for c in children(n, POLICIES, &[], d) {
+        let cr = Reader::new(c, d);
+        if let Some(rule) = rule(&cr, c, o, ssh_port) {
+            rules.push(rule);
+            o.firewall_rules.push(c.span);
+        }
+        cr.finish(true);
+    }
+    Some(ir::Firewall {
+        incoming,
+        outgoing,
+        routed,
+        rules,
+    })
+}
+
+fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::FirewallRule> {
+    let d = r.d;
+    let services = &stdlib::services().service;
+    let target = r.arg(0);
+    let proto_prop = r
+        .str_prop("proto", "tcp")
+        .and_then(|v| one_of(d, "`proto`", &v, &["tcp", "udp"]).map(|p| (p, v.span)));
+    let direction = r
+        .str_prop("direction", "in")
+        .and_then(|v| one_of(d, "`direction`", &v, &["in", "out"]))
+        .unwrap_or_else(|| "in".into());
+    let (peer_prop, other) = if direction == "in" {
+        ("from", "to")
+    } else {
+        ("to", "from")
+    };
+    let peer = r.str_prop(peer_prop, "internal");
+    if let Some(v) = r.prop(other) {
+        d.push(
+            Diagnostic::error(
+                Kind::Conflict,
+                format!("an `{direction}` rule names its peer with `{peer_prop}`, not `{other}`"),
+            )
+            .at(v.span, "wrong side")
+            .help(format!("write `{peer_prop}=…`")),
+        );
+    }
+    let limit = r.bool_prop("limit");
+    let comment = r
+        .str_prop("comment", "\"API\"")
+        .and_then(|v| validate::comment(d, &v));
+
+    let (port, port_end, default_proto, port_comment) = match target.map(|t| &t.value) {
+        None => {
+            d.push(
+                Diagnostic::error(
+                    Kind::Missing,
+                    format!("`{}` needs a port or a service", c.name()),
+                )
+                .at(c.name.span, "nothing to match")
+                .help("for example: `allow 8000` or `allow https`"),
+            );
+            return None;
+        }
+        Some(Value::Int(p)) if (1..=65535).contains(p) => (*p as u16, *p as u16, "tcp", None),
+        Some(Value::Int(_)) => {
+            d.push(
+                Diagnostic::error(Kind::OutOfRange, "a port must be within 1..=65535")
+                    .at(target?.span, "not a port")
+                    .help("use a port from 1 to 65535"),
+            );
+            return None;
+        }
+        Some(Value::String(s)) if s.contains(':') || s.chars().all(|c| c.is_ascii_digit()) => {
+            let t = Spanned {
+                value: s.clone(),
+                span: target?.span,
+            };
+            let (a, b) = port_range(d, &t)?;
+            (a, b, "tcp", None)
+        }
+        Some(Value::String(s)) => match services.get(s) {
+            Some(svc) => {
+                let port = if s == "ssh" { ssh_port } else { svc.port };
+                (port, port, svc.proto.as_str(), Some(s.clone()))
+            }
+            None => {
+                let names: Vec<&str> = services.keys().map(String::as_str).collect();
+                d.push(
+                    Diagnostic::error(Kind::UnknownReference, format!("no service named `{s}`"))
+                        .at(target?.span, "unknown service")
+                        .help(format!(
+                            "{}; or write a port number",
+                            unknown_help(s, &names)
+                        )),
+                );
+                return None;
+            }
+        },
+        Some(other) => {
+            d.push(
+                Diagnostic::error(
+                    Kind::WrongType,
+                    format!(
+                        "`{}` expects a port or a service name, found {}",
+                        c.name(),
+                        other.type_name()
+                    ),
+                )
+                .at(target?.span, "not a port")
+                .help("for example: `allow 8000`, `allow \"6000:6007\"` or `allow https`"),
+            );
+            return None;
+        }
+    };
+    let proto = proto_prop
+        .as_ref()
+        .map(|(p, _)| p.clone())
+        .unwrap_or_else(|| default_proto.to_string());
+    let peers: Vec<IpNet> = match &peer {
+        Some(v) if v.value == "any" => Vec::new(),
+        Some(v) => networks(d, o, v)?,
+        None => Vec::new(),
+    };
+    let limit = match limit {
+        Some(l) if l.value && (direction != "in" || c.name() != "allow") => {
+            d.push(
+                Diagnostic::error(
+                    Kind::Conflict,
+                    "`limit` applies to incoming `allow` rules only",
+                )
+                .at(l.span, "cannot limit this rule")
+                .help("remove `limit`, or make this an incoming `allow` rule"),
+            );
+            false
+        }
+        Some(l) => l.value,
+        None => false,
+    };
+    let ipv4 = peers.is_empty() || peers.iter().any(|p| matches!(p, IpNet::V4(_)));
+    let ipv6 = peers.is_empty() || peers.iter().any(|p| matches!(p, IpNet::V6(_)));
+    Some(ir::FirewallRule {
+        action: policy(c.name()),
+        direction,
+        proto,
+        port,
+        port_end,
+        peers,
+        ipv4,
+        ipv6,
+        limit,
+        comment: comment.or(port_comment),
+    })
+}
+
+/// `"8000"` or `"6000:6007"`.
+fn port_range(d: &Diags, v: &Spanned<String>) -> Option<(u16, u16)> {
+    let parse = |s: &str| s.parse::<u16>().ok().filter(|p| *p >= 1);
+    let range = match v.value.split_once(':') {
+        Some((a, b)) => parse(a).zip(parse(b)).filter(|(a, b)| a < b),
+        None => parse(&v.value).map(|p| (p, p)),
+    };
+    if range.is_none() {
+        d.push(
+            Diagnostic::error(
+                Kind::InvalidValue,
+                format!("`{}` is not a port or a port range", v.value.escape_debug()),
+            )
+            .at(v.span, "not a port")
+            .help("write a port from 1 to 65535, or a range `FIRST:LAST` with FIRST below LAST"),
+        );
+    }
+    range
+}

@@ -1,0 +1,98 @@
+//! `fstab { tmpfs "/tmp" size="1G" mode="1777" noexec=#true }`
+
+use crate::ast::Node;
+use crate::diag::{Diagnostic, Diags, Kind};
+use crate::ir;
+
+use super::node::{Reader, children, duplicate};
+use super::{need_reason, validate};
+
+pub fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
+    Reader::new(n, d).finish(false);
+    let mut mounts: Vec<ir::Mount> = Vec::new();
+    let mut seen: Vec<(String, crate::ast::Span)> = Vec::new();
+    for c in children(n, &["tmpfs"], &[], d) {
+        let r = Reader::new(c, d);
+        let target = r
+            .str_arg(0, "a mount point", "`tmpfs \"/tmp\"`")
+            .map(|t| (validate::path(d, &t, "mount point", false), t.span));
+        let mut options = vec!["defaults".to_string()];
+        let mut notes = Vec::new();
+        for flag in ["nodev", "nosuid", "noexec"] {
+            let v = r.bool_prop(match flag {
+                "nodev" => "nodev",
+                "nosuid" => "nosuid",
+                _ => "noexec",
+            });
+            match v {
+                Some(b) if !b.value => {
+                    if let Some(reason) = need_reason(
+                        &r,
+                        &format!("`{flag}=#false`"),
+                        b.span,
+                        &format!("keep `{flag}`"),
+                    ) {
+                        notes.push(format!("without {flag}: {reason}"));
+                    }
+                }
+                _ => options.push(flag.to_string()),
+            }
+        }
+        if let Some(size) = r.str_prop("size", "\"1G\"") {
+            let s = &size.value;
+            let ok = s.len() <= 12 && {
+                let digits = s.trim_end_matches(['k', 'm', 'g', 'K', 'M', 'G', '%']);
+                !digits.is_empty()
+                    && digits.chars().all(|c| c.is_ascii_digit())
+                    && s.len() - digits.len() <= 1
+            };
+            if ok {
+                options.push(format!("size={s}"));
+            } else {
+                d.push(Diagnostic::error(Kind::InvalidValue, format!("`{}` is not a tmpfs size", s.escape_debug())).at(size.span, "not a size").help("write bytes with an optional unit `k`, `m`, `g`, or a share of RAM like `25%`"));
+            }
+        }
+        if let Some(mode) = r.str_prop("mode", "\"1777\"") {
+            let ok = (3..=4).contains(&mode.value.len())
+                && mode.value.chars().all(|c| ('0'..='7').contains(&c));
+            if ok {
+                options.push(format!("mode={}", mode.value));
+            } else {
+                d.push(
+                    Diagnostic::error(
+                        Kind::InvalidValue,
+                        format!("`{}` is not an octal mode", mode.value.escape_debug()),
+                    )
+                    .at(mode.span, "not a mode")
+                    .help("write an octal mode such as `\"1777\"`"),
+                );
+            }
+        }
+        r.finish(true);
+        let Some((Some(target), span)) = target else {
+            continue;
+        };
+        if let Some((_, first)) = seen.iter().find(|(t, _)| *t == target) {
+            d.push(duplicate(&format!("tmpfs {target}"), span, *first));
+            continue;
+        }
+        seen.push((target.clone(), span));
+        if target == "/var/tmp" {
+            notes.push("/var/tmp on tmpfs is emptied at every boot".into());
+        }
+        mounts.push(ir::Mount {
+            target,
+            options: options.join(","),
+            comment: (!notes.is_empty()).then(|| notes.join("; ")),
+        });
+    }
+    if mounts.is_empty() {
+        d.push(
+            Diagnostic::error(Kind::Missing, "`fstab` has no mounts")
+                .at(n.name.span, "empty")
+                .help("add `tmpfs \"/tmp\"`"),
+        );
+        return None;
+    }
+    Some(ir::Fstab { mounts })
+}

@@ -1,0 +1,306 @@
+//! Stage 2: the spanned AST into the plain IR. Unknown names, wrong types and bad values
+//! are reported at their spans; every error of the spec is collected before stopping.
+
+mod audit;
+mod fail2ban;
+mod firewall;
+mod fstab;
+mod node;
+mod ssh;
+mod sysctl;
+pub mod validate;
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+
+use crate::ast::{Document, Node, Span, Value};
+use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
+use crate::ir;
+use node::{Reader, children, duplicate};
+
+pub use node::parse_duration;
+
+pub const FORMAT_VERSION: i128 = 1;
+const TOP: &[&str] = &["pynoc", "project", "host", "nginx", "postgres", "container"];
+const LATER: &[(&str, &str)] = &[
+    ("nginx", "nginx.conf"),
+    ("postgres", "PostgreSQL security SQL and pg_hba.conf"),
+    ("container", "the Dockerfile and docker-compose.yml"),
+];
+
+/// Where things were defined, for checks that span sections.
+#[derive(Default)]
+pub struct Origins {
+    pub networks: BTreeMap<String, (Vec<IpNet>, Span)>,
+    pub ssh: Option<Span>,
+    pub ssh_port: Option<Span>,
+    pub firewall: Option<Span>,
+    pub firewall_incoming: Option<Span>,
+    /// One span per firewall rule, in IR order.
+    pub firewall_rules: Vec<Span>,
+}
+
+pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
+    let mut o = Origins::default();
+    let mut version = None;
+    let mut project: Option<(ir::Project, &Node)> = None;
+    let mut host: Option<(Option<ir::Host>, &Node)> = None;
+    let mut version_node: Option<&Node> = None;
+
+    for n in &doc.nodes {
+        match n.name() {
+            "pynoc" => {
+                if let Some(first) = version_node {
+                    d.push(duplicate("pynoc", n.name.span, first.name.span));
+                    continue;
+                }
+                version_node = Some(n);
+                version = lower_version(n, d);
+            }
+            "project" => match &project {
+                Some((_, first)) => d.push(duplicate("project", n.name.span, first.name.span)),
+                None => {
+                    if let Some(p) = lower_project(n, d, &mut o) {
+                        project = Some((p, n));
+                    }
+                }
+            },
+            "host" => match &host {
+                Some((_, first)) => d.push(duplicate("host", n.name.span, first.name.span)),
+                None => host = Some((None, n)),
+            },
+            name => match LATER.iter().find(|(l, _)| *l == name) {
+                Some((_, what)) => d.push(
+                    Diagnostic::error(Kind::Unsupported, format!("the `{name}` section is not supported yet"))
+                        .at(n.name.span, "not supported by this version of pynoc")
+                        .help(format!("pynoc {} compiles `project` and `host`; `{name}` ({what}) comes in a later release: remove this section for now", env!("CARGO_PKG_VERSION"))),
+                ),
+                None => d.push(
+                    Diagnostic::error(Kind::UnknownNode, format!("unknown top-level node `{name}`"))
+                        .at(n.name.span, "unknown node")
+                        .help(unknown_help(name, TOP)),
+                ),
+            },
+        }
+    }
+    if version_node.is_none() {
+        let at = doc.nodes.first().map(|n| n.name.span).unwrap_or_default();
+        d.push(
+            Diagnostic::error(Kind::Version, "the spec does not say its format version")
+                .at(at, "expected `pynoc 1` before this")
+                .help("start the spec with the line `pynoc 1`"),
+        );
+    } else if let (Some(v), Some(first)) = (version_node, doc.nodes.first())
+        && !std::ptr::eq(v, first)
+    {
+        d.push(
+            Diagnostic::error(Kind::Version, "`pynoc` must be the first node of the spec")
+                .at(v.name.span, "the format version")
+                .also(first.name.span, "comes after this")
+                .help("move `pynoc 1` to the top, so readers know the format before anything else"),
+        );
+    }
+    if project.is_none() {
+        let at = doc.nodes.first().map(|n| n.name.span).unwrap_or_default();
+        d.push(
+            Diagnostic::error(Kind::Missing, "the spec has no `project` node")
+                .at(at, "expected a `project` node in this spec")
+                .help("add `project NAME { … }` after `pynoc 1`"),
+        );
+    }
+    let host_ir = host.map(|(_, n)| lower_host(n, d, &mut o));
+    let (project, _) = project?;
+    let version = version?;
+    if d.has_errors() {
+        return None;
+    }
+    Some((
+        ir::Spec {
+            version,
+            project,
+            host: host_ir.flatten(),
+        },
+        o,
+    ))
+}
+
+fn lower_version(n: &Node, d: &Diags) -> Option<u32> {
+    let r = Reader::new(n, d);
+    let v = r.arg(0);
+    r.finish(true);
+    match v.map(|v| &v.value) {
+        Some(Value::Int(FORMAT_VERSION)) => Some(FORMAT_VERSION as u32),
+        Some(Value::Int(other)) => {
+            d.push(
+                Diagnostic::error(Kind::Version, format!("format version {other} is not supported"))
+                    .at(v.map(|v| v.span).unwrap_or(n.name.span), "unsupported version")
+                    .help(format!("this pynoc reads format version {FORMAT_VERSION}: write `pynoc {FORMAT_VERSION}`")),
+            );
+            None
+        }
+        Some(_) => {
+            r.int_arg(1, 1, "`pynoc 1`");
+            None
+        }
+        None => {
+            d.push(
+                Diagnostic::error(Kind::Version, "`pynoc` needs the format version")
+                    .at(n.name.span, "version missing")
+                    .help("write `pynoc 1`"),
+            );
+            None
+        }
+    }
+}
+
+fn lower_project(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Project> {
+    let r = Reader::new(n, d);
+    let name = r
+        .str_arg(0, "a name", "`project pynomaly { … }`")
+        .and_then(|v| validate::ident(d, &v, "project name", 63));
+    r.finish(false);
+    let mut domain = None;
+    let mut admin_email = None;
+    let mut networks = Vec::new();
+    for c in children(
+        n,
+        &["domain", "admin-email", "network"],
+        &["domain", "admin-email"],
+        d,
+    ) {
+        let cr = Reader::new(c, d);
+        match c.name() {
+            "domain" => {
+                domain = cr
+                    .str_arg(0, "a host name", "`domain \"api.example.com\"`")
+                    .and_then(|v| validate::hostname(d, &v))
+            }
+            "admin-email" => {
+                admin_email = cr
+                    .str_arg(
+                        0,
+                        "an e-mail address",
+                        "`admin-email \"admin@example.com\"`",
+                    )
+                    .and_then(|v| validate::email(d, &v))
+            }
+            _ => {
+                let Some(net_name) = cr.str_arg(0, "a name", "`network internal \"10.0.0.0/8\"`")
+                else {
+                    cr.finish(true);
+                    continue;
+                };
+                let cidrs: Vec<IpNet> = cr
+                    .str_args(1, "at least one CIDR", "`network internal \"10.0.0.0/8\"`")
+                    .iter()
+                    .filter_map(|v| validate::cidr(d, v))
+                    .collect();
+                if let Some(ok_name) = validate::ident(d, &net_name, "network name", 32) {
+                    if ok_name == "any" {
+                        d.push(
+                            Diagnostic::error(Kind::InvalidValue, "`any` is reserved")
+                                .at(net_name.span, "reserved name")
+                                .help("`any` means every address; pick another name"),
+                        );
+                    } else if let Some((_, first)) = o.networks.get(&ok_name) {
+                        d.push(duplicate(
+                            &format!("network {ok_name}"),
+                            net_name.span,
+                            *first,
+                        ));
+                    } else {
+                        o.networks
+                            .insert(ok_name.clone(), (cidrs.clone(), net_name.span));
+                        networks.push(ir::Network {
+                            name: ok_name,
+                            cidrs,
+                        });
+                    }
+                }
+            }
+        }
+        cr.finish(true);
+    }
+    Some(ir::Project {
+        name: name?,
+        domain,
+        admin_email,
+        networks,
+    })
+}
+
+const HOST: &[&str] = &["sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab"];
+
+fn lower_host(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Host> {
+    Reader::new(n, d).finish(false);
+    let mut host = ir::Host {
+        sysctl: None,
+        ssh: None,
+        fail2ban: None,
+        audit: None,
+        firewall: None,
+        fstab: None,
+    };
+    let cs = children(n, HOST, HOST, d);
+    // ssh first: the firewall's `ssh` service and the sshd jail follow its port.
+    if let Some(c) = cs.iter().find(|c| c.name() == "ssh") {
+        host.ssh = ssh::lower(c, d, o);
+    }
+    let ssh_port = host.ssh.as_ref().map(|s| s.port).unwrap_or(22);
+    for c in cs {
+        match c.name() {
+            "sysctl" => host.sysctl = sysctl::lower(c, d),
+            "fail2ban" => host.fail2ban = fail2ban::lower(c, d, o, ssh_port),
+            "audit" => host.audit = audit::lower(c, d),
+            "firewall" => host.firewall = firewall::lower(c, d, o, ssh_port),
+            "fstab" => host.fstab = fstab::lower(c, d),
+            _ => {}
+        }
+    }
+    Some(host)
+}
+
+/// Resolves `from=`/`to=`/`ignore`: a network name of the project or a literal CIDR.
+pub fn networks(d: &Diags, o: &Origins, v: &crate::ast::Spanned<String>) -> Option<Vec<IpNet>> {
+    if v.value.contains(['/', ':']) || v.value.starts_with(|c: char| c.is_ascii_digit()) {
+        return validate::cidr(d, v).map(|n| vec![n]);
+    }
+    if let Some((nets, _)) = o.networks.get(&v.value) {
+        return Some(nets.clone());
+    }
+    let names: Vec<&str> = o.networks.keys().map(String::as_str).collect();
+    d.push(
+        Diagnostic::error(
+            Kind::UnknownReference,
+            format!("no network named `{}`", v.value),
+        )
+        .at(v.span, "not defined in `project`")
+        .help(if names.is_empty() {
+            "define it in `project { network NAME \"CIDR\" }`, or write a CIDR".to_string()
+        } else {
+            format!("{}; or write a CIDR", unknown_help(&v.value, &names))
+        }),
+    );
+    None
+}
+
+/// A weakened setting needs `reason="…"`; returns it, or reports its absence.
+pub fn need_reason(r: &Reader, what: &str, at: Span, help: &str) -> Option<String> {
+    match r.str_prop("reason", "\"why this is needed\"") {
+        Some(v) => validate::reason(r.d, &v),
+        None => {
+            r.d.push(
+                Diagnostic::error(
+                    Kind::NeedsReason,
+                    format!("{what} weakens the hardening and needs a reason"),
+                )
+                .at(at, "weakened here")
+                .help(format!(
+                    "{help}, or add `reason=\"…\"`: pynoc repeats it in the output"
+                )),
+            );
+            None
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! `sysctl profile=hardened { set KEY VALUE; unset KEY reason=… }`
+
+use crate::ast::{Node, Spanned, Value};
+use crate::diag::{Diagnostic, Diags, Kind};
+use crate::ir;
+use crate::stdlib;
+
+use super::node::{Reader, children, duplicate, one_of};
+use super::{need_reason, validate};
+
+pub fn lower(n: &Node, d: &Diags) -> Option<ir::Sysctl> {
+    let r = Reader::new(n, d);
+    let profile = r
+        .str_prop("profile", "hardened")
+        .and_then(|v| one_of(d, "`profile`", &v, stdlib::SYSCTL_PROFILES));
+    r.finish(false);
+    let mut settings: Vec<ir::SysctlSetting> = profile
+        .as_deref()
+        .and_then(stdlib::sysctl_profile)
+        .map(|p| {
+            p.setting
+                .iter()
+                .map(|s| ir::SysctlSetting {
+                    key: s.key.clone(),
+                    value: s.value.clone(),
+                    optional: s.optional,
+                    group: s.group.clone(),
+                    comment: s.comment.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let from_profile: Vec<String> = settings.iter().map(|s| s.key.clone()).collect();
+    let mut removed = Vec::new();
+    let mut seen: Vec<(String, crate::ast::Span)> = Vec::new();
+
+    for c in children(n, &["set", "unset"], &[], d) {
+        let cr = Reader::new(c, d);
+        let Some(key) = cr
+            .str_arg(0, "a key", "`set \"net.ipv4.ip_forward\" 0`")
+            .and_then(|k| key(d, &k).map(|v| (v, k.span)))
+        else {
+            cr.finish(true);
+            continue;
+        };
+        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key.0) {
+            d.push(duplicate(&key.0, key.1, *first));
+            cr.finish(true);
+            continue;
+        }
+        seen.push(key.clone());
+        let in_profile = from_profile.contains(&key.0);
+        if c.name() == "unset" {
+            if !in_profile {
+                d.push(
+                    Diagnostic::error(
+                        Kind::UnknownReference,
+                        format!("`{}` is not set by the profile", key.0),
+                    )
+                    .at(key.1, "nothing to unset")
+                    .help("`unset` removes a key of the `profile`; remove this line"),
+                );
+            } else if let Some(reason) = need_reason(
+                &cr,
+                &format!("unsetting `{}`", key.0),
+                key.1,
+                "keep the profile's value",
+            ) {
+                settings.retain(|s| s.key != key.0);
+                removed.push(ir::Removed {
+                    key: key.0.clone(),
+                    reason,
+                });
+            }
+            cr.finish(true);
+            continue;
+        }
+        let value = cr.arg(1).and_then(|v| value(d, v));
+        if cr.arg(1).is_none() {
+            d.push(
+                Diagnostic::error(Kind::Missing, format!("`set {}` needs a value", key.0))
+                    .at(key.1, "value missing after this key")
+                    .help("for example: `set \"net.ipv4.ip_forward\" 0`"),
+            );
+        }
+        let optional = cr.bool_prop("optional").map(|b| b.value);
+        let existing = settings.iter().position(|s| s.key == key.0);
+        let comment = match (existing, &value) {
+            (Some(i), Some(v)) if settings[i].value != *v => need_reason(
+                &cr,
+                &format!(
+                    "changing `{}` from the profile's `{}`",
+                    key.0, settings[i].value
+                ),
+                key.1,
+                "keep the profile's value",
+            ),
+            _ => cr
+                .str_prop("reason", "\"why\"")
+                .and_then(|v| validate::reason(d, &v)),
+        };
+        cr.finish(true);
+        let Some(value) = value else { continue };
+        match existing {
+            Some(i) => {
+                let s = &mut settings[i];
+                s.value = value;
+                s.optional = optional.unwrap_or(s.optional);
+                if comment.is_some() {
+                    s.comment = comment;
+                }
+            }
+            None => settings.push(ir::SysctlSetting {
+                key: key.0,
+                value,
+                optional: optional.unwrap_or(false),
+                group: "Set by the spec".into(),
+                comment,
+            }),
+        }
+    }
+    if settings.is_empty() && removed.is_empty() {
+        d.push(
+            Diagnostic::error(Kind::Missing, "`sysctl` sets nothing")
+                .at(n.name.span, "empty")
+                .help("add `profile=hardened` or `set` lines"),
+        );
+        return None;
+    }
+    Some(ir::Sysctl {
+        profile,
+        settings,
+        removed,
+    })
+}
+
+/// A dotted sysctl key: components of letters, digits, `_` and `-`.
+fn key(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let s = &v.value;
+    let parts: Vec<&str> = s.split('.').collect();
+    let ok = parts.len() >= 2
+        && s.len() <= 128
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        });
+    if ok {
+        Some(s.clone())
+    } else {
+        d.push(
+            Diagnostic::error(
+                Kind::InvalidValue,
+                format!("`{}` is not a sysctl key", s.escape_debug()),
+            )
+            .at(v.span, "not a sysctl key")
+            .help("write a dotted key such as `net.ipv4.tcp_syncookies`"),
+        );
+        None
+    }
+}
+
+/// A value: an integer, or a short string of digits, letters and separators.
+fn value(d: &Diags, v: &Spanned<Value>) -> Option<String> {
+    match &v.value {
+        Value::Int(i) => Some(i.to_string()),
+        Value::String(s)
+            if !s.is_empty()
+                && s.len() <= 128
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || " \t._:,/-".contains(c))
+                && !s.trim().is_empty() =>
+        {
+            Some(s.split_whitespace().collect::<Vec<_>>().join(" "))
+        }
+        Value::String(_) => {
+            d.push(
+                Diagnostic::error(Kind::UnsafeValue, "this sysctl value is not safe to write")
+                    .at(v.span, "unsafe value")
+                    .help(
+                        "values are numbers or words of letters, digits and `._:,/-`, on one line",
+                    ),
+            );
+            None
+        }
+        other => {
+            d.push(
+                Diagnostic::error(
+                    Kind::WrongType,
+                    format!(
+                        "a sysctl value must be a number or a string, found {}",
+                        other.type_name()
+                    ),
+                )
+                .at(v.span, "wrong type")
+                .help("write `1` for on and `0` for off"),
+            );
+            None
+        }
+    }
+}

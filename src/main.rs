@@ -1,0 +1,183 @@
+//! The `pynoc` command line. Exit codes: 0 ok; 1 the spec has errors, an artifact failed
+//! verification, or the output is stale; 2 usage or I/O error.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use clap::{Parser, Subcommand};
+
+use pynoc::diag::Diagnostic;
+use pynoc::verify::{self, Status};
+
+#[derive(Parser)]
+#[command(
+    name = "pynoc",
+    version,
+    about = "Compile one KDL security spec into validated hardening configs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile SPEC and write every artifact and manifest.json into DIR.
+    Build {
+        spec: Utf8PathBuf,
+        #[arg(short, long, value_name = "DIR")]
+        out: Utf8PathBuf,
+        /// Write nothing; fail with a diff when DIR differs from what SPEC compiles to.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Parse, lower and check SPEC; write nothing.
+    Check { spec: Utf8PathBuf },
+    /// Print the JSON Schema of the spec model.
+    Schema,
+    /// Check every artifact in DIR with its consumer's own tool, sandboxed.
+    Verify {
+        dir: Utf8PathBuf,
+        /// Count a SKIP as a failure (also on with PYNOC_VERIFY_STRICT=1; CI sets it).
+        #[arg(long)]
+        strict: bool,
+    },
+}
+
+const OK: u8 = 0;
+const FAILED: u8 = 1;
+const USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    ExitCode::from(match cli.command {
+        Command::Build { spec, out, check } => build(&spec, &out, check),
+        Command::Check { spec } => check(&spec),
+        Command::Schema => {
+            print!("{}", pynoc::schema_json());
+            OK
+        }
+        Command::Verify { dir, strict } => verify(
+            &dir,
+            strict || std::env::var("PYNOC_VERIFY_STRICT").is_ok_and(|v| v == "1"),
+        ),
+    })
+}
+
+fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn report(diags: &[Diagnostic]) {
+    let c = color();
+    for d in diags {
+        eprint!("{}", d.render(c));
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        eprintln!(
+            "error: the spec has {errors} error{}; nothing was written",
+            if errors == 1 { "" } else { "s" }
+        );
+    }
+}
+
+fn read(spec: &Utf8Path) -> Result<(String, String), u8> {
+    let text = std::fs::read_to_string(spec).map_err(|e| {
+        eprintln!("error: cannot read {spec}: {e}");
+        USAGE
+    })?;
+    let name = spec.file_name().unwrap_or(spec.as_str()).to_string();
+    Ok((text, name))
+}
+
+fn check(spec: &Utf8Path) -> u8 {
+    let (text, name) = match read(spec) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match pynoc::analyze(&text, &name) {
+        Ok((_, warnings)) => {
+            report(&warnings);
+            eprintln!("{spec}: ok");
+            OK
+        }
+        Err(diags) => {
+            report(&diags);
+            FAILED
+        }
+    }
+}
+
+fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool) -> u8 {
+    let (text, name) = match read(spec) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let compiled = match pynoc::compile(&text, &name) {
+        Ok(c) => c,
+        Err(diags) => {
+            report(&diags);
+            return FAILED;
+        }
+    };
+    report(&compiled.warnings);
+    if check_only {
+        let diffs = pynoc::write::stale(&compiled, out);
+        if diffs.is_empty() {
+            eprintln!("{out} is up to date with {spec}");
+            return OK;
+        }
+        for d in &diffs {
+            print!("{d}");
+        }
+        eprintln!(
+            "error: {} file(s) in {out} differ from what {spec} compiles to; run `pynoc build {spec} -o {out}`",
+            diffs.len()
+        );
+        return FAILED;
+    }
+    match pynoc::write::write(&compiled, out) {
+        Ok(files) => {
+            for f in &files {
+                println!("wrote {f}");
+            }
+            OK
+        }
+        Err(e) => {
+            eprintln!("error: cannot write to {out}: {e}");
+            USAGE
+        }
+    }
+}
+
+fn verify(dir: &Utf8Path, strict: bool) -> u8 {
+    let result = verify::verify(dir, |o| println!("{o}"));
+    let outcomes = match result {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return USAGE;
+        }
+    };
+    let count = |f: fn(&Status) -> bool| outcomes.iter().filter(|o| f(&o.status)).count();
+    let (pass, fail, skip) = (
+        count(|s| *s == Status::Pass),
+        count(|s| matches!(s, Status::Fail(_))),
+        count(|s| matches!(s, Status::Skip(_))),
+    );
+    println!(
+        "verify: {pass} pass, {fail} fail, {skip} skip{}",
+        if strict && skip > 0 {
+            " (strict: a skip is a failure)"
+        } else {
+            ""
+        }
+    );
+    if fail > 0 || (strict && skip > 0) {
+        FAILED
+    } else {
+        OK
+    }
+}

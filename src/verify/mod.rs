@@ -1,0 +1,145 @@
+//! `pynoc verify DIR`: each artifact checked by its consumer's own tool, sandboxed so the
+//! host is never changed (network, mount and pid namespaces; throwaway overlays of the
+//! directories a tool writes). One line per artifact: PASS, FAIL with the reason, or SKIP
+//! with why.
+
+mod audit;
+mod fail2ban;
+mod firewall;
+mod fstab;
+pub mod sandbox;
+mod sshd;
+mod sysctl;
+
+use std::fmt;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Pass,
+    Fail(String),
+    Skip(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub name: String,
+    pub status: Status,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.status {
+            Status::Pass => write!(f, "PASS {}", self.name),
+            Status::Fail(why) => write!(f, "FAIL {}: {}", self.name, why),
+            Status::Skip(why) => write!(f, "SKIP {}: {}", self.name, why),
+        }
+    }
+}
+
+/// An artifact as the manifest lists it.
+pub struct Item {
+    pub name: String,
+    pub file: Utf8PathBuf,
+}
+
+/// Reads `DIR/manifest.json` and verifies every artifact it lists.
+pub fn verify(dir: &Utf8Path, mut each: impl FnMut(&Outcome)) -> Result<Vec<Outcome>, String> {
+    let manifest = dir.join(crate::write::MANIFEST);
+    let text =
+        std::fs::read_to_string(&manifest).map_err(|e| format!("cannot read {manifest}: {e}"))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{manifest} is not valid JSON: {e}"))?;
+    let Some(list) = json["artifacts"].as_array() else {
+        return Err(format!("{manifest} lists no artifacts"));
+    };
+    let mut out = Vec::new();
+    for a in list {
+        let (Some(name), Some(path)) = (a["name"].as_str(), a["path"].as_str()) else {
+            return Err(format!("{manifest}: an artifact lacks `name` or `path`"));
+        };
+        let item = Item {
+            name: name.to_string(),
+            file: dir.join(path),
+        };
+        let status = match std::fs::read(&item.file) {
+            Err(e) => Status::Fail(format!("cannot read {}: {e}", item.file)),
+            Ok(bytes) if a["sha256"].as_str() != Some(crate::sha256_hex(&bytes).as_str()) => {
+                Status::Fail(format!(
+                    "{} does not match the sha256 in the manifest (edited by hand?)",
+                    item.file
+                ))
+            }
+            Ok(_) => check(&item),
+        };
+        let o = Outcome {
+            name: item.name,
+            status,
+        };
+        each(&o);
+        out.push(o);
+    }
+    Ok(out)
+}
+
+fn check(item: &Item) -> Status {
+    match item.name.as_str() {
+        "sysctl" => sysctl::check(&item.file),
+        "sshd" => sshd::check(&item.file),
+        "fail2ban" => fail2ban::check(&item.file),
+        "audit" => audit::check(&item.file),
+        "ufw" => firewall::ufw(&item.file),
+        "iptables" => firewall::restore(&item.file, "iptables-restore"),
+        "ip6tables" => firewall::restore(&item.file, "ip6tables-restore"),
+        "nftables" => firewall::nft(&item.file),
+        "fstab" => fstab::check(&item.file),
+        other => Status::Skip(format!("no validator for artifact `{other}` in this pynoc")),
+    }
+}
+
+/// `Skip` unless every tool is on PATH (or at the given path).
+pub fn need(tools: &[&str]) -> Result<(), Status> {
+    for t in tools {
+        if which(t).is_none() {
+            return Err(Status::Skip(format!("`{t}` is not installed")));
+        }
+    }
+    Ok(())
+}
+
+pub fn which(tool: &str) -> Option<Utf8PathBuf> {
+    if tool.starts_with('/') {
+        return Utf8Path::new(tool).exists().then(|| tool.into());
+    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    path.split(':')
+        .chain(["/usr/sbin", "/sbin"])
+        .map(|dir| Utf8Path::new(dir).join(tool))
+        .find(|p| p.is_file())
+}
+
+pub fn need_root() -> Result<(), Status> {
+    if sandbox::is_root() {
+        Ok(())
+    } else {
+        Err(Status::Skip(
+            "needs root for the namespaces of its sandbox".into(),
+        ))
+    }
+}
+
+/// The first lines of a tool's output, for a one-line FAIL reason.
+pub fn brief(s: &str) -> String {
+    let lines: Vec<&str> = s
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(3)
+        .collect();
+    if lines.is_empty() {
+        "no output".into()
+    } else {
+        lines.join(" | ")
+    }
+}

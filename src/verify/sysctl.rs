@@ -1,0 +1,80 @@
+//! sysctl: every key must exist under /proc/sys; `net.*` values are really written in a
+//! throwaway network namespace; global keys (`kernel.*`, `fs.*`, `vm.*`) are checked for
+//! shape only and never written.
+
+use std::process::Command;
+
+use camino::Utf8Path;
+
+use super::{Status, brief, need, need_root};
+
+pub fn check(file: &Utf8Path) -> Status {
+    if let Err(s) = need(&["sysctl", "unshare"]).and_then(|_| need_root()) {
+        return s;
+    }
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return Status::Fail("cannot read the file".into());
+    };
+    let mut net = Vec::new();
+    for (no, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Status::Fail(format!("line {}: not `key = value`", no + 1));
+        };
+        let (optional, key) = match key.trim().strip_prefix('-') {
+            Some(k) => (true, k),
+            None => (false, key.trim()),
+        };
+        let value = value.trim();
+        let proc = format!("/proc/sys/{}", key.replace('.', "/"));
+        match std::fs::read_to_string(&proc) {
+            Err(_) if optional => continue,
+            Err(_) => {
+                return Status::Fail(format!(
+                    "line {}: `{key}` does not exist on this kernel and is not marked optional",
+                    no + 1
+                ));
+            }
+            Ok(current) => {
+                if current.split_whitespace().count() != value.split_whitespace().count() {
+                    return Status::Fail(format!(
+                        "line {}: `{key}` takes {} field(s), the file gives `{value}`",
+                        no + 1,
+                        current.split_whitespace().count()
+                    ));
+                }
+                let numeric = |s: &str| s.split_whitespace().all(|f| f.parse::<i64>().is_ok());
+                if numeric(&current) && !numeric(value) {
+                    return Status::Fail(format!(
+                        "line {}: `{key}` is numeric, the file gives `{value}`",
+                        no + 1
+                    ));
+                }
+            }
+        }
+        if key.starts_with("net.") {
+            net.push(format!("{key}={value}"));
+        }
+    }
+    if net.is_empty() {
+        return Status::Pass;
+    }
+    match Command::new("unshare")
+        .arg("--net")
+        .arg("sysctl")
+        .arg("-q")
+        .arg("-w")
+        .args(&net)
+        .output()
+    {
+        Ok(o) if o.status.success() && o.stderr.is_empty() => Status::Pass,
+        Ok(o) => Status::Fail(format!(
+            "the kernel refused a net.* value: {}",
+            brief(&super::sandbox::text(&o))
+        )),
+        Err(e) => Status::Fail(format!("cannot run sysctl: {e}")),
+    }
+}
