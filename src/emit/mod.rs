@@ -141,9 +141,3 @@ fn environment() -> Result<Environment<'static>, Error> {
     });
     Ok(env)
 }
-
-/// A test helper and the golden tests' entry: render one spec text fully.
-#[cfg(test)]
-pub(crate) fn artifact<'a>(arts: &'a [Artifact], name: &str) -> &'a Artifact {
-    arts.iter().find(|a| a.name == name).expect("artifact")
-}

@@ -126,7 +126,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
             rules: custom,
         });
     }
-    if groups.is_empty() {
+    if groups.is_empty() && n.children().is_empty() {
         d.push(
             Diagnostic::error(Kind::Missing, "`audit` has no rules")
                 .at(n.name.span, "empty")

@@ -137,7 +137,7 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
                     Diagnostic::error(Kind::UnknownReference, format!("no service named `{s}`"))
                         .at(target?.span, "unknown service")
                         .help(format!(
-                            "{}; or write a port number",
+                            "{} (a port number works too)",
                             unknown_help(s, &names)
                         )),
                 );

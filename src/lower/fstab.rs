@@ -86,7 +86,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
             comment: (!notes.is_empty()).then(|| notes.join("; ")),
         });
     }
-    if mounts.is_empty() {
+    if mounts.is_empty() && n.children().is_empty() {
         d.push(
             Diagnostic::error(Kind::Missing, "`fstab` has no mounts")
                 .at(n.name.span, "empty")

@@ -44,7 +44,7 @@ pub struct Origins {
 pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
     let mut o = Origins::default();
     let mut version = None;
-    let mut project: Option<(ir::Project, &Node)> = None;
+    let mut project: Option<(Option<ir::Project>, &Node)> = None;
     let mut host: Option<(Option<ir::Host>, &Node)> = None;
     let mut version_node: Option<&Node> = None;
 
@@ -60,11 +60,7 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
             }
             "project" => match &project {
                 Some((_, first)) => d.push(duplicate("project", n.name.span, first.name.span)),
-                None => {
-                    if let Some(p) = lower_project(n, d, &mut o) {
-                        project = Some((p, n));
-                    }
-                }
+                None => project = Some((lower_project(n, d, &mut o), n)),
             },
             "host" => match &host {
                 Some((_, first)) => d.push(duplicate("host", n.name.span, first.name.span)),
@@ -110,7 +106,7 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
         );
     }
     let host_ir = host.map(|(_, n)| lower_host(n, d, &mut o));
-    let (project, _) = project?;
+    let project = project?.0?;
     let version = version?;
     if d.has_errors() {
         return None;
@@ -279,7 +275,10 @@ pub fn networks(d: &Diags, o: &Origins, v: &crate::ast::Spanned<String>) -> Opti
         .help(if names.is_empty() {
             "define it in `project { network NAME \"CIDR\" }`, or write a CIDR".to_string()
         } else {
-            format!("{}; or write a CIDR", unknown_help(&v.value, &names))
+            format!(
+                "{} (a CIDR such as `10.0.0.0/8` works too)",
+                unknown_help(&v.value, &names)
+            )
         }),
     );
     None

@@ -119,7 +119,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Sysctl> {
             }),
         }
     }
-    if settings.is_empty() && removed.is_empty() {
+    if settings.is_empty() && removed.is_empty() && n.children().is_empty() {
         d.push(
             Diagnostic::error(Kind::Missing, "`sysctl` sets nothing")
                 .at(n.name.span, "empty")

@@ -61,27 +61,32 @@ fn run(file: &Utf8Path) -> std::io::Result<Status> {
     if !test.contains("OK: configuration test is successful") {
         return Ok(Status::Fail(format!("fail2ban-client -t: {}", brief(test))));
     }
-    Ok(jails_read_logs(dump))
+    Ok(jails_read_logs(dump, &logpath_sections(&text)))
 }
 
-/// Reads `['add', 'JAIL', 'BACKEND']` and `['set', 'JAIL', 'addlogpath', …]` from the dump.
-fn jails_read_logs(dump: &str) -> Status {
+/// Reads `['add', 'JAIL', 'BACKEND']`, `['set', 'JAIL', 'addlogpath', …]` and
+/// `['set', 'JAIL', 'addjournalmatch', …]` from fail2ban's own config dump. A journal jail
+/// with no journal match reads nothing of its daemon (the guide's nginx jails); a file jail
+/// with no log path reads nothing at all.
+fn jails_read_logs(dump: &str, sets_logpath: &[String]) -> Status {
     let mut backend: BTreeMap<String, String> = BTreeMap::new();
     let mut logs: BTreeMap<String, usize> = BTreeMap::new();
+    let mut matches: BTreeMap<String, usize> = BTreeMap::new();
     for l in dump.lines() {
-        let f: Vec<String> = l
+        let f: Vec<&str> = l
             .trim()
             .trim_start_matches('[')
             .trim_end_matches(']')
             .split(", ")
-            .map(|s| s.trim_matches('\'').to_string())
+            .map(|s| s.trim_matches('\''))
             .collect();
         match f.as_slice() {
-            [op, jail, b] if op == "add" => {
-                backend.insert(jail.clone(), b.clone());
+            ["add", jail, b] => {
+                backend.insert(jail.to_string(), b.to_string());
             }
-            [op, jail, what, ..] if op == "set" && what == "addlogpath" => {
-                *logs.entry(jail.clone()).or_default() += 1
+            ["set", jail, "addlogpath", ..] => *logs.entry(jail.to_string()).or_default() += 1,
+            ["set", jail, "addjournalmatch", ..] => {
+                *matches.entry(jail.to_string()).or_default() += 1
             }
             _ => {}
         }
@@ -90,17 +95,42 @@ fn jails_read_logs(dump: &str) -> Status {
         return Status::Fail("fail2ban's config dump lists no jail".into());
     }
     for (jail, b) in &backend {
-        let n = logs.get(jail).copied().unwrap_or(0);
-        if b.starts_with("systemd") && n > 0 {
-            return Status::Fail(format!(
-                "jail `{jail}` sets a logpath but its backend is systemd: fail2ban ignores logpath"
-            ));
-        }
-        if !b.starts_with("systemd") && n == 0 {
+        if b.starts_with("systemd") {
+            if sets_logpath.contains(jail) {
+                return Status::Fail(format!(
+                    "jail `{jail}` sets logpath but its backend is systemd: fail2ban ignores logpath and reads the journal"
+                ));
+            }
+            if matches.get(jail).copied().unwrap_or(0) == 0 {
+                return Status::Fail(format!(
+                    "jail `{jail}` reads the systemd journal, but its filter has no journal match: it never sees its daemon's log lines (and logpath is ignored)"
+                ));
+            }
+        } else if logs.get(jail).copied().unwrap_or(0) == 0 {
             return Status::Fail(format!(
                 "jail `{jail}` reads no log: backend `{b}` with no logpath"
             ));
         }
     }
     Status::Pass
+}
+
+/// The jails whose section in jail.local sets `logpath` (fail2ban's dump drops the ones a
+/// systemd backend ignores, so they are read from the file itself).
+fn logpath_sections(ini: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut section = String::new();
+    for l in ini.lines().map(str::trim) {
+        if let Some(name) = l.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            section = name.trim().to_string();
+        } else if l
+            .split_once('=')
+            .is_some_and(|(k, _)| k.trim() == "logpath")
+            && section != "DEFAULT"
+            && !out.contains(&section)
+        {
+            out.push(section.clone());
+        }
+    }
+    out
 }

@@ -62,15 +62,33 @@ pub fn check(file: &Utf8Path) -> Status {
     if net.is_empty() {
         return Status::Pass;
     }
+    // Write every net.* value in a throwaway network namespace, then read them back: the
+    // kernel must accept each and keep it as written.
+    let keys: Vec<&str> = net
+        .iter()
+        .map(|kv| kv.split_once('=').map(|(k, _)| k).unwrap_or(kv))
+        .collect();
+    let script = format!(
+        "sysctl -q -w {} || exit 10\nsysctl -n {}",
+        net.join(" "),
+        keys.join(" ")
+    );
     match Command::new("unshare")
-        .arg("--net")
-        .arg("sysctl")
-        .arg("-q")
-        .arg("-w")
-        .args(&net)
+        .args(["--net", "sh", "-c", &script])
         .output()
     {
-        Ok(o) if o.status.success() && o.stderr.is_empty() => Status::Pass,
+        Ok(o) if o.status.success() && o.stderr.is_empty() => {
+            let got = String::from_utf8_lossy(&o.stdout);
+            for ((kv, key), read) in net.iter().zip(&keys).zip(got.lines()) {
+                let want = kv.split_once('=').map(|(_, v)| v).unwrap_or("");
+                if want.split_whitespace().ne(read.split_whitespace()) {
+                    return Status::Fail(format!(
+                        "the kernel keeps `{key}` as `{read}`, not `{want}`"
+                    ));
+                }
+            }
+            Status::Pass
+        }
         Ok(o) => Status::Fail(format!(
             "the kernel refused a net.* value: {}",
             brief(&super::sandbox::text(&o))

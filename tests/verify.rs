@@ -1,0 +1,232 @@
+//! `pynoc verify`: the example's output passes every consumer's own tool, and each
+//! validator really fails on the faults the hardening guide has. In CI (CI=true) a SKIP is
+//! a failure; elsewhere a SKIP (no root, tool missing) is allowed and printed.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{example, pynoc, strict};
+
+const NAMES: &[&str] = &[
+    "audit",
+    "fstab",
+    "ip6tables",
+    "iptables",
+    "fail2ban",
+    "nftables",
+    "sshd",
+    "sysctl",
+    "ufw",
+];
+
+#[test]
+fn the_example_passes_every_validator() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    pynoc()
+        .arg("build")
+        .arg(example())
+        .arg("-o")
+        .arg(&out)
+        .run()
+        .expect(0);
+    let mut cmd = pynoc().arg("verify").arg(&out);
+    if strict() {
+        cmd = cmd.arg("--strict");
+    }
+    let r = cmd.run();
+    let stdout = r.stdout();
+    println!("{stdout}");
+    assert_eq!(r.code(), 0, "{stdout}{}", r.stderr());
+    for name in NAMES {
+        let line = stdout
+            .lines()
+            .find(|l| l.split([' ', ':']).nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("no line for {name}:\n{stdout}"));
+        assert!(
+            line.starts_with("PASS ") || (!strict() && line.starts_with("SKIP ")),
+            "{line}"
+        );
+    }
+    assert!(
+        stdout.lines().last().unwrap().starts_with("verify: "),
+        "no summary line"
+    );
+}
+
+/// Writes one artifact and a manifest that lists it, runs verify, returns its line.
+fn verify_one(name: &str, path: &str, content: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(path);
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    fs::write(&file, content).unwrap();
+    let manifest = serde_json::json!({
+        "artifacts": [{ "name": name, "path": path, "sha256": pynoc::sha256_hex(content.as_bytes()) }]
+    });
+    fs::write(dir.path().join("manifest.json"), manifest.to_string()).unwrap();
+    let r = pynoc().arg("verify").arg(dir.path()).run();
+    let line = r.stdout().lines().next().unwrap_or_default().to_string();
+    if line.starts_with("SKIP") && !strict() {
+        eprintln!("allowed outside CI: {line}");
+        return format!("FAIL {name}: (skipped here)");
+    }
+    assert_eq!(r.code(), 1, "verify should fail:\n{}", r.stdout());
+    line
+}
+
+fn fails(name: &str, path: &str, content: &str, why: &str) {
+    let line = verify_one(name, path, content);
+    assert!(line.starts_with(&format!("FAIL {name}:")), "{line}");
+    assert!(
+        line.contains(why) || line.contains("(skipped here)"),
+        "expected `{why}` in: {line}"
+    );
+}
+
+#[test]
+fn sysctl_rejects_unknown_keys_and_values_the_kernel_refuses() {
+    fails(
+        "sysctl",
+        "host/sysctl.conf",
+        "kernel.no_such_key = 1\n",
+        "does not exist",
+    );
+    fails(
+        "sysctl",
+        "host/sysctl.conf",
+        "net.ipv4.ip_local_port_range = 60000 1024\n",
+        "refused",
+    );
+    fails(
+        "sysctl",
+        "host/sysctl.conf",
+        "net.ipv4.tcp_rmem = 4096\n",
+        "field",
+    );
+}
+
+#[test]
+fn sshd_rejects_invalid_options_and_settings_that_do_not_take_effect() {
+    fails(
+        "sshd",
+        "host/sshd_config",
+        "PermitRootLogin maybe\n",
+        "sshd -t",
+    );
+    // The first value wins: the second line never takes effect, as with the guide's sed.
+    fails(
+        "sshd",
+        "host/sshd_config",
+        "X11Forwarding no\nX11Forwarding yes\n",
+        "x11forwarding yes",
+    );
+}
+
+#[test]
+fn fail2ban_rejects_the_guides_systemd_backend_with_log_paths() {
+    let guide = "[DEFAULT]\nbantime = 3600\nfindtime = 600\nmaxretry = 3\nbackend = systemd\n\n[sshd]\nenabled = true\nport = ssh\nfilter = sshd\nlogpath = /var/log/auth.log\nmaxretry = 3\n\n[nginx-http-auth]\nenabled = true\nfilter = nginx-http-auth\nport = http,https\nlogpath = /var/log/nginx/error.log\n";
+    fails(
+        "fail2ban",
+        "host/jail.local",
+        guide,
+        "fail2ban ignores logpath",
+    );
+    fails(
+        "fail2ban",
+        "host/jail.local",
+        "[sshd]\nenabled = true\nfilter = no-such-filter\nbackend = systemd\n",
+        "fail2ban-client -t",
+    );
+}
+
+#[test]
+fn audit_rejects_a_syscall_the_abi_lacks() {
+    fails(
+        "audit",
+        "host/audit.rules",
+        "-a always,exit -F arch=b64 -S adjtimex -S stime -k time-change\n",
+        "stime",
+    );
+    fails(
+        "audit",
+        "host/audit.rules",
+        "-w /etc/passwd -p wz -k identity\n",
+        "line 1",
+    );
+}
+
+#[test]
+fn ufw_rejects_the_guides_script_and_a_script_that_undoes_sysctl() {
+    let guide = "#!/bin/sh\nufw --force reset\nufw default deny incoming\nufw limit ssh\nufw --force enable\niptables-save > /etc/iptables/rules.v4\n";
+    fails("ufw", "host/ufw.sh", guide, "exit status");
+    let resets = "#!/bin/sh\nset -eu\nufw --force reset\nufw allow 22/tcp\nufw --force enable\n";
+    fails("ufw", "host/ufw.sh", resets, "log_martians");
+    fails(
+        "ufw",
+        "host/ufw.sh",
+        "#!/bin/sh\nfor p in $PORTS; do ufw allow $p; done\n",
+        "shellcheck",
+    );
+}
+
+#[test]
+fn restore_files_and_nftables_are_loaded_for_real() {
+    fails(
+        "iptables",
+        "host/iptables.rules",
+        "*filter\n-A INPUT -j no-such-chain\nCOMMIT\n",
+        "iptables-restore",
+    );
+    fails(
+        "ip6tables",
+        "host/ip6tables.rules",
+        "*filter\n-A INPUT -p icmp --icmp-type echo-request -j ACCEPT\nCOMMIT\n",
+        "ip6tables-restore",
+    );
+    fails(
+        "nftables",
+        "host/nftables.conf",
+        "table inet t {\n chain c {\n  tcp dport 22 comment \"x\" accept\n }\n}\n",
+        "nft",
+    );
+}
+
+#[test]
+fn fstab_rejects_a_relative_mount_point() {
+    fails(
+        "fstab",
+        "host/fstab",
+        "tmpfs tmp tmpfs defaults 0 0\n",
+        "findmnt",
+    );
+}
+
+#[test]
+fn verify_never_changes_the_host() {
+    let watched = [
+        "/etc/default/ufw",
+        "/etc/ufw/user.rules",
+        "/etc/fail2ban/jail.conf",
+    ];
+    let before: Vec<Option<Vec<u8>>> = watched.iter().map(|p| fs::read(p).ok()).collect();
+    let martians = fs::read_to_string("/proc/sys/net/ipv4/conf/all/log_martians").ok();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    pynoc()
+        .arg("build")
+        .arg(example())
+        .arg("-o")
+        .arg(&out)
+        .run()
+        .expect(0);
+    pynoc().arg("verify").arg(&out).run();
+    let after: Vec<Option<Vec<u8>>> = watched.iter().map(|p| fs::read(p).ok()).collect();
+    assert_eq!(before, after, "verify changed a file of the host");
+    assert_eq!(
+        martians,
+        fs::read_to_string("/proc/sys/net/ipv4/conf/all/log_martians").ok()
+    );
+    assert!(!Path::new("/etc/ssh/sshd_config.d/00-pynoc.conf").exists() || before.is_empty());
+}
