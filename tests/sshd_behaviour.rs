@@ -1,0 +1,89 @@
+//! The sshd drop-in, run for real: sshd starts in a sandbox (own network, mount and pid
+//! namespaces; throwaway overlays of /etc, /home, /run) with Debian's stock sshd_config and
+//! the drop-in, and a real ssh client checks that only the allowed user gets in with a key,
+//! that root is refused even with a valid key, and that no password method is offered.
+
+mod common;
+
+use common::{example, pynoc, strict};
+use pynoc::verify::sandbox;
+
+#[test]
+fn sshd_lets_in_only_what_the_spec_allows() {
+    let tools = ["sshd", "ssh", "ssh-keygen", "useradd", "ip"];
+    if !sandbox::is_root() || tools.iter().any(|t| pynoc::verify::which(t).is_none()) {
+        assert!(
+            !strict(),
+            "the sshd behaviour test needs root and {tools:?}"
+        );
+        eprintln!("SKIP sshd behaviour: needs root and {tools:?}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    pynoc()
+        .arg("build")
+        .arg(example())
+        .arg("-o")
+        .arg(&out)
+        .run()
+        .expect(0);
+    let scratch = dir.path().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let dropin = out.join("host/sshd_config");
+    let script = format!(
+        r#"
+set -e
+ip link set lo up
+useradd -m -s /bin/sh pynomaly
+useradd -m -s /bin/sh intruder
+ssh-keygen -q -t ed25519 -N '' -f /run/client_key
+mkdir -p /etc/ssh/pynoc-test-keys
+for u in pynomaly intruder root; do cp /run/client_key.pub /etc/ssh/pynoc-test-keys/$u; done
+rm -f /etc/ssh/sshd_config.d/*.conf
+cp {dropin} /etc/ssh/sshd_config.d/00-pynoc.conf
+printf 'AuthorizedKeysFile /etc/ssh/pynoc-test-keys/%%u\n' > /etc/ssh/sshd_config.d/99-test.conf
+printf 'PasswordAuthentication yes\nPermitRootLogin yes\n' > /etc/ssh/sshd_config.d/50-cloud-init.conf
+ssh-keygen -A >/dev/null
+mkdir -p /run/sshd
+/usr/sbin/sshd -D -e 2>/run/sshd.log &
+pid=$!
+for i in $(seq 50); do ssh-keyscan -p 22 127.0.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
+set +e
+opts="-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5 -i /run/client_key"
+ssh $opts pynomaly@127.0.0.1 'echo in-as-$(id -un)'; echo "allowed=$?"
+ssh $opts root@127.0.0.1 true 2>/dev/null; echo "root=$?"
+ssh $opts intruder@127.0.0.1 true 2>/dev/null; echo "intruder=$?"
+ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o PubkeyAuthentication=no pynomaly@127.0.0.1 true 2>&1 | grep -o 'Permission denied ([a-z,-]*)'
+kill $pid
+wait $pid 2>/dev/null
+grep -E 'not allowed|ROOT LOGIN REFUSED|Accepted publickey' /run/sshd.log | sed 's/^/log: /'
+"#,
+        dropin = sandbox::quote(&dropin.to_string_lossy())
+    );
+    let o = sandbox::run(
+        &script,
+        &["/etc", "/home", "/run", "/var"],
+        camino::Utf8Path::from_path(&scratch).unwrap(),
+    )
+    .unwrap();
+    let text = sandbox::text(&o);
+    println!("{text}");
+    assert!(
+        text.contains("in-as-pynomaly") && text.contains("allowed=0"),
+        "the allowed user could not log in:\n{text}"
+    );
+    assert!(text.contains("root=255"), "root got in:\n{text}");
+    assert!(
+        text.contains("intruder=255"),
+        "a user outside AllowUsers got in:\n{text}"
+    );
+    assert!(
+        text.contains("Permission denied (publickey)"),
+        "a password method is offered:\n{text}"
+    );
+    assert!(
+        text.contains("log: ") && text.contains("not allowed because not listed in AllowUsers"),
+        "sshd did not log the refusal:\n{text}"
+    );
+}
