@@ -17,10 +17,7 @@ impl From<Span> for SourceSpan {
 
 impl From<SourceSpan> for Span {
     fn from(s: SourceSpan) -> Self {
-        Span {
-            offset: s.offset(),
-            len: s.len(),
-        }
+        Span { offset: s.offset(), len: s.len() }
     }
 }
 

@@ -5,9 +5,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity, SourceSpan,
-};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity, SourceSpan};
 
 use crate::ast::Span;
 
@@ -110,25 +108,16 @@ impl Diagnostic {
     }
 
     pub fn warning(kind: Kind, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(kind, message)
-        }
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(kind, message) }
     }
 
     pub fn at(mut self, span: Span, label: impl Into<String>) -> Self {
-        self.primary = Some(Label {
-            span,
-            text: label.into(),
-        });
+        self.primary = Some(Label { span, text: label.into() });
         self
     }
 
     pub fn also(mut self, span: Span, label: impl Into<String>) -> Self {
-        self.secondary.push(Label {
-            span,
-            text: label.into(),
-        });
+        self.secondary.push(Label { span, text: label.into() });
         self
     }
 
@@ -148,11 +137,7 @@ impl Diagnostic {
 
     /// Renders the diagnostic as text; `color` picks the themed or the plain rendering.
     pub fn render(&self, color: bool) -> String {
-        let theme = if color {
-            GraphicalTheme::unicode()
-        } else {
-            GraphicalTheme::unicode_nocolor()
-        };
+        let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
         let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
         let mut out = String::new();
         if handler.render_report(&mut out, self).is_err() {
@@ -172,11 +157,7 @@ impl std::error::Error for Diagnostic {}
 
 impl miette::Diagnostic for Diagnostic {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(format!(
-            "pynoc::{}::{}",
-            self.kind.code(),
-            self.kind.slug()
-        )))
+        Some(Box::new(format!("pynoc::{}::{}", self.kind.code(), self.kind.slug())))
     }
 
     fn severity(&self) -> Option<Severity> {
@@ -184,9 +165,7 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -195,13 +174,12 @@ impl miette::Diagnostic for Diagnostic {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.source.as_ref()?;
-        let primary = self.primary.iter().map(|l| {
-            LabeledSpan::new_primary_with_span(Some(l.text.clone()), SourceSpan::from(l.span))
-        });
-        let secondary = self
-            .secondary
+        let primary = self
+            .primary
             .iter()
-            .map(|l| LabeledSpan::new_with_span(Some(l.text.clone()), SourceSpan::from(l.span)));
+            .map(|l| LabeledSpan::new_primary_with_span(Some(l.text.clone()), SourceSpan::from(l.span)));
+        let secondary =
+            self.secondary.iter().map(|l| LabeledSpan::new_with_span(Some(l.text.clone()), SourceSpan::from(l.span)));
         Some(Box::new(primary.chain(secondary)))
     }
 }
@@ -224,12 +202,7 @@ impl Diags {
     /// Sorted by position in the spec, so output is stable and reads top to bottom.
     pub fn into_sorted(self) -> Vec<Diagnostic> {
         let mut v = self.list.into_inner();
-        v.sort_by_key(|d| {
-            d.primary
-                .as_ref()
-                .map(|l| (l.span.offset, l.span.len))
-                .unwrap_or((0, 0))
-        });
+        v.sort_by_key(|d| d.primary.as_ref().map(|l| (l.span.offset, l.span.len)).unwrap_or((0, 0)));
         v
     }
 }
@@ -253,9 +226,5 @@ pub fn unknown_help(name: &str, candidates: &[&str]) -> String {
 }
 
 pub fn list(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|c| format!("`{c}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    items.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
 }

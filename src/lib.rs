@@ -33,10 +33,7 @@ pub struct Compiled {
 }
 
 /// Parse, lower and check: the spec model, or every diagnostic of the spec.
-pub fn analyze(
-    text: &str,
-    file_name: &str,
-) -> Result<(ir::Spec, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub fn analyze(text: &str, file_name: &str) -> Result<(ir::Spec, Vec<Diagnostic>), Vec<Diagnostic>> {
     let d = Diags::default();
     let lowered = parse::parse(text, &d).and_then(|doc| lower::lower(&doc, &d));
     if let Some((spec, origins)) = &lowered {
@@ -44,11 +41,7 @@ pub fn analyze(
     }
     let source = Arc::new(NamedSource::new(file_name, Arc::new(text.to_string())));
     let failed = d.has_errors();
-    let diags: Vec<Diagnostic> = d
-        .into_sorted()
-        .into_iter()
-        .map(|x| x.with_source(source.clone()))
-        .collect();
+    let diags: Vec<Diagnostic> = d.into_sorted().into_iter().map(|x| x.with_source(source.clone())).collect();
     match lowered {
         Some((spec, _)) if !failed => Ok((spec, diags)),
         _ => Err(diags),
@@ -59,34 +52,19 @@ pub fn analyze(
 pub fn compile(text: &str, file_name: &str) -> Result<Compiled, Vec<Diagnostic>> {
     let (spec, warnings) = analyze(text, file_name)?;
     let digest = sha256_hex(text.as_bytes());
-    let cx = emit::Context {
-        spec: &spec,
-        spec_name: file_name,
-        spec_sha256: &digest,
-    };
+    let cx = emit::Context { spec: &spec, spec_name: file_name, spec_sha256: &digest };
     let artifacts = emit::emit(&cx).map_err(|e| {
         vec![
-            Diagnostic::error(
-                Kind::Internal,
-                format!("internal error while rendering: {e:#}"),
-            )
-            .help("this is a bug in pynoc; please report it with the spec"),
+            Diagnostic::error(Kind::Internal, format!("internal error while rendering: {e:#}"))
+                .help("this is a bug in pynoc; please report it with the spec"),
         ]
     })?;
     let manifest = emit::manifest::render(&artifacts, file_name, &digest);
-    Ok(Compiled {
-        spec,
-        artifacts,
-        manifest,
-        warnings,
-    })
+    Ok(Compiled { spec, artifacts, manifest, warnings })
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The JSON Schema of the spec model, as `pynoc schema` prints it.

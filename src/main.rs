@@ -11,11 +11,7 @@ use pynoc::diag::Diagnostic;
 use pynoc::verify::{self, Status};
 
 #[derive(Parser)]
-#[command(
-    name = "pynoc",
-    version,
-    about = "Compile one KDL security spec into validated hardening configs"
-)]
+#[command(name = "pynoc", version, about = "Compile one KDL security spec into validated hardening configs")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -58,10 +54,9 @@ fn main() -> ExitCode {
             print!("{}", pynoc::schema_json());
             OK
         }
-        Command::Verify { dir, strict } => verify(
-            &dir,
-            strict || std::env::var("PYNOC_VERIFY_STRICT").is_ok_and(|v| v == "1"),
-        ),
+        Command::Verify { dir, strict } => {
+            verify(&dir, strict || std::env::var("PYNOC_VERIFY_STRICT").is_ok_and(|v| v == "1"))
+        }
     })
 }
 
@@ -76,10 +71,7 @@ fn report(diags: &[Diagnostic]) {
     }
     let errors = diags.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
-        eprintln!(
-            "error: the spec has {errors} error{}; nothing was written",
-            if errors == 1 { "" } else { "s" }
-        );
+        eprintln!("error: the spec has {errors} error{}; nothing was written", if errors == 1 { "" } else { "s" });
     }
 }
 
@@ -169,15 +161,7 @@ fn verify(dir: &Utf8Path, strict: bool) -> u8 {
     );
     println!(
         "verify: {pass} pass, {fail} fail, {skip} skip{}",
-        if strict && skip > 0 {
-            " (strict: a skip is a failure)"
-        } else {
-            ""
-        }
+        if strict && skip > 0 { " (strict: a skip is a failure)" } else { "" }
     );
-    if fail > 0 || (strict && skip > 0) {
-        FAILED
-    } else {
-        OK
-    }
+    if fail > 0 || (strict && skip > 0) { FAILED } else { OK }
 }

@@ -7,31 +7,13 @@ use serde::Deserialize;
 
 /// Every template, by the name the emitters use.
 pub const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "sysctl/sysctl.conf.j2",
-        include_str!("../stdlib/sysctl/sysctl.conf.j2"),
-    ),
-    (
-        "sshd/sshd_config.j2",
-        include_str!("../stdlib/sshd/sshd_config.j2"),
-    ),
-    (
-        "fail2ban/jail.local.j2",
-        include_str!("../stdlib/fail2ban/jail.local.j2"),
-    ),
-    (
-        "audit/audit.rules.j2",
-        include_str!("../stdlib/audit/audit.rules.j2"),
-    ),
+    ("sysctl/sysctl.conf.j2", include_str!("../stdlib/sysctl/sysctl.conf.j2")),
+    ("sshd/sshd_config.j2", include_str!("../stdlib/sshd/sshd_config.j2")),
+    ("fail2ban/jail.local.j2", include_str!("../stdlib/fail2ban/jail.local.j2")),
+    ("audit/audit.rules.j2", include_str!("../stdlib/audit/audit.rules.j2")),
     ("ufw/ufw.sh.j2", include_str!("../stdlib/ufw/ufw.sh.j2")),
-    (
-        "iptables/rules.j2",
-        include_str!("../stdlib/iptables/rules.j2"),
-    ),
-    (
-        "nftables/nftables.conf.j2",
-        include_str!("../stdlib/nftables/nftables.conf.j2"),
-    ),
+    ("iptables/rules.j2", include_str!("../stdlib/iptables/rules.j2")),
+    ("nftables/nftables.conf.j2", include_str!("../stdlib/nftables/nftables.conf.j2")),
     ("fstab/fstab.j2", include_str!("../stdlib/fstab/fstab.j2")),
 ];
 
@@ -143,12 +125,9 @@ catalog!(services, Services, "firewall/services.toml");
 pub fn sysctl_profile(name: &str) -> Option<&'static SysctlProfile> {
     static HARDENED: OnceLock<SysctlProfile> = OnceLock::new();
     match name {
-        "hardened" => Some(HARDENED.get_or_init(|| {
-            load(
-                "sysctl/hardened.toml",
-                include_str!("../stdlib/sysctl/hardened.toml"),
-            )
-        })),
+        "hardened" => {
+            Some(HARDENED.get_or_init(|| load("sysctl/hardened.toml", include_str!("../stdlib/sysctl/hardened.toml"))))
+        }
         _ => None,
     }
 }
@@ -175,10 +154,7 @@ mod tests {
         for (name, set) in &audit_sets().set {
             for r in &set.syscall_rules {
                 for s in &r.syscalls {
-                    assert!(
-                        t.b64.contains(s) || t.b32.contains(s),
-                        "{name}: {s} is in no ABI table"
-                    );
+                    assert!(t.b64.contains(s) || t.b32.contains(s), "{name}: {s} is in no ABI table");
                 }
             }
         }

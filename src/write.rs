@@ -18,13 +18,7 @@ pub fn files(c: &Compiled) -> Vec<(&str, &str, u32)> {
     let mut v: Vec<(&str, &str, u32)> = c
         .artifacts
         .iter()
-        .map(|a| {
-            (
-                a.path,
-                a.content.as_str(),
-                u32::from_str_radix(a.mode, 8).unwrap_or(0o644) | 0o600,
-            )
-        })
+        .map(|a| (a.path, a.content.as_str(), u32::from_str_radix(a.mode, 8).unwrap_or(0o644) | 0o600))
         .collect();
     v.push((MANIFEST, c.manifest.as_str(), 0o644));
     v
@@ -71,9 +65,7 @@ fn previous_paths(out: &Utf8Path) -> Vec<String> {
                 .filter_map(|e| e["path"].as_str())
                 .filter(|p| {
                     let p = Utf8Path::new(p);
-                    p.is_relative()
-                        && p.components()
-                            .all(|c| matches!(c, camino::Utf8Component::Normal(_)))
+                    p.is_relative() && p.components().all(|c| matches!(c, camino::Utf8Component::Normal(_)))
                 })
                 .map(str::to_string)
                 .collect()
@@ -88,11 +80,7 @@ pub fn stale(c: &Compiled, out: &Utf8Path) -> Vec<String> {
         let old = fs::read_to_string(out.join(path)).unwrap_or_default();
         if old != content {
             let diff = similar::TextDiff::from_lines(&old, content);
-            diffs.push(
-                diff.unified_diff()
-                    .header(&format!("a/{path}"), &format!("b/{path}"))
-                    .to_string(),
-            );
+            diffs.push(diff.unified_diff().header(&format!("a/{path}"), &format!("b/{path}")).to_string());
         }
     }
     diffs

@@ -12,12 +12,7 @@ const BAD: &str = "pynoc 1\nproject demo\nhost {\n    ssh {\n        port 70000\
 #[test]
 fn check_accepts_the_example_and_writes_nothing() {
     let cwd = tempfile::tempdir().unwrap();
-    pynoc()
-        .arg("check")
-        .arg(example())
-        .cwd(cwd.path())
-        .run()
-        .expect(0);
+    pynoc().arg("check").arg(example()).cwd(cwd.path()).run().expect(0);
     assert!(tree(cwd.path()).is_empty());
 }
 
@@ -31,25 +26,15 @@ fn check_rejects_a_bad_spec_with_a_located_diagnostic() {
     assert!(err.contains("pynoc::E006::out-of-range"), "{err}");
     assert!(err.contains("bad.kdl:5:14"), "{err}");
     assert!(err.contains("help:"), "{err}");
-    assert!(
-        !err.contains('\u{1b}'),
-        "NO_COLOR output has escape codes: {err}"
-    );
+    assert!(!err.contains('\u{1b}'), "NO_COLOR output has escape codes: {err}");
 }
 
 #[test]
 fn build_writes_every_artifact_and_a_true_manifest() {
     let out = tempfile::tempdir().unwrap();
-    pynoc()
-        .arg("build")
-        .arg(example())
-        .arg("-o")
-        .arg(out.path())
-        .run()
-        .expect(0);
+    pynoc().arg("build").arg(example()).arg("-o").arg(out.path()).run().expect(0);
     let manifest: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(out.path().join("manifest.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&fs::read_to_string(out.path().join("manifest.json")).unwrap()).unwrap();
     let arts = manifest["artifacts"].as_array().unwrap();
     let mut paths: Vec<&str> = arts.iter().map(|a| a["path"].as_str().unwrap()).collect();
     paths.sort();
@@ -70,22 +55,12 @@ fn build_writes_every_artifact_and_a_true_manifest() {
     for a in arts {
         let file = out.path().join(a["path"].as_str().unwrap());
         let bytes = fs::read(&file).unwrap();
-        assert_eq!(
-            a["sha256"].as_str().unwrap(),
-            pynoc::sha256_hex(&bytes),
-            "{}",
-            file.display()
-        );
+        assert_eq!(a["sha256"].as_str().unwrap(), pynoc::sha256_hex(&bytes), "{}", file.display());
         assert!(a["install"].as_str().unwrap().starts_with('/'));
         assert!(!a["apply"].as_str().unwrap().is_empty());
         let mode = fs::metadata(&file).unwrap().permissions().mode() & 0o777;
         if a["mode"] == "0755" {
-            assert_eq!(
-                mode & 0o111,
-                0o111,
-                "{} should be executable",
-                file.display()
-            );
+            assert_eq!(mode & 0o111, 0o111, "{} should be executable", file.display());
         }
     }
     // Exactly the manifest's files and the manifest: nothing else, nothing outside.
@@ -98,13 +73,7 @@ fn build_with_errors_writes_nothing() {
     let spec = dir.path().join("bad.kdl");
     fs::write(&spec, BAD).unwrap();
     let out = dir.path().join("out");
-    let r = pynoc()
-        .arg("build")
-        .arg(&spec)
-        .arg("-o")
-        .arg(&out)
-        .run()
-        .expect(1);
+    let r = pynoc().arg("build").arg(&spec).arg("-o").arg(&out).run().expect(1);
     assert!(r.stderr().contains("nothing was written"));
     assert!(!out.exists());
 }
@@ -113,23 +82,11 @@ fn build_with_errors_writes_nothing() {
 fn build_with_errors_leaves_an_existing_output_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    pynoc()
-        .arg("build")
-        .arg(example())
-        .arg("-o")
-        .arg(&out)
-        .run()
-        .expect(0);
+    pynoc().arg("build").arg(example()).arg("-o").arg(&out).run().expect(0);
     let before = tree(&out);
     let spec = dir.path().join("bad.kdl");
     fs::write(&spec, BAD).unwrap();
-    pynoc()
-        .arg("build")
-        .arg(&spec)
-        .arg("-o")
-        .arg(&out)
-        .run()
-        .expect(1);
+    pynoc().arg("build").arg(&spec).arg("-o").arg(&out).run().expect(1);
     assert_eq!(tree(&out), before);
 }
 
@@ -137,33 +94,13 @@ fn build_with_errors_leaves_an_existing_output_untouched() {
 fn build_check_reports_a_stale_output_with_a_diff() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    pynoc()
-        .arg("build")
-        .arg(example())
-        .arg("-o")
-        .arg(&out)
-        .run()
-        .expect(0);
-    pynoc()
-        .args(["build", "--check"])
-        .arg(example())
-        .arg("-o")
-        .arg(&out)
-        .run()
-        .expect(0);
+    pynoc().arg("build").arg(example()).arg("-o").arg(&out).run().expect(0);
+    pynoc().args(["build", "--check"]).arg(example()).arg("-o").arg(&out).run().expect(0);
     let sshd = out.join("host/sshd_config");
-    let edited = fs::read_to_string(&sshd)
-        .unwrap()
-        .replace("PermitRootLogin no", "PermitRootLogin yes");
+    let edited = fs::read_to_string(&sshd).unwrap().replace("PermitRootLogin no", "PermitRootLogin yes");
     fs::write(&sshd, edited).unwrap();
     let before = tree(&out);
-    let r = pynoc()
-        .args(["build", "--check"])
-        .arg(example())
-        .arg("-o")
-        .arg(&out)
-        .run()
-        .expect(1);
+    let r = pynoc().args(["build", "--check"]).arg(example()).arg("-o").arg(&out).run().expect(1);
     assert!(
         r.stdout().contains("-PermitRootLogin yes") && r.stdout().contains("+PermitRootLogin no"),
         "{}",
@@ -176,25 +113,13 @@ fn build_check_reports_a_stale_output_with_a_diff() {
 fn rebuilding_removes_artifacts_the_spec_no_longer_produces() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    pynoc()
-        .arg("build")
-        .arg(example())
-        .arg("-o")
-        .arg(&out)
-        .run()
-        .expect(0);
+    pynoc().arg("build").arg(example()).arg("-o").arg(&out).run().expect(0);
     let text = fs::read_to_string(example()).unwrap();
     let start = text.find("    fstab {").unwrap();
     let end = start + text[start..].find("\n    }\n").unwrap() + 7;
     let smaller = dir.path().join("spec.kdl");
     fs::write(&smaller, format!("{}{}", &text[..start], &text[end..])).unwrap();
-    pynoc()
-        .arg("build")
-        .arg(&smaller)
-        .arg("-o")
-        .arg(&out)
-        .run()
-        .expect(0);
+    pynoc().arg("build").arg(&smaller).arg("-o").arg(&out).run().expect(0);
     assert!(!out.join("host/fstab").exists());
     assert!(out.join("host/sshd_config").exists());
 }
@@ -203,11 +128,7 @@ fn rebuilding_removes_artifacts_the_spec_no_longer_produces() {
 fn usage_and_io_errors_exit_2() {
     pynoc().run().expect(2);
     pynoc().arg("frobnicate").run().expect(2);
-    pynoc()
-        .arg("check")
-        .arg("/nonexistent/spec.kdl")
-        .run()
-        .expect(2);
+    pynoc().arg("check").arg("/nonexistent/spec.kdl").run().expect(2);
     let empty = tempfile::tempdir().unwrap();
     pynoc().arg("verify").arg(empty.path()).run().expect(2);
 }
@@ -229,21 +150,11 @@ fn schema_file_matches_the_model() {
 fn verify_fails_a_hand_edited_artifact() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    pynoc()
-        .arg("build")
-        .arg(example())
-        .arg("-o")
-        .arg(&out)
-        .run()
-        .expect(0);
+    pynoc().arg("build").arg(example()).arg("-o").arg(&out).run().expect(0);
     let f = out.join("host/fstab");
     let mut text = fs::read_to_string(&f).unwrap();
     text.push_str("tmpfs /home tmpfs defaults 0 0\n");
     fs::write(&f, text).unwrap();
     let r = pynoc().arg("verify").arg(&out).run().expect(1);
-    assert!(
-        r.stdout().contains("FAIL fstab:") && r.stdout().contains("sha256"),
-        "{}",
-        r.stdout()
-    );
+    assert!(r.stdout().contains("FAIL fstab:") && r.stdout().contains("sha256"), "{}", r.stdout());
 }

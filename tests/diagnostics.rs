@@ -12,22 +12,11 @@ fn bad_specs() {
             Ok(_) => panic!("{name} compiled, but every spec in tests/bad must fail"),
             Err(d) => d,
         };
-        assert!(
-            diags.iter().any(|d| d.is_error()),
-            "{name}: no error diagnostic"
-        );
+        assert!(diags.iter().any(|d| d.is_error()), "{name}: no error diagnostic");
         for d in &diags {
-            assert!(
-                d.primary.is_some(),
-                "{name}: `{}` points nowhere into the spec",
-                d.message
-            );
+            assert!(d.primary.is_some(), "{name}: `{}` points nowhere into the spec", d.message);
             assert!(d.help.is_some(), "{name}: `{}` has no help line", d.message);
-            assert!(
-                d.message.starts_with(|c: char| !c.is_uppercase()),
-                "{name}: message not lowercase: {}",
-                d.message
-            );
+            assert!(d.message.starts_with(|c: char| !c.is_uppercase()), "{name}: message not lowercase: {}", d.message);
         }
         let rendered: String = diags.iter().map(|d| d.render(false)).collect();
         insta::assert_snapshot!(rendered);
@@ -38,11 +27,7 @@ fn bad_specs() {
 /// deterministic byte mutations of it.
 #[test]
 fn no_panic_on_mangled_input() {
-    let text = fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/pynomaly/spec.kdl"
-    ))
-    .unwrap();
+    let text = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/pynomaly/spec.kdl")).unwrap();
     let bytes = text.as_bytes();
     for cut in (0..bytes.len()).step_by(7) {
         let prefix = String::from_utf8_lossy(&bytes[..cut]);

@@ -24,12 +24,7 @@ fn sh(cmd: &str) -> std::process::Output {
 
 fn ok(cmd: &str) {
     let o = sh(cmd);
-    assert!(
-        o.status.success(),
-        "{cmd}: {}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{cmd}: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
 }
 
 /// A server and a client namespace joined by a veth pair; removed on drop.
@@ -42,16 +37,10 @@ struct Lab {
 impl Lab {
     fn new(tag: &str) -> Lab {
         let id = std::process::id();
-        let lab = Lab {
-            server: format!("pynoc-s-{tag}-{id}"),
-            client: format!("pynoc-c-{tag}-{id}"),
-            peer: None,
-        };
+        let lab = Lab { server: format!("pynoc-s-{tag}-{id}"), client: format!("pynoc-c-{tag}-{id}"), peer: None };
         let (s, c) = (&lab.server, &lab.client);
         ok(&format!("ip netns add {s} && ip netns add {c}"));
-        ok(&format!(
-            "ip link add vs-{id} netns {s} type veth peer name vc-{id} netns {c}"
-        ));
+        ok(&format!("ip link add vs-{id} netns {s} type veth peer name vc-{id} netns {c}"));
         for (ns, dev, a, b, six) in [
             (s, format!("vs-{id}"), INTERNAL.1, EXTERNAL.1, EXTERNAL6.1),
             (c, format!("vc-{id}"), INTERNAL.0, EXTERNAL.0, EXTERNAL6.0),
@@ -65,48 +54,27 @@ impl Lab {
 
     fn serve(&mut self, ports: &[u16]) {
         let mut child = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.server,
-                "python3",
-                &root().join(PEER).to_string_lossy(),
-            ])
+            .args(["netns", "exec", &self.server, "python3", &root().join(PEER).to_string_lossy()])
             .arg("serve")
             .args(ports.iter().map(|p| p.to_string()))
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the test server");
         let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
         assert_eq!(line.trim(), "ready");
         self.peer = Some(child);
     }
 
     /// `open`/`closed` for each probe `(proto, (src, dst), port)`.
     fn probe(&self, probes: &[(&str, (&str, &str), u16)]) -> Vec<String> {
-        let specs: Vec<String> = probes
-            .iter()
-            .map(|(p, (s, d), port)| format!("{p},{s},{d},{port}"))
-            .collect();
+        let specs: Vec<String> = probes.iter().map(|(p, (s, d), port)| format!("{p},{s},{d},{port}")).collect();
         let o = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.client,
-                "python3",
-                &root().join(PEER).to_string_lossy(),
-                "probe",
-            ])
+            .args(["netns", "exec", &self.client, "python3", &root().join(PEER).to_string_lossy(), "probe"])
             .args(&specs)
             .output()
             .unwrap();
-        String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect()
+        String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect()
     }
 }
 
@@ -116,36 +84,22 @@ impl Drop for Lab {
             let _ = c.kill();
             let _ = c.wait();
         }
-        let _ = sh(&format!(
-            "ip netns del {} ; ip netns del {}",
-            self.server, self.client
-        ));
+        let _ = sh(&format!("ip netns del {} ; ip netns del {}", self.server, self.client));
     }
 }
 
 fn can_run() -> bool {
     let ready = pynoc::verify::sandbox::is_root()
-        && ["ip", "python3", "iptables-restore", "nft", "ufw"]
-            .iter()
-            .all(|t| pynoc::verify::which(t).is_some());
+        && ["ip", "python3", "iptables-restore", "nft", "ufw"].iter().all(|t| pynoc::verify::which(t).is_some());
     if !ready {
-        assert!(
-            !strict(),
-            "the firewall behaviour test needs root, ip, python3, iptables, nft and ufw"
-        );
+        assert!(!strict(), "the firewall behaviour test needs root, ip, python3, iptables, nft and ufw");
         eprintln!("SKIP firewall behaviour: needs root, ip, python3, iptables, nft and ufw");
     }
     ready
 }
 
 fn build(dir: &Path) {
-    pynoc()
-        .arg("build")
-        .arg(example())
-        .arg("-o")
-        .arg(dir)
-        .run()
-        .expect(0);
+    pynoc().arg("build").arg(example()).arg("-o").arg(dir).run().expect(0);
 }
 
 /// What the example's rule list means, probe by probe.
@@ -169,23 +123,10 @@ fn check(variant: &str, apply: impl Fn(&Lab, &Path)) {
     let mut lab = Lab::new(variant);
     lab.serve(&[22, 80, 443, 5432, 8000, 9999]);
     // Before the firewall, everything is reachable: the probes themselves work.
-    let open = lab.probe(
-        &EXPECTED
-            .iter()
-            .map(|(p, a, port, _)| (*p, *a, *port))
-            .collect::<Vec<_>>(),
-    );
-    assert!(
-        open.iter().all(|r| r == "open"),
-        "{variant}: the lab does not work without a firewall: {open:?}"
-    );
+    let open = lab.probe(&EXPECTED.iter().map(|(p, a, port, _)| (*p, *a, *port)).collect::<Vec<_>>());
+    assert!(open.iter().all(|r| r == "open"), "{variant}: the lab does not work without a firewall: {open:?}");
     apply(&lab, dir.path());
-    let got = lab.probe(
-        &EXPECTED
-            .iter()
-            .map(|(p, a, port, _)| (*p, *a, *port))
-            .collect::<Vec<_>>(),
-    );
+    let got = lab.probe(&EXPECTED.iter().map(|(p, a, port, _)| (*p, *a, *port)).collect::<Vec<_>>());
     for ((proto, (src, dst), port, want), got) in EXPECTED.iter().zip(&got) {
         assert_eq!(got, want, "{variant}: {proto} {src} -> {dst}:{port}");
     }
@@ -193,17 +134,10 @@ fn check(variant: &str, apply: impl Fn(&Lab, &Path)) {
     // SSH: per-source limit on new connections. The first five always pass; by the
     // eighth within a few seconds the source is being dropped.
     let ssh = lab.probe(&[("tcp", EXTERNAL, 22); 8]);
-    assert!(
-        ssh[..5].iter().all(|r| r == "open"),
-        "{variant}: ssh limited too early: {ssh:?}"
-    );
+    assert!(ssh[..5].iter().all(|r| r == "open"), "{variant}: ssh limited too early: {ssh:?}");
     assert_eq!(ssh[7], "closed", "{variant}: ssh not rate-limited: {ssh:?}");
     // Another source is not affected by the first one's limit.
-    assert_eq!(
-        lab.probe(&[("tcp", INTERNAL, 22)]),
-        ["open"],
-        "{variant}: the limit is not per source"
-    );
+    assert_eq!(lab.probe(&[("tcp", INTERNAL, 22)]), ["open"], "{variant}: the limit is not per source");
 }
 
 #[test]
@@ -212,16 +146,8 @@ fn iptables_rules_behave_as_the_spec_says() {
         return;
     }
     check("ipt", |lab, dir| {
-        ok(&format!(
-            "ip netns exec {} iptables-restore {}",
-            lab.server,
-            dir.join("host/iptables.rules").display()
-        ));
-        ok(&format!(
-            "ip netns exec {} ip6tables-restore {}",
-            lab.server,
-            dir.join("host/ip6tables.rules").display()
-        ));
+        ok(&format!("ip netns exec {} iptables-restore {}", lab.server, dir.join("host/iptables.rules").display()));
+        ok(&format!("ip netns exec {} ip6tables-restore {}", lab.server, dir.join("host/ip6tables.rules").display()));
     });
 }
 
@@ -231,11 +157,7 @@ fn nftables_behaves_as_the_spec_says() {
         return;
     }
     check("nft", |lab, dir| {
-        ok(&format!(
-            "ip netns exec {} nft -f {}",
-            lab.server,
-            dir.join("host/nftables.conf").display()
-        ))
+        ok(&format!("ip netns exec {} nft -f {}", lab.server, dir.join("host/nftables.conf").display()))
     });
 }
 
@@ -252,30 +174,12 @@ fn ufw_script_behaves_as_the_spec_says() {
         for (i, d) in ["/etc", "/var", "/run"].iter().enumerate() {
             script.push_str(&format!("mkdir -p {s}/u{i} {s}/w{i}\nmount -t overlay overlay -o lowerdir={d},upperdir={s}/u{i},workdir={s}/w{i} {d}\n"));
         }
-        script.push_str(&format!(
-            "sh {} > /dev/null\n",
-            dir.join("host/ufw.sh").display()
-        ));
+        script.push_str(&format!("sh {} > /dev/null\n", dir.join("host/ufw.sh").display()));
         let o = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &lab.server,
-                "unshare",
-                "--mount",
-                "--propagation",
-                "private",
-                "sh",
-                "-c",
-                &script,
-            ])
+            .args(["netns", "exec", &lab.server, "unshare", "--mount", "--propagation", "private", "sh", "-c", &script])
             .output()
             .unwrap();
-        assert!(
-            o.status.success(),
-            "ufw.sh: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert!(o.status.success(), "ufw.sh: {}", String::from_utf8_lossy(&o.stderr));
         let _ = fs::metadata(dir);
     });
 }

@@ -12,22 +12,13 @@ use pynoc::verify::sandbox;
 fn sshd_lets_in_only_what_the_spec_allows() {
     let tools = ["sshd", "ssh", "ssh-keygen", "useradd", "ip"];
     if !sandbox::is_root() || tools.iter().any(|t| pynoc::verify::which(t).is_none()) {
-        assert!(
-            !strict(),
-            "the sshd behaviour test needs root and {tools:?}"
-        );
+        assert!(!strict(), "the sshd behaviour test needs root and {tools:?}");
         eprintln!("SKIP sshd behaviour: needs root and {tools:?}");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    pynoc()
-        .arg("build")
-        .arg(example())
-        .arg("-o")
-        .arg(&out)
-        .run()
-        .expect(0);
+    pynoc().arg("build").arg(example()).arg("-o").arg(&out).run().expect(0);
     let scratch = dir.path().join("scratch");
     std::fs::create_dir_all(&scratch).unwrap();
     let dropin = out.join("host/sshd_config");
@@ -61,12 +52,8 @@ grep -E 'not allowed|ROOT LOGIN REFUSED|Accepted publickey' /run/sshd.log | sed 
 "#,
         dropin = sandbox::quote(&dropin.to_string_lossy())
     );
-    let o = sandbox::run(
-        &script,
-        &["/etc", "/home", "/run", "/var"],
-        camino::Utf8Path::from_path(&scratch).unwrap(),
-    )
-    .unwrap();
+    let o = sandbox::run(&script, &["/etc", "/home", "/run", "/var"], camino::Utf8Path::from_path(&scratch).unwrap())
+        .unwrap();
     let text = sandbox::text(&o);
     println!("{text}");
     assert!(
@@ -74,14 +61,8 @@ grep -E 'not allowed|ROOT LOGIN REFUSED|Accepted publickey' /run/sshd.log | sed 
         "the allowed user could not log in:\n{text}"
     );
     assert!(text.contains("root=255"), "root got in:\n{text}");
-    assert!(
-        text.contains("intruder=255"),
-        "a user outside AllowUsers got in:\n{text}"
-    );
-    assert!(
-        text.contains("Permission denied (publickey)"),
-        "a password method is offered:\n{text}"
-    );
+    assert!(text.contains("intruder=255"), "a user outside AllowUsers got in:\n{text}");
+    assert!(text.contains("Permission denied (publickey)"), "a password method is offered:\n{text}");
     assert!(
         text.contains("log: ") && text.contains("not allowed because not listed in AllowUsers"),
         "sshd did not log the refusal:\n{text}"

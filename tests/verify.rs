@@ -9,51 +9,35 @@ use std::path::Path;
 
 use common::{example, pynoc, strict};
 
-const NAMES: &[&str] = &[
-    "audit",
-    "fstab",
-    "ip6tables",
-    "iptables",
-    "fail2ban",
-    "nftables",
-    "sshd",
-    "sysctl",
-    "ufw",
-];
+const NAMES: &[&str] = &["audit", "fstab", "ip6tables", "iptables", "fail2ban", "nftables", "sshd", "sysctl", "ufw"];
 
 #[test]
-fn the_example_passes_every_validator() {
+fn every_example_passes_every_validator() {
+    for ex in fs::read_dir(common::root().join("examples")).unwrap().flatten() {
+        verify_example(&ex.path().join("spec.kdl"));
+    }
+}
+
+fn verify_example(spec: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    pynoc()
-        .arg("build")
-        .arg(example())
-        .arg("-o")
-        .arg(&out)
-        .run()
-        .expect(0);
+    pynoc().arg("build").arg(spec).arg("-o").arg(&out).run().expect(0);
     let mut cmd = pynoc().arg("verify").arg(&out);
     if strict() {
         cmd = cmd.arg("--strict");
     }
     let r = cmd.run();
     let stdout = r.stdout();
-    println!("{stdout}");
+    println!("{}:\n{stdout}", spec.display());
     assert_eq!(r.code(), 0, "{stdout}{}", r.stderr());
     for name in NAMES {
         let line = stdout
             .lines()
             .find(|l| l.split([' ', ':']).nth(1) == Some(name))
             .unwrap_or_else(|| panic!("no line for {name}:\n{stdout}"));
-        assert!(
-            line.starts_with("PASS ") || (!strict() && line.starts_with("SKIP ")),
-            "{line}"
-        );
+        assert!(line.starts_with("PASS ") || (!strict() && line.starts_with("SKIP ")), "{line}");
     }
-    assert!(
-        stdout.lines().last().unwrap().starts_with("verify: "),
-        "no summary line"
-    );
+    assert!(stdout.lines().last().unwrap().starts_with("verify: "), "no summary line");
 }
 
 /// Writes one artifact and a manifest that lists it, runs verify, returns its line.
@@ -79,60 +63,27 @@ fn verify_one(name: &str, path: &str, content: &str) -> String {
 fn fails(name: &str, path: &str, content: &str, why: &str) {
     let line = verify_one(name, path, content);
     assert!(line.starts_with(&format!("FAIL {name}:")), "{line}");
-    assert!(
-        line.contains(why) || line.contains("(skipped here)"),
-        "expected `{why}` in: {line}"
-    );
+    assert!(line.contains(why) || line.contains("(skipped here)"), "expected `{why}` in: {line}");
 }
 
 #[test]
 fn sysctl_rejects_unknown_keys_and_values_the_kernel_refuses() {
-    fails(
-        "sysctl",
-        "host/sysctl.conf",
-        "kernel.no_such_key = 1\n",
-        "does not exist",
-    );
-    fails(
-        "sysctl",
-        "host/sysctl.conf",
-        "net.ipv4.ip_local_port_range = 60000 1024\n",
-        "refused",
-    );
-    fails(
-        "sysctl",
-        "host/sysctl.conf",
-        "net.ipv4.tcp_rmem = 4096\n",
-        "field",
-    );
+    fails("sysctl", "host/sysctl.conf", "kernel.no_such_key = 1\n", "does not exist");
+    fails("sysctl", "host/sysctl.conf", "net.ipv4.ip_local_port_range = 60000 1024\n", "refused");
+    fails("sysctl", "host/sysctl.conf", "net.ipv4.tcp_rmem = 4096\n", "field");
 }
 
 #[test]
 fn sshd_rejects_invalid_options_and_settings_that_do_not_take_effect() {
-    fails(
-        "sshd",
-        "host/sshd_config",
-        "PermitRootLogin maybe\n",
-        "sshd -t",
-    );
+    fails("sshd", "host/sshd_config", "PermitRootLogin maybe\n", "sshd -t");
     // The first value wins: the second line never takes effect, as with the guide's sed.
-    fails(
-        "sshd",
-        "host/sshd_config",
-        "X11Forwarding no\nX11Forwarding yes\n",
-        "x11forwarding yes",
-    );
+    fails("sshd", "host/sshd_config", "X11Forwarding no\nX11Forwarding yes\n", "x11forwarding yes");
 }
 
 #[test]
 fn fail2ban_rejects_the_guides_systemd_backend_with_log_paths() {
     let guide = "[DEFAULT]\nbantime = 3600\nfindtime = 600\nmaxretry = 3\nbackend = systemd\n\n[sshd]\nenabled = true\nport = ssh\nfilter = sshd\nlogpath = /var/log/auth.log\nmaxretry = 3\n\n[nginx-http-auth]\nenabled = true\nfilter = nginx-http-auth\nport = http,https\nlogpath = /var/log/nginx/error.log\n";
-    fails(
-        "fail2ban",
-        "host/jail.local",
-        guide,
-        "fail2ban ignores logpath",
-    );
+    fails("fail2ban", "host/jail.local", guide, "fail2ban ignores logpath");
     fails(
         "fail2ban",
         "host/jail.local",
@@ -143,18 +94,8 @@ fn fail2ban_rejects_the_guides_systemd_backend_with_log_paths() {
 
 #[test]
 fn audit_rejects_a_syscall_the_abi_lacks() {
-    fails(
-        "audit",
-        "host/audit.rules",
-        "-a always,exit -F arch=b64 -S adjtimex -S stime -k time-change\n",
-        "stime",
-    );
-    fails(
-        "audit",
-        "host/audit.rules",
-        "-w /etc/passwd -p wz -k identity\n",
-        "line 1",
-    );
+    fails("audit", "host/audit.rules", "-a always,exit -F arch=b64 -S adjtimex -S stime -k time-change\n", "stime");
+    fails("audit", "host/audit.rules", "-w /etc/passwd -p wz -k identity\n", "line 1");
 }
 
 #[test]
@@ -163,22 +104,12 @@ fn ufw_rejects_the_guides_script_and_a_script_that_undoes_sysctl() {
     fails("ufw", "host/ufw.sh", guide, "exit status");
     let resets = "#!/bin/sh\nset -eu\nufw --force reset\nufw allow 22/tcp\nufw --force enable\n";
     fails("ufw", "host/ufw.sh", resets, "log_martians");
-    fails(
-        "ufw",
-        "host/ufw.sh",
-        "#!/bin/sh\nfor p in $PORTS; do ufw allow $p; done\n",
-        "shellcheck",
-    );
+    fails("ufw", "host/ufw.sh", "#!/bin/sh\nfor p in $PORTS; do ufw allow $p; done\n", "shellcheck");
 }
 
 #[test]
 fn restore_files_and_nftables_are_loaded_for_real() {
-    fails(
-        "iptables",
-        "host/iptables.rules",
-        "*filter\n-A INPUT -j no-such-chain\nCOMMIT\n",
-        "iptables-restore",
-    );
+    fails("iptables", "host/iptables.rules", "*filter\n-A INPUT -j no-such-chain\nCOMMIT\n", "iptables-restore");
     fails(
         "ip6tables",
         "host/ip6tables.rules",
@@ -195,38 +126,20 @@ fn restore_files_and_nftables_are_loaded_for_real() {
 
 #[test]
 fn fstab_rejects_a_relative_mount_point() {
-    fails(
-        "fstab",
-        "host/fstab",
-        "tmpfs tmp tmpfs defaults 0 0\n",
-        "findmnt",
-    );
+    fails("fstab", "host/fstab", "tmpfs tmp tmpfs defaults 0 0\n", "findmnt");
 }
 
 #[test]
 fn verify_never_changes_the_host() {
-    let watched = [
-        "/etc/default/ufw",
-        "/etc/ufw/user.rules",
-        "/etc/fail2ban/jail.conf",
-    ];
+    let watched = ["/etc/default/ufw", "/etc/ufw/user.rules", "/etc/fail2ban/jail.conf"];
     let before: Vec<Option<Vec<u8>>> = watched.iter().map(|p| fs::read(p).ok()).collect();
     let martians = fs::read_to_string("/proc/sys/net/ipv4/conf/all/log_martians").ok();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    pynoc()
-        .arg("build")
-        .arg(example())
-        .arg("-o")
-        .arg(&out)
-        .run()
-        .expect(0);
+    pynoc().arg("build").arg(example()).arg("-o").arg(&out).run().expect(0);
     pynoc().arg("verify").arg(&out).run();
     let after: Vec<Option<Vec<u8>>> = watched.iter().map(|p| fs::read(p).ok()).collect();
     assert_eq!(before, after, "verify changed a file of the host");
-    assert_eq!(
-        martians,
-        fs::read_to_string("/proc/sys/net/ipv4/conf/all/log_martians").ok()
-    );
+    assert_eq!(martians, fs::read_to_string("/proc/sys/net/ipv4/conf/all/log_martians").ok());
     assert!(!Path::new("/etc/ssh/sshd_config.d/00-pynoc.conf").exists() || before.is_empty());
 }

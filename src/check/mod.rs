@@ -20,9 +20,10 @@ fn ssh_reachable(spec: &Spec, o: &Origins, d: &Diags) {
     if fw.incoming == Policy::Allow {
         return;
     }
-    let open = fw.rules.iter().find(|r| {
-        r.direction == "in" && r.proto == "tcp" && r.port <= ssh.port && ssh.port <= r.port_end
-    });
+    let open = fw
+        .rules
+        .iter()
+        .find(|r| r.direction == "in" && r.proto == "tcp" && r.port <= ssh.port && ssh.port <= r.port_end);
     if open.is_some_and(|r| r.action == Policy::Allow) {
         return;
     }
@@ -33,10 +34,7 @@ fn ssh_reachable(spec: &Spec, o: &Origins, d: &Diags) {
         diag = diag.also(span, "sshd listens here");
     }
     if let Some(i) = open.and_then(|r| fw.rules.iter().position(|x| std::ptr::eq(x, r))) {
-        diag = diag.also(
-            o.firewall_rules[i],
-            "this rule matches SSH first and does not allow it",
-        );
+        diag = diag.also(o.firewall_rules[i], "this rule matches SSH first and does not allow it");
     }
     d.push(diag);
 }
@@ -58,10 +56,7 @@ fn duplicate_rules(spec: &Spec, o: &Origins, d: &Diags) {
             d.push(
                 Diagnostic::error(Kind::Conflict, "this firewall rule never applies")
                     .at(o.firewall_rules[i], "shadowed")
-                    .also(
-                        o.firewall_rules[j],
-                        "every packet it matches is matched here first",
-                    )
+                    .also(o.firewall_rules[j], "every packet it matches is matched here first")
                     .help("remove it, or move it above the broader rule"),
             );
         }

@@ -8,11 +8,8 @@ use crate::ir::Firewall;
 
 pub fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<Artifact>, Error> {
     let tables = |name, path, install, family: &str, restore: &str| -> Result<Artifact, Error> {
-        let extra = [
-            ("family", Value::from(family)),
-            ("install", Value::from(install)),
-            ("restore", Value::from(restore)),
-        ];
+        let extra =
+            [("family", Value::from(family)), ("install", Value::from(install)), ("restore", Value::from(restore))];
         Ok(Artifact {
             name,
             path,
@@ -39,20 +36,8 @@ pub fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<Artifac
             apply: "sh /usr/local/sbin/pynoc-ufw",
             content: render(env, "ufw/ufw.sh.j2", cx.header("#"), "fw", f, &[])?,
         },
-        tables(
-            "iptables",
-            "host/iptables.rules",
-            "/etc/iptables/rules.v4",
-            "ipv4",
-            "iptables-restore",
-        )?,
-        tables(
-            "ip6tables",
-            "host/ip6tables.rules",
-            "/etc/iptables/rules.v6",
-            "ipv6",
-            "ip6tables-restore",
-        )?,
+        tables("iptables", "host/iptables.rules", "/etc/iptables/rules.v4", "ipv4", "iptables-restore")?,
+        tables("ip6tables", "host/ip6tables.rules", "/etc/iptables/rules.v6", "ipv6", "ip6tables-restore")?,
         Artifact {
             name: "nftables",
             path: "host/nftables.conf",
@@ -61,14 +46,7 @@ pub fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<Artifac
             mode: "0755",
             how: "replace",
             apply: "nft -c -f /etc/nftables.conf && nft -f /etc/nftables.conf",
-            content: render(
-                env,
-                "nftables/nftables.conf.j2",
-                cx.header("#"),
-                "fw",
-                f,
-                &[],
-            )?,
+            content: render(env, "nftables/nftables.conf.j2", cx.header("#"), "fw", f, &[])?,
         },
     ])
 }

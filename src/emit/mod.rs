@@ -89,10 +89,8 @@ pub fn render<T: Serialize>(
     value: &T,
     extra: &[(&str, Value)],
 ) -> Result<String, Error> {
-    let mut ctx: Vec<(&str, Value)> = vec![
-        ("header", Value::from(header)),
-        (name, Value::from(minijinja::value::Serde(value))),
-    ];
+    let mut ctx: Vec<(&str, Value)> =
+        vec![("header", Value::from(header)), (name, Value::from(minijinja::value::Serde(value)))];
     ctx.extend(extra.iter().cloned());
     let ctx: std::collections::BTreeMap<&str, Value> = ctx.into_iter().collect();
     env.get_template(template)?.render(ctx)
@@ -102,42 +100,24 @@ fn environment() -> Result<Environment<'static>, Error> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
-    env.set_syntax(
-        SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .keep_trailing_newline(true)
-            .build()?,
-    );
+    env.set_syntax(SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).keep_trailing_newline(true).build()?);
     for (name, text) in TEMPLATES {
         env.add_template(name, text)?;
     }
     env.add_filter("yesno", |b: bool| if b { "yes" } else { "no" });
     env.add_filter("shell", |s: String| -> Result<String, Error> {
-        shlex::try_quote(&s)
-            .map(|q| q.into_owned())
-            .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+        shlex::try_quote(&s).map(|q| q.into_owned()).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
     });
     env.add_filter("quote", |s: String| -> Result<String, Error> {
         // Double-quoted token for iptables-restore and nft; lowering already rejects quotes.
         if s.contains(['"', '\\', '\n', '\r']) {
-            return Err(Error::new(
-                ErrorKind::InvalidOperation,
-                "value cannot be double-quoted safely",
-            ));
+            return Err(Error::new(ErrorKind::InvalidOperation, "value cannot be double-quoted safely"));
         }
         Ok(format!("\"{s}\""))
     });
-    env.add_filter(
-        "family",
-        |nets: Vec<String>, family: String| -> Vec<String> {
-            nets.into_iter()
-                .filter(|n| n.contains(':') == (family == "ipv6"))
-                .collect()
-        },
-    );
-    env.add_filter("allports", |action: String| {
-        action.replace("-multiport", "-allports")
+    env.add_filter("family", |nets: Vec<String>, family: String| -> Vec<String> {
+        nets.into_iter().filter(|n| n.contains(':') == (family == "ipv6")).collect()
     });
+    env.add_filter("allports", |action: String| action.replace("-multiport", "-allports"));
     Ok(env)
 }

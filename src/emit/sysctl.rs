@@ -14,13 +14,6 @@ pub fn emit(env: &Environment, cx: &Context, s: &Sysctl) -> Result<Artifact, Err
         mode: "0644",
         how: "replace",
         apply: "sysctl --system",
-        content: render(
-            env,
-            "sysctl/sysctl.conf.j2",
-            cx.header("#"),
-            "sysctl",
-            s,
-            &[],
-        )?,
+        content: render(env, "sysctl/sysctl.conf.j2", cx.header("#"), "sysctl", s, &[])?,
     })
 }

@@ -121,17 +121,9 @@ pub struct AuditGroup {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum AuditRule {
     /// A file or directory watch (`-w PATH -p PERMS -k KEY`).
-    Watch {
-        path: String,
-        perms: String,
-        key: String,
-    },
+    Watch { path: String, perms: String, key: String },
     /// A syscall rule for one ABI (`-a always,exit -F arch=ARCH -S … -k KEY`).
-    Syscall {
-        arch: String,
-        syscalls: Vec<String>,
-        key: String,
-    },
+    Syscall { arch: String, syscalls: Vec<String>, key: String },
 }
 
 /// One rule list for ufw, iptables, ip6tables and nftables.

@@ -10,14 +10,8 @@ use super::validate;
 
 pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
     let r = Reader::new(n, d);
-    let buffer = r
-        .int_prop("buffer", 64, 1 << 20)
-        .map(|v| v.value as u32)
-        .unwrap_or(8192);
-    let failure = r
-        .int_prop("failure", 0, 2)
-        .map(|v| v.value as u8)
-        .unwrap_or(1);
+    let buffer = r.int_prop("buffer", 64, 1 << 20).map(|v| v.value as u32).unwrap_or(8192);
+    let failure = r.int_prop("failure", 0, 2).map(|v| v.value as u8).unwrap_or(1);
     let immutable = r.bool_prop("immutable").map(|v| v.value).unwrap_or(false);
     r.finish(false);
     let sets = stdlib::audit_sets();
@@ -43,11 +37,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
                         continue;
                     };
                     if let Some((_, first)) = seen.iter().find(|(s, _)| *s == name.value) {
-                        d.push(duplicate(
-                            &format!("rule set {}", name.value),
-                            name.span,
-                            *first,
-                        ));
+                        d.push(duplicate(&format!("rule set {}", name.value), name.span, *first));
                         continue;
                     }
                     seen.push((name.value.clone(), name.span));
@@ -57,31 +47,16 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
                         rules.extend(per_arch(&sr.syscalls, &key));
                     }
                     for w in &set.watches {
-                        rules.push(AuditRule::Watch {
-                            path: w.path.clone(),
-                            perms: w.perms.clone(),
-                            key: key.clone(),
-                        });
+                        rules.push(AuditRule::Watch { path: w.path.clone(), perms: w.perms.clone(), key: key.clone() });
                     }
-                    groups.push(ir::AuditGroup {
-                        name: name.value.clone(),
-                        comment: set.comment.clone(),
-                        rules,
-                    });
+                    groups.push(ir::AuditGroup { name: name.value.clone(), comment: set.comment.clone(), rules });
                 }
             }
             "watch" => {
                 let path = cr
-                    .str_arg(
-                        0,
-                        "a path",
-                        "`watch \"/etc/nginx/nginx.conf\" perms=wa key=nginx-config`",
-                    )
+                    .str_arg(0, "a path", "`watch \"/etc/nginx/nginx.conf\" perms=wa key=nginx-config`")
                     .and_then(|p| validate::path(d, &p, "watch path", false));
-                let perms = cr
-                    .str_prop("perms", "wa")
-                    .and_then(|p| perms(d, &p))
-                    .unwrap_or_else(|| "wa".into());
+                let perms = cr.str_prop("perms", "wa").and_then(|p| perms(d, &p)).unwrap_or_else(|| "wa".into());
                 let key = required_key(&cr, c);
                 if let (Some(path), Some(key)) = (path, key) {
                     custom.push(AuditRule::Watch { path, perms, key });
@@ -94,12 +69,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
                     if table.b64.contains(&s.value) || table.b32.contains(&s.value) {
                         names.push(s.value);
                     } else {
-                        let known: Vec<&str> = table
-                            .b64
-                            .iter()
-                            .chain(&table.b32)
-                            .map(String::as_str)
-                            .collect();
+                        let known: Vec<&str> = table.b64.iter().chain(&table.b32).map(String::as_str).collect();
                         d.push(
                             Diagnostic::error(
                                 Kind::UnknownReference,
@@ -120,11 +90,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
         cr.finish(true);
     }
     if !custom.is_empty() {
-        groups.push(ir::AuditGroup {
-            name: "custom".into(),
-            comment: "Rules of this spec".into(),
-            rules: custom,
-        });
+        groups.push(ir::AuditGroup { name: "custom".into(), comment: "Rules of this spec".into(), rules: custom });
     }
     if groups.is_empty() && n.children().is_empty() {
         d.push(
@@ -134,12 +100,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
         );
         return None;
     }
-    Some(ir::Audit {
-        buffer,
-        failure,
-        immutable,
-        groups,
-    })
+    Some(ir::Audit { buffer, failure, immutable, groups })
 }
 
 /// One rule per x86_64 ABI, each naming only the syscalls that ABI has.
@@ -148,16 +109,8 @@ fn per_arch(syscalls: &[String], key: &str) -> Vec<AuditRule> {
     [("b64", &t.b64), ("b32", &t.b32)]
         .into_iter()
         .filter_map(|(arch, table)| {
-            let present: Vec<String> = syscalls
-                .iter()
-                .filter(|s| table.contains(s))
-                .cloned()
-                .collect();
-            (!present.is_empty()).then(|| AuditRule::Syscall {
-                arch: arch.into(),
-                syscalls: present,
-                key: key.into(),
-            })
+            let present: Vec<String> = syscalls.iter().filter(|s| table.contains(s)).cloned().collect();
+            (!present.is_empty()).then(|| AuditRule::Syscall { arch: arch.into(), syscalls: present, key: key.into() })
         })
         .collect()
 }
@@ -187,9 +140,7 @@ fn required_key(r: &Reader, c: &Node) -> Option<String> {
         Some(k) => {
             let ok = !k.value.is_empty()
                 && k.value.len() <= 31
-                && k.value
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                && k.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if ok {
                 Some(k.value)
             } else {

@@ -12,28 +12,12 @@ const DAY: u64 = 86_400;
 
 pub fn lower(n: &Node, d: &Diags, o: &Origins, ssh_port: u16) -> Option<ir::Fail2ban> {
     let r = Reader::new(n, d);
-    let bantime = r
-        .duration_prop("bantime", 60, 365 * DAY)
-        .map(|v| v.value)
-        .unwrap_or(3600);
-    let findtime = r
-        .duration_prop("findtime", 10, 30 * DAY)
-        .map(|v| v.value)
-        .unwrap_or(600);
-    let maxretry = r
-        .int_prop("maxretry", 1, 100)
-        .map(|v| v.value as u32)
-        .unwrap_or(3);
+    let bantime = r.duration_prop("bantime", 60, 365 * DAY).map(|v| v.value).unwrap_or(3600);
+    let findtime = r.duration_prop("findtime", 10, 30 * DAY).map(|v| v.value).unwrap_or(600);
+    let maxretry = r.int_prop("maxretry", 1, 100).map(|v| v.value as u32).unwrap_or(3);
     let catalog = stdlib::jails();
-    let actions: Vec<&str> = catalog
-        .banactions
-        .names
-        .iter()
-        .map(String::as_str)
-        .collect();
-    let banaction = r
-        .str_prop("banaction", "nftables-multiport")
-        .and_then(|v| one_of(d, "`banaction`", &v, &actions));
+    let actions: Vec<&str> = catalog.banactions.names.iter().map(String::as_str).collect();
+    let banaction = r.str_prop("banaction", "nftables-multiport").and_then(|v| one_of(d, "`banaction`", &v, &actions));
     r.finish(false);
 
     let mut ignoreip = vec!["127.0.0.1/8".to_string(), "::1".to_string()];
@@ -61,30 +45,21 @@ pub fn lower(n: &Node, d: &Diags, o: &Origins, ssh_port: u16) -> Option<ir::Fail
         let maxretry = cr.int_prop("maxretry", 1, 100).map(|v| v.value as u32);
         let bantime = cr.duration_prop("bantime", 60, 365 * DAY).map(|v| v.value);
         let findtime = cr.duration_prop("findtime", 10, 30 * DAY).map(|v| v.value);
-        let source = cr
-            .str_prop("source", "journal")
-            .and_then(|v| one_of(d, "`source`", &v, &["journal", "file"]));
+        let source = cr.str_prop("source", "journal").and_then(|v| one_of(d, "`source`", &v, &["journal", "file"]));
         let logpath = cr
             .str_prop("logpath", "\"/var/log/nginx/error.log\"")
             .map(|v| (validate::path(d, &v, "log path", true), v.span));
         cr.finish(true);
         let Some(entry) = catalog.jail.get(&name.value) else {
             d.push(
-                Diagnostic::error(
-                    Kind::UnknownReference,
-                    format!("no jail named `{}` in the catalog", name.value),
-                )
-                .at(name.span, "unknown jail")
-                .help(unknown_help(&name.value, &names)),
+                Diagnostic::error(Kind::UnknownReference, format!("no jail named `{}` in the catalog", name.value))
+                    .at(name.span, "unknown jail")
+                    .help(unknown_help(&name.value, &names)),
             );
             continue;
         };
         if let Some((_, first)) = jail_spans.iter().find(|(j, _)| *j == name.value) {
-            d.push(duplicate(
-                &format!("jail {}", name.value),
-                name.span,
-                *first,
-            ));
+            d.push(duplicate(&format!("jail {}", name.value), name.span, *first));
             continue;
         }
         jail_spans.push((name.value.clone(), name.span));
@@ -99,15 +74,10 @@ pub fn lower(n: &Node, d: &Diags, o: &Origins, ssh_port: u16) -> Option<ir::Fail
                 d.push(
                     Diagnostic::error(
                         Kind::Conflict,
-                        format!(
-                            "jail `{}` reads the journal, which ignores `logpath`",
-                            name.value
-                        ),
+                        format!("jail `{}` reads the journal, which ignores `logpath`", name.value),
                     )
                     .at(span, "ignored with the journal")
-                    .help(
-                        "remove `logpath`, or add `source=\"file\"` if this host logs to that file",
-                    ),
+                    .help("remove `logpath`, or add `source=\"file\"` if this host logs to that file"),
                 );
                 continue;
             }
@@ -131,11 +101,7 @@ pub fn lower(n: &Node, d: &Diags, o: &Origins, ssh_port: u16) -> Option<ir::Fail
         jails.push(ir::Jail {
             name: name.value.clone(),
             filter: entry.filter.clone(),
-            port: if entry.port == "ssh" {
-                ssh_port.to_string()
-            } else {
-                entry.port.clone()
-            },
+            port: if entry.port == "ssh" { ssh_port.to_string() } else { entry.port.clone() },
             backend: match source {
                 LogSource::Journal => "systemd".into(),
                 LogSource::File => "auto".into(),
@@ -146,12 +112,5 @@ pub fn lower(n: &Node, d: &Diags, o: &Origins, ssh_port: u16) -> Option<ir::Fail
             findtime,
         });
     }
-    Some(ir::Fail2ban {
-        bantime,
-        findtime,
-        maxretry,
-        banaction,
-        ignoreip,
-        jails,
-    })
+    Some(ir::Fail2ban { bantime, findtime, maxretry, banaction, ignoreip, jails })
 }

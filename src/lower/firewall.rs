@@ -34,12 +34,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins, ssh_port: u16) -> Option<ir::
             o.firewall_incoming = Some(v.span);
         }
         if p == Policy::Allow && name != "outgoing" {
-            need_reason(
-                &r,
-                &format!("`{name}=allow`"),
-                v.span,
-                &format!("use `{name}=deny`"),
-            );
+            need_reason(&r, &format!("`{name}=allow`"), v.span, &format!("use `{name}=deny`"));
         }
         p
     };
@@ -57,30 +52,20 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins, ssh_port: u16) -> Option<ir::
         }
         cr.finish(true);
     }
-    Some(ir::Firewall {
-        incoming,
-        outgoing,
-        routed,
-        rules,
-    })
+    Some(ir::Firewall { incoming, outgoing, routed, rules })
 }
 
 fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::FirewallRule> {
     let d = r.d;
     let services = &stdlib::services().service;
     let target = r.arg(0);
-    let proto_prop = r
-        .str_prop("proto", "tcp")
-        .and_then(|v| one_of(d, "`proto`", &v, &["tcp", "udp"]).map(|p| (p, v.span)));
+    let proto_prop =
+        r.str_prop("proto", "tcp").and_then(|v| one_of(d, "`proto`", &v, &["tcp", "udp"]).map(|p| (p, v.span)));
     let direction = r
         .str_prop("direction", "in")
         .and_then(|v| one_of(d, "`direction`", &v, &["in", "out"]))
         .unwrap_or_else(|| "in".into());
-    let (peer_prop, other) = if direction == "in" {
-        ("from", "to")
-    } else {
-        ("to", "from")
-    };
+    let (peer_prop, other) = if direction == "in" { ("from", "to") } else { ("to", "from") };
     let peer = r.str_prop(peer_prop, "internal");
     if let Some(v) = r.prop(other) {
         d.push(
@@ -93,19 +78,14 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
         );
     }
     let limit = r.bool_prop("limit");
-    let comment = r
-        .str_prop("comment", "\"API\"")
-        .and_then(|v| validate::comment(d, &v));
+    let comment = r.str_prop("comment", "\"API\"").and_then(|v| validate::comment(d, &v));
 
     let (port, port_end, default_proto, port_comment) = match target.map(|t| &t.value) {
         None => {
             d.push(
-                Diagnostic::error(
-                    Kind::Missing,
-                    format!("`{}` needs a port or a service", c.name()),
-                )
-                .at(c.name.span, "nothing to match")
-                .help("for example: `allow 8000` or `allow https`"),
+                Diagnostic::error(Kind::Missing, format!("`{}` needs a port or a service", c.name()))
+                    .at(c.name.span, "nothing to match")
+                    .help("for example: `allow 8000` or `allow https`"),
             );
             return None;
         }
@@ -119,10 +99,7 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
             return None;
         }
         Some(Value::String(s)) if s.contains(':') || s.chars().all(|c| c.is_ascii_digit()) => {
-            let t = Spanned {
-                value: s.clone(),
-                span: target?.span,
-            };
+            let t = Spanned { value: s.clone(), span: target?.span };
             let (a, b) = port_range(d, &t)?;
             (a, b, "tcp", None)
         }
@@ -136,10 +113,7 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
                 d.push(
                     Diagnostic::error(Kind::UnknownReference, format!("no service named `{s}`"))
                         .at(target?.span, "unknown service")
-                        .help(format!(
-                            "{} (a port number works too)",
-                            unknown_help(s, &names)
-                        )),
+                        .help(format!("{} (a port number works too)", unknown_help(s, &names))),
                 );
                 return None;
             }
@@ -148,11 +122,7 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
             d.push(
                 Diagnostic::error(
                     Kind::WrongType,
-                    format!(
-                        "`{}` expects a port or a service name, found {}",
-                        c.name(),
-                        other.type_name()
-                    ),
+                    format!("`{}` expects a port or a service name, found {}", c.name(), other.type_name()),
                 )
                 .at(target?.span, "not a port")
                 .help("for example: `allow 8000`, `allow \"6000:6007\"` or `allow https`"),
@@ -160,10 +130,7 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
             return None;
         }
     };
-    let proto = proto_prop
-        .as_ref()
-        .map(|(p, _)| p.clone())
-        .unwrap_or_else(|| default_proto.to_string());
+    let proto = proto_prop.as_ref().map(|(p, _)| p.clone()).unwrap_or_else(|| default_proto.to_string());
     let peers: Vec<IpNet> = match &peer {
         Some(v) if v.value == "any" => Vec::new(),
         Some(v) => networks(d, o, v)?,
@@ -172,12 +139,9 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
     let limit = match limit {
         Some(l) if l.value && (direction != "in" || c.name() != "allow") => {
             d.push(
-                Diagnostic::error(
-                    Kind::Conflict,
-                    "`limit` applies to incoming `allow` rules only",
-                )
-                .at(l.span, "cannot limit this rule")
-                .help("remove `limit`, or make this an incoming `allow` rule"),
+                Diagnostic::error(Kind::Conflict, "`limit` applies to incoming `allow` rules only")
+                    .at(l.span, "cannot limit this rule")
+                    .help("remove `limit`, or make this an incoming `allow` rule"),
             );
             false
         }

@@ -26,12 +26,9 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
             });
             match v {
                 Some(b) if !b.value => {
-                    if let Some(reason) = need_reason(
-                        &r,
-                        &format!("`{flag}=#false`"),
-                        b.span,
-                        &format!("keep `{flag}`"),
-                    ) {
+                    if let Some(reason) =
+                        need_reason(&r, &format!("`{flag}=#false`"), b.span, &format!("keep `{flag}`"))
+                    {
                         notes.push(format!("without {flag}: {reason}"));
                     }
                 }
@@ -42,19 +39,20 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
             let s = &size.value;
             let ok = s.len() <= 12 && {
                 let digits = s.trim_end_matches(['k', 'm', 'g', 'K', 'M', 'G', '%']);
-                !digits.is_empty()
-                    && digits.chars().all(|c| c.is_ascii_digit())
-                    && s.len() - digits.len() <= 1
+                !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && s.len() - digits.len() <= 1
             };
             if ok {
                 options.push(format!("size={s}"));
             } else {
-                d.push(Diagnostic::error(Kind::InvalidValue, format!("`{}` is not a tmpfs size", s.escape_debug())).at(size.span, "not a size").help("write bytes with an optional unit `k`, `m`, `g`, or a share of RAM like `25%`"));
+                d.push(
+                    Diagnostic::error(Kind::InvalidValue, format!("`{}` is not a tmpfs size", s.escape_debug()))
+                        .at(size.span, "not a size")
+                        .help("write bytes with an optional unit `k`, `m`, `g`, or a share of RAM like `25%`"),
+                );
             }
         }
         if let Some(mode) = r.str_prop("mode", "\"1777\"") {
-            let ok = (3..=4).contains(&mode.value.len())
-                && mode.value.chars().all(|c| ('0'..='7').contains(&c));
+            let ok = (3..=4).contains(&mode.value.len()) && mode.value.chars().all(|c| ('0'..='7').contains(&c));
             if ok {
                 options.push(format!("mode={}", mode.value));
             } else {

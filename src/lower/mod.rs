@@ -111,14 +111,7 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
     if d.has_errors() {
         return None;
     }
-    Some((
-        ir::Spec {
-            version,
-            project,
-            host: host_ir.flatten(),
-        },
-        o,
-    ))
+    Some((ir::Spec { version, project, host: host_ir.flatten() }, o))
 }
 
 fn lower_version(n: &Node, d: &Diags) -> Option<u32> {
@@ -152,38 +145,26 @@ fn lower_version(n: &Node, d: &Diags) -> Option<u32> {
 
 fn lower_project(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Project> {
     let r = Reader::new(n, d);
-    let name = r
-        .str_arg(0, "a name", "`project pynomaly { … }`")
-        .and_then(|v| validate::ident(d, &v, "project name", 63));
+    let name =
+        r.str_arg(0, "a name", "`project pynomaly { … }`").and_then(|v| validate::ident(d, &v, "project name", 63));
     r.finish(false);
     let mut domain = None;
     let mut admin_email = None;
     let mut networks = Vec::new();
-    for c in children(
-        n,
-        &["domain", "admin-email", "network"],
-        &["domain", "admin-email"],
-        d,
-    ) {
+    for c in children(n, &["domain", "admin-email", "network"], &["domain", "admin-email"], d) {
         let cr = Reader::new(c, d);
         match c.name() {
             "domain" => {
-                domain = cr
-                    .str_arg(0, "a host name", "`domain \"api.example.com\"`")
-                    .and_then(|v| validate::hostname(d, &v))
+                domain =
+                    cr.str_arg(0, "a host name", "`domain \"api.example.com\"`").and_then(|v| validate::hostname(d, &v))
             }
             "admin-email" => {
                 admin_email = cr
-                    .str_arg(
-                        0,
-                        "an e-mail address",
-                        "`admin-email \"admin@example.com\"`",
-                    )
+                    .str_arg(0, "an e-mail address", "`admin-email \"admin@example.com\"`")
                     .and_then(|v| validate::email(d, &v))
             }
             _ => {
-                let Some(net_name) = cr.str_arg(0, "a name", "`network internal \"10.0.0.0/8\"`")
-                else {
+                let Some(net_name) = cr.str_arg(0, "a name", "`network internal \"10.0.0.0/8\"`") else {
                     cr.finish(true);
                     continue;
                 };
@@ -200,44 +181,24 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Project> {
                                 .help("`any` means every address; pick another name"),
                         );
                     } else if let Some((_, first)) = o.networks.get(&ok_name) {
-                        d.push(duplicate(
-                            &format!("network {ok_name}"),
-                            net_name.span,
-                            *first,
-                        ));
+                        d.push(duplicate(&format!("network {ok_name}"), net_name.span, *first));
                     } else {
-                        o.networks
-                            .insert(ok_name.clone(), (cidrs.clone(), net_name.span));
-                        networks.push(ir::Network {
-                            name: ok_name,
-                            cidrs,
-                        });
+                        o.networks.insert(ok_name.clone(), (cidrs.clone(), net_name.span));
+                        networks.push(ir::Network { name: ok_name, cidrs });
                     }
                 }
             }
         }
         cr.finish(true);
     }
-    Some(ir::Project {
-        name: name?,
-        domain,
-        admin_email,
-        networks,
-    })
+    Some(ir::Project { name: name?, domain, admin_email, networks })
 }
 
 const HOST: &[&str] = &["sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab"];
 
 fn lower_host(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Host> {
     Reader::new(n, d).finish(false);
-    let mut host = ir::Host {
-        sysctl: None,
-        ssh: None,
-        fail2ban: None,
-        audit: None,
-        firewall: None,
-        fstab: None,
-    };
+    let mut host = ir::Host { sysctl: None, ssh: None, fail2ban: None, audit: None, firewall: None, fstab: None };
     let cs = children(n, HOST, HOST, d);
     // ssh first: the firewall's `ssh` service and the sshd jail follow its port.
     if let Some(c) = cs.iter().find(|c| c.name() == "ssh") {
@@ -267,19 +228,13 @@ pub fn networks(d: &Diags, o: &Origins, v: &crate::ast::Spanned<String>) -> Opti
     }
     let names: Vec<&str> = o.networks.keys().map(String::as_str).collect();
     d.push(
-        Diagnostic::error(
-            Kind::UnknownReference,
-            format!("no network named `{}`", v.value),
-        )
-        .at(v.span, "not defined in `project`")
-        .help(if names.is_empty() {
-            "define it in `project { network NAME \"CIDR\" }`, or write a CIDR".to_string()
-        } else {
-            format!(
-                "{} (a CIDR such as `10.0.0.0/8` works too)",
-                unknown_help(&v.value, &names)
-            )
-        }),
+        Diagnostic::error(Kind::UnknownReference, format!("no network named `{}`", v.value))
+            .at(v.span, "not defined in `project`")
+            .help(if names.is_empty() {
+                "define it in `project { network NAME \"CIDR\" }`, or write a CIDR".to_string()
+            } else {
+                format!("{} (a CIDR such as `10.0.0.0/8` works too)", unknown_help(&v.value, &names))
+            }),
     );
     None
 }
@@ -290,14 +245,9 @@ pub fn need_reason(r: &Reader, what: &str, at: Span, help: &str) -> Option<Strin
         Some(v) => validate::reason(r.d, &v),
         None => {
             r.d.push(
-                Diagnostic::error(
-                    Kind::NeedsReason,
-                    format!("{what} weakens the hardening and needs a reason"),
-                )
-                .at(at, "weakened here")
-                .help(format!(
-                    "{help}, or add `reason=\"…\"`: pynoc repeats it in the output"
-                )),
+                Diagnostic::error(Kind::NeedsReason, format!("{what} weakens the hardening and needs a reason"))
+                    .at(at, "weakened here")
+                    .help(format!("{help}, or add `reason=\"…\"`: pynoc repeats it in the output")),
             );
             None
         }

@@ -15,12 +15,7 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     pub fn new(node: &'a Node, d: &'a Diags) -> Self {
-        Reader {
-            node,
-            d,
-            known: RefCell::new(Vec::new()),
-            args_read: Cell::new(0),
-        }
+        Reader { node, d, known: RefCell::new(Vec::new()), args_read: Cell::new(0) }
     }
 
     pub fn name(&self) -> &'a str {
@@ -33,12 +28,9 @@ impl<'a> Reader<'a> {
 
     fn wrong_type(&self, what: &str, v: &Spanned<Value>, expected: &str, example: &str) {
         self.d.push(
-            Diagnostic::error(
-                Kind::WrongType,
-                format!("{what} expects {expected}, found {}", v.value.type_name()),
-            )
-            .at(v.span, format!("this is {}", v.value.type_name()))
-            .help(format!("for example: {example}")),
+            Diagnostic::error(Kind::WrongType, format!("{what} expects {expected}, found {}", v.value.type_name()))
+                .at(v.span, format!("this is {}", v.value.type_name()))
+                .help(format!("for example: {example}")),
         );
     }
 
@@ -46,11 +38,7 @@ impl<'a> Reader<'a> {
 
     pub fn prop(&self, name: &'static str) -> Option<&'a Spanned<Value>> {
         self.known.borrow_mut().push(name);
-        self.node
-            .props
-            .iter()
-            .find(|p| p.name.value == name)
-            .map(|p| &p.value)
+        self.node.props.iter().find(|p| p.name.value == name).map(|p| &p.value)
     }
 
     pub fn has_prop(&self, name: &'static str) -> bool {
@@ -152,10 +140,7 @@ impl<'a> Reader<'a> {
 
     pub fn as_str(&self, what: &str, v: &Spanned<Value>, example: &str) -> Option<Spanned<String>> {
         match &v.value {
-            Value::String(s) => Some(Spanned {
-                value: s.clone(),
-                span: v.span,
-            }),
+            Value::String(s) => Some(Spanned { value: s.clone(), span: v.span }),
             _ => {
                 self.wrong_type(what, v, "a string", example);
                 None
@@ -165,20 +150,12 @@ impl<'a> Reader<'a> {
 
     pub fn as_bool(&self, what: &str, v: &Spanned<Value>, example: &str) -> Option<Spanned<bool>> {
         match &v.value {
-            Value::Bool(b) => Some(Spanned {
-                value: *b,
-                span: v.span,
-            }),
+            Value::Bool(b) => Some(Spanned { value: *b, span: v.span }),
             Value::String(s) if matches!(s.as_str(), "true" | "false" | "yes" | "no") => {
                 self.d.push(
-                    Diagnostic::error(
-                        Kind::WrongType,
-                        format!("{what} expects a boolean, found a string"),
-                    )
-                    .at(v.span, "this is a string")
-                    .help(format!(
-                        "KDL 2.0 booleans are `#true` and `#false`: {example}"
-                    )),
+                    Diagnostic::error(Kind::WrongType, format!("{what} expects a boolean, found a string"))
+                        .at(v.span, "this is a string")
+                        .help(format!("KDL 2.0 booleans are `#true` and `#false`: {example}")),
                 );
                 None
             }
@@ -189,14 +166,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn as_int(
-        &self,
-        what: &str,
-        v: &Spanned<Value>,
-        min: i128,
-        max: i128,
-        example: &str,
-    ) -> Option<Spanned<i128>> {
+    pub fn as_int(&self, what: &str, v: &Spanned<Value>, min: i128, max: i128, example: &str) -> Option<Spanned<i128>> {
         match &v.value {
             Value::Int(i) if (*i < min || *i > max) => {
                 self.d.push(
@@ -209,18 +179,12 @@ impl<'a> Reader<'a> {
                 );
                 None
             }
-            Value::Int(i) => Some(Spanned {
-                value: *i,
-                span: v.span,
-            }),
+            Value::Int(i) => Some(Spanned { value: *i, span: v.span }),
             Value::String(s) if s.parse::<i128>().is_ok() => {
                 self.d.push(
-                    Diagnostic::error(
-                        Kind::WrongType,
-                        format!("{what} expects an integer, found a string"),
-                    )
-                    .at(v.span, "this is a string")
-                    .help(format!("write the number without quotes: {s}")),
+                    Diagnostic::error(Kind::WrongType, format!("{what} expects an integer, found a string"))
+                        .at(v.span, "this is a string")
+                        .help(format!("write the number without quotes: {s}")),
                 );
                 None
             }
@@ -231,13 +195,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn as_duration(
-        &self,
-        what: &str,
-        v: &Spanned<Value>,
-        min: u64,
-        max: u64,
-    ) -> Option<Spanned<u64>> {
+    pub fn as_duration(&self, what: &str, v: &Spanned<Value>, min: u64, max: u64) -> Option<Spanned<u64>> {
         let secs = match &v.value {
             Value::Int(i) if *i >= 0 => u64::try_from(*i).ok(),
             Value::String(s) => parse_duration(s),
@@ -266,10 +224,7 @@ impl<'a> Reader<'a> {
                 );
                 None
             }
-            Some(s) => Some(Spanned {
-                value: s,
-                span: v.span,
-            }),
+            Some(s) => Some(Spanned { value: s, span: v.span }),
         }
     }
 
@@ -297,29 +252,19 @@ impl<'a> Reader<'a> {
         }
         for a in self.node.args.iter().skip(self.args_read.get()) {
             self.d.push(
-                Diagnostic::error(
-                    Kind::UnexpectedArgument,
-                    format!("unexpected argument to `{}`", self.name()),
-                )
-                .at(a.span, "not expected here")
-                .help(match self.args_read.get() {
-                    0 => format!("`{}` takes no arguments", self.name()),
-                    n => format!(
-                        "`{}` takes {n} argument{}",
-                        self.name(),
-                        if n == 1 { "" } else { "s" }
-                    ),
-                }),
+                Diagnostic::error(Kind::UnexpectedArgument, format!("unexpected argument to `{}`", self.name()))
+                    .at(a.span, "not expected here")
+                    .help(match self.args_read.get() {
+                        0 => format!("`{}` takes no arguments", self.name()),
+                        n => format!("`{}` takes {n} argument{}", self.name(), if n == 1 { "" } else { "s" }),
+                    }),
             );
         }
         if leaf && let Some(first) = self.node.children.as_ref().and_then(|c| c.first()) {
             self.d.push(
-                Diagnostic::error(
-                    Kind::UnexpectedArgument,
-                    format!("`{}` takes no block", self.name()),
-                )
-                .at(first.name.span, "not expected inside this node")
-                .help("remove the `{ … }` block"),
+                Diagnostic::error(Kind::UnexpectedArgument, format!("`{}` takes no block", self.name()))
+                    .at(first.name.span, "not expected inside this node")
+                    .help("remove the `{ … }` block"),
             );
         }
     }
@@ -350,12 +295,9 @@ pub fn children<'a>(node: &'a Node, known: &[&str], once: &[&str], d: &Diags) ->
     for c in node.children() {
         if !known.contains(&c.name()) {
             d.push(
-                Diagnostic::error(
-                    Kind::UnknownNode,
-                    format!("unknown node `{}` in `{}`", c.name(), node.name()),
-                )
-                .at(c.name.span, "unknown node")
-                .help(unknown_help(c.name(), known)),
+                Diagnostic::error(Kind::UnknownNode, format!("unknown node `{}` in `{}`", c.name(), node.name()))
+                    .at(c.name.span, "unknown node")
+                    .help(unknown_help(c.name(), known)),
             );
             continue;
         }
@@ -383,17 +325,12 @@ pub fn one_of(d: &Diags, what: &str, v: &Spanned<String>, allowed: &[&str]) -> O
         return Some(v.value.clone());
     }
     d.push(
-        Diagnostic::error(
-            Kind::InvalidValue,
-            format!("{what} cannot be `{}`", v.value),
-        )
-        .at(v.span, "not a valid choice")
-        .help(
-            match crate::diag::suggest(&v.value, allowed.iter().copied()) {
+        Diagnostic::error(Kind::InvalidValue, format!("{what} cannot be `{}`", v.value))
+            .at(v.span, "not a valid choice")
+            .help(match crate::diag::suggest(&v.value, allowed.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`? expected one of: {}", list(allowed)),
                 None => format!("expected one of: {}", list(allowed)),
-            },
-        ),
+            }),
     );
     None
 }

@@ -56,14 +56,15 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Ssh> {
                 let value = match v.map(|v| &v.value) {
                     Some(crate::ast::Value::Bool(false)) => Some("no"),
                     Some(crate::ast::Value::Bool(true)) => Some("yes"),
-                    Some(crate::ast::Value::String(x)) if x == "prohibit-password" => {
-                        Some("prohibit-password")
-                    }
+                    Some(crate::ast::Value::String(x)) if x == "prohibit-password" => Some("prohibit-password"),
                     Some(_) => {
                         d.push(
-                            Diagnostic::error(Kind::InvalidValue, "`permit-root-login` expects `#false`, `\"prohibit-password\"` or `#true`")
-                                .at(v.map(|v| v.span).unwrap_or(c.name.span), "not a valid choice")
-                                .help("write `permit-root-login #false`"),
+                            Diagnostic::error(
+                                Kind::InvalidValue,
+                                "`permit-root-login` expects `#false`, `\"prohibit-password\"` or `#true`",
+                            )
+                            .at(v.map(|v| v.span).unwrap_or(c.name.span), "not a valid choice")
+                            .help("write `permit-root-login #false`"),
                         );
                         None
                     }
@@ -80,10 +81,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Ssh> {
                             v.span,
                             "use `permit-root-login #false` and log in as a named user",
                         ) {
-                            s.reasons.push(ir::Removed {
-                                key: "PermitRootLogin".into(),
-                                reason,
-                            });
+                            s.reasons.push(ir::Removed { key: "PermitRootLogin".into(), reason });
                         }
                     }
                     s.permit_root_login = value.into();
@@ -97,17 +95,10 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Ssh> {
             | "allow-tcp-forwarding" => {
                 if let Some(b) = r.bool_arg(&format!("`{name} #false`")) {
                     if b.value
-                        && let Some(reason) = need_reason(
-                            &r,
-                            &format!("`{name} #true`"),
-                            b.span,
-                            &format!("use `{name} #false`"),
-                        )
+                        && let Some(reason) =
+                            need_reason(&r, &format!("`{name} #true`"), b.span, &format!("use `{name} #false`"))
                     {
-                        s.reasons.push(ir::Removed {
-                            key: camel(name),
-                            reason,
-                        });
+                        s.reasons.push(ir::Removed { key: camel(name), reason });
                     }
                     let slot = match name {
                         "password-authentication" => &mut s.password_authentication,
@@ -136,12 +127,9 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Ssh> {
                     if let Some(name) = validate::user(d, &u) {
                         if users.contains(&name) {
                             d.push(
-                                Diagnostic::error(
-                                    Kind::Duplicate,
-                                    format!("user `{name}` is listed twice"),
-                                )
-                                .at(u.span, "listed again")
-                                .help("list each user once"),
+                                Diagnostic::error(Kind::Duplicate, format!("user `{name}` is listed twice"))
+                                    .at(u.span, "listed again")
+                                    .help("list each user once"),
                             );
                         } else {
                             users.push(name);
@@ -174,9 +162,7 @@ fn camel(name: &str) -> String {
             .split('-')
             .map(|w| {
                 let mut c = w.chars();
-                c.next()
-                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                    .unwrap_or_default()
+                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
             })
             .collect(),
     }

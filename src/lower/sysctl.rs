@@ -10,9 +10,7 @@ use super::{need_reason, validate};
 
 pub fn lower(n: &Node, d: &Diags) -> Option<ir::Sysctl> {
     let r = Reader::new(n, d);
-    let profile = r
-        .str_prop("profile", "hardened")
-        .and_then(|v| one_of(d, "`profile`", &v, stdlib::SYSCTL_PROFILES));
+    let profile = r.str_prop("profile", "hardened").and_then(|v| one_of(d, "`profile`", &v, stdlib::SYSCTL_PROFILES));
     r.finish(false);
     let mut settings: Vec<ir::SysctlSetting> = profile
         .as_deref()
@@ -36,9 +34,8 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Sysctl> {
 
     for c in children(n, &["set", "unset"], &[], d) {
         let cr = Reader::new(c, d);
-        let Some(key) = cr
-            .str_arg(0, "a key", "`set \"net.ipv4.ip_forward\" 0`")
-            .and_then(|k| key(d, &k).map(|v| (v, k.span)))
+        let Some(key) =
+            cr.str_arg(0, "a key", "`set \"net.ipv4.ip_forward\" 0`").and_then(|k| key(d, &k).map(|v| (v, k.span)))
         else {
             cr.finish(true);
             continue;
@@ -53,24 +50,15 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Sysctl> {
         if c.name() == "unset" {
             if !in_profile {
                 d.push(
-                    Diagnostic::error(
-                        Kind::UnknownReference,
-                        format!("`{}` is not set by the profile", key.0),
-                    )
-                    .at(key.1, "nothing to unset")
-                    .help("`unset` removes a key of the `profile`; remove this line"),
+                    Diagnostic::error(Kind::UnknownReference, format!("`{}` is not set by the profile", key.0))
+                        .at(key.1, "nothing to unset")
+                        .help("`unset` removes a key of the `profile`; remove this line"),
                 );
-            } else if let Some(reason) = need_reason(
-                &cr,
-                &format!("unsetting `{}`", key.0),
-                key.1,
-                "keep the profile's value",
-            ) {
+            } else if let Some(reason) =
+                need_reason(&cr, &format!("unsetting `{}`", key.0), key.1, "keep the profile's value")
+            {
                 settings.retain(|s| s.key != key.0);
-                removed.push(ir::Removed {
-                    key: key.0.clone(),
-                    reason,
-                });
+                removed.push(ir::Removed { key: key.0.clone(), reason });
             }
             cr.finish(true);
             continue;
@@ -88,16 +76,11 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Sysctl> {
         let comment = match (existing, &value) {
             (Some(i), Some(v)) if settings[i].value != *v => need_reason(
                 &cr,
-                &format!(
-                    "changing `{}` from the profile's `{}`",
-                    key.0, settings[i].value
-                ),
+                &format!("changing `{}` from the profile's `{}`", key.0, settings[i].value),
                 key.1,
                 "keep the profile's value",
             ),
-            _ => cr
-                .str_prop("reason", "\"why\"")
-                .and_then(|v| validate::reason(d, &v)),
+            _ => cr.str_prop("reason", "\"why\"").and_then(|v| validate::reason(d, &v)),
         };
         cr.finish(true);
         let Some(value) = value else { continue };
@@ -127,11 +110,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Sysctl> {
         );
         return None;
     }
-    Some(ir::Sysctl {
-        profile,
-        settings,
-        removed,
-    })
+    Some(ir::Sysctl { profile, settings, removed })
 }
 
 /// A dotted sysctl key: components of letters, digits, `_` and `-`.
@@ -140,21 +119,14 @@ fn key(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let parts: Vec<&str> = s.split('.').collect();
     let ok = parts.len() >= 2
         && s.len() <= 128
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        });
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
     if ok {
         Some(s.clone())
     } else {
         d.push(
-            Diagnostic::error(
-                Kind::InvalidValue,
-                format!("`{}` is not a sysctl key", s.escape_debug()),
-            )
-            .at(v.span, "not a sysctl key")
-            .help("write a dotted key such as `net.ipv4.tcp_syncookies`"),
+            Diagnostic::error(Kind::InvalidValue, format!("`{}` is not a sysctl key", s.escape_debug()))
+                .at(v.span, "not a sysctl key")
+                .help("write a dotted key such as `net.ipv4.tcp_syncookies`"),
         );
         None
     }
@@ -167,8 +139,7 @@ fn value(d: &Diags, v: &Spanned<Value>) -> Option<String> {
         Value::String(s)
             if !s.is_empty()
                 && s.len() <= 128
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || " \t._:,/-".contains(c))
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || " \t._:,/-".contains(c))
                 && !s.trim().is_empty() =>
         {
             Some(s.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -177,9 +148,7 @@ fn value(d: &Diags, v: &Spanned<Value>) -> Option<String> {
             d.push(
                 Diagnostic::error(Kind::UnsafeValue, "this sysctl value is not safe to write")
                     .at(v.span, "unsafe value")
-                    .help(
-                        "values are numbers or words of letters, digits and `._:,/-`, on one line",
-                    ),
+                    .help("values are numbers or words of letters, digits and `._:,/-`, on one line"),
             );
             None
         }
@@ -187,10 +156,7 @@ fn value(d: &Diags, v: &Spanned<Value>) -> Option<String> {
             d.push(
                 Diagnostic::error(
                     Kind::WrongType,
-                    format!(
-                        "a sysctl value must be a number or a string, found {}",
-                        other.type_name()
-                    ),
+                    format!("a sysctl value must be a number or a string, found {}", other.type_name()),
                 )
                 .at(v.span, "wrong type")
                 .help("write `1` for on and `0` for off"),

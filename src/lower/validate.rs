@@ -8,12 +8,9 @@ use crate::diag::{Diagnostic, Diags, Kind};
 
 fn bad(d: &Diags, kind: Kind, v: &Spanned<String>, what: &str, label: &str, help: &str) {
     d.push(
-        Diagnostic::error(
-            kind,
-            format!("{what} `{}` is not valid", v.value.escape_debug()),
-        )
-        .at(v.span, label)
-        .help(help.to_string()),
+        Diagnostic::error(kind, format!("{what} `{}` is not valid", v.value.escape_debug()))
+            .at(v.span, label)
+            .help(help.to_string()),
     );
 }
 
@@ -23,8 +20,7 @@ pub fn ident(d: &Diags, v: &Spanned<String>, what: &str, max: usize) -> Option<S
     let ok = !s.is_empty()
         && s.len() <= max
         && s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if ok {
         Some(s.clone())
     } else {
@@ -34,9 +30,7 @@ pub fn ident(d: &Diags, v: &Spanned<String>, what: &str, max: usize) -> Option<S
             v,
             what,
             "not a valid name",
-            &format!(
-                "use lowercase letters, digits, `-` and `_`, starting with a letter, at most {max} characters"
-            ),
+            &format!("use lowercase letters, digits, `-` and `_`, starting with a letter, at most {max} characters"),
         );
         None
     }
@@ -46,18 +40,9 @@ pub fn ident(d: &Diags, v: &Spanned<String>, what: &str, max: usize) -> Option<S
 /// characters, no `..` component. `glob` also allows `*`.
 pub fn path(d: &Diags, v: &Spanned<String>, what: &str, glob: bool) -> Option<String> {
     let s = &v.value;
-    let safe = s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+@".contains(c) || (glob && c == '*'));
+    let safe = s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+@".contains(c) || (glob && c == '*'));
     if !s.starts_with('/') {
-        bad(
-            d,
-            Kind::InvalidValue,
-            v,
-            what,
-            "not an absolute path",
-            "write an absolute path, starting with `/`",
-        );
+        bad(d, Kind::InvalidValue, v, what, "not an absolute path", "write an absolute path, starting with `/`");
         None
     } else if !safe {
         bad(
@@ -70,14 +55,7 @@ pub fn path(d: &Diags, v: &Spanned<String>, what: &str, glob: bool) -> Option<St
         );
         None
     } else if s.split('/').any(|c| c == "..") || s.len() > 255 {
-        bad(
-            d,
-            Kind::InvalidValue,
-            v,
-            what,
-            "not a plain absolute path",
-            "no `..` components, at most 255 characters",
-        );
+        bad(d, Kind::InvalidValue, v, what, "not a plain absolute path", "no `..` components, at most 255 characters");
         None
     } else {
         Some(s.clone())
@@ -86,19 +64,13 @@ pub fn path(d: &Diags, v: &Spanned<String>, what: &str, glob: bool) -> Option<St
 
 /// A network in CIDR notation with no host bits set.
 pub fn cidr(d: &Diags, v: &Spanned<String>) -> Option<IpNet> {
-    let parsed = v
-        .value
-        .parse::<IpNet>()
-        .or_else(|_| v.value.parse::<std::net::IpAddr>().map(IpNet::from));
+    let parsed = v.value.parse::<IpNet>().or_else(|_| v.value.parse::<std::net::IpAddr>().map(IpNet::from));
     match parsed {
         Err(_) => {
             d.push(
                 Diagnostic::error(
                     Kind::InvalidValue,
-                    format!(
-                        "`{}` is not a network in CIDR notation",
-                        v.value.escape_debug()
-                    ),
+                    format!("`{}` is not a network in CIDR notation", v.value.escape_debug()),
                 )
                 .at(v.span, "not a CIDR")
                 .help("write an address and a prefix length, e.g. `10.0.0.0/8` or `fd00::/8`"),
@@ -107,12 +79,9 @@ pub fn cidr(d: &Diags, v: &Spanned<String>) -> Option<IpNet> {
         }
         Ok(net) if net.addr() != net.network() => {
             d.push(
-                Diagnostic::error(
-                    Kind::InvalidValue,
-                    format!("`{}` has host bits set", v.value),
-                )
-                .at(v.span, "host bits set")
-                .help(format!("did you mean `{}`?", net.trunc())),
+                Diagnostic::error(Kind::InvalidValue, format!("`{}` has host bits set", v.value))
+                    .at(v.span, "host bits set")
+                    .help(format!("did you mean `{}`?", net.trunc())),
             );
             None
         }
@@ -123,10 +92,7 @@ pub fn cidr(d: &Diags, v: &Spanned<String>) -> Option<IpNet> {
 /// A free-text comment that every firewall and config syntax can carry as data.
 pub fn comment(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let s = &v.value;
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || " _.,:/()+-".contains(c));
+    let ok = !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || " _.,:/()+-".contains(c));
     if ok {
         Some(s.clone())
     } else {
@@ -170,8 +136,7 @@ pub fn hostname(d: &Diags, v: &Spanned<String>) -> Option<String> {
                 && l.len() <= 63
                 && !l.starts_with('-')
                 && !l.ends_with('-')
-                && l.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         });
     if ok {
         Some(s.clone())
@@ -193,13 +158,9 @@ pub fn email(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let ok = match s.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
-                && local
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+                && local.chars().all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
                 && domain.contains('.')
-                && domain
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c))
+                && domain.chars().all(|c| c.is_ascii_alphanumeric() || ".-".contains(c))
         }
         None => false,
     };
@@ -224,8 +185,7 @@ pub fn user(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let ok = !s.is_empty()
         && s.len() <= 32
         && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     if ok {
         Some(s.clone())
     } else {

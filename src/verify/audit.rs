@@ -44,23 +44,11 @@ pub fn check(file: &Utf8Path) -> Status {
             Err(e) => return Status::Fail(format!("cannot run auditctl: {e}")),
         };
         let err = String::from_utf8_lossy(&o.stderr);
-        let complaints: Vec<&str> = err
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && *l != DISABLED)
-            .collect();
+        let complaints: Vec<&str> = err.lines().map(str::trim).filter(|l| !l.is_empty() && *l != DISABLED).collect();
         if !complaints.is_empty() {
-            return Status::Fail(format!(
-                "line {}: auditctl: {}",
-                no + 1,
-                complaints.join(" | ")
-            ));
+            return Status::Fail(format!("line {}: auditctl: {}", no + 1, complaints.join(" | ")));
         }
         rules += 1;
     }
-    if rules == 0 {
-        Status::Fail("no rules".into())
-    } else {
-        Status::Pass
-    }
+    if rules == 0 { Status::Fail("no rules".into()) } else { Status::Pass }
 }

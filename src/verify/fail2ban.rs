@@ -16,9 +16,7 @@ pub fn check(file: &Utf8Path) -> Status {
         return s;
     }
     if !Utf8Path::new("/etc/fail2ban/jail.conf").exists() {
-        return Status::Skip(
-            "/etc/fail2ban/jail.conf is missing: fail2ban is not installed completely".into(),
-        );
+        return Status::Skip("/etc/fail2ban/jail.conf is missing: fail2ban is not installed completely".into());
     }
     match run(file) {
         Ok(s) => s,
@@ -30,10 +28,7 @@ fn run(file: &Utf8Path) -> std::io::Result<Status> {
     let tmp = tempfile::tempdir()?;
     let dir = Utf8Path::from_path(tmp.path()).expect("utf-8 temp dir");
     let conf = dir.join("fail2ban");
-    let cp = Command::new("cp")
-        .args(["-a", "/etc/fail2ban"])
-        .arg(conf.as_str())
-        .output()?;
+    let cp = Command::new("cp").args(["-a", "/etc/fail2ban"]).arg(conf.as_str()).output()?;
     if !cp.status.success() {
         return Ok(Status::Fail(format!("cp: {}", brief(&sandbox::text(&cp)))));
     }
@@ -49,9 +44,7 @@ fn run(file: &Utf8Path) -> std::io::Result<Status> {
         }
     }
     let c = quote(conf.as_str());
-    script.push_str(&format!(
-        "fail2ban-client -c {c} -t || exit 10\necho ---dump---\nfail2ban-client -c {c} -d\n"
-    ));
+    script.push_str(&format!("fail2ban-client -c {c} -t || exit 10\necho ---dump---\nfail2ban-client -c {c} -d\n"));
     let o = sandbox::run(&script, &["/var/log"], &dir.join("scratch"))?;
     let out = sandbox::text(&o);
     if !o.status.success() {
@@ -73,21 +66,14 @@ fn jails_read_logs(dump: &str, sets_logpath: &[String]) -> Status {
     let mut logs: BTreeMap<String, usize> = BTreeMap::new();
     let mut matches: BTreeMap<String, usize> = BTreeMap::new();
     for l in dump.lines() {
-        let f: Vec<&str> = l
-            .trim()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .split(", ")
-            .map(|s| s.trim_matches('\''))
-            .collect();
+        let f: Vec<&str> =
+            l.trim().trim_start_matches('[').trim_end_matches(']').split(", ").map(|s| s.trim_matches('\'')).collect();
         match f.as_slice() {
             ["add", jail, b] => {
                 backend.insert(jail.to_string(), b.to_string());
             }
             ["set", jail, "addlogpath", ..] => *logs.entry(jail.to_string()).or_default() += 1,
-            ["set", jail, "addjournalmatch", ..] => {
-                *matches.entry(jail.to_string()).or_default() += 1
-            }
+            ["set", jail, "addjournalmatch", ..] => *matches.entry(jail.to_string()).or_default() += 1,
             _ => {}
         }
     }
@@ -107,9 +93,7 @@ fn jails_read_logs(dump: &str, sets_logpath: &[String]) -> Status {
                 ));
             }
         } else if logs.get(jail).copied().unwrap_or(0) == 0 {
-            return Status::Fail(format!(
-                "jail `{jail}` reads no log: backend `{b}` with no logpath"
-            ));
+            return Status::Fail(format!("jail `{jail}` reads no log: backend `{b}` with no logpath"));
         }
     }
     Status::Pass
@@ -123,9 +107,7 @@ fn logpath_sections(ini: &str) -> Vec<String> {
     for l in ini.lines().map(str::trim) {
         if let Some(name) = l.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
             section = name.trim().to_string();
-        } else if l
-            .split_once('=')
-            .is_some_and(|(k, _)| k.trim() == "logpath")
+        } else if l.split_once('=').is_some_and(|(k, _)| k.trim() == "logpath")
             && section != "DEFAULT"
             && !out.contains(&section)
         {

@@ -20,11 +20,7 @@ pub fn ufw(file: &Utf8Path) -> Status {
         Ok(o) => return Status::Fail(format!("sh -n: {}", brief(&sandbox::text(&o)))),
         Err(e) => return Status::Fail(format!("cannot run sh: {e}")),
     }
-    match Command::new("shellcheck")
-        .args(["-s", "sh", "-f", "gcc"])
-        .arg(file.as_str())
-        .output()
-    {
+    match Command::new("shellcheck").args(["-s", "sh", "-f", "gcc"]).arg(file.as_str()).output() {
         Ok(o) if o.status.success() => {}
         Ok(o) => return Status::Fail(format!("shellcheck: {}", brief(&sandbox::text(&o)))),
         Err(e) => return Status::Fail(format!("cannot run shellcheck: {e}")),
@@ -50,9 +46,7 @@ pub fn ufw(file: &Utf8Path) -> Status {
         return Status::Fail(format!("ufw: {l}"));
     }
     if !out.contains("martians=1") {
-        return Status::Fail(
-            "ufw reset net.ipv4.conf.all.log_martians: it undoes the sysctl hardening".into(),
-        );
+        return Status::Fail("ufw reset net.ipv4.conf.all.log_martians: it undoes the sysctl hardening".into());
     }
     Status::Pass
 }
@@ -61,11 +55,7 @@ pub fn restore(file: &Utf8Path, tool: &str) -> Status {
     if let Err(s) = need(&[tool, "unshare"]).and_then(|_| need_root()) {
         return s;
     }
-    match Command::new("unshare")
-        .args(["--net", tool])
-        .arg(file.as_str())
-        .output()
-    {
+    match Command::new("unshare").args(["--net", tool]).arg(file.as_str()).output() {
         Ok(o) if o.status.success() && o.stderr.is_empty() => Status::Pass,
         Ok(o) => Status::Fail(format!("{tool}: {}", brief(&sandbox::text(&o)))),
         Err(e) => Status::Fail(format!("cannot run {tool}: {e}")),
@@ -77,13 +67,8 @@ pub fn nft(file: &Utf8Path) -> Status {
         return s;
     }
     let f = quote(file.as_str());
-    let script = format!(
-        "nft -c -f {f} && nft -f {f} && nft -f {f} && nft list table inet pynoc > /dev/null"
-    );
-    match Command::new("unshare")
-        .args(["--net", "sh", "-c", &script])
-        .output()
-    {
+    let script = format!("nft -c -f {f} && nft -f {f} && nft -f {f} && nft list table inet pynoc > /dev/null");
+    match Command::new("unshare").args(["--net", "sh", "-c", &script]).output() {
         Ok(o) if o.status.success() && o.stderr.is_empty() => Status::Pass,
         Ok(o) => Status::Fail(format!("nft: {}", brief(&sandbox::text(&o)))),
         Err(e) => Status::Fail(format!("cannot run nft: {e}")),

@@ -11,28 +11,17 @@ pub fn check(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["findmnt"]) {
         return s;
     }
-    match Command::new("findmnt")
-        .args(["--verify", "--verbose", "--tab-file"])
-        .arg(file.as_str())
-        .output()
-    {
+    match Command::new("findmnt").args(["--verify", "--verbose", "--tab-file"]).arg(file.as_str()).output() {
         Ok(o) => {
             let out = sandbox::text(&o);
-            let bad: Vec<&str> = out
-                .lines()
-                .map(str::trim)
-                .filter(|l| l.starts_with("[E]") || l.starts_with("[W]"))
-                .collect();
+            let bad: Vec<&str> =
+                out.lines().map(str::trim).filter(|l| l.starts_with("[E]") || l.starts_with("[W]")).collect();
             if o.status.success() && bad.is_empty() {
                 Status::Pass
             } else {
                 Status::Fail(format!(
                     "findmnt --verify: {}",
-                    if bad.is_empty() {
-                        brief(&out)
-                    } else {
-                        bad.join(" | ")
-                    }
+                    if bad.is_empty() { brief(&out) } else { bad.join(" | ") }
                 ))
             }
         }

@@ -47,8 +47,7 @@ pub struct Item {
 /// Reads `DIR/manifest.json` and verifies every artifact it lists.
 pub fn verify(dir: &Utf8Path, mut each: impl FnMut(&Outcome)) -> Result<Vec<Outcome>, String> {
     let manifest = dir.join(crate::write::MANIFEST);
-    let text =
-        std::fs::read_to_string(&manifest).map_err(|e| format!("cannot read {manifest}: {e}"))?;
+    let text = std::fs::read_to_string(&manifest).map_err(|e| format!("cannot read {manifest}: {e}"))?;
     let json: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{manifest} is not valid JSON: {e}"))?;
     let Some(list) = json["artifacts"].as_array() else {
@@ -59,24 +58,15 @@ pub fn verify(dir: &Utf8Path, mut each: impl FnMut(&Outcome)) -> Result<Vec<Outc
         let (Some(name), Some(path)) = (a["name"].as_str(), a["path"].as_str()) else {
             return Err(format!("{manifest}: an artifact lacks `name` or `path`"));
         };
-        let item = Item {
-            name: name.to_string(),
-            file: dir.join(path),
-        };
+        let item = Item { name: name.to_string(), file: dir.join(path) };
         let status = match std::fs::read(&item.file) {
             Err(e) => Status::Fail(format!("cannot read {}: {e}", item.file)),
             Ok(bytes) if a["sha256"].as_str() != Some(crate::sha256_hex(&bytes).as_str()) => {
-                Status::Fail(format!(
-                    "{} does not match the sha256 in the manifest (edited by hand?)",
-                    item.file
-                ))
+                Status::Fail(format!("{} does not match the sha256 in the manifest (edited by hand?)", item.file))
             }
             Ok(_) => check(&item),
         };
-        let o = Outcome {
-            name: item.name,
-            status,
-        };
+        let o = Outcome { name: item.name, status };
         each(&o);
         out.push(o);
     }
@@ -113,33 +103,15 @@ pub fn which(tool: &str) -> Option<Utf8PathBuf> {
         return Utf8Path::new(tool).exists().then(|| tool.into());
     }
     let path = std::env::var("PATH").unwrap_or_default();
-    path.split(':')
-        .chain(["/usr/sbin", "/sbin"])
-        .map(|dir| Utf8Path::new(dir).join(tool))
-        .find(|p| p.is_file())
+    path.split(':').chain(["/usr/sbin", "/sbin"]).map(|dir| Utf8Path::new(dir).join(tool)).find(|p| p.is_file())
 }
 
 pub fn need_root() -> Result<(), Status> {
-    if sandbox::is_root() {
-        Ok(())
-    } else {
-        Err(Status::Skip(
-            "needs root for the namespaces of its sandbox".into(),
-        ))
-    }
+    if sandbox::is_root() { Ok(()) } else { Err(Status::Skip("needs root for the namespaces of its sandbox".into())) }
 }
 
 /// The first lines of a tool's output, for a one-line FAIL reason.
 pub fn brief(s: &str) -> String {
-    let lines: Vec<&str> = s
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .take(3)
-        .collect();
-    if lines.is_empty() {
-        "no output".into()
-    } else {
-        lines.join(" | ")
-    }
+    let lines: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).take(3).collect();
+    if lines.is_empty() { "no output".into() } else { lines.join(" | ") }
 }

@@ -6,26 +6,17 @@ use std::process::{Command, Output};
 use camino::Utf8Path;
 
 pub fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
 
 pub fn quote(s: &str) -> String {
-    shlex::try_quote(s)
-        .map(|q| q.into_owned())
-        .unwrap_or_else(|_| "''".into())
+    shlex::try_quote(s).map(|q| q.into_owned()).unwrap_or_else(|_| "''".into())
 }
 
 /// Runs `script` with `sh -c` in fresh namespaces. Each directory in `overlays` is covered
 /// by an overlay whose writes land in `scratch` and vanish with the namespace.
 pub fn run(script: &str, overlays: &[&str], scratch: &Utf8Path) -> std::io::Result<Output> {
-    let mut setup = format!(
-        "set -e\nmount -t tmpfs pynoc-scratch {}\n",
-        quote(scratch.as_str())
-    );
+    let mut setup = format!("set -e\nmount -t tmpfs pynoc-scratch {}\n", quote(scratch.as_str()));
     for (i, dir) in overlays.iter().enumerate() {
         let up = scratch.join(format!("up{i}"));
         let work = scratch.join(format!("work{i}"));
@@ -39,25 +30,11 @@ pub fn run(script: &str, overlays: &[&str], scratch: &Utf8Path) -> std::io::Resu
     setup.push_str("set +e\n");
     setup.push_str(script);
     Command::new("unshare")
-        .args([
-            "--mount",
-            "--net",
-            "--pid",
-            "--fork",
-            "--mount-proc",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-        ])
+        .args(["--mount", "--net", "--pid", "--fork", "--mount-proc", "--propagation", "private", "sh", "-c"])
         .arg(setup)
         .output()
 }
 
 pub fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }

@@ -21,9 +21,7 @@ pub fn check(file: &Utf8Path) -> Status {
         return Status::Skip("no stock sshd_config to test the drop-in under".into());
     };
     if !stock.lines().any(|l| l.trim() == INCLUDE) {
-        return Status::Fail(format!(
-            "the stock sshd_config has no `{INCLUDE}` line: a drop-in would be ignored"
-        ));
+        return Status::Fail(format!("the stock sshd_config has no `{INCLUDE}` line: a drop-in would be ignored"));
     }
     match run(file, &stock) {
         Ok(s) => s,
@@ -37,10 +35,7 @@ fn run(file: &Utf8Path, stock: &str) -> std::io::Result<Status> {
     let d = dir.join("sshd_config.d");
     fs::create_dir_all(&d)?;
     fs::create_dir_all(dir.join("scratch"))?;
-    fs::write(
-        dir.join("sshd_config"),
-        stock.replace(INCLUDE, &format!("Include {d}/*.conf")),
-    )?;
+    fs::write(dir.join("sshd_config"), stock.replace(INCLUDE, &format!("Include {d}/*.conf")))?;
     let dropin = fs::read_to_string(file)?;
     fs::write(d.join("00-pynoc.conf"), &dropin)?;
     fs::write(d.join("50-cloud-init.conf"), "PasswordAuthentication yes\n")?;
@@ -50,18 +45,11 @@ fn run(file: &Utf8Path, stock: &str) -> std::io::Result<Status> {
         .arg(key.as_str())
         .output()?;
     if !kg.status.success() {
-        return Ok(Status::Fail(format!(
-            "ssh-keygen: {}",
-            brief(&sandbox::text(&kg))
-        )));
+        return Ok(Status::Fail(format!("ssh-keygen: {}", brief(&sandbox::text(&kg)))));
     }
     let sshd = super::which("sshd").expect("checked");
-    let base = format!(
-        "{} -f {} -h {}",
-        quote(sshd.as_str()),
-        quote(dir.join("sshd_config").as_str()),
-        quote(key.as_str())
-    );
+    let base =
+        format!("{} -f {} -h {}", quote(sshd.as_str()), quote(dir.join("sshd_config").as_str()), quote(key.as_str()));
     let script = format!(
         "mkdir -p /run/sshd\n{base} -t || exit 10\necho ---effective---\n{base} -T -C user=root,host=client.example,addr=192.0.2.10\n"
     );
@@ -70,33 +58,18 @@ fn run(file: &Utf8Path, stock: &str) -> std::io::Result<Status> {
     if o.status.code() == Some(10) || !o.status.success() {
         return Ok(Status::Fail(format!("sshd -t: {}", brief(&out))));
     }
-    let effective = out
-        .split("---effective---")
-        .nth(1)
-        .unwrap_or("")
-        .to_lowercase();
+    let effective = out.split("---effective---").nth(1).unwrap_or("").to_lowercase();
     let lines: Vec<&str> = effective.lines().map(str::trim).collect();
-    for l in dropin
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
+    for l in dropin.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         let Some((k, v)) = l.split_once(' ') else {
             continue;
         };
         let k = k.to_lowercase();
         for want in v.split_whitespace().map(|v| v.to_lowercase()) {
             let want_line = format!("{k} {want}");
-            let want_line = want_line.replace(
-                "permitrootlogin prohibit-password",
-                "permitrootlogin without-password",
-            );
+            let want_line = want_line.replace("permitrootlogin prohibit-password", "permitrootlogin without-password");
             if !lines.contains(&want_line.as_str()) {
-                let got: Vec<&str> = lines
-                    .iter()
-                    .copied()
-                    .filter(|x| x.starts_with(&format!("{k} ")))
-                    .collect();
+                let got: Vec<&str> = lines.iter().copied().filter(|x| x.starts_with(&format!("{k} "))).collect();
                 return Ok(Status::Fail(format!(
                     "sshd -T: expected `{want_line}`, the effective setting is `{}`",
                     got.join(", ")

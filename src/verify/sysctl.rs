@@ -48,10 +48,7 @@ pub fn check(file: &Utf8Path) -> Status {
                 }
                 let numeric = |s: &str| s.split_whitespace().all(|f| f.parse::<i64>().is_ok());
                 if numeric(&current) && !numeric(value) {
-                    return Status::Fail(format!(
-                        "line {}: `{key}` is numeric, the file gives `{value}`",
-                        no + 1
-                    ));
+                    return Status::Fail(format!("line {}: `{key}` is numeric, the file gives `{value}`", no + 1));
                 }
             }
         }
@@ -64,35 +61,20 @@ pub fn check(file: &Utf8Path) -> Status {
     }
     // Write every net.* value in a throwaway network namespace, then read them back: the
     // kernel must accept each and keep it as written.
-    let keys: Vec<&str> = net
-        .iter()
-        .map(|kv| kv.split_once('=').map(|(k, _)| k).unwrap_or(kv))
-        .collect();
-    let script = format!(
-        "sysctl -q -w {} || exit 10\nsysctl -n {}",
-        net.join(" "),
-        keys.join(" ")
-    );
-    match Command::new("unshare")
-        .args(["--net", "sh", "-c", &script])
-        .output()
-    {
+    let keys: Vec<&str> = net.iter().map(|kv| kv.split_once('=').map(|(k, _)| k).unwrap_or(kv)).collect();
+    let script = format!("sysctl -q -w {} || exit 10\nsysctl -n {}", net.join(" "), keys.join(" "));
+    match Command::new("unshare").args(["--net", "sh", "-c", &script]).output() {
         Ok(o) if o.status.success() && o.stderr.is_empty() => {
             let got = String::from_utf8_lossy(&o.stdout);
             for ((kv, key), read) in net.iter().zip(&keys).zip(got.lines()) {
                 let want = kv.split_once('=').map(|(_, v)| v).unwrap_or("");
                 if want.split_whitespace().ne(read.split_whitespace()) {
-                    return Status::Fail(format!(
-                        "the kernel keeps `{key}` as `{read}`, not `{want}`"
-                    ));
+                    return Status::Fail(format!("the kernel keeps `{key}` as `{read}`, not `{want}`"));
                 }
             }
             Status::Pass
         }
-        Ok(o) => Status::Fail(format!(
-            "the kernel refused a net.* value: {}",
-            brief(&super::sandbox::text(&o))
-        )),
+        Ok(o) => Status::Fail(format!("the kernel refused a net.* value: {}", brief(&super::sandbox::text(&o)))),
         Err(e) => Status::Fail(format!("cannot run sysctl: {e}")),
     }
 }

@@ -62,13 +62,7 @@ impl Run {
         String::from_utf8_lossy(&self.0.stderr).into_owned()
     }
     pub fn expect(self, code: i32) -> Self {
-        assert_eq!(
-            self.code(),
-            code,
-            "exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout(),
-            self.stderr()
-        );
+        assert_eq!(self.code(), code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout(), self.stderr());
         self
     }
 }
