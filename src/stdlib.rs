@@ -15,6 +15,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("iptables/rules.j2", include_str!("../stdlib/iptables/rules.j2")),
     ("nftables/nftables.conf.j2", include_str!("../stdlib/nftables/nftables.conf.j2")),
     ("fstab/fstab.j2", include_str!("../stdlib/fstab/fstab.j2")),
+    ("nginx/nginx.conf.j2", include_str!("../stdlib/nginx/nginx.conf.j2")),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -39,11 +40,14 @@ pub struct JailCatalog {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct JailEntry {
     pub filter: String,
     pub port: String,
     pub source: LogSource,
     pub logpath: Option<String>,
+    /// Which nginx log the jail reads, when the spec has an nginx section.
+    pub nginx_log: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +96,24 @@ pub struct SyscallTable {
 }
 
 #[derive(Debug, Deserialize)]
+pub struct TlsProfiles {
+    pub guideline: String,
+    pub profile: BTreeMap<String, TlsProfile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct TlsProfile {
+    pub protocols: Vec<String>,
+    pub ciphers: Vec<String>,
+    pub dhe_ciphers: Vec<String>,
+    pub curves: Vec<String>,
+    pub session_timeout: String,
+    pub session_cache: String,
+    pub hsts_max_age: u64,
+}
+
+#[derive(Debug, Deserialize)]
 pub struct Services {
     pub service: BTreeMap<String, Service>,
 }
@@ -120,6 +142,7 @@ catalog!(jails, JailCatalog, "fail2ban/jails.toml");
 catalog!(audit_sets, AuditSets, "audit/sets.toml");
 catalog!(syscalls, SyscallTable, "audit/syscalls.toml");
 catalog!(services, Services, "firewall/services.toml");
+catalog!(tls, TlsProfiles, "nginx/tls.toml");
 
 /// The sysctl profiles by name.
 pub fn sysctl_profile(name: &str) -> Option<&'static SysctlProfile> {

@@ -49,7 +49,8 @@ fn build_writes_every_artifact_and_a_true_manifest() {
             "host/nftables.conf",
             "host/sshd_config",
             "host/sysctl.conf",
-            "host/ufw.sh"
+            "host/ufw.sh",
+            "nginx/nginx.conf"
         ]
     );
     for a in arts {

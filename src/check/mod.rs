@@ -7,6 +7,7 @@ use crate::lower::Origins;
 
 pub fn check(spec: &Spec, o: &Origins, d: &Diags) {
     ssh_reachable(spec, o, d);
+    web_reachable(spec, o, d);
     duplicate_rules(spec, o, d);
 }
 
@@ -37,6 +38,35 @@ fn ssh_reachable(spec: &Spec, o: &Origins, d: &Diags) {
         diag = diag.also(o.firewall_rules[i], "this rule matches SSH first and does not allow it");
     }
     d.push(diag);
+}
+
+/// nginx listens on 80 (ACME, redirects) and 443: a firewall that drops incoming traffic
+/// must open both, or certificates stop renewing and the site is unreachable.
+fn web_reachable(spec: &Spec, o: &Origins, d: &Diags) {
+    let (Some(_), Some(fw)) = (&spec.nginx, spec.host.as_ref().and_then(|h| h.firewall.as_ref())) else { return };
+    if fw.incoming == Policy::Allow {
+        return;
+    }
+    for port in [80u16, 443] {
+        let rule =
+            fw.rules.iter().find(|r| r.direction == "in" && r.proto == "tcp" && r.port <= port && port <= r.port_end);
+        if rule.is_some_and(|r| r.action == Policy::Allow && r.peers.is_empty()) {
+            continue;
+        }
+        let mut diag = Diagnostic::error(
+            Kind::Conflict,
+            format!("nginx listens on port {port}, but the firewall does not let the world in"),
+        )
+        .at(o.firewall_incoming.or(o.firewall).unwrap_or_default(), "incoming connections are dropped")
+        .help(format!("add `allow {}` to the firewall", if port == 80 { "http" } else { "https" }));
+        if let Some(span) = o.nginx {
+            diag = diag.also(span, "nginx is defined here");
+        }
+        if let Some(i) = rule.and_then(|r| fw.rules.iter().position(|x| std::ptr::eq(x, r))) {
+            diag = diag.also(o.firewall_rules[i], "this rule matches the port first");
+        }
+        d.push(diag);
+    }
 }
 
 /// Two rules that match the same traffic: the second never applies.

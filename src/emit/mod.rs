@@ -6,6 +6,7 @@ mod fail2ban;
 mod firewall;
 mod fstab;
 pub mod manifest;
+mod nginx;
 mod sshd;
 mod sysctl;
 
@@ -75,6 +76,9 @@ pub fn emit(cx: &Context) -> Result<Vec<Artifact>, Error> {
         if let Some(f) = &host.fstab {
             out.push(fstab::emit(&env, cx, f)?);
         }
+    }
+    if let Some(n) = &cx.spec.nginx {
+        out.push(nginx::emit(&env, cx, n)?);
     }
     out.sort_by_key(|a| a.path);
     Ok(out)

@@ -3,8 +3,10 @@
 //! templates. `pynoc schema` prints the JSON Schema of [`Spec`].
 
 mod host;
+mod nginx;
 
 pub use host::*;
+pub use nginx::*;
 
 use ipnet::IpNet;
 use schemars::JsonSchema;
@@ -18,6 +20,8 @@ pub struct Spec {
     pub project: Project,
     /// Hardening of the host itself: kernel, SSH, fail2ban, audit, firewall, mounts.
     pub host: Option<Host>,
+    /// The nginx reverse proxy in front of the application.
+    pub nginx: Option<Nginx>,
 }
 
 /// What the whole stack shares: its name, domain, contact and named networks.

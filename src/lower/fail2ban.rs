@@ -10,7 +10,13 @@ use super::{Origins, networks, validate};
 
 const DAY: u64 = 86_400;
 
-pub fn lower(n: &Node, d: &Diags, o: &Origins, ssh_port: u16) -> Option<ir::Fail2ban> {
+pub fn lower(
+    n: &Node,
+    d: &Diags,
+    o: &Origins,
+    ssh_port: u16,
+    nginx: Option<&super::NginxLogs>,
+) -> Option<ir::Fail2ban> {
     let r = Reader::new(n, d);
     let bantime = r.duration_prop("bantime", 60, 365 * DAY).map(|v| v.value).unwrap_or(3600);
     let findtime = r.duration_prop("findtime", 10, 30 * DAY).map(|v| v.value).unwrap_or(600);
@@ -69,6 +75,25 @@ pub fn lower(n: &Node, d: &Diags, o: &Origins, ssh_port: u16) -> Option<ir::Fail
             None if logpath.is_some() => LogSource::File,
             None => entry.source,
         };
+        // With an nginx section, the nginx jails read exactly the files it writes.
+        let nginx_log = match (entry.nginx_log.as_deref(), nginx) {
+            (Some("access"), Some(l)) => Some(l.access.clone()),
+            (Some(_), Some(l)) => Some(l.error.clone()),
+            _ => None,
+        };
+        if let (Some(want), Some((Some(p), span))) = (&nginx_log, &logpath)
+            && want != p
+        {
+            d.push(
+                Diagnostic::error(
+                    Kind::Conflict,
+                    format!("jail `{}` reads `{p}`, but nginx writes `{want}`", name.value),
+                )
+                .at(*span, "not nginx's log")
+                .help("remove `logpath`: the jail follows the `logs` of the `nginx` section"),
+            );
+            continue;
+        }
         let logpath = match (source, logpath) {
             (LogSource::Journal, Some((_, span))) => {
                 d.push(
@@ -83,7 +108,7 @@ pub fn lower(n: &Node, d: &Diags, o: &Origins, ssh_port: u16) -> Option<ir::Fail
             }
             (LogSource::Journal, None) => None,
             (LogSource::File, Some((p, _))) => p,
-            (LogSource::File, None) => match &entry.logpath {
+            (LogSource::File, None) => match nginx_log.as_ref().or(entry.logpath.as_ref()) {
                 Some(p) => Some(p.clone()),
                 None => {
                     d.push(

@@ -5,6 +5,7 @@ mod audit;
 mod fail2ban;
 mod firewall;
 mod fstab;
+mod nginx;
 mod node;
 mod ssh;
 mod sysctl;
@@ -23,17 +24,15 @@ pub use node::parse_duration;
 
 pub const FORMAT_VERSION: i128 = 1;
 const TOP: &[&str] = &["pynoc", "project", "host", "nginx", "postgres", "container"];
-const LATER: &[(&str, &str)] = &[
-    ("nginx", "nginx.conf"),
-    ("postgres", "PostgreSQL security SQL and pg_hba.conf"),
-    ("container", "the Dockerfile and docker-compose.yml"),
-];
+const LATER: &[(&str, &str)] =
+    &[("postgres", "PostgreSQL security SQL and pg_hba.conf"), ("container", "the Dockerfile and docker-compose.yml")];
 
 /// Where things were defined, for checks that span sections.
 #[derive(Default)]
 pub struct Origins {
     pub networks: BTreeMap<String, (Vec<IpNet>, Span)>,
     pub ssh: Option<Span>,
+    pub nginx: Option<Span>,
     pub ssh_port: Option<Span>,
     pub firewall: Option<Span>,
     pub firewall_incoming: Option<Span>,
@@ -46,6 +45,7 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
     let mut version = None;
     let mut project: Option<(Option<ir::Project>, &Node)> = None;
     let mut host: Option<(Option<ir::Host>, &Node)> = None;
+    let mut nginx: Option<&Node> = None;
     let mut version_node: Option<&Node> = None;
 
     for n in &doc.nodes {
@@ -61,6 +61,10 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
             "project" => match &project {
                 Some((_, first)) => d.push(duplicate("project", n.name.span, first.name.span)),
                 None => project = Some((lower_project(n, d, &mut o), n)),
+            },
+            "nginx" => match nginx {
+                Some(first) => d.push(duplicate("nginx", n.name.span, first.name.span)),
+                None => nginx = Some(n),
             },
             "host" => match &host {
                 Some((_, first)) => d.push(duplicate("host", n.name.span, first.name.span)),
@@ -105,13 +109,16 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
                 .help("add `project NAME { … }` after `pynoc 1`"),
         );
     }
-    let host_ir = host.map(|(_, n)| lower_host(n, d, &mut o));
+    let domain = project.as_ref().and_then(|(p, _)| p.as_ref()).and_then(|p| p.domain.clone());
+    let nginx_ir = nginx.and_then(|n| nginx::lower(n, d, &mut o, domain.as_deref()));
+    let logs = nginx_ir.as_ref().map(|n| NginxLogs { access: n.access_log.clone(), error: n.error_log.clone() });
+    let host_ir = host.map(|(_, n)| lower_host(n, d, &mut o, logs.as_ref()));
     let project = project?.0?;
     let version = version?;
     if d.has_errors() {
         return None;
     }
-    Some((ir::Spec { version, project, host: host_ir.flatten() }, o))
+    Some((ir::Spec { version, project, host: host_ir.flatten(), nginx: nginx_ir }, o))
 }
 
 fn lower_version(n: &Node, d: &Diags) -> Option<u32> {
@@ -196,7 +203,13 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Project> {
 
 const HOST: &[&str] = &["sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab"];
 
-fn lower_host(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Host> {
+/// Where nginx writes its logs: the fail2ban nginx jails read exactly these files.
+pub struct NginxLogs {
+    pub access: String,
+    pub error: String,
+}
+
+fn lower_host(n: &Node, d: &Diags, o: &mut Origins, nginx: Option<&NginxLogs>) -> Option<ir::Host> {
     Reader::new(n, d).finish(false);
     let mut host = ir::Host { sysctl: None, ssh: None, fail2ban: None, audit: None, firewall: None, fstab: None };
     let cs = children(n, HOST, HOST, d);
@@ -208,7 +221,7 @@ fn lower_host(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Host> {
     for c in cs {
         match c.name() {
             "sysctl" => host.sysctl = sysctl::lower(c, d),
-            "fail2ban" => host.fail2ban = fail2ban::lower(c, d, o, ssh_port),
+            "fail2ban" => host.fail2ban = fail2ban::lower(c, d, o, ssh_port, nginx),
             "audit" => host.audit = audit::lower(c, d),
             "firewall" => host.firewall = firewall::lower(c, d, o, ssh_port),
             "fstab" => host.fstab = fstab::lower(c, d),

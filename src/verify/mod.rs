@@ -7,6 +7,7 @@ mod audit;
 mod fail2ban;
 mod firewall;
 mod fstab;
+mod nginx;
 pub mod sandbox;
 mod sshd;
 mod sysctl;
@@ -84,6 +85,7 @@ fn check(item: &Item) -> Status {
         "ip6tables" => firewall::restore(&item.file, "ip6tables-restore"),
         "nftables" => firewall::nft(&item.file),
         "fstab" => fstab::check(&item.file),
+        "nginx" => nginx::check(&item.file),
         other => Status::Skip(format!("no validator for artifact `{other}` in this pynoc")),
     }
 }

@@ -1,0 +1,19 @@
+//! `nginx/nginx.conf` from `stdlib/nginx/nginx.conf.j2`.
+
+use minijinja::{Environment, Error};
+
+use super::{Artifact, Context, render};
+use crate::ir::Nginx;
+
+pub fn emit(env: &Environment, cx: &Context, n: &Nginx) -> Result<Artifact, Error> {
+    Ok(Artifact {
+        name: "nginx",
+        path: "nginx/nginx.conf",
+        install: "/etc/nginx/nginx.conf",
+        owner: "root:root",
+        mode: "0644",
+        how: "replace",
+        apply: "nginx -t && systemctl reload nginx",
+        content: render(env, "nginx/nginx.conf.j2", cx.header("#"), "nginx", n, &[])?,
+    })
+}

@@ -1,0 +1,96 @@
+//! The nginx section of the IR.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// A complete nginx.conf: events, http, zones, upstreams, servers.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Nginx {
+    /// The nginx version the output targets, e.g. `1.22` (Debian 12).
+    pub version: String,
+    /// From 1.25.1 on HTTP/2 is switched on with `http2 on;`, before with `listen … http2`.
+    pub http2_directive: bool,
+    pub access_log: String,
+    pub error_log: String,
+    /// `client_max_body_size`, e.g. `100m`.
+    pub client_max_body_size: String,
+    /// Third-party modules the spec declares as installed, e.g. `headers-more`.
+    pub modules: Vec<String>,
+    pub zones: Vec<Zone>,
+    pub upstreams: Vec<Upstream>,
+    pub sites: Vec<Site>,
+}
+
+/// A `limit_req_zone`, keyed by client address.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Zone {
+    pub name: String,
+    /// e.g. `100r/m`.
+    pub rate: String,
+    /// Shared memory size, e.g. `10m`.
+    pub size: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Upstream {
+    pub name: String,
+    /// `ADDRESS:PORT` or `unix:/path`.
+    pub servers: Vec<String>,
+    /// Idle keep-alive connections to the upstream per worker.
+    pub keepalive: u32,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Site {
+    /// `server_name`s; the first is the canonical name HTTP redirects to.
+    pub names: Vec<String>,
+    pub tls: Tls,
+    /// Served over plain HTTP at `/.well-known/acme-challenge/` for certificate renewal.
+    pub acme_webroot: Option<String>,
+    /// Response headers, each sent once, with `always`.
+    pub headers: Vec<Header>,
+    /// Upstream headers hidden so that no response carries two of them.
+    pub hide_headers: Vec<String>,
+    pub locations: Vec<Location>,
+    /// File extensions whose requests are closed (`return 444`).
+    pub blocked_extensions: Vec<String>,
+    /// Close requests for dotfiles (`/.git`, `/.env`), except `/.well-known/`.
+    pub block_dotfiles: bool,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Tls {
+    /// `modern` or `intermediate`.
+    pub profile: String,
+    /// The guideline the profile comes from, named in the output.
+    pub guideline: String,
+    pub protocols: Vec<String>,
+    /// TLS 1.2 cipher list; empty for TLS 1.3 only.
+    pub ciphers: Vec<String>,
+    pub curves: Vec<String>,
+    pub certificate: String,
+    pub key: String,
+    pub dhparam: Option<String>,
+    pub session_timeout: String,
+    pub session_cache: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Location {
+    /// A plain path: `/`, `/api/`, `/auth/login`.
+    pub path: String,
+    /// `location = PATH`: this path only (paths not ending in `/` default to exact).
+    pub exact: bool,
+    /// The upstream requests are proxied to.
+    pub proxy: Option<String>,
+    /// A `limit_req` zone with its burst.
+    pub zone: Option<String>,
+    pub burst: u32,
+    pub nodelay: bool,
+}

@@ -1,0 +1,609 @@
+//! `nginx version=… client-max-body-size=… { logs …; module …; zone …; upstream …; site … }`
+
+use crate::ast::{Node, Spanned};
+use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
+use crate::ir;
+use crate::stdlib;
+
+use super::node::{Reader, children, duplicate, one_of};
+use super::{Origins, validate};
+
+const NODES: &[&str] = &["logs", "module", "zone", "upstream", "site"];
+const MODULES: &[&str] = &["headers-more"];
+/// The first nginx version that has `http2 on;` (and deprecates `listen … http2`).
+const HTTP2_DIRECTIVE: (u32, u32, u32) = (1, 25, 1);
+
+pub fn lower(n: &Node, d: &Diags, o: &mut Origins, domain: Option<&str>) -> Option<ir::Nginx> {
+    let r = Reader::new(n, d);
+    o.nginx = Some(n.name.span);
+    let version = r.str_prop("version", "\"1.22\"").and_then(|v| version(d, &v)).unwrap_or(("1.22".into(), (1, 22, 0)));
+    let client_max_body_size =
+        r.str_prop("client-max-body-size", "\"100m\"").and_then(|v| size(d, &v)).unwrap_or_else(|| "1m".into());
+    r.finish(false);
+
+    let mut nginx = ir::Nginx {
+        version: version.0,
+        http2_directive: version.1 >= HTTP2_DIRECTIVE,
+        access_log: "/var/log/nginx/access.log".into(),
+        error_log: "/var/log/nginx/error.log".into(),
+        client_max_body_size,
+        modules: Vec::new(),
+        zones: Vec::new(),
+        upstreams: Vec::new(),
+        sites: Vec::new(),
+    };
+    let mut zone_spans: Vec<(String, crate::ast::Span)> = Vec::new();
+    let mut upstream_spans: Vec<(String, crate::ast::Span)> = Vec::new();
+    let cs = children(n, NODES, &["logs"], d);
+    for c in cs.iter().filter(|c| c.name() != "site") {
+        let cr = Reader::new(c, d);
+        match c.name() {
+            "logs" => {
+                if let Some(p) = cr
+                    .str_prop("access", "\"/var/log/nginx/access.log\"")
+                    .and_then(|v| validate::path(d, &v, "log path", false))
+                {
+                    nginx.access_log = p;
+                }
+                if let Some(p) = cr
+                    .str_prop("error", "\"/var/log/nginx/error.log\"")
+                    .and_then(|v| validate::path(d, &v, "log path", false))
+                {
+                    nginx.error_log = p;
+                }
+            }
+            "module" => {
+                for m in cr.str_args(0, "a module name", "`module headers-more`") {
+                    if let Some(m) = one_of(d, "`module`", &m, MODULES)
+                        && !nginx.modules.contains(&m)
+                    {
+                        nginx.modules.push(m);
+                    }
+                }
+            }
+            "zone" => {
+                let name = cr
+                    .str_arg(0, "a name", "`zone api rate=\"100r/m\"`")
+                    .and_then(|v| validate::ident(d, &v, "zone name", 32).map(|n| (n, v.span)));
+                let rate = cr.str_prop("rate", "\"100r/m\"").and_then(|v| rate(d, &v));
+                if rate.is_none() && !cr.has_prop("rate") {
+                    d.push(
+                        Diagnostic::error(Kind::Missing, "`zone` needs a `rate`")
+                            .at(c.name.span, "no rate")
+                            .help("for example: `zone api rate=\"100r/m\"`"),
+                    );
+                }
+                let size = cr.str_prop("size", "\"10m\"").and_then(|v| size(d, &v)).unwrap_or_else(|| "10m".into());
+                if let (Some((name, span)), Some(rate)) = (name, rate) {
+                    if let Some((_, first)) = zone_spans.iter().find(|(z, _)| *z == name) {
+                        d.push(duplicate(&format!("zone {name}"), span, *first));
+                    } else {
+                        zone_spans.push((name.clone(), span));
+                        nginx.zones.push(ir::Zone { name, rate, size });
+                    }
+                }
+            }
+            "upstream" => {
+                let name = cr
+                    .str_arg(0, "a name", "`upstream backend { server \"127.0.0.1:8000\" }`")
+                    .and_then(|v| validate::ident(d, &v, "upstream name", 32).map(|n| (n, v.span)));
+                let keepalive = cr.int_prop("keepalive", 0, 1024).map(|v| v.value as u32).unwrap_or(16);
+                let mut servers = Vec::new();
+                for s in children(c, &["server"], &[], d) {
+                    let sr = Reader::new(s, d);
+                    if let Some(a) =
+                        sr.str_arg(0, "an address", "`server \"127.0.0.1:8000\"`").and_then(|v| address(d, &v))
+                    {
+                        servers.push(a);
+                    }
+                    sr.finish(true);
+                }
+                if servers.is_empty() && c.children().is_empty() {
+                    d.push(
+                        Diagnostic::error(Kind::Missing, "`upstream` has no server")
+                            .at(c.name.span, "no server")
+                            .help("add `server \"127.0.0.1:8000\"` inside its block"),
+                    );
+                }
+                if let Some((name, span)) = name {
+                    if let Some((_, first)) = upstream_spans.iter().find(|(u, _)| *u == name) {
+                        d.push(duplicate(&format!("upstream {name}"), span, *first));
+                    } else {
+                        upstream_spans.push((name.clone(), span));
+                        nginx.upstreams.push(ir::Upstream { name, servers, keepalive });
+                    }
+                }
+            }
+            _ => {}
+        }
+        cr.finish(c.name() != "upstream");
+    }
+    let scope = Scope { zones: &zone_spans, upstreams: &upstream_spans };
+    let mut names_seen: Vec<(String, crate::ast::Span)> = Vec::new();
+    for c in cs.iter().filter(|c| c.name() == "site") {
+        if let Some(site) = site(c, d, &scope, domain, &mut names_seen) {
+            nginx.sites.push(site);
+        }
+    }
+    if nginx.sites.is_empty() && !cs.iter().any(|c| c.name() == "site") {
+        d.push(
+            Diagnostic::error(Kind::Missing, "`nginx` has no `site`")
+                .at(n.name.span, "nothing to serve")
+                .help("add `site \"api.example.com\" { tls …; location \"/\" proxy=backend }`"),
+        );
+    }
+    Some(nginx)
+}
+
+struct Scope<'a> {
+    zones: &'a [(String, crate::ast::Span)],
+    upstreams: &'a [(String, crate::ast::Span)],
+}
+
+const SITE: &[&str] = &[
+    "tls",
+    "acme",
+    "hsts",
+    "csp",
+    "frame-options",
+    "referrer-policy",
+    "permissions-policy",
+    "header",
+    "hide-header",
+    "location",
+    "deny-extensions",
+    "deny-dotfiles",
+];
+const ONCE: &[&str] = &[
+    "tls",
+    "acme",
+    "hsts",
+    "csp",
+    "frame-options",
+    "referrer-policy",
+    "permissions-policy",
+    "deny-extensions",
+    "deny-dotfiles",
+];
+const MANAGED: &[&str] = &[
+    "Strict-Transport-Security",
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Permissions-Policy",
+    "X-XSS-Protection",
+];
+
+fn site(
+    n: &Node,
+    d: &Diags,
+    scope: &Scope,
+    domain: Option<&str>,
+    seen: &mut Vec<(String, crate::ast::Span)>,
+) -> Option<ir::Site> {
+    let r = Reader::new(n, d);
+    let mut names: Vec<String> = Vec::new();
+    for v in
+        (0..n.args.len()).filter_map(|i| r.arg(i)).filter_map(|v| r.as_str("`site`", v, "`site \"api.example.com\"`"))
+    {
+        let Some(name) = server_name(d, &v) else { continue };
+        if let Some((_, first)) = seen.iter().find(|(s, _)| *s == name) {
+            d.push(duplicate(&format!("site {name}"), v.span, *first));
+            continue;
+        }
+        seen.push((name.clone(), v.span));
+        names.push(name);
+    }
+    r.finish(false);
+    if n.args.is_empty() {
+        match domain {
+            Some(dom) => names.push(dom.to_string()),
+            None => {
+                d.push(
+                    Diagnostic::error(Kind::Missing, "`site` needs a server name")
+                        .at(n.name.span, "no name")
+                        .help("write `site \"api.example.com\" { … }`, or set `domain` in `project`"),
+                );
+                return None;
+            }
+        }
+    }
+
+    let mut tls = None;
+    let mut acme = None;
+    let mut hsts = (None::<u64>, true, false);
+    let mut csp = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'".to_string();
+    let mut frame = "DENY".to_string();
+    let mut referrer = "strict-origin-when-cross-origin".to_string();
+    let mut permissions = "geolocation=(), microphone=(), camera=()".to_string();
+    let mut extra: Vec<ir::Header> = Vec::new();
+    let mut hide: Vec<String> = Vec::new();
+    let mut locations: Vec<ir::Location> = Vec::new();
+    let mut location_spans: Vec<((String, bool), crate::ast::Span)> = Vec::new();
+    let mut blocked: Vec<String> = vec!["php", "jsp", "asp", "aspx", "cgi"].into_iter().map(String::from).collect();
+    let mut dotfiles = true;
+
+    for c in children(n, SITE, ONCE, d) {
+        let cr = Reader::new(c, d);
+        match c.name() {
+            "tls" => tls = tls_node(&cr),
+            "acme" => {
+                acme = cr
+                    .str_prop("webroot", "\"/var/www/letsencrypt\"")
+                    .and_then(|v| validate::path(d, &v, "webroot", false))
+            }
+            "hsts" => {
+                hsts.0 = cr.int_prop("max-age", 300, 63_072_000).map(|v| v.value as u64);
+                hsts.1 = cr.bool_prop("include-subdomains").map(|v| v.value).unwrap_or(true);
+                hsts.2 = cr.bool_prop("preload").map(|v| v.value).unwrap_or(false);
+            }
+            "csp" | "referrer-policy" | "permissions-policy" => {
+                if let Some(v) =
+                    cr.str_arg(0, "a value", "`csp \"default-src 'self'\"`").and_then(|v| header_value(d, &v))
+                {
+                    *match c.name() {
+                        "csp" => &mut csp,
+                        "referrer-policy" => &mut referrer,
+                        _ => &mut permissions,
+                    } = v;
+                }
+            }
+            "frame-options" => {
+                if let Some(v) = cr
+                    .str_arg(0, "`deny` or `sameorigin`", "`frame-options deny`")
+                    .and_then(|v| one_of(d, "`frame-options`", &v, &["deny", "sameorigin"]))
+                {
+                    frame = v.to_uppercase();
+                }
+            }
+            "header" => {
+                let name = cr.str_arg(0, "a header name", "`header \"Cross-Origin-Opener-Policy\" \"same-origin\"`");
+                let value = cr
+                    .str_arg(1, "a value", "`header \"Cross-Origin-Opener-Policy\" \"same-origin\"`")
+                    .and_then(|v| header_value(d, &v));
+                if let (Some(name), Some(value)) = (name.and_then(|n| header_name(d, &n).map(|h| (h, n.span))), value) {
+                    if let Some(m) = MANAGED.iter().find(|m| m.eq_ignore_ascii_case(&name.0)) {
+                        d.push(Diagnostic::error(Kind::Duplicate, format!("`{m}` is already sent by pynoc")).at(name.1, "sent twice").help("set it with its own node (`hsts`, `csp`, `frame-options`, `referrer-policy`, `permissions-policy`) so it is sent once"));
+                    } else if extra.iter().any(|h| h.name.eq_ignore_ascii_case(&name.0)) {
+                        d.push(
+                            Diagnostic::error(Kind::Duplicate, format!("header `{}` is given twice", name.0))
+                                .at(name.1, "given again")
+                                .help("give each header once"),
+                        );
+                    } else {
+                        extra.push(ir::Header { name: name.0, value });
+                    }
+                }
+            }
+            "hide-header" => {
+                for h in cr.str_args(0, "a header name", "`hide-header X-Runtime`") {
+                    if let Some(h) = header_name(d, &h)
+                        && !hide.contains(&h)
+                    {
+                        hide.push(h);
+                    }
+                }
+            }
+            "location" => {
+                if let Some((loc, span)) = location(&cr, scope) {
+                    let key = (loc.path.clone(), loc.exact);
+                    if let Some((_, first)) = location_spans.iter().find(|(k, _)| *k == key) {
+                        d.push(duplicate(&format!("location {}", loc.path), span, *first));
+                    } else {
+                        location_spans.push((key, span));
+                        locations.push(loc);
+                    }
+                }
+            }
+            "deny-extensions" => {
+                blocked = Vec::new();
+                for e in cr.str_args(0, "an extension", "`deny-extensions php cgi`") {
+                    let ok = !e.value.is_empty()
+                        && e.value.len() <= 16
+                        && e.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+                    if ok {
+                        if !blocked.contains(&e.value) {
+                            blocked.push(e.value);
+                        }
+                    } else {
+                        d.push(
+                            Diagnostic::error(
+                                Kind::UnsafeValue,
+                                format!("`{}` is not a file extension", e.value.escape_debug()),
+                            )
+                            .at(e.span, "not an extension")
+                            .help("write extensions without the dot: lowercase letters and digits, e.g. `php`"),
+                        );
+                    }
+                }
+            }
+            _ => {
+                if let Some(b) = cr.bool_arg("`deny-dotfiles #true`") {
+                    if !b.value {
+                        super::need_reason(
+                            &cr,
+                            "`deny-dotfiles #false`",
+                            b.span,
+                            "keep `/.git`, `/.env` and other dotfiles closed",
+                        );
+                    }
+                    dotfiles = b.value;
+                }
+            }
+        }
+        cr.finish(c.name() != "tls");
+    }
+    let Some(tls) = tls else {
+        if !n.children().iter().any(|c| c.name() == "tls") {
+            d.push(Diagnostic::error(Kind::Missing, "`site` needs `tls`").at(n.name.span, "no certificate").help("add `tls profile=intermediate cert=\"/etc/letsencrypt/live/NAME/fullchain.pem\" key=\"/etc/letsencrypt/live/NAME/privkey.pem\"`"));
+        }
+        return None;
+    };
+    if locations.is_empty() && !n.children().iter().any(|c| c.name() == "location") {
+        d.push(
+            Diagnostic::error(Kind::Missing, "`site` has no `location`")
+                .at(n.name.span, "nothing to serve")
+                .help("add `location \"/\" proxy=backend`"),
+        );
+    }
+    let max_age = hsts.0.unwrap_or(if tls.profile == "modern" || tls.profile == "intermediate" {
+        stdlib::tls().profile[&tls.profile].hsts_max_age
+    } else {
+        63_072_000
+    });
+    let mut hsts_value = format!("max-age={max_age}");
+    if hsts.1 {
+        hsts_value.push_str("; includeSubDomains");
+    }
+    if hsts.2 {
+        hsts_value.push_str("; preload");
+    }
+    let mut headers = vec![
+        ir::Header { name: "Strict-Transport-Security".into(), value: hsts_value },
+        ir::Header { name: "Content-Security-Policy".into(), value: csp },
+        ir::Header { name: "X-Frame-Options".into(), value: frame },
+        ir::Header { name: "X-Content-Type-Options".into(), value: "nosniff".into() },
+        ir::Header { name: "Referrer-Policy".into(), value: referrer },
+        ir::Header { name: "Permissions-Policy".into(), value: permissions },
+        // The XSS auditor is gone from browsers; `0` switches off what is left of it.
+        ir::Header { name: "X-XSS-Protection".into(), value: "0".into() },
+    ];
+    headers.extend(extra);
+    let mut hide_headers: Vec<String> = headers.iter().map(|h| h.name.clone()).collect();
+    hide_headers.push("X-Powered-By".into());
+    for h in hide {
+        if !hide_headers.iter().any(|x| x.eq_ignore_ascii_case(&h)) {
+            hide_headers.push(h);
+        }
+    }
+    Some(ir::Site {
+        names,
+        tls,
+        acme_webroot: acme,
+        headers,
+        hide_headers,
+        locations,
+        blocked_extensions: blocked,
+        block_dotfiles: dotfiles,
+    })
+}
+
+fn tls_node(r: &Reader) -> Option<ir::Tls> {
+    let d = r.d;
+    let profiles = stdlib::tls();
+    let names: Vec<&str> = profiles.profile.keys().map(String::as_str).collect();
+    let profile = r
+        .str_prop("profile", "intermediate")
+        .and_then(|v| one_of(d, "`profile`", &v, &names))
+        .unwrap_or_else(|| "intermediate".into());
+    let cert = r.str_prop("cert", "\"/etc/letsencrypt/live/NAME/fullchain.pem\"");
+    let key = r.str_prop("key", "\"/etc/letsencrypt/live/NAME/privkey.pem\"");
+    for (what, v) in [("cert", &cert), ("key", &key)] {
+        if v.is_none() && !r.has_prop(if what == "cert" { "cert" } else { "key" }) {
+            d.push(Diagnostic::error(Kind::Missing, format!("`tls` needs `{what}`")).at(r.span(), format!("no `{what}`")).help("for example: `tls cert=\"/etc/letsencrypt/live/NAME/fullchain.pem\" key=\"/etc/letsencrypt/live/NAME/privkey.pem\"`"));
+        }
+    }
+    let cert = cert.and_then(|v| validate::path(d, &v, "certificate path", false));
+    let key = key.and_then(|v| validate::path(d, &v, "key path", false));
+    let dhparam = r
+        .str_prop("dhparam", "\"/etc/nginx/ffdhe2048.pem\"")
+        .and_then(|v| validate::path(d, &v, "dhparam path", false));
+    let p = &profiles.profile[&profile];
+    let mut ciphers = p.ciphers.clone();
+    if dhparam.is_some() {
+        ciphers.extend(p.dhe_ciphers.iter().cloned());
+    }
+    Some(ir::Tls {
+        profile,
+        guideline: profiles.guideline.clone(),
+        protocols: p.protocols.clone(),
+        ciphers,
+        curves: p.curves.clone(),
+        certificate: cert?,
+        key: key?,
+        dhparam,
+        session_timeout: p.session_timeout.clone(),
+        session_cache: p.session_cache.clone(),
+    })
+}
+
+fn location(r: &Reader, scope: &Scope) -> Option<(ir::Location, crate::ast::Span)> {
+    let d = r.d;
+    let path = r.str_arg(0, "a path", "`location \"/\" proxy=backend`");
+    let prefix = r.bool_prop("prefix").map(|v| v.value);
+    let proxy = r.str_prop("proxy", "backend");
+    let zone = r.str_prop("zone", "api");
+    let burst = r.int_prop("burst", 0, 100_000).map(|v| v.value as u32);
+    let nodelay = r.bool_prop("nodelay").map(|v| v.value).unwrap_or(true);
+    let path = path.and_then(|p| {
+        let ok = p.value.starts_with('/') && p.value.len() <= 255 && p.value.chars().all(|c| c.is_ascii_alphanumeric() || "/._~-".contains(c)) && !p.value.contains("//") && !p.value.split('/').any(|s| s == "..");
+        if ok {
+            Some((p.value.clone(), p.span))
+        } else {
+            d.push(Diagnostic::error(Kind::UnsafeValue, format!("`{}` is not a plain location path", p.value.escape_debug())).at(p.span, "not a plain path").help("write a path such as `/` or `/auth/login`: letters, digits and `/._~-`; no spaces, quotes, regex or `..`"));
+            None
+        }
+    })?;
+    let exact = match prefix {
+        Some(p) => !p,
+        None => !path.0.ends_with('/'),
+    };
+    let resolve =
+        |v: Option<Spanned<String>>, known: &[(String, crate::ast::Span)], what: &str| -> Option<Option<String>> {
+            let Some(v) = v else { return Some(None) };
+            if known.iter().any(|(k, _)| *k == v.value) {
+                return Some(Some(v.value));
+            }
+            let names: Vec<&str> = known.iter().map(|(k, _)| k.as_str()).collect();
+            d.push(
+                Diagnostic::error(Kind::UnknownReference, format!("no {what} named `{}`", v.value))
+                    .at(v.span, format!("not defined in `nginx`"))
+                    .help(if names.is_empty() {
+                        format!("define it: `{what} {} …` in `nginx`", v.value)
+                    } else {
+                        unknown_help(&v.value, &names)
+                    }),
+            );
+            None
+        };
+    let proxy = resolve(proxy, scope.upstreams, "upstream")?;
+    let zone = resolve(zone, scope.zones, "zone")?;
+    if zone.is_none() && burst.is_some() {
+        d.push(
+            Diagnostic::error(Kind::Conflict, "`burst` without a `zone`")
+                .at(path.1, "no zone to burst")
+                .help("add `zone=NAME`, or remove `burst`"),
+        );
+    }
+    Some((ir::Location { path: path.0, exact, proxy, zone, burst: burst.unwrap_or(0), nodelay }, path.1))
+}
+
+/// `"1.22"` or `"1.25.1"`.
+fn version(d: &Diags, v: &Spanned<String>) -> Option<(String, (u32, u32, u32))> {
+    let parts: Vec<Option<u32>> = v.value.split('.').map(|p| p.parse().ok()).collect();
+    match parts.as_slice() {
+        [Some(1), Some(minor), rest @ ..] if rest.len() <= 1 && rest.iter().all(Option::is_some) && *minor >= 18 => {
+            Some((v.value.clone(), (1, *minor, rest.first().copied().flatten().unwrap_or(0))))
+        }
+        _ => {
+            d.push(
+                Diagnostic::error(
+                    Kind::InvalidValue,
+                    format!("`{}` is not an nginx version pynoc supports", v.value.escape_debug()),
+                )
+                .at(v.span, "not a supported version")
+                .help("write the version the host runs, 1.18 or later: `\"1.22\"` (Debian 12), `\"1.26.3\"`"),
+            );
+            None
+        }
+    }
+}
+
+fn size(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let s = v.value.to_ascii_lowercase();
+    let digits = s.trim_end_matches(['k', 'm', 'g']);
+    if !digits.is_empty()
+        && digits.len() <= 6
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && s.len() - digits.len() <= 1
+    {
+        Some(s)
+    } else {
+        d.push(
+            Diagnostic::error(Kind::InvalidValue, format!("`{}` is not a size", v.value.escape_debug()))
+                .at(v.span, "not a size")
+                .help("write a number with an optional unit `k`, `m` or `g`, e.g. `\"10m\"`"),
+        );
+        None
+    }
+}
+
+fn rate(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let ok = v
+        .value
+        .strip_suffix("r/s")
+        .or_else(|| v.value.strip_suffix("r/m"))
+        .is_some_and(|n| !n.is_empty() && n.len() <= 6 && n.chars().all(|c| c.is_ascii_digit()) && n != "0");
+    if ok {
+        Some(v.value.clone())
+    } else {
+        d.push(
+            Diagnostic::error(Kind::InvalidValue, format!("`{}` is not a request rate", v.value.escape_debug()))
+                .at(v.span, "not a rate")
+                .help("write requests per second or minute: `\"10r/s\"`, `\"100r/m\"`"),
+        );
+        None
+    }
+}
+
+/// `127.0.0.1:8000`, `[::1]:8000`, `app.internal:8000` or `unix:/run/app.sock`.
+fn address(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let s = &v.value;
+    let ok = if let Some(path) = s.strip_prefix("unix:") {
+        path.starts_with('/') && path.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c))
+    } else if let Ok(sock) = s.parse::<std::net::SocketAddr>() {
+        sock.port() != 0
+    } else {
+        match s.rsplit_once(':') {
+            Some((host, port)) => {
+                port.parse::<u16>().is_ok_and(|p| p != 0)
+                    && !host.is_empty()
+                    && host.split('.').all(|l| {
+                        !l.is_empty() && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    })
+            }
+            None => false,
+        }
+    };
+    if ok {
+        Some(s.clone())
+    } else {
+        d.push(
+            Diagnostic::error(Kind::InvalidValue, format!("`{}` is not an upstream address", s.escape_debug()))
+                .at(v.span, "not ADDRESS:PORT")
+                .help("write `127.0.0.1:8000`, `[::1]:8000`, `app.internal:8000` or `unix:/run/app.sock`"),
+        );
+        None
+    }
+}
+
+fn server_name(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let plain = v.value.strip_prefix("*.").unwrap_or(&v.value);
+    let probe = Spanned { value: plain.to_string(), span: v.span };
+    validate::hostname(d, &probe).map(|_| v.value.clone())
+}
+
+fn header_name(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let ok =
+        !v.value.is_empty() && v.value.len() <= 64 && v.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Some(v.value.clone())
+    } else {
+        d.push(
+            Diagnostic::error(Kind::UnsafeValue, format!("`{}` is not a header name", v.value.escape_debug()))
+                .at(v.span, "not a header name")
+                .help("header names are letters, digits and `-`"),
+        );
+        None
+    }
+}
+
+/// A header value nginx can carry inside double quotes as data: no quote, backslash,
+/// `$` (nginx would expand a variable) or control character.
+fn header_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let s = &v.value;
+    let ok = !s.trim().is_empty()
+        && s.len() <= 2048
+        && !s.chars().any(|c| c.is_control() || c == '"' || c == '\\' || c == '$');
+    if ok {
+        Some(s.clone())
+    } else {
+        d.push(
+            Diagnostic::error(Kind::UnsafeValue, "this header value is not safe to write")
+                .at(v.span, "unsafe value")
+                .help("header values are one line with no `\"`, `\\` or `$` (nginx would expand `$` as a variable)"),
+        );
+        None
+    }
+}
