@@ -162,8 +162,9 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Project> {
         let cr = Reader::new(c, d);
         match c.name() {
             "domain" => {
-                domain =
-                    cr.str_arg(0, "a host name", "`domain \"api.example.com\"`").and_then(|v| validate::hostname(d, &v))
+                domain = cr
+                    .str_arg(0, "a host name", "`domain \"api.example.com\"`")
+                    .and_then(|v| validate::hostname(d, &v, "domain"))
             }
             "admin-email" => {
                 admin_email = cr

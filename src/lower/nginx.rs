@@ -571,7 +571,7 @@ fn address(d: &Diags, v: &Spanned<String>) -> Option<String> {
 fn server_name(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let plain = v.value.strip_prefix("*.").unwrap_or(&v.value);
     let probe = Spanned { value: plain.to_string(), span: v.span };
-    validate::hostname(d, &probe).map(|_| v.value.clone())
+    validate::hostname(d, &probe, "server name").map(|_| v.value.clone())
 }
 
 fn header_name(d: &Diags, v: &Spanned<String>) -> Option<String> {

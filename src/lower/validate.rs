@@ -127,7 +127,7 @@ pub fn reason(d: &Diags, v: &Spanned<String>) -> Option<String> {
 }
 
 /// A DNS host name.
-pub fn hostname(d: &Diags, v: &Spanned<String>) -> Option<String> {
+pub fn hostname(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
     let s = &v.value;
     let ok = s.len() <= 253
         && s.split('.').count() >= 2
