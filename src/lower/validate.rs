@@ -141,14 +141,7 @@ pub fn hostname(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
     if ok {
         Some(s.clone())
     } else {
-        bad(
-            d,
-            Kind::InvalidValue,
-            v,
-            "domain",
-            "not a host name",
-            "write a lowercase DNS name such as `api.example.com`",
-        );
+        bad(d, Kind::InvalidValue, v, what, "not a host name", "write a lowercase DNS name such as `api.example.com`");
         None
     }
 }
