@@ -16,6 +16,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("nftables/nftables.conf.j2", include_str!("../stdlib/nftables/nftables.conf.j2")),
     ("fstab/fstab.j2", include_str!("../stdlib/fstab/fstab.j2")),
     ("nginx/nginx.conf.j2", include_str!("../stdlib/nginx/nginx.conf.j2")),
+    ("postgres/postgresql-security.sql.j2", include_str!("../stdlib/postgres/postgresql-security.sql.j2")),
+    ("postgres/pg_hba.conf.j2", include_str!("../stdlib/postgres/pg_hba.conf.j2")),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -124,6 +126,69 @@ pub struct Service {
     pub proto: String,
 }
 
+/// One run-time parameter of a PostgreSQL version.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PgParam {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub context: String,
+    #[serde(default)]
+    pub values: Vec<String>,
+    pub default: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    #[serde(default)]
+    pub unit: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct VersionDiff {
+    absent: Vec<String>,
+    added: Vec<PgParam>,
+}
+
+pub const PG_VERSIONS: &[u32] = &[13, 14, 15, 16, 17];
+
+/// The parameters of a PostgreSQL major version: the table read from PostgreSQL 15, with
+/// the differences of `versions.toml` applied.
+pub fn pg_params(version: u32) -> Option<BTreeMap<String, PgParam>> {
+    static BASE: OnceLock<BTreeMap<String, PgParam>> = OnceLock::new();
+    static DIFFS: OnceLock<BTreeMap<String, VersionDiff>> = OnceLock::new();
+    let base = BASE.get_or_init(|| {
+        include_str!("../stdlib/postgres/parameters-15.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| {
+                let f: Vec<&str> = l.split('|').collect();
+                assert_eq!(f.len(), 8, "stdlib/postgres/parameters-15.txt: bad line `{l}`");
+                let num = |s: &str| s.parse::<f64>().ok();
+                let p = PgParam {
+                    name: f[0].into(),
+                    kind: f[1].into(),
+                    context: f[2].into(),
+                    values: if f[3].is_empty() { Vec::new() } else { f[3].split(',').map(String::from).collect() },
+                    default: f[4].into(),
+                    min: num(f[5]),
+                    max: num(f[6]),
+                    unit: f[7].into(),
+                };
+                (p.name.clone(), p)
+            })
+            .collect()
+    });
+    let diffs = DIFFS.get_or_init(|| load("postgres/versions.toml", include_str!("../stdlib/postgres/versions.toml")));
+    let diff = diffs.get(&version.to_string())?;
+    let mut params = base.clone();
+    for name in &diff.absent {
+        params.remove(name);
+    }
+    for p in &diff.added {
+        params.insert(p.name.clone(), p.clone());
+    }
+    Some(params)
+}
+
 fn load<T: for<'de> Deserialize<'de>>(name: &str, text: &str) -> T {
     // The stdlib is part of the binary and covered by tests: a broken file is a build defect.
     toml::from_str(text).unwrap_or_else(|e| panic!("stdlib/{name} is invalid: {e}"))
@@ -169,6 +234,12 @@ mod tests {
         assert!(syscalls().b32.iter().any(|s| s == "stime"));
         assert!(!syscalls().b64.iter().any(|s| s == "stime"));
         assert_eq!(services().service["https"].port, 443);
+        let pg15 = pg_params(15).unwrap();
+        assert_eq!(pg15["max_connections"].context, "postmaster");
+        assert!(!pg15.contains_key("log_failed_login_attempts"));
+        assert!(pg_params(17).unwrap().contains_key("transaction_timeout"));
+        assert!(!pg_params(13).unwrap().contains_key("idle_session_timeout"));
+        assert!(pg_params(12).is_none());
     }
 
     #[test]

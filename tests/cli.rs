@@ -50,7 +50,9 @@ fn build_writes_every_artifact_and_a_true_manifest() {
             "host/sshd_config",
             "host/sysctl.conf",
             "host/ufw.sh",
-            "nginx/nginx.conf"
+            "nginx/nginx.conf",
+            "postgres/pg_hba.conf",
+            "postgres/postgresql-security.sql"
         ]
     );
     for a in arts {

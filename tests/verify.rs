@@ -156,3 +156,14 @@ fn nginx_rejects_the_guides_zones_in_server_and_unknown_ciphers() {
     let stapling = "events {}\nhttp {\n server {\n  listen 8443 ssl;\n  ssl_certificate /etc/pynoc-test/c.pem;\n  ssl_certificate_key /etc/pynoc-test/k.pem;\n  ssl_stapling on;\n }\n}\n";
     fails("nginx", "nginx/nginx.conf", stapling, "ssl_stapling");
 }
+
+#[test]
+fn postgres_rejects_the_guides_sql_and_a_file_that_is_not_idempotent() {
+    let fixture = "-- pynoc-database: pynomaly\n-- pynoc-table: detectors user_id uuid\n";
+    let guide = format!("{fixture}ALTER SYSTEM SET ssl = off;\nALTER SYSTEM SET log_failed_login_attempts = on;\n");
+    fails("postgres-sql", "postgres/postgresql-security.sql", &guide, "log_failed_login_attempts");
+    let twice = format!("{fixture}CREATE ROLE pynoc_once;\n");
+    fails("postgres-sql", "postgres/postgresql-security.sql", &twice, "not idempotent");
+    let in_transaction = format!("{fixture}BEGIN;\nALTER SYSTEM SET log_connections = on;\nCOMMIT;\n");
+    fails("postgres-sql", "postgres/postgresql-security.sql", &in_transaction, "transaction block");
+}

@@ -7,6 +7,7 @@ mod firewall;
 mod fstab;
 pub mod manifest;
 mod nginx;
+mod postgres;
 mod sshd;
 mod sysctl;
 
@@ -80,6 +81,9 @@ pub fn emit(cx: &Context) -> Result<Vec<Artifact>, Error> {
     if let Some(n) = &cx.spec.nginx {
         out.push(nginx::emit(&env, cx, n)?);
     }
+    if let Some(p) = &cx.spec.postgres {
+        out.extend(postgres::emit(&env, cx, p)?);
+    }
     out.sort_by_key(|a| a.path);
     Ok(out)
 }
@@ -122,6 +126,23 @@ fn environment() -> Result<Environment<'static>, Error> {
     env.add_filter("family", |nets: Vec<String>, family: String| -> Vec<String> {
         nets.into_iter().filter(|n| n.contains(':') == (family == "ipv6")).collect()
     });
+    env.add_filter("ident", |s: String| -> Result<String, Error> {
+        // PostgreSQL identifier: always double-quoted, embedded quotes doubled.
+        if s.is_empty() || s.contains('\0') {
+            return Err(Error::new(ErrorKind::InvalidOperation, "empty identifier"));
+        }
+        Ok(format!("\"{}\"", s.replace('"', "\"\"")))
+    });
+    env.add_filter("literal", |s: String| -> Result<String, Error> {
+        // PostgreSQL string literal: single quotes doubled; lowering rejects backslashes,
+        // and an E'' literal keeps them data even so.
+        if s.contains('\0') {
+            return Err(Error::new(ErrorKind::InvalidOperation, "NUL in a literal"));
+        }
+        let body = s.replace('\'', "''");
+        Ok(if body.contains('\\') { format!("E'{}'", body.replace('\\', "\\\\")) } else { format!("'{body}'") })
+    });
+    env.add_filter("pad", |s: String, width: usize| format!("{s:<width$}"));
     env.add_filter("allports", |action: String| action.replace("-multiport", "-allports"));
     Ok(env)
 }

@@ -4,9 +4,11 @@
 
 mod host;
 mod nginx;
+mod postgres;
 
 pub use host::*;
 pub use nginx::*;
+pub use postgres::*;
 
 use ipnet::IpNet;
 use schemars::JsonSchema;
@@ -22,6 +24,8 @@ pub struct Spec {
     pub host: Option<Host>,
     /// The nginx reverse proxy in front of the application.
     pub nginx: Option<Nginx>,
+    /// PostgreSQL: server settings, roles, privileges, row-level security, pg_hba.conf.
+    pub postgres: Option<Postgres>,
 }
 
 /// What the whole stack shares: its name, domain, contact and named networks.

@@ -7,6 +7,7 @@ mod firewall;
 mod fstab;
 mod nginx;
 mod node;
+mod postgres;
 mod ssh;
 mod sysctl;
 pub mod validate;
@@ -24,8 +25,7 @@ pub use node::parse_duration;
 
 pub const FORMAT_VERSION: i128 = 1;
 const TOP: &[&str] = &["pynoc", "project", "host", "nginx", "postgres", "container"];
-const LATER: &[(&str, &str)] =
-    &[("postgres", "PostgreSQL security SQL and pg_hba.conf"), ("container", "the Dockerfile and docker-compose.yml")];
+const LATER: &[(&str, &str)] = &[("container", "the Dockerfile and docker-compose.yml")];
 
 /// Where things were defined, for checks that span sections.
 #[derive(Default)]
@@ -33,6 +33,7 @@ pub struct Origins {
     pub networks: BTreeMap<String, (Vec<IpNet>, Span)>,
     pub ssh: Option<Span>,
     pub nginx: Option<Span>,
+    pub postgres: Option<Span>,
     pub ssh_port: Option<Span>,
     pub firewall: Option<Span>,
     pub firewall_incoming: Option<Span>,
@@ -46,6 +47,7 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
     let mut project: Option<(Option<ir::Project>, &Node)> = None;
     let mut host: Option<(Option<ir::Host>, &Node)> = None;
     let mut nginx: Option<&Node> = None;
+    let mut postgres: Option<&Node> = None;
     let mut version_node: Option<&Node> = None;
 
     for n in &doc.nodes {
@@ -61,6 +63,10 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
             "project" => match &project {
                 Some((_, first)) => d.push(duplicate("project", n.name.span, first.name.span)),
                 None => project = Some((lower_project(n, d, &mut o), n)),
+            },
+            "postgres" => match postgres {
+                Some(first) => d.push(duplicate("postgres", n.name.span, first.name.span)),
+                None => postgres = Some(n),
             },
             "nginx" => match nginx {
                 Some(first) => d.push(duplicate("nginx", n.name.span, first.name.span)),
@@ -113,12 +119,13 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
     let nginx_ir = nginx.and_then(|n| nginx::lower(n, d, &mut o, domain.as_deref()));
     let logs = nginx_ir.as_ref().map(|n| NginxLogs { access: n.access_log.clone(), error: n.error_log.clone() });
     let host_ir = host.map(|(_, n)| lower_host(n, d, &mut o, logs.as_ref()));
+    let postgres_ir = postgres.and_then(|n| postgres::lower(n, d, &mut o));
     let project = project?.0?;
     let version = version?;
     if d.has_errors() {
         return None;
     }
-    Some((ir::Spec { version, project, host: host_ir.flatten(), nginx: nginx_ir }, o))
+    Some((ir::Spec { version, project, host: host_ir.flatten(), nginx: nginx_ir, postgres: postgres_ir }, o))
 }
 
 fn lower_version(n: &Node, d: &Diags) -> Option<u32> {

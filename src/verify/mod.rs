@@ -8,6 +8,7 @@ mod fail2ban;
 mod firewall;
 mod fstab;
 mod nginx;
+pub mod postgres;
 pub mod sandbox;
 mod sshd;
 mod sysctl;
@@ -86,6 +87,8 @@ fn check(item: &Item) -> Status {
         "nftables" => firewall::nft(&item.file),
         "fstab" => fstab::check(&item.file),
         "nginx" => nginx::check(&item.file),
+        "postgres-sql" => postgres::check(&item.file),
+        "pg_hba" => postgres::check_hba(&item.file),
         other => Status::Skip(format!("no validator for artifact `{other}` in this pynoc")),
     }
 }

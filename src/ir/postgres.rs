@@ -1,0 +1,99 @@
+//! The postgres section of the IR.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// PostgreSQL security SQL and pg_hba.conf.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Postgres {
+    /// Major version the output targets (13–17).
+    pub version: u32,
+    pub database: String,
+    /// The role that owns the tables (migrations run as it); default privileges are set for
+    /// the tables and sequences it creates. Never an application role.
+    pub owner: Option<String>,
+    /// `ALTER SYSTEM` settings that differ from the version's default.
+    pub settings: Vec<PgSetting>,
+    /// Settings of the spec that are already the default: noted, not repeated.
+    pub defaults: Vec<PgSetting>,
+    /// Certificate and key the server reads when `ssl` is on: preconditions of the file.
+    pub ssl: Option<PgSsl>,
+    pub roles: Vec<Role>,
+    pub row_security: Vec<RowSecurity>,
+    pub hba: Vec<HbaLine>,
+    /// Every table the file names, with its tenant column where it has one.
+    pub tables: Vec<PgTable>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PgSetting {
+    pub name: String,
+    /// The value as PostgreSQL reads it, unquoted.
+    pub value: String,
+    /// pg_settings.context, e.g. `sighup`, `postmaster`.
+    pub context: String,
+    /// `reload` or `restart`.
+    pub apply: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PgSsl {
+    pub cert: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Role {
+    pub name: String,
+    pub login: bool,
+    /// The environment variable the password is read from at apply time.
+    pub password_env: Option<String>,
+    /// `-1` for no limit.
+    pub connection_limit: i64,
+    /// Built-in roles it is granted, e.g. `pg_monitor`.
+    pub member_of: Vec<String>,
+    pub grants: Vec<Grant>,
+    /// USAGE and SELECT on the schema's sequences (now and, with an owner, future ones).
+    pub sequences: bool,
+    /// Privileges on tables the owner creates later.
+    pub future_tables: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Grant {
+    /// Upper-case privilege names, e.g. `SELECT`.
+    pub privileges: Vec<String>,
+    pub tables: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RowSecurity {
+    pub table: String,
+    /// The tenant column; none for a deny-all table.
+    pub column: Option<String>,
+    /// The column's SQL type the setting is cast to, e.g. `uuid`.
+    pub column_type: String,
+    /// The custom setting that holds the current tenant, e.g. `app.current_user_id`.
+    pub setting: String,
+    /// Roles the policy applies to.
+    pub roles: Vec<String>,
+    /// No policy on purpose: nobody but superusers sees a row.
+    pub deny_all: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct HbaLine {
+    /// `local`, `host`, `hostssl` or `hostnossl`.
+    pub kind: String,
+    pub database: String,
+    pub user: String,
+    pub address: Option<String>,
+    pub method: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PgTable {
+    pub name: String,
+    pub column: Option<String>,
+    pub column_type: Option<String>,
+}
