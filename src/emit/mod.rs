@@ -56,33 +56,35 @@ impl Context<'_> {
 }
 
 pub fn emit(cx: &Context) -> Result<Vec<Artifact>, Error> {
-    let env = environment()?;
+    // The templates are compiled once per process.
+    static ENV: std::sync::OnceLock<Result<Environment<'static>, Error>> = std::sync::OnceLock::new();
+    let env = ENV.get_or_init(environment).as_ref().map_err(|e| Error::new(e.kind(), e.to_string()))?;
     let mut out = Vec::new();
     if let Some(host) = &cx.spec.host {
         if let Some(s) = &host.sysctl {
-            out.push(sysctl::emit(&env, cx, s)?);
+            out.push(sysctl::emit(env, cx, s)?);
         }
         if let Some(s) = &host.ssh {
-            out.push(sshd::emit(&env, cx, s)?);
+            out.push(sshd::emit(env, cx, s)?);
         }
         if let Some(f) = &host.fail2ban {
-            out.push(fail2ban::emit(&env, cx, f)?);
+            out.push(fail2ban::emit(env, cx, f)?);
         }
         if let Some(a) = &host.audit {
-            out.push(audit::emit(&env, cx, a)?);
+            out.push(audit::emit(env, cx, a)?);
         }
         if let Some(f) = &host.firewall {
-            out.extend(firewall::emit(&env, cx, f)?);
+            out.extend(firewall::emit(env, cx, f)?);
         }
         if let Some(f) = &host.fstab {
-            out.push(fstab::emit(&env, cx, f)?);
+            out.push(fstab::emit(env, cx, f)?);
         }
     }
     if let Some(n) = &cx.spec.nginx {
-        out.push(nginx::emit(&env, cx, n)?);
+        out.push(nginx::emit(env, cx, n)?);
     }
     if let Some(p) = &cx.spec.postgres {
-        out.extend(postgres::emit(&env, cx, p)?);
+        out.extend(postgres::emit(env, cx, p)?);
     }
     out.sort_by_key(|a| a.path);
     Ok(out)
