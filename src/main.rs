@@ -41,6 +41,15 @@ enum Command {
     },
 }
 
+/// Prints a line to stdout; a closed pipe (`pynoc verify out | head`) ends the program
+/// quietly with the I/O exit code instead of a panic.
+fn say(line: impl std::fmt::Display) {
+    use std::io::Write;
+    if writeln!(std::io::stdout().lock(), "{line}").is_err() {
+        std::process::exit(i32::from(USAGE));
+    }
+}
+
 const OK: u8 = 0;
 const FAILED: u8 = 1;
 const USAGE: u8 = 2;
@@ -51,7 +60,7 @@ fn main() -> ExitCode {
         Command::Build { spec, out, check } => build(&spec, &out, check),
         Command::Check { spec } => check(&spec),
         Command::Schema => {
-            print!("{}", pynoc::schema_json());
+            say(pynoc::schema_json().trim_end());
             OK
         }
         Command::Verify { dir, strict } => {
@@ -122,7 +131,7 @@ fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool) -> u8 {
             return OK;
         }
         for d in &diffs {
-            print!("{d}");
+            say(d.trim_end());
         }
         eprintln!(
             "error: {} file(s) in {out} differ from what {spec} compiles to; run `pynoc build {spec} -o {out}`",
@@ -133,7 +142,7 @@ fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool) -> u8 {
     match pynoc::write::write(&compiled, out) {
         Ok(files) => {
             for f in &files {
-                println!("wrote {f}");
+                say(format!("wrote {f}"));
             }
             OK
         }
@@ -145,7 +154,7 @@ fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool) -> u8 {
 }
 
 fn verify(dir: &Utf8Path, strict: bool) -> u8 {
-    let result = verify::verify(dir, |o| println!("{o}"));
+    let result = verify::verify(dir, |o| say(o));
     let outcomes = match result {
         Ok(o) => o,
         Err(e) => {
@@ -159,9 +168,9 @@ fn verify(dir: &Utf8Path, strict: bool) -> u8 {
         count(|s| matches!(s, Status::Fail(_))),
         count(|s| matches!(s, Status::Skip(_))),
     );
-    println!(
+    say(format!(
         "verify: {pass} pass, {fail} fail, {skip} skip{}",
         if strict && skip > 0 { " (strict: a skip is a failure)" } else { "" }
-    );
+    ));
     if fail > 0 || (strict && skip > 0) { FAILED } else { OK }
 }

@@ -18,6 +18,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("nginx/nginx.conf.j2", include_str!("../stdlib/nginx/nginx.conf.j2")),
     ("postgres/postgresql-security.sql.j2", include_str!("../stdlib/postgres/postgresql-security.sql.j2")),
     ("postgres/pg_hba.conf.j2", include_str!("../stdlib/postgres/pg_hba.conf.j2")),
+    ("container/Dockerfile.j2", include_str!("../stdlib/container/Dockerfile.j2")),
+    ("container/dockerignore.j2", include_str!("../stdlib/container/dockerignore.j2")),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -116,6 +118,19 @@ pub struct TlsProfile {
 }
 
 #[derive(Debug, Deserialize)]
+pub struct Images {
+    pub image: BTreeMap<String, ImageFacts>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ImageFacts {
+    pub user: String,
+    pub data: String,
+    pub runtime_dirs: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
 pub struct Services {
     pub service: BTreeMap<String, Service>,
 }
@@ -208,6 +223,7 @@ catalog!(audit_sets, AuditSets, "audit/sets.toml");
 catalog!(syscalls, SyscallTable, "audit/syscalls.toml");
 catalog!(services, Services, "firewall/services.toml");
 catalog!(tls, TlsProfiles, "nginx/tls.toml");
+catalog!(images, Images, "container/images.toml");
 
 /// The sysctl profiles by name.
 pub fn sysctl_profile(name: &str) -> Option<&'static SysctlProfile> {

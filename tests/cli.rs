@@ -41,6 +41,9 @@ fn build_writes_every_artifact_and_a_true_manifest() {
     assert_eq!(
         paths,
         [
+            "container/.dockerignore",
+            "container/Dockerfile",
+            "container/docker-compose.yml",
             "host/audit.rules",
             "host/fstab",
             "host/ip6tables.rules",
@@ -59,7 +62,8 @@ fn build_writes_every_artifact_and_a_true_manifest() {
         let file = out.path().join(a["path"].as_str().unwrap());
         let bytes = fs::read(&file).unwrap();
         assert_eq!(a["sha256"].as_str().unwrap(), pynoc::sha256_hex(&bytes), "{}", file.display());
-        assert!(a["install"].as_str().unwrap().starts_with('/'));
+        let install = a["install"].as_str().unwrap();
+        assert!(install.starts_with('/') || install.starts_with("./"), "{install}");
         assert!(!a["apply"].as_str().unwrap().is_empty());
         let mode = fs::metadata(&file).unwrap().permissions().mode() & 0o777;
         if a["mode"] == "0755" {

@@ -167,3 +167,12 @@ fn postgres_rejects_the_guides_sql_and_a_file_that_is_not_idempotent() {
     let in_transaction = format!("{fixture}BEGIN;\nALTER SYSTEM SET log_connections = on;\nCOMMIT;\n");
     fails("postgres-sql", "postgres/postgresql-security.sql", &in_transaction, "transaction block");
 }
+
+#[test]
+fn containers_reject_the_guides_dockerfile_and_compose_file() {
+    let dockerfile = "FROM python:3.11-slim-bullseye\nRUN groupadd -r pynomaly && useradd -r -g pynomaly pynomaly\nRUN apt-get update && apt-get install -y --no-install-recommends gcc && rm -rf /var/lib/apt/lists/*\nUSER pynomaly\nRUN rm /bin/sh && ln -s /bin/false /bin/sh\nCMD [\"python\"]\n";
+    fails("dockerfile", "container/Dockerfile", dockerfile, "DL3008");
+    let compose = "version: '3.8'\nservices:\n  redis:\n    image: redis:7-alpine\n    command: redis-server --requirepass \"${REDIS_PASSWORD}\"\n    tmpfs:\n      - /tmp:noexec,nosuid,size=100m\n";
+    fails("compose", "container/docker-compose.yml", compose, "docker-compose config");
+    fails("dockerignore", "container/.dockerignore", "node_modules\n", "`.git` is not ignored");
+}

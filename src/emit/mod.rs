@@ -2,6 +2,7 @@
 //! in `stdlib/<target>/`. Rendering is strict: an undefined value is an error, never empty.
 
 mod audit;
+mod container;
 mod fail2ban;
 mod firewall;
 mod fstab;
@@ -86,6 +87,9 @@ pub fn emit(cx: &Context) -> Result<Vec<Artifact>, Error> {
     if let Some(p) = &cx.spec.postgres {
         out.extend(postgres::emit(env, cx, p)?);
     }
+    if let Some(c) = &cx.spec.container {
+        out.extend(container::emit(env, cx, c)?);
+    }
     out.sort_by_key(|a| a.path);
     Ok(out)
 }
@@ -143,6 +147,17 @@ fn environment() -> Result<Environment<'static>, Error> {
         }
         let body = s.replace('\'', "''");
         Ok(if body.contains('\\') { format!("E'{}'", body.replace('\\', "\\\\")) } else { format!("'{body}'") })
+    });
+    env.add_filter("json", |v: minijinja::Value| -> Result<String, Error> {
+        // JSON for Dockerfile exec forms: every string stays one JSON string, whatever it holds.
+        serde_json::to_string(&v).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+    });
+    env.add_filter("dockerquote", |s: String| -> Result<String, Error> {
+        // A double-quoted Dockerfile ENV value: `\`, `"` and `$` escaped, no newline.
+        if s.chars().any(|c| c.is_control()) {
+            return Err(Error::new(ErrorKind::InvalidOperation, "control character in an ENV value"));
+        }
+        Ok(format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$")))
     });
     env.add_filter("pad", |s: String, width: usize| format!("{s:<width$}"));
     env.add_filter("allports", |action: String| action.replace("-multiport", "-allports"));

@@ -2,10 +2,12 @@
 //! applied. Only these types derive `Serialize` and `JsonSchema`, and only they reach the
 //! templates. `pynoc schema` prints the JSON Schema of [`Spec`].
 
+mod container;
 mod host;
 mod nginx;
 mod postgres;
 
+pub use container::*;
 pub use host::*;
 pub use nginx::*;
 pub use postgres::*;
@@ -26,6 +28,8 @@ pub struct Spec {
     pub nginx: Option<Nginx>,
     /// PostgreSQL: server settings, roles, privileges, row-level security, pg_hba.conf.
     pub postgres: Option<Postgres>,
+    /// The application image and the container stack.
+    pub container: Option<Container>,
 }
 
 /// What the whole stack shares: its name, domain, contact and named networks.

@@ -2,6 +2,7 @@
 //! are reported at their spans; every error of the spec is collected before stopping.
 
 mod audit;
+mod container;
 mod fail2ban;
 mod firewall;
 mod fstab;
@@ -25,7 +26,7 @@ pub use node::parse_duration;
 
 pub const FORMAT_VERSION: i128 = 1;
 const TOP: &[&str] = &["pynoc", "project", "host", "nginx", "postgres", "container"];
-const LATER: &[(&str, &str)] = &[("container", "the Dockerfile and docker-compose.yml")];
+const LATER: &[(&str, &str)] = &[];
 
 /// Where things were defined, for checks that span sections.
 #[derive(Default)]
@@ -34,6 +35,7 @@ pub struct Origins {
     pub ssh: Option<Span>,
     pub nginx: Option<Span>,
     pub postgres: Option<Span>,
+    pub container: Option<Span>,
     pub ssh_port: Option<Span>,
     pub firewall: Option<Span>,
     pub firewall_incoming: Option<Span>,
@@ -48,6 +50,7 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
     let mut host: Option<(Option<ir::Host>, &Node)> = None;
     let mut nginx: Option<&Node> = None;
     let mut postgres: Option<&Node> = None;
+    let mut container: Option<&Node> = None;
     let mut version_node: Option<&Node> = None;
 
     for n in &doc.nodes {
@@ -63,6 +66,10 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
             "project" => match &project {
                 Some((_, first)) => d.push(duplicate("project", n.name.span, first.name.span)),
                 None => project = Some((lower_project(n, d, &mut o), n)),
+            },
+            "container" => match container {
+                Some(first) => d.push(duplicate("container", n.name.span, first.name.span)),
+                None => container = Some(n),
             },
             "postgres" => match postgres {
                 Some(first) => d.push(duplicate("postgres", n.name.span, first.name.span)),
@@ -120,12 +127,23 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
     let logs = nginx_ir.as_ref().map(|n| NginxLogs { access: n.access_log.clone(), error: n.error_log.clone() });
     let host_ir = host.map(|(_, n)| lower_host(n, d, &mut o, logs.as_ref()));
     let postgres_ir = postgres.and_then(|n| postgres::lower(n, d, &mut o));
+    let container_ir = container.and_then(|n| container::lower(n, d, &mut o, postgres_ir.as_ref()));
     let project = project?.0?;
     let version = version?;
     if d.has_errors() {
         return None;
     }
-    Some((ir::Spec { version, project, host: host_ir.flatten(), nginx: nginx_ir, postgres: postgres_ir }, o))
+    Some((
+        ir::Spec {
+            version,
+            project,
+            host: host_ir.flatten(),
+            nginx: nginx_ir,
+            postgres: postgres_ir,
+            container: container_ir,
+        },
+        o,
+    ))
 }
 
 fn lower_version(n: &Node, d: &Diags) -> Option<u32> {

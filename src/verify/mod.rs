@@ -4,6 +4,7 @@
 //! with why.
 
 mod audit;
+mod container;
 mod fail2ban;
 mod firewall;
 mod fstab;
@@ -89,6 +90,9 @@ fn check(item: &Item) -> Status {
         "nginx" => nginx::check(&item.file),
         "postgres-sql" => postgres::check(&item.file),
         "pg_hba" => postgres::check_hba(&item.file),
+        "dockerfile" => container::dockerfile(&item.file),
+        "dockerignore" => container::dockerignore(&item.file),
+        "compose" => container::compose(&item.file),
         other => Status::Skip(format!("no validator for artifact `{other}` in this pynoc")),
     }
 }
@@ -103,12 +107,19 @@ pub fn need(tools: &[&str]) -> Result<(), Status> {
     Ok(())
 }
 
+/// Where `.ci/install-validators` installs the PyPI validators (hadolint, docker-compose,
+/// check-jsonschema).
+pub const VENV_BIN: &str = "/opt/pynoc-validators/bin";
+
 pub fn which(tool: &str) -> Option<Utf8PathBuf> {
     if tool.starts_with('/') {
         return Utf8Path::new(tool).exists().then(|| tool.into());
     }
     let path = std::env::var("PATH").unwrap_or_default();
-    path.split(':').chain(["/usr/sbin", "/sbin"]).map(|dir| Utf8Path::new(dir).join(tool)).find(|p| p.is_file())
+    path.split(':')
+        .chain(["/usr/sbin", "/sbin", VENV_BIN])
+        .map(|dir| Utf8Path::new(dir).join(tool))
+        .find(|p| p.is_file())
 }
 
 pub fn need_root() -> Result<(), Status> {

@@ -1,0 +1,300 @@
+//! `container/Dockerfile` and `container/.dockerignore` from `stdlib/container/`, and
+//! `container/docker-compose.yml` from typed structs serialized by serde (never a template).
+
+use std::collections::BTreeMap;
+
+use minijinja::{Environment, Error, ErrorKind};
+use serde::Serialize;
+
+use super::{Artifact, Context, render};
+use crate::ir::{Container, Stack};
+
+pub fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec<Artifact>, Error> {
+    let mut out = Vec::new();
+    if let Some(image) = &c.image {
+        out.push(Artifact {
+            name: "dockerfile",
+            path: "container/Dockerfile",
+            install: "./Dockerfile",
+            owner: "-",
+            mode: "0644",
+            how: "copy",
+            apply: "docker build -t IMAGE .",
+            content: render(env, "container/Dockerfile.j2", cx.header("#"), "image", image, &[])?,
+        });
+        out.push(Artifact {
+            name: "dockerignore",
+            path: "container/.dockerignore",
+            install: "./.dockerignore",
+            owner: "-",
+            mode: "0644",
+            how: "copy",
+            apply: "docker build -t IMAGE .",
+            content: render(env, "container/dockerignore.j2", cx.header("#"), "image", image, &[])?,
+        });
+    }
+    if let Some(stack) = &c.compose {
+        let yaml = serde_norway::to_string(&compose(stack))
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+        out.push(Artifact {
+            name: "compose",
+            path: "container/docker-compose.yml",
+            install: "./docker-compose.yml",
+            owner: "-",
+            mode: "0644",
+            how: "copy",
+            apply: "docker compose up -d",
+            content: format!("{}\n{yaml}", cx.header("#")),
+        });
+    }
+    Ok(out)
+}
+
+// The compose file's model: only what pynoc writes, in the compose specification's names.
+
+#[derive(Serialize)]
+struct File {
+    services: BTreeMap<String, Service>,
+    networks: BTreeMap<String, Network>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    volumes: BTreeMap<String, Volume>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    secrets: BTreeMap<String, SecretFile>,
+}
+
+#[derive(Serialize)]
+struct Service {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    build: Option<Build>,
+    image: String,
+    user: String,
+    read_only: bool,
+    security_opt: Vec<String>,
+    cap_drop: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    cap_add: Vec<String>,
+    tmpfs: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    volumes: Vec<VolumeMount>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    environment: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    secrets: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    command: Vec<String>,
+    networks: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ports: Vec<PortMapping>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    depends_on: BTreeMap<String, Condition>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    healthcheck: Option<Health>,
+    restart: String,
+    deploy: Deploy,
+}
+
+#[derive(Serialize)]
+struct Build {
+    context: String,
+    dockerfile: String,
+}
+
+#[derive(Serialize)]
+struct VolumeMount {
+    #[serde(rename = "type")]
+    kind: String,
+    source: String,
+    target: String,
+    read_only: bool,
+    volume: VolumeOptions,
+}
+
+#[derive(Serialize)]
+struct VolumeOptions {
+    nocopy: bool,
+}
+
+#[derive(Serialize)]
+struct PortMapping {
+    target: u16,
+    published: String,
+    host_ip: String,
+    protocol: String,
+}
+
+#[derive(Serialize)]
+struct Condition {
+    condition: String,
+}
+
+#[derive(Serialize)]
+struct Health {
+    test: Vec<String>,
+    interval: String,
+    timeout: String,
+    retries: u32,
+    start_period: String,
+}
+
+#[derive(Serialize)]
+struct Deploy {
+    resources: Resources,
+}
+
+#[derive(Serialize)]
+struct Resources {
+    limits: Limits,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reservations: Option<Reservations>,
+}
+
+#[derive(Serialize)]
+struct Limits {
+    cpus: String,
+    memory: String,
+    pids: u32,
+}
+
+#[derive(Serialize)]
+struct Reservations {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpus: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Network {
+    driver: String,
+    internal: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ipam: Option<Ipam>,
+}
+
+#[derive(Serialize)]
+struct Ipam {
+    config: Vec<Subnet>,
+}
+
+#[derive(Serialize)]
+struct Subnet {
+    subnet: String,
+}
+
+#[derive(Serialize)]
+struct Volume {
+    driver: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    driver_opts: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct SecretFile {
+    file: String,
+}
+
+/// Compose interpolates `$VAR` in every string; `$$` keeps a `$` as data.
+fn lit(s: &str) -> String {
+    s.replace('$', "$$")
+}
+
+fn lits(v: &[String]) -> Vec<String> {
+    v.iter().map(|s| lit(s)).collect()
+}
+
+fn compose(stack: &Stack) -> File {
+    let services = stack
+        .services
+        .iter()
+        .map(|s| {
+            let app = s.kind == "app";
+            let svc = Service {
+                build: app.then(|| Build { context: ".".into(), dockerfile: "Dockerfile".into() }),
+                image: s.image.clone(),
+                user: s.user.clone(),
+                read_only: true,
+                security_opt: vec!["no-new-privileges:true".into()],
+                cap_drop: vec!["ALL".into()],
+                cap_add: s.cap_add.clone(),
+                tmpfs: s.tmpfs.clone(),
+                volumes: s
+                    .volumes
+                    .iter()
+                    .map(|v| VolumeMount {
+                        kind: "volume".into(),
+                        source: v.volume.clone(),
+                        target: v.target.clone(),
+                        read_only: v.read_only,
+                        volume: VolumeOptions { nocopy: false },
+                    })
+                    .collect(),
+                environment: s.env.iter().map(|e| (e.name.clone(), lit(&e.value))).collect(),
+                secrets: s.secrets.clone(),
+                command: lits(&s.command),
+                networks: s.networks.clone(),
+                ports: s
+                    .ports
+                    .iter()
+                    .map(|p| PortMapping {
+                        target: p.target,
+                        published: p.published.to_string(),
+                        host_ip: p.host_ip.clone(),
+                        protocol: "tcp".into(),
+                    })
+                    .collect(),
+                depends_on: s
+                    .depends_on
+                    .iter()
+                    .map(|dep| (dep.clone(), Condition { condition: "service_healthy".into() }))
+                    .collect(),
+                healthcheck: (!s.healthcheck.is_empty()).then(|| Health {
+                    test: lits(&s.healthcheck),
+                    interval: "30s".into(),
+                    timeout: "10s".into(),
+                    retries: 3,
+                    start_period: if s.kind == "postgres" { "30s".into() } else { "10s".into() },
+                }),
+                restart: "unless-stopped".into(),
+                deploy: Deploy {
+                    resources: Resources {
+                        limits: Limits { cpus: s.cpus.clone(), memory: s.memory.clone(), pids: s.pids },
+                        reservations: (s.reservation_cpus.is_some() || s.reservation_memory.is_some()).then(|| {
+                            Reservations { cpus: s.reservation_cpus.clone(), memory: s.reservation_memory.clone() }
+                        }),
+                    },
+                },
+            };
+            (s.name.clone(), svc)
+        })
+        .collect();
+    let networks = stack
+        .networks
+        .iter()
+        .map(|n| {
+            (
+                n.name.clone(),
+                Network {
+                    driver: "bridge".into(),
+                    internal: n.internal,
+                    ipam: n.subnet.as_ref().map(|s| Ipam { config: vec![Subnet { subnet: s.clone() }] }),
+                },
+            )
+        })
+        .collect();
+    let volumes = stack
+        .volumes
+        .iter()
+        .map(|v| {
+            let driver_opts = match &v.device {
+                Some(dev) => [("type", "none"), ("o", "bind,noexec,nosuid,nodev"), ("device", dev.as_str())]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                None => BTreeMap::new(),
+            };
+            (v.name.clone(), Volume { driver: "local".into(), driver_opts })
+        })
+        .collect();
+    let secrets = stack.secrets.iter().map(|s| (s.name.clone(), SecretFile { file: s.file.clone() })).collect();
+    File { services, networks, volumes, secrets }
+}
