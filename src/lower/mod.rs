@@ -26,8 +26,6 @@ pub use node::parse_duration;
 
 pub const FORMAT_VERSION: i128 = 1;
 const TOP: &[&str] = &["pynoc", "project", "host", "nginx", "postgres", "container"];
-const LATER: &[(&str, &str)] = &[];
-
 /// Where things were defined, for checks that span sections.
 #[derive(Default)]
 pub struct Origins {
@@ -83,18 +81,11 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
                 Some((_, first)) => d.push(duplicate("host", n.name.span, first.name.span)),
                 None => host = Some((None, n)),
             },
-            name => match LATER.iter().find(|(l, _)| *l == name) {
-                Some((_, what)) => d.push(
-                    Diagnostic::error(Kind::Unsupported, format!("the `{name}` section is not supported yet"))
-                        .at(n.name.span, "not supported by this version of pynoc")
-                        .help(format!("pynoc {} compiles `project` and `host`; `{name}` ({what}) comes in a later release: remove this section for now", env!("CARGO_PKG_VERSION"))),
-                ),
-                None => d.push(
-                    Diagnostic::error(Kind::UnknownNode, format!("unknown top-level node `{name}`"))
-                        .at(n.name.span, "unknown node")
-                        .help(unknown_help(name, TOP)),
-                ),
-            },
+            name => d.push(
+                Diagnostic::error(Kind::UnknownNode, format!("unknown top-level node `{name}`"))
+                    .at(n.name.span, "unknown node")
+                    .help(unknown_help(name, TOP)),
+            ),
         }
     }
     if version_node.is_none() {
