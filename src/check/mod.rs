@@ -8,6 +8,7 @@ use crate::lower::Origins;
 pub fn check(spec: &Spec, o: &Origins, d: &Diags) {
     ssh_reachable(spec, o, d);
     web_reachable(spec, o, d);
+    upstreams_published(spec, o, d);
     duplicate_rules(spec, o, d);
 }
 
@@ -66,6 +67,38 @@ fn web_reachable(spec: &Spec, o: &Origins, d: &Diags) {
             diag = diag.also(o.firewall_rules[i], "this rule matches the port first");
         }
         d.push(diag);
+    }
+}
+
+/// nginx on the host proxies to loopback ports: some container must publish each of them
+/// there, on the port its image listens on.
+fn upstreams_published(spec: &Spec, o: &Origins, d: &Diags) {
+    let (Some(nginx), Some(stack)) = (&spec.nginx, spec.container.as_ref().and_then(|c| c.compose.as_ref())) else {
+        return;
+    };
+    for u in &nginx.upstreams {
+        for server in &u.servers {
+            let Ok(addr) = server.parse::<std::net::SocketAddr>() else { continue };
+            if !addr.ip().is_loopback() {
+                continue;
+            }
+            let published = stack.services.iter().flat_map(|s| s.ports.iter()).any(|p| {
+                p.published == addr.port()
+                    && p.host_ip.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
+            });
+            if !published {
+                let mut diag = Diagnostic::error(
+                    Kind::Conflict,
+                    format!("nginx proxies to `{server}`, but no container publishes port {} there", addr.port()),
+                )
+                .at(o.nginx.unwrap_or_default(), "upstream defined in this section")
+                .help(format!("add `publish {} host-ip=\"127.0.0.1\"` to the application's service", addr.port()));
+                if let Some(span) = o.container {
+                    diag = diag.also(span, "the containers");
+                }
+                d.push(diag);
+            }
+        }
     }
 }
 
