@@ -1,0 +1,274 @@
+//! `container { image NAME base=… user=… uid=… gid=… port=… { … }; compose { … } }`
+
+use crate::ast::{Node, Spanned, Value};
+use crate::diag::{Diagnostic, Diags, Kind};
+use crate::ir;
+
+use super::node::{Reader, children};
+use super::validate;
+
+mod compose;
+
+use compose::compose;
+
+pub fn lower(n: &Node, d: &Diags, o: &mut super::Origins, pg: Option<&ir::Postgres>) -> Option<ir::Container> {
+    Reader::new(n, d).finish(false);
+    o.container = Some(n.name.span);
+    let cs = children(n, &["image", "compose"], &["image", "compose"], d);
+    let image = cs.iter().find(|c| c.name() == "image").and_then(|c| image(c, d));
+    let compose = cs.iter().find(|c| c.name() == "compose").and_then(|c| compose(c, d, image.as_ref(), pg));
+    Some(ir::Container { image, compose })
+}
+
+/// A word that is safe in a Dockerfile, YAML and a shell: package names, image references.
+pub(super) fn word(d: &Diags, v: &Spanned<String>, what: &str, extra: &str) -> Option<String> {
+    let ok = !v.value.is_empty()
+        && v.value.len() <= 128
+        && v.value.chars().all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c) || extra.contains(c));
+    if ok {
+        Some(v.value.clone())
+    } else {
+        d.push(
+            Diagnostic::error(Kind::UnsafeValue, format!("{what} `{}` is not valid", v.value.escape_debug()))
+                .at(v.span, format!("not a {what}"))
+                .help(format!("a {what} is letters, digits and `._-+{extra}`")),
+        );
+        None
+    }
+}
+
+pub(super) fn duration(r: &Reader, name: &'static str, default: &str) -> String {
+    r.duration_prop(name, 1, 3600).map(|v| format!("{}s", v.value)).unwrap_or_else(|| default.into())
+}
+
+pub(super) fn env_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    if v.value.len() > 1024 || v.value.chars().any(|c| c.is_control()) {
+        d.push(
+            Diagnostic::error(Kind::UnsafeValue, "this environment value is not safe to write")
+                .at(v.span, "unsafe value")
+                .help("one line of text; it is written as quoted data, never as a secret: put secrets in a `secret`"),
+        );
+        return None;
+    }
+    let lower = v.value.to_lowercase();
+    if lower.contains("password=") || lower.contains("://") && lower.contains('@') {
+        d.push(
+            Diagnostic::error(Kind::UnsafeValue, "this value looks like it holds a secret")
+                .at(v.span, "a secret in plain text")
+                .help("secrets never appear in a spec: use a `secret` file (`*_FILE` variables)"),
+        );
+        return None;
+    }
+    Some(v.value.clone())
+}
+
+pub(super) fn env_name(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let ok = !v.value.is_empty()
+        && v.value.len() <= 64
+        && v.value.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+        && v.value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Some(v.value.clone())
+    } else {
+        d.push(
+            Diagnostic::error(
+                Kind::InvalidValue,
+                format!("`{}` is not an environment variable name", v.value.escape_debug()),
+            )
+            .at(v.span, "not a variable name")
+            .help("use uppercase letters, digits and `_`"),
+        );
+        None
+    }
+}
+
+fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
+    let r = Reader::new(n, d);
+    let name = r
+        .str_arg(0, "a name", "`image pynomaly-api base=\"python:3.11-slim-bookworm\" …`")
+        .and_then(|v| validate::ident(d, &v, "image name", 63));
+    let base = r.str_prop("base", "\"python:3.11-slim-bookworm\"").and_then(|v| {
+        let w = word(d, &v, "image reference", ":/@")?;
+        if !w.contains(':') || w.ends_with(":latest") {
+            d.push(Diagnostic::error(Kind::InvalidValue, format!("`{w}` is not pinned")).at(v.span, "unpinned base").help("name a tag that pins the release, e.g. `python:3.11-slim-bookworm`"));
+            return None;
+        }
+        if !w.starts_with("python:") || !w.contains("-slim-") && !w.ends_with("-slim") {
+            d.push(Diagnostic::error(Kind::Unsupported, format!("`{w}` is not a Debian slim Python image")).at(v.span, "unsupported base").help("pynoc's Dockerfile targets the official `python:X.Y-slim-DEBIAN` images (apt, /usr/local/bin/python)"));
+            return None;
+        }
+        Some(w)
+    });
+    let user = r.str_prop("user", "pynomaly").and_then(|v| validate::user(d, &v));
+    let uid = r.int_prop("uid", 1000, 60_000).map(|v| v.value as u32);
+    let gid = r.int_prop("gid", 1000, 60_000).map(|v| v.value as u32);
+    let port = r.int_prop("port", 1024, 65535).map(|v| v.value as u16).unwrap_or(8000);
+    for (p, ex) in [("base", "base=\"python:3.11-slim-bookworm\""), ("user", "user=pynomaly"), ("uid", "uid=1001")] {
+        if !r.has_prop(match p {
+            "base" => "base",
+            "user" => "user",
+            _ => "uid",
+        }) {
+            d.push(
+                Diagnostic::error(Kind::Missing, format!("`image` needs `{p}`"))
+                    .at(n.name.span, format!("no `{p}`"))
+                    .help(format!("for example: `{ex}`: a fixed uid is what compose runs the service as")),
+            );
+        }
+    }
+    r.finish(false);
+    let mut img = ir::Image {
+        name: name.clone().unwrap_or_default(),
+        base: base.clone().unwrap_or_default(),
+        user: user.clone().unwrap_or_default(),
+        uid: uid.unwrap_or(1001),
+        gid: gid.or(uid).unwrap_or(1001),
+        port,
+        build_packages: Vec::new(),
+        packages: Vec::new(),
+        requirements: "requirements.txt".into(),
+        writable: Vec::new(),
+        healthcheck: None,
+        env: vec![
+            ir::EnvVar { name: "PYTHONDONTWRITEBYTECODE".into(), value: "1".into() },
+            ir::EnvVar { name: "PYTHONUNBUFFERED".into(), value: "1".into() },
+        ],
+        cmd: Vec::new(),
+        ignore: [
+            ".git",
+            ".env",
+            ".env.*",
+            "**/__pycache__",
+            "**/*.pyc",
+            "tests/",
+            "docs/",
+            "*.md",
+            "secrets/",
+            "Dockerfile",
+            ".dockerignore",
+            "docker-compose*.yml",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect(),
+    };
+    let node_names = ["build-packages", "packages", "requirements", "writable", "env", "healthcheck", "cmd", "ignore"];
+    for c in children(n, &node_names, &["build-packages", "packages", "requirements", "healthcheck", "cmd"], d) {
+        let cr = Reader::new(c, d);
+        match c.name() {
+            "build-packages" | "packages" => {
+                let list: Vec<String> = cr
+                    .str_args(0, "a package", "`packages libpq5`")
+                    .iter()
+                    .filter_map(|p| word(d, p, "package name", ""))
+                    .collect();
+                if c.name() == "packages" { img.packages = list } else { img.build_packages = list }
+            }
+            "requirements" => {
+                if let Some(v) = cr
+                    .str_arg(0, "a file", "`requirements \"requirements.txt\"`")
+                    .and_then(|v| word(d, &v, "file name", "/"))
+                {
+                    img.requirements = v;
+                }
+            }
+            "writable" => {
+                for p in cr.str_args(0, "a directory", "`writable \"/app/logs\"`") {
+                    if let Some(p) = validate::path(d, &p, "directory", false) {
+                        img.writable.push(p);
+                    }
+                }
+            }
+            "env" => {
+                let name = cr.str_arg(0, "a name", "`env APP_ENV \"production\"`").and_then(|v| env_name(d, &v));
+                let value = cr.str_arg(1, "a value", "`env APP_ENV \"production\"`").and_then(|v| env_value(d, &v));
+                if let (Some(name), Some(value)) = (name, value) {
+                    img.env.retain(|e| e.name != name);
+                    img.env.push(ir::EnvVar { name, value });
+                }
+            }
+            "healthcheck" => {
+                let path = cr.str_arg(0, "a path", "`healthcheck \"/health\"`").and_then(|p| {
+                    let ok = p.value.starts_with('/')
+                        && p.value.len() <= 200
+                        && p.value.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c));
+                    if !ok {
+                        d.push(
+                            Diagnostic::error(
+                                Kind::UnsafeValue,
+                                format!("`{}` is not a plain URL path", p.value.escape_debug()),
+                            )
+                            .at(p.span, "not a path")
+                            .help("write a path such as `/health`"),
+                        );
+                    }
+                    ok.then_some(p.value)
+                });
+                let retries = cr.int_prop("retries", 1, 100).map(|v| v.value as u32).unwrap_or(3);
+                img.healthcheck = path.map(|path| ir::Healthcheck {
+                    path,
+                    interval: duration(&cr, "interval", "30s"),
+                    timeout: duration(&cr, "timeout", "10s"),
+                    start_period: duration(&cr, "start-period", "5s"),
+                    retries,
+                });
+            }
+            "cmd" => {
+                for i in 0..c.args.len() {
+                    let v = cr.arg(i).expect("in range");
+                    let s = match &v.value {
+                        Value::String(s) => s.clone(),
+                        Value::Int(i) => i.to_string(),
+                        other => {
+                            d.push(
+                                Diagnostic::error(
+                                    Kind::WrongType,
+                                    format!("`cmd` takes strings, found {}", other.type_name()),
+                                )
+                                .at(v.span, "not a word")
+                                .help("quote it: `\"…\"`"),
+                            );
+                            continue;
+                        }
+                    };
+                    if s.chars().any(|c| c.is_control()) {
+                        d.push(
+                            Diagnostic::error(Kind::UnsafeValue, "a `cmd` word holds a control character")
+                                .at(v.span, "unsafe")
+                                .help("one line per word"),
+                        );
+                        continue;
+                    }
+                    img.cmd.push(s);
+                }
+                if c.args.is_empty() {
+                    d.push(
+                        Diagnostic::error(Kind::Missing, "`cmd` needs the command")
+                            .at(c.name.span, "empty")
+                            .help("for example: `cmd python -m uvicorn \"app.main:app\"`"),
+                    );
+                }
+            }
+            _ => {
+                for p in cr.str_args(0, "a pattern", "`ignore \"notebooks/\"`") {
+                    if let Some(p) = word(d, &p, ".dockerignore pattern", "/*?!") {
+                        img.ignore.push(p);
+                    }
+                }
+            }
+        }
+        cr.finish(true);
+    }
+    if img.cmd.is_empty() && !n.children().iter().any(|c| c.name() == "cmd") {
+        d.push(
+            Diagnostic::error(Kind::Missing, "`image` needs a `cmd`")
+                .at(n.name.span, "no command")
+                .help("add `cmd python -m uvicorn \"app.main:app\" \"--host\" \"0.0.0.0\"` inside its block"),
+        );
+    }
+    name?;
+    base?;
+    user?;
+    uid?;
+    Some(img)
+}

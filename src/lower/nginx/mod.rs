@@ -1,0 +1,233 @@
+//! `nginx version=… client-max-body-size=… { logs …; module …; zone …; upstream …; site … }`
+
+use crate::ast::{Node, Spanned};
+use crate::diag::{Diagnostic, Diags, Kind};
+use crate::ir;
+
+use super::node::{Reader, children, duplicate, one_of};
+use super::{Origins, validate};
+
+mod site;
+
+use site::site;
+
+const NODES: &[&str] = &["logs", "module", "zone", "upstream", "site"];
+const MODULES: &[&str] = &["headers-more"];
+/// The first nginx version that has `http2 on;` (and deprecates `listen … http2`).
+const HTTP2_DIRECTIVE: (u32, u32, u32) = (1, 25, 1);
+
+pub fn lower(n: &Node, d: &Diags, o: &mut Origins, domain: Option<&str>) -> Option<ir::Nginx> {
+    let r = Reader::new(n, d);
+    o.nginx = Some(n.name.span);
+    let version = r.str_prop("version", "\"1.22\"").and_then(|v| version(d, &v)).unwrap_or(("1.22".into(), (1, 22, 0)));
+    let client_max_body_size =
+        r.str_prop("client-max-body-size", "\"100m\"").and_then(|v| size(d, &v)).unwrap_or_else(|| "1m".into());
+    r.finish(false);
+
+    let mut nginx = ir::Nginx {
+        version: version.0,
+        http2_directive: version.1 >= HTTP2_DIRECTIVE,
+        access_log: "/var/log/nginx/access.log".into(),
+        error_log: "/var/log/nginx/error.log".into(),
+        client_max_body_size,
+        modules: Vec::new(),
+        zones: Vec::new(),
+        upstreams: Vec::new(),
+        sites: Vec::new(),
+    };
+    let mut zone_spans: Vec<(String, crate::ast::Span)> = Vec::new();
+    let mut upstream_spans: Vec<(String, crate::ast::Span)> = Vec::new();
+    let cs = children(n, NODES, &["logs"], d);
+    for c in cs.iter().filter(|c| c.name() != "site") {
+        let cr = Reader::new(c, d);
+        match c.name() {
+            "logs" => {
+                if let Some(p) = cr
+                    .str_prop("access", "\"/var/log/nginx/access.log\"")
+                    .and_then(|v| validate::path(d, &v, "log path", false))
+                {
+                    nginx.access_log = p;
+                }
+                if let Some(p) = cr
+                    .str_prop("error", "\"/var/log/nginx/error.log\"")
+                    .and_then(|v| validate::path(d, &v, "log path", false))
+                {
+                    nginx.error_log = p;
+                }
+            }
+            "module" => {
+                for m in cr.str_args(0, "a module name", "`module headers-more`") {
+                    if let Some(m) = one_of(d, "`module`", &m, MODULES)
+                        && !nginx.modules.contains(&m)
+                    {
+                        nginx.modules.push(m);
+                    }
+                }
+            }
+            "zone" => {
+                let name = cr
+                    .str_arg(0, "a name", "`zone api rate=\"100r/m\"`")
+                    .and_then(|v| validate::ident(d, &v, "zone name", 32).map(|n| (n, v.span)));
+                let rate = cr.str_prop("rate", "\"100r/m\"").and_then(|v| rate(d, &v));
+                if rate.is_none() && !cr.has_prop("rate") {
+                    d.push(
+                        Diagnostic::error(Kind::Missing, "`zone` needs a `rate`")
+                            .at(c.name.span, "no rate")
+                            .help("for example: `zone api rate=\"100r/m\"`"),
+                    );
+                }
+                let size = cr.str_prop("size", "\"10m\"").and_then(|v| size(d, &v)).unwrap_or_else(|| "10m".into());
+                if let (Some((name, span)), Some(rate)) = (name, rate) {
+                    if let Some((_, first)) = zone_spans.iter().find(|(z, _)| *z == name) {
+                        d.push(duplicate(&format!("zone {name}"), span, *first));
+                    } else {
+                        zone_spans.push((name.clone(), span));
+                        nginx.zones.push(ir::Zone { name, rate, size });
+                    }
+                }
+            }
+            "upstream" => {
+                let name = cr
+                    .str_arg(0, "a name", "`upstream backend { server \"127.0.0.1:8000\" }`")
+                    .and_then(|v| validate::ident(d, &v, "upstream name", 32).map(|n| (n, v.span)));
+                let keepalive = cr.int_prop("keepalive", 0, 1024).map(|v| v.value as u32).unwrap_or(16);
+                let mut servers = Vec::new();
+                for s in children(c, &["server"], &[], d) {
+                    let sr = Reader::new(s, d);
+                    if let Some(a) =
+                        sr.str_arg(0, "an address", "`server \"127.0.0.1:8000\"`").and_then(|v| address(d, &v))
+                    {
+                        servers.push(a);
+                    }
+                    sr.finish(true);
+                }
+                if servers.is_empty() && c.children().is_empty() {
+                    d.push(
+                        Diagnostic::error(Kind::Missing, "`upstream` has no server")
+                            .at(c.name.span, "no server")
+                            .help("add `server \"127.0.0.1:8000\"` inside its block"),
+                    );
+                }
+                if let Some((name, span)) = name {
+                    if let Some((_, first)) = upstream_spans.iter().find(|(u, _)| *u == name) {
+                        d.push(duplicate(&format!("upstream {name}"), span, *first));
+                    } else {
+                        upstream_spans.push((name.clone(), span));
+                        nginx.upstreams.push(ir::Upstream { name, servers, keepalive });
+                    }
+                }
+            }
+            _ => {}
+        }
+        cr.finish(c.name() != "upstream");
+    }
+    let scope = Scope { zones: &zone_spans, upstreams: &upstream_spans };
+    let mut names_seen: Vec<(String, crate::ast::Span)> = Vec::new();
+    for c in cs.iter().filter(|c| c.name() == "site") {
+        if let Some(site) = site(c, d, &scope, domain, &mut names_seen) {
+            nginx.sites.push(site);
+        }
+    }
+    if nginx.sites.is_empty() && !cs.iter().any(|c| c.name() == "site") {
+        d.push(
+            Diagnostic::error(Kind::Missing, "`nginx` has no `site`")
+                .at(n.name.span, "nothing to serve")
+                .help("add `site \"api.example.com\" { tls …; location \"/\" proxy=backend }`"),
+        );
+    }
+    Some(nginx)
+}
+
+pub(super) struct Scope<'a> {
+    pub(super) zones: &'a [(String, crate::ast::Span)],
+    pub(super) upstreams: &'a [(String, crate::ast::Span)],
+}
+
+/// `"1.22"` or `"1.25.1"`.
+fn version(d: &Diags, v: &Spanned<String>) -> Option<(String, (u32, u32, u32))> {
+    let parts: Vec<Option<u32>> = v.value.split('.').map(|p| p.parse().ok()).collect();
+    match parts.as_slice() {
+        [Some(1), Some(minor), rest @ ..] if rest.len() <= 1 && rest.iter().all(Option::is_some) && *minor >= 18 => {
+            Some((v.value.clone(), (1, *minor, rest.first().copied().flatten().unwrap_or(0))))
+        }
+        _ => {
+            d.push(
+                Diagnostic::error(
+                    Kind::InvalidValue,
+                    format!("`{}` is not an nginx version pynoc supports", v.value.escape_debug()),
+                )
+                .at(v.span, "not a supported version")
+                .help("write the version the host runs, 1.18 or later: `\"1.22\"` (Debian 12), `\"1.26.3\"`"),
+            );
+            None
+        }
+    }
+}
+
+fn size(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let s = v.value.to_ascii_lowercase();
+    let digits = s.trim_end_matches(['k', 'm', 'g']);
+    if !digits.is_empty()
+        && digits.len() <= 6
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && s.len() - digits.len() <= 1
+    {
+        Some(s)
+    } else {
+        d.push(
+            Diagnostic::error(Kind::InvalidValue, format!("`{}` is not a size", v.value.escape_debug()))
+                .at(v.span, "not a size")
+                .help("write a number with an optional unit `k`, `m` or `g`, e.g. `\"10m\"`"),
+        );
+        None
+    }
+}
+
+fn rate(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let ok = v
+        .value
+        .strip_suffix("r/s")
+        .or_else(|| v.value.strip_suffix("r/m"))
+        .is_some_and(|n| !n.is_empty() && n.len() <= 6 && n.chars().all(|c| c.is_ascii_digit()) && n != "0");
+    if ok {
+        Some(v.value.clone())
+    } else {
+        d.push(
+            Diagnostic::error(Kind::InvalidValue, format!("`{}` is not a request rate", v.value.escape_debug()))
+                .at(v.span, "not a rate")
+                .help("write requests per second or minute: `\"10r/s\"`, `\"100r/m\"`"),
+        );
+        None
+    }
+}
+
+/// `127.0.0.1:8000`, `[::1]:8000`, `app.internal:8000` or `unix:/run/app.sock`.
+fn address(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let s = &v.value;
+    let ok = if let Some(path) = s.strip_prefix("unix:") {
+        path.starts_with('/') && path.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c))
+    } else if let Ok(sock) = s.parse::<std::net::SocketAddr>() {
+        sock.port() != 0
+    } else {
+        match s.rsplit_once(':') {
+            Some((host, port)) => {
+                port.parse::<u16>().is_ok_and(|p| p != 0)
+                    && !host.is_empty()
+                    && host.split('.').all(|l| {
+                        !l.is_empty() && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    })
+            }
+            None => false,
+        }
+    };
+    if ok {
+        Some(s.clone())
+    } else {
+        d.push(
+            Diagnostic::error(Kind::InvalidValue, format!("`{}` is not an upstream address", s.escape_debug()))
+                .at(v.span, "not ADDRESS:PORT")
+                .help("write `127.0.0.1:8000`, `[::1]:8000`, `app.internal:8000` or `unix:/run/app.sock`"),
+        );
+        None
+    }
+}
