@@ -9,6 +9,7 @@ pub fn check(spec: &Spec, o: &Origins, d: &Diags) {
     ssh_reachable(spec, o, d);
     web_reachable(spec, o, d);
     upstreams_published(spec, o, d);
+    database_reachable(spec, o, d);
     duplicate_rules(spec, o, d);
 }
 
@@ -95,6 +96,57 @@ fn upstreams_published(spec: &Spec, o: &Origins, d: &Diags) {
                 .help(format!("add `publish {} host-ip=\"127.0.0.1\"` to the application's service", addr.port()));
                 if let Some(span) = o.container {
                     diag = diag.also(span, "the containers");
+                }
+                d.push(diag);
+            }
+        }
+    }
+}
+
+/// The application container reaches PostgreSQL from its network's subnet: pg_hba.conf must
+/// have a line for its database user from there (the guide allowed only 10.0.0.0/8 while
+/// its containers had 172.20.0.0/16).
+fn database_reachable(spec: &Spec, o: &Origins, d: &Diags) {
+    let (Some(pg), Some(stack)) = (&spec.postgres, spec.container.as_ref().and_then(|c| c.compose.as_ref())) else {
+        return;
+    };
+    if pg.hba.is_empty() || !stack.services.iter().any(|s| s.kind == "postgres") {
+        return;
+    }
+    for app in stack.services.iter().filter(|s| s.kind == "app") {
+        let Some(user) = app.env.iter().find(|e| e.name == "DATABASE_USER").map(|e| e.value.as_str()) else { continue };
+        let db_nets: Vec<&str> = stack
+            .services
+            .iter()
+            .filter(|s| s.kind == "postgres")
+            .flat_map(|s| s.networks.iter().map(String::as_str))
+            .collect();
+        for net in
+            stack.networks.iter().filter(|n| app.networks.contains(&n.name) && db_nets.contains(&n.name.as_str()))
+        {
+            let Some(subnet) = net.subnet.as_ref().and_then(|s| s.parse::<ipnet::IpNet>().ok()) else { continue };
+            let allowed = pg.hba.iter().any(|l| {
+                l.kind.starts_with("host")
+                    && l.method != "reject"
+                    && (l.user == user || l.user == "all")
+                    && (l.database == pg.database || l.database == "all")
+                    && l.address
+                        .as_ref()
+                        .and_then(|a| a.parse::<ipnet::IpNet>().ok())
+                        .is_some_and(|a| a.contains(&subnet))
+            });
+            if !allowed {
+                let mut diag = Diagnostic::error(
+                    Kind::Conflict,
+                    format!(
+                        "`{}` connects as `{user}` from {subnet}, but pg_hba.conf has no line for it there",
+                        app.name
+                    ),
+                )
+                .at(o.postgres.unwrap_or_default(), "pg_hba.conf comes from this section")
+                .help(format!("add `hostssl {} {user} \"{subnet}\"` to `hba`", pg.database));
+                if let Some(span) = o.container {
+                    diag = diag.also(span, "the application's network");
                 }
                 d.push(diag);
             }
