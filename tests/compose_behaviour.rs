@@ -39,6 +39,8 @@ fn redis_reads_its_password_from_the_secret_only_and_fails_closed() {
     let q = sandbox::quote;
     let script = format!(
         r#"
+cd /
+cp {backend} /run/pynoc-backend.py
 mount -t tmpfs pynoc-tmp /tmp
 ip link set lo up
 mkdir -p /run/secrets
@@ -55,7 +57,7 @@ kill $pid; wait $pid 2>/dev/null
 rm /run/secrets/redis_password
 sh -c {cmd} > /run/redis2.out 2>&1; echo "without_secret=$?"
 sed 's/^/stderr=/' /run/redis2.out
-python3 {backend} 8000 & app=$!
+python3 /run/pynoc-backend.py 8000 & app=$!
 for i in $(seq 50); do python3 -c 'import socket; socket.create_connection(("127.0.0.1", 8000), 0.5)' 2>/dev/null && break; sleep 0.1; done
 python3 -c {probe}; echo "app_health=$?"
 kill $app; wait $app 2>/dev/null
