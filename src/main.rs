@@ -21,7 +21,9 @@ struct Cli {
 enum Command {
     /// Compile SPEC and write every artifact and manifest.json into DIR.
     Build {
+        /// The KDL spec, e.g. examples/pynomaly/spec.kdl.
         spec: Utf8PathBuf,
+        /// The output directory; nothing is written outside it.
         #[arg(short, long, value_name = "DIR")]
         out: Utf8PathBuf,
         /// Write nothing; fail with a diff when DIR differs from what SPEC compiles to.
@@ -29,11 +31,15 @@ enum Command {
         check: bool,
     },
     /// Parse, lower and check SPEC; write nothing.
-    Check { spec: Utf8PathBuf },
+    Check {
+        /// The KDL spec.
+        spec: Utf8PathBuf,
+    },
     /// Print the JSON Schema of the spec model.
     Schema,
     /// Check every artifact in DIR with its consumer's own tool, sandboxed.
     Verify {
+        /// A directory written by `pynoc build`.
         dir: Utf8PathBuf,
         /// Count a SKIP as a failure (also on with PYNOC_VERIFY_STRICT=1; CI sets it).
         #[arg(long)]

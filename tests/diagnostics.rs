@@ -41,7 +41,9 @@ fn no_panic_on_mangled_input() {
         seed
     };
     let alphabet = b"{}\"=#;/\\\n 0123456789-abcxyz.:*()";
-    for _ in 0..300 {
+    // PYNOC_FUZZ_ITERS raises the count for a longer local run.
+    let iters: usize = std::env::var("PYNOC_FUZZ_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    for _ in 0..iters {
         let mut m = bytes.to_vec();
         for _ in 0..(1 + next() % 4) {
             let at = (next() as usize) % m.len();
@@ -55,6 +57,59 @@ fn no_panic_on_mangled_input() {
         }
         let s = String::from_utf8_lossy(&m);
         if let Err(diags) = pynoc::compile(&s, "spec.kdl") {
+            for d in diags {
+                let _ = d.render(false);
+            }
+        }
+    }
+    // Values replaced by hostile or out-of-range ones: lowering, checks and emission see
+    // every kind of wrong value at every place.
+    let hostile = [
+        "\"\"",
+        "\"a\\nb\"",
+        "0",
+        "-1",
+        "65536",
+        "99999999999999999999",
+        "#true",
+        "#false",
+        "#null",
+        "1.5",
+        "\"/\"",
+        "\"..\"",
+        "\"$(id)\"",
+        "\"a;b\"",
+        "\"{}\"",
+        "\"0.0.0.0/0\"",
+        "\"::/0\"",
+        "\"10.0.0.1/8\"",
+        "\"x\"",
+        "\"%(x)s\"",
+        "\"'\"",
+        "\"\\\"\"",
+    ];
+    let mut spots = Vec::new();
+    let mut in_str = false;
+    let mut start = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'"' if !in_str => {
+                in_str = true;
+                start = i;
+            }
+            b'"' if in_str && bytes[i - 1] != b'\\' => {
+                in_str = false;
+                spots.push((start, i + 1));
+            }
+            _ => {}
+        }
+    }
+    for i in 0..iters {
+        let (a, b) = spots[(next() as usize) % spots.len()];
+        let with = hostile[(i + next() as usize) % hostile.len()];
+        let text = format!("{}{}{}", &text[..a], with, &text[b..]);
+        if let Err(diags) = pynoc::compile(&text, "spec.kdl") {
+            assert!(!diags.iter().any(|d| d.kind == pynoc::diag::Kind::Internal), "internal error for `{with}` at {a}");
             for d in diags {
                 let _ = d.render(false);
             }
