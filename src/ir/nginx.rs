@@ -56,6 +56,8 @@ pub struct Site {
     pub blocked_extensions: Vec<String>,
     /// Close requests for dotfiles (`/.git`, `/.env`), except `/.well-known/`.
     pub block_dotfiles: bool,
+    /// Why dotfiles are served, when they are: repeated in the output.
+    pub dotfiles_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -92,6 +92,7 @@ pub(super) fn site(
     let mut location_spans: Vec<((String, bool), crate::ast::Span)> = Vec::new();
     let mut blocked: Vec<String> = vec!["php", "jsp", "asp", "aspx", "cgi"].into_iter().map(String::from).collect();
     let mut dotfiles = true;
+    let mut dotfiles_reason = None;
 
     for c in children(n, SITE, ONCE, d) {
         let cr = Reader::new(c, d);
@@ -190,7 +191,7 @@ pub(super) fn site(
             _ => {
                 if let Some(b) = cr.bool_arg("`deny-dotfiles #true`") {
                     if !b.value {
-                        super::super::need_reason(
+                        dotfiles_reason = super::super::need_reason(
                             &cr,
                             "`deny-dotfiles #false`",
                             b.span,
@@ -255,6 +256,7 @@ pub(super) fn site(
         locations,
         blocked_extensions: blocked,
         block_dotfiles: dotfiles,
+        dotfiles_reason,
     })
 }
 
