@@ -74,15 +74,15 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Ssh> {
                     }
                 };
                 if let (Some(value), Some(v)) = (value, v) {
-                    if value != "no" {
-                        if let Some(reason) = need_reason(
+                    if value != "no"
+                        && let Some(reason) = need_reason(
                             &r,
                             &format!("`permit-root-login {}`", value),
                             v.span,
                             "use `permit-root-login #false` and log in as a named user",
-                        ) {
-                            s.reasons.push(ir::Removed { key: "PermitRootLogin".into(), reason });
-                        }
+                        )
+                    {
+                        s.reasons.push(ir::Removed { key: "PermitRootLogin".into(), reason });
                     }
                     s.permit_root_login = value.into();
                 }

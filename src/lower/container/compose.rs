@@ -144,7 +144,7 @@ pub(super) fn refer(
     let names: Vec<&str> = spans.keys().filter(|(k, _)| k == kind).map(|(_, n)| n.as_str()).collect();
     d.push(
         Diagnostic::error(Kind::UnknownReference, format!("no {kind} named `{}`", v.value))
-            .at(v.span, format!("not defined in `compose`"))
+            .at(v.span, "not defined in `compose`".to_string())
             .help(if names.is_empty() {
                 format!("define it: `{kind} {} …` in `compose`", v.value)
             } else {
@@ -480,7 +480,7 @@ pub(super) fn service(
                         format!("`{}` is on `{net}`, which is not internal", name_v.value),
                     )
                     .at(n.name.span, "reachable from outside")
-                    .help(format!("put databases and caches on an `internal=#true` network only")),
+                    .help("put databases and caches on an `internal=#true` network only".to_string()),
                 );
             }
         }

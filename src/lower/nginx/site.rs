@@ -329,7 +329,7 @@ pub(super) fn location(r: &Reader, scope: &Scope) -> Option<(ir::Location, crate
             let names: Vec<&str> = known.iter().map(|(k, _)| k.as_str()).collect();
             d.push(
                 Diagnostic::error(Kind::UnknownReference, format!("no {what} named `{}`", v.value))
-                    .at(v.span, format!("not defined in `nginx`"))
+                    .at(v.span, "not defined in `nginx`".to_string())
                     .help(if names.is_empty() {
                         format!("define it: `{what} {} …` in `nginx`", v.value)
                     } else {
