@@ -14,6 +14,23 @@ fn bad(d: &Diags, kind: Kind, v: &Spanned<String>, what: &str, label: &str, help
     );
 }
 
+/// The value when `ok`; otherwise an error at it with `message`, `label` and `help`.
+pub fn accept(
+    d: &Diags,
+    v: &Spanned<String>,
+    ok: bool,
+    kind: Kind,
+    message: String,
+    label: &str,
+    help: &str,
+) -> Option<String> {
+    if ok {
+        return Some(v.value.clone());
+    }
+    d.push(Diagnostic::error(kind, message).at(v.span, label).help(help.to_string()));
+    None
+}
+
 /// A lowercase name: project, network, key names. `[a-z][a-z0-9_-]*`, at most `max` long.
 pub fn ident(d: &Diags, v: &Spanned<String>, what: &str, max: usize) -> Option<String> {
     let s = &v.value;

@@ -10,31 +10,13 @@ use super::super::node::{Reader, children, duplicate};
 use super::super::validate;
 use super::{env_name, env_value, word};
 
-pub(super) struct Facts {
-    user: &'static str,
-    data: &'static str,
-    runtime: &'static [&'static str],
-}
-
-/// The facts of a known image, from `stdlib/container/images.toml`.
-pub(super) fn facts(image: &str) -> Option<(String, Facts)> {
-    let cat = crate::stdlib::images();
+/// The facts of a known image, from `stdlib/container/images.toml`: its repository and
+/// the catalog entry (which lives as long as the program).
+pub(super) fn facts(image: &str) -> Option<(String, &'static crate::stdlib::ImageFacts)> {
     let (repo, tag) = image.split_once(':')?;
     let flavour = if tag.contains("alpine") { "alpine" } else { "debian" };
-    let key = format!("{repo}-{flavour}");
-    let f = cat.image.get(&key)?;
-    Some((
-        repo.to_string(),
-        Facts {
-            user: leak(&f.user),
-            data: leak(&f.data),
-            runtime: Box::leak(f.runtime_dirs.iter().map(|s| leak(s)).collect::<Vec<_>>().into_boxed_slice()),
-        },
-    ))
-}
-
-pub(super) fn leak(s: &str) -> &'static str {
-    Box::leak(s.to_string().into_boxed_str())
+    let f = crate::stdlib::images().image.get(&format!("{repo}-{flavour}"))?;
+    Some((repo.to_string(), f))
 }
 
 pub(super) fn compose(n: &Node, d: &Diags, img: Option<&ir::Image>, pg: Option<&ir::Postgres>) -> Option<ir::Stack> {
@@ -200,7 +182,7 @@ pub(super) fn service(
         }
         match facts(&image) {
             Some((repo, f)) if repo == "postgres" || repo == "redis" => {
-                (if repo == "postgres" { "postgres" } else { "redis" }, image, f.user.to_string(), Some(f))
+                (if repo == "postgres" { "postgres" } else { "redis" }, image, f.user.clone(), Some(f))
             }
             _ => {
                 let Some(u) = &user_v else {
@@ -393,7 +375,7 @@ pub(super) fn service(
         }
         "postgres" => {
             let f = f.expect("facts");
-            svc.tmpfs = f.runtime.iter().map(|t| format!("{t}:size=64m,noexec,nosuid,nodev")).collect();
+            svc.tmpfs = f.runtime_dirs.iter().map(|t| format!("{t}:size=64m,noexec,nosuid,nodev")).collect();
             let db = database
                 .map(|v| v.value)
                 .or_else(|| pg.map(|p| p.database.clone()))
@@ -415,13 +397,13 @@ pub(super) fn service(
                     name: "POSTGRES_PASSWORD_FILE".into(),
                     value: format!("/run/secrets/{}", svc.secrets.first().cloned().unwrap_or_default()),
                 },
-                ir::EnvVar { name: "PGDATA".into(), value: f.data.to_string() },
+                ir::EnvVar { name: "PGDATA".into(), value: f.data.clone() },
             ];
             svc.healthcheck = vec!["CMD".into(), "pg_isready".into(), "-U".into(), "postgres".into(), "-d".into(), db];
         }
         "redis" => {
             let f = f.expect("facts");
-            svc.tmpfs = f.runtime.iter().map(|t| format!("{t}:size=16m,noexec,nosuid,nodev")).collect();
+            svc.tmpfs = f.runtime_dirs.iter().map(|t| format!("{t}:size=16m,noexec,nosuid,nodev")).collect();
             let Some(secret) = svc.secrets.first().cloned() else {
                 d.push(
                     Diagnostic::error(Kind::Missing, format!("`{}` needs a `secret`: its password", name_v.value))
@@ -498,25 +480,21 @@ pub(super) fn health_probe(port: u16, path: &str) -> String {
 
 pub(super) fn cpus(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let ok = v.value.parse::<f64>().is_ok_and(|f| f > 0.0 && f <= 256.0);
-    if !ok {
-        d.push(
-            Diagnostic::error(Kind::InvalidValue, format!("`{}` is not a CPU count", v.value.escape_debug()))
-                .at(v.span, "not CPUs")
-                .help("write a number of CPUs, e.g. `\"2.0\"`"),
-        );
-    }
-    ok.then(|| v.value.clone())
+    let message = format!("`{}` is not a CPU count", v.value.escape_debug());
+    validate::accept(d, v, ok, Kind::InvalidValue, message, "not CPUs", "write a number of CPUs, e.g. `\"2.0\"`")
 }
 
 pub(super) fn mem(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let digits = v.value.trim_end_matches(['K', 'M', 'G']);
     let ok = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && v.value.len() - digits.len() == 1;
-    if !ok {
-        d.push(
-            Diagnostic::error(Kind::InvalidValue, format!("`{}` is not a memory size", v.value.escape_debug()))
-                .at(v.span, "not a size")
-                .help("write a number with `K`, `M` or `G`, e.g. `\"512M\"`"),
-        );
-    }
-    ok.then(|| v.value.clone())
+    let message = format!("`{}` is not a memory size", v.value.escape_debug());
+    validate::accept(
+        d,
+        v,
+        ok,
+        Kind::InvalidValue,
+        message,
+        "not a size",
+        "write a number with `K`, `M` or `G`, e.g. `\"512M\"`",
+    )
 }

@@ -25,16 +25,16 @@ pub(super) fn word(d: &Diags, v: &Spanned<String>, what: &str, extra: &str) -> O
     let ok = !v.value.is_empty()
         && v.value.len() <= 128
         && v.value.chars().all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c) || extra.contains(c));
-    if ok {
-        Some(v.value.clone())
-    } else {
-        d.push(
-            Diagnostic::error(Kind::UnsafeValue, format!("{what} `{}` is not valid", v.value.escape_debug()))
-                .at(v.span, format!("not a {what}"))
-                .help(format!("a {what} is letters, digits and `._-+{extra}`")),
-        );
-        None
-    }
+    let message = format!("{what} `{}` is not valid", v.value.escape_debug());
+    validate::accept(
+        d,
+        v,
+        ok,
+        Kind::UnsafeValue,
+        message,
+        &format!("not a {what}"),
+        &format!("a {what} is letters, digits and `._-+{extra}`"),
+    )
 }
 
 pub(super) fn duration(r: &Reader, name: &'static str, default: &str) -> String {
@@ -67,19 +67,16 @@ pub(super) fn env_name(d: &Diags, v: &Spanned<String>) -> Option<String> {
         && v.value.len() <= 64
         && v.value.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
         && v.value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-    if ok {
-        Some(v.value.clone())
-    } else {
-        d.push(
-            Diagnostic::error(
-                Kind::InvalidValue,
-                format!("`{}` is not an environment variable name", v.value.escape_debug()),
-            )
-            .at(v.span, "not a variable name")
-            .help("use uppercase letters, digits and `_`"),
-        );
-        None
-    }
+    let message = format!("`{}` is not an environment variable name", v.value.escape_debug());
+    validate::accept(
+        d,
+        v,
+        ok,
+        Kind::InvalidValue,
+        message,
+        "not a variable name",
+        "use uppercase letters, digits and `_`",
+    )
 }
 
 fn image(n: &Node, d: &Diags) -> Option<ir::Image> {

@@ -167,20 +167,21 @@ fn version(d: &Diags, v: &Spanned<String>) -> Option<(String, (u32, u32, u32))> 
 fn size(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let s = v.value.to_ascii_lowercase();
     let digits = s.trim_end_matches(['k', 'm', 'g']);
-    if !digits.is_empty()
+    let ok = !digits.is_empty()
         && digits.len() <= 6
         && digits.chars().all(|c| c.is_ascii_digit())
-        && s.len() - digits.len() <= 1
-    {
-        Some(s)
-    } else {
-        d.push(
-            Diagnostic::error(Kind::InvalidValue, format!("`{}` is not a size", v.value.escape_debug()))
-                .at(v.span, "not a size")
-                .help("write a number with an optional unit `k`, `m` or `g`, e.g. `\"10m\"`"),
-        );
-        None
-    }
+        && s.len() - digits.len() <= 1;
+    let message = format!("`{}` is not a size", v.value.escape_debug());
+    validate::accept(
+        d,
+        v,
+        ok,
+        Kind::InvalidValue,
+        message,
+        "not a size",
+        "write a number with an optional unit `k`, `m` or `g`, e.g. `\"10m\"`",
+    )
+    .map(|_| s)
 }
 
 fn rate(d: &Diags, v: &Spanned<String>) -> Option<String> {
@@ -189,16 +190,16 @@ fn rate(d: &Diags, v: &Spanned<String>) -> Option<String> {
         .strip_suffix("r/s")
         .or_else(|| v.value.strip_suffix("r/m"))
         .is_some_and(|n| !n.is_empty() && n.len() <= 6 && n.chars().all(|c| c.is_ascii_digit()) && n != "0");
-    if ok {
-        Some(v.value.clone())
-    } else {
-        d.push(
-            Diagnostic::error(Kind::InvalidValue, format!("`{}` is not a request rate", v.value.escape_debug()))
-                .at(v.span, "not a rate")
-                .help("write requests per second or minute: `\"10r/s\"`, `\"100r/m\"`"),
-        );
-        None
-    }
+    let message = format!("`{}` is not a request rate", v.value.escape_debug());
+    validate::accept(
+        d,
+        v,
+        ok,
+        Kind::InvalidValue,
+        message,
+        "not a rate",
+        "write requests per second or minute: `\"10r/s\"`, `\"100r/m\"`",
+    )
 }
 
 /// `127.0.0.1:8000`, `[::1]:8000`, `app.internal:8000` or `unix:/run/app.sock`.
@@ -220,14 +221,7 @@ fn address(d: &Diags, v: &Spanned<String>) -> Option<String> {
             None => false,
         }
     };
-    if ok {
-        Some(s.clone())
-    } else {
-        d.push(
-            Diagnostic::error(Kind::InvalidValue, format!("`{}` is not an upstream address", s.escape_debug()))
-                .at(v.span, "not ADDRESS:PORT")
-                .help("write `127.0.0.1:8000`, `[::1]:8000`, `app.internal:8000` or `unix:/run/app.sock`"),
-        );
-        None
-    }
+    let message = format!("`{}` is not an upstream address", s.escape_debug());
+    let help = "write `127.0.0.1:8000`, `[::1]:8000`, `app.internal:8000` or `unix:/run/app.sock`";
+    validate::accept(d, v, ok, Kind::InvalidValue, message, "not ADDRESS:PORT", help)
 }

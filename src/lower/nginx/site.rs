@@ -359,16 +359,16 @@ pub(super) fn server_name(d: &Diags, v: &Spanned<String>) -> Option<String> {
 pub(super) fn header_name(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let ok =
         !v.value.is_empty() && v.value.len() <= 64 && v.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if ok {
-        Some(v.value.clone())
-    } else {
-        d.push(
-            Diagnostic::error(Kind::UnsafeValue, format!("`{}` is not a header name", v.value.escape_debug()))
-                .at(v.span, "not a header name")
-                .help("header names are letters, digits and `-`"),
-        );
-        None
-    }
+    let message = format!("`{}` is not a header name", v.value.escape_debug());
+    validate::accept(
+        d,
+        v,
+        ok,
+        Kind::UnsafeValue,
+        message,
+        "not a header name",
+        "header names are letters, digits and `-`",
+    )
 }
 
 /// A header value nginx can carry inside double quotes as data: no quote, backslash,
@@ -378,14 +378,6 @@ pub(super) fn header_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let ok = !s.trim().is_empty()
         && s.len() <= 2048
         && !s.chars().any(|c| c.is_control() || c == '"' || c == '\\' || c == '$');
-    if ok {
-        Some(s.clone())
-    } else {
-        d.push(
-            Diagnostic::error(Kind::UnsafeValue, "this header value is not safe to write")
-                .at(v.span, "unsafe value")
-                .help("header values are one line with no `\"`, `\\` or `$` (nginx would expand `$` as a variable)"),
-        );
-        None
-    }
+    let help = "header values are one line with no `\"`, `\\` or `$` (nginx would expand `$` as a variable)";
+    validate::accept(d, v, ok, Kind::UnsafeValue, "this header value is not safe to write".into(), "unsafe value", help)
 }
