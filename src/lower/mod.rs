@@ -45,7 +45,7 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
     let mut o = Origins::default();
     let mut version = None;
     let mut project: Option<(Option<ir::Project>, &Node)> = None;
-    let mut host: Option<(Option<ir::Host>, &Node)> = None;
+    let mut host: Option<&Node> = None;
     let mut nginx: Option<&Node> = None;
     let mut postgres: Option<&Node> = None;
     let mut container: Option<&Node> = None;
@@ -77,9 +77,9 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
                 Some(first) => d.push(duplicate("nginx", n.name.span, first.name.span)),
                 None => nginx = Some(n),
             },
-            "host" => match &host {
-                Some((_, first)) => d.push(duplicate("host", n.name.span, first.name.span)),
-                None => host = Some((None, n)),
+            "host" => match host {
+                Some(first) => d.push(duplicate("host", n.name.span, first.name.span)),
+                None => host = Some(n),
             },
             name => d.push(
                 Diagnostic::error(Kind::UnknownNode, format!("unknown top-level node `{name}`"))
@@ -116,7 +116,7 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
     let domain = project.as_ref().and_then(|(p, _)| p.as_ref()).and_then(|p| p.domain.clone());
     let nginx_ir = nginx.and_then(|n| nginx::lower(n, d, &mut o, domain.as_deref()));
     let logs = nginx_ir.as_ref().map(|n| NginxLogs { access: n.access_log.clone(), error: n.error_log.clone() });
-    let host_ir = host.map(|(_, n)| lower_host(n, d, &mut o, logs.as_ref()));
+    let host_ir = host.and_then(|n| lower_host(n, d, &mut o, logs.as_ref()));
     let postgres_ir = postgres.and_then(|n| postgres::lower(n, d, &mut o));
     let container_ir = container.and_then(|n| container::lower(n, d, &mut o, postgres_ir.as_ref()));
     let project = project?.0?;
@@ -125,14 +125,7 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
         return None;
     }
     Some((
-        ir::Spec {
-            version,
-            project,
-            host: host_ir.flatten(),
-            nginx: nginx_ir,
-            postgres: postgres_ir,
-            container: container_ir,
-        },
+        ir::Spec { version, project, host: host_ir, nginx: nginx_ir, postgres: postgres_ir, container: container_ir },
         o,
     ))
 }
