@@ -10,6 +10,7 @@ pub fn check(spec: &Spec, o: &Origins, d: &Diags) {
     web_reachable(spec, o, d);
     upstreams_published(spec, o, d);
     database_reachable(spec, o, d);
+    docker_bypass(spec, o, d);
     duplicate_rules(spec, o, d);
 }
 
@@ -150,6 +151,28 @@ fn database_reachable(spec: &Spec, o: &Origins, d: &Diags) {
                 }
                 d.push(diag);
             }
+        }
+    }
+}
+
+/// Docker publishes container ports with its own iptables rules, ahead of ufw's and the
+/// host firewall's: a port published on a public address is open whatever the firewall says.
+fn docker_bypass(spec: &Spec, o: &Origins, d: &Diags) {
+    let (Some(_), Some(stack)) = (
+        spec.host.as_ref().and_then(|h| h.firewall.as_ref()),
+        spec.container.as_ref().and_then(|c| c.compose.as_ref()),
+    ) else {
+        return;
+    };
+    for s in &stack.services {
+        for p in s.ports.iter().filter(|p| p.host_ip.parse::<std::net::IpAddr>().is_ok_and(|ip| !ip.is_loopback())) {
+            let mut diag = Diagnostic::error(Kind::Conflict, format!("`{}` publishes port {} on {}, past the host firewall", s.name, p.published, p.host_ip))
+                .at(o.container.unwrap_or_default(), "published here")
+                .help("Docker's own iptables rules accept published ports before ufw or the firewall sees them: publish on `127.0.0.1` and let nginx (or the firewall's rules on the host) expose it");
+            if let Some(span) = o.firewall {
+                diag = diag.also(span, "this firewall does not apply to it");
+            }
+            d.push(diag);
         }
     }
 }
