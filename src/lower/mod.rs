@@ -22,8 +22,6 @@ use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
 use crate::ir;
 use node::{Reader, children, duplicate};
 
-pub use node::parse_duration;
-
 pub const FORMAT_VERSION: i128 = 1;
 const TOP: &[&str] = &["pynoc", "project", "host", "nginx", "postgres", "container"];
 /// Where things were defined, for checks that span sections.

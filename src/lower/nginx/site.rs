@@ -9,20 +9,7 @@ use super::super::node::{Reader, children, duplicate, one_of};
 use super::super::validate;
 use super::Scope;
 
-pub(super) const SITE: &[&str] = &[
-    "tls",
-    "acme",
-    "hsts",
-    "csp",
-    "frame-options",
-    "referrer-policy",
-    "permissions-policy",
-    "header",
-    "hide-header",
-    "location",
-    "deny-extensions",
-    "deny-dotfiles",
-];
+/// Children of `site` that may appear once, and those that may repeat.
 pub(super) const ONCE: &[&str] = &[
     "tls",
     "acme",
@@ -34,6 +21,7 @@ pub(super) const ONCE: &[&str] = &[
     "deny-extensions",
     "deny-dotfiles",
 ];
+pub(super) const REPEATABLE: &[&str] = &["header", "hide-header", "location"];
 pub(super) const MANAGED: &[&str] = &[
     "Strict-Transport-Security",
     "Content-Security-Policy",
@@ -94,7 +82,8 @@ pub(super) fn site(
     let mut dotfiles = true;
     let mut dotfiles_reason = None;
 
-    for c in children(n, SITE, ONCE, d) {
+    let known: Vec<&str> = ONCE.iter().chain(REPEATABLE).copied().collect();
+    for c in children(n, &known, ONCE, d) {
         let cr = Reader::new(c, d);
         match c.name() {
             "tls" => tls = tls_node(&cr),
