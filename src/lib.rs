@@ -63,6 +63,23 @@ pub fn compile(text: &str, file_name: &str) -> Result<Compiled, Vec<Diagnostic>>
     Ok(Compiled { spec, artifacts, manifest, warnings })
 }
 
+/// What the spec decided that no single line says: printed by `pynoc check` and `build`.
+pub fn notes(spec: &ir::Spec) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(host) = &spec.host {
+        notes.push(match &host.containers {
+            Some(why) => format!(
+                "host: containers run on it ({why}): forwarding stays on, the firewall routes only the \
+                 container networks' traffic, and iptables rules leave Docker's chains alone"
+            ),
+            None => "host: no containers run on it (no `compose` stack, no `host containers=#true`): \
+                     forwarding stays off and the firewall routes nothing"
+                .to_string(),
+        });
+    }
+    notes
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -105,8 +105,11 @@ fn check(spec: &Utf8Path) -> u8 {
         Err(code) => return code,
     };
     match pynoc::analyze(&text, &name) {
-        Ok((_, warnings)) => {
+        Ok((model, warnings)) => {
             report(&warnings);
+            for note in pynoc::notes(&model) {
+                eprintln!("note: {note}");
+            }
             eprintln!("{spec}: ok");
             OK
         }

@@ -44,6 +44,8 @@ fn build_writes_every_artifact_and_a_true_manifest() {
             "container/.dockerignore",
             "container/Dockerfile",
             "container/docker-compose.yml",
+            "deploy/inventory.ini",
+            "deploy/site.yml",
             "host/audit.rules",
             "host/fstab",
             "host/ip6tables.rules",

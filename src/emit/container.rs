@@ -19,7 +19,8 @@ pub fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec<Artifa
             owner: "-",
             mode: "0644",
             how: "copy",
-            apply: "docker build -t IMAGE .",
+            apply: "docker build -t IMAGE .".into(),
+            env: vec![],
             content: render(env, "container/Dockerfile.j2", cx.header("#"), "image", image, &[])?,
         });
         out.push(Artifact {
@@ -29,7 +30,8 @@ pub fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec<Artifa
             owner: "-",
             mode: "0644",
             how: "copy",
-            apply: "docker build -t IMAGE .",
+            apply: "docker build -t IMAGE .".into(),
+            env: vec![],
             content: render(env, "container/dockerignore.j2", cx.header("#"), "image", image, &[])?,
         });
     }
@@ -43,7 +45,8 @@ pub fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec<Artifa
             owner: "-",
             mode: "0644",
             how: "copy",
-            apply: "docker compose up -d",
+            apply: "docker compose up -d".into(),
+            env: vec![],
             content: format!("{}\n{yaml}", cx.header("#")),
         });
     }

@@ -13,7 +13,10 @@ pub fn emit(env: &Environment, cx: &Context, f: &Fail2ban) -> Result<Artifact, E
         owner: "root:root",
         mode: "0644",
         how: "replace",
-        apply: "fail2ban-client -t && systemctl reload fail2ban",
+        // Stock Debian 12's fail2ban is failed until a jail.local exists (no auth.log for its
+        // default sshd jail): `reload` of a failed unit fails, `restart` starts it.
+        apply: "fail2ban-client -t && systemctl enable fail2ban && systemctl restart fail2ban".into(),
+        env: vec![],
         content: render(env, "fail2ban/jail.local.j2", cx.header("#"), "f2b", f, &[])?,
     })
 }

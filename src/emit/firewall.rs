@@ -7,9 +7,17 @@ use super::{Artifact, Context, render};
 use crate::ir::Firewall;
 
 pub fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<Artifact>, Error> {
-    let tables = |name, path, install, family: &str, restore: &str| -> Result<Artifact, Error> {
-        let extra =
-            [("family", Value::from(family)), ("install", Value::from(install)), ("restore", Value::from(restore))];
+    // Why containers run on the host, when they do: the forward chain and the way
+    // iptables rules load depend on it.
+    let containers = cx.spec.host.as_ref().and_then(|h| h.containers.clone());
+    let noflush = if containers.is_some() { " --noflush" } else { "" };
+    let tables = |name, path, install: &'static str, family: &str, restore: &str| -> Result<Artifact, Error> {
+        let extra = [
+            ("family", Value::from(family)),
+            ("install", Value::from(install)),
+            ("restore", Value::from(restore)),
+            ("containers", Value::from(containers.clone())),
+        ];
         Ok(Artifact {
             name,
             path,
@@ -17,11 +25,8 @@ pub fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<Artifac
             owner: "root:root",
             mode: "0640",
             how: "replace",
-            apply: if family == "ipv4" {
-                "iptables-restore /etc/iptables/rules.v4"
-            } else {
-                "ip6tables-restore /etc/iptables/rules.v6"
-            },
+            apply: format!("{restore}{noflush} {install}"),
+            env: vec![],
             content: render(env, "iptables/rules.j2", cx.header("#"), "fw", f, &extra)?,
         })
     };
@@ -33,7 +38,8 @@ pub fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<Artifac
             owner: "root:root",
             mode: "0755",
             how: "run",
-            apply: "sh /usr/local/sbin/pynoc-ufw",
+            apply: "sh /usr/local/sbin/pynoc-ufw".into(),
+            env: vec![],
             content: render(env, "ufw/ufw.sh.j2", cx.header("#"), "fw", f, &[])?,
         },
         tables("iptables", "host/iptables.rules", "/etc/iptables/rules.v4", "ipv4", "iptables-restore")?,
@@ -45,8 +51,17 @@ pub fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<Artifac
             owner: "root:root",
             mode: "0755",
             how: "replace",
-            apply: "nft -c -f /etc/nftables.conf && nft -f /etc/nftables.conf",
-            content: render(env, "nftables/nftables.conf.j2", cx.header("#"), "fw", f, &[])?,
+            // Enabled, nftables.service loads the file at boot; Debian 12 ships it disabled.
+            apply: "nft -c -f /etc/nftables.conf && nft -f /etc/nftables.conf && systemctl enable nftables".into(),
+            env: vec![],
+            content: render(
+                env,
+                "nftables/nftables.conf.j2",
+                cx.header("#"),
+                "fw",
+                f,
+                &[("containers", Value::from(containers.clone()))],
+            )?,
         },
     ])
 }

@@ -23,6 +23,9 @@ struct Entry<'a> {
     how: &'a str,
     sha256: String,
     apply: &'a str,
+    /// Environment variables `apply` needs (passwords), set by whoever runs it.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    env: &'a [String],
 }
 
 pub fn render(arts: &[Artifact], spec: &str, spec_sha256: &str) -> String {
@@ -40,7 +43,8 @@ pub fn render(arts: &[Artifact], spec: &str, spec_sha256: &str) -> String {
                 mode: a.mode,
                 how: a.how,
                 sha256: crate::sha256_hex(a.content.as_bytes()),
-                apply: a.apply,
+                apply: &a.apply,
+                env: &a.env,
             })
             .collect(),
     };

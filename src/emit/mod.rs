@@ -3,6 +3,7 @@
 
 mod audit;
 mod container;
+mod deploy;
 mod fail2ban;
 mod firewall;
 mod fstab;
@@ -32,8 +33,11 @@ pub struct Artifact {
     pub mode: &'static str,
     /// How the file is applied: `replace` the install path, or `merge` its lines.
     pub how: &'static str,
-    /// The command that applies or reloads it on the host.
-    pub apply: &'static str,
+    /// The command that applies or reloads it on a stock Debian 12 host, as root; the
+    /// deployment's playbook does the same.
+    pub apply: String,
+    /// Environment variables `apply` reads (passwords): set by the operator, never written.
+    pub env: Vec<String>,
     pub content: String,
 }
 
@@ -89,6 +93,10 @@ pub fn emit(cx: &Context) -> Result<Vec<Artifact>, Error> {
     }
     if let Some(c) = &cx.spec.container {
         out.extend(container::emit(env, cx, c)?);
+    }
+    if cx.spec.host.is_some() || cx.spec.nginx.is_some() || cx.spec.postgres.is_some() {
+        let deploy = deploy::emit(cx, &out)?;
+        out.extend(deploy);
     }
     out.sort_by_key(|a| a.path);
     Ok(out)

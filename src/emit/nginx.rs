@@ -13,7 +13,8 @@ pub fn emit(env: &Environment, cx: &Context, n: &Nginx) -> Result<Artifact, Erro
         owner: "root:root",
         mode: "0644",
         how: "replace",
-        apply: "nginx -t && systemctl reload nginx",
+        apply: "nginx -t && systemctl reload nginx".into(),
+        env: vec![],
         content: render(env, "nginx/nginx.conf.j2", cx.header("#"), "nginx", n, &[])?,
     })
 }

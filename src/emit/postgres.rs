@@ -5,16 +5,38 @@ use minijinja::{Environment, Error};
 use super::{Artifact, Context, render};
 use crate::ir::Postgres;
 
+/// The security SQL, applied as the `postgres` superuser (peer over the local socket) to
+/// the spec's database, with the passwords in the environment; settings that only a
+/// restart applies are followed by one.
+fn sql_apply(p: &Postgres) -> String {
+    let db = shlex::try_quote(&p.database).map(|q| q.into_owned()).unwrap_or_else(|_| p.database.clone());
+    let mut cmd = format!("cd / && runuser -u postgres -- psql -X -v ON_ERROR_STOP=1 -d {db} -f {SQL_INSTALL}");
+    if p.settings.iter().any(|s| s.apply == "restart") {
+        cmd.push_str(&format!(" && systemctl restart postgresql@{}-main", p.version));
+    }
+    cmd
+}
+
+const SQL_INSTALL: &str = "/etc/postgresql/pynoc/postgresql-security.sql";
+
+/// pg_hba.conf is read at reload; a line PostgreSQL cannot parse is skipped with a log line
+/// only, so the file is checked through `pg_hba_file_rules` before the reload.
+const HBA_APPLY: &str = "cd / && runuser -u postgres -- psql -X -d postgres -v ON_ERROR_STOP=1 \
+-c \"DO \\$\\$ BEGIN IF EXISTS (SELECT 1 FROM pg_hba_file_rules WHERE error IS NOT NULL) \
+THEN RAISE EXCEPTION 'pg_hba.conf has errors: see pg_hba_file_rules'; END IF; END \\$\\$\" \
+-c 'SELECT pg_reload_conf()'";
+
 pub fn emit(env: &Environment, cx: &Context, p: &Postgres) -> Result<Vec<Artifact>, Error> {
     Ok(vec![
         Artifact {
             name: "postgres-sql",
             path: "postgres/postgresql-security.sql",
-            install: "/etc/postgresql/pynoc/postgresql-security.sql",
+            install: SQL_INSTALL,
             owner: "postgres:postgres",
             mode: "0640",
             how: "run",
-            apply: "psql -X -v ON_ERROR_STOP=1 -f /etc/postgresql/pynoc/postgresql-security.sql",
+            apply: sql_apply(p),
+            env: p.roles.iter().filter_map(|r| r.password_env.clone()).collect(),
             content: render(env, "postgres/postgresql-security.sql.j2", cx.header("--"), "pg", p, &[])?,
         },
         Artifact {
@@ -30,7 +52,8 @@ pub fn emit(env: &Environment, cx: &Context, p: &Postgres) -> Result<Vec<Artifac
             owner: "postgres:postgres",
             mode: "0640",
             how: "replace",
-            apply: "psql -X -c 'SELECT pg_reload_conf()'",
+            apply: HBA_APPLY.into(),
+            env: vec![],
             content: render(env, "postgres/pg_hba.conf.j2", cx.header("#"), "pg", p, &[])?,
         },
     ])

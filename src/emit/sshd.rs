@@ -13,7 +13,8 @@ pub fn emit(env: &Environment, cx: &Context, s: &Ssh) -> Result<Artifact, Error>
         owner: "root:root",
         mode: "0644",
         how: "replace",
-        apply: "sshd -t && systemctl reload ssh",
+        apply: "sshd -t && systemctl reload ssh".into(),
+        env: vec![],
         content: render(env, "sshd/sshd_config.j2", cx.header("#"), "ssh", s, &[])?,
     })
 }

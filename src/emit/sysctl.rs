@@ -13,7 +13,8 @@ pub fn emit(env: &Environment, cx: &Context, s: &Sysctl) -> Result<Artifact, Err
         owner: "root:root",
         mode: "0644",
         how: "replace",
-        apply: "sysctl --system",
+        apply: "sysctl --system".into(),
+        env: vec![],
         content: render(env, "sysctl/sysctl.conf.j2", cx.header("#"), "sysctl", s, &[])?,
     })
 }

@@ -6,6 +6,9 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Host {
+    /// Why containers run on this host, when they do: forwarding then stays on and the
+    /// firewall routes the container networks' traffic (published ports, egress) only.
+    pub containers: Option<String>,
     pub sysctl: Option<Sysctl>,
     pub ssh: Option<Ssh>,
     pub fail2ban: Option<Fail2ban>,

@@ -114,7 +114,8 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
     let domain = project.as_ref().and_then(|(p, _)| p.as_ref()).and_then(|p| p.domain.clone());
     let nginx_ir = nginx.and_then(|n| nginx::lower(n, d, &mut o, domain.as_deref()));
     let logs = nginx_ir.as_ref().map(|n| NginxLogs { access: n.access_log.clone(), error: n.error_log.clone() });
-    let host_ir = host.and_then(|n| lower_host(n, d, &mut o, logs.as_ref()));
+    let compose = container.is_some_and(|c| c.children().iter().any(|n| n.name() == "compose"));
+    let host_ir = host.and_then(|n| lower_host(n, d, &mut o, logs.as_ref(), compose));
     let postgres_ir = postgres.and_then(|n| postgres::lower(n, d, &mut o));
     let container_ir = container.and_then(|n| container::lower(n, d, &mut o, postgres_ir.as_ref()));
     let project = project?.0?;
@@ -217,9 +218,30 @@ pub struct NginxLogs {
     pub error: String,
 }
 
-fn lower_host(n: &Node, d: &Diags, o: &mut Origins, nginx: Option<&NginxLogs>) -> Option<ir::Host> {
-    Reader::new(n, d).finish(false);
-    let mut host = ir::Host { sysctl: None, ssh: None, fail2ban: None, audit: None, firewall: None, fstab: None };
+/// Whether containers run on the host, and why: `host containers=#true|#false` says so;
+/// without it, a `compose` stack in the spec runs on this host.
+fn containers(r: &Reader, compose: bool) -> Option<String> {
+    match r.bool_prop("containers").map(|b| b.value) {
+        Some(true) => Some("`host containers=#true` says containers run on this host".into()),
+        Some(false) => None,
+        None if compose => Some("the spec's `compose` stack runs on this host".into()),
+        None => None,
+    }
+}
+
+fn lower_host(n: &Node, d: &Diags, o: &mut Origins, nginx: Option<&NginxLogs>, compose: bool) -> Option<ir::Host> {
+    let r = Reader::new(n, d);
+    let containers = containers(&r, compose);
+    r.finish(false);
+    let mut host = ir::Host {
+        containers: containers.clone(),
+        sysctl: None,
+        ssh: None,
+        fail2ban: None,
+        audit: None,
+        firewall: None,
+        fstab: None,
+    };
     let cs = children(n, HOST, HOST, d);
     // ssh first: the firewall's `ssh` service and the sshd jail follow its port.
     if let Some(c) = cs.iter().find(|c| c.name() == "ssh") {
@@ -228,7 +250,7 @@ fn lower_host(n: &Node, d: &Diags, o: &mut Origins, nginx: Option<&NginxLogs>) -
     let ssh_port = host.ssh.as_ref().map(|s| s.port).unwrap_or(22);
     for c in cs {
         match c.name() {
-            "sysctl" => host.sysctl = sysctl::lower(c, d),
+            "sysctl" => host.sysctl = sysctl::lower(c, d, containers.as_deref()),
             "fail2ban" => host.fail2ban = fail2ban::lower(c, d, o, ssh_port, nginx),
             "audit" => host.audit = audit::lower(c, d),
             "firewall" => host.firewall = firewall::lower(c, d, o, ssh_port),

@@ -1,6 +1,6 @@
 //! `sysctl profile=hardened { set KEY VALUE; unset KEY reason=… }`
 
-use crate::ast::{Node, Spanned, Value};
+use crate::ast::{Node, Span, Spanned, Value};
 use crate::diag::{Diagnostic, Diags, Kind};
 use crate::ir;
 use crate::stdlib;
@@ -8,7 +8,10 @@ use crate::stdlib;
 use super::node::{Reader, children, duplicate, one_of};
 use super::{need_reason, validate};
 
-pub fn lower(n: &Node, d: &Diags) -> Option<ir::Sysctl> {
+/// What forwarding must be when containers run on the host.
+pub const FORWARD_KEY: &str = "net.ipv4.ip_forward";
+
+pub fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl> {
     let r = Reader::new(n, d);
     let profile = r.str_prop("profile", "hardened").and_then(|v| one_of(d, "`profile`", &v, stdlib::SYSCTL_PROFILES));
     r.finish(false);
@@ -102,6 +105,9 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Sysctl> {
             }),
         }
     }
+    if let Some(why) = containers {
+        forward_for_containers(d, &mut settings, &seen, why);
+    }
     if settings.is_empty() && removed.is_empty() && n.children().is_empty() {
         d.push(
             Diagnostic::error(Kind::Missing, "`sysctl` sets nothing")
@@ -111,6 +117,28 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Sysctl> {
         return None;
     }
     Some(ir::Sysctl { profile, settings, removed })
+}
+
+/// Containers on bridge networks need the host to forward their packets: the profile's
+/// `ip_forward = 0` becomes 1 (dockerd would set it at every start anyway, so 0 would not
+/// hold); the firewall's forward chain then routes only container traffic. A spec that
+/// sets 0 itself while containers run is an error.
+fn forward_for_containers(d: &Diags, settings: &mut [ir::SysctlSetting], seen: &[(String, Span)], why: &str) {
+    let Some(s) = settings.iter_mut().find(|s| s.key == FORWARD_KEY && s.value.trim() == "0") else { return };
+    if let Some((_, at)) = seen.iter().find(|(k, _)| k == FORWARD_KEY) {
+        d.push(
+            Diagnostic::error(Kind::Conflict, format!("`{FORWARD_KEY} = 0` stops every container on this host"))
+                .at(*at, "forwarding turned off here")
+                .help(format!(
+                    "{why}: bridge-networked containers need forwarding (dockerd turns it back on at start); \
+                     remove this line, or say `host containers=#false` if the containers run elsewhere"
+                )),
+        );
+        return;
+    }
+    s.value = "1".into();
+    s.comment =
+        Some(format!("{why}: containers need forwarding; the firewall's forward chain routes only their traffic"));
 }
 
 /// A dotted sysctl key: components of letters, digits, `_` and `-`.

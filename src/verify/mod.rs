@@ -5,6 +5,7 @@
 
 mod audit;
 mod container;
+mod deploy;
 mod fail2ban;
 mod firewall;
 mod fstab;
@@ -93,6 +94,8 @@ fn check(item: &Item) -> Status {
         "dockerfile" => container::dockerfile(&item.file),
         "dockerignore" => container::dockerignore(&item.file),
         "compose" => container::compose(&item.file),
+        "deploy" => deploy::playbook(&item.file),
+        "inventory" => deploy::inventory(&item.file),
         other => Status::Skip(format!("no validator for artifact `{other}` in this pynoc")),
     }
 }
@@ -108,7 +111,7 @@ pub fn need(tools: &[&str]) -> Result<(), Status> {
 }
 
 /// Where `.ci/install-validators` installs the PyPI validators (hadolint, docker-compose,
-/// check-jsonschema).
+/// check-jsonschema, ansible-core).
 pub const VENV_BIN: &str = "/opt/pynoc-validators/bin";
 
 pub fn which(tool: &str) -> Option<Utf8PathBuf> {

@@ -1,0 +1,137 @@
+//! The deployment and the host's container mode: what the playbook does for each host role,
+//! that no spec value can become a template or a shell word in it, and that forwarding and
+//! the forward chain follow whether containers run on the host. The playbook's behaviour on
+//! a real Debian 12 machine is proven by tests/vm/run.sh.
+
+use std::fs;
+
+fn example() -> String {
+    fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/pynomaly/spec.kdl")).unwrap()
+}
+
+fn artifact<'a>(c: &'a pynoc::Compiled, name: &str) -> &'a str {
+    &c.artifacts.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("no artifact {name}")).content
+}
+
+fn playbook(text: &str) -> Vec<serde_norway::Value> {
+    let c = pynoc::compile(text, "spec.kdl").map_err(|d| format!("{d:?}")).unwrap();
+    serde_norway::from_str(artifact(&c, "deploy")).unwrap()
+}
+
+#[test]
+fn one_play_per_role_each_with_its_group() {
+    let plays = playbook(&example());
+    let hosts: Vec<&str> = plays.iter().map(|p| p["hosts"].as_str().unwrap()).collect();
+    assert_eq!(hosts, ["pynoc_host", "pynoc_containers", "pynoc_web", "pynoc_database"]);
+    for p in &plays {
+        assert_eq!(p["become"], serde_norway::Value::Bool(true));
+    }
+    let c = pynoc::compile(&example(), "spec.kdl").unwrap();
+    let inv = artifact(&c, "inventory");
+    for g in ["[pynoc_host]", "[pynoc_containers]", "[pynoc_web]", "[pynoc_database]", "ansible_pipelining=true"] {
+        assert!(inv.contains(g), "inventory lacks {g}");
+    }
+}
+
+#[test]
+fn every_file_is_validated_or_rolled_back_and_services_are_enabled() {
+    let c = pynoc::compile(&example(), "spec.kdl").unwrap();
+    let site = artifact(&c, "deploy");
+    for v in [
+        "validate: /usr/sbin/sshd -t -f %s",
+        "validate: /usr/sbin/nft -c -f %s",
+        "validate: /usr/sbin/nginx -t -q -c %s",
+        "fail2ban-client -c \"$d\" -t",
+        "validate: findmnt --verify --tab-file %s",
+        "restore the previous audit rules",
+        "restore the previous pg_hba.conf",
+    ] {
+        assert!(site.contains(v), "the playbook lacks `{v}`");
+    }
+    // nftables is enabled (Debian ships it disabled) and reloaded, never restarted.
+    assert!(site.contains("name: nftables\n      enabled: true"));
+    assert!(!site.contains("name: nftables\n      state: restarted"));
+    // fail2ban is restarted: a failed unit cannot reload.
+    assert!(site.contains("name: fail2ban\n      state: restarted"));
+}
+
+#[test]
+fn passwords_travel_on_stdin_and_are_never_logged() {
+    let plays = playbook(&example());
+    let db = plays.iter().find(|p| p["hosts"] == "pynoc_database").unwrap();
+    let apply = db["tasks"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"].as_str().is_some_and(|n| n.starts_with("apply the security SQL")))
+        .unwrap();
+    assert_eq!(apply["no_log"], serde_norway::Value::Bool(true));
+    let cmd = &apply["ansible.builtin.command"];
+    let stdin = cmd["stdin"].as_str().unwrap();
+    assert!(stdin.contains("lookup('ansible.builtin.env', 'PYNOMALY_APP_PASSWORD')"), "{stdin}");
+    let argv: Vec<String> = cmd["argv"].as_sequence().unwrap().iter().map(|w| format!("{w:?}")).collect();
+    assert!(!argv.iter().any(|w| w.contains("lookup")), "a password reaches argv: {argv:?}");
+    assert!(cmd["creates"].as_str().unwrap().starts_with("/var/lib/pynoc/postgres-sql."));
+    assert!(
+        db.get("environment").is_none() && apply.get("environment").is_none(),
+        "environment: puts values on a command line"
+    );
+}
+
+#[test]
+fn spec_values_cannot_become_templates() {
+    // A path with Jinja in it is a valid path; in the playbook it must stay data.
+    let text = example().replace(
+        "/etc/letsencrypt/live/api.pynomaly.com/privkey.pem",
+        "/etc/letsencrypt/live/{{ lookup('pipe','id') }}/privkey.pem",
+    );
+    let Ok(c) = pynoc::compile(&text, "spec.kdl") else { return }; // rejected by lowering: fine too
+    let site = artifact(&c, "deploy");
+    for line in site.lines().filter(|l| l.contains("lookup('pipe'")) {
+        assert!(line.contains("!unsafe"), "a spec value reaches the playbook as a template: {line}");
+    }
+}
+
+#[test]
+fn containers_keep_forwarding_and_a_routed_forward_chain() {
+    let c = pynoc::compile(&example(), "spec.kdl").unwrap();
+    assert!(c.spec.host.as_ref().unwrap().containers.is_some());
+    assert!(artifact(&c, "sysctl").contains("net.ipv4.ip_forward = 1"));
+    let nft = artifact(&c, "nftables");
+    assert!(nft.contains("ct status dnat accept"));
+    assert!(nft.contains("iifname \"br-*\" accept"));
+    let ipt = artifact(&c, "iptables");
+    assert!(ipt.contains("-F INPUT") && !ipt.contains("-F FORWARD"));
+    let manifest: serde_json::Value = serde_json::from_str(&c.manifest).unwrap();
+    let apply = manifest["artifacts"].as_array().unwrap().iter().find(|a| a["name"] == "iptables").unwrap()["apply"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(apply, "iptables-restore --noflush /etc/iptables/rules.v4");
+    assert!(pynoc::notes(&c.spec)[0].contains("containers run on it"));
+}
+
+#[test]
+fn without_containers_the_host_forwards_nothing() {
+    let text = example().replace("host {", "host containers=#false {");
+    let c = pynoc::compile(&text, "spec.kdl").unwrap();
+    assert!(c.spec.host.as_ref().unwrap().containers.is_none());
+    assert!(artifact(&c, "sysctl").contains("net.ipv4.ip_forward = 0"));
+    let nft = artifact(&c, "nftables");
+    let forward = &nft[nft.find("chain forward").unwrap()..nft.find("chain output").unwrap()];
+    assert!(!forward.contains("accept"), "{forward}");
+    assert!(!artifact(&c, "iptables").contains("-F INPUT"));
+    let plays = playbook(&text);
+    assert!(!plays.iter().any(|p| p["hosts"] == "pynoc_containers"));
+    assert!(pynoc::notes(&c.spec)[0].contains("no containers run on it"));
+}
+
+#[test]
+fn host_containers_true_without_compose() {
+    let text = example().replace("host {", "host containers=#true {");
+    let start = text.find("\ncontainer {").unwrap();
+    let text = &text[..start];
+    let c = pynoc::compile(text, "spec.kdl").unwrap();
+    assert!(c.spec.host.as_ref().unwrap().containers.as_deref().unwrap().contains("containers=#true"));
+    assert!(artifact(&c, "sysctl").contains("net.ipv4.ip_forward = 1"));
+}

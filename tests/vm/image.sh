@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Builds (or reuses) the Debian 12 VM image of the VM proof; prints its directory.
+#
+# The image is Debian's own packages and nothing of pynoc's: mmdebstrap of bookworm with the
+# services a reference host runs, a `pynomaly` login user with the harness's SSH key and
+# password-less sudo (the deployment connects as that user, as an operator would once
+# root logins are off), then `mkfs.ext4 -d` (no loop mount) and the kernel and initrd
+# copied out for `qemu -kernel` (no bootloader). A minbase tarball is made beside it for
+# `docker import`: no container registry is reachable from these machines.
+#
+# Cached by its inputs: this script's text names the directory
+# ($PYNOC_VM_CACHE, default /var/cache/pynoc-vm/<hash>), so an edit builds anew and an
+# unchanged script reuses the image. Needs root. About 3 minutes cold.
+set -euo pipefail
+
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+SECMIRROR=${SECMIRROR:-http://deb.debian.org/debian-security}
+here=$(cd "$(dirname "$0")" && pwd)
+key=$(sha256sum "$here/image.sh" | cut -c1-16)
+dir=${PYNOC_VM_CACHE:-/var/cache/pynoc-vm}/$key
+if [ -f "$dir/done" ]; then
+    echo "$dir"
+    exit 0
+fi
+log() { echo "[image] $*" >&2; }
+mkdir -p "$dir"
+# mmdebstrap mounts /proc, /sys and /dev in the rootfs while it runs: never delete one
+# that still has mounts (an interrupted run).
+if findmnt -rn -o TARGET | grep -q "^$dir/rootfs"; then
+    log "mounts left under $dir/rootfs; unmount them first"
+    exit 1
+fi
+rm -rf "$dir/rootfs" "$dir/base.img" "$dir/docker-base.tar"
+t0=$(date +%s)
+
+pkgs=(
+    systemd systemd-sysv udev dbus kmod linux-image-amd64 initramfs-tools
+    openssh-server sudo python3 python3-apt ca-certificates curl iproute2 openssl procps
+    nginx fail2ban python3-systemd auditd nftables iptables ufw postgresql-15
+    docker.io apparmor
+)
+mmdebstrap --quiet --variant=apt --include="$(IFS=,; echo "${pkgs[*]}")" bookworm "$dir/rootfs" \
+    "deb $MIRROR bookworm main" "deb $MIRROR bookworm-updates main" "deb $SECMIRROR bookworm-security main" >&2
+log "rootfs: $(($(date +%s) - t0)) s"
+
+R=$dir/rootfs
+echo pynoc-vm >"$R/etc/hostname"
+printf '127.0.0.1 localhost\n127.0.1.1 pynoc-vm\n::1 localhost ip6-localhost ip6-loopback\n' >"$R/etc/hosts"
+echo '/dev/vda / ext4 rw,errors=remount-ro 0 1' >"$R/etc/fstab"
+rm -f "$R/etc/resolv.conf"
+echo 'nameserver 10.0.2.3' >"$R/etc/resolv.conf"
+mkdir -p "$R/etc/systemd/network"
+printf '[Match]\nName=en* eth*\n\n[Network]\nDHCP=ipv4\n' >"$R/etc/systemd/network/10-dhcp.network"
+systemctl --root="$R" enable systemd-networkd.service >/dev/null 2>&1
+systemctl --root="$R" mask apt-daily.timer apt-daily-upgrade.timer man-db.timer >/dev/null 2>&1 || true
+# The harness's key: root (before the deployment) and the operator `pynomaly`.
+[ -f "$dir/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C pynoc-vm -f "$dir/id_ed25519"
+install -d -m 700 "$R/root/.ssh"
+install -m 600 "$dir/id_ed25519.pub" "$R/root/.ssh/authorized_keys"
+chroot "$R" useradd -m -s /bin/bash pynomaly
+# A password exists, so "passwords are refused" means something.
+echo 'pynomaly:vm-lab-password' | chroot "$R" chpasswd
+install -d -m 700 "$R/home/pynomaly/.ssh"
+install -m 600 "$dir/id_ed25519.pub" "$R/home/pynomaly/.ssh/authorized_keys"
+chroot "$R" chown -R pynomaly:pynomaly /home/pynomaly/.ssh
+echo 'pynomaly ALL=(ALL) NOPASSWD:ALL' >"$R/etc/sudoers.d/pynomaly"
+chmod 440 "$R/etc/sudoers.d/pynomaly"
+# Root's password only serves the serial console, the fallback when SSH is locked out.
+echo 'root:vm-lab-console' | chroot "$R" chpasswd
+cp -L "$R"/boot/vmlinuz-* "$dir/vmlinuz"
+cp -L "$R"/boot/initrd.img-* "$dir/initrd.img"
+chroot "$R" dpkg-query -W -f='${Package} ${Version}\n' linux-image-amd64 systemd openssh-server nginx \
+    fail2ban auditd nftables postgresql-15 docker.io >"$dir/packages.txt"
+
+truncate -s 8G "$dir/base.img"
+mkfs.ext4 -q -F -L root -d "$R" "$dir/base.img"
+rm -rf "$R"
+log "image: $(($(date +%s) - t0)) s"
+
+mmdebstrap --quiet --variant=minbase bookworm "$dir/docker-base.tar" \
+    "deb $MIRROR bookworm main" "deb $SECMIRROR bookworm-security main" >&2
+log "docker base: $(($(date +%s) - t0)) s"
+touch "$dir/done"
+echo "$dir"

@@ -1,0 +1,165 @@
+# shellcheck shell=bash disable=SC2046,SC2054
+# Functions of the VM proof (tests/vm/run.sh): the VM's life cycle, the operator's
+# preparation, the playbook runs and the probes. Sourced, not run.
+
+ANSIBLE_PLAYBOOK=${ANSIBLE_PLAYBOOK:-/opt/pynoc-validators/bin/ansible-playbook}
+# TCG by default: the nested KVM of these machines does not boot a stock Debian kernel.
+KVM=${PYNOC_VM_KVM:-0}
+APP_PW=vm-proof-app-password
+MON_PW=vm-proof-monitor-password
+
+say() { printf '\n== %s\n' "$*"; }
+pass() { printf 'PASS %s\n' "$*" | tee -a "$WORK/results"; }
+fail() { printf 'FAIL %s\n' "$*" | tee -a "$WORK/results"; }
+# Remote checks print PASS/FAIL lines; they count like local ones.
+tally() { while IFS= read -r line; do
+    case $line in PASS* | FAIL*) printf '%s\n' "$line" | tee -a "$WORK/results" ;; *) printf '   %s\n' "$line" ;; esac
+done; }
+need() {
+    local missing=()
+    for t in "$@"; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "FAIL the VM proof needs ${missing[*]} (installed by .ci/install-vm)" >&2
+        exit 1
+    fi
+}
+finish() {
+    local p f
+    p=$(grep -c '^PASS' "$WORK/results" || true)
+    f=$(grep -c '^FAIL' "$WORK/results" || true)
+    echo
+    grep '^FAIL' "$WORK/results" || true
+    echo "vm proof: $p passed, $f failed"
+    [ "$f" -eq 0 ] && [ "$p" -gt 0 ]
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+ssh_opts() {
+    printf '%s\n' -i "$WORK/key" -o BatchMode=yes -o ConnectTimeout=10 -o StrictHostKeyChecking=no \
+        -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p "$SSH_PORT"
+}
+# Root in the VM over one shared connection (the operator's: pynomaly, then sudo).
+G() { ssh $(ssh_opts) -S "$WORK/ctl" pynomaly@127.0.0.1 sudo bash -s; }
+master() {
+    ssh -S "$WORK/ctl" -O check pynomaly@127.0.0.1 2>/dev/null && return 0
+    ssh $(ssh_opts) -M -S "$WORK/ctl" -o ControlPersist=yes -o ServerAliveInterval=15 -fN pynomaly@127.0.0.1
+}
+
+vm_boot() {
+    local image=$1
+    SSH_PORT=$(free_port) HTTP_PORT=$(free_port) HTTPS_PORT=$(free_port) PG_PORT=$(free_port)
+    CLOSED_PORT=$(free_port) HOST_HTTP=$(free_port)
+    export SSH_PORT HTTP_PORT HTTPS_PORT PG_PORT CLOSED_PORT HOST_HTTP
+    qemu-img create -q -f qcow2 -F raw -b "$image/base.img" "$WORK/run.qcow2"
+    local accel=(-accel tcg,thread=multi -cpu max)
+    [ "$KVM" = 1 ] && accel=(-enable-kvm -cpu host,-arch-capabilities)
+    say "boot (QEMU $([ "$KVM" = 1 ] && echo KVM || echo TCG))"
+    local t0=$SECONDS
+    qemu-system-x86_64 "${accel[@]}" -m 2048 -smp 2 -display none -monitor none \
+        -daemonize -pidfile "$WORK/qemu.pid" \
+        -kernel "$image/vmlinuz" -initrd "$image/initrd.img" -append "root=/dev/vda rw console=ttyS0" \
+        -drive "file=$WORK/run.qcow2,if=virtio,format=qcow2" \
+        -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22,hostfwd=tcp:127.0.0.1:$HTTP_PORT-:80,hostfwd=tcp:127.0.0.1:$HTTPS_PORT-:443,hostfwd=tcp:127.0.0.1:$PG_PORT-:5432,hostfwd=tcp:127.0.0.1:$CLOSED_PORT-:7777" \
+        -device virtio-net-pci,netdev=n0 -serial "file:$WORK/serial.log"
+    wait_ssh 600 || { tail -30 "$WORK/serial.log"; exit 1; }
+    echo "   ssh after $((SECONDS - t0)) s"
+    master
+}
+
+wait_ssh() {
+    local limit=$1 t0=$SECONDS
+    # One try every 10 s stays inside the firewall's limit on new SSH connections.
+    until timeout 20 ssh $(ssh_opts) pynomaly@127.0.0.1 true 2>/dev/null; do
+        if [ $((SECONDS - t0)) -gt "$limit" ]; then
+            echo "FAIL no ssh after ${limit}s" | tee -a "$WORK/results"
+            return 1
+        fi
+        sleep 10
+    done
+}
+
+vm_stop() {
+    [ -f "$WORK/qemu.pid" ] || return 0
+    local pid
+    pid=$(cat "$WORK/qemu.pid")
+    ssh -S "$WORK/ctl" -O exit pynomaly@127.0.0.1 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$WORK/qemu.pid"
+}
+
+vm_reboot() {
+    say "reboot"
+    local t0=$SECONDS
+    echo 'systemctl reboot' | G || true
+    ssh -S "$WORK/ctl" -O exit pynomaly@127.0.0.1 2>/dev/null || true
+    sleep 15
+    wait_ssh 600 || { tail -30 "$WORK/serial.log"; exit 1; }
+    echo "   ssh after $((SECONDS - t0)) s"
+    master
+    echo 'systemctl is-system-running --wait >/dev/null 2>&1; systemctl is-system-running' | G | sed 's/^/   system: /'
+}
+
+# What the operator provides and pynoc does not: certificates, the application's tables
+# (its migrations) with rows of two tenants, a local container image, the probe's key.
+prepare() {
+    say "prepare the host as an operator would"
+    scp -q $(ssh_opts | sed 's/^-p$/-P/') -o ControlPath="$WORK/ctl" "$image/docker-base.tar" "$WORK/key" \
+        pynomaly@127.0.0.1:/tmp/ || { fail "copy to the VM"; exit 1; }
+    G <<'EOF' 2>&1 | tally
+set -e
+install -m 600 /tmp/key /root/probe_key
+d=/etc/letsencrypt/live/api.pynomaly.com; mkdir -p $d
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
+    -subj /CN=api.pynomaly.com -keyout $d/privkey.pem -out $d/fullchain.pem 2>/dev/null
+chmod 600 $d/privkey.pem
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 -subj /CN=pynoc-vm \
+    -keyout /etc/ssl/private/postgresql.key -out /etc/ssl/certs/postgresql.crt 2>/dev/null
+chown postgres:postgres /etc/ssl/private/postgresql.key; chmod 600 /etc/ssl/private/postgresql.key
+cd /
+runuser -u postgres -- createdb pynomaly
+runuser -u postgres -- psql -qX -v ON_ERROR_STOP=1 -d pynomaly <<'SQL'
+CREATE TABLE detectors (id serial PRIMARY KEY, user_id uuid NOT NULL, name text);
+CREATE TABLE datasets (id serial PRIMARY KEY, user_id uuid NOT NULL, name text);
+CREATE TABLE detection_results (id serial PRIMARY KEY, user_id uuid NOT NULL, score real);
+INSERT INTO detectors (user_id, name) VALUES
+    ('aaaaaaaa-0000-0000-0000-000000000001', 'a1'), ('aaaaaaaa-0000-0000-0000-000000000001', 'a2'),
+    ('bbbbbbbb-0000-0000-0000-000000000002', 'b1');
+SQL
+s=$SECONDS; docker import /tmp/docker-base.tar local/debian:bookworm >/dev/null; rm /tmp/docker-base.tar
+echo "docker import: $((SECONDS - s)) s"
+echo "PASS operator's preparation done"
+EOF
+}
+
+inventory() {
+    cat >"$WORK/vm.ini" <<EOF
+[vm:vars]
+ansible_host=127.0.0.1
+ansible_port=$SSH_PORT
+ansible_user=pynomaly
+ansible_ssh_private_key_file=$WORK/key
+ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'
+ansible_python_interpreter=/usr/bin/python3
+[vm]
+debian12
+[pynoc_host]
+debian12
+[pynoc_containers]
+debian12
+[pynoc_web]
+debian12
+[pynoc_database]
+debian12
+EOF
+}
+
+# The generated inventory (its groups and pipelining) plus the VM as a member of each group.
+converge() {
+    PYNOMALY_APP_PASSWORD=$APP_PW PYNOMALY_MONITOR_PASSWORD=$MON_PW ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 \
+        ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_LOCAL_TEMP="$WORK/ansible-local" ANSIBLE_HOME="$WORK/ansible" \
+        "$ANSIBLE_PLAYBOOK" -i "$WORK/out/deploy/inventory.ini" -i "$WORK/vm.ini" "$WORK/out/deploy/site.yml" "$@"
+}
+recap() { sed -n '/PLAY RECAP/,$p' "$1" | sed 's/^/   /'; }

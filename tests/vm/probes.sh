@@ -1,0 +1,237 @@
+# shellcheck shell=bash
+# The probes of the VM proof, run once after the converges and once after the reboot.
+# Expectations are the reference spec's (examples/pynomaly/spec.kdl). Sourced, not run.
+
+# Helpers that do not survive a reboot: a stand-in for the application on 127.0.0.1:8000
+# (nginx's upstream), a listener on 7777 that the firewall must hide, and a peer network
+# namespace `peer` at $1 (TEST-NET-1, outside the spec's internal network) wired to the VM
+# through a veth pair, so a second, non-internal client can probe the host.
+helpers() {
+    G <<EOF 2>&1 | tally
+mkdir -p /srv/probe && echo backend-ok >/srv/probe/index.html
+systemctl is-active -q pynoc-backend || systemd-run -q --unit=pynoc-backend python3 -m http.server 8000 --bind 127.0.0.1 --directory /srv/probe
+systemctl is-active -q pynoc-hidden || systemd-run -q --unit=pynoc-hidden python3 -m http.server 7777 --directory /srv/probe
+ip netns del peer 2>/dev/null || true
+ip link del vpeer0 2>/dev/null || true
+ip netns add peer
+ip link add vpeer0 type veth peer name vpeer1
+ip link set vpeer1 netns peer
+ip addr add 192.0.2.1/24 dev vpeer0 && ip link set vpeer0 up
+ip -n peer addr add $1/24 dev vpeer1 && ip -n peer link set vpeer1 up && ip -n peer link set lo up
+sleep 2
+EOF
+}
+
+probe_all() {
+    local round=$1 peer=$2
+    say "probes, round $round (peer $peer)"
+    helpers "$peer"
+    probe_services
+    probe_sysctl
+    probe_ssh_outside "$round"
+    probe_from_peer "$peer"
+    probe_https
+    probe_firewall_outside
+    probe_audit
+    probe_fstab
+    probe_postgres
+    probe_containers
+}
+
+probe_services() {
+    G <<'EOF' 2>&1 | tally
+for u in ssh nginx fail2ban auditd nftables postgresql@15-main docker; do
+    [ "$(systemctl is-enabled $u 2>/dev/null)" = enabled ] && [ "$(systemctl is-active $u)" = active ] \
+        && echo "PASS $u enabled and active" || echo "FAIL $u: $(systemctl is-enabled $u 2>&1) $(systemctl is-active $u 2>&1)"
+done
+nft list table inet pynoc >/dev/null 2>&1 && echo "PASS nftables table inet pynoc loaded" || echo "FAIL no table inet pynoc"
+failed=$(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')
+[ -z "$failed" ] && echo "PASS no failed units" || echo "FAIL failed units: $failed"
+EOF
+}
+
+# Every key of the drop-in holds its value (optional keys only where the kernel has them).
+probe_sysctl() {
+    {
+        echo 'bad=0; while IFS= read -r line; do'
+        echo '  case $line in ""|"#"*) continue;; esac; k=${line%%=*}; v=${line#*=}; k=$(echo $k); v=$(echo $v)'
+        echo '  case $k in -*) k=${k#-}; [ -e /proc/sys/$(echo $k | tr . /) ] || continue;; esac'
+        echo '  got=$(sysctl -n "$k" 2>&1 | tr -s "\t " " ")'
+        echo '  [ "$got" = "$v" ] || { echo "FAIL sysctl $k = $got, want $v"; bad=1; }'
+        echo 'done <<"SYSCTL"'
+        cat "$WORK/out/host/sysctl.conf"
+        echo 'SYSCTL'
+        echo '[ $bad = 0 ] && echo "PASS every sysctl value of the drop-in holds"'
+        echo '[ "$(sysctl -n net.ipv4.ip_forward)" = 1 ] && echo "PASS ip_forward = 1 (containers run here)"'
+    } | G 2>&1 | tally
+}
+
+# From this machine (QEMU's gateway 10.0.2.2): the operator's key gets in, root does not.
+# Root is tried in round 1 only: each refusal counts toward fail2ban's maxretry for the
+# gateway, and a ban of it would lock the harness out.
+probe_ssh_outside() {
+    local out
+    if out=$(timeout 20 ssh $(ssh_opts) pynomaly@127.0.0.1 'id -un' 2>&1) && [ "$out" = pynomaly ]; then
+        pass "ssh from outside: pynomaly with its key gets in"
+    else
+        fail "ssh from outside as pynomaly: $out"
+    fi
+    if [ "$1" = 1 ]; then
+        if timeout 20 ssh $(ssh_opts) root@127.0.0.1 true 2>/dev/null; then
+            fail "ssh from outside: root got in"
+        else
+            pass "ssh from outside: root is refused (its key is still in authorized_keys)"
+        fi
+    fi
+    local t
+    t=$(echo 'sshd -T' | G)
+    for want in "permitrootlogin no" "passwordauthentication no" "kbdinteractiveauthentication no" "allowusers pynomaly"; do
+        printf '%s\n' "$t" | grep -qx "$want" && pass "sshd -T: $want" || fail "sshd -T lacks '$want'"
+    done
+}
+
+# From the peer namespace, a non-internal client: SSH with a key, no password method, root
+# refused; fail2ban bans it after failed logins and lets it in again once unbanned; HTTPS
+# is open and PostgreSQL (internal only) is not.
+probe_from_peer() {
+    G <<EOF 2>&1 | tally
+P="ip netns exec peer"
+S="ssh -i /root/probe_key -o BatchMode=yes -o ConnectTimeout=8 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+[ "\$(timeout 20 \$P \$S pynomaly@192.0.2.1 id -un 2>&1)" = pynomaly ] && echo "PASS peer: pynomaly with its key gets in" || echo "FAIL peer: pynomaly cannot log in"
+sleep 5
+methods=\$(timeout 20 \$P ssh -v -o BatchMode=yes -o PubkeyAuthentication=no -o PreferredAuthentications=password,keyboard-interactive -o ConnectTimeout=8 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null pynomaly@192.0.2.1 true 2>&1 | grep -m1 'Authentications that can continue' || true)
+case "\$methods" in *password*|*keyboard*|"") echo "FAIL peer: methods offered: \${methods:-none seen}";; *) echo "PASS peer: only \${methods##*: } offered, no password";; esac
+sleep 5
+timeout 20 \$P \$S root@192.0.2.1 true 2>/dev/null && echo "FAIL peer: root got in" || echo "PASS peer: root is refused"
+\$P timeout 5 bash -c 'exec 3<>/dev/tcp/192.0.2.1/443' 2>/dev/null && echo "PASS peer: 443 open" || echo "FAIL peer: 443 closed"
+\$P timeout 5 bash -c 'exec 3<>/dev/tcp/192.0.2.1/5432' 2>/dev/null && echo "FAIL peer: 5432 reachable from a non-internal address" || echo "PASS peer: 5432 closed to a non-internal address"
+# fail2ban: more refused logins until the jail bans the peer.
+for i in 1 2 3; do sleep 5; timeout 15 \$P \$S root@192.0.2.1 true 2>/dev/null || true; done
+banned=no
+for i in \$(seq 1 30); do
+    fail2ban-client status sshd | grep -q "$1" && { banned=yes; break; }
+    sleep 1
+done
+if [ \$banned = yes ]; then
+    echo "PASS fail2ban: $1 banned after failed logins"
+    \$P timeout 5 bash -c 'exec 3<>/dev/tcp/192.0.2.1/22' 2>/dev/null && echo "FAIL banned peer still reaches port 22" || echo "PASS banned peer cannot reach port 22"
+    fail2ban-client set sshd unbanip $1 >/dev/null
+    sleep 6
+    [ "\$(timeout 20 \$P \$S pynomaly@192.0.2.1 id -un 2>&1)" = pynomaly ] && echo "PASS fail2ban: unbanned peer gets in again" || echo "FAIL unbanned peer cannot log in"
+else
+    echo "FAIL fail2ban did not ban $1:"; fail2ban-client status sshd
+fi
+fail2ban-client status sshd | grep -q 10.0.2.2 && echo "FAIL the harness's own gateway is banned" || true
+EOF
+}
+
+probe_https() {
+    local u="https://127.0.0.1:$HTTPS_PORT" r="--resolve api.pynomaly.com:$HTTPS_PORT:127.0.0.1"
+    local h
+    h=$(curl -sk $r -D - -o /dev/null "https://api.pynomaly.com:$HTTPS_PORT/" 2>&1)
+    printf '%s\n' "$h" | head -1 | grep -q ' 200' && pass "https: / proxied to the backend (200)" || fail "https /: $(printf '%s' "$h" | head -1)"
+    local name bad=0
+    for name in strict-transport-security content-security-policy x-frame-options x-content-type-options \
+        referrer-policy permissions-policy; do
+        [ "$(printf '%s\n' "$h" | grep -ci "^$name:")" = 1 ] || { fail "header $name not sent exactly once"; bad=1; }
+    done
+    [ $bad = 0 ] && pass "https: each security header sent exactly once"
+    printf '%s\n' "$h" | grep -qi '^server: nginx/' && fail "nginx version disclosed" || pass "https: no nginx version"
+    for v in 1.2 1.3; do
+        curl -sk $r --tlsv$v --tls-max $v -o /dev/null "https://api.pynomaly.com:$HTTPS_PORT/" &&
+            pass "https: TLS $v accepted" || fail "https: TLS $v refused"
+    done
+    if echo | timeout 10 openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' 2>&1 |
+        grep -q 'Protocol *: TLSv1.1'; then fail "https: TLS 1.1 accepted"; else pass "https: TLS 1.1 refused"; fi
+    local loc
+    loc=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: api.pynomaly.com' "http://127.0.0.1:$HTTP_PORT/x?y=1")
+    [ "$loc" = "301 https://api.pynomaly.com/x?y=1" ] && pass "http: 301 to https" || fail "http redirect: $loc"
+    local rc=0
+    curl -sk $r -o /dev/null "https://api.pynomaly.com:$HTTPS_PORT/.env" || rc=$?
+    [ $rc = 52 ] && pass "https: /.env closed without a reply (444)" || fail "https: /.env answered"
+    rc=0
+    curl -sk $r -o /dev/null "https://api.pynomaly.com:$HTTPS_PORT/index.php" || rc=$?
+    [ $rc = 52 ] && pass "https: a .php path closed without a reply (444)" || fail "https: .php answered"
+    local codes
+    codes=$(for _ in $(seq 1 12); do curl -sk $r -o /dev/null -w '%{http_code} ' "https://api.pynomaly.com:$HTTPS_PORT/auth/login"; done)
+    case $codes in *429*) pass "https: 429 past the login burst ($codes)" ;; *) fail "https: no 429 past the burst ($codes)" ;; esac
+    [ -n "$u" ]
+}
+
+# From this machine (10.0.2.2, inside the spec's internal 10.0.0.0/8): a port the spec does
+# not open stays closed although a server listens on it in the VM.
+probe_firewall_outside() {
+    local body
+    body=$(curl -s -m 8 "http://127.0.0.1:$CLOSED_PORT/" 2>/dev/null || true)
+    [ -z "$body" ] && pass "firewall: port 7777 (listening, not allowed) is closed from outside" ||
+        fail "firewall: port 7777 answered from outside"
+    echo 'curl -s -m 5 http://127.0.0.1:7777/' | G | grep -q backend-ok &&
+        pass "firewall: the same server answers inside the VM" || fail "the hidden server is down"
+}
+
+probe_audit() {
+    G <<'EOF' 2>&1 | tally
+auditctl -l | grep -q -- '-w /etc/nginx/nginx.conf -p wa -k nginx-config' && echo "PASS audit: the rules are loaded ($(auditctl -l | wc -l) rules)" || echo "FAIL audit: rules not loaded: $(auditctl -l | head -3)"
+before=$(ausearch -k nginx-config 2>/dev/null | grep -c '^type=SYSCALL' || true)
+touch /etc/nginx/nginx.conf
+sleep 2
+after=$(ausearch -k nginx-config 2>/dev/null | grep -c '^type=SYSCALL' || true)
+[ "$after" -gt "$before" ] && echo "PASS audit: a change of nginx.conf is logged with key nginx-config" || echo "FAIL audit: no event for nginx.conf ($before -> $after)"
+EOF
+}
+
+probe_fstab() {
+    G <<'EOF' 2>&1 | tally
+for m in /tmp /var/tmp /dev/shm; do
+    o=$(findmnt -no FSTYPE,OPTIONS "$m")
+    case ",${o#* }," in *,nodev,*) ;; *) echo "FAIL $m lacks nodev: $o"; continue;; esac
+    case ",${o#* }," in *,nosuid,*) ;; *) echo "FAIL $m lacks nosuid: $o"; continue;; esac
+    case ",${o#* }," in *,noexec,*) echo "PASS $m is ${o%% *} with nodev,nosuid,noexec";; *) echo "FAIL $m lacks noexec: $o";; esac
+done
+cp /bin/true /dev/shm/pynoc-exec && chmod +x /dev/shm/pynoc-exec
+/dev/shm/pynoc-exec 2>/dev/null && echo "FAIL a program on /dev/shm runs" || echo "PASS a program on /dev/shm cannot run"
+rm -f /dev/shm/pynoc-exec
+EOF
+}
+
+# From this machine through the forwarded port: the source is QEMU's gateway 10.0.2.2, in
+# the internal network that pg_hba.conf lets the application role in from over TLS.
+probe_postgres() {
+    local c="host=127.0.0.1 port=$PG_PORT dbname=pynomaly user=pynomaly_app connect_timeout=10"
+    local ssl
+    ssl=$(PGPASSWORD=$APP_PW psql "$c sslmode=require" -XAtc 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()' 2>&1)
+    [ "$ssl" = t ] && pass "postgres: the app role logs in with its password over TLS" || fail "postgres TLS login: $ssl"
+    PGPASSWORD=$APP_PW psql "$c sslmode=disable" -XAtc 'SELECT 1' >/dev/null 2>&1 &&
+        fail "postgres: a connection without TLS is accepted" || pass "postgres: a connection without TLS is refused"
+    PGPASSWORD=wrong psql "$c sslmode=require" -XAtc 'SELECT 1' >/dev/null 2>&1 &&
+        fail "postgres: a wrong password is accepted" || pass "postgres: a wrong password is refused"
+    local rows
+    rows=$(PGPASSWORD=$APP_PW psql "$c sslmode=require" -XAt \
+        -c "SET app.current_user_id = 'aaaaaaaa-0000-0000-0000-000000000001'" -c 'SELECT count(*) FROM detectors' \
+        -c "SET app.current_user_id = 'bbbbbbbb-0000-0000-0000-000000000002'" -c 'SELECT count(*) FROM detectors' \
+        -c 'RESET app.current_user_id' -c 'SELECT count(*) FROM detectors' 2>&1 | grep -v '^SET\|^RESET' | tr '\n' ' ')
+    [ "$rows" = "2 1 0 " ] && pass "postgres: each tenant sees only its rows (2, 1; none unset)" || fail "postgres tenant rows: $rows"
+    echo 'cd / && runuser -u postgres -- psql -XAtc "SHOW ssl" -c "SHOW listen_addresses"' | G | tr '\n' ' ' |
+        grep -q '^on \* ' && pass "postgres: ssl on, listening beyond localhost" || fail "postgres settings not applied"
+}
+
+# A container on a non-internal network (Docker's default bridge and a compose-style user
+# network) reaches the outside (this machine's loopback through QEMU's gateway) with the
+# firewall and sysctl in force; one on an internal network does not.
+probe_containers() {
+    python3 -m http.server "$HOST_HTTP" --bind 127.0.0.1 --directory "$WORK/out" >/dev/null 2>&1 &
+    local web=$!
+    sleep 1
+    G <<EOF 2>&1 | tally
+reach='timeout 8 bash -c "exec 3<>/dev/tcp/10.0.2.2/$HOST_HTTP && printf \"GET /manifest.json HTTP/1.0\\r\\n\\r\\n\" >&3 && head -1 <&3"'
+docker network inspect pynoc-probe >/dev/null 2>&1 || docker network create pynoc-probe >/dev/null
+docker network inspect pynoc-probe-internal >/dev/null 2>&1 || docker network create --internal pynoc-probe-internal >/dev/null
+for net in bridge pynoc-probe; do
+    out=\$(timeout 60 docker run --rm --network \$net local/debian:bookworm bash -c "\$reach" 2>&1 | tr -d '\r')
+    case "\$out" in *"200 OK"*) echo "PASS container on \$net reaches the network";; *) echo "FAIL container on \$net: \$out";; esac
+done
+out=\$(timeout 60 docker run --rm --network pynoc-probe-internal local/debian:bookworm bash -c "\$reach" 2>&1 | tr -d '\r')
+case "\$out" in *"200 OK"*) echo "FAIL container on an internal network reached the outside";; *) echo "PASS container on an internal network does not reach the outside";; esac
+EOF
+    kill "$web" 2>/dev/null || true
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The VM proof: the reference output, deployed by its own playbook on a real Debian 12
+# machine, works as a whole, and still does after a reboot.
+#
+#   bash tests/vm/run.sh            (as root; CI runs it from .ci/test)
+#
+# 1. builds pynoc's output for examples/pynomaly into a temporary directory;
+# 2. boots the cached Debian 12 image (tests/vm/image.sh) under QEMU on a throwaway overlay,
+#    user networking, forwarded to loopback ports only;
+# 3. prepares what an operator provides and pynoc does not (certificates, the application's
+#    tables and a stand-in backend, a local container image);
+# 4. dry-runs the playbook (--check --diff), converges the VM with it, converges again and
+#    requires changed=0;
+# 5. probes from this machine and from inside the VM (a peer network namespace there is a
+#    second, non-internal client), reboots, and probes again.
+# Every probe prints PASS or FAIL; any FAIL, or a missing tool, fails the run.
+#
+# Traffic goes to 127.0.0.1 (QEMU's forwarded ports) and, inside the VM, to QEMU's gateway
+# 10.0.2.2 (this machine's loopback), Debian's mirror and a peer namespace made there.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
+. "$here/probes.sh"
+
+need qemu-system-x86_64 qemu-img mmdebstrap ssh scp curl openssl psql python3 "$ANSIBLE_PLAYBOOK"
+image=$(bash "$here/image.sh") || { echo "FAIL the VM image could not be built"; exit 1; }
+WORK=$(mktemp -d /tmp/pynoc-vm.XXXXXX)
+export WORK
+trap 'vm_stop; rm -rf "$WORK"' EXIT
+
+say "build the reference output"
+(cd "$root" && cargo build --quiet --locked --bin pynoc) || exit 1
+"$root/target/debug/pynoc" build "$root/examples/pynomaly/spec.kdl" -o "$WORK/out" >/dev/null || exit 1
+cp "$image/id_ed25519" "$WORK/key"
+chmod 600 "$WORK/key"
+
+vm_boot "$image"
+prepare
+grep -q "^PASS operator's preparation" "$WORK/results" || { fail "preparation"; exit 1; }
+inventory
+
+say "dry run of the playbook on the fresh host (--check --diff)"
+converge --check --diff >"$WORK/dry.log" 2>&1 || { tail -40 "$WORK/dry.log"; fail "dry run failed"; }
+grep -q 'changed=[1-9]' "$WORK/dry.log" && pass "dry run reports what would change" || fail "dry run shows no change"
+
+say "converge"
+converge >"$WORK/converge1.log" 2>&1 || { tail -60 "$WORK/converge1.log"; fail "first converge failed"; exit 1; }
+recap "$WORK/converge1.log"
+say "converge again: nothing may change"
+converge >"$WORK/converge2.log" 2>&1 || { tail -60 "$WORK/converge2.log"; fail "second converge failed"; exit 1; }
+recap "$WORK/converge2.log"
+if grep -Eq 'changed=0 .*failed=0' "$WORK/converge2.log"; then
+    pass "second converge: changed=0"
+else
+    grep -E 'changed:' "$WORK/converge2.log" | head
+    fail "second converge changed something"
+fi
+
+probe_all 1 192.0.2.2
+vm_reboot
+probe_all 2 192.0.2.3
+
+finish
