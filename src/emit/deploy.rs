@@ -252,7 +252,18 @@ fn guarded(what: &str, a: &Artifact, register: &str, check: Vec<Value>, undo: Ve
 // ---- plays -----------------------------------------------------------------------------
 
 fn host_play<'a>(containers: bool, art: &dyn Fn(&str) -> Option<&'a Artifact>) -> Value {
-    let mut tasks = vec![apt(&["openssh-server", "fail2ban", "python3-systemd", "auditd", "nftables"])];
+    // The packages whose files this play installs; python3-systemd lets fail2ban read the journal.
+    let packages: Vec<&str> = [
+        ("sshd", &["openssh-server"][..]),
+        ("fail2ban", &["fail2ban", "python3-systemd"][..]),
+        ("audit", &["auditd"][..]),
+        ("nftables", &["nftables"][..]),
+    ]
+    .iter()
+    .filter(|(name, _)| art(name).is_some())
+    .flat_map(|(_, p)| p.iter().copied())
+    .collect();
+    let mut tasks = if packages.is_empty() { vec![] } else { vec![apt(&packages)] };
     let mut handlers = Vec::new();
     if let Some(a) = art("sysctl") {
         // Every key without a leading `-` must exist in this kernel, or `sysctl --system` fails.
@@ -360,12 +371,17 @@ fn host_play<'a>(containers: bool, art: &dyn Fn(&str) -> Option<&'a Artifact>) -
             ]),
             vec![("notify", s("mount tmpfs"))],
         ));
-        handlers.push(handler(
+        let mut h = handler(
             "mount and remount every tmpfs (mount -a skips what is already mounted)",
             "mount tmpfs",
             "ansible.builtin.shell",
             unsafe_str(&a.apply),
-        ));
+        );
+        // The module runs from a temporary directory: not in /tmp, which this mounts over.
+        if let Value::Mapping(m) = &mut h {
+            m.insert(s("environment"), map(vec![("TMPDIR", s("/run"))]));
+        }
+        handlers.push(h);
     }
     let name = if containers {
         "host hardening (containers run here: forwarding on, container traffic routed)"

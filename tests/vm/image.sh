@@ -17,12 +17,17 @@ MIRROR=${MIRROR:-http://deb.debian.org/debian}
 SECMIRROR=${SECMIRROR:-http://deb.debian.org/debian-security}
 here=$(cd "$(dirname "$0")" && pwd)
 key=$(sha256sum "$here/image.sh" | cut -c1-16)
-dir=${PYNOC_VM_CACHE:-/var/cache/pynoc-vm}/$key
+cache=${PYNOC_VM_CACHE:-/var/cache/pynoc-vm}
+dir=$cache/$key
 if [ -f "$dir/done" ]; then
     echo "$dir"
     exit 0
 fi
 log() { echo "[image] $*" >&2; }
+# Images of earlier versions of this script are never used again (about 1.6 GB each).
+for old in "$cache"/*/; do
+    [ "${old%/}" = "$dir" ] || [ ! -f "$old/done" ] || rm -rf "${old:?}"
+done
 mkdir -p "$dir"
 # mmdebstrap mounts /proc, /sys and /dev in the rootfs while it runs: never delete one
 # that still has mounts (an interrupted run).
