@@ -408,8 +408,8 @@ fn web_play(a: &Artifact, n: &crate::ir::Nginx) -> Value {
     }
     files.sort_unstable();
     files.dedup();
-    for f in files {
-        tasks.push(exists("TLS file", f));
+    if !files.is_empty() {
+        tasks.push(exists("the TLS files", &files));
     }
     let mut webroots: Vec<&str> = n.sites.iter().filter_map(|s| s.acme_webroot.as_deref()).collect();
     webroots.sort_unstable();
@@ -438,12 +438,17 @@ fn web_play(a: &Artifact, n: &crate::ir::Nginx) -> Value {
     play("nginx", "pynoc_web", tasks, handlers)
 }
 
-/// Fails with the file's name when a file the artifacts need is missing on the host.
-fn exists(what: &str, path: &str) -> Value {
+/// Fails, naming the files, when a file the artifacts need is missing on the host. One
+/// task for all of them: every task costs a module run on the host.
+fn exists(what: &str, paths: &[&str]) -> Value {
+    let script = "missing=; for f in \"$@\"; do [ -f \"$f\" ] || missing=\"$missing $f\"; done; \
+                  [ -z \"$missing\" ] || { echo \"missing:$missing\" >&2; exit 1; }";
+    let mut words = vec![s("sh"), s("-c"), s(script), s("exists")];
+    words.extend(paths.iter().map(|p| unsafe_str(p)));
     task(
-        &format!("{what} exists (provided by the operator, not by pynoc)"),
+        &format!("{what} exist (provided by the operator, not by pynoc)"),
         "ansible.builtin.command",
-        argv(&[s("test"), s("-f"), unsafe_str(path)]),
+        argv(&words),
         vec![("changed_when", Value::Bool(false)), ("check_mode", Value::Bool(false))],
     )
 }
@@ -470,13 +475,20 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Value {
     let cluster = format!("postgresql@{}-main", p.version);
     let envs: Vec<&str> = p.roles.iter().filter_map(|r| r.password_env.as_deref()).collect();
     let mut tasks = Vec::new();
-    for e in &envs {
+    if !envs.is_empty() {
+        // Runs on the controller: no module on the host.
         tasks.push(task(
-            &format!("the controller's environment has {e}"),
+            "the controller's environment has every password",
             "ansible.builtin.assert",
             map(vec![
-                ("that", seq(vec![s(&format!("lookup('ansible.builtin.env', '{e}') | length > 0"))])),
-                ("fail_msg", s(&format!("export {e} (a role's password) before running the playbook"))),
+                (
+                    "that",
+                    seq(envs
+                        .iter()
+                        .map(|e| s(&format!("lookup('ansible.builtin.env', '{e}') | length > 0")))
+                        .collect()),
+                ),
+                ("fail_msg", s(&format!("export {} (the roles' passwords) before running the playbook", envs.join(", ")))),
                 ("quiet", Value::Bool(true)),
             ]),
             vec![("no_log", Value::Bool(true))],
@@ -484,8 +496,7 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Value {
     }
     tasks.push(apt(&[&format!("postgresql-{}", p.version)]));
     if let Some(ssl) = &p.ssl {
-        tasks.push(exists("server certificate", &ssl.cert));
-        tasks.push(exists("server key", &ssl.key));
+        tasks.push(exists("the server's certificate and key", &[&ssl.cert, &ssl.key]));
     }
     tasks.push(service("PostgreSQL enabled and running", &cluster, Some("started")));
     tasks.push(task(
@@ -540,6 +551,19 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Value {
         "hba",
         check_hba,
         psql(&s("postgres"), &[s("-c"), s("SELECT pg_reload_conf()")]),
+    ));
+    let sql_dir = sql.install.rsplit_once('/').map_or("/", |(d, _)| d);
+    tasks.push(task(
+        "a directory for the security SQL",
+        "ansible.builtin.file",
+        map(vec![
+            ("path", s(sql_dir)),
+            ("state", s("directory")),
+            ("owner", s("postgres")),
+            ("group", s("postgres")),
+            ("mode", s("0750")),
+        ]),
+        vec![],
     ));
     tasks.push(task("security SQL", "ansible.builtin.copy", copy(sql, None, vec![]), vec![]));
     // Applied once per content: the stamp names the file's sha256, and is written only

@@ -5,8 +5,8 @@
 # services a reference host runs, a `pynomaly` login user with the harness's SSH key and
 # password-less sudo (the deployment connects as that user, as an operator would once
 # root logins are off), then `mkfs.ext4 -d` (no loop mount) and the kernel and initrd
-# copied out for `qemu -kernel` (no bootloader). A minbase tarball is made beside it for
-# `docker import`: no container registry is reachable from these machines.
+# copied out for `qemu -kernel` (no bootloader). busybox-static is in it so that the
+# probes can `docker import` a one-binary image: no container registry is reachable.
 #
 # Cached by its inputs: this script's text names the directory
 # ($PYNOC_VM_CACHE, default /var/cache/pynoc-vm/<hash>), so an edit builds anew and an
@@ -35,14 +35,14 @@ if findmnt -rn -o TARGET | grep -q "^$dir/rootfs"; then
     log "mounts left under $dir/rootfs; unmount them first"
     exit 1
 fi
-rm -rf "$dir/rootfs" "$dir/base.img" "$dir/docker-base.tar"
+rm -rf "$dir/rootfs" "$dir/base.img"
 t0=$(date +%s)
 
 pkgs=(
     systemd systemd-sysv udev dbus kmod linux-image-amd64 initramfs-tools
     openssh-server sudo python3 python3-apt ca-certificates curl iproute2 openssl procps
     nginx fail2ban python3-systemd auditd nftables iptables ufw postgresql-15
-    docker.io apparmor
+    docker.io apparmor busybox-static
 )
 mmdebstrap --quiet --variant=apt --include="$(IFS=,; echo "${pkgs[*]}")" bookworm "$dir/rootfs" \
     "deb $MIRROR bookworm main" "deb $MIRROR bookworm-updates main" "deb $SECMIRROR bookworm-security main" >&2
@@ -81,9 +81,5 @@ truncate -s 8G "$dir/base.img"
 mkfs.ext4 -q -F -L root -d "$R" "$dir/base.img"
 rm -rf "$R"
 log "image: $(($(date +%s) - t0)) s"
-
-mmdebstrap --quiet --variant=minbase bookworm "$dir/docker-base.tar" \
-    "deb $MIRROR bookworm main" "deb $SECMIRROR bookworm-security main" >&2
-log "docker base: $(($(date +%s) - t0)) s"
 touch "$dir/done"
 echo "$dir"

@@ -223,15 +223,15 @@ probe_containers() {
     local web=$!
     sleep 1
     G <<EOF 2>&1 | tally
-reach='timeout 8 bash -c "exec 3<>/dev/tcp/10.0.2.2/$HOST_HTTP && printf \"GET /manifest.json HTTP/1.0\\r\\n\\r\\n\" >&3 && head -1 <&3"'
+reach="wget -q -T 8 -O - http://10.0.2.2:$HOST_HTTP/manifest.json"
 docker network inspect pynoc-probe >/dev/null 2>&1 || docker network create pynoc-probe >/dev/null
 docker network inspect pynoc-probe-internal >/dev/null 2>&1 || docker network create --internal pynoc-probe-internal >/dev/null
 for net in bridge pynoc-probe; do
-    out=\$(timeout 60 docker run --rm --network \$net local/debian:bookworm bash -c "\$reach" 2>&1 | tr -d '\r')
-    case "\$out" in *"200 OK"*) echo "PASS container on \$net reaches the network";; *) echo "FAIL container on \$net: \$out";; esac
+    out=\$(timeout 60 docker run --rm --network \$net local/probe \$reach 2>&1)
+    case "\$out" in *'"artifacts"'*) echo "PASS container on \$net reaches the network";; *) echo "FAIL container on \$net: \$out";; esac
 done
-out=\$(timeout 60 docker run --rm --network pynoc-probe-internal local/debian:bookworm bash -c "\$reach" 2>&1 | tr -d '\r')
-case "\$out" in *"200 OK"*) echo "FAIL container on an internal network reached the outside";; *) echo "PASS container on an internal network does not reach the outside";; esac
+out=\$(timeout 60 docker run --rm --network pynoc-probe-internal local/probe \$reach 2>&1)
+case "\$out" in *'"artifacts"'*) echo "FAIL container on an internal network reached the outside";; *) echo "PASS container on an internal network does not reach the outside";; esac
 EOF
     kill "$web" 2>/dev/null || true
 }
