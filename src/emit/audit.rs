@@ -13,7 +13,7 @@ pub fn emit(env: &Environment, cx: &Context, a: &Audit) -> Result<Artifact, Erro
         owner: "root:root",
         mode: "0640",
         how: "replace",
-        apply: "augenrules --check && augenrules --load".into(),
+        apply: "augenrules --load".into(),
         env: vec![],
         content: render(env, "audit/audit.rules.j2", cx.header("#"), "audit", a, &[])?,
     })

@@ -5,8 +5,8 @@
 # services a reference host runs, a `pynomaly` login user with the harness's SSH key and
 # password-less sudo (the deployment connects as that user, as an operator would once
 # root logins are off), then `mkfs.ext4 -d` (no loop mount) and the kernel and initrd
-# copied out for `qemu -kernel` (no bootloader). busybox-static is in it so that the
-# probes can `docker import` a one-binary image: no container registry is reachable.
+# copied out for `qemu -kernel` (no bootloader). No container registry is reachable: the
+# probes build their container image from the VM's own bash (tests/vm/lib.sh).
 #
 # Cached by its inputs: this script's text names the directory
 # ($PYNOC_VM_CACHE, default /var/cache/pynoc-vm/<hash>), so an edit builds anew and an
@@ -42,7 +42,7 @@ pkgs=(
     systemd systemd-sysv udev dbus kmod linux-image-amd64 initramfs-tools
     openssh-server sudo python3 python3-apt ca-certificates curl iproute2 openssl procps
     nginx fail2ban python3-systemd auditd nftables iptables ufw postgresql-15
-    docker.io apparmor busybox-static
+    docker.io apparmor
 )
 mmdebstrap --quiet --variant=apt --include="$(IFS=,; echo "${pkgs[*]}")" bookworm "$dir/rootfs" \
     "deb $MIRROR bookworm main" "deb $MIRROR bookworm-updates main" "deb $SECMIRROR bookworm-security main" >&2

@@ -39,8 +39,14 @@ ssh_opts() {
     printf '%s\n' -i "$WORK/key" -o BatchMode=yes -o ConnectTimeout=10 -o StrictHostKeyChecking=no \
         -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p "$SSH_PORT"
 }
-# Root in the VM over one shared connection (the operator's: pynomaly, then sudo).
-G() { ssh $(ssh_opts) -S "$WORK/ctl" pynomaly@127.0.0.1 sudo bash -s; }
+# Root in the VM over one shared connection (the operator's: pynomaly, then sudo). The
+# script (G's standard input) travels as an argument, so no command in it can read the
+# rest of the script as its own input.
+G() {
+    local script
+    script=$(cat)
+    ssh $(ssh_opts) -S "$WORK/ctl" pynomaly@127.0.0.1 "sudo bash -c $(printf '%q' "$script")" </dev/null
+}
 master() {
     ssh -S "$WORK/ctl" -O check pynomaly@127.0.0.1 2>/dev/null && return 0
     ssh $(ssh_opts) -M -S "$WORK/ctl" -o ControlPersist=yes -o ServerAliveInterval=15 -fN pynomaly@127.0.0.1
@@ -128,11 +134,16 @@ INSERT INTO detectors (user_id, name) VALUES
     ('aaaaaaaa-0000-0000-0000-000000000001', 'a1'), ('aaaaaaaa-0000-0000-0000-000000000001', 'a2'),
     ('bbbbbbbb-0000-0000-0000-000000000002', 'b1');
 SQL
-# A one-binary image: busybox (its sh and wget) is all the container probes need.
-d=$(mktemp -d); mkdir "$d/bin"; cp /bin/busybox "$d/bin/"
-for t in sh wget cat; do ln -s busybox "$d/bin/$t"; done
+# A minimal image: bash (its /dev/tcp), timeout and head with their libraries are all the
+# container probes need. (A static busybox crashes resolving an address without NSS.)
+d=$(mktemp -d)
+for f in /usr/bin/bash /usr/bin/timeout /usr/bin/head; do
+    mkdir -p "$d/usr/bin" && cp "$f" "$d/usr/bin/"
+    for l in $(ldd "$f" | grep -o '/[^ ]*'); do mkdir -p "$d$(dirname "$l")" && cp -n "$l" "$d$l"; done
+done
+ln -s usr/bin "$d/bin"
 tar -C "$d" -c . | docker import - local/probe >/dev/null; rm -rf "$d"
-docker run --rm local/probe sh -c 'echo container-ok' | grep -q container-ok
+docker run --rm local/probe bash -c 'echo container-ok' | grep -q container-ok
 echo "PASS operator's preparation done"
 EOF
 }
