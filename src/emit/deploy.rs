@@ -488,7 +488,10 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Value {
                         .map(|e| s(&format!("lookup('ansible.builtin.env', '{e}') | length > 0")))
                         .collect()),
                 ),
-                ("fail_msg", s(&format!("export {} (the roles' passwords) before running the playbook", envs.join(", ")))),
+                (
+                    "fail_msg",
+                    s(&format!("export {} (the roles' passwords) before running the playbook", envs.join(", "))),
+                ),
                 ("quiet", Value::Bool(true)),
             ]),
             vec![("no_log", Value::Bool(true))],
