@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2046
 # The probes of the VM proof, run once after the converges and once after the reboot.
 # Expectations are the reference spec's (examples/pynomaly/spec.kdl). Sourced, not run.
 
