@@ -36,6 +36,7 @@ probe_all() {
     probe_fstab
     probe_postgres
     probe_containers
+    if [ "$round" = 1 ]; then probe_manifest; fi
 }
 
 probe_services() {
@@ -234,4 +235,23 @@ out=\$(timeout 60 docker run --rm --network pynoc-probe-internal local/probe bas
 case "\$out" in *"200 OK"*) echo "FAIL container on an internal network reached the outside";; *) echo "PASS container on an internal network does not reach the outside";; esac
 EOF
     kill "$web" 2>/dev/null || true
+}
+
+# manifest.json's apply commands, run as written on the converged host as root (passwords
+# in the variables their `env` names): each must succeed, as it would for an operator who
+# installs the files by hand. ufw.sh and the iptables files are left out: they replace
+# the nftables firewall the playbook deploys.
+probe_manifest() {
+    python3 - "$WORK/out/manifest.json" "$APP_PW" "$MON_PW" <<'PY' | G 2>&1 | tally
+import json, shlex, sys
+manifest, app, mon = sys.argv[1:]
+passwords = {"PYNOMALY_APP_PASSWORD": app, "PYNOMALY_MONITOR_PASSWORD": mon}
+for a in json.load(open(manifest))["artifacts"]:
+    if not a["install"].startswith("/") or a["name"] in ("ufw", "iptables", "ip6tables"):
+        continue
+    env = "".join(f"export {e}={shlex.quote(passwords[e])}; " for e in a.get("env", []))
+    cmd = shlex.quote(a["apply"])
+    print(f'if ( {env}sh -c {cmd} ) >/tmp/pynoc-apply.out 2>&1; then echo "PASS manifest apply of {a["name"]}"; '
+          f'else echo "FAIL manifest apply of {a["name"]}: $(tail -3 /tmp/pynoc-apply.out | tr "\\n" " ")"; fi')
+PY
 }

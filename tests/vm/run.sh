@@ -11,7 +11,8 @@
 #    tables and a stand-in backend, a local container image);
 # 4. converges the VM with the playbook, converges again and requires changed=0;
 # 5. probes from this machine and from inside the VM (a peer network namespace there is a
-#    second, non-internal client), reboots, and probes again;
+#    second, non-internal client), runs manifest.json's apply commands as written, reboots,
+#    and probes again;
 # 6. dry-runs the playbook (--check --diff) against the rebooted host: changed=0.
 # Every probe prints PASS or FAIL; any FAIL, or a missing tool, fails the run.
 #
@@ -23,46 +24,55 @@ root=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 . "$here/probes.sh"
 
-need qemu-system-x86_64 qemu-img mmdebstrap ssh scp curl openssl psql python3 "$ANSIBLE_PLAYBOOK"
-image=$(bash "$here/image.sh") || { echo "FAIL the VM image could not be built"; exit 1; }
-WORK=$(mktemp -d /tmp/pynoc-vm.XXXXXX)
-export WORK
-trap 'vm_stop; rm -rf "$WORK"' EXIT
+# The whole run is one function: bash parses it before running any of it, so an edit of this
+# file during a run cannot change what the run does.
+main() {
+    need qemu-system-x86_64 qemu-img mmdebstrap ssh scp curl openssl psql python3 "$ANSIBLE_PLAYBOOK"
+    image=$(bash "$here/image.sh") || { echo "FAIL the VM image could not be built"; exit 1; }
+    WORK=$(mktemp -d /tmp/pynoc-vm.XXXXXX)
+    export WORK
+    # The VM is stopped by its pid whatever ends the run, a signal included.
+    trap 'vm_stop; rm -rf "$WORK"' EXIT
+    trap 'exit 130' INT TERM
 
-say "build the reference output"
-(cd "$root" && cargo build --quiet --locked --bin pynoc) || exit 1
-"$root/target/debug/pynoc" build "$root/examples/pynomaly/spec.kdl" -o "$WORK/out" >/dev/null || exit 1
-cp "$image/id_ed25519" "$WORK/key"
-chmod 600 "$WORK/key"
+    say "build the reference output"
+    (cd "$root" && cargo build --quiet --locked --bin pynoc) || exit 1
+    "$root/target/debug/pynoc" build "$root/examples/pynomaly/spec.kdl" -o "$WORK/out" >/dev/null || exit 1
+    cp "$image/id_ed25519" "$WORK/key"
+    chmod 600 "$WORK/key"
 
-vm_boot "$image"
-prepare
-grep -q "^PASS operator's preparation" "$WORK/results" || { fail "preparation"; exit 1; }
-inventory
+    vm_boot "$image"
+    prepare
+    grep -q "^PASS operator's preparation" "$WORK/results" || { fail "preparation"; exit 1; }
+    inventory
 
-say "converge"
-t=$SECONDS
-converge >"$WORK/converge1.log" 2>&1 || { tail -60 "$WORK/converge1.log"; fail "first converge failed"; exit 1; }
-recap "$WORK/converge1.log"
-echo "   $((SECONDS - t)) s"
-say "converge again: nothing may change"
-t=$SECONDS
-converge >"$WORK/converge2.log" 2>&1 || { tail -60 "$WORK/converge2.log"; fail "second converge failed"; exit 1; }
-recap "$WORK/converge2.log"
-echo "   $((SECONDS - t)) s"
-unchanged "$WORK/converge2.log" "second converge: changed=0"
+    say "converge"
+    t=$SECONDS
+    converge >"$WORK/converge1.log" 2>&1 || { tail -60 "$WORK/converge1.log"; fail "first converge failed"; exit 1; }
+    recap "$WORK/converge1.log"
+    echo "   $((SECONDS - t)) s"
+    say "converge again: nothing may change"
+    t=$SECONDS
+    converge >"$WORK/converge2.log" 2>&1 || { tail -60 "$WORK/converge2.log"; fail "second converge failed"; exit 1; }
+    recap "$WORK/converge2.log"
+    echo "   $((SECONDS - t)) s"
+    unchanged "$WORK/converge2.log" "second converge: changed=0"
 
-probe_all 1 192.0.2.2
-vm_reboot
-probe_all 2 192.0.2.3
+    probe_all 1 192.0.2.2
+    vm_reboot
+    probe_all 2 192.0.2.3
 
-# A reviewer's dry run against the rebooted host: the playbook runs in check mode with
-# diffs, and finds nothing to change (nothing drifted across the reboot either).
-say "dry run (--check --diff) after the reboot"
-t=$SECONDS
-converge --check --diff >"$WORK/dry.log" 2>&1 || { tail -40 "$WORK/dry.log"; fail "dry run failed"; }
-recap "$WORK/dry.log"
-echo "   $((SECONDS - t)) s"
-unchanged "$WORK/dry.log" "dry run after the reboot: changed=0"
+    # A reviewer's dry run against the rebooted host: the playbook runs in check mode with
+    # diffs, and finds nothing to change (nothing drifted across the reboot either).
+    say "dry run (--check --diff) after the reboot"
+    t=$SECONDS
+    converge --check --diff >"$WORK/dry.log" 2>&1 || { tail -40 "$WORK/dry.log"; fail "dry run failed"; }
+    recap "$WORK/dry.log"
+    echo "   $((SECONDS - t)) s"
+    unchanged "$WORK/dry.log" "dry run after the reboot: changed=0"
 
-finish
+    finish
+}
+
+main "$@"
+exit $?
