@@ -29,7 +29,7 @@ finish() {
     f=$(grep -c '^FAIL' "$WORK/results" || true)
     echo
     grep '^FAIL' "$WORK/results" || true
-    echo "vm proof: $p passed, $f failed"
+    echo "vm-proof: $p passed, $f failed"
     [ "$f" -eq 0 ] && [ "$p" -gt 0 ]
 }
 
