@@ -37,6 +37,27 @@ pub(super) fn word(d: &Diags, v: &Spanned<String>, what: &str, extra: &str) -> O
     )
 }
 
+/// A Debian package name as policy defines it (lowercase letters, digits, `+`, `-`, `.`; at
+/// least two characters, starting with a letter or digit): it reaches `apt-get install` as
+/// a word, so a leading `-` would be an option (`--allow-unauthenticated`).
+fn package(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let s = &v.value;
+    let ok = s.len() >= 2
+        && s.len() <= 128
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+    validate::accept(
+        d,
+        v,
+        ok,
+        Kind::UnsafeValue,
+        format!("package name `{}` is not valid", s.escape_debug()),
+        "not a Debian package name",
+        "a package name is lowercase letters, digits, `+`, `-` and `.`, starting with a letter or digit; \
+         options for apt-get are never taken from the spec",
+    )
+}
+
 pub(super) fn duration(r: &Reader, name: &'static str, default: &str) -> String {
     r.duration_prop(name, 1, 3600).map(|v| format!("{}s", v.value)).unwrap_or_else(|| default.into())
 }
@@ -157,7 +178,7 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
                 let list: Vec<String> = cr
                     .str_args(0, "a package", "`packages libpq5`")
                     .iter()
-                    .filter_map(|p| word(d, p, "package name", ""))
+                    .filter_map(|p| package(d, p))
                     .collect();
                 if c.name() == "packages" { img.packages = list } else { img.build_packages = list }
             }
