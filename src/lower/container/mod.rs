@@ -175,11 +175,8 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
         let cr = Reader::new(c, d);
         match c.name() {
             "build-packages" | "packages" => {
-                let list: Vec<String> = cr
-                    .str_args(0, "a package", "`packages libpq5`")
-                    .iter()
-                    .filter_map(|p| package(d, p))
-                    .collect();
+                let list: Vec<String> =
+                    cr.str_args(0, "a package", "`packages libpq5`").iter().filter_map(|p| package(d, p)).collect();
                 if c.name() == "packages" { img.packages = list } else { img.build_packages = list }
             }
             "requirements" => {
