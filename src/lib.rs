@@ -63,7 +63,7 @@ pub fn compile(text: &str, file_name: &str) -> Result<Compiled, Vec<Diagnostic>>
     Ok(Compiled { spec, artifacts, manifest, warnings })
 }
 
-/// What the spec decided that no single line says: printed by `pynoc check` and `build`.
+/// What the spec decided that no single line says: printed by `pynoc check`.
 pub fn notes(spec: &ir::Spec) -> Vec<String> {
     let mut notes = Vec::new();
     if let Some(host) = &spec.host {

@@ -12,7 +12,7 @@ use serde_norway::value::{Tag, TaggedValue};
 use serde_norway::{Mapping, Value};
 
 use super::{Artifact, Context};
-use crate::ir::{Postgres, Spec};
+use crate::ir::Postgres;
 
 /// The host groups of the inventory, one per role a host can play.
 pub const GROUPS: [(&str, &str); 4] = [
@@ -38,6 +38,8 @@ pub fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, minijinja:
     if let (Some(p), Some(sql), Some(hba)) = (&spec.postgres, art("postgres-sql"), art("pg_hba")) {
         plays.push(database_play(p, sql, hba));
     }
+    // The variables the security SQL reads its passwords from: the playbook needs the same.
+    let passwords = art("postgres-sql").map(|a| a.env.clone()).unwrap_or_default();
     let playbook = Value::Sequence(plays);
     let yaml = serde_norway::to_string(&playbook)
         .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))?;
@@ -47,7 +49,7 @@ pub fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, minijinja:
          #   ansible-playbook -i deploy/inventory.ini deploy/site.yml            # apply\n\
          #   ansible-playbook -i deploy/inventory.ini deploy/site.yml --check --diff   # dry run\n{}{yaml}",
         cx.header("#"),
-        password_note(spec),
+        password_note(&passwords),
     );
     Ok(vec![
         Artifact {
@@ -59,7 +61,7 @@ pub fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, minijinja:
             mode: "0644",
             how: "run",
             apply: "ansible-playbook -i deploy/inventory.ini deploy/site.yml".into(),
-            env: spec.postgres.iter().flat_map(|p| p.roles.iter().filter_map(|r| r.password_env.clone())).collect(),
+            env: passwords,
             content: site,
         },
         Artifact {
@@ -76,9 +78,7 @@ pub fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, minijinja:
     ])
 }
 
-fn password_note(spec: &Spec) -> String {
-    let vars: Vec<String> =
-        spec.postgres.iter().flat_map(|p| p.roles.iter().filter_map(|r| r.password_env.clone())).collect();
+fn password_note(vars: &[String]) -> String {
     if vars.is_empty() {
         return String::new();
     }
@@ -178,6 +178,11 @@ fn service(name: &str, unit: &str, state: Option<&str>) -> Value {
 
 fn handler(name: &str, listen: &str, module: &str, args: Value) -> Value {
     task(name, module, args, vec![("listen", s(listen))])
+}
+
+/// A handler that reloads, restarts or starts a systemd unit.
+fn unit_handler(name: &str, listen: &str, unit: &str, state: &str) -> Value {
+    handler(name, listen, "ansible.builtin.systemd_service", map(vec![("name", s(unit)), ("state", s(state))]))
 }
 
 fn play(name: &str, group: &str, tasks: Vec<Value>, handlers: Vec<Value>) -> Value {
@@ -301,12 +306,7 @@ fn host_play<'a>(containers: bool, art: &dyn Fn(&str) -> Option<&'a Artifact>) -
             "ansible.builtin.command",
             argv(&words(&["/usr/sbin/sshd", "-t"])),
         ));
-        handlers.push(handler(
-            "reload ssh",
-            "reload ssh",
-            "ansible.builtin.systemd_service",
-            map(vec![("name", s("ssh")), ("state", s("reloaded"))]),
-        ));
+        handlers.push(unit_handler("reload ssh", "reload ssh", "ssh", "reloaded"));
     }
     if let Some(a) = art("nftables") {
         tasks.push(task(
@@ -318,12 +318,7 @@ fn host_play<'a>(containers: bool, art: &dyn Fn(&str) -> Option<&'a Artifact>) -
         // Enabled, nftables.service loads the file at boot. Never restarted: its stop
         // flushes every table, Docker's and fail2ban's included.
         tasks.push(service("nftables loads the firewall at boot", "nftables", None));
-        handlers.push(handler(
-            "reload nftables",
-            "reload nftables",
-            "ansible.builtin.systemd_service",
-            map(vec![("name", s("nftables")), ("state", s("reloaded"))]),
-        ));
+        handlers.push(unit_handler("reload nftables", "reload nftables", "nftables", "reloaded"));
     }
     if let Some(a) = art("fail2ban") {
         tasks.push(task(
@@ -341,12 +336,7 @@ fn host_play<'a>(containers: bool, art: &dyn Fn(&str) -> Option<&'a Artifact>) -
         ));
         // Stock Debian 12 fail2ban is failed until jail.local exists: started now, with it.
         tasks.push(service("fail2ban enabled and running", "fail2ban", Some("started")));
-        handlers.push(handler(
-            "restart fail2ban",
-            "restart fail2ban",
-            "ansible.builtin.systemd_service",
-            map(vec![("name", s("fail2ban")), ("state", s("restarted"))]),
-        ));
+        handlers.push(unit_handler("restart fail2ban", "restart fail2ban", "fail2ban", "restarted"));
     }
     if let Some(a) = art("audit") {
         tasks.push(guarded(
@@ -429,12 +419,7 @@ fn web_play(a: &Artifact, n: &crate::ir::Nginx) -> Value {
         vec![("notify", s("reload nginx"))],
     ));
     tasks.push(service("nginx enabled and running", "nginx", Some("started")));
-    let handlers = vec![handler(
-        "reload nginx",
-        "reload nginx",
-        "ansible.builtin.systemd_service",
-        map(vec![("name", s("nginx")), ("state", s("reloaded"))]),
-    )];
+    let handlers = vec![unit_handler("reload nginx", "reload nginx", "nginx", "reloaded")];
     play("nginx", "pynoc_web", tasks, handlers)
 }
 
@@ -473,7 +458,7 @@ fn sql_literal(x: &str) -> String {
 fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Value {
     let db = unsafe_str(&p.database);
     let cluster = format!("postgresql@{}-main", p.version);
-    let envs: Vec<&str> = p.roles.iter().filter_map(|r| r.password_env.as_deref()).collect();
+    let envs: Vec<&str> = sql.env.iter().map(String::as_str).collect();
     let mut tasks = Vec::new();
     if !envs.is_empty() {
         // Runs on the controller: no module on the host.
@@ -597,11 +582,11 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Value {
         map(args),
         extra,
     ));
-    let handlers = vec![handler(
+    let handlers = vec![unit_handler(
         "restart postgresql (settings that only a restart applies)",
         "restart postgresql",
-        "ansible.builtin.systemd_service",
-        map(vec![("name", s(&cluster)), ("state", s("restarted"))]),
+        &cluster,
+        "restarted",
     )];
     play("PostgreSQL", "pynoc_database", tasks, handlers)
 }

@@ -2,18 +2,17 @@
 
 use minijinja::{Environment, Error};
 
-use super::{Artifact, Context, render};
+use super::{Artifact, Context, render, shell_word};
 use crate::ir::Fstab;
 
 /// `mount -a` skips a file system that is already mounted (`/dev/shm` always is), so each
 /// target is remounted too: `mount -o remount TARGET` takes its options from fstab.
-fn apply(f: &Fstab) -> String {
+fn apply(f: &Fstab) -> Result<String, Error> {
     let mut cmd = String::from("findmnt --verify && mount -a");
     for m in &f.mounts {
-        let target = shlex::try_quote(&m.target).map(|q| q.into_owned()).unwrap_or_else(|_| m.target.clone());
-        cmd.push_str(&format!(" && mount -o remount {target}"));
+        cmd.push_str(&format!(" && mount -o remount {}", shell_word(&m.target)?));
     }
-    cmd
+    Ok(cmd)
 }
 
 pub fn emit(env: &Environment, cx: &Context, f: &Fstab) -> Result<Artifact, Error> {
@@ -24,7 +23,7 @@ pub fn emit(env: &Environment, cx: &Context, f: &Fstab) -> Result<Artifact, Erro
         owner: "root:root",
         mode: "0644",
         how: "merge",
-        apply: apply(f),
+        apply: apply(f)?,
         env: vec![],
         content: render(env, "fstab/fstab.j2", cx.header("#"), "fstab", f, &[])?,
     })

@@ -104,6 +104,13 @@ pub fn emit(cx: &Context) -> Result<Vec<Artifact>, Error> {
     Ok(out)
 }
 
+/// One shell word for a command in the manifest. Lowering keeps NUL out of every value, the
+/// only thing shlex cannot quote; should one get here, rendering fails instead of writing
+/// the value unquoted.
+pub(crate) fn shell_word(s: &str) -> Result<String, Error> {
+    shlex::try_quote(s).map(|q| q.into_owned()).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+}
+
 /// Renders `template` with `name` bound to the serialized IR value plus the header.
 pub fn render<T: Serialize>(
     env: &Environment,
@@ -129,9 +136,7 @@ fn environment() -> Result<Environment<'static>, Error> {
         env.add_template(name, text)?;
     }
     env.add_filter("yesno", |b: bool| if b { "yes" } else { "no" });
-    env.add_filter("shell", |s: String| -> Result<String, Error> {
-        shlex::try_quote(&s).map(|q| q.into_owned()).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
-    });
+    env.add_filter("shell", |s: String| shell_word(&s));
     env.add_filter("quote", |s: String| -> Result<String, Error> {
         // Double-quoted token for iptables-restore and nft; lowering already rejects quotes.
         if s.contains(['"', '\\', '\n', '\r']) {

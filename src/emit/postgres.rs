@@ -2,19 +2,19 @@
 
 use minijinja::{Environment, Error};
 
-use super::{Artifact, Context, render};
+use super::{Artifact, Context, render, shell_word};
 use crate::ir::Postgres;
 
 /// The security SQL, applied as the `postgres` superuser (peer over the local socket) to
 /// the spec's database, with the passwords in the environment; settings that only a
 /// restart applies are followed by one.
-fn sql_apply(p: &Postgres) -> String {
-    let db = shlex::try_quote(&p.database).map(|q| q.into_owned()).unwrap_or_else(|_| p.database.clone());
+fn sql_apply(p: &Postgres) -> Result<String, Error> {
+    let db = shell_word(&p.database)?;
     let mut cmd = format!("cd / && runuser -u postgres -- psql -X -v ON_ERROR_STOP=1 -d {db} -f {SQL_INSTALL}");
     if p.settings.iter().any(|s| s.apply == "restart") {
         cmd.push_str(&format!(" && systemctl restart postgresql@{}-main", p.version));
     }
-    cmd
+    Ok(cmd)
 }
 
 const SQL_INSTALL: &str = "/etc/postgresql/pynoc/postgresql-security.sql";
@@ -35,7 +35,7 @@ pub fn emit(env: &Environment, cx: &Context, p: &Postgres) -> Result<Vec<Artifac
             owner: "postgres:postgres",
             mode: "0640",
             how: "run",
-            apply: sql_apply(p),
+            apply: sql_apply(p)?,
             env: p.roles.iter().filter_map(|r| r.password_env.clone()).collect(),
             content: render(env, "postgres/postgresql-security.sql.j2", cx.header("--"), "pg", p, &[])?,
         },
