@@ -184,6 +184,32 @@ impl miette::Diagnostic for Diagnostic {
     }
 }
 
+/// How many diagnostics a run shows; the rest are counted. Rendering one costs time
+/// proportional to the spec's length (its line and column are found by scanning), so the cap
+/// keeps a run over a spec of any size linear.
+pub const MAX_SHOWN: usize = 50;
+
+/// Renders the first [`MAX_SHOWN`] diagnostics, then one line that counts the rest.
+pub fn render_all(diags: &[Diagnostic], color: bool) -> String {
+    let mut out: String = diags.iter().take(MAX_SHOWN).map(|d| d.render(color)).collect();
+    let rest = diags.len().saturating_sub(MAX_SHOWN);
+    if rest > 0 {
+        let errors = diags[MAX_SHOWN..].iter().filter(|d| d.is_error()).count();
+        out.push_str(&format!(
+            "… and {rest} more diagnostic{} ({errors} error{}, {} warning{}) not shown\n",
+            plural(rest),
+            plural(errors),
+            rest - errors,
+            plural(rest - errors)
+        ));
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// Collects every diagnostic of a run; checks push here and go on.
 #[derive(Default)]
 pub struct Diags {

@@ -32,6 +32,15 @@ pub struct Compiled {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// The spec's bytes as text, or a diagnostic at the first byte that is not UTF-8.
+pub fn decode(bytes: &[u8], file_name: &str) -> Result<String, Vec<Diagnostic>> {
+    let d = Diags::default();
+    parse::decode(bytes, &d).ok_or_else(|| {
+        let source = Arc::new(NamedSource::new(file_name, Arc::new(String::from_utf8_lossy(bytes).into_owned())));
+        d.into_sorted().into_iter().map(|x| x.with_source(source.clone())).collect()
+    })
+}
+
 /// Parse, lower and check: the spec model, or every diagnostic of the spec.
 pub fn analyze(text: &str, file_name: &str) -> Result<(ir::Spec, Vec<Diagnostic>), Vec<Diagnostic>> {
     let d = Diags::default();

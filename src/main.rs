@@ -29,6 +29,10 @@ enum Command {
         /// Write nothing; fail with a diff when DIR differs from what SPEC compiles to.
         #[arg(long)]
         check: bool,
+        /// Allow DIR to be `/` or a system directory such as /etc or /usr (refused otherwise:
+        /// the build would overwrite live files).
+        #[arg(long)]
+        force_system_dir: bool,
     },
     /// Parse, lower and check SPEC; write nothing.
     Check {
@@ -63,7 +67,7 @@ const USAGE: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     ExitCode::from(match cli.command {
-        Command::Build { spec, out, check } => build(&spec, &out, check),
+        Command::Build { spec, out, check, force_system_dir } => build(&spec, &out, check, force_system_dir),
         Command::Check { spec } => check(&spec),
         Command::Schema => {
             say(pynoc::schema_json().trim_end());
@@ -80,10 +84,7 @@ fn color() -> bool {
 }
 
 fn report(diags: &[Diagnostic]) {
-    let c = color();
-    for d in diags {
-        eprint!("{}", d.render(c));
-    }
+    eprint!("{}", pynoc::diag::render_all(diags, color()));
     let errors = diags.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
         eprintln!("error: the spec has {errors} error{}; nothing was written", if errors == 1 { "" } else { "s" });
@@ -91,11 +92,15 @@ fn report(diags: &[Diagnostic]) {
 }
 
 fn read(spec: &Utf8Path) -> Result<(String, String), u8> {
-    let text = std::fs::read_to_string(spec).map_err(|e| {
+    let bytes = std::fs::read(spec).map_err(|e| {
         eprintln!("error: cannot read {spec}: {e}");
         USAGE
     })?;
     let name = spec.file_name().unwrap_or(spec.as_str()).to_string();
+    let text = pynoc::decode(&bytes, &name).map_err(|diags| {
+        report(&diags);
+        FAILED
+    })?;
     Ok((text, name))
 }
 
@@ -120,7 +125,17 @@ fn check(spec: &Utf8Path) -> u8 {
     }
 }
 
-fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool) -> u8 {
+fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool, force_system_dir: bool) -> u8 {
+    if let Some(system) = pynoc::write::system_dir(out) {
+        if !force_system_dir {
+            eprintln!(
+                "error: the output directory {out} is (or is inside) the system directory {system}; a build \
+                 there would overwrite live files. Write to a project folder, or pass --force-system-dir"
+            );
+            return USAGE;
+        }
+        eprintln!("warning: writing into the system directory {system} because of --force-system-dir");
+    }
     let (text, name) = match read(spec) {
         Ok(x) => x,
         Err(code) => return code,
@@ -149,9 +164,15 @@ fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool) -> u8 {
         return FAILED;
     }
     match pynoc::write::write(&compiled, out) {
-        Ok(files) => {
-            for f in &files {
+        Ok(report) => {
+            for f in &report.written {
                 say(format!("wrote {f}"));
+            }
+            for f in &report.removed {
+                say(format!("removed {f} (the previous build wrote it; this one does not)"));
+            }
+            for (f, why) in &report.kept {
+                eprintln!("warning: kept {f}: {why}");
             }
             OK
         }

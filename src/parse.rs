@@ -5,7 +5,20 @@ use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 use crate::ast::{Document, Node, Prop, Span, Spanned, Value};
 use crate::diag::{Diagnostic, Diags, Kind};
 
+/// How deep blocks (`{ … }`) and block comments (`/* /* … */ */`) may nest. pynoc's own
+/// grammar needs four levels; the KDL parser recurses once per level, so a hostile spec
+/// with thousands of levels would overflow the stack. It is refused before parsing.
+pub const MAX_DEPTH: usize = 64;
+
 pub fn parse(text: &str, diags: &Diags) -> Option<Document> {
+    if let Some(at) = too_deep(text) {
+        diags.push(
+            Diagnostic::error(Kind::Syntax, format!("the spec nests deeper than {MAX_DEPTH} levels"))
+                .at(Span { offset: at, len: 1 }, "this level is too deep")
+                .help("pynoc specs nest blocks a few levels deep; flatten the blocks or close the comments"),
+        );
+        return None;
+    }
     match KdlDocument::parse_v2(text) {
         Ok(doc) => Some(Document { nodes: doc.nodes().iter().map(|n| node(n, text, diags)).collect() }),
         Err(err) => {
@@ -21,6 +34,99 @@ pub fn parse(text: &str, diags: &Diags) -> Option<Document> {
             if err.diagnostics.is_empty() {
                 diags.push(Diagnostic::error(Kind::Syntax, "syntax error: the spec is not a valid KDL 2.0 document"));
             }
+            None
+        }
+    }
+}
+
+/// The offset of the first `{` or `/*` that opens level [`MAX_DEPTH`] + 1, found by a
+/// scan that knows KDL's strings and comments well enough not to count braces inside them.
+/// It errs on the safe side: a brace it miscounts can only make it refuse a spec the parser
+/// would have read, never let one through to the recursive parser.
+fn too_deep(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let (mut i, mut blocks, mut comments) = (0, 0usize, 0usize);
+    while i < b.len() {
+        if comments > 0 {
+            if b[i..].starts_with(b"/*") {
+                comments += 1;
+                if comments > MAX_DEPTH {
+                    return Some(i);
+                }
+                i += 2;
+            } else if b[i..].starts_with(b"*/") {
+                comments -= 1;
+                i += 2;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                comments = 1;
+                i += 2;
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'{' => {
+                blocks += 1;
+                if blocks > MAX_DEPTH {
+                    return Some(i);
+                }
+                i += 1;
+            }
+            b'}' => {
+                blocks = blocks.saturating_sub(1);
+                i += 1;
+            }
+            b'"' => {
+                // A quoted string (a multi-line `"""` is read as an empty string, then a
+                // quoted one, then another empty one: the same extent).
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'#' => {
+                let hashes = b[i..].iter().take_while(|&&c| c == b'#').count();
+                i += hashes;
+                if b.get(i) == Some(&b'"') {
+                    // A raw string: it ends at a quote followed by as many hashes.
+                    i += 1;
+                    while i < b.len()
+                        && !(b[i] == b'"' && b[i + 1..].iter().take(hashes).filter(|&&c| c == b'#').count() == hashes)
+                    {
+                        i += 1;
+                    }
+                    i += 1 + hashes;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The spec's text, or a diagnostic at the first byte that is not UTF-8.
+/// The label points into the lossy text, where that byte became U+FFFD.
+pub fn decode(bytes: &[u8], diags: &Diags) -> Option<String> {
+    match String::from_utf8(bytes.to_vec()) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            diags.push(
+                Diagnostic::error(
+                    Kind::Syntax,
+                    format!("the spec is not valid UTF-8: byte {at} is not part of a UTF-8 character"),
+                )
+                .at(Span { offset: at, len: char::REPLACEMENT_CHARACTER.len_utf8() }, "here")
+                .help("KDL documents are UTF-8; save the spec as UTF-8"),
+            );
             None
         }
     }

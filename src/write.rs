@@ -1,17 +1,60 @@
-//! Stage 5: the artifacts and the manifest into the output directory. Every file is
-//! replaced atomically; paths come from the emitters, never from the spec, so nothing is
-//! written outside the output directory.
+//! Stage 5: the artifacts and the manifest into the output directory.
+//!
+//! The output directory may come from an untrusted checkout, so nothing inside it is
+//! trusted either: every file is reached through directory handles opened with
+//! `O_NOFOLLOW`, one path component at a time, so a symlink planted anywhere below the
+//! output directory is refused instead of followed. Each file is written to a temporary
+//! name in its folder and renamed over the old one (atomic, never through a link). Files a
+//! previous build wrote and this one does not are removed only if the previous manifest
+//! lists them under a folder pynoc owns and their content still has the sha256 it recorded;
+//! a hand-edited file is kept and reported.
 
-use std::fs;
-use std::io::{self, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
 
-use atomic_write_file::AtomicWriteFile;
 use camino::{Utf8Path, Utf8PathBuf};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
 use crate::Compiled;
 
 pub const MANIFEST: &str = "manifest.json";
+
+/// The folders of the output directory that pynoc writes, and the only ones it removes from.
+pub const FOLDERS: &[&str] = &["container", "deploy", "host", "nginx", "postgres"];
+
+/// Directories a build must not write into unless the user insists: the file system's root
+/// and the system's own trees (equal to, or inside).
+const SYSTEM_TREES: &[&str] = &[
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/proc",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var/lib",
+    "/var/spool",
+    "/var/log",
+];
+/// Directories that hold other people's files: refused when the output would be the
+/// directory itself (a folder inside them is fine).
+const SHARED_ROOTS: &[&str] = &["/", "/home", "/media", "/mnt", "/opt", "/root", "/srv", "/tmp", "/var", "/var/tmp"];
+
+/// What a build did to the output directory.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub written: Vec<Utf8PathBuf>,
+    pub removed: Vec<Utf8PathBuf>,
+    /// Files an earlier build wrote that this one does not, kept, with why.
+    pub kept: Vec<(Utf8PathBuf, String)>,
+}
 
 /// Every file of a build: (path inside the output directory, content, mode).
 pub fn files(c: &Compiled) -> Vec<(&str, &str, u32)> {
@@ -24,60 +67,258 @@ pub fn files(c: &Compiled) -> Vec<(&str, &str, u32)> {
     v
 }
 
-pub fn write(c: &Compiled, out: &Utf8Path) -> io::Result<Vec<Utf8PathBuf>> {
-    let old = previous_paths(out);
-    let mut written = Vec::new();
-    for (path, content, mode) in files(c) {
-        let target = out.join(path);
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        let mut f = AtomicWriteFile::options().open(&target)?;
-        f.write_all(content.as_bytes())?;
-        f.set_permissions(fs::Permissions::from_mode(mode))?;
-        f.commit()?;
-        written.push(target);
+/// The system directory `out` is or lies in, if any (after resolving what of it exists).
+pub fn system_dir(out: &Utf8Path) -> Option<String> {
+    let resolved = resolve(out);
+    let s = resolved.as_str();
+    if let Some(tree) = SYSTEM_TREES.iter().find(|t| s == **t || s.starts_with(&format!("{t}/"))) {
+        return Some(tree.to_string());
     }
+    SHARED_ROOTS.iter().find(|r| s == **r).map(|r| r.to_string())
+}
+
+/// `out` made absolute, with symlinks and `..` of its existing part resolved.
+fn resolve(out: &Utf8Path) -> Utf8PathBuf {
+    let abs = if out.is_absolute() {
+        out.to_path_buf()
+    } else {
+        match std::env::current_dir().ok().and_then(|d| Utf8PathBuf::from_path_buf(d).ok()) {
+            Some(d) => d.join(out),
+            None => out.to_path_buf(),
+        }
+    };
+    // The longest existing prefix, canonicalized, then the rest as written.
+    let mut existing = abs.clone();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(c) = existing.canonicalize_utf8() {
+            let mut p = c;
+            for r in rest.iter().rev() {
+                p.push(r);
+            }
+            return normalize(&p);
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_string());
+                existing = parent.to_path_buf();
+            }
+            _ => return normalize(&abs),
+        }
+    }
+}
+
+fn normalize(p: &Utf8Path) -> Utf8PathBuf {
+    let mut out = Utf8PathBuf::from("/");
+    for c in p.components() {
+        match c {
+            camino::Utf8Component::Normal(n) => out.push(n),
+            camino::Utf8Component::ParentDir => {
+                out.pop();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn refused(what: String) -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, what)
+}
+
+/// Opens `out` (created if missing; it may itself be a symlink the user chose).
+fn open_root(out: &Utf8Path, create: bool) -> io::Result<OwnedFd> {
+    if create {
+        std::fs::create_dir_all(out)?;
+    }
+    Ok(rustix::fs::open(out.as_std_path(), OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?)
+}
+
+/// Opens the folder `dir` below `root`, one component at a time, never following a link;
+/// with `create`, missing folders are made.
+fn open_dir(root: &OwnedFd, out: &Utf8Path, dir: &Utf8Path, create: bool) -> io::Result<OwnedFd> {
+    let mut fd = rustix::io::dup(root)?;
+    let mut shown = out.to_path_buf();
+    for c in dir.components() {
+        let name = c.as_str();
+        shown.push(name);
+        if create {
+            match rustix::fs::mkdirat(&fd, name, Mode::from_raw_mode(0o755)) {
+                Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        fd = rustix::fs::openat(
+            &fd,
+            name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| match e {
+            rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => refused(format!(
+                "{shown} is a symlink or not a directory; pynoc never writes through a link (remove it)"
+            )),
+            e => io::Error::from(e).into(),
+        })?;
+    }
+    Ok(fd)
+}
+
+/// The type of `name` in `dir`, without following it; `None` if it does not exist.
+fn kind(dir: &OwnedFd, name: &str) -> io::Result<Option<FileType>> {
+    match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => Ok(Some(FileType::from_raw_mode(st.st_mode))),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Reads the regular file `name` in `dir`; a link or anything else is refused.
+fn read_file(dir: &OwnedFd, name: &str, shown: &Utf8Path) -> io::Result<Option<Vec<u8>>> {
+    match kind(dir, name)? {
+        None => return Ok(None),
+        Some(FileType::RegularFile) => {}
+        Some(_) => {
+            return Err(refused(format!(
+                "{shown} is a symlink or not a regular file; pynoc never reads through a link"
+            )));
+        }
+    }
+    let fd = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
+    let mut bytes = Vec::new();
+    File::from(fd).read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
+}
+
+/// Replaces `name` in `dir` atomically: a new file under a temporary name, then a rename.
+fn replace(dir: &OwnedFd, name: &str, content: &[u8], mode: u32, shown: &Utf8Path) -> io::Result<()> {
+    match kind(dir, name)? {
+        None | Some(FileType::RegularFile) => {}
+        Some(_) => {
+            return Err(refused(format!(
+                "{shown} is a symlink or not a regular file; pynoc never writes through a link (remove it)"
+            )));
+        }
+    }
+    let tmp = format!(".{name}.pynoc-{}.tmp", std::process::id());
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = match rustix::fs::openat(dir, &tmp, flags, Mode::from_raw_mode(0o600)) {
+        Err(rustix::io::Errno::EXIST) => {
+            // Left by a build that was killed: ours to remove (unlink never follows a link).
+            rustix::fs::unlinkat(dir, &tmp, AtFlags::empty())?;
+            rustix::fs::openat(dir, &tmp, flags, Mode::from_raw_mode(0o600))?
+        }
+        r => r?,
+    };
+    let mut f = File::from(fd);
+    let written = f
+        .write_all(content)
+        .and_then(|()| Ok(rustix::fs::fchmod(&f, Mode::from_raw_mode(mode))?))
+        .and_then(|()| f.sync_all())
+        .and_then(|()| Ok(rustix::fs::renameat(dir, &tmp, dir, name)?));
+    if written.is_err() {
+        let _ = rustix::fs::unlinkat(dir, &tmp, AtFlags::empty());
+    }
+    written
+}
+
+pub fn write(c: &Compiled, out: &Utf8Path) -> io::Result<Report> {
+    let root = open_root(out, true)?;
+    let old = previous(&root, out);
+    let mut report = Report::default();
+    for (path, content, mode) in files(c) {
+        let p = Utf8Path::new(path);
+        let dir = open_dir(&root, out, p.parent().unwrap_or(Utf8Path::new("")), true)?;
+        let name = p.file_name().expect("artifact paths name a file");
+        let shown = out.join(path);
+        replace(&dir, name, content.as_bytes(), mode, &shown)?;
+        report.written.push(shown);
+    }
+    rustix::fs::fsync(&root)?;
     // Files that an earlier build of this directory wrote and this one no longer does.
     let now: Vec<&str> = c.artifacts.iter().map(|a| a.path).collect();
-    for p in old.iter().filter(|p| !now.contains(&p.as_str())) {
-        let stale = out.join(p);
-        if stale.is_file() {
-            fs::remove_file(&stale)?;
+    for (path, sha) in old.iter().filter(|(p, _)| !now.contains(&p.as_str())) {
+        let shown = out.join(path);
+        let p = Utf8Path::new(path);
+        let (Some(folder), Some(name)) = (p.parent(), p.file_name()) else { continue };
+        let dir = match open_dir(&root, out, folder, false) {
+            Ok(d) => d,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                report.kept.push((shown, e.to_string()));
+                continue;
+            }
+        };
+        match read_file(&dir, name, &shown) {
+            Ok(None) => {}
+            Ok(Some(bytes)) if crate::sha256_hex(&bytes) == *sha => {
+                rustix::fs::unlinkat(&dir, name, AtFlags::empty())?;
+                report.removed.push(shown);
+            }
+            Ok(Some(_)) => report.kept.push((
+                shown,
+                "the previous build wrote it, but it was edited since (its sha256 differs from the old manifest); \
+                 remove it by hand if it is no longer needed"
+                    .into(),
+            )),
+            Err(e) => report.kept.push((shown, e.to_string())),
         }
     }
-    Ok(written)
+    Ok(report)
 }
 
-/// The artifact paths listed by the manifest already in `out`, if they are plain relative
-/// paths; anything else in a foreign manifest is ignored.
-fn previous_paths(out: &Utf8Path) -> Vec<String> {
-    let Ok(text) = fs::read_to_string(out.join(MANIFEST)) else {
+/// The artifacts the manifest already in `out` lists, with their sha256: only files directly
+/// inside a folder pynoc owns; anything else a manifest names is ignored.
+fn previous(root: &OwnedFd, out: &Utf8Path) -> Vec<(String, String)> {
+    let Ok(Some(bytes)) = read_file(root, MANIFEST, &out.join(MANIFEST)) else {
         return Vec::new();
     };
-    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
         return Vec::new();
     };
-    json["artifacts"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e["path"].as_str())
-                .filter(|p| {
-                    let p = Utf8Path::new(p);
-                    p.is_relative() && p.components().all(|c| matches!(c, camino::Utf8Component::Normal(_)))
-                })
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+    let Some(list) = json["artifacts"].as_array() else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|e| Some((e["path"].as_str()?, e["sha256"].as_str()?)))
+        .filter(|(p, _)| owned(p))
+        .map(|(p, s)| (p.to_string(), s.to_string()))
+        .collect()
 }
 
-/// Files of `out` that differ from the build, as unified diffs (for `build --check`).
+/// `folder/name`, with `folder` one of [`FOLDERS`] and `name` a plain file name.
+pub fn owned(path: &str) -> bool {
+    let mut parts = path.split('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(folder), Some(name), None) => {
+            FOLDERS.contains(&folder) && !name.is_empty() && name != "." && name != ".." && !name.contains('\0')
+        }
+        _ => false,
+    }
+}
+
+/// Files of `out` that differ from the build, as unified diffs (for `build --check`). A link
+/// where a file should be is reported, never followed (its target could be any file).
 pub fn stale(c: &Compiled, out: &Utf8Path) -> Vec<String> {
+    let root = open_root(out, false).ok();
     let mut diffs = Vec::new();
     for (path, content, _) in files(c) {
-        let old = fs::read_to_string(out.join(path)).unwrap_or_default();
+        let p = Utf8Path::new(path);
+        let shown = out.join(path);
+        let old = root
+            .as_ref()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+            .and_then(|r| open_dir(r, out, p.parent().unwrap_or(Utf8Path::new("")), false))
+            .and_then(|d| read_file(&d, p.file_name().unwrap_or(path), &shown));
+        let old = match old {
+            Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            Ok(None) => String::new(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                diffs.push(format!("{path}: {e}\n"));
+                continue;
+            }
+        };
         if old != content {
             let diff = similar::TextDiff::from_lines(&old, content);
             diffs.push(diff.unified_diff().header(&format!("a/{path}"), &format!("b/{path}")).to_string());

@@ -1,0 +1,126 @@
+//! The output directory is hostile too (issue 9, item 9): a checkout may plant symlinks in
+//! it or a manifest that lists files pynoc never wrote, and `-o` may name a system directory.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+
+use common::{example, pynoc, tree};
+
+fn build(out: &Path) -> common::Run {
+    pynoc().arg("build").arg(example()).arg("-o").arg(out).run()
+}
+
+#[test]
+fn a_symlinked_folder_inside_the_output_is_refused_not_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, elsewhere) = (dir.path().join("out"), dir.path().join("elsewhere"));
+    fs::create_dir_all(&out).unwrap();
+    fs::create_dir_all(&elsewhere).unwrap();
+    symlink(&elsewhere, out.join("nginx")).unwrap();
+    let r = build(&out).expect(2);
+    assert!(r.stderr().contains("symlink"), "{}", r.stderr());
+    assert!(tree(&elsewhere).is_empty(), "wrote through the link: {:?}", tree(&elsewhere));
+}
+
+#[test]
+fn a_symlinked_artifact_is_refused_and_its_target_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    build(&out).expect(0);
+    let victim = dir.path().join("victim");
+    fs::write(&victim, "precious\n").unwrap();
+    fs::remove_file(out.join("host/sshd_config")).unwrap();
+    symlink(&victim, out.join("host/sshd_config")).unwrap();
+    let r = build(&out).expect(2);
+    assert!(r.stderr().contains("symlink"), "{}", r.stderr());
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    // `build --check` does not read through it either (it would print the target in a diff).
+    let r = pynoc().args(["build", "--check"]).arg(example()).arg("-o").arg(&out).run().expect(1);
+    assert!(!r.stdout().contains("precious"), "{}", r.stdout());
+    assert!(r.stdout().contains("symlink"), "{}", r.stdout());
+}
+
+/// Rewrites the manifest in `out` with `edit` applied to its artifact list.
+fn edit_manifest(out: &Path, edit: impl FnOnce(&mut Vec<serde_json::Value>)) {
+    let path = out.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    edit(m["artifacts"].as_array_mut().unwrap());
+    fs::write(&path, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+}
+
+#[test]
+fn stale_removal_never_follows_a_link_and_never_leaves_the_owned_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    build(&out).expect(0);
+    let outside = dir.path().join("elsewhere");
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("victim"), "keep me\n").unwrap();
+    symlink(&outside, out.join("old")).unwrap();
+    fs::write(out.join("spec.kdl"), "pynoc 1\n").unwrap();
+    fs::write(out.join("notes.txt"), "mine\n").unwrap();
+    let sha = |s: &str| pynoc::sha256_hex(s.as_bytes());
+    edit_manifest(&out, |a| {
+        for (path, content) in [
+            ("old/victim", "keep me\n"),
+            ("spec.kdl", "pynoc 1\n"),
+            ("notes.txt", "mine\n"),
+            ("manifest.json", ""),
+            ("host/../notes.txt", "mine\n"),
+        ] {
+            a.push(serde_json::json!({"path": path, "sha256": sha(content)}));
+        }
+    });
+    build(&out).expect(0);
+    assert_eq!(fs::read_to_string(outside.join("victim")).unwrap(), "keep me\n");
+    assert!(out.join("spec.kdl").exists() && out.join("notes.txt").exists() && out.join("manifest.json").exists());
+}
+
+#[test]
+fn a_hand_edited_stale_file_is_kept_with_a_warning_and_an_untouched_one_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    build(&out).expect(0);
+    // Two files a previous build wrote (as its manifest says), one edited since.
+    fs::write(out.join("host/old.conf"), "as written\n").unwrap();
+    fs::write(out.join("host/edited.conf"), "edited by hand\n").unwrap();
+    edit_manifest(&out, |a| {
+        a.push(serde_json::json!({"path": "host/old.conf", "sha256": pynoc::sha256_hex(b"as written\n")}));
+        a.push(serde_json::json!({"path": "host/edited.conf", "sha256": pynoc::sha256_hex(b"as written\n")}));
+    });
+    let r = build(&out).expect(0);
+    assert!(!out.join("host/old.conf").exists());
+    assert!(r.stdout().contains("removed") && r.stdout().contains("old.conf"), "{}", r.stdout());
+    assert_eq!(fs::read_to_string(out.join("host/edited.conf")).unwrap(), "edited by hand\n");
+    assert!(r.stderr().contains("warning: kept") && r.stderr().contains("edited.conf"), "{}", r.stderr());
+}
+
+#[test]
+fn system_directories_are_refused_without_the_flag() {
+    for dir in
+        ["/", "/etc", "/etc/ssh", "/usr", "/usr/local/etc", "/boot", "/var/lib/pynoc-never", "/tmp", "/etc/../etc"]
+    {
+        let r = build(Path::new(dir)).expect(2);
+        assert!(r.stderr().contains("--force-system-dir"), "{dir}: {}", r.stderr());
+    }
+    // A relative path that resolves into one is refused as well.
+    let r =
+        pynoc().arg("build").arg(example()).args(["-o", "../../../../../../../../etc"]).cwd(Path::new("/tmp")).run();
+    assert_eq!(r.code(), 2, "{}", r.stderr());
+    // A symlink to one too.
+    let dir = tempfile::tempdir().unwrap();
+    symlink("/etc", dir.path().join("out")).unwrap();
+    build(&dir.path().join("out")).expect(2);
+}
+
+#[test]
+fn the_flag_allows_a_system_directory_with_a_warning() {
+    // The flag lets the build through to the file system, with a warning; /proc is used
+    // because nothing can be written there, so the test cannot harm the machine.
+    let r = pynoc().arg("build").arg(example()).args(["-o", "/proc/pynoc-never", "--force-system-dir"]).run();
+    assert!(r.stderr().contains("warning: writing into the system directory /proc"), "{}", r.stderr());
+    assert_eq!(r.code(), 2, "writing into /proc must fail as an I/O error: {}", r.stderr());
+}
