@@ -218,6 +218,29 @@ macro_rules! catalog {
     };
 }
 
+/// PostgreSQL settings that need a reason: any value of `parameter`, the listed `value`s.
+#[derive(Debug, Deserialize)]
+pub struct PgDangerous {
+    pub parameter: BTreeMap<String, String>,
+    pub value: BTreeMap<String, PgDangerousValue>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PgDangerousValue {
+    pub values: Vec<String>,
+    pub why: String,
+}
+
+impl PgDangerous {
+    /// Why setting `name` to `value` needs a reason, if it does.
+    pub fn why(&self, name: &str, value: &str) -> Option<&str> {
+        self.parameter.get(name).map(String::as_str).or_else(|| {
+            self.value.get(name).filter(|v| v.values.iter().any(|x| x.eq_ignore_ascii_case(value))).map(|v| v.why.as_str())
+        })
+    }
+}
+
+catalog!(pg_dangerous, PgDangerous, "postgres/dangerous.toml");
 catalog!(jails, JailCatalog, "fail2ban/jails.toml");
 catalog!(audit_sets, AuditSets, "audit/sets.toml");
 catalog!(syscalls, SyscallTable, "audit/syscalls.toml");
@@ -256,6 +279,12 @@ mod tests {
         assert!(pg_params(17).unwrap().contains_key("transaction_timeout"));
         assert!(!pg_params(13).unwrap().contains_key("idle_session_timeout"));
         assert!(pg_params(12).is_none());
+        // Every dangerous parameter exists in some supported version.
+        let all: Vec<_> = PG_VERSIONS.iter().map(|v| pg_params(*v).unwrap()).collect();
+        let dangerous = pg_dangerous();
+        for name in dangerous.parameter.keys().chain(dangerous.value.keys()) {
+            assert!(all.iter().any(|p| p.contains_key(name)), "stdlib/postgres/dangerous.toml: no parameter `{name}`");
+        }
     }
 
     #[test]

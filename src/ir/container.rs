@@ -31,8 +31,11 @@ pub struct Image {
     pub healthcheck: Option<Healthcheck>,
     pub env: Vec<EnvVar>,
     pub cmd: Vec<String>,
-    /// .dockerignore patterns.
+    /// The spec's own .dockerignore patterns (negations allowed).
     pub ignore: Vec<String>,
+    /// Patterns always excluded (secrets, VCS data, the build files), written after the
+    /// spec's: the last matching pattern wins, so no `!pattern` can bring them back.
+    pub ignore_always: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

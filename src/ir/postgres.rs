@@ -34,6 +34,8 @@ pub struct PgSetting {
     pub context: String,
     /// `reload` or `restart`.
     pub apply: String,
+    /// Why a setting that needs one (stdlib/postgres/dangerous.toml) is set.
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

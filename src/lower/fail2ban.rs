@@ -34,7 +34,7 @@ pub fn lower(
         let cr = Reader::new(c, d);
         if c.name() == "ignore" {
             for v in cr.str_args(0, "a network", "`ignore internal`") {
-                for net in networks(d, o, &v).unwrap_or_default() {
+                for net in networks(d, o, &v, Some("fail2ban would never ban an address in it")).unwrap_or_default() {
                     let s = net.to_string();
                     if !ignoreip.contains(&s) {
                         ignoreip.push(s);

@@ -133,7 +133,10 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
     let proto = proto_prop.as_ref().map(|(p, _)| p.clone()).unwrap_or_else(|| default_proto.to_string());
     let peers: Vec<IpNet> = match &peer {
         Some(v) if v.value == "any" => Vec::new(),
-        Some(v) => networks(d, o, v)?,
+        Some(v) => {
+            let grants = (c.name() == "allow").then_some("the rule would allow nearly every address; write `any` if that is meant");
+            networks(d, o, v, grants)?
+        }
         None => Vec::new(),
     };
     let limit = match limit {

@@ -15,7 +15,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
         let r = Reader::new(c, d);
         let target = r
             .str_arg(0, "a mount point", "`tmpfs \"/tmp\"`")
-            .map(|t| (validate::path(d, &t, "mount point", false), t.span));
+            .map(|t| (validate::tmpfs_target(d, &t), t.span));
         let mut options = vec!["defaults".to_string()];
         let mut notes = Vec::new();
         for flag in ["nodev", "nosuid", "noexec"] {
@@ -41,7 +41,8 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
                 let digits = s.trim_end_matches(['k', 'm', 'g', 'K', 'M', 'G', '%']);
                 !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && s.len() - digits.len() <= 1
             };
-            if ok {
+            if ok && validate::zero_limit(d, &size, "tmpfs size") {
+            } else if ok {
                 options.push(format!("size={s}"));
             } else {
                 d.push(
@@ -53,7 +54,20 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
         }
         if let Some(mode) = r.str_prop("mode", "\"1777\"") {
             let ok = (3..=4).contains(&mode.value.len()) && mode.value.chars().all(|c| ('0'..='7').contains(&c));
-            if ok {
+            let bits = u32::from_str_radix(&mode.value, 8).unwrap_or(0);
+            if ok && bits & 0o002 != 0 && bits & 0o1000 == 0 {
+                // World-writable without the sticky bit: any user may delete or replace
+                // any other user's files (the /tmp symlink and race attacks).
+                if let Some(reason) = need_reason(
+                    &r,
+                    &format!("mode `{}` (world-writable without the sticky bit)", mode.value),
+                    mode.span,
+                    "add the sticky bit, e.g. `\"1777\"`",
+                ) {
+                    options.push(format!("mode={}", mode.value));
+                    notes.push(format!("mode {} without the sticky bit: {reason}", mode.value));
+                }
+            } else if ok {
                 options.push(format!("mode={}", mode.value));
             } else {
                 d.push(

@@ -187,7 +187,17 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Project> {
                 let cidrs: Vec<IpNet> = cr
                     .str_args(1, "at least one CIDR", "`network internal \"10.0.0.0/8\"`")
                     .iter()
-                    .filter_map(|v| validate::cidr(d, v))
+                    .filter_map(|v| {
+                        validate::cidr(d, v).and_then(|n| {
+                            validate::narrow(
+                                d,
+                                v,
+                                n,
+                                "a project network is trusted by name (firewall, fail2ban, PostgreSQL)",
+                                "name the networks you mean; for a public port write `from=any` in the rule",
+                            )
+                        })
+                    })
                     .collect();
                 if let Some(ok_name) = validate::ident(d, &net_name, "network name", 32) {
                     if ok_name == "any" {
@@ -261,10 +271,16 @@ fn lower_host(n: &Node, d: &Diags, o: &mut Origins, nginx: Option<&NginxLogs>, c
     Some(host)
 }
 
-/// Resolves `from=`/`to=`/`ignore`: a network name of the project or a literal CIDR.
-pub fn networks(d: &Diags, o: &Origins, v: &crate::ast::Spanned<String>) -> Option<Vec<IpNet>> {
+/// Resolves `from=`/`to=`/`ignore`: a network name of the project or a literal CIDR. When
+/// the network grants something (`grants` says what), a literal one must be narrow; a named
+/// one was checked where the project defines it.
+pub fn networks(d: &Diags, o: &Origins, v: &crate::ast::Spanned<String>, grants: Option<&str>) -> Option<Vec<IpNet>> {
     if v.value.contains(['/', ':']) || v.value.starts_with(|c: char| c.is_ascii_digit()) {
-        return validate::cidr(d, v).map(|n| vec![n]);
+        let net = validate::cidr(d, v)?;
+        return match grants {
+            Some(g) => validate::narrow(d, v, net, g, "name the networks you mean").map(|n| vec![n]),
+            None => Some(vec![net]),
+        };
     }
     if let Some((nets, _)) = o.networks.get(&v.value) {
         return Some(nets.clone());

@@ -210,3 +210,203 @@ pub fn user(d: &Diags, v: &Spanned<String>) -> Option<String> {
         None
     }
 }
+
+/// The smallest prefix a network named in an allow or ignore list may have: a shorter one
+/// covers so much of the address space that it means "everyone" (`0.0.0.0/1` and
+/// `128.0.0.0/1` together are `/0`; `2000::/3` is every global IPv6 address).
+pub const MIN_PREFIX_V4: u8 = 8;
+pub const MIN_PREFIX_V6: u8 = 32;
+
+/// IPv6 ranges that embed the whole IPv4 space, with the bit where the IPv4 address starts:
+/// IPv4-mapped, IPv4-compatible, NAT64 and 6to4.
+const V4_IN_V6: &[(&str, u8)] = &[("::ffff:0:0/96", 96), ("::/96", 96), ("64:ff9b::/96", 96), ("2002::/16", 16)];
+
+/// The IPv4 network an IPv6 one stands for, when it lies in (or spans) a range that embeds
+/// IPv4: `::ffff:0:0/96` is the IPv4 `/0`, and so is `::ffff:0:0/95`, which contains it.
+pub fn embedded_v4(net: &IpNet) -> Option<ipnet::Ipv4Net> {
+    let IpNet::V6(v6) = net else { return None };
+    V4_IN_V6.iter().find_map(|(range, at)| {
+        let range: ipnet::Ipv6Net = range.parse().expect("a valid range");
+        if v6.prefix_len() < *at {
+            return v6.contains(&range.network()).then(|| ipnet::Ipv4Net::default());
+        }
+        if !range.contains(&v6.network()) {
+            return None;
+        }
+        let bits = u128::from(v6.network());
+        let v4 = std::net::Ipv4Addr::from(((bits >> (128 - u32::from(*at) - 32)) & 0xffff_ffff) as u32);
+        Some(ipnet::Ipv4Net::new(v4, (v6.prefix_len() - at).min(32)).expect("len ≤ 32").trunc())
+    })
+}
+
+/// A network that grants something (an allow rule, a fail2ban exemption, a pg_hba line):
+/// refused when it covers more of the address space than [`MIN_PREFIX_V4`] /
+/// [`MIN_PREFIX_V6`] allow, however it is written.
+pub fn narrow(d: &Diags, v: &Spanned<String>, net: IpNet, grants: &str, help: &str) -> Option<IpNet> {
+    let (len, family, seen) = match net {
+        IpNet::V4(n) if n.prefix_len() < MIN_PREFIX_V4 => (n.prefix_len(), "IPv4", String::new()),
+        IpNet::V6(n) if n.prefix_len() < MIN_PREFIX_V6 => (n.prefix_len(), "IPv6", String::new()),
+        _ => match embedded_v4(&net) {
+            Some(v4) if v4.prefix_len() < MIN_PREFIX_V4 => {
+                (v4.prefix_len(), "IPv4", format!(" (it is the IPv4 network `{v4}` written as IPv6)"))
+            }
+            _ => return Some(net),
+        },
+    };
+    let share = if len == 0 { "all".to_string() } else { format!("1/{}", 1u128 << len) };
+    d.push(
+        Diagnostic::error(
+            Kind::UnsafeValue,
+            format!("`{}` covers {share} of the {family} address space{seen}: {grants}", v.value.escape_debug()),
+        )
+        .at(v.span, "too broad")
+        .help(format!("{help}; a granted network is at least a /{MIN_PREFIX_V4} (IPv4) or /{MIN_PREFIX_V6} (IPv6)")),
+    );
+    None
+}
+
+/// Paths a container's app must never own or get mounted: the system's trees and the
+/// image's own code. `within` also refuses every path below them.
+const SYSTEM_PATHS: &[&str] = &[
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run", "/sbin", "/sys",
+    "/usr", "/var/lib", "/var/run", "/var/spool", "/var/log", "/var/cache", "/var/backups", "/var/mail",
+];
+/// Paths refused as themselves (a folder inside them is fine).
+const SYSTEM_ROOTS: &[&str] = &["/", "/home", "/media", "/mnt", "/opt", "/srv", "/tmp", "/var", "/var/tmp"];
+
+/// Which system path `p` is or lies in, if any (`p` is a checked absolute path).
+pub fn system_path(p: &str) -> Option<&'static str> {
+    let p = p.trim_end_matches('/');
+    let p = if p.is_empty() { "/" } else { p };
+    SYSTEM_PATHS
+        .iter()
+        .find(|s| p == **s || p.starts_with(&format!("{s}/")))
+        .or_else(|| SYSTEM_ROOTS.iter().find(|s| p == **s))
+        .copied()
+}
+
+/// A path the spec hands to someone (ownership, a mount): refused when it is a system path
+/// or one of `also` (or inside one of those), with `grants` saying what would happen.
+/// Each of `also` is (path, whether paths inside it count too, what it is).
+pub fn handed_path(d: &Diags, v: &Spanned<String>, also: &[(&str, bool, &str)], grants: &str) -> Option<String> {
+    let p = v.value.trim_end_matches('/');
+    let hit = system_path(&v.value).map(|s| (s, "a system directory")).or_else(|| {
+        also.iter()
+            .find(|(a, within, _)| p == *a || (*within && p.starts_with(&format!("{a}/"))))
+            .map(|(a, _, why)| (*a, *why))
+    });
+    match hit {
+        None => Some(v.value.clone()),
+        Some((at, why)) => {
+            d.push(
+                Diagnostic::error(Kind::UnsafeValue, format!("`{}` is {why} (`{at}`): {grants}", v.value.escape_debug()))
+                    .at(v.span, "a path that must stay out of reach")
+                    .help("name a directory of the application's own, such as `/app/data` or `/srv/NAME/data`"),
+            );
+            None
+        }
+    }
+}
+
+/// A size whose number is zero: to compose, nginx, tmpfs and redis, `0` means "no limit".
+pub fn zero_size(s: &str) -> bool {
+    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '%');
+    !digits.is_empty() && digits.chars().all(|c| c == '0')
+}
+
+/// Reports a limit of zero, which its consumer reads as "unlimited"; true when it did.
+pub fn zero_limit(d: &Diags, v: &Spanned<String>, what: &str) -> bool {
+    if !zero_size(&v.value) {
+        return false;
+    }
+    d.push(
+        Diagnostic::error(Kind::UnsafeValue, format!("a {what} of `{}` switches the limit off", v.value))
+            .at(v.span, "zero means unlimited")
+            .help(format!("give the {what} a real bound; to raise it, write a larger value")),
+    );
+    true
+}
+
+/// Mount points a tmpfs must not cover: the system's trees and the roots that hold data.
+pub fn mount_over(p: &str) -> Option<&'static str> {
+    const WITHIN: &[&str] = &[
+        "/bin", "/boot", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sbin", "/sys", "/usr", "/var/lib",
+        "/var/log", "/var/cache", "/var/spool", "/var/backups", "/var/mail", "/app", "/opt/venv",
+    ];
+    const EXACT: &[&str] = &["/", "/dev", "/home", "/media", "/mnt", "/opt", "/root", "/run", "/srv", "/var"];
+    let p = p.trim_end_matches('/');
+    let p = if p.is_empty() { "/" } else { p };
+    WITHIN.iter().find(|s| p == **s || p.starts_with(&format!("{s}/"))).or_else(|| EXACT.iter().find(|s| p == **s)).copied()
+}
+
+/// A tmpfs mount point: refused over a system or data directory (it would hide the files
+/// below it, or replace them with an empty, writable directory).
+pub fn tmpfs_target(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let p = path(d, v, "tmpfs mount point", false)?;
+    match mount_over(&p) {
+        None => Some(p),
+        Some(at) => {
+            d.push(
+                Diagnostic::error(Kind::UnsafeValue, format!("a tmpfs on `{p}` would hide `{at}`"))
+                    .at(v.span, "a system directory")
+                    .help("mount tmpfs on scratch directories only, such as `/tmp`, `/var/tmp`, `/dev/shm` or `/run/NAME`"),
+            );
+            None
+        }
+    }
+}
+
+/// What makes an environment variable look like it carries a secret, if anything: its name
+/// (`*_PASSWORD`, `*_TOKEN`, …, unless it is a `*_FILE` that points at one) or the shape
+/// of its value (cloud keys, tokens, private keys).
+pub fn secret_like(name: &str, value: &str) -> Option<&'static str> {
+    const NAMES: &[&str] =
+        &["PASSWORD", "PASSWD", "SECRET", "TOKEN", "PRIVATE_KEY", "API_KEY", "ACCESS_KEY", "CREDENTIAL", "AUTH_KEY"];
+    if !name.ends_with("_FILE") && NAMES.iter().any(|n| name.contains(n)) && !value.is_empty() {
+        return Some("its name says it holds a secret");
+    }
+    let v = value.trim();
+    let token = |prefix: &str, min: usize| {
+        v.starts_with(prefix)
+            && v.len() >= min
+            && v[prefix.len()..].chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
+    };
+    let aws = ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA"].iter().any(|p| {
+        v.len() == 20 && v.starts_with(p) && v.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    });
+    if aws {
+        return Some("it is an AWS access key id");
+    }
+    if v.contains("-----BEGIN") {
+        return Some("it holds a PEM key or certificate");
+    }
+    for (prefix, min, what) in [
+        ("ghp_", 36, "a GitHub token"),
+        ("gho_", 36, "a GitHub token"),
+        ("ghs_", 36, "a GitHub token"),
+        ("ghu_", 36, "a GitHub token"),
+        ("github_pat_", 40, "a GitHub token"),
+        ("glpat-", 26, "a GitLab token"),
+        ("xoxb-", 20, "a Slack token"),
+        ("xoxp-", 20, "a Slack token"),
+        ("sk_live_", 24, "a Stripe key"),
+        ("sk-", 40, "an API secret key"),
+        ("AIza", 39, "a Google API key"),
+    ] {
+        if token(prefix, min) {
+            return Some(match what {
+                "a GitHub token" => "it is a GitHub token",
+                "a GitLab token" => "it is a GitLab token",
+                "a Slack token" => "it is a Slack token",
+                "a Stripe key" => "it is a Stripe key",
+                "a Google API key" => "it is a Google API key",
+                _ => "it is an API secret key",
+            });
+        }
+    }
+    let jwt = v.starts_with("eyJ") && v.split('.').count() == 3 && v.len() > 30;
+    if jwt {
+        return Some("it is a signed token (JWT)");
+    }
+    None
+}

@@ -83,7 +83,15 @@ pub(super) fn compose(n: &Node, d: &Diags, img: Option<&ir::Image>, pg: Option<&
             _ => {
                 let device = r
                     .str_prop("device", "\"/opt/pynomaly/data/postgres\"")
-                    .and_then(|v| validate::path(d, &v, "device", false));
+                    .and_then(|v| validate::path(d, &v, "device", false).and(Some(v)))
+                    .and_then(|v| {
+                        validate::handed_path(
+                            d,
+                            &v,
+                            &[],
+                            "it would be bound read-write into a container, which could then change the host",
+                        )
+                    });
                 stack.volumes.push(ir::StackVolume { name: name.0, device });
             }
         }
@@ -208,11 +216,13 @@ pub(super) fn service(
             .help(format!("remove `user`: pynoc sets `{user}`, the uid of `{image}`")),
         );
     }
-    if !user.split_once(':').is_some_and(|(a, b)| a.parse::<u32>().is_ok_and(|a| a > 0) && b.parse::<u32>().is_ok()) {
+    if !user.split_once(':').is_some_and(|(a, b)| {
+        a.parse::<u32>().is_ok_and(|a| a > 0) && b.parse::<u32>().is_ok_and(|b| b > 0)
+    }) {
         d.push(
-            Diagnostic::error(Kind::InvalidValue, format!("`{user}` is not a non-root UID:GID"))
+            Diagnostic::error(Kind::UnsafeValue, format!("`{user}` is not a non-root UID:GID"))
                 .at(user_v.as_ref().map(|u| u.span).unwrap_or(image_v.span), "not UID:GID")
-                .help("write numbers, e.g. `\"1001:1001\"`; uid 0 is root"),
+                .help("write numbers, e.g. `\"1001:1001\"`; uid 0 is root and gid 0 its group, which owns system files"),
         );
     }
     let mut svc = ir::Service {
@@ -296,7 +306,7 @@ pub(super) fn service(
             "tmpfs" => {
                 let target = cr
                     .str_arg(0, "a path", "`tmpfs \"/tmp\" size=\"100m\"`")
-                    .and_then(|v| validate::path(d, &v, "tmpfs path", false));
+                    .and_then(|v| validate::tmpfs_target(d, &v));
                 let size = cr.str_prop("size", "\"100m\"").and_then(|v| {
                     let digits = v.value.trim_end_matches(['k', 'm', 'g']);
                     let ok = !digits.is_empty()
@@ -312,7 +322,7 @@ pub(super) fn service(
                             .help("write `\"100m\"`"),
                         );
                     }
-                    ok.then_some(v.value)
+                    (ok && !validate::zero_limit(d, &v, "tmpfs size")).then_some(v.value)
                 });
                 if let Some(t) = target {
                     if !tmpfs_set {
@@ -328,6 +338,13 @@ pub(super) fn service(
                     .and_then(|v| env_name(d, &v).map(|n| (n, v.span)));
                 let v = cr.str_arg(1, "a value", "`env APP_ENV \"production\"`").and_then(|v| env_value(d, &v));
                 if let (Some((k, span)), Some(v)) = (k, v) {
+                    if let Some(why) = validate::secret_like(&k, &v) {
+                        d.push(
+                            Diagnostic::error(Kind::UnsafeValue, format!("`{k}` looks like a secret: {why}"))
+                                .at(cr.arg(1).map(|a| a.span).unwrap_or(span), "a secret in plain text")
+                                .help("secrets never appear in a spec: add a `secret` and read its file (a `*_FILE` variable)"),
+                        );
+                    }
                     if k == "DATABASE_USER" && (v == "postgres" || pg.and_then(|p| p.owner.as_ref()) == Some(&v)) {
                         d.push(
                             Diagnostic::error(
@@ -428,7 +445,7 @@ pub(super) fn service(
                             .help("write `\"512mb\"`"),
                         );
                     }
-                    ok.then_some(v.value)
+                    (ok && !validate::zero_limit(d, &v, "redis maxmemory")).then_some(v.value)
                 })
                 .unwrap_or_else(|| "256mb".into());
             // The password goes from the secret file into a config file on a tmpfs: never on
@@ -479,6 +496,7 @@ pub(super) fn health_probe(port: u16, path: &str) -> String {
 }
 
 pub(super) fn cpus(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    // `0` is "no limit" to compose, so it is out of range like any other non-positive count.
     let ok = v.value.parse::<f64>().is_ok_and(|f| f > 0.0 && f <= 256.0);
     let message = format!("`{}` is not a CPU count", v.value.escape_debug());
     validate::accept(d, v, ok, Kind::InvalidValue, message, "not CPUs", "write a number of CPUs, e.g. `\"2.0\"`")
@@ -487,6 +505,9 @@ pub(super) fn cpus(d: &Diags, v: &Spanned<String>) -> Option<String> {
 pub(super) fn mem(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let digits = v.value.trim_end_matches(['K', 'M', 'G']);
     let ok = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && v.value.len() - digits.len() == 1;
+    if ok && validate::zero_limit(d, v, "memory limit") {
+        return None;
+    }
     let message = format!("`{}` is not a memory size", v.value.escape_debug());
     validate::accept(
         d,

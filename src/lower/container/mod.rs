@@ -152,7 +152,8 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
             ir::EnvVar { name: "PYTHONUNBUFFERED".into(), value: "1".into() },
         ],
         cmd: Vec::new(),
-        ignore: [
+        ignore: Vec::new(),
+        ignore_always: [
             ".git",
             ".env",
             ".env.*",
@@ -189,7 +190,16 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
             }
             "writable" => {
                 for p in cr.str_args(0, "a directory", "`writable \"/app/logs\"`") {
-                    if let Some(p) = validate::path(d, &p, "directory", false) {
+                    let owned = validate::path(d, &p, "directory", false).and_then(|_| {
+                        validate::handed_path(
+                            d,
+                            &p,
+                            &[("/app", false, "the application's code"), ("/opt/venv", true, "the Python environment")],
+                            "the app user would own it, and could rewrite what runs",
+                        )
+                    });
+                    // A folder inside the code (`/app/logs`) is the app's own to write.
+                    if let Some(p) = owned {
                         img.writable.push(p);
                     }
                 }
@@ -198,8 +208,17 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
                 let name = cr.str_arg(0, "a name", "`env APP_ENV \"production\"`").and_then(|v| env_name(d, &v));
                 let value = cr.str_arg(1, "a value", "`env APP_ENV \"production\"`").and_then(|v| env_value(d, &v));
                 if let (Some(name), Some(value)) = (name, value) {
-                    img.env.retain(|e| e.name != name);
-                    img.env.push(ir::EnvVar { name, value });
+                    if let Some(why) = validate::secret_like(&name, &value) {
+                        let at = cr.arg(1).map(|a| a.span).unwrap_or(c.name.span);
+                        d.push(
+                            Diagnostic::error(Kind::UnsafeValue, format!("`{name}` looks like a secret: {why}"))
+                                .at(at, "baked into the image")
+                                .help("an image `env` is in every layer and `docker inspect`: pass secrets at run time as a compose `secret` (a `*_FILE` variable)"),
+                        );
+                    } else {
+                        img.env.retain(|e| e.name != name);
+                        img.env.push(ir::EnvVar { name, value });
+                    }
                 }
             }
             "healthcheck" => {

@@ -22,6 +22,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins, domain: Option<&str>) -> Opti
     let version = r.str_prop("version", "\"1.22\"").and_then(|v| version(d, &v)).unwrap_or(("1.22".into(), (1, 22, 0)));
     let client_max_body_size =
         r.str_prop("client-max-body-size", "\"100m\"").and_then(|v| size(d, &v)).unwrap_or_else(|| "1m".into());
+    // `size` refuses `0`: to nginx it means "no limit on request bodies".
     r.finish(false);
 
     let mut nginx = ir::Nginx {
@@ -165,6 +166,9 @@ fn version(d: &Diags, v: &Spanned<String>) -> Option<(String, (u32, u32, u32))> 
 }
 
 fn size(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    if validate::zero_limit(d, v, "size") {
+        return None;
+    }
     let s = v.value.to_ascii_lowercase();
     let digits = s.trim_end_matches(['k', 'm', 'g']);
     let ok = !digits.is_empty()

@@ -98,7 +98,20 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
                     ok = false;
                     None
                 }
-                Some(net) => Some(net.to_string()),
+                Some(net) if method_value == "reject" => Some(net.to_string()),
+                Some(net) => match validate::narrow(
+                    d,
+                    &a,
+                    net,
+                    "nearly the whole Internet could try to log in",
+                    "name the networks that need the database, e.g. `\"10.0.0.0/8\"`",
+                ) {
+                    Some(net) => Some(net.to_string()),
+                    None => {
+                        ok = false;
+                        None
+                    }
+                },
                 None => {
                     ok = false;
                     None

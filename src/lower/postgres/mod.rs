@@ -45,7 +45,17 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
     let r = Reader::new(n, d);
     o.postgres = Some(n.name.span);
     let database = match r.str_prop("database", "pynomaly") {
-        Some(v) => ident(d, &v, "database"),
+        Some(v) => ident(d, &v, "database").and_then(|name| {
+            if ["postgres", "template0", "template1"].contains(&name.as_str()) {
+                d.push(
+                    Diagnostic::error(Kind::UnsafeValue, format!("`{name}` is one of the server's own databases"))
+                        .at(v.span, "a system database")
+                        .help("name the application's database, e.g. `pynomaly`: pynoc revokes `PUBLIC`'s rights on it"),
+                );
+                return None;
+            }
+            Some(name)
+        }),
         None => {
             d.push(
                 Diagnostic::error(Kind::Missing, "`postgres` needs a `database`")
@@ -56,7 +66,8 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
         }
     };
     let version = r.int_prop("version", 13, 17).map(|v| v.value as u32).unwrap_or(15);
-    let owner = r.str_prop("owner", "pynomaly_owner").and_then(|v| ident(d, &v, "owner").map(|n| (n, v.span)));
+    let owner =
+        r.str_prop("owner", "pynomaly_owner").and_then(|v| role_name(d, &v, "owner").map(|n| (n, v.span)));
     if r.has_prop("password") {
         secret_in_spec(d, r.prop("password").map(|v| v.span).unwrap_or(n.name.span));
     }
@@ -93,14 +104,14 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
                     d.push(Diagnostic::error(Kind::Missing, "`ssl` needs `cert` and `key`").at(c.name.span, "incomplete").help("for example: `ssl cert=\"/etc/ssl/certs/postgresql.crt\" key=\"/etc/ssl/private/postgresql.key\"`"));
                 }
                 if let (Some(cert), Some(key)) = (cert, key) {
-                    push_setting(&mut pg, &params, "ssl", "on");
-                    push_setting(&mut pg, &params, "ssl_cert_file", &cert);
-                    push_setting(&mut pg, &params, "ssl_key_file", &key);
+                    push_setting(&mut pg, &params, "ssl", "on", None);
+                    push_setting(&mut pg, &params, "ssl_cert_file", &cert, None);
+                    push_setting(&mut pg, &params, "ssl_key_file", &key, None);
                     pg.ssl = Some(ir::PgSsl { cert, key });
                 }
             }
             "set" => {
-                if let Some((name, value)) = setting(&cr, &params, version) {
+                if let Some((name, value, reason)) = setting(&cr, &params, version) {
                     if let Some((_, first)) = set_spans.iter().find(|(s, _)| *s == name.0) {
                         d.push(duplicate(&format!("set {}", name.0), name.1, *first));
                     } else if name.0.starts_with("ssl") {
@@ -111,7 +122,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
                         );
                     } else {
                         set_spans.push(name.clone());
-                        push_setting(&mut pg, &params, &name.0, &value);
+                        push_setting(&mut pg, &params, &name.0, &value, reason);
                     }
                 }
             }
@@ -194,19 +205,57 @@ fn secret_in_spec(d: &Diags, span: Span) {
     );
 }
 
+/// Roles PostgreSQL creates itself or reserves, and words pg_hba.conf reads as keywords: a
+/// spec naming one would have pynoc's SQL alter it (`ALTER ROLE "postgres" NOLOGIN` demotes
+/// the bootstrap superuser).
+const RESERVED_ROLES: &[&str] = &[
+    "postgres", "public", "none", "all", "current_user", "current_role", "session_user", "user",
+    "replication", "sameuser", "samerole", "samegroup", "root",
+];
+
+/// A role name of the application's own: a name, not built in, not reserved.
+fn role_name(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
+    let name = ident(d, v, what)?;
+    if name.starts_with("pg_") || RESERVED_ROLES.contains(&name.as_str()) {
+        d.push(
+            Diagnostic::error(Kind::UnsafeValue, format!("`{name}` is a built-in or reserved role"))
+                .at(v.span, "reserved name")
+                .help(
+                    "`pg_*` roles are built in, `postgres` is the bootstrap superuser and `public`, `all` and the \
+                     like are keywords: name the application's own role, e.g. `pynomaly_app`",
+                ),
+        );
+        return None;
+    }
+    Some(name)
+}
+
+/// Why `name` is an environment variable that holds something other than a secret (its
+/// value is well known, so a password read from it is too), if it is one.
+fn well_known_variable(name: &str) -> Option<&'static str> {
+    const KNOWN: &[&str] = &[
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "PWD", "OLDPWD", "TERM", "LANG", "LANGUAGE", "HOSTNAME", "TMPDIR",
+        "TZ", "MAIL", "EDITOR", "VISUAL", "PAGER", "DISPLAY", "SHLVL", "UID", "EUID", "PPID", "IFS", "PS1", "PS2",
+        "PS4", "CI", "GITHUB_ACTIONS", "GITHUB_SHA", "GITHUB_REF", "GITHUB_REPOSITORY", "GITHUB_WORKSPACE",
+        "RUNNER_OS", "SUDO_USER", "SUDO_UID", "SUDO_GID", "SUDO_COMMAND", "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY",
+        "PGUSER", "PGHOST", "PGPORT", "PGDATABASE", "PGDATA", "PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH",
+        "LD_PRELOAD", "MANPATH", "INVOCATION_ID", "JOURNAL_STREAM", "SYSTEMD_EXEC_PID", "NOTIFY_SOCKET",
+    ];
+    const PREFIXES: &[&str] = &["LC_", "XDG_", "ANSIBLE_", "GITHUB_", "RUNNER_", "CARGO_", "RUST", "DBUS_", "SSH_"];
+    if KNOWN.contains(&name) {
+        Some("a well-known environment variable")
+    } else if PREFIXES.iter().any(|p| name.starts_with(p)) {
+        Some("in a family of variables the system or the CI sets")
+    } else {
+        None
+    }
+}
+
 fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
     let d = r.d;
     let name = r.str_arg(0, "a name", "`role pynomaly_app login=#true password-env=PYNOMALY_APP_PASSWORD`")?;
     let span = name.span;
-    let name = ident(d, &name, "role")?;
-    if name.starts_with("pg_") || name == "postgres" || name == "public" {
-        d.push(
-            Diagnostic::error(Kind::InvalidValue, format!("`{name}` is reserved"))
-                .at(span, "reserved name")
-                .help("`pg_*` roles are built in and `postgres` is the superuser: name the application's own role"),
-        );
-        return None;
-    }
+    let name = role_name(d, &name, "role")?;
     let login = r.bool_prop("login").map(|v| v.value).unwrap_or(false);
     let password_env = r.str_prop("password-env", "PYNOMALY_APP_PASSWORD").and_then(|v| {
         let ok = !v.value.is_empty()
@@ -222,6 +271,17 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
                 .at(v.span, "not a variable name")
                 .help("use uppercase letters, digits and `_`, e.g. `PYNOMALY_APP_PASSWORD`"),
             );
+        }
+        if ok && let Some(why) = well_known_variable(&v.value) {
+            d.push(
+                Diagnostic::error(
+                    Kind::UnsafeValue,
+                    format!("`{}` is {why}, not a password", v.value),
+                )
+                .at(v.span, "a well-known variable")
+                .help("name a variable that holds only this role's password, e.g. `PYNOMALY_APP_PASSWORD`"),
+            );
+            return None;
         }
         ok.then_some(v.value)
     });

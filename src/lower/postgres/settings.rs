@@ -12,11 +12,13 @@ pub(super) fn push_setting(
     params: &std::collections::BTreeMap<String, PgParam>,
     name: &str,
     value: &str,
+    reason: Option<String>,
 ) {
     let p = &params[name];
     let s = ir::PgSetting {
         name: name.into(),
         value: value.into(),
+        reason,
         context: p.context.clone(),
         apply: if p.context == "postmaster" { "restart".into() } else { "reload".into() },
     };
@@ -43,7 +45,7 @@ pub(super) fn setting(
     r: &Reader,
     params: &std::collections::BTreeMap<String, PgParam>,
     version: u32,
-) -> Option<((String, Span), String)> {
+) -> Option<((String, Span), String, Option<String>)> {
     let d = r.d;
     let name = r.str_arg(0, "a parameter name", "`set log_connections #true`")?;
     let value = r.arg(1);
@@ -152,7 +154,18 @@ pub(super) fn setting(
             None
         }
     }?;
-    Some(((name.value.clone(), name.span), text))
+    // A setting that runs code, loads a library, moves the server's files or weakens
+    // authentication needs a reason; without one it is an error.
+    let reason = match crate::stdlib::pg_dangerous().why(&p.name, &normalize(p, &text)) {
+        Some(why) => Some(super::super::need_reason(
+            r,
+            &format!("`set {} {text}`", p.name),
+            name.span,
+            &format!("it {why}; leave it unset"),
+        )?),
+        None => None,
+    };
+    Some(((name.value.clone(), name.span), text, reason))
 }
 
 pub(super) fn type_name(kind: &str) -> &'static str {
