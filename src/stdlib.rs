@@ -235,7 +235,10 @@ impl PgDangerous {
     /// Why setting `name` to `value` needs a reason, if it does.
     pub fn why(&self, name: &str, value: &str) -> Option<&str> {
         self.parameter.get(name).map(String::as_str).or_else(|| {
-            self.value.get(name).filter(|v| v.values.iter().any(|x| x.eq_ignore_ascii_case(value))).map(|v| v.why.as_str())
+            self.value
+                .get(name)
+                .filter(|v| v.values.iter().any(|x| x.eq_ignore_ascii_case(value)))
+                .map(|v| v.why.as_str())
         })
     }
 }

@@ -134,7 +134,8 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
     let peers: Vec<IpNet> = match &peer {
         Some(v) if v.value == "any" => Vec::new(),
         Some(v) => {
-            let grants = (c.name() == "allow").then_some("the rule would allow nearly every address; write `any` if that is meant");
+            let grants = (c.name() == "allow")
+                .then_some("the rule would allow nearly every address; write `any` if that is meant");
             networks(d, o, v, grants)?
         }
         None => Vec::new(),

@@ -268,8 +268,27 @@ pub fn narrow(d: &Diags, v: &Spanned<String>, net: IpNet, grants: &str, help: &s
 /// Paths a container's app must never own or get mounted: the system's trees and the
 /// image's own code. `within` also refuses every path below them.
 const SYSTEM_PATHS: &[&str] = &[
-    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run", "/sbin", "/sys",
-    "/usr", "/var/lib", "/var/run", "/var/spool", "/var/log", "/var/cache", "/var/backups", "/var/mail",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var/lib",
+    "/var/run",
+    "/var/spool",
+    "/var/log",
+    "/var/cache",
+    "/var/backups",
+    "/var/mail",
 ];
 /// Paths refused as themselves (a folder inside them is fine).
 const SYSTEM_ROOTS: &[&str] = &["/", "/home", "/media", "/mnt", "/opt", "/srv", "/tmp", "/var", "/var/tmp"];
@@ -299,9 +318,12 @@ pub fn handed_path(d: &Diags, v: &Spanned<String>, also: &[(&str, bool, &str)], 
         None => Some(v.value.clone()),
         Some((at, why)) => {
             d.push(
-                Diagnostic::error(Kind::UnsafeValue, format!("`{}` is {why} (`{at}`): {grants}", v.value.escape_debug()))
-                    .at(v.span, "a path that must stay out of reach")
-                    .help("name a directory of the application's own, such as `/app/data` or `/srv/NAME/data`"),
+                Diagnostic::error(
+                    Kind::UnsafeValue,
+                    format!("`{}` is {why} (`{at}`): {grants}", v.value.escape_debug()),
+                )
+                .at(v.span, "a path that must stay out of reach")
+                .help("name a directory of the application's own, such as `/app/data` or `/srv/NAME/data`"),
             );
             None
         }
@@ -330,13 +352,34 @@ pub fn zero_limit(d: &Diags, v: &Spanned<String>, what: &str) -> bool {
 /// Mount points a tmpfs must not cover: the system's trees and the roots that hold data.
 pub fn mount_over(p: &str) -> Option<&'static str> {
     const WITHIN: &[&str] = &[
-        "/bin", "/boot", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sbin", "/sys", "/usr", "/var/lib",
-        "/var/log", "/var/cache", "/var/spool", "/var/backups", "/var/mail", "/app", "/opt/venv",
+        "/bin",
+        "/boot",
+        "/etc",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/libx32",
+        "/proc",
+        "/sbin",
+        "/sys",
+        "/usr",
+        "/var/lib",
+        "/var/log",
+        "/var/cache",
+        "/var/spool",
+        "/var/backups",
+        "/var/mail",
+        "/app",
+        "/opt/venv",
     ];
     const EXACT: &[&str] = &["/", "/dev", "/home", "/media", "/mnt", "/opt", "/root", "/run", "/srv", "/var"];
     let p = p.trim_end_matches('/');
     let p = if p.is_empty() { "/" } else { p };
-    WITHIN.iter().find(|s| p == **s || p.starts_with(&format!("{s}/"))).or_else(|| EXACT.iter().find(|s| p == **s)).copied()
+    WITHIN
+        .iter()
+        .find(|s| p == **s || p.starts_with(&format!("{s}/")))
+        .or_else(|| EXACT.iter().find(|s| p == **s))
+        .copied()
 }
 
 /// A tmpfs mount point: refused over a system or data directory (it would hide the files
@@ -371,9 +414,9 @@ pub fn secret_like(name: &str, value: &str) -> Option<&'static str> {
             && v.len() >= min
             && v[prefix.len()..].chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
     };
-    let aws = ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA"].iter().any(|p| {
-        v.len() == 20 && v.starts_with(p) && v.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-    });
+    let aws = ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA"]
+        .iter()
+        .any(|p| v.len() == 20 && v.starts_with(p) && v.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
     if aws {
         return Some("it is an AWS access key id");
     }

@@ -216,13 +216,16 @@ pub(super) fn service(
             .help(format!("remove `user`: pynoc sets `{user}`, the uid of `{image}`")),
         );
     }
-    if !user.split_once(':').is_some_and(|(a, b)| {
-        a.parse::<u32>().is_ok_and(|a| a > 0) && b.parse::<u32>().is_ok_and(|b| b > 0)
-    }) {
+    if !user
+        .split_once(':')
+        .is_some_and(|(a, b)| a.parse::<u32>().is_ok_and(|a| a > 0) && b.parse::<u32>().is_ok_and(|b| b > 0))
+    {
         d.push(
             Diagnostic::error(Kind::UnsafeValue, format!("`{user}` is not a non-root UID:GID"))
                 .at(user_v.as_ref().map(|u| u.span).unwrap_or(image_v.span), "not UID:GID")
-                .help("write numbers, e.g. `\"1001:1001\"`; uid 0 is root and gid 0 its group, which owns system files"),
+                .help(
+                    "write numbers, e.g. `\"1001:1001\"`; uid 0 is root and gid 0 its group, which owns system files",
+                ),
         );
     }
     let mut svc = ir::Service {

@@ -86,18 +86,6 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
         }
         let address = match address {
             Some(a) => match validate::cidr(d, &a) {
-                Some(net) if net.prefix_len() == 0 && method_value != "reject" => {
-                    d.push(
-                        Diagnostic::error(
-                            Kind::InvalidValue,
-                            format!("`{}` lets the whole Internet try to log in", a.value),
-                        )
-                        .at(a.span, "any address")
-                        .help("name the networks that need the database, e.g. `\"10.0.0.0/8\"`"),
-                    );
-                    ok = false;
-                    None
-                }
                 Some(net) if method_value == "reject" => Some(net.to_string()),
                 Some(net) => match validate::narrow(
                     d,

@@ -50,7 +50,9 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
                 d.push(
                     Diagnostic::error(Kind::UnsafeValue, format!("`{name}` is one of the server's own databases"))
                         .at(v.span, "a system database")
-                        .help("name the application's database, e.g. `pynomaly`: pynoc revokes `PUBLIC`'s rights on it"),
+                        .help(
+                            "name the application's database, e.g. `pynomaly`: pynoc revokes `PUBLIC`'s rights on it",
+                        ),
                 );
                 return None;
             }
@@ -66,8 +68,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
         }
     };
     let version = r.int_prop("version", 13, 17).map(|v| v.value as u32).unwrap_or(15);
-    let owner =
-        r.str_prop("owner", "pynomaly_owner").and_then(|v| role_name(d, &v, "owner").map(|n| (n, v.span)));
+    let owner = r.str_prop("owner", "pynomaly_owner").and_then(|v| role_name(d, &v, "owner").map(|n| (n, v.span)));
     if r.has_prop("password") {
         secret_in_spec(d, r.prop("password").map(|v| v.span).unwrap_or(n.name.span));
     }
@@ -209,8 +210,19 @@ fn secret_in_spec(d: &Diags, span: Span) {
 /// spec naming one would have pynoc's SQL alter it (`ALTER ROLE "postgres" NOLOGIN` demotes
 /// the bootstrap superuser).
 const RESERVED_ROLES: &[&str] = &[
-    "postgres", "public", "none", "all", "current_user", "current_role", "session_user", "user",
-    "replication", "sameuser", "samerole", "samegroup", "root",
+    "postgres",
+    "public",
+    "none",
+    "all",
+    "current_user",
+    "current_role",
+    "session_user",
+    "user",
+    "replication",
+    "sameuser",
+    "samerole",
+    "samegroup",
+    "root",
 ];
 
 /// A role name of the application's own: a name, not built in, not reserved.
@@ -234,12 +246,60 @@ fn role_name(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
 /// value is well known, so a password read from it is too), if it is one.
 fn well_known_variable(name: &str) -> Option<&'static str> {
     const KNOWN: &[&str] = &[
-        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "PWD", "OLDPWD", "TERM", "LANG", "LANGUAGE", "HOSTNAME", "TMPDIR",
-        "TZ", "MAIL", "EDITOR", "VISUAL", "PAGER", "DISPLAY", "SHLVL", "UID", "EUID", "PPID", "IFS", "PS1", "PS2",
-        "PS4", "CI", "GITHUB_ACTIONS", "GITHUB_SHA", "GITHUB_REF", "GITHUB_REPOSITORY", "GITHUB_WORKSPACE",
-        "RUNNER_OS", "SUDO_USER", "SUDO_UID", "SUDO_GID", "SUDO_COMMAND", "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY",
-        "PGUSER", "PGHOST", "PGPORT", "PGDATABASE", "PGDATA", "PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH",
-        "LD_PRELOAD", "MANPATH", "INVOCATION_ID", "JOURNAL_STREAM", "SYSTEMD_EXEC_PID", "NOTIFY_SOCKET",
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "PWD",
+        "OLDPWD",
+        "TERM",
+        "LANG",
+        "LANGUAGE",
+        "HOSTNAME",
+        "TMPDIR",
+        "TZ",
+        "MAIL",
+        "EDITOR",
+        "VISUAL",
+        "PAGER",
+        "DISPLAY",
+        "SHLVL",
+        "UID",
+        "EUID",
+        "PPID",
+        "IFS",
+        "PS1",
+        "PS2",
+        "PS4",
+        "CI",
+        "GITHUB_ACTIONS",
+        "GITHUB_SHA",
+        "GITHUB_REF",
+        "GITHUB_REPOSITORY",
+        "GITHUB_WORKSPACE",
+        "RUNNER_OS",
+        "SUDO_USER",
+        "SUDO_UID",
+        "SUDO_GID",
+        "SUDO_COMMAND",
+        "SSH_CONNECTION",
+        "SSH_CLIENT",
+        "SSH_TTY",
+        "PGUSER",
+        "PGHOST",
+        "PGPORT",
+        "PGDATABASE",
+        "PGDATA",
+        "PYTHONPATH",
+        "VIRTUAL_ENV",
+        "LD_LIBRARY_PATH",
+        "LD_PRELOAD",
+        "MANPATH",
+        "INVOCATION_ID",
+        "JOURNAL_STREAM",
+        "SYSTEMD_EXEC_PID",
+        "NOTIFY_SOCKET",
     ];
     const PREFIXES: &[&str] = &["LC_", "XDG_", "ANSIBLE_", "GITHUB_", "RUNNER_", "CARGO_", "RUST", "DBUS_", "SSH_"];
     if KNOWN.contains(&name) {
@@ -274,12 +334,9 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
         }
         if ok && let Some(why) = well_known_variable(&v.value) {
             d.push(
-                Diagnostic::error(
-                    Kind::UnsafeValue,
-                    format!("`{}` is {why}, not a password", v.value),
-                )
-                .at(v.span, "a well-known variable")
-                .help("name a variable that holds only this role's password, e.g. `PYNOMALY_APP_PASSWORD`"),
+                Diagnostic::error(Kind::UnsafeValue, format!("`{}` is {why}, not a password", v.value))
+                    .at(v.span, "a well-known variable")
+                    .help("name a variable that holds only this role's password, e.g. `PYNOMALY_APP_PASSWORD`"),
             );
             return None;
         }
