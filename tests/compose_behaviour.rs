@@ -39,9 +39,11 @@ fn redis_reads_its_password_from_the_secret_only_and_fails_closed() {
     let q = sandbox::quote;
     let script = format!(
         r#"
-cd /
 cp {backend} /run/pynoc-backend.py
 mount -t tmpfs pynoc-tmp /tmp
+# redis writes its data (dump.rdb, appendonlydir/) to its working directory: a tmpfs here,
+# /data in the container.
+mkdir /tmp/data && cd /tmp/data
 ip link set lo up
 mkdir -p /run/secrets
 printf '%s\n' {pw} > /run/secrets/redis_password
@@ -73,6 +75,11 @@ python3 -c {probe} 2>/dev/null; echo "app_down=$?"
     fs::create_dir_all(&scratch).unwrap();
     let o = sandbox::run(&script, &["/run"], camino::Utf8Path::from_path(&scratch).unwrap()).unwrap();
     let text = sandbox::text(&o);
+    // redis kept its data on the sandbox's tmpfs: nothing in the checkout or at the root.
+    for leftover in [root().join("dump.rdb"), root().join("appendonlydir"), "/dump.rdb".into(), "/appendonlydir".into()]
+    {
+        assert!(!leftover.exists(), "redis wrote {} outside the test's temporary directory", leftover.display());
+    }
     println!("{text}");
     let get = |k: &str| {
         text.lines()

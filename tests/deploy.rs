@@ -149,19 +149,3 @@ fn host_containers_true_without_compose() {
     assert!(c.spec.host.as_ref().unwrap().containers.as_deref().unwrap().contains("containers=#true"));
     assert!(artifact(&c, "sysctl").contains("net.ipv4.ip_forward = 1"));
 }
-
-#[test]
-fn a_file_name_cannot_plant_lines_in_any_artifact() {
-    let name = "spec\nPermitRootLogin yes\r\n[sshd]\nenabled = false\u{2028}.kdl";
-    let c = pynoc::compile(&example(), name).unwrap();
-    for a in &c.artifacts {
-        for line in a.content.lines() {
-            assert!(
-                !line.starts_with("PermitRootLogin yes") && !line.starts_with("enabled = false"),
-                "{}: the file name reached a line of its own: {line}",
-                a.path
-            );
-        }
-        assert!(!a.content.contains('\u{2028}') && !a.content.contains('\r'), "{}", a.path);
-    }
-}

@@ -48,6 +48,93 @@ fn accepted(field: (&str, &str), payload: &str) {
 }
 
 #[test]
+fn a_file_name_cannot_plant_lines_in_any_artifact() {
+    let name = "spec\nPermitRootLogin yes\r\n[sshd]\nenabled = false\u{2028}.kdl";
+    let c = pynoc::compile(&example(), name).unwrap();
+    for a in &c.artifacts {
+        for line in a.content.lines() {
+            assert!(
+                !line.starts_with("PermitRootLogin yes") && !line.starts_with("enabled = false"),
+                "{}: the file name reached a line of its own: {line}",
+                a.path
+            );
+        }
+        assert!(!a.content.contains('\u{2028}') && !a.content.contains('\r'), "{}", a.path);
+    }
+}
+
+#[test]
+fn nesting_of_any_depth_is_a_diagnostic_never_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("blocks.kdl", format!("pynoc 1\nhost {}{}\n", "{ a ".repeat(5000), "}".repeat(5000))),
+        ("comments.kdl", format!("pynoc 1\n{}{}\n", "/*".repeat(100_000), "*/".repeat(100_000))),
+        ("unclosed.kdl", format!("pynoc 1\nhost {}\n", "{ a ".repeat(100_000))),
+    ] {
+        let spec = dir.path().join(name);
+        std::fs::write(&spec, &text).unwrap();
+        let r = common::pynoc().arg("check").arg(&spec).run();
+        assert_eq!(r.code(), 1, "{name}: {}", r.stderr());
+        assert!(
+            r.stderr().contains("nests deeper than 64 levels") && r.stderr().contains(&format!("{name}:2:")),
+            "{name}: {}",
+            r.stderr()
+        );
+    }
+    // Sixty levels are fine for the parser (the spec is then wrong for other reasons).
+    let spec = dir.path().join("sixty.kdl");
+    std::fs::write(&spec, format!("pynoc 1\nhost {}{}\n", "{ a ".repeat(60), "}".repeat(60))).unwrap();
+    let r = common::pynoc().arg("check").arg(&spec).run();
+    assert!(r.code() == 1 && !r.stderr().contains("nests deeper"), "{}", r.stderr());
+    // Braces and comment openers inside strings do not count.
+    let quoted = format!(
+        "pynoc 1\nproject p {{\n    domain \"{}\"\n    admin-email #\"{}\"#\n}}\n",
+        "{/*".repeat(100),
+        "{".repeat(100)
+    );
+    let d = pynoc::analyze(&quoted, "q.kdl").expect_err("the values are invalid");
+    assert!(
+        !d.iter().any(|d| d.message.contains("nests deeper")),
+        "{}",
+        d.iter().map(|d| d.render(false)).collect::<String>()
+    );
+}
+
+#[test]
+fn invalid_utf8_is_a_located_spec_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("latin1.kdl");
+    std::fs::write(&spec, b"pynoc 1\nproject caf\xe9 {\n}\n").unwrap();
+    let r = common::pynoc().arg("check").arg(&spec).run();
+    assert_eq!(r.code(), 1, "{}", r.stderr());
+    let err = r.stderr();
+    assert!(err.contains("pynoc::E001::syntax") && err.contains("byte 19") && err.contains("latin1.kdl:2:12"), "{err}");
+    let out = dir.path().join("out");
+    common::pynoc().arg("build").arg(&spec).arg("-o").arg(&out).run().expect(1);
+    assert!(!out.exists(), "nothing is written for a spec that is not UTF-8");
+}
+
+#[test]
+fn a_flood_of_errors_is_counted_not_all_rendered() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("flood.kdl");
+    let text: String =
+        std::iter::once("pynoc 1\n".to_string()).chain((0..20_000).map(|i| format!("bogus{i} 1\n"))).collect();
+    std::fs::write(&spec, text).unwrap();
+    let r = common::pynoc().arg("check").arg(&spec).run();
+    assert_eq!(r.code(), 1);
+    let err = r.stderr();
+    // 20,000 unknown nodes and the missing `project`: the first 50 are shown, the rest counted.
+    assert_eq!(err.matches("pynoc::E").count(), pynoc::diag::MAX_SHOWN, "{}", &err[err.len().saturating_sub(500)..]);
+    assert!(
+        err.contains("and 19951 more diagnostics (19951 errors, 0 warnings) not shown"),
+        "{}",
+        &err[err.len() - 300..]
+    );
+    assert!(err.contains("the spec has 20001 errors"), "{}", &err[err.len() - 300..]);
+}
+
+#[test]
 fn networks_that_grant_are_narrow_however_written() {
     let fields = [
         ("network internal \"10.0.0.0/8\"", "network internal \"{}\""),
