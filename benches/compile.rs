@@ -47,7 +47,8 @@ fn main() {
     // Hostile sizes (issue 9): a spec of N unknown nodes, checked and its diagnostics
     // rendered as `pynoc check` does. Time per node should stay flat as N grows tenfold.
     for n in [1_000, 10_000, 100_000] {
-        let flood: String = std::iter::once("pynoc 1\n".to_string()).chain((0..n).map(|i| format!("bogus{i} 1\n"))).collect();
+        let flood: String =
+            std::iter::once("pynoc 1\n".to_string()).chain((0..n).map(|i| format!("bogus{i} 1\n"))).collect();
         measure(&format!("check+render {n} unknown nodes"), || {
             let diags = pynoc::analyze(black_box(&flood), "spec.kdl").unwrap_err();
             black_box(pynoc::diag::render_all(&diags, false).len());

@@ -37,6 +37,10 @@ fn examples_match_goldens() {
                 panic!("examples/{name} does not compile:\n{}", d.iter().map(|d| d.render(false)).collect::<String>())
             }
         };
+        // Each artifact has the shape its consumer reads: the same rules fuzz inputs meet.
+        for problem in pynoc::verify::shape::check(&compiled.artifacts) {
+            failures.push(format!("examples/{name}: {problem}"));
+        }
         let golden = root().join("golden").join(&name);
         let mut expected = Vec::new();
         files_under(&golden, &golden, &mut expected);

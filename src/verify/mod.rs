@@ -12,6 +12,7 @@ mod fstab;
 mod nginx;
 pub mod postgres;
 pub mod sandbox;
+pub mod shape;
 mod sshd;
 mod sysctl;
 
