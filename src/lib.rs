@@ -9,6 +9,8 @@ pub mod ast;
 pub mod check;
 pub mod diag;
 pub mod emit;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ir;
 pub mod lower;
 pub mod parse;
