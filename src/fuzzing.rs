@@ -59,7 +59,11 @@ pub fn run(text: &str) {
     match crate::compile(text, "spec.kdl") {
         Ok(c) => {
             let problems = shape::check(&c.artifacts);
-            assert!(problems.is_empty(), "an accepted spec produced a malformed artifact:\n{}\n--- spec ---\n{text}", problems.join("\n"));
+            assert!(
+                problems.is_empty(),
+                "an accepted spec produced a malformed artifact:\n{}\n--- spec ---\n{text}",
+                problems.join("\n")
+            );
             serde_json::from_str::<serde_json::Value>(&c.manifest).expect("the manifest is JSON");
         }
         Err(diags) => {
@@ -132,7 +136,9 @@ fn kdl_string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}') => {
+            c if c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}') =>
+            {
                 out.push_str(&format!("\\u{{{:x}}}", u32::from(c)))
             }
             c => out.push(c),

@@ -44,7 +44,8 @@ impl Rng {
 fn bounded_random_mutations_of_the_examples_hold() {
     // Characters that mean something to some consumer, and words that did once.
     let alphabet: Vec<char> = "aZ09 \n\t\"'`$;{}[]()#=:/\\*!,.-_%@&|<>?~^\u{2028}\u{85}\u{0}é".chars().collect();
-    let words = ["0.0.0.0/0", "::/0", "/etc", "postgres", "0", "!**", "--force", "{{ x }}", "$$", "*/", "/*", "include"];
+    let words =
+        ["0.0.0.0/0", "::/0", "/etc", "postgres", "0", "!**", "--force", "{{ x }}", "$$", "*/", "/*", "include"];
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let iterations = std::env::var("PYNOC_FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
     for i in 0..iterations {

@@ -418,3 +418,19 @@ fn secret_looking_values_are_never_baked_into_an_image_or_a_compose_file() {
         diags(&spec).unwrap_or_else(|e| panic!("{name}: {}", e.iter().map(|d| d.render(false)).collect::<String>()));
     }
 }
+
+#[test]
+fn free_text_cannot_hide_or_reorder_what_a_reviewer_reads() {
+    // A line separator, a right-to-left override, a zero-width space, a byte-order mark.
+    for hidden in ["\\u{2028}", "\\u{202e}", "\\u{200b}", "\\u{feff}", "\\u{2066}"] {
+        for field in [
+            ("tmpfs \"/var/tmp\" size=\"1G\"", "tmpfs \"/var/tmp\" size=\"1G\" nodev=#false reason=\"{}\""),
+            ("env DATABASE_USER \"pynomaly_app\"", "env DATABASE_USER \"pynomaly_app\"\n            env NOTE \"{}\""),
+            ("cmd python \"-m\"", "cmd python \"{}\""),
+            ("set log_line_prefix \"%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h \"", "set log_line_prefix \"{}\""),
+            ("referrer-policy \"strict-origin-when-cross-origin\"", "referrer-policy \"{}\""),
+        ] {
+            refused(field, &format!("ok{hidden}ok"), "E013");
+        }
+    }
+}

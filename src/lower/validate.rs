@@ -125,10 +125,22 @@ pub fn comment(d: &Diags, v: &Spanned<String>) -> Option<String> {
     }
 }
 
+/// A character that must not appear in free text written into an artifact: control
+/// characters, the Unicode line and paragraph separators (a line break to some readers) and
+/// the bidirectional and zero-width formatting characters, which make a reviewer read a
+/// line in a different order or miss a word (the "Trojan Source" attack).
+pub fn hidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}'
+        )
+}
+
 /// A `reason="…"`: free text repeated in a `#` comment, so one line of printable characters.
 pub fn reason(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let s = &v.value;
-    if s.trim().is_empty() || s.len() > 200 || s.chars().any(|c| c.is_control()) {
+    if s.trim().is_empty() || s.len() > 200 || s.chars().any(hidden_char) {
         bad(
             d,
             Kind::UnsafeValue,

@@ -21,12 +21,15 @@ pub fn check(artifacts: &[Artifact]) -> Vec<String> {
 /// The problems of one artifact, by its name in the manifest.
 pub fn check_one(name: &str, text: &str) -> Vec<String> {
     let mut p = Vec::new();
-    // Every consumer reads lines; none of these may hide a line break from a reviewer or
-    // start one for a consumer.
-    if let Some(c) =
-        text.chars().find(|c| matches!(c, '\0' | '\r' | '\u{0b}' | '\u{0c}' | '\u{85}' | '\u{2028}' | '\u{2029}'))
-    {
-        p.push(format!("holds the control or line-separator character {c:?}"));
+    // Every consumer reads lines; no character may hide a line break from a reviewer or
+    // start one for a consumer, and none may reorder or hide text from a reviewer
+    // (bidirectional and zero-width formatting).
+    let hidden = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+    };
+    if let Some(c) = text.chars().find(|c| hidden(*c)) {
+        p.push(format!("holds the control, line-separator or formatting character {c:?}"));
     }
     let comment = match name {
         "nginx" | "sshd" | "fail2ban" | "sysctl" | "fstab" | "audit" | "iptables" | "ip6tables" | "nftables"

@@ -63,7 +63,7 @@ pub(super) fn duration(r: &Reader, name: &'static str, default: &str) -> String 
 }
 
 pub(super) fn env_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
-    if v.value.len() > 1024 || v.value.chars().any(|c| c.is_control()) {
+    if v.value.len() > 1024 || v.value.chars().any(validate::hidden_char) {
         d.push(
             Diagnostic::error(Kind::UnsafeValue, "this environment value is not safe to write")
                 .at(v.span, "unsafe value")
@@ -265,7 +265,7 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
                             continue;
                         }
                     };
-                    if s.chars().any(|c| c.is_control()) {
+                    if s.chars().any(validate::hidden_char) {
                         d.push(
                             Diagnostic::error(Kind::UnsafeValue, "a `cmd` word holds a control character")
                                 .at(v.span, "unsafe")

@@ -366,7 +366,7 @@ pub(super) fn header_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let s = &v.value;
     let ok = !s.trim().is_empty()
         && s.len() <= 2048
-        && !s.chars().any(|c| c.is_control() || c == '"' || c == '\\' || c == '$');
+        && !s.chars().any(|c| validate::hidden_char(c) || c == '"' || c == '\\' || c == '$');
     let help = "header values are one line with no `\"`, `\\` or `$` (nginx would expand `$` as a variable)";
     validate::accept(d, v, ok, Kind::UnsafeValue, "this header value is not safe to write".into(), "unsafe value", help)
 }

@@ -131,7 +131,7 @@ pub(super) fn setting(
             None
         }
         (Value::String(s), "string") => {
-            if s.chars().any(|c| c.is_control() || c == '\\') || s.len() > 1024 {
+            if s.chars().any(|c| super::super::validate::hidden_char(c) || c == '\\') || s.len() > 1024 {
                 d.push(
                     Diagnostic::error(Kind::UnsafeValue, "this setting value is not safe to write")
                         .at(value.span, "unsafe value")
