@@ -124,3 +124,30 @@ fn the_flag_allows_a_system_directory_with_a_warning() {
     assert!(r.stderr().contains("warning: writing into the system directory /proc"), "{}", r.stderr());
     assert_eq!(r.code(), 2, "writing into /proc must fail as an I/O error: {}", r.stderr());
 }
+
+#[test]
+fn verify_reads_no_link_and_no_path_outside_the_owned_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    build(&out).expect(0);
+    let secret = dir.path().join("secret");
+    fs::write(&secret, "the secret line\n").unwrap();
+    let sha = pynoc::sha256_hex(b"the secret line\n");
+    // A link in place of an artifact, with the manifest's sha256 forged to match its target;
+    // and a manifest entry that climbs out of the output directory.
+    fs::remove_file(out.join("host/fstab")).unwrap();
+    symlink(&secret, out.join("host/fstab")).unwrap();
+    edit_manifest(&out, |a| {
+        for e in a.iter_mut() {
+            if e["path"] == "host/fstab" {
+                e["sha256"] = sha.clone().into();
+            }
+        }
+        a.push(serde_json::json!({"name": "sshd", "path": "../secret", "sha256": sha}));
+    });
+    let r = pynoc().arg("verify").arg(&out).run().expect(1);
+    let text = format!("{}{}", r.stdout(), r.stderr());
+    assert!(!text.contains("the secret line"), "{text}");
+    assert!(text.contains("FAIL fstab:") && text.contains("symlink"), "{text}");
+    assert!(text.contains("is not a path pynoc writes"), "{text}");
+}

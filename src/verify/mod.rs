@@ -64,12 +64,23 @@ pub fn verify(dir: &Utf8Path, mut each: impl FnMut(&Outcome)) -> Result<Vec<Outc
             return Err(format!("{manifest}: an artifact lacks `name` or `path`"));
         };
         let item = Item { name: name.to_string(), file: dir.join(path) };
-        let status = match std::fs::read(&item.file) {
-            Err(e) => Status::Fail(format!("cannot read {}: {e}", item.file)),
-            Ok(bytes) if a["sha256"].as_str() != Some(crate::sha256_hex(&bytes).as_str()) => {
-                Status::Fail(format!("{} does not match the sha256 in the manifest (edited by hand?)", item.file))
+        // The directory may come from an untrusted checkout: only a file directly inside a
+        // folder pynoc writes, and never through a link (a validator's error would print
+        // lines of whatever it points at).
+        let plain = std::fs::symlink_metadata(&item.file).is_ok_and(|m| m.file_type().is_file())
+            && std::fs::symlink_metadata(item.file.parent().unwrap_or(dir)).is_ok_and(|m| m.file_type().is_dir());
+        let status = if !crate::write::owned(path) {
+            Status::Fail(format!("`{}` is not a path pynoc writes (FOLDER/FILE)", path.escape_debug()))
+        } else if !plain && item.file.exists() {
+            Status::Fail(format!("{} is a symlink or not a regular file; not read", item.file))
+        } else {
+            match std::fs::read(&item.file) {
+                Err(e) => Status::Fail(format!("cannot read {}: {e}", item.file)),
+                Ok(bytes) if a["sha256"].as_str() != Some(crate::sha256_hex(&bytes).as_str()) => {
+                    Status::Fail(format!("{} does not match the sha256 in the manifest (edited by hand?)", item.file))
+                }
+                Ok(_) => check(&item),
             }
-            Ok(_) => check(&item),
         };
         let o = Outcome { name: item.name, status };
         each(&o);
