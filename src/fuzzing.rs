@@ -10,22 +10,24 @@
 
 use crate::verify::shape;
 
-const EXAMPLES: &[&str] =
+pub const EXAMPLES: &[&str] =
     &[include_str!("../examples/pynomaly/spec.kdl"), include_str!("../examples/everything/spec.kdl")];
 
 /// Runs arbitrary bytes through the pipeline as a spec file.
 pub fn bytes(data: &[u8]) {
     match crate::decode(data, "fuzz.kdl") {
-        Ok(text) => run(&text),
+        Ok(text) => {
+            run(&text);
+        }
         Err(diags) => {
             crate::diag::render_all(&diags, false);
         }
     }
 }
 
-/// Runs a mutation of an example, chosen and shaped by `data`.
-pub fn mutated(data: &[u8]) {
-    run(&mutate(data));
+/// Runs a mutation of an example, chosen and shaped by `data`; true when it was accepted.
+pub fn mutated(data: &[u8]) -> bool {
+    run(&mutate(data))
 }
 
 /// The example `data[0]` picks, with values replaced as the rest of `data` says: chunks of
@@ -54,8 +56,9 @@ pub fn mutate(data: &[u8]) -> String {
     text
 }
 
-/// Runs one spec text through the pipeline and asserts what must hold for every input.
-pub fn run(text: &str) {
+/// Runs one spec text through the pipeline and asserts what must hold for every input;
+/// true when the spec was accepted.
+pub fn run(text: &str) -> bool {
     match crate::compile(text, "spec.kdl") {
         Ok(c) => {
             let problems = shape::check(&c.artifacts);
@@ -65,17 +68,19 @@ pub fn run(text: &str) {
                 problems.join("\n")
             );
             serde_json::from_str::<serde_json::Value>(&c.manifest).expect("the manifest is JSON");
+            true
         }
         Err(diags) => {
             assert!(diags.iter().any(|d| d.is_error()), "a rejected spec has an error");
             crate::diag::render_all(&diags, false);
+            false
         }
     }
 }
 
 /// The byte ranges of the example's values: quoted strings, and the words after `=` and
 /// after a node name (numbers, `#true`, bare identifiers), outside comments.
-fn values(text: &str) -> Vec<(usize, usize)> {
+pub fn values(text: &str) -> Vec<(usize, usize)> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;

@@ -48,24 +48,38 @@ fn bounded_random_mutations_of_the_examples_hold() {
         ["0.0.0.0/0", "::/0", "/etc", "postgres", "0", "!**", "--force", "{{ x }}", "$$", "*/", "/*", "include"];
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let iterations = std::env::var("PYNOC_FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    let mut accepted = 0;
     for i in 0..iterations {
-        let mut data = vec![(rng.next() % 2) as u8];
-        for _ in 0..=(rng.next() % 3) {
-            let mut value = String::new();
-            if rng.next() % 2 == 0 {
-                value.push_str(words[(rng.next() % words.len() as u64) as usize]);
-            }
-            for _ in 0..(rng.next() % 12) {
-                value.push(alphabet[(rng.next() % alphabet.len() as u64) as usize]);
-            }
+        let example = (rng.next() % 2) as usize;
+        let mut data = vec![example as u8];
+        let tokens = pynoc::fuzzing::values(pynoc::fuzzing::EXAMPLES[example]);
+        for _ in 0..=(rng.next() % 4 / 3) {
+            let (value, raw) = if rng.next() % 3 == 0 {
+                // Another field's value, as written: crosses types and meanings.
+                let (a, b) = tokens[(rng.next() % tokens.len() as u64) as usize];
+                (pynoc::fuzzing::EXAMPLES[example][a..b].to_string(), 0x80)
+            } else {
+                let mut value = String::new();
+                if rng.next() % 2 == 0 {
+                    value.push_str(words[(rng.next() % words.len() as u64) as usize]);
+                }
+                for _ in 0..(rng.next() % 12) {
+                    value.push(alphabet[(rng.next() % alphabet.len() as u64) as usize]);
+                }
+                (value, if rng.next() % 8 == 0 { 0x80 } else { 0 })
+            };
             let bytes = value.as_bytes();
             let len = bytes.len().min(0x7f);
-            let raw = if rng.next() % 8 == 0 { 0x80 } else { 0 };
-            data.extend_from_slice(&((rng.next() % 400) as u16).to_le_bytes());
+            data.extend_from_slice(&((rng.next() % tokens.len() as u64) as u16).to_le_bytes());
             data.push(len as u8 | raw);
             data.extend_from_slice(&bytes[..len]);
         }
         let result = std::panic::catch_unwind(|| pynoc::fuzzing::mutated(&data));
         assert!(result.is_ok(), "iteration {i}: input {data:?}");
+        accepted += usize::from(result.unwrap());
     }
+    // The shape checks only bite on accepted specs: enough of the mutations must be accepted
+    // (a hostile value that passes is exactly what they are for).
+    assert!(accepted * 25 >= iterations, "only {accepted} of {iterations} mutations were accepted");
+    eprintln!("{accepted} of {iterations} mutations accepted");
 }

@@ -2,4 +2,6 @@
 //! of every section is reached past the parser (`pynoc::fuzzing::mutated`).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| pynoc::fuzzing::mutated(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    pynoc::fuzzing::mutated(data);
+});
