@@ -33,7 +33,8 @@ pub fn mutated(data: &[u8]) -> bool {
 /// The example `data[0]` picks, with values replaced as the rest of `data` says: chunks of
 /// `[which value: 2 bytes][length: 1 byte][that many bytes of new text]`. A chunk whose
 /// length byte has the top bit set is spliced in raw (not as a KDL string), to reach the
-/// syntax around the values too.
+/// syntax around the values too; a raw chunk of length 0 is followed by 2 more bytes that
+/// name another value, copied over this one as written (a value of one field in another).
 pub fn mutate(data: &[u8]) -> String {
     let Some((&pick, mut rest)) = data.split_first() else {
         return EXAMPLES[0].to_string();
@@ -43,14 +44,20 @@ pub fn mutate(data: &[u8]) -> String {
         let which = usize::from(u16::from_le_bytes([rest[0], rest[1]]));
         let raw = rest[2] & 0x80 != 0;
         let len = usize::from(rest[2] & 0x7f).min(rest.len() - 3);
-        let new = String::from_utf8_lossy(&rest[3..3 + len]).into_owned();
-        rest = &rest[3 + len..];
         let values = values(&text);
         if values.is_empty() {
             break;
         }
         let (start, end) = values[which % values.len()];
-        let replacement = if raw { new } else { kdl_string(&new) };
+        let replacement = if raw && len == 0 && rest.len() >= 5 {
+            let (a, b) = values[usize::from(u16::from_le_bytes([rest[3], rest[4]])) % values.len()];
+            rest = &rest[5..];
+            text[a..b].to_string()
+        } else {
+            let new = String::from_utf8_lossy(&rest[3..3 + len]).into_owned();
+            rest = &rest[3 + len..];
+            if raw { new } else { kdl_string(&new) }
+        };
         text.replace_range(start..end, &replacement);
     }
     text

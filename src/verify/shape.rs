@@ -64,7 +64,7 @@ pub fn check_one(name: &str, text: &str) -> Vec<String> {
                     !k.is_empty()
                         && k.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
                         && !v.is_empty()
-                        && v.chars().all(|c| c.is_ascii_alphanumeric() || " -_.:/".contains(c))
+                        && v.chars().all(|c| c.is_ascii_alphanumeric() || " -_.:/,".contains(c))
                 });
                 if !ok {
                     p.push(format!("not a `key = value` line: {l:?}"));

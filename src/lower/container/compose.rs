@@ -396,8 +396,10 @@ pub(super) fn service(
         "postgres" => {
             let f = f.expect("facts");
             svc.tmpfs = f.runtime_dirs.iter().map(|t| format!("{t}:size=64m,noexec,nosuid,nodev")).collect();
+            // A name compose writes into the container's environment: a plain identifier (the
+            // fuzzer found this one unchecked, line separators and all).
             let db = database
-                .map(|v| v.value)
+                .and_then(|v| validate::ident(d, &v, "database name", 63))
                 .or_else(|| pg.map(|p| p.database.clone()))
                 .unwrap_or_else(|| "postgres".into());
             if svc.secrets.len() != 1 {
