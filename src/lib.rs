@@ -63,7 +63,7 @@ pub fn analyze(text: &str, file_name: &str) -> Result<(ir::Spec, Vec<Diagnostic>
 pub fn compile(text: &str, file_name: &str) -> Result<Compiled, Vec<Diagnostic>> {
     let (spec, warnings) = analyze(text, file_name)?;
     let digest = sha256_hex(text.as_bytes());
-    let cx = emit::Context { spec: &spec, spec_name: file_name, spec_sha256: &digest };
+    let cx = emit::Context { spec: &spec, spec_name: file_name };
     let artifacts = emit::emit(&cx).map_err(|e| {
         vec![
             Diagnostic::error(Kind::Internal, format!("internal error while rendering: {e:#}"))
