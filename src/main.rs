@@ -34,10 +34,11 @@ enum Command {
         #[arg(long)]
         force_system_dir: bool,
     },
-    /// Parse, lower and check SPEC; write nothing.
+    /// Parse, lower and check each SPEC; write nothing. The exit code is the worst of them.
     Check {
-        /// The KDL spec.
-        spec: Utf8PathBuf,
+        /// The KDL specs (pre-commit passes every matching file at once).
+        #[arg(required = true, num_args = 1..)]
+        specs: Vec<Utf8PathBuf>,
     },
     /// Print the JSON Schema of the spec model.
     Schema,
@@ -68,7 +69,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     ExitCode::from(match cli.command {
         Command::Build { spec, out, check, force_system_dir } => build(&spec, &out, check, force_system_dir),
-        Command::Check { spec } => check(&spec),
+        Command::Check { specs } => specs.iter().map(|s| check(s)).max().unwrap_or(OK),
         Command::Schema => {
             say(pynoc::schema_json().trim_end());
             OK

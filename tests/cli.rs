@@ -167,3 +167,20 @@ fn verify_fails_a_hand_edited_artifact() {
     let r = pynoc().arg("verify").arg(&out).run().expect(1);
     assert!(r.stdout().contains("FAIL fstab:") && r.stdout().contains("sha256"), "{}", r.stdout());
 }
+
+#[test]
+fn check_takes_many_specs_and_exits_with_the_worst() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.kdl");
+    fs::write(&bad, BAD).unwrap();
+    let everything = root().join("examples/everything/spec.kdl");
+    // Every spec is checked and reported, whatever its place in the list.
+    let r = pynoc().arg("check").arg(&bad).arg(example()).arg(&everything).run().expect(1);
+    assert!(r.stderr().contains("bad.kdl:5:14"), "{}", r.stderr());
+    assert!(r.stderr().contains("examples/pynomaly/spec.kdl: ok"), "{}", r.stderr());
+    assert!(r.stderr().contains("examples/everything/spec.kdl: ok"), "{}", r.stderr());
+    pynoc().arg("check").arg(example()).arg(&everything).run().expect(0);
+    // A missing file is a usage error (2), worse than a spec error (1).
+    pynoc().arg("check").arg(&bad).arg(dir.path().join("missing.kdl")).run().expect(2);
+    pynoc().arg("check").run().expect(2);
+}
