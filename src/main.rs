@@ -42,6 +42,10 @@ enum Command {
     },
     /// Print the JSON Schema of the spec model.
     Schema,
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), e.g. `pynoc man > /usr/local/share/man/man1/pynoc.1`.
+    Man,
     /// Check every artifact in DIR with its consumer's own tool, sandboxed.
     Verify {
         /// A directory written by `pynoc build`.
@@ -70,6 +74,21 @@ fn main() -> ExitCode {
     ExitCode::from(match cli.command {
         Command::Build { spec, out, check, force_system_dir } => build(&spec, &out, check, force_system_dir),
         Command::Check { specs } => specs.iter().map(|s| check(s)).max().unwrap_or(OK),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "pynoc", &mut out);
+            say(String::from_utf8_lossy(&out).trim_end());
+            OK
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out) {
+                eprintln!("error: cannot render the manual page: {e}");
+                return ExitCode::from(USAGE);
+            }
+            say(String::from_utf8_lossy(&out).trim_end());
+            OK
+        }
         Command::Schema => {
             say(pynoc::schema_json().trim_end());
             OK

@@ -184,3 +184,18 @@ fn check_takes_many_specs_and_exits_with_the_worst() {
     pynoc().arg("check").arg(&bad).arg(dir.path().join("missing.kdl")).run().expect(2);
     pynoc().arg("check").run().expect(2);
 }
+
+#[test]
+fn completions_and_the_manual_page() {
+    for (shell, marker) in [("bash", "complete -F _pynoc"), ("zsh", "#compdef pynoc"), ("fish", "complete -c pynoc")] {
+        let r = pynoc().args(["completions", shell]).run().expect(0);
+        let out = r.stdout();
+        assert!(out.contains(marker), "{shell}: {out}");
+        for sub in ["build", "check", "verify", "schema"] {
+            assert!(out.contains(sub), "{shell} completion lacks `{sub}`");
+        }
+    }
+    pynoc().args(["completions", "tcsh"]).run().expect(2);
+    let man = pynoc().arg("man").run().expect(0).stdout();
+    assert!(man.contains(".TH pynoc 1") && man.contains(".SH SUBCOMMANDS") && man.contains("pynoc\\-build"), "{man}");
+}
