@@ -40,6 +40,9 @@ enum Command {
         #[arg(required = true, num_args = 1..)]
         specs: Vec<Utf8PathBuf>,
     },
+    /// Write a commented starter spec, DIR/spec.kdl (DIR defaults to the current directory;
+    /// an existing spec.kdl is never overwritten).
+    Init { dir: Option<Utf8PathBuf> },
     /// Print the JSON Schema of the spec model.
     Schema,
     /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell).
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
     ExitCode::from(match cli.command {
         Command::Build { spec, out, check, force_system_dir } => build(&spec, &out, check, force_system_dir),
         Command::Check { specs } => specs.iter().map(|s| check(s)).max().unwrap_or(OK),
+        Command::Init { dir } => init(dir.as_deref().unwrap_or(Utf8Path::new("."))),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "pynoc", &mut out);
@@ -198,6 +202,31 @@ fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool, force_system_dir: bo
         }
         Err(e) => {
             eprintln!("error: cannot write to {out}: {e}");
+            USAGE
+        }
+    }
+}
+
+fn init(dir: &Utf8Path) -> u8 {
+    use std::io::Write;
+    let spec = dir.join("spec.kdl");
+    let written = std::fs::create_dir_all(dir).and_then(|()| {
+        // `create_new` refuses an existing file, and a symlink planted in its place.
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&spec)?;
+        f.write_all(pynoc::stdlib::STARTER.as_bytes())
+    });
+    match written {
+        Ok(()) => {
+            say(format!("wrote {spec}"));
+            eprintln!("next: edit the values marked CHANGE, then `pynoc check {spec}` and `pynoc build {spec} -o out`");
+            OK
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            eprintln!("error: {spec} already exists; pynoc init never overwrites a spec");
+            USAGE
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {spec}: {e}");
             USAGE
         }
     }

@@ -163,6 +163,9 @@ struct VersionDiff {
     added: Vec<PgParam>,
 }
 
+/// The starter spec `pynoc init` writes.
+pub const STARTER: &str = include_str!("../stdlib/init/spec.kdl");
+
 pub const PG_VERSIONS: &[u32] = &[13, 14, 15, 16, 17];
 
 /// The parameters of a PostgreSQL major version: the table read from PostgreSQL 15, with

@@ -5,7 +5,7 @@ mod common;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use common::{example, pynoc, root, tree};
+use common::{example, pynoc, root, strict, tree};
 
 const BAD: &str = "pynoc 1\nproject demo\nhost {\n    ssh {\n        port 70000\n    }\n}\n";
 
@@ -198,4 +198,35 @@ fn completions_and_the_manual_page() {
     pynoc().args(["completions", "tcsh"]).run().expect(2);
     let man = pynoc().arg("man").run().expect(0).stdout();
     assert!(man.contains(".TH pynoc 1") && man.contains(".SH SUBCOMMANDS") && man.contains("pynoc\\-build"), "{man}");
+}
+
+#[test]
+fn init_writes_a_starter_that_builds_and_verifies_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("infra");
+    pynoc().arg("init").arg(&project).run().expect(0);
+    let spec = project.join("spec.kdl");
+    let text = fs::read_to_string(&spec).unwrap();
+    assert!(text.contains("CHANGE") && text.starts_with("// A starter spec"), "{text}");
+    pynoc().arg("check").arg(&spec).run().expect(0);
+    let out = dir.path().join("out");
+    pynoc().arg("build").arg(&spec).arg("-o").arg(&out).run().expect(0);
+    // Every artifact passes its consumer's tool (strict in CI: a SKIP fails there).
+    let mut verify = pynoc().arg("verify").arg(&out);
+    if strict() {
+        verify = verify.arg("--strict");
+    }
+    let r = verify.run();
+    assert_eq!(r.code(), 0, "{}{}", r.stdout(), r.stderr());
+    assert!(!r.stdout().contains("FAIL"), "{}", r.stdout());
+    // A second init keeps the user's spec, even through a link.
+    fs::write(&spec, "pynoc 1\n// mine\n").unwrap();
+    let r = pynoc().arg("init").arg(&project).run().expect(2);
+    assert!(r.stderr().contains("already exists"), "{}", r.stderr());
+    assert_eq!(fs::read_to_string(&spec).unwrap(), "pynoc 1\n// mine\n");
+    let other = dir.path().join("other");
+    fs::create_dir_all(&other).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("victim"), other.join("spec.kdl")).unwrap();
+    pynoc().arg("init").arg(&other).run().expect(2);
+    assert!(!dir.path().join("victim").exists());
 }
