@@ -1,0 +1,85 @@
+//! `.pre-commit-hooks.yaml` with the real pre-commit framework (PyPI `pre-commit`, installed
+//! by `.ci/install-validators`): in a throwaway git repository, `pre-commit try-repo` against
+//! this checkout fails on a bad spec and on a stale `out/`, and passes once they are fixed.
+//! pre-commit builds pynoc from the checkout with `cargo install` (`language: rust`); the
+//! build reuses `target/pre-commit/` so that only pynoc itself is compiled again.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::{example, pynoc, root, strict};
+
+const PRE_COMMIT: &str = "/opt/pynoc-validators/bin/pre-commit";
+
+fn git(repo: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .args(["-c", "user.name=pynoc test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(repo)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// `pre-commit try-repo CHECKOUT [HOOK] --all-files` in `repo`: (exit code, output). With
+/// a committed checkout, pre-commit builds pynoc once and reuses it for every call.
+fn try_repo(repo: &Path, home: &Path, hook: Option<&str>) -> (i32, String) {
+    let o = Command::new(PRE_COMMIT)
+        .args(["try-repo", root().to_str().unwrap()])
+        .args(hook)
+        .args(["--all-files", "--color=never"])
+        .current_dir(repo)
+        .env("PRE_COMMIT_HOME", home)
+        .env("CARGO_TARGET_DIR", root().join("target/pre-commit"))
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    (o.status.code().unwrap_or(-1), text)
+}
+
+/// Whether pre-commit's summary marks the hook named `name` as failed.
+fn failed(text: &str, name: &str) -> bool {
+    text.lines().any(|l| l.starts_with(name) && l.trim_end().ends_with("Failed"))
+}
+
+// Slow on a developer's machine (pre-commit builds pynoc in release): `.ci/test` runs it.
+#[test]
+#[ignore = "builds pynoc through pre-commit; .ci/test runs it with --ignored"]
+fn the_hooks_fail_on_a_bad_spec_and_a_stale_output_and_pass_when_fixed() {
+    let have_git = Command::new("git").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !Path::new(PRE_COMMIT).exists() || !have_git {
+        assert!(!strict(), "the pre-commit test needs {PRE_COMMIT} and git (.ci/install-validators)");
+        eprintln!("SKIP pre-commit hooks: needs {PRE_COMMIT} and git");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, home) = (dir.path().join("repo"), dir.path().join("pre-commit-home"));
+    fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    let good = fs::read_to_string(example()).unwrap();
+    let spec = repo.join("spec.kdl");
+    fs::write(&spec, good.replace("port 22\n", "port 70000\n")).unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "a bad spec"]);
+
+    // A bad spec and no output: both hooks fail.
+    let (code, text) = try_repo(&repo, &home, None);
+    assert_ne!(code, 0, "the hooks passed a bad spec:\n{text}");
+    assert!(text.contains("E006") && text.contains("spec.kdl"), "{text}");
+    assert!(failed(&text, "pynoc check") && failed(&text, "pynoc output up to date"), "{text}");
+
+    // The example, built: both pass.
+    fs::write(&spec, &good).unwrap();
+    pynoc().arg("build").arg(&spec).arg("-o").arg(repo.join("out")).run().expect(0);
+    let (code, text) = try_repo(&repo, &home, None);
+    assert_eq!(code, 0, "the hooks failed the example and its output:\n{text}");
+
+    // A spec edit without a rebuild: the spec is fine, its output stale, with the diff shown.
+    fs::write(&spec, good.replace("rate=\"5r/m\"", "rate=\"3r/m\"")).unwrap();
+    let (code, text) = try_repo(&repo, &home, Some("pynoc-build-check"));
+    assert_ne!(code, 0, "pynoc-build-check passed a stale output:\n{text}");
+    assert!(text.contains("rate=3r/m") && failed(&text, "pynoc output up to date"), "{text}");
+}
