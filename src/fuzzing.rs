@@ -148,11 +148,9 @@ fn kdl_string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control()
-                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}') =>
-            {
-                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)))
-            }
+            // KDL refuses these as written (controls, line separators, bidi marks); the
+            // escape gives the same character.
+            c if crate::lower::validate::hidden_char(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
             c => out.push(c),
         }
     }

@@ -15,6 +15,7 @@ pub mod ir;
 pub mod lower;
 pub mod parse;
 pub mod stdlib;
+mod syspaths;
 pub mod verify;
 pub mod write;
 

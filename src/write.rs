@@ -23,30 +23,6 @@ pub const MANIFEST: &str = "manifest.json";
 /// The folders of the output directory that pynoc writes, and the only ones it removes from.
 pub const FOLDERS: &[&str] = &["container", "deploy", "host", "nginx", "postgres"];
 
-/// Directories a build must not write into unless the user insists: the file system's root
-/// and the system's own trees (equal to, or inside).
-const SYSTEM_TREES: &[&str] = &[
-    "/bin",
-    "/boot",
-    "/dev",
-    "/etc",
-    "/lib",
-    "/lib32",
-    "/lib64",
-    "/libx32",
-    "/proc",
-    "/run",
-    "/sbin",
-    "/sys",
-    "/usr",
-    "/var/lib",
-    "/var/spool",
-    "/var/log",
-];
-/// Directories that hold other people's files: refused when the output would be the
-/// directory itself (a folder inside them is fine).
-const SHARED_ROOTS: &[&str] = &["/", "/home", "/media", "/mnt", "/opt", "/root", "/srv", "/tmp", "/var", "/var/tmp"];
-
 /// What a build did to the output directory.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -67,14 +43,10 @@ pub fn files(c: &Compiled) -> Vec<(&str, &str, u32)> {
     v
 }
 
-/// The system directory `out` is or lies in, if any (after resolving what of it exists).
-pub fn system_dir(out: &Utf8Path) -> Option<String> {
-    let resolved = resolve(out);
-    let s = resolved.as_str();
-    if let Some(tree) = SYSTEM_TREES.iter().find(|t| s == **t || s.starts_with(&format!("{t}/"))) {
-        return Some(tree.to_string());
-    }
-    SHARED_ROOTS.iter().find(|r| s == **r).map(|r| r.to_string())
+/// The system directory `out` is or lies in (`crate::syspaths`), if any, after resolving
+/// what of it exists: a build there would overwrite live files.
+pub fn system_dir(out: &Utf8Path) -> Option<&'static str> {
+    crate::syspaths::system_dir(resolve(out).as_str())
 }
 
 /// `out` made absolute, with symlinks and `..` of its existing part resolved.
@@ -158,7 +130,7 @@ fn open_dir(root: &OwnedFd, out: &Utf8Path, dir: &Utf8Path, create: bool) -> io:
             rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => refused(format!(
                 "{shown} is a symlink or not a directory; pynoc never writes through a link (remove it)"
             )),
-            e => io::Error::from(e).into(),
+            e => io::Error::from(e),
         })?;
     }
     Ok(fd)

@@ -235,7 +235,7 @@ const V4_IN_V6: &[(&str, u8)] = &[("::ffff:0:0/96", 96), ("::/96", 96), ("64:ff9
 
 /// The IPv4 network an IPv6 one stands for, when it lies in (or spans) a range that embeds
 /// IPv4: `::ffff:0:0/96` is the IPv4 `/0`, and so is `::ffff:0:0/95`, which contains it.
-pub fn embedded_v4(net: &IpNet) -> Option<ipnet::Ipv4Net> {
+fn embedded_v4(net: &IpNet) -> Option<ipnet::Ipv4Net> {
     let IpNet::V6(v6) = net else { return None };
     V4_IN_V6.iter().find_map(|(range, at)| {
         let range: ipnet::Ipv6Net = range.parse().expect("a valid range");
@@ -277,53 +277,16 @@ pub fn narrow(d: &Diags, v: &Spanned<String>, net: IpNet, grants: &str, help: &s
     None
 }
 
-/// Paths a container's app must never own or get mounted: the system's trees and the
-/// image's own code. `within` also refuses every path below them.
-const SYSTEM_PATHS: &[&str] = &[
-    "/bin",
-    "/boot",
-    "/dev",
-    "/etc",
-    "/lib",
-    "/lib32",
-    "/lib64",
-    "/libx32",
-    "/proc",
-    "/root",
-    "/run",
-    "/sbin",
-    "/sys",
-    "/usr",
-    "/var/lib",
-    "/var/run",
-    "/var/spool",
-    "/var/log",
-    "/var/cache",
-    "/var/backups",
-    "/var/mail",
-];
-/// Paths refused as themselves (a folder inside them is fine).
-const SYSTEM_ROOTS: &[&str] = &["/", "/home", "/media", "/mnt", "/opt", "/srv", "/tmp", "/var", "/var/tmp"];
-
-/// Which system path `p` is or lies in, if any (`p` is a checked absolute path).
-pub fn system_path(p: &str) -> Option<&'static str> {
-    let p = p.trim_end_matches('/');
-    let p = if p.is_empty() { "/" } else { p };
-    SYSTEM_PATHS
-        .iter()
-        .find(|s| p == **s || p.starts_with(&format!("{s}/")))
-        .or_else(|| SYSTEM_ROOTS.iter().find(|s| p == **s))
-        .copied()
-}
-
-/// A path the spec hands to someone (ownership, a mount): refused when it is a system path
-/// or one of `also` (or inside one of those), with `grants` saying what would happen.
-/// Each of `also` is (path, whether paths inside it count too, what it is).
+/// A path the spec hands to someone (ownership, a mount): refused when it is a system
+/// directory (`crate::syspaths`), inside root's home, or one of `also`, with `grants` saying
+/// what would happen. Each of `also` is (path, whether paths inside it count too, what it is).
 pub fn handed_path(d: &Diags, v: &Spanned<String>, also: &[(&str, bool, &str)], grants: &str) -> Option<String> {
     let p = v.value.trim_end_matches('/');
-    let hit = system_path(&v.value).map(|s| (s, "a system directory")).or_else(|| {
-        also.iter()
-            .find(|(a, within, _)| p == *a || (*within && p.starts_with(&format!("{a}/"))))
+    let hit = crate::syspaths::system_dir(&v.value).map(|s| (s, "a system directory")).or_else(|| {
+        [("/root", true, "root's home")]
+            .iter()
+            .chain(also)
+            .find(|(a, inside, _)| p == *a || (*inside && crate::syspaths::within(p, a)))
             .map(|(a, _, why)| (*a, *why))
     });
     match hit {
@@ -343,7 +306,7 @@ pub fn handed_path(d: &Diags, v: &Spanned<String>, also: &[(&str, bool, &str)], 
 }
 
 /// A size whose number is zero: to compose, nginx, tmpfs and redis, `0` means "no limit".
-pub fn zero_size(s: &str) -> bool {
+fn zero_size(s: &str) -> bool {
     let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '%');
     !digits.is_empty() && digits.chars().all(|c| c == '0')
 }
@@ -361,44 +324,12 @@ pub fn zero_limit(d: &Diags, v: &Spanned<String>, what: &str) -> bool {
     true
 }
 
-/// Mount points a tmpfs must not cover: the system's trees and the roots that hold data.
-pub fn mount_over(p: &str) -> Option<&'static str> {
-    const WITHIN: &[&str] = &[
-        "/bin",
-        "/boot",
-        "/etc",
-        "/lib",
-        "/lib32",
-        "/lib64",
-        "/libx32",
-        "/proc",
-        "/sbin",
-        "/sys",
-        "/usr",
-        "/var/lib",
-        "/var/log",
-        "/var/cache",
-        "/var/spool",
-        "/var/backups",
-        "/var/mail",
-        "/app",
-        "/opt/venv",
-    ];
-    const EXACT: &[&str] = &["/", "/dev", "/home", "/media", "/mnt", "/opt", "/root", "/run", "/srv", "/var"];
-    let p = p.trim_end_matches('/');
-    let p = if p.is_empty() { "/" } else { p };
-    WITHIN
-        .iter()
-        .find(|s| p == **s || p.starts_with(&format!("{s}/")))
-        .or_else(|| EXACT.iter().find(|s| p == **s))
-        .copied()
-}
-
 /// A tmpfs mount point: refused over a system or data directory (it would hide the files
 /// below it, or replace them with an empty, writable directory).
 pub fn tmpfs_target(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let p = path(d, v, "tmpfs mount point", false)?;
-    match mount_over(&p) {
+    let image = ["/app", "/opt/venv"].into_iter().find(|dir| crate::syspaths::within(&p, dir));
+    match crate::syspaths::tmpfs_hides(&p).or(image) {
         None => Some(p),
         Some(at) => {
             d.push(
@@ -435,28 +366,21 @@ pub fn secret_like(name: &str, value: &str) -> Option<&'static str> {
     if v.contains("-----BEGIN") {
         return Some("it holds a PEM key or certificate");
     }
-    for (prefix, min, what) in [
-        ("ghp_", 36, "a GitHub token"),
-        ("gho_", 36, "a GitHub token"),
-        ("ghs_", 36, "a GitHub token"),
-        ("ghu_", 36, "a GitHub token"),
-        ("github_pat_", 40, "a GitHub token"),
-        ("glpat-", 26, "a GitLab token"),
-        ("xoxb-", 20, "a Slack token"),
-        ("xoxp-", 20, "a Slack token"),
-        ("sk_live_", 24, "a Stripe key"),
-        ("sk-", 40, "an API secret key"),
-        ("AIza", 39, "a Google API key"),
+    for (prefix, min, why) in [
+        ("ghp_", 36, "it is a GitHub token"),
+        ("gho_", 36, "it is a GitHub token"),
+        ("ghs_", 36, "it is a GitHub token"),
+        ("ghu_", 36, "it is a GitHub token"),
+        ("github_pat_", 40, "it is a GitHub token"),
+        ("glpat-", 26, "it is a GitLab token"),
+        ("xoxb-", 20, "it is a Slack token"),
+        ("xoxp-", 20, "it is a Slack token"),
+        ("sk_live_", 24, "it is a Stripe key"),
+        ("sk-", 40, "it is an API secret key"),
+        ("AIza", 39, "it is a Google API key"),
     ] {
         if token(prefix, min) {
-            return Some(match what {
-                "a GitHub token" => "it is a GitHub token",
-                "a GitLab token" => "it is a GitLab token",
-                "a Slack token" => "it is a Slack token",
-                "a Stripe key" => "it is a Stripe key",
-                "a Google API key" => "it is a Google API key",
-                _ => "it is an API secret key",
-            });
+            return Some(why);
         }
     }
     let jwt = v.starts_with("eyJ") && v.split('.').count() == 3 && v.len() > 30;

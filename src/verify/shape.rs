@@ -24,10 +24,7 @@ pub fn check_one(name: &str, text: &str) -> Vec<String> {
     // Every consumer reads lines; no character may hide a line break from a reviewer or
     // start one for a consumer, and none may reorder or hide text from a reviewer
     // (bidirectional and zero-width formatting).
-    let hidden = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
-    };
+    let hidden = |c: char| c != '\n' && c != '\t' && crate::lower::validate::hidden_char(c);
     if let Some(c) = text.chars().find(|c| hidden(*c)) {
         p.push(format!("holds the control, line-separator or formatting character {c:?}"));
     }
@@ -278,7 +275,7 @@ const FAIL2BAN: &[&str] = &[
 
 const NGINX_INCLUDES: &[&str] = &["include /etc/nginx/mime.types;", "include /etc/nginx/modules-enabled/*.conf;"];
 
-const UFW_SCRIPT: &[&str] = &["#!/bin/sh", "set", "if", "then", "else", "fi", "echo", "exit", "ufw", "sed"];
+const UFW_SCRIPT: &[&str] = &["set", "if", "then", "else", "fi", "echo", "exit", "ufw", "sed"];
 
 const DOCKERFILE: &[&str] = &[
     "FROM",

@@ -81,17 +81,15 @@ pub(super) fn compose(n: &Node, d: &Diags, img: Option<&ir::Image>, pg: Option<&
                 }
             }
             _ => {
-                let device = r
-                    .str_prop("device", "\"/opt/pynomaly/data/postgres\"")
-                    .and_then(|v| validate::path(d, &v, "device", false).and(Some(v)))
-                    .and_then(|v| {
-                        validate::handed_path(
-                            d,
-                            &v,
-                            &[],
-                            "it would be bound read-write into a container, which could then change the host",
-                        )
-                    });
+                let device = r.str_prop("device", "\"/opt/pynomaly/data/postgres\"").and_then(|v| {
+                    validate::path(d, &v, "device", false)?;
+                    validate::handed_path(
+                        d,
+                        &v,
+                        &[],
+                        "it would be bound read-write into a container, which could then change the host",
+                    )
+                });
                 stack.volumes.push(ir::StackVolume { name: name.0, device });
             }
         }
