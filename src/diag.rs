@@ -9,73 +9,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, S
 
 use crate::ast::Span;
 
-/// What went wrong. Each kind has a stable code that scripts and docs may rely on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Syntax,
-    Version,
-    UnknownNode,
-    UnknownProperty,
-    WrongType,
-    OutOfRange,
-    InvalidValue,
-    Missing,
-    Duplicate,
-    Unsupported,
-    UnknownReference,
-    UnexpectedArgument,
-    UnsafeValue,
-    NeedsReason,
-    Lockout,
-    Conflict,
-    Internal,
-}
-
-impl Kind {
-    pub fn code(self) -> &'static str {
-        match self {
-            Kind::Syntax => "E001",
-            Kind::Version => "E002",
-            Kind::UnknownNode => "E003",
-            Kind::UnknownProperty => "E004",
-            Kind::WrongType => "E005",
-            Kind::OutOfRange => "E006",
-            Kind::InvalidValue => "E007",
-            Kind::Missing => "E008",
-            Kind::Duplicate => "E009",
-            Kind::Unsupported => "E010",
-            Kind::UnknownReference => "E011",
-            Kind::UnexpectedArgument => "E012",
-            Kind::UnsafeValue => "E013",
-            Kind::NeedsReason => "E014",
-            Kind::Lockout => "E015",
-            Kind::Conflict => "E016",
-            Kind::Internal => "E100",
-        }
-    }
-
-    pub fn slug(self) -> &'static str {
-        match self {
-            Kind::Syntax => "syntax",
-            Kind::Version => "version",
-            Kind::UnknownNode => "unknown-node",
-            Kind::UnknownProperty => "unknown-property",
-            Kind::WrongType => "wrong-type",
-            Kind::OutOfRange => "out-of-range",
-            Kind::InvalidValue => "invalid-value",
-            Kind::Missing => "missing",
-            Kind::Duplicate => "duplicate",
-            Kind::Unsupported => "unsupported",
-            Kind::UnknownReference => "unknown-reference",
-            Kind::UnexpectedArgument => "unexpected-argument",
-            Kind::UnsafeValue => "unsafe-value",
-            Kind::NeedsReason => "needs-reason",
-            Kind::Lockout => "lockout",
-            Kind::Conflict => "conflict",
-            Kind::Internal => "internal",
-        }
-    }
-}
+pub use crate::codes::Kind;
 
 #[derive(Debug, Clone)]
 pub struct Label {

@@ -7,6 +7,7 @@
 
 pub mod ast;
 pub mod check;
+pub mod codes;
 pub mod diag;
 pub mod emit;
 #[doc(hidden)]
@@ -14,6 +15,8 @@ pub mod fuzzing;
 pub mod ir;
 pub mod lower;
 pub mod parse;
+pub mod provenance;
+pub mod report;
 pub mod stdlib;
 mod syspaths;
 pub mod verify;

@@ -8,6 +8,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use clap::{Parser, Subcommand};
 
 use pynoc::diag::Diagnostic;
+use pynoc::report::{FileReport, Format};
 use pynoc::verify::{self, Status};
 
 #[derive(Parser)]
@@ -33,12 +34,36 @@ enum Command {
         /// the build would overwrite live files).
         #[arg(long)]
         force_system_dir: bool,
+        /// How diagnostics are printed: human on stderr, json or sarif on stdout (the
+        /// list of written files then goes to stderr).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// Parse, lower and check each SPEC; write nothing. The exit code is the worst of them.
     Check {
         /// The KDL specs (pre-commit passes every matching file at once).
         #[arg(required = true, num_args = 1..)]
         specs: Vec<Utf8PathBuf>,
+        /// How diagnostics are printed: human on stderr, json or sarif on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Explain a diagnostic code (`pynoc explain E016`), list them all (`--list`), or say
+    /// which spec lines produced a line of a generated file (`pynoc explain out/nginx/nginx.conf:42`).
+    Explain {
+        /// A code such as E016, its name such as `shadowed`, or OUT/FILE:LINE.
+        #[arg(required_unless_present = "list")]
+        what: Option<String>,
+        /// Print every code with its one-line summary.
+        #[arg(long, conflicts_with = "what")]
+        list: bool,
+        /// With --list, print the README's markdown table instead.
+        #[arg(long, requires = "list")]
+        markdown: bool,
+        /// With OUT/FILE:LINE, the spec that built OUT (default: the manifest's spec next to
+        /// OUT, or in the current directory).
+        #[arg(long, value_name = "SPEC")]
+        spec: Option<Utf8PathBuf>,
     },
     /// Write a commented starter spec, DIR/spec.kdl (DIR defaults to the current directory;
     /// an existing spec.kdl is never overwritten).
@@ -75,8 +100,19 @@ const USAGE: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     ExitCode::from(match cli.command {
-        Command::Build { spec, out, check, force_system_dir } => build(&spec, &out, check, force_system_dir),
-        Command::Check { specs } => specs.iter().map(|s| check(s)).max().unwrap_or(OK),
+        Command::Build { spec, out, check, force_system_dir, format } => {
+            let mut sink = Sink::new(format);
+            let code = build(&spec, &out, check, force_system_dir, &mut sink);
+            sink.finish();
+            code
+        }
+        Command::Check { specs, format } => {
+            let mut sink = Sink::new(format);
+            let code = specs.iter().map(|s| check(s, &mut sink)).max().unwrap_or(OK);
+            sink.finish();
+            code
+        }
+        Command::Explain { what, list, markdown, spec } => explain(what.as_deref(), list, markdown, spec.as_deref()),
         Command::Init { dir } => init(dir.as_deref().unwrap_or(Utf8Path::new("."))),
         Command::Completions { shell } => {
             let mut out = Vec::new();
@@ -107,6 +143,47 @@ fn color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
+/// Where diagnostics go: rendered on stderr at once, or gathered for one JSON or SARIF
+/// document on stdout at the end.
+struct Sink {
+    format: Format,
+    files: Vec<(String, String, Vec<Diagnostic>)>,
+}
+
+impl Sink {
+    fn new(format: Format) -> Self {
+        Sink { format, files: Vec::new() }
+    }
+
+    fn human(&self) -> bool {
+        self.format == Format::Human
+    }
+
+    /// Records `diags` of the spec at `path` (with its text).
+    fn add(&mut self, path: &Utf8Path, text: &str, diags: &[Diagnostic]) {
+        if self.human() {
+            report(diags);
+        } else {
+            self.files.push((path.to_string(), text.to_string(), diags.to_vec()));
+        }
+    }
+
+    /// A line for a person: stdout in human mode, stderr when stdout carries a document.
+    fn say(&self, line: impl std::fmt::Display) {
+        if self.human() { say(line) } else { eprintln!("{line}") }
+    }
+
+    fn finish(self) {
+        let files: Vec<FileReport> =
+            self.files.iter().map(|(path, text, diagnostics)| FileReport { path, text, diagnostics }).collect();
+        match self.format {
+            Format::Human => {}
+            Format::Json => say(pynoc::report::json(&files).trim_end()),
+            Format::Sarif => say(pynoc::report::sarif(&files).trim_end()),
+        }
+    }
+}
+
 fn report(diags: &[Diagnostic]) {
     eprint!("{}", pynoc::diag::render_all(diags, color()));
     let errors = diags.iter().filter(|d| d.is_error()).count();
@@ -115,41 +192,43 @@ fn report(diags: &[Diagnostic]) {
     }
 }
 
-fn read(spec: &Utf8Path) -> Result<(String, String), u8> {
+fn read(spec: &Utf8Path, sink: &mut Sink) -> Result<(String, String), u8> {
     let bytes = std::fs::read(spec).map_err(|e| {
         eprintln!("error: cannot read {spec}: {e}");
         USAGE
     })?;
     let name = spec.file_name().unwrap_or(spec.as_str()).to_string();
     let text = pynoc::decode(&bytes, &name).map_err(|diags| {
-        report(&diags);
+        sink.add(spec, &String::from_utf8_lossy(&bytes), &diags);
         FAILED
     })?;
     Ok((text, name))
 }
 
-fn check(spec: &Utf8Path) -> u8 {
-    let (text, name) = match read(spec) {
+fn check(spec: &Utf8Path, sink: &mut Sink) -> u8 {
+    let (text, name) = match read(spec, sink) {
         Ok(x) => x,
         Err(code) => return code,
     };
     match pynoc::analyze(&text, &name) {
         Ok((model, warnings)) => {
-            report(&warnings);
-            for note in pynoc::notes(&model) {
-                eprintln!("note: {note}");
+            sink.add(spec, &text, &warnings);
+            if sink.human() {
+                for note in pynoc::notes(&model) {
+                    eprintln!("note: {note}");
+                }
             }
             eprintln!("{spec}: ok");
             OK
         }
         Err(diags) => {
-            report(&diags);
+            sink.add(spec, &text, &diags);
             FAILED
         }
     }
 }
 
-fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool, force_system_dir: bool) -> u8 {
+fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool, force_system_dir: bool, sink: &mut Sink) -> u8 {
     if let Some(system) = pynoc::write::system_dir(out) {
         if !force_system_dir {
             eprintln!(
@@ -160,18 +239,18 @@ fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool, force_system_dir: bo
         }
         eprintln!("warning: writing into the system directory {system} because of --force-system-dir");
     }
-    let (text, name) = match read(spec) {
+    let (text, name) = match read(spec, sink) {
         Ok(x) => x,
         Err(code) => return code,
     };
     let compiled = match pynoc::compile(&text, &name) {
         Ok(c) => c,
         Err(diags) => {
-            report(&diags);
+            sink.add(spec, &text, &diags);
             return FAILED;
         }
     };
-    report(&compiled.warnings);
+    sink.add(spec, &text, &compiled.warnings);
     if check_only {
         let diffs = pynoc::write::stale(&compiled, out);
         if diffs.is_empty() {
@@ -179,7 +258,7 @@ fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool, force_system_dir: bo
             return OK;
         }
         for d in &diffs {
-            say(d.trim_end());
+            sink.say(d.trim_end());
         }
         eprintln!(
             "error: {} file(s) in {out} differ from what {spec} compiles to; run `pynoc build {spec} -o {out}`",
@@ -190,10 +269,10 @@ fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool, force_system_dir: bo
     match pynoc::write::write(&compiled, out) {
         Ok(report) => {
             for f in &report.written {
-                say(format!("wrote {f}"));
+                sink.say(format!("wrote {f}"));
             }
             for f in &report.removed {
-                say(format!("removed {f} (the previous build wrote it; this one does not)"));
+                sink.say(format!("removed {f} (the previous build wrote it; this one does not)"));
             }
             for (f, why) in &report.kept {
                 eprintln!("warning: kept {f}: {why}");
@@ -252,4 +331,45 @@ fn verify(dir: &Utf8Path, strict: bool) -> u8 {
         if strict && skip > 0 { " (strict: a skip is a failure)" } else { "" }
     ));
     if fail > 0 || (strict && skip > 0) { FAILED } else { OK }
+}
+
+fn explain(what: Option<&str>, list: bool, markdown: bool, spec: Option<&Utf8Path>) -> u8 {
+    use pynoc::codes;
+    if list {
+        if markdown {
+            say(codes::markdown_table().trim_end());
+        } else {
+            for r in codes::CATALOG {
+                say(format!("{} {:<20} {}", r.code, r.slug, r.summary));
+            }
+        }
+        return OK;
+    }
+    let what = what.unwrap_or_default();
+    if let Some(r) = codes::find(what) {
+        say(codes::explain(r).trim_end());
+        return OK;
+    }
+    if let Some((file, line)) = what.rsplit_once(':').and_then(|(f, l)| Some((f, l.parse::<usize>().ok()?))) {
+        return provenance(Utf8Path::new(file), line, spec);
+    }
+    let names: Vec<&str> = codes::CATALOG.iter().map(|r| r.code).collect();
+    eprintln!(
+        "error: `{what}` is neither a diagnostic code nor OUT/FILE:LINE; {}; `pynoc explain --list` lists them",
+        pynoc::diag::unknown_help(what, &names)
+    );
+    USAGE
+}
+
+fn provenance(file: &Utf8Path, line: usize, spec: Option<&Utf8Path>) -> u8 {
+    match pynoc::provenance::explain_line(file, line, spec) {
+        Ok(text) => {
+            say(text.trim_end());
+            OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            USAGE
+        }
+    }
 }

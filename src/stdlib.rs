@@ -164,6 +164,19 @@ struct VersionDiff {
 }
 
 /// The starter spec `pynoc init` writes.
+/// The stdlib's catalogs as text, for `pynoc explain FILE:LINE` to name where a default
+/// comes from.
+pub const DATA: &[(&str, &str)] = &[
+    ("sysctl/hardened.toml", include_str!("../stdlib/sysctl/hardened.toml")),
+    ("nginx/tls.toml", include_str!("../stdlib/nginx/tls.toml")),
+    ("fail2ban/jails.toml", include_str!("../stdlib/fail2ban/jails.toml")),
+    ("audit/sets.toml", include_str!("../stdlib/audit/sets.toml")),
+    ("audit/syscalls.toml", include_str!("../stdlib/audit/syscalls.toml")),
+    ("firewall/services.toml", include_str!("../stdlib/firewall/services.toml")),
+    ("container/images.toml", include_str!("../stdlib/container/images.toml")),
+    ("postgres/dangerous.toml", include_str!("../stdlib/postgres/dangerous.toml")),
+];
+
 pub const STARTER: &str = include_str!("../stdlib/init/spec.kdl");
 
 pub const PG_VERSIONS: &[u32] = &[13, 14, 15, 16, 17];

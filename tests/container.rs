@@ -48,7 +48,8 @@ fn a_spec_whose_uids_differ_is_rejected() {
     fs::write(&spec, &text).unwrap();
     let r = pynoc().arg("check").arg(&spec).run().expect(1);
     assert!(
-        r.stderr().contains("pynoc::E016::conflict") && r.stderr().contains("but the Dockerfile creates 1001:1001"),
+        r.stderr().contains("pynoc::E031::user-mismatch")
+            && r.stderr().contains("but the Dockerfile creates 1001:1001"),
         "{}",
         r.stderr()
     );

@@ -163,7 +163,7 @@ fn networks_that_grant_are_narrow_however_written() {
     ];
     for field in fields {
         for payload in broad {
-            refused(field, payload, "E013");
+            refused(field, payload, "E017");
         }
         for payload in ["10.0.0.0/8", "192.168.1.0/24", "2001:db8::/32", "::ffff:10.0.0.0/104", "fd00:1::/48"] {
             accepted(field, payload);
@@ -192,11 +192,11 @@ fn built_in_and_reserved_roles_are_refused_wherever_a_role_is_named() {
             "session_user",
             "replication",
         ] {
-            refused(field, payload, "E013");
+            refused(field, payload, "E021");
         }
     }
     for payload in ["postgres", "template0", "template1"] {
-        refused(("postgres database=pynomaly", "postgres database={}"), payload, "E013");
+        refused(("postgres database=pynomaly", "postgres database={}"), payload, "E021");
     }
 }
 
@@ -260,7 +260,7 @@ fn a_well_known_variable_is_no_password_source() {
         "PGUSER",
         "SSH_CONNECTION",
     ] {
-        refused(field, payload, "E013");
+        refused(field, payload, "E020");
     }
     accepted(field, "MONITOR_DB_PASSWORD");
 }
@@ -307,13 +307,13 @@ fn paths_that_hand_the_host_or_the_image_away_are_refused() {
     // Ownership by the app user.
     let writable = ("writable \"/app/logs\" \"/app/data\"", "writable \"/app/logs\" \"{}\"");
     for payload in system.iter().chain(&["/app", "/app/", "/opt/venv", "/opt/venv/bin"]) {
-        refused(writable, payload, "E013");
+        refused(writable, payload, "E018");
     }
     accepted(writable, "/app/cache");
     // A bind mount into a container.
     let device = ("volume app_data device=\"/opt/pynomaly/data/app\"", "volume app_data device=\"{}\"");
     for payload in system.iter().chain(&["/home", "/opt", "/srv", "/tmp"]) {
-        refused(device, payload, "E013");
+        refused(device, payload, "E018");
     }
     accepted(device, "/srv/pynomaly/data");
     // A tmpfs over a system directory, on the host or in a container.
@@ -324,7 +324,7 @@ fn paths_that_hand_the_host_or_the_image_away_are_refused() {
         for payload in
             ["/", "/etc", "/usr", "/usr/lib", "/var/lib/postgresql", "/boot", "/root", "/var", "/app", "/opt/venv"]
         {
-            refused(field, payload, "E013");
+            refused(field, payload, "E018");
         }
         accepted(field, "/run/pynomaly");
     }
@@ -357,7 +357,7 @@ fn limits_are_never_switched_off_by_a_zero() {
             &["0M", "00G", "0K"]
         };
         for payload in zeros {
-            refused(field, payload, "E013");
+            refused(field, payload, "E019");
         }
     }
     for payload in ["0", "0.0"] {
@@ -369,7 +369,7 @@ fn limits_are_never_switched_off_by_a_zero() {
 fn services_never_run_in_the_root_group() {
     let field = ("service redis image=\"redis:7-bookworm\"", "service redis image=\"redis:7-bookworm\" user=\"{}\"");
     for payload in ["999:0", "0:0", "0:999"] {
-        refused(field, payload, "E016");
+        refused(field, payload, "E031");
     }
     // An image pynoc does not know takes the user it is given, which must not be root's group.
     let field = (
@@ -377,7 +377,7 @@ fn services_never_run_in_the_root_group() {
         "        service other image=\"example/app:1.0\" user=\"{}\" {\n            networks backend\n        }\n        service redis image=",
     );
     for payload in ["1002:0", "0:1002", "0:0"] {
-        refused(field, payload, "E013");
+        refused(field, payload, "E022");
     }
     accepted(field, "1002:1002");
 }
@@ -400,7 +400,7 @@ fn secret_looking_values_are_never_baked_into_an_image_or_a_compose_file() {
             let (spec, _) = plant(anchor, &format!("{anchor}\n        env {name} \"{{}}\""), value);
             let errs = diags(&spec).expect_err(&format!("{name}={value} under `{anchor}`"));
             assert!(
-                errs.iter().any(|d| d.kind.code() == "E013" && d.message.contains(name)),
+                errs.iter().any(|d| d.kind.code() == "E020" && d.message.contains(name)),
                 "{name}: {}",
                 errs.iter().map(|d| d.render(false)).collect::<String>()
             );

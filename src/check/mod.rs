@@ -57,7 +57,7 @@ fn web_reachable(spec: &Spec, o: &Origins, d: &Diags) {
             continue;
         }
         let mut diag = Diagnostic::error(
-            Kind::Conflict,
+            Kind::ClosedPort,
             format!("nginx listens on port {port}, but the firewall does not let the world in"),
         )
         .at(o.firewall_incoming.or(o.firewall).unwrap_or_default(), "incoming connections are dropped")
@@ -90,7 +90,7 @@ fn upstreams_published(spec: &Spec, o: &Origins, d: &Diags) {
             });
             if !published {
                 let mut diag = Diagnostic::error(
-                    Kind::Conflict,
+                    Kind::DanglingUpstream,
                     format!("nginx proxies to `{server}`, but no container publishes port {} there", addr.port()),
                 )
                 .at(o.nginx.unwrap_or_default(), "upstream defined in this section")
@@ -138,7 +138,7 @@ fn database_reachable(spec: &Spec, o: &Origins, d: &Diags) {
             });
             if !allowed {
                 let mut diag = Diagnostic::error(
-                    Kind::Conflict,
+                    Kind::HbaGap,
                     format!(
                         "`{}` connects as `{user}` from {subnet}, but pg_hba.conf has no line for it there",
                         app.name
@@ -166,7 +166,7 @@ fn docker_bypass(spec: &Spec, o: &Origins, d: &Diags) {
     };
     for s in &stack.services {
         for p in s.ports.iter().filter(|p| p.host_ip.parse::<std::net::IpAddr>().is_ok_and(|ip| !ip.is_loopback())) {
-            let mut diag = Diagnostic::error(Kind::Conflict, format!("`{}` publishes port {} on {}, past the host firewall", s.name, p.published, p.host_ip))
+            let mut diag = Diagnostic::error(Kind::FirewallBypass, format!("`{}` publishes port {} on {}, past the host firewall", s.name, p.published, p.host_ip))
                 .at(o.container.unwrap_or_default(), "published here")
                 .help("Docker's own iptables rules accept published ports before ufw or the firewall sees them: publish on `127.0.0.1` and let nginx (or the firewall's rules on the host) expose it");
             if let Some(span) = o.firewall {
@@ -192,7 +192,7 @@ fn duplicate_rules(spec: &Spec, o: &Origins, d: &Diags) {
         });
         if let Some(j) = earlier {
             d.push(
-                Diagnostic::error(Kind::Conflict, "this firewall rule never applies")
+                Diagnostic::error(Kind::Shadowed, "this firewall rule never applies")
                     .at(o.firewall_rules[i], "shadowed")
                     .also(o.firewall_rules[j], "every packet it matches is matched here first")
                     .help("remove it, or move it above the broader rule"),

@@ -86,7 +86,7 @@ pub fn lower(
         {
             d.push(
                 Diagnostic::error(
-                    Kind::Conflict,
+                    Kind::LogMismatch,
                     format!("jail `{}` reads `{p}`, but nginx writes `{want}`", name.value),
                 )
                 .at(*span, "not nginx's log")
@@ -98,7 +98,7 @@ pub fn lower(
             (LogSource::Journal, Some((_, span))) => {
                 d.push(
                     Diagnostic::error(
-                        Kind::Conflict,
+                        Kind::LogMismatch,
                         format!("jail `{}` reads the journal, which ignores `logpath`", name.value),
                     )
                     .at(span, "ignored with the journal")

@@ -70,7 +70,7 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
     if let Some(v) = r.prop(other) {
         d.push(
             Diagnostic::error(
-                Kind::Conflict,
+                Kind::ExclusiveOptions,
                 format!("an `{direction}` rule names its peer with `{peer_prop}`, not `{other}`"),
             )
             .at(v.span, "wrong side")
@@ -143,7 +143,7 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
     let limit = match limit {
         Some(l) if l.value && (direction != "in" || c.name() != "allow") => {
             d.push(
-                Diagnostic::error(Kind::Conflict, "`limit` applies to incoming `allow` rules only")
+                Diagnostic::error(Kind::ExclusiveOptions, "`limit` applies to incoming `allow` rules only")
                     .at(l.span, "cannot limit this rule")
                     .help("remove `limit`, or make this an incoming `allow` rule"),
             );

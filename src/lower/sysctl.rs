@@ -127,7 +127,7 @@ fn forward_for_containers(d: &Diags, settings: &mut [ir::SysctlSetting], seen: &
     let Some(s) = settings.iter_mut().find(|s| s.key == FORWARD_KEY && s.value.trim() == "0") else { return };
     if let Some((_, at)) = seen.iter().find(|(k, _)| k == FORWARD_KEY) {
         d.push(
-            Diagnostic::error(Kind::Conflict, format!("`{FORWARD_KEY} = 0` stops every container on this host"))
+            Diagnostic::error(Kind::ForwardingOff, format!("`{FORWARD_KEY} = 0` stops every container on this host"))
                 .at(*at, "forwarding turned off here")
                 .help(format!(
                     "{why}: bridge-networked containers need forwarding (dockerd turns it back on at start); \

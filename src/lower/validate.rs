@@ -268,7 +268,7 @@ pub fn narrow(d: &Diags, v: &Spanned<String>, net: IpNet, grants: &str, help: &s
     let share = if len == 0 { "all".to_string() } else { format!("1/{}", 1u128 << len) };
     d.push(
         Diagnostic::error(
-            Kind::UnsafeValue,
+            Kind::BroadNetwork,
             format!("`{}` covers {share} of the {family} address space{seen}: {grants}", v.value.escape_debug()),
         )
         .at(v.span, "too broad")
@@ -294,7 +294,7 @@ pub fn handed_path(d: &Diags, v: &Spanned<String>, also: &[(&str, bool, &str)], 
         Some((at, why)) => {
             d.push(
                 Diagnostic::error(
-                    Kind::UnsafeValue,
+                    Kind::SystemPath,
                     format!("`{}` is {why} (`{at}`): {grants}", v.value.escape_debug()),
                 )
                 .at(v.span, "a path that must stay out of reach")
@@ -317,7 +317,7 @@ pub fn zero_limit(d: &Diags, v: &Spanned<String>, what: &str) -> bool {
         return false;
     }
     d.push(
-        Diagnostic::error(Kind::UnsafeValue, format!("a {what} of `{}` switches the limit off", v.value))
+        Diagnostic::error(Kind::ZeroLimit, format!("a {what} of `{}` switches the limit off", v.value))
             .at(v.span, "zero means unlimited")
             .help(format!("give the {what} a real bound; to raise it, write a larger value")),
     );
@@ -333,7 +333,7 @@ pub fn tmpfs_target(d: &Diags, v: &Spanned<String>) -> Option<String> {
         None => Some(p),
         Some(at) => {
             d.push(
-                Diagnostic::error(Kind::UnsafeValue, format!("a tmpfs on `{p}` would hide `{at}`"))
+                Diagnostic::error(Kind::SystemPath, format!("a tmpfs on `{p}` would hide `{at}`"))
                     .at(v.span, "a system directory")
                     .help("mount tmpfs on scratch directories only, such as `/tmp`, `/var/tmp`, `/dev/shm` or `/run/NAME`"),
             );

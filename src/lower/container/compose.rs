@@ -71,7 +71,7 @@ pub(super) fn compose(n: &Node, d: &Diags, img: Option<&ir::Image>, pg: Option<&
                 }
                 if r.has_prop("value") {
                     d.push(
-                        Diagnostic::error(Kind::UnsafeValue, "secrets never appear in a spec")
+                        Diagnostic::error(Kind::PlaintextSecret, "secrets never appear in a spec")
                             .at(r.prop("value").unwrap().span, "a secret in plain text")
                             .help("put it in the `file` instead"),
                     );
@@ -207,7 +207,7 @@ pub(super) fn service(
         let source = if kind == "app" { "the Dockerfile creates" } else { "the image runs as" };
         d.push(
             Diagnostic::error(
-                Kind::Conflict,
+                Kind::UserMismatch,
                 format!("`{}` would run as {}, but {source} {user}", name_v.value, u.value),
             )
             .at(u.span, "not the image's uid")
@@ -219,7 +219,7 @@ pub(super) fn service(
         .is_some_and(|(a, b)| a.parse::<u32>().is_ok_and(|a| a > 0) && b.parse::<u32>().is_ok_and(|b| b > 0))
     {
         d.push(
-            Diagnostic::error(Kind::UnsafeValue, format!("`{user}` is not a non-root UID:GID"))
+            Diagnostic::error(Kind::RootUser, format!("`{user}` is not a non-root UID:GID"))
                 .at(user_v.as_ref().map(|u| u.span).unwrap_or(image_v.span), "not UID:GID")
                 .help(
                     "write numbers, e.g. `\"1001:1001\"`; uid 0 is root and gid 0 its group, which owns system files",
@@ -281,7 +281,7 @@ pub(super) fn service(
                 });
                 let target = cr.int_prop("target", 1, 65535).map(|v| v.value as u16);
                 if kind == "postgres" || kind == "redis" {
-                    d.push(Diagnostic::error(Kind::Conflict, format!("`{}` must not publish ports", name_v.value)).at(c.name.span, "published database or cache").help("the database and the cache stay on an internal network; the application reaches them there"));
+                    d.push(Diagnostic::error(Kind::ExposedService, format!("`{}` must not publish ports", name_v.value)).at(c.name.span, "published database or cache").help("the database and the cache stay on an internal network; the application reaches them there"));
                 }
                 if let Some(p) = port {
                     let host_ip = host_ip.unwrap_or_else(|| "127.0.0.1".into());
@@ -341,7 +341,7 @@ pub(super) fn service(
                 if let (Some((k, span)), Some(v)) = (k, v) {
                     if let Some(why) = validate::secret_like(&k, &v) {
                         d.push(
-                            Diagnostic::error(Kind::UnsafeValue, format!("`{k}` looks like a secret: {why}"))
+                            Diagnostic::error(Kind::PlaintextSecret, format!("`{k}` looks like a secret: {why}"))
                                 .at(cr.arg(1).map(|a| a.span).unwrap_or(span), "a secret in plain text")
                                 .help("secrets never appear in a spec: add a `secret` and read its file (a `*_FILE` variable)"),
                         );
@@ -349,7 +349,7 @@ pub(super) fn service(
                     if k == "DATABASE_USER" && (v == "postgres" || pg.and_then(|p| p.owner.as_ref()) == Some(&v)) {
                         d.push(
                             Diagnostic::error(
-                                Kind::Conflict,
+                                Kind::RlsBypass,
                                 format!("the application would connect as `{v}`, which bypasses row-level security"),
                             )
                             .at(span, "superuser or owner")
@@ -478,7 +478,7 @@ pub(super) fn service(
             if stack.networks.iter().any(|x| x.name == *net && !x.internal) {
                 d.push(
                     Diagnostic::error(
-                        Kind::Conflict,
+                        Kind::ExposedService,
                         format!("`{}` is on `{net}`, which is not internal", name_v.value),
                     )
                     .at(n.name.span, "reachable from outside")

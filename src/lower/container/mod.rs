@@ -74,7 +74,7 @@ pub(super) fn env_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let lower = v.value.to_lowercase();
     if lower.contains("password=") || lower.contains("://") && lower.contains('@') {
         d.push(
-            Diagnostic::error(Kind::UnsafeValue, "this value looks like it holds a secret")
+            Diagnostic::error(Kind::PlaintextSecret, "this value looks like it holds a secret")
                 .at(v.span, "a secret in plain text")
                 .help("secrets never appear in a spec: use a `secret` file (`*_FILE` variables)"),
         );
@@ -211,7 +211,7 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
                     if let Some(why) = validate::secret_like(&name, &value) {
                         let at = cr.arg(1).map(|a| a.span).unwrap_or(c.name.span);
                         d.push(
-                            Diagnostic::error(Kind::UnsafeValue, format!("`{name}` looks like a secret: {why}"))
+                            Diagnostic::error(Kind::PlaintextSecret, format!("`{name}` looks like a secret: {why}"))
                                 .at(at, "baked into the image")
                                 .help("an image `env` is in every layer and `docker inspect`: pass secrets at run time as a compose `secret` (a `*_FILE` variable)"),
                         );

@@ -331,7 +331,7 @@ pub(super) fn location(r: &Reader, scope: &Scope) -> Option<(ir::Location, crate
     let zone = resolve(zone, scope.zones, "zone")?;
     if zone.is_none() && burst.is_some() {
         d.push(
-            Diagnostic::error(Kind::Conflict, "`burst` without a `zone`")
+            Diagnostic::error(Kind::ExclusiveOptions, "`burst` without a `zone`")
                 .at(path.1, "no zone to burst")
                 .help("add `zone=NAME`, or remove `burst`"),
         );

@@ -109,7 +109,7 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
         };
         if kind == "hostssl" && pg.ssl.is_none() {
             d.push(
-                Diagnostic::error(Kind::Conflict, "a `hostssl` line needs TLS on the server")
+                Diagnostic::error(Kind::TlsRequired, "a `hostssl` line needs TLS on the server")
                     .at(c.name.span, "never matches without ssl")
                     .help("add `ssl cert=\"…\" key=\"…\"` to `postgres`"),
             );
@@ -121,7 +121,7 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
         let line = ir::HbaLine { kind, database: db.value, user: user.value, address, method: method_value };
         if let Some((_, first)) = lines.iter().find(|(l, _)| covers(l, &line)) {
             d.push(
-                Diagnostic::error(Kind::Conflict, "this pg_hba line never applies")
+                Diagnostic::error(Kind::Shadowed, "this pg_hba line never applies")
                     .at(c.name.span, "shadowed")
                     .also(*first, "every connection it matches is matched here first")
                     .help("move it above the broader line, or remove it"),

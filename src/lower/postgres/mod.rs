@@ -48,7 +48,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
         Some(v) => ident(d, &v, "database").and_then(|name| {
             if ["postgres", "template0", "template1"].contains(&name.as_str()) {
                 d.push(
-                    Diagnostic::error(Kind::UnsafeValue, format!("`{name}` is one of the server's own databases"))
+                    Diagnostic::error(Kind::ReservedName, format!("`{name}` is one of the server's own databases"))
                         .at(v.span, "a system database")
                         .help(
                             "name the application's database, e.g. `pynomaly`: pynoc revokes `PUBLIC`'s rights on it",
@@ -117,7 +117,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
                         d.push(duplicate(&format!("set {}", name.0), name.1, *first));
                     } else if name.0.starts_with("ssl") {
                         d.push(
-                            Diagnostic::error(Kind::Conflict, format!("`{}` is set by the `ssl` node", name.0))
+                            Diagnostic::error(Kind::ExclusiveOptions, format!("`{}` is set by the `ssl` node", name.0))
                                 .at(name.1, "set with `ssl`")
                                 .help("write `ssl cert=\"…\" key=\"…\"`: pynoc states the files as preconditions"),
                         );
@@ -135,7 +135,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
                         if owner.as_ref().is_some_and(|(o, _)| *o == role.name) {
                             d.push(
                                 Diagnostic::error(
-                                    Kind::Conflict,
+                                    Kind::RlsBypass,
                                     format!("`{}` is the table owner and cannot also be a role here", role.name),
                                 )
                                 .at(span, "the owner")
@@ -198,7 +198,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
 
 fn secret_in_spec(d: &Diags, span: Span) {
     d.push(
-        Diagnostic::error(Kind::UnsafeValue, "passwords never appear in a spec")
+        Diagnostic::error(Kind::PlaintextSecret, "passwords never appear in a spec")
             .at(span, "a secret in plain text")
             .help(
                 "use `password-env=NAME`: the password is read from that environment variable when the SQL is applied",
@@ -230,7 +230,7 @@ fn role_name(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
     let name = ident(d, v, what)?;
     if name.starts_with("pg_") || RESERVED_ROLES.contains(&name.as_str()) {
         d.push(
-            Diagnostic::error(Kind::UnsafeValue, format!("`{name}` is a built-in or reserved role"))
+            Diagnostic::error(Kind::ReservedName, format!("`{name}` is a built-in or reserved role"))
                 .at(v.span, "reserved name")
                 .help(
                     "`pg_*` roles are built in, `postgres` is the bootstrap superuser and `public`, `all` and the \
@@ -334,7 +334,7 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
         }
         if ok && let Some(why) = well_known_variable(&v.value) {
             d.push(
-                Diagnostic::error(Kind::UnsafeValue, format!("`{}` is {why}, not a password", v.value))
+                Diagnostic::error(Kind::PlaintextSecret, format!("`{}` is {why}, not a password", v.value))
                     .at(v.span, "a well-known variable")
                     .help("name a variable that holds only this role's password, e.g. `PYNOMALY_APP_PASSWORD`"),
             );
@@ -349,7 +349,7 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
         if let Some(v) = r.prop(bad)
             && v.value == Value::Bool(true)
         {
-            d.push(Diagnostic::error(Kind::Conflict, format!("`{bad}=#true` is not allowed for `{name}`")).at(v.span, "too much privilege").help("pynoc's roles are least-privilege: superuser and BYPASSRLS ignore row-level security; administer with the `postgres` role"));
+            d.push(Diagnostic::error(Kind::ExcessPrivilege, format!("`{bad}=#true` is not allowed for `{name}`")).at(v.span, "too much privilege").help("pynoc's roles are least-privilege: superuser and BYPASSRLS ignore row-level security; administer with the `postgres` role"));
         }
     }
     if login && !r.has_prop("password-env") {
@@ -459,7 +459,7 @@ fn row_security(
                 need_reason(r, "`deny-all=#true`", v.span, "give the table a `column` so its rows have a tenant");
             if column.is_some() {
                 d.push(
-                    Diagnostic::error(Kind::Conflict, "`deny-all` and `column` exclude each other")
+                    Diagnostic::error(Kind::ExclusiveOptions, "`deny-all` and `column` exclude each other")
                         .at(v.span, "deny-all")
                         .help("a deny-all table has no policy; remove one of the two"),
                 );
@@ -508,7 +508,7 @@ fn row_security(
     {
         d.push(
             Diagnostic::error(
-                Kind::Conflict,
+                Kind::RlsBypass,
                 format!("`{o}` owns the tables, and an owner bypasses row-level security"),
             )
             .at(span, "protected table")

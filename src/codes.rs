@@ -1,0 +1,337 @@
+//! The catalog of diagnostic codes: one table that the diagnostics, `pynoc explain`, the
+//! README's table, the SARIF rule list and the tests all read. A code is stable: once
+//! published it keeps its meaning; a retired rule keeps its number unused.
+//!
+//! Each row: the [`Kind`] it defines, its code, a slug, a one-line summary, why the rule
+//! exists, how to fix it, and an example spec that triggers it (`stdlib/codes/CODE.kdl`).
+
+/// A rule's example: the spec `stdlib/codes/CODE.kdl`, which a test compiles.
+macro_rules! example {
+    (spec, $code:literal) => {
+        Some(include_str!(concat!("../stdlib/codes/", $code, ".kdl")))
+    };
+    (none, $code:literal) => {
+        None
+    };
+}
+
+macro_rules! catalog {
+    ($( $kind:ident $code:literal $slug:literal {
+        summary: $summary:literal,
+        why: $why:literal,
+        example: $example:ident,
+        fix: $fix:literal $(,)?
+    } )*) => {
+        /// What went wrong: one rule each, with a stable code that scripts and docs rely on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Kind { $($kind),* }
+
+        /// Every rule, in code order.
+        pub const CATALOG: &[Rule] = &[$(Rule {
+            kind: Kind::$kind,
+            code: $code,
+            slug: $slug,
+            summary: $summary,
+            why: $why,
+            example: example!($example, $code),
+            fix: $fix,
+        }),*];
+
+        impl Kind {
+            pub fn rule(self) -> &'static Rule {
+                let i = match self { $(Kind::$kind => $code),* };
+                CATALOG.iter().find(|r| r.code == i).expect("every kind is in the catalog")
+            }
+        }
+    };
+}
+
+/// One row of the catalog.
+#[derive(Debug)]
+pub struct Rule {
+    pub kind: Kind,
+    pub code: &'static str,
+    pub slug: &'static str,
+    pub summary: &'static str,
+    pub why: &'static str,
+    /// A whole spec that triggers the rule (`stdlib/codes/CODE.kdl`); none for E100.
+    pub example: Option<&'static str>,
+    pub fix: &'static str,
+}
+
+impl Kind {
+    pub fn code(self) -> &'static str {
+        self.rule().code
+    }
+
+    pub fn slug(self) -> &'static str {
+        self.rule().slug
+    }
+}
+
+/// The rule of a code (`E016`, `e016`) or a slug (`shadowed`).
+pub fn find(name: &str) -> Option<&'static Rule> {
+    CATALOG.iter().find(|r| r.code.eq_ignore_ascii_case(name) || r.slug == name)
+}
+
+/// The README's table of codes, generated from the catalog; a test keeps the README equal.
+pub fn markdown_table() -> String {
+    let mut s = String::from("| code | name | what it catches |\n|---|---|---|\n");
+    for r in CATALOG {
+        s.push_str(&format!("| {} | {} | {} |\n", r.code, r.slug, r.summary));
+    }
+    s
+}
+
+/// `pynoc explain CODE`: title, why, example, fix.
+pub fn explain(r: &Rule) -> String {
+    let example: String = match r.example {
+        Some(e) => e.lines().map(|l| format!("    {l}\n")).collect(),
+        None => "    (no spec triggers it on purpose)\n".to_string(),
+    };
+    format!(
+        "{} {}: {}\n\nWhy it matters\n{}\nExample that triggers it\n{}\nHow to fix it\n{}",
+        r.code,
+        r.slug,
+        r.summary,
+        wrap(r.why),
+        example,
+        wrap(r.fix)
+    )
+}
+
+fn wrap(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > 92 {
+            out.push_str("  ");
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str("  ");
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+catalog! {
+    Syntax "E001" "syntax" {
+        summary: "the spec is not valid KDL 2.0, not UTF-8, or nested deeper than 64 levels",
+        why: "pynoc reads nothing it cannot parse exactly: a guess at a half-parsed spec could harden the wrong thing.",
+        example: spec,
+        fix: "close the block, quote the string or fix the byte the label points at; KDL 2.0 writes booleans as `#true` and `#false`.",
+    }
+    Version "E002" "version" {
+        summary: "the spec does not start with `pynoc 1`, or names another version",
+        why: "the first node fixes the meaning of every other node; a spec written for another version would compile to something its author did not mean.",
+        example: spec,
+        fix: "make `pynoc 1` the first node of the spec.",
+    }
+    UnknownNode "E003" "unknown-node" {
+        summary: "a node pynoc does not know, e.g. `hots {` or `pasword-authentication`",
+        why: "a misspelt setting silently ignored is a hardening that silently does not happen.",
+        example: spec,
+        fix: "use the name the help line suggests (the closest known one), or remove the node.",
+    }
+    UnknownProperty "E004" "unknown-property" {
+        summary: "a property pynoc does not know, e.g. `findtim=\"10m\"`",
+        why: "an ignored property is a setting the author believes is in force and is not.",
+        example: spec,
+        fix: "use the property the help line suggests, or remove it.",
+    }
+    WrongType "E005" "wrong-type" {
+        summary: "a value of the wrong type, e.g. `port \"22\"` or `x11-forwarding \"no\"`",
+        why: "the string \"no\" is not the boolean `#false`: pynoc does not guess which one was meant.",
+        example: spec,
+        fix: "write the type the label names: a number unquoted, a boolean as `#true`/`#false`.",
+    }
+    OutOfRange "E006" "out-of-range" {
+        summary: "a number outside its range, e.g. `port 70000` or `maxretry=0`",
+        why: "the consumer would refuse it at start, or worse, wrap or clamp it to something else.",
+        example: spec,
+        fix: "give a value inside the range the help line states.",
+    }
+    InvalidValue "E007" "invalid-value" {
+        summary: "a value that does not parse as what it names: a network with host bits, a bad size, mode, duration or name",
+        why: "`10.0.0.1/8` is ambiguous (the host or the network?); pynoc accepts only values whose meaning is exact.",
+        example: spec,
+        fix: "write the value in the form the help line shows, e.g. `10.0.0.0/8`.",
+    }
+    Missing "E008" "missing" {
+        summary: "something required is absent: a `jail` with no name, a `watch` with no `key`, a section an artifact needs",
+        why: "an artifact rendered without a required part is either refused by its consumer or silently weaker.",
+        example: spec,
+        fix: "add what the label asks for.",
+    }
+    Duplicate "E009" "duplicate" {
+        summary: "something given twice: two `ssh` nodes, a jail or a network named twice",
+        why: "when a setting is given twice one of them is ignored, and the reader cannot tell which.",
+        example: spec,
+        fix: "keep one; the secondary label points at the first definition.",
+    }
+    Unsupported "E010" "unsupported" {
+        summary: "a feature pynoc does not support: type annotations, a base image its Dockerfile does not target",
+        why: "pynoc emits only what it can prove correct for the consumer; an unsupported feature is refused, not approximated.",
+        example: spec,
+        fix: "remove the feature, or use one of the supported values the help line lists.",
+    }
+    UnknownReference "E011" "unknown-reference" {
+        summary: "a reference to a network, jail, rule set, syscall, zone or service that does not exist",
+        why: "a rule that names nothing protects nothing; the reference is checked where it is used.",
+        example: spec,
+        fix: "define what is referenced, or fix the name (the help line suggests the closest one).",
+    }
+    UnexpectedArgument "E012" "unexpected-argument" {
+        summary: "an extra argument, or a block where none belongs",
+        why: "an argument pynoc ignores is a setting the author believes is in force and is not.",
+        example: spec,
+        fix: "remove the argument or the block.",
+    }
+    UnsafeValue "E013" "unsafe-value" {
+        summary: "a value that could inject syntax into an artifact: quotes, newlines, `%`, `$`, `;`, spaces in paths, control characters",
+        why: "the artifacts are installed as root: a value that closes a quote or starts a new line would add directives the spec never stated.",
+        example: spec,
+        fix: "write the value with the characters the help line allows; pynoc quotes what it can and refuses what it cannot.",
+    }
+    NeedsReason "E014" "needs-reason" {
+        summary: "a hardening weakened, or a dangerous PostgreSQL setting, without `reason=\"…\"`",
+        why: "weakening a default may be right, but the reviewer must see why; pynoc repeats the reason in the output.",
+        example: spec,
+        fix: "restore the default, or add `reason=\"…\"` saying why.",
+    }
+    Lockout "E015" "lockout" {
+        summary: "a firewall that drops incoming traffic but does not let SSH in",
+        why: "applied over SSH, such a firewall cuts the session that applies it and every one after.",
+        example: spec,
+        fix: "add `allow ssh` (it follows sshd's `port`), limited with `from=NETWORK` if you like.",
+    }
+    Shadowed "E016" "shadowed" {
+        summary: "a firewall rule or pg_hba.conf line that an earlier one shadows: it never applies",
+        why: "first match wins: a rule after a broader one is dead, and the reader believes it is in force.",
+        example: spec,
+        fix: "move the narrower rule first, or remove it.",
+    }
+    BroadNetwork "E017" "broad-network" {
+        summary: "a network that grants access to nearly everyone: wider than /8 (IPv4) or /32 (IPv6)",
+        why: "`0.0.0.0/1` is half the internet; a typo in a prefix should not open a database or SSH to the world.",
+        example: spec,
+        fix: "name the network you mean; for the world, use the rule's own wording (e.g. an `allow` without `from`).",
+    }
+    SystemPath "E018" "system-path" {
+        summary: "a path that must stay out of reach: a system directory handed to a service, or a tmpfs that would hide one",
+        why: "a log path of `/etc` or a tmpfs over `/usr` turns the hardening against the host it hardens.",
+        example: spec,
+        fix: "use a scratch or application directory, e.g. `/tmp` or `/var/log/NAME`.",
+    }
+    ZeroLimit "E019" "zero-limit" {
+        summary: "a limit of zero, which its consumer reads as no limit at all",
+        why: "`client_max_body_size 0` and a zero memory limit switch the limit off instead of making it tight.",
+        example: spec,
+        fix: "give a real bound; to allow more, write a larger value.",
+    }
+    PlaintextSecret "E020" "plaintext-secret" {
+        summary: "a password, token or key written in the spec, or read from a variable that is not a secret",
+        why: "the spec and its output are committed and reviewed; a secret in them is a secret published.",
+        example: spec,
+        fix: "reference the secret: `password-env=NAME` for PostgreSQL, a compose `secret` file (`*_FILE`) for containers.",
+    }
+    ReservedName "E021" "reserved-name" {
+        summary: "a name the software reserves: a PostgreSQL system database or a built-in role",
+        why: "revoking rights on `template1` or granting to `pg_read_server_files` changes the server, not the application.",
+        example: spec,
+        fix: "name the application's own database and roles.",
+    }
+    RootUser "E022" "root-user" {
+        summary: "a container that would run as root (uid 0 or gid 0), or a user that is not a numeric UID:GID",
+        why: "a process that escapes a root container is root on the host; names resolve differently inside each image.",
+        example: spec,
+        fix: "run as a numeric non-root user, e.g. `user=\"1001:1001\"`.",
+    }
+    ClosedPort "E023" "closed-port" {
+        summary: "nginx listens on a port that the firewall does not let the world in on",
+        why: "the site would be unreachable: the two artifacts disagree.",
+        example: spec,
+        fix: "allow nginx's ports in the firewall, or stop listening on them.",
+    }
+    FirewallBypass "E024" "firewall-bypass" {
+        summary: "a container publishes a port on a public address, past the host firewall",
+        why: "Docker's own iptables rules accept published ports before ufw or the firewall's INPUT chain sees them.",
+        example: spec,
+        fix: "publish with `host-ip=\"127.0.0.1\"` and let nginx expose the service.",
+    }
+    DanglingUpstream "E025" "dangling-upstream" {
+        summary: "nginx proxies to an address where no container publishes the port",
+        why: "every request would fail with 502: the nginx config and the compose file disagree.",
+        example: spec,
+        fix: "publish the service on that address and port, or point the upstream at one that is.",
+    }
+    HbaGap "E026" "hba-gap" {
+        summary: "an application connects to PostgreSQL from a network that pg_hba.conf has no line for",
+        why: "the server would refuse every connection of the application: the compose file and pg_hba.conf disagree.",
+        example: spec,
+        fix: "add a `hostssl` line for that role and network.",
+    }
+    TlsRequired "E027" "tls-required" {
+        summary: "a `hostssl` pg_hba line on a server without TLS",
+        why: "`hostssl` matches only TLS connections: without `ssl` on the server the line never matches and clients are refused.",
+        example: spec,
+        fix: "add `ssl cert=\"…\" key=\"…\"` to `postgres`.",
+    }
+    RlsBypass "E028" "rls-bypass" {
+        summary: "a role that would bypass row-level security: the tables' owner used by the application or given a policy",
+        why: "the owner of a table is exempt from its policies unless forced: tenants would see each other's rows.",
+        example: spec,
+        fix: "connect as a separate least-privilege role; keep the owner for migrations.",
+    }
+    ExcessPrivilege "E029" "excess-privilege" {
+        summary: "a role given `superuser`, `createrole`, `bypassrls` or another privilege beyond least privilege",
+        why: "an application role with superuser can read server files and run programs as the server.",
+        example: spec,
+        fix: "remove the privilege; grant only table rights.",
+    }
+    ExposedService "E030" "exposed-service" {
+        summary: "a database or cache container that publishes ports or sits on a network that is not internal",
+        why: "a database reachable from outside its stack is one leaked password from a breach.",
+        example: spec,
+        fix: "keep it on an `internal` network and let the application reach it there.",
+    }
+    UserMismatch "E031" "user-mismatch" {
+        summary: "a service runs as another user than its image or stack declares",
+        why: "files owned by one uid and a process running as another fail at run time, or get loosened to world-writable.",
+        example: spec,
+        fix: "use the same UID:GID in the image and the service.",
+    }
+    LogMismatch "E032" "log-mismatch" {
+        summary: "a fail2ban jail reads another log than the service writes, or gives a `logpath` to a journal jail",
+        why: "a jail watching the wrong file never bans anyone, and fail2ban does not say so.",
+        example: spec,
+        fix: "point the jail at the log nginx writes, or drop `logpath` on a journal jail.",
+    }
+    ForwardingOff "E033" "forwarding-off" {
+        summary: "forwarding turned off on a host that runs containers",
+        why: "`net.ipv4.ip_forward = 0` cuts every container from the network at the next `sysctl --system`.",
+        example: spec,
+        fix: "leave forwarding on for a container host; pynoc's firewall routes only the container networks.",
+    }
+    ExclusiveOptions "E034" "exclusive-options" {
+        summary: "options that exclude or need each other: `burst` without `zone`, `limit` on a rule that is not an incoming `allow`, `deny-all` with `column`",
+        why: "a combination the consumer would reject, or read differently than the spec says, is refused where it is written.",
+        example: spec,
+        fix: "follow the help line: add the missing option, or remove one of the two.",
+    }
+    Internal "E100" "internal" {
+        summary: "an internal error in pynoc, not in the spec",
+        why: "pynoc reports its own bugs instead of writing a half-rendered artifact.",
+        example: none,
+        fix: "report it with the spec; nothing was written.",
+    }
+}

@@ -1,0 +1,238 @@
+//! Diagnostics for machines: `--format json` and `--format sarif` (SARIF 2.1.0, for code
+//! scanning UIs that show findings inline). Both carry, for each diagnostic, the spec file's
+//! path and the 1-based line and column (in Unicode code points) of each label.
+
+use serde_json::{Value, json};
+
+use crate::codes::CATALOG;
+use crate::diag::{Diagnostic, Label};
+
+/// The output format of `check` and `build`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Rendered for a terminal, on stderr.
+    #[default]
+    Human,
+    /// One JSON document on stdout.
+    Json,
+    /// One SARIF 2.1.0 log on stdout.
+    Sarif,
+}
+
+/// The diagnostics of one spec file.
+pub struct FileReport<'a> {
+    /// The spec's path as given on the command line, relative to where pynoc ran.
+    pub path: &'a str,
+    /// The spec's text (empty when the file could not be read).
+    pub text: &'a str,
+    pub diagnostics: &'a [Diagnostic],
+}
+
+/// A label's place in the text: 1-based lines and columns, the end exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    pub start_line: usize,
+    pub start_column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+/// Where `offset..offset+len` (bytes) lies in `text`, clamped to the text.
+pub fn region(text: &str, offset: usize, len: usize) -> Region {
+    let (start_line, start_column) = line_col(text, offset);
+    let (end_line, end_column) = line_col(text, offset.saturating_add(len));
+    Region { start_line, start_column, end_line, end_column }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// A file path as a relative URI reference: forward slashes, no `./`, reserved bytes
+/// percent-encoded.
+fn uri(path: &str) -> String {
+    let p = path.replace('\\', "/");
+    let p = p.trim_start_matches("./");
+    let mut out = String::new();
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn severity(d: &Diagnostic) -> &'static str {
+    if d.is_error() { "error" } else { "warning" }
+}
+
+fn json_label(text: &str, l: &Label) -> Value {
+    let r = region(text, l.span.offset, l.span.len);
+    json!({
+        "label": l.text,
+        "line": r.start_line,
+        "column": r.start_column,
+        "end_line": r.end_line,
+        "end_column": r.end_column,
+        "offset": l.span.offset,
+        "length": l.span.len,
+    })
+}
+
+/// `--format json`: `{"files": [{"path", "ok", "diagnostics": [...]}], "errors", "warnings"}`.
+pub fn json(files: &[FileReport]) -> String {
+    let (mut errors, mut warnings) = (0, 0);
+    let files: Vec<Value> = files
+        .iter()
+        .map(|f| {
+            let diags: Vec<Value> = f
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    if d.is_error() {
+                        errors += 1;
+                    } else {
+                        warnings += 1;
+                    }
+                    json!({
+                        "code": d.kind.code(),
+                        "name": d.kind.slug(),
+                        "severity": severity(d),
+                        "message": d.message,
+                        "help": d.help,
+                        "primary": d.primary.as_ref().map(|l| json_label(f.text, l)),
+                        "secondary": d.secondary.iter().map(|l| json_label(f.text, l)).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            json!({
+                "path": f.path,
+                "ok": !f.diagnostics.iter().any(Diagnostic::is_error),
+                "diagnostics": diags,
+            })
+        })
+        .collect();
+    let doc = json!({ "tool": "pynoc", "version": env!("CARGO_PKG_VERSION"), "files": files, "errors": errors, "warnings": warnings });
+    let mut s = serde_json::to_string_pretty(&doc).expect("json serializes");
+    s.push('\n');
+    s
+}
+
+fn sarif_location(path: &str, text: &str, l: &Label, id: Option<usize>) -> Value {
+    let r = region(text, l.span.offset, l.span.len);
+    let mut loc = json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": uri(path), "uriBaseId": "%SRCROOT%" },
+            "region": {
+                "startLine": r.start_line,
+                "startColumn": r.start_column,
+                "endLine": r.end_line,
+                "endColumn": r.end_column,
+            },
+        },
+        "message": { "text": l.text },
+    });
+    if let Some(id) = id {
+        loc["id"] = json!(id);
+    }
+    loc
+}
+
+/// `--format sarif`: one run of pynoc with the whole rule catalog under `tool.driver.rules`.
+pub fn sarif(files: &[FileReport]) -> String {
+    let rules: Vec<Value> = CATALOG
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.code,
+                "name": r.slug,
+                "shortDescription": { "text": r.summary },
+                "fullDescription": { "text": r.why },
+                "help": { "text": match r.example {
+                    Some(e) => format!("{}\n\nExample:\n{e}", r.fix),
+                    None => r.fix.to_string(),
+                } },
+                "defaultConfiguration": { "level": "error" },
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for f in files {
+        for d in f.diagnostics {
+            let index = CATALOG.iter().position(|r| r.kind == d.kind).expect("every kind is in the catalog");
+            let mut text = d.message.clone();
+            if let Some(h) = &d.help {
+                text.push_str(&format!(" (help: {h})"));
+            }
+            let mut result = json!({
+                "ruleId": d.kind.code(),
+                "ruleIndex": index,
+                "level": severity(d),
+                "message": { "text": text },
+            });
+            if let Some(p) = &d.primary {
+                result["locations"] = json!([sarif_location(f.path, f.text, p, None)]);
+            } else {
+                result["locations"] = json!([{
+                    "physicalLocation": { "artifactLocation": { "uri": uri(f.path), "uriBaseId": "%SRCROOT%" } }
+                }]);
+            }
+            if !d.secondary.is_empty() {
+                result["relatedLocations"] = Value::Array(
+                    d.secondary
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| sarif_location(f.path, f.text, l, Some(i + 1)))
+                        .collect(),
+                );
+            }
+            results.push(result);
+        }
+    }
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "pynoc",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&doc).expect("sarif serializes");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_count_lines_and_code_points() {
+        let t = "ab\nçd ef\n";
+        assert_eq!(region(t, 0, 2), Region { start_line: 1, start_column: 1, end_line: 1, end_column: 3 });
+        // `ç` is two bytes, one code point: `e` is the fourth column.
+        let e = t.find('e').unwrap();
+        assert_eq!(region(t, e, 2), Region { start_line: 2, start_column: 4, end_line: 2, end_column: 6 });
+        assert_eq!(region(t, 1000, 3).start_line, 3);
+    }
+
+    #[test]
+    fn uris_are_relative_references() {
+        assert_eq!(uri("./infra/spec.kdl"), "infra/spec.kdl");
+        assert_eq!(uri("a b#c.kdl"), "a%20b%23c.kdl");
+    }
+}
