@@ -139,6 +139,13 @@ pub fn trace(text: &str, artifact: &str, generated: &str, line: usize) -> Result
         return Ok(Source::Header);
     }
     let (secs, by) = sections(artifact);
+    let trimmed = content.trim();
+    if let Some((file, body)) = crate::stdlib::TEMPLATES.iter().find(|(f, _)| *f == by)
+        && !trimmed.is_empty()
+        && let Some(i) = body.lines().position(|l| l.trim() == trimmed && !l.contains("{{") && !l.contains("{%"))
+    {
+        return Ok(Source::Template { file, line: i + 1 });
+    }
     let toks = tokens(content);
     let mut scored: Vec<(usize, usize, &Node)> = Vec::new();
     let mut order = 0;
@@ -159,13 +166,6 @@ pub fn trace(text: &str, artifact: &str, generated: &str, line: usize) -> Result
         let best = scored[0].0;
         let spans = scored.iter().filter(|(s, _, _)| *s == best).map(|(_, _, n)| n.span).take(3).collect();
         return Ok(Source::Spec(spans));
-    }
-    let trimmed = content.trim();
-    if let Some((file, body)) = crate::stdlib::TEMPLATES.iter().find(|(f, _)| *f == by)
-        && !trimmed.is_empty()
-        && let Some(i) = body.lines().position(|l| l.trim() == trimmed && !l.contains("{{") && !l.contains("{%"))
-    {
-        return Ok(Source::Template { file, line: i + 1 });
     }
     let dir = by.split('/').next().unwrap_or("");
     for (file, body) in crate::stdlib::DATA.iter().filter(|(f, _)| {

@@ -127,11 +127,20 @@ pub fn json(files: &[FileReport]) -> String {
     s
 }
 
+/// A relative path is relative to the checkout (`%SRCROOT%`); an absolute one is a file URI.
+fn artifact_location(path: &str) -> Value {
+    if path.starts_with('/') {
+        json!({ "uri": format!("file://{}", uri(path)) })
+    } else {
+        json!({ "uri": uri(path), "uriBaseId": "%SRCROOT%" })
+    }
+}
+
 fn sarif_location(path: &str, text: &str, l: &Label, id: Option<usize>) -> Value {
     let r = region(text, l.span.offset, l.span.len);
     let mut loc = json!({
         "physicalLocation": {
-            "artifactLocation": { "uri": uri(path), "uriBaseId": "%SRCROOT%" },
+            "artifactLocation": artifact_location(path),
             "region": {
                 "startLine": r.start_line,
                 "startColumn": r.start_column,
@@ -183,7 +192,7 @@ pub fn sarif(files: &[FileReport]) -> String {
                 result["locations"] = json!([sarif_location(f.path, f.text, p, None)]);
             } else {
                 result["locations"] = json!([{
-                    "physicalLocation": { "artifactLocation": { "uri": uri(f.path), "uriBaseId": "%SRCROOT%" } }
+                    "physicalLocation": { "artifactLocation": artifact_location(f.path) }
                 }]);
             }
             if !d.secondary.is_empty() {
@@ -234,5 +243,7 @@ mod tests {
     fn uris_are_relative_references() {
         assert_eq!(uri("./infra/spec.kdl"), "infra/spec.kdl");
         assert_eq!(uri("a b#c.kdl"), "a%20b%23c.kdl");
+        assert_eq!(artifact_location("/srv/spec.kdl")["uri"], "file:///srv/spec.kdl");
+        assert_eq!(artifact_location("spec.kdl")["uriBaseId"], "%SRCROOT%");
     }
 }
