@@ -10,6 +10,7 @@ pub mod check;
 pub mod codes;
 pub mod diag;
 pub mod emit;
+pub mod fmt;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ir;

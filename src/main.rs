@@ -65,6 +65,14 @@ enum Command {
         #[arg(long, value_name = "SPEC")]
         spec: Option<Utf8PathBuf>,
     },
+    /// Rewrite each SPEC in pynoc's one layout (comments kept, meaning unchanged).
+    Fmt {
+        #[arg(required = true, num_args = 1..)]
+        specs: Vec<Utf8PathBuf>,
+        /// Write nothing; print the diff and fail when a SPEC is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
     /// Write a commented starter spec, DIR/spec.kdl (DIR defaults to the current directory;
     /// an existing spec.kdl is never overwritten).
     Init { dir: Option<Utf8PathBuf> },
@@ -113,6 +121,7 @@ fn main() -> ExitCode {
             code
         }
         Command::Explain { what, list, markdown, spec } => explain(what.as_deref(), list, markdown, spec.as_deref()),
+        Command::Fmt { specs, check } => specs.iter().map(|s| fmt(s, check)).max().unwrap_or(OK),
         Command::Init { dir } => init(dir.as_deref().unwrap_or(Utf8Path::new("."))),
         Command::Completions { shell } => {
             let mut out = Vec::new();
@@ -369,6 +378,41 @@ fn provenance(file: &Utf8Path, line: usize, spec: Option<&Utf8Path>) -> u8 {
         }
         Err(e) => {
             eprintln!("error: {e}");
+            USAGE
+        }
+    }
+}
+
+fn fmt(spec: &Utf8Path, check_only: bool) -> u8 {
+    let mut sink = Sink::new(Format::Human);
+    let (text, name) = match read(spec, &mut sink) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let formatted = match pynoc::fmt::format(&text, &name) {
+        Ok(f) => f,
+        Err(diags) => {
+            eprint!("{}", pynoc::diag::render_all(&diags, color()));
+            eprintln!("error: {spec} was left as it is");
+            return FAILED;
+        }
+    };
+    if formatted == text {
+        return OK;
+    }
+    if check_only {
+        let diff = similar::TextDiff::from_lines(&text, &formatted);
+        say(diff.unified_diff().header(spec.as_str(), &format!("{spec} (formatted)")).to_string().trim_end());
+        eprintln!("error: {spec} is not formatted; run `pynoc fmt {spec}`");
+        return FAILED;
+    }
+    match pynoc::write::replace_file(spec, formatted.as_bytes()) {
+        Ok(()) => {
+            say(format!("formatted {spec}"));
+            OK
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {spec}: {e}");
             USAGE
         }
     }

@@ -298,3 +298,23 @@ pub fn stale(c: &Compiled, out: &Utf8Path) -> Vec<String> {
     }
     diffs
 }
+
+/// Replaces the regular file at `path` with `content` atomically (a temporary file beside
+/// it, renamed over it), keeping its permissions. A symbolic link is refused: renaming over
+/// it would replace the link, not the file it names.
+pub fn replace_file(path: &Utf8Path, content: &[u8]) -> io::Result<()> {
+    let meta = std::fs::symlink_metadata(path)?;
+    if !meta.file_type().is_file() {
+        return Err(io::Error::other("not a regular file (a symbolic link or something else); name the file itself"));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_str().is_empty() => p,
+        _ => Utf8Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new().prefix(".pynoc-fmt-").tempfile_in(dir)?;
+    tmp.write_all(content)?;
+    tmp.as_file().sync_all()?;
+    tmp.as_file().set_permissions(meta.permissions())?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

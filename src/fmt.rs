@@ -1,0 +1,218 @@
+//! `pynoc fmt`: one canonical layout for a spec. Four spaces per level, one node per line,
+//! properties in the order written, strings quoted only where KDL needs it, comments kept.
+//! The layout is the `kdl` crate's autoformat; pynoc then parses the result again and refuses
+//! it unless it means exactly what the input meant (same nodes, values and types, in order).
+
+use std::sync::Arc;
+
+use kdl::KdlDocument;
+use miette::NamedSource;
+
+use crate::ast::{Node, Value};
+use crate::diag::{Diagnostic, Diags, Kind};
+
+/// The formatted text of `text`, or the syntax diagnostics that stop it.
+pub fn format(text: &str, file_name: &str) -> Result<String, Vec<Diagnostic>> {
+    let source = Arc::new(NamedSource::new(file_name, Arc::new(text.to_string())));
+    let with_source = |d: Diags| d.into_sorted().into_iter().map(|x| x.with_source(source.clone())).collect::<Vec<_>>();
+    let d = Diags::default();
+    let Some(before) = crate::parse::parse(text, &d) else {
+        return Err(with_source(d));
+    };
+    let internal = |why: &str| {
+        vec![
+            Diagnostic::error(Kind::Internal, format!("internal error while formatting: {why}"))
+                .help("this is a bug in pynoc; the spec was left as it is. Please report it with the spec"),
+        ]
+    };
+    let mut doc = KdlDocument::parse_v2(text).map_err(|_| internal("the spec parsed once but not twice"))?;
+    let mut kept = Vec::new();
+    terminators(&mut doc, &mut kept);
+    doc.autoformat();
+    let mut kept = kept.into_iter();
+    restore(&mut doc, &mut kept, 0);
+    let mut out = doc.to_string();
+    // One newline at the end, none before the first node's leading comments.
+    let trimmed = out.trim_end_matches(['\n', ' ']).len();
+    out.truncate(trimmed);
+    out.push('\n');
+    // Every comment of the input is in the output; one the layout would drop is an error
+    // at the comment, and the spec is left as it is.
+    let have = comments(&out);
+    let lost: Vec<Diagnostic> = comments(text)
+        .into_iter()
+        .filter(|(c, _)| !have.iter().any(|(h, _)| h == c))
+        .map(|(_, at)| {
+            Diagnostic::error(Kind::Unsupported, "`pynoc fmt` cannot keep this comment where it is")
+                .at(at, "a comment inside a node")
+                .help("move the comment onto a line of its own, above the node")
+                .with_source(source.clone())
+        })
+        .collect();
+    if !lost.is_empty() {
+        return Err(lost);
+    }
+    let d = Diags::default();
+    match crate::parse::parse(&out, &d) {
+        Some(after) if same_nodes(&before.nodes, &after.nodes) => Ok(out),
+        Some(_) => Err(internal("the formatted spec would mean something else")),
+        None => Err(internal("the formatted spec does not parse")),
+    }
+}
+
+/// What the layout would lose of a node: its end-of-line comment (`port 22 // why`), and
+/// whether a blank line sets it apart from the node before (kept, one at most).
+struct Kept {
+    comment: Option<String>,
+    blank: bool,
+}
+
+fn terminators(doc: &mut KdlDocument, kept: &mut Vec<Kept>) {
+    for (i, node) in doc.nodes_mut().iter_mut().enumerate() {
+        let comment = node.format().map(|f| f.terminator.trim()).filter(|t| t.starts_with("//")).map(String::from);
+        let blank = i > 0
+            && node.format().is_some_and(|f| {
+                let before = &f.leading[..f.leading.find(|c: char| !c.is_whitespace()).unwrap_or(f.leading.len())];
+                before.contains('\n')
+            });
+        kept.push(Kept { comment, blank });
+        if let Some(children) = node.children_mut() {
+            terminators(children, kept);
+        }
+    }
+}
+
+/// Puts the comments and blank lines back, in the same walk order, and indents the comments
+/// after a block's last node as the nodes are.
+fn restore(doc: &mut KdlDocument, kept: &mut impl Iterator<Item = Kept>, depth: usize) {
+    if let Some(f) = doc.format_mut()
+        && !f.trailing.trim().is_empty()
+    {
+        let indent = "    ".repeat(depth);
+        let mut t: String =
+            f.trailing.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| format!("{indent}{l}\n")).collect();
+        t.push_str(&"    ".repeat(depth.saturating_sub(1)));
+        f.trailing = t;
+    }
+    for node in doc.nodes_mut() {
+        if let Some(k) = kept.next()
+            && let Some(f) = node.format_mut()
+        {
+            if let Some(c) = k.comment {
+                f.terminator = format!(" {c}\n");
+            }
+            if k.blank {
+                f.leading.insert(0, '\n');
+            }
+        }
+        if let Some(children) = node.children_mut() {
+            restore(children, kept, depth + 1);
+        }
+    }
+}
+
+/// Every comment of a KDL text (`//…`, `/*…*/`, the `/-` marker), whitespace-normalised,
+/// with where it starts; strings are skipped.
+fn comments(text: &str) -> Vec<(String, crate::ast::Span)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i..].starts_with(b"//") {
+            let end = text[i..].find('\n').map_or(b.len(), |e| i + e);
+            out.push((text[i..end].split_whitespace().collect::<Vec<_>>().join(" "), span(i, end)));
+            i = end;
+        } else if b[i..].starts_with(b"/*") {
+            let (mut depth, mut j) = (0usize, i);
+            while j < b.len() {
+                if b[j..].starts_with(b"/*") {
+                    depth += 1;
+                    j += 2;
+                } else if b[j..].starts_with(b"*/") {
+                    depth -= 1;
+                    j += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    j += 1;
+                }
+            }
+            out.push((text[i..j].split_whitespace().collect::<Vec<_>>().join(" "), span(i, j)));
+            i = j;
+        } else if b[i..].starts_with(b"/-") {
+            out.push(("/-".into(), span(i, i + 2)));
+            i += 2;
+        } else if b[i] == b'#' || b[i] == b'"' {
+            // A raw string `#"…"#` (any number of `#`) or a quoted one, single or multi-line.
+            let hashes = b[i..].iter().take_while(|c| **c == b'#').count();
+            let q = i + hashes;
+            if q >= b.len() || b[q] != b'"' {
+                i = q.max(i + 1);
+                continue;
+            }
+            let triple = b[q..].starts_with(b"\"\"\"");
+            let open = if triple { 3 } else { 1 };
+            let close: Vec<u8> = std::iter::repeat_n(b'"', open).chain(std::iter::repeat_n(b'#', hashes)).collect();
+            let mut j = q + open;
+            while j < b.len() && !b[j..].starts_with(&close) {
+                j += if hashes == 0 && b[j] == b'\\' { 2 } else { 1 };
+            }
+            i = (j + close.len()).min(b.len());
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn span(start: usize, end: usize) -> crate::ast::Span {
+    crate::ast::Span { offset: start, len: end - start }
+}
+
+/// The same nodes with the same names, values (and their types) and children, spans aside.
+fn same_nodes(a: &[Node], b: &[Node]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            x.name.value == y.name.value
+                && x.args.len() == y.args.len()
+                && x.args.iter().zip(&y.args).all(|(p, q)| same_value(&p.value, &q.value))
+                && x.props.len() == y.props.len()
+                && x.props
+                    .iter()
+                    .zip(&y.props)
+                    .all(|(p, q)| p.name.value == q.name.value && same_value(&p.value.value, &q.value.value))
+                && x.children.is_some() == y.children.is_some()
+                && same_nodes(x.children(), y.children())
+        })
+}
+
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        // The same bits: a float that prints differently must still be the same float.
+        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format;
+
+    #[test]
+    fn layout_is_canonical_and_comments_stay() {
+        let messy = "pynoc   1\n// the project\nproject \"demo\"   {\n  network \"internal\" \"10.0.0.0/8\" // trailing\n}\nhost {\nssh { port 22; x11-forwarding #false }\n}\n";
+        let out = format(messy, "spec.kdl").unwrap();
+        assert!(out.contains("// the project\n"), "{out}");
+        assert!(out.contains("// trailing"), "{out}");
+        assert!(out.contains("project demo {\n    network internal \"10.0.0.0/8\""), "{out}");
+        assert!(out.contains("    ssh {\n        port 22\n        x11-forwarding #false\n    }"), "{out}");
+        assert_eq!(format(&out, "spec.kdl").unwrap(), out, "idempotent");
+    }
+
+    #[test]
+    fn a_syntax_error_is_a_diagnostic() {
+        let e = format("pynoc 1\nhost {\n", "spec.kdl").unwrap_err();
+        assert!(e.iter().all(|d| d.kind.code() == "E001"));
+    }
+}
