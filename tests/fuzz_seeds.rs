@@ -54,19 +54,19 @@ fn bounded_random_mutations_of_the_examples_hold() {
         let mut data = vec![example as u8];
         let tokens = pynoc::fuzzing::values(pynoc::fuzzing::EXAMPLES[example]);
         for _ in 0..=(rng.next() % 4 / 3) {
-            let (value, raw) = if rng.next() % 3 == 0 {
+            let (value, raw) = if rng.next().is_multiple_of(3) {
                 // Another field's value, as written: crosses types and meanings.
                 let (a, b) = tokens[(rng.next() % tokens.len() as u64) as usize];
                 (pynoc::fuzzing::EXAMPLES[example][a..b].to_string(), 0x80)
             } else {
                 let mut value = String::new();
-                if rng.next() % 2 == 0 {
+                if rng.next().is_multiple_of(2) {
                     value.push_str(words[(rng.next() % words.len() as u64) as usize]);
                 }
                 for _ in 0..(rng.next() % 12) {
                     value.push(alphabet[(rng.next() % alphabet.len() as u64) as usize]);
                 }
-                (value, if rng.next() % 8 == 0 { 0x80 } else { 0 })
+                (value, if rng.next().is_multiple_of(8) { 0x80 } else { 0 })
             };
             let bytes = value.as_bytes();
             let len = bytes.len().min(0x7f);

@@ -59,7 +59,8 @@ fn the_hooks_fail_on_a_bad_spec_and_a_stale_output_and_pass_when_fixed() {
     let (repo, home) = (dir.path().join("repo"), dir.path().join("pre-commit-home"));
     fs::create_dir_all(&repo).unwrap();
     git(&repo, &["init", "-q"]);
-    let good = fs::read_to_string(example()).unwrap();
+    let unformatted = fs::read_to_string(example()).unwrap();
+    let good = pynoc::fmt::format(&unformatted, "spec.kdl").unwrap();
     let spec = repo.join("spec.kdl");
     fs::write(&spec, good.replace("port 22\n", "port 70000\n")).unwrap();
     git(&repo, &["add", "."]);
@@ -71,11 +72,18 @@ fn the_hooks_fail_on_a_bad_spec_and_a_stale_output_and_pass_when_fixed() {
     assert!(text.contains("E006") && text.contains("spec.kdl"), "{text}");
     assert!(failed(&text, "pynoc check") && failed(&text, "pynoc output up to date"), "{text}");
 
-    // The example, built: both pass.
+    // A valid spec in another layout: pynoc-fmt fails with the diff.
+    fs::write(&spec, &unformatted).unwrap();
+    let (code, text) = try_repo(&repo, &home, Some("pynoc-fmt"));
+    assert_ne!(code, 0, "pynoc-fmt passed an unformatted spec:\n{text}");
+    assert!(failed(&text, "pynoc fmt") && text.contains("+    domain api.pynomaly.com"), "{text}");
+
+    // The example, formatted and built: every hook passes.
     fs::write(&spec, &good).unwrap();
     pynoc().arg("build").arg(&spec).arg("-o").arg(repo.join("out")).run().expect(0);
     let (code, text) = try_repo(&repo, &home, None);
     assert_eq!(code, 0, "the hooks failed the example and its output:\n{text}");
+    assert!(text.contains("pynoc fmt") && text.contains("Passed"), "{text}");
 
     // A spec edit without a rebuild: the spec is fine, its output stale, with the diff shown.
     fs::write(&spec, good.replace("rate=\"5r/m\"", "rate=\"3r/m\"")).unwrap();

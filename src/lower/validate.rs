@@ -240,7 +240,7 @@ fn embedded_v4(net: &IpNet) -> Option<ipnet::Ipv4Net> {
     V4_IN_V6.iter().find_map(|(range, at)| {
         let range: ipnet::Ipv6Net = range.parse().expect("a valid range");
         if v6.prefix_len() < *at {
-            return v6.contains(&range.network()).then(|| ipnet::Ipv4Net::default());
+            return v6.contains(&range.network()).then(ipnet::Ipv4Net::default);
         }
         if !range.contains(&v6.network()) {
             return None;
