@@ -328,6 +328,12 @@ catalog! {
         example: spec,
         fix: "follow the help line: add the missing option, or remove one of the two.",
     }
+    StackWiring "E035" "stack-wiring" {
+        summary: "a container stack that cannot run the spec's `postgres` section: no section, another version, an application role without a password, no shared network",
+        why: "the stack's database must be the hardened server the spec describes, and the application must reach it as its own role over TLS; otherwise the stack runs something else than what was reviewed.",
+        example: spec,
+        fix: "add the `postgres` section, match the image's version, give the application's role `login=#true password-env=NAME`, and put the application on the database's network.",
+    }
     Internal "E100" "internal" {
         summary: "an internal error in pynoc, not in the spec",
         why: "pynoc reports its own bugs instead of writing a half-rendered artifact.",

@@ -45,6 +45,9 @@ fn sections(artifact: &str) -> (&'static [&'static str], &'static str) {
         "postgres/pg_hba.conf" => (&["postgres/hba", "project"], "postgres/pg_hba.conf.j2"),
         "container/Dockerfile" => (&["container/image"], "container/Dockerfile.j2"),
         "container/.dockerignore" => (&["container/image"], "container/dockerignore.j2"),
+        "container/prepare.sh" => (&["container/compose", "postgres"], "container/prepare.sh.j2"),
+        "container/postgres-apply.sh" => (&["postgres"], "container/postgres-apply.sh.j2"),
+        "container/.gitignore" => (&[], "container/gitignore.j2"),
         "container/docker-compose.yml" => (&["container/compose", "container/image"], "src/emit/container.rs"),
         _ => (&["project", "host", "nginx", "postgres", "container"], "src/emit/deploy.rs"),
     };
@@ -100,7 +103,9 @@ fn score(node: &Node, line: &str, toks: &[&str]) -> usize {
         if v.contains(char::is_whitespace) || v.contains(';') {
             line.contains(v)
         } else {
-            toks.iter().any(|t| *t == v || t.split([':', '/']).any(|p| p == v))
+            toks.iter().any(|t| {
+                *t == v || t.split([':', '/']).any(|p| p == v) || (v.contains('/') && v.len() >= 4 && t.ends_with(v))
+            })
         }
     };
     let spells = |name: &str| {

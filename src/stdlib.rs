@@ -20,6 +20,9 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("postgres/pg_hba.conf.j2", include_str!("../stdlib/postgres/pg_hba.conf.j2")),
     ("container/Dockerfile.j2", include_str!("../stdlib/container/Dockerfile.j2")),
     ("container/dockerignore.j2", include_str!("../stdlib/container/dockerignore.j2")),
+    ("container/prepare.sh.j2", include_str!("../stdlib/container/prepare.sh.j2")),
+    ("container/postgres-apply.sh.j2", include_str!("../stdlib/container/postgres-apply.sh.j2")),
+    ("container/gitignore.j2", include_str!("../stdlib/container/gitignore.j2")),
 ];
 
 #[derive(Debug, Deserialize)]

@@ -42,8 +42,11 @@ fn build_writes_every_artifact_and_a_true_manifest() {
         paths,
         [
             "container/.dockerignore",
+            "container/.gitignore",
             "container/Dockerfile",
             "container/docker-compose.yml",
+            "container/postgres-apply.sh",
+            "container/prepare.sh",
             "deploy/inventory.ini",
             "deploy/site.yml",
             "host/audit.rules",

@@ -49,6 +49,41 @@ pub fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec<Artifa
             env: vec![],
             content: format!("{}\n{yaml}", cx.header("#")),
         });
+        out.push(Artifact {
+            name: "prepare",
+            path: "container/prepare.sh",
+            install: "./prepare.sh",
+            owner: "-",
+            mode: "0755",
+            how: "copy",
+            apply: "sh prepare.sh".into(),
+            env: vec![],
+            content: render(env, "container/prepare.sh.j2", cx.header("#"), "stack", stack, &[])?,
+        });
+        out.push(Artifact {
+            name: "gitignore",
+            path: "container/.gitignore",
+            install: "./.gitignore",
+            owner: "-",
+            mode: "0644",
+            how: "copy",
+            apply: "-".into(),
+            env: vec![],
+            content: render(env, "container/gitignore.j2", cx.header("#"), "stack", stack, &[])?,
+        });
+        if let Some(db) = &stack.database {
+            out.push(Artifact {
+                name: "postgres-apply",
+                path: "container/postgres-apply.sh",
+                install: "/etc/pynoc/postgres-apply.sh",
+                owner: "-",
+                mode: "0755",
+                how: "copy",
+                apply: format!("docker compose exec {} sh /etc/pynoc/postgres-apply.sh", db.service),
+                env: vec![],
+                content: render(env, "container/postgres-apply.sh.j2", cx.header("#"), "db", db, &[])?,
+            });
+        }
     }
     Ok(out)
 }
@@ -109,7 +144,15 @@ struct VolumeMount {
     source: String,
     target: String,
     read_only: bool,
-    volume: VolumeOptions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    volume: Option<VolumeOptions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bind: Option<BindOptions>,
+}
+
+#[derive(Serialize)]
+struct BindOptions {
+    create_host_path: bool,
 }
 
 #[derive(Serialize)]
@@ -224,11 +267,13 @@ fn compose(stack: &Stack) -> File {
                     .volumes
                     .iter()
                     .map(|v| VolumeMount {
-                        kind: "volume".into(),
+                        kind: if v.bind { "bind" } else { "volume" }.into(),
                         source: v.volume.clone(),
                         target: v.target.clone(),
                         read_only: v.read_only,
-                        volume: VolumeOptions { nocopy: false },
+                        volume: (!v.bind).then_some(VolumeOptions { nocopy: false }),
+                        // A bind whose directory is missing fails instead of mounting an empty one.
+                        bind: v.bind.then_some(BindOptions { create_host_path: false }),
                     })
                     .collect(),
                 environment: s.env.iter().map(|e| (e.name.clone(), lit(&e.value))).collect(),

@@ -174,6 +174,13 @@ fn environment() -> Result<Environment<'static>, Error> {
         }
         Ok(format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$")))
     });
+    env.add_filter("shpath", |s: String| -> Result<String, Error> {
+        // A path inside double quotes in a shell script: nothing the shell expands.
+        if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+@:,=".contains(c)) {
+            return Err(Error::new(ErrorKind::InvalidOperation, "path cannot be written in a shell word safely"));
+        }
+        Ok(s)
+    });
     env.add_filter("pad", |s: String, width: usize| format!("{s:<width$}"));
     env.add_filter("allports", |action: String| action.replace("-multiport", "-allports"));
     Ok(env)

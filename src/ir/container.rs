@@ -60,6 +60,32 @@ pub struct Stack {
     pub services: Vec<Service>,
     pub secrets: Vec<Secret>,
     pub volumes: Vec<StackVolume>,
+    /// The `postgres` section, run by the stack's database service.
+    pub database: Option<StackDatabase>,
+}
+
+/// How the stack's database service runs the spec's `postgres` section: pg_hba.conf and
+/// the settings on its command line, TLS and role passwords as secrets, the security SQL
+/// applied inside it by `postgres-apply.sh`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct StackDatabase {
+    /// The compose service.
+    pub service: String,
+    /// `UID:GID` of the server.
+    pub user: String,
+    pub database: String,
+    /// Login roles with their password's environment variable and secret.
+    pub roles: Vec<StackRole>,
+    pub tls: bool,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct StackRole {
+    pub role: String,
+    /// The variable the security SQL reads the password from.
+    pub password_env: String,
+    /// The compose secret that holds it.
+    pub secret: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -75,6 +101,22 @@ pub struct Secret {
     pub name: String,
     /// The file that holds it, next to the compose file; never its content.
     pub file: String,
+    /// Where `prepare.sh` gets it when the file is missing.
+    pub source: SecretSource,
+    /// `UID:GID` the file belongs to: the user of the service that reads it (the owner) and,
+    /// when a second service reads it, that one's group.
+    pub owner: String,
+    /// `0400`, or `0440` for two readers.
+    pub mode: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum SecretSource {
+    /// A random password, made once and never printed.
+    Random,
+    /// A copy of a host file (a TLS certificate or key), refreshed on every run.
+    Copy { from: String },
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -113,9 +155,11 @@ pub struct Service {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct VolumeMount {
+    /// A named volume, or with `bind` a path relative to the compose file.
     pub volume: String,
     pub target: String,
     pub read_only: bool,
+    pub bind: bool,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -81,3 +81,54 @@ pub fn compose(file: &Utf8Path) -> Status {
         Err(e) => Status::Fail(format!("cannot run check-jsonschema: {e}")),
     }
 }
+
+/// prepare.sh and postgres-apply.sh: `sh -n` and shellcheck. What prepare.sh does on a host
+/// (owners, modes, no secret printed) is tested by running it (tests/container_prepare.rs).
+pub fn script(file: &Utf8Path) -> Status {
+    if let Err(s) = need(&["sh", "shellcheck"]) {
+        return s;
+    }
+    match Command::new("sh").arg("-n").arg(file.as_str()).output() {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => return Status::Fail(format!("sh -n: {}", brief(&sandbox::text(&o)))),
+        Err(e) => return Status::Fail(format!("cannot run sh: {e}")),
+    }
+    match Command::new("shellcheck").args(["-s", "sh", "-f", "gcc"]).arg(file.as_str()).output() {
+        Ok(o) if o.status.success() => Status::Pass,
+        Ok(o) => Status::Fail(format!("shellcheck: {}", brief(&sandbox::text(&o)))),
+        Err(e) => Status::Fail(format!("cannot run shellcheck: {e}")),
+    }
+}
+
+/// The container folder's .gitignore, read by git itself: what prepare.sh makes there (the
+/// secret files, the database's copies) is ignored, the generated files are not.
+pub fn gitignore(file: &Utf8Path) -> Status {
+    if let Err(s) = need(&["git"]) {
+        return s;
+    }
+    let Ok(tmp) = tempfile::tempdir() else { return Status::Fail("cannot make a temp dir".into()) };
+    if let Err(e) = std::fs::copy(file, tmp.path().join(".gitignore")) {
+        return Status::Fail(format!("cannot copy the file: {e}"));
+    }
+    let git = |args: &[&str]| Command::new("git").arg("-C").arg(tmp.path()).args(args).output();
+    if !git(&["init", "-q"]).is_ok_and(|o| o.status.success()) {
+        return Status::Fail("git init failed".into());
+    }
+    for (path, ignored) in [
+        ("secrets/db_password.txt", true),
+        ("postgres-conf/pg_hba.conf", true),
+        ("docker-compose.yml", false),
+        ("prepare.sh", false),
+        ("Dockerfile", false),
+    ] {
+        // `check-ignore` exits 0 when the path is ignored, 1 when it is not.
+        match git(&["check-ignore", "-q", "--no-index", path]) {
+            Ok(o) if o.status.code() == Some(if ignored { 0 } else { 1 }) => {}
+            Ok(_) => {
+                return Status::Fail(format!("`{path}` is {}ignored", if ignored { "not " } else { "" }));
+            }
+            Err(e) => return Status::Fail(format!("cannot run git: {e}")),
+        }
+    }
+    Status::Pass
+}

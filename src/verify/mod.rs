@@ -106,6 +106,8 @@ fn check(item: &Item) -> Status {
         "dockerfile" => container::dockerfile(&item.file),
         "dockerignore" => container::dockerignore(&item.file),
         "compose" => container::compose(&item.file),
+        "prepare" | "postgres-apply" => container::script(&item.file),
+        "gitignore" => container::gitignore(&item.file),
         "deploy" => deploy::playbook(&item.file),
         "inventory" => deploy::inventory(&item.file),
         other => Status::Skip(format!("no validator for artifact `{other}` in this pynoc")),

@@ -30,7 +30,8 @@ pub fn check_one(name: &str, text: &str) -> Vec<String> {
     }
     let comment = match name {
         "nginx" | "sshd" | "fail2ban" | "sysctl" | "fstab" | "audit" | "iptables" | "ip6tables" | "nftables"
-        | "ufw" | "dockerfile" | "dockerignore" | "compose" | "deploy" | "inventory" | "pg_hba" => "#",
+        | "ufw" | "dockerfile" | "dockerignore" | "compose" | "deploy" | "inventory" | "pg_hba" | "prepare"
+        | "postgres-apply" | "gitignore" => "#",
         "postgres-sql" => "--",
         _ => "",
     };
@@ -194,6 +195,38 @@ pub fn check_one(name: &str, text: &str) -> Vec<String> {
             Ok(_) => p.push("not a list of plays".into()),
             Err(e) => p.push(format!("not YAML: {e}")),
         },
+        "prepare" => {
+            for l in lines() {
+                let word = l.split_whitespace().next().unwrap_or("");
+                if !PREPARE_SCRIPT.contains(&word) {
+                    p.push(format!("a command prepare.sh never runs: {l:?}"));
+                }
+            }
+            quotes(&mut p, text, comment);
+        }
+        "postgres-apply" => {
+            for l in lines() {
+                let ok = l == "set -eu"
+                    || l.starts_with("exec psql -X -v ON_ERROR_STOP=1 --username postgres --dbname ")
+                    || l.strip_prefix("export ").is_some_and(env_name)
+                    || l.split_once("=\"$(cat /run/secrets/").is_some_and(|(k, rest)| {
+                        env_name(k)
+                            && rest
+                                .strip_suffix(")\"")
+                                .is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    });
+                if !ok {
+                    p.push(format!("a line postgres-apply.sh never holds: {l:?}"));
+                }
+            }
+        }
+        "gitignore" => {
+            for l in lines() {
+                if !l.starts_with('/') || l.contains(char::is_whitespace) {
+                    p.push(format!("a pattern .gitignore never holds: {l:?}"));
+                }
+            }
+        }
         _ => {}
     }
     p
@@ -274,6 +307,15 @@ const FAIL2BAN: &[&str] = &[
 ];
 
 const NGINX_INCLUDES: &[&str] = &["include /etc/nginx/mime.types;", "include /etc/nginx/modules-enabled/*.conf;"];
+
+const PREPARE_SCRIPT: &[&str] = &[
+    "set", "umask", "cd", "fail()", "echo", "exit", "}", "[", "random()", "copy()", "if", "fi", "LC_ALL=C", "mv",
+    "chown", "chmod", "cp", "mkdir", "random", "copy", "for", "done",
+];
+
+fn env_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
 
 const UFW_SCRIPT: &[&str] = &["set", "if", "then", "else", "fi", "echo", "exit", "ufw", "sed"];
 

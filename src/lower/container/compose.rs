@@ -21,7 +21,13 @@ pub(super) fn facts(image: &str) -> Option<(String, &'static crate::stdlib::Imag
 
 pub(super) fn compose(n: &Node, d: &Diags, img: Option<&ir::Image>, pg: Option<&ir::Postgres>) -> Option<ir::Stack> {
     Reader::new(n, d).finish(false);
-    let mut stack = ir::Stack { networks: Vec::new(), services: Vec::new(), secrets: Vec::new(), volumes: Vec::new() };
+    let mut stack = ir::Stack {
+        networks: Vec::new(),
+        services: Vec::new(),
+        secrets: Vec::new(),
+        volumes: Vec::new(),
+        database: None,
+    };
     let mut spans: BTreeMap<(String, String), Span> = Default::default();
     let cs = children(n, &["network", "secret", "volume", "service"], &[], d);
     for c in cs.iter().filter(|c| c.name() != "service") {
@@ -77,7 +83,13 @@ pub(super) fn compose(n: &Node, d: &Diags, img: Option<&ir::Image>, pg: Option<&
                     );
                 }
                 if let Some(file) = file {
-                    stack.secrets.push(ir::Secret { name: name.0, file });
+                    stack.secrets.push(ir::Secret {
+                        name: name.0,
+                        file,
+                        source: ir::SecretSource::Random,
+                        owner: String::new(),
+                        mode: String::new(),
+                    });
                 }
             }
             _ => {
@@ -117,6 +129,8 @@ pub(super) fn compose(n: &Node, d: &Diags, img: Option<&ir::Image>, pg: Option<&
             stack.services.push(svc);
         }
     }
+    super::wiring::wire(&mut stack, pg, d, &spans);
+    super::wiring::owners(&mut stack, d, &spans);
     Some(stack)
 }
 
@@ -301,7 +315,7 @@ pub(super) fn service(
                     .and_then(|v| validate::path(d, &v, "target", false));
                 let read_only = cr.bool_prop("read-only").map(|v| v.value).unwrap_or(false);
                 if let (Some(volume), Some(target)) = (vol, target) {
-                    svc.volumes.push(ir::VolumeMount { volume, target, read_only });
+                    svc.volumes.push(ir::VolumeMount { volume, target, read_only, bind: false });
                 }
             }
             "tmpfs" => {

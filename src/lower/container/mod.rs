@@ -8,6 +8,7 @@ use super::node::{Reader, children};
 use super::validate;
 
 mod compose;
+pub(crate) mod wiring;
 
 use compose::compose;
 

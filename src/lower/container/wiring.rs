@@ -1,0 +1,214 @@
+//! The stack's database runs the spec's `postgres` section: the compose `postgres` service
+//! gets pg_hba.conf and the server settings on its command line, the TLS certificate and key
+//! and every login role's password as secrets; each application that names its role
+//! (`env DATABASE_USER "…"`) gets that role's password as a secret and the address of the
+//! database. A stack that could not work this way is an error.
+
+use std::collections::BTreeMap;
+
+use crate::ast::Span;
+use crate::diag::{Diagnostic, Diags, Kind};
+use crate::ir;
+
+/// Where `prepare.sh` puts pynoc's files for the database, next to the compose file, and
+/// where the database service sees them.
+pub const CONF_DIR: &str = "./postgres-conf";
+pub const CONF_TARGET: &str = "/etc/pynoc";
+
+/// Names of the secrets pynoc adds; a spec's own secret may not take one.
+pub const PREFIX: &str = "pynoc_";
+
+fn secret(stack: &mut ir::Stack, name: &str, file_ext: &str, source: ir::SecretSource) -> String {
+    stack.secrets.push(ir::Secret {
+        name: name.to_string(),
+        file: format!("./secrets/{name}.{file_ext}"),
+        source,
+        owner: String::new(),
+        mode: String::new(),
+    });
+    name.to_string()
+}
+
+pub(super) fn wire(
+    stack: &mut ir::Stack,
+    pg: Option<&ir::Postgres>,
+    d: &Diags,
+    spans: &BTreeMap<(String, String), Span>,
+) {
+    let at = |name: &str| spans.get(&("service".to_string(), name.to_string())).copied().unwrap_or_default();
+    for s in stack.secrets.iter().filter(|s| s.name.starts_with(PREFIX)) {
+        d.push(
+            Diagnostic::error(Kind::StackWiring, format!("`{}` is a name pynoc keeps for its own secrets", s.name))
+                .at(spans.get(&("secret".to_string(), s.name.clone())).copied().unwrap_or_default(), "reserved prefix")
+                .help(format!("name the secret without the `{PREFIX}` prefix")),
+        );
+    }
+    let dbs: Vec<usize> = (0..stack.services.len()).filter(|i| stack.services[*i].kind == "postgres").collect();
+    let Some(&i) = dbs.first() else { return };
+    let name = stack.services[i].name.clone();
+    for j in &dbs[1..] {
+        let other = &stack.services[*j].name;
+        d.push(
+            Diagnostic::error(Kind::StackWiring, format!("`{other}` is a second PostgreSQL service"))
+                .at(at(other), "a second database")
+                .also(at(&name), "the stack's database")
+                .help("the spec's `postgres` section describes one server: keep one `postgres` service"),
+        );
+    }
+    let Some(pg) = pg else {
+        d.push(
+            Diagnostic::error(Kind::StackWiring, format!("`{name}` would run PostgreSQL without the spec's hardening"))
+                .at(at(&name), "no `postgres` section")
+                .help(
+                    "add a `postgres` section: the stack's database then runs its pg_hba.conf, settings, TLS and roles",
+                ),
+        );
+        return;
+    };
+    let image = stack.services[i].image.clone();
+    let major = image
+        .split_once(':')
+        .map(|(_, tag)| tag.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .and_then(|v| v.parse::<u32>().ok());
+    if major != Some(pg.version) {
+        d.push(
+            Diagnostic::error(
+                Kind::StackWiring,
+                format!("`{image}` is not PostgreSQL {}, the version of the `postgres` section", pg.version),
+            )
+            .at(at(&name), "another version")
+            .help(format!("use `postgres:{}-bookworm`, or set the section's `version`", pg.version)),
+        );
+    }
+
+    let mut db_secrets = Vec::new();
+    if let Some(ssl) = &pg.ssl {
+        let copy = |from: &str| ir::SecretSource::Copy { from: from.to_string() };
+        db_secrets.push(secret(stack, &format!("{PREFIX}pg_tls_cert"), "pem", copy(&ssl.cert)));
+        db_secrets.push(secret(stack, &format!("{PREFIX}pg_tls_key"), "pem", copy(&ssl.key)));
+    }
+    let mut roles = Vec::new();
+    for r in pg.roles.iter().filter(|r| r.login) {
+        if let Some(env) = &r.password_env {
+            let s = secret(stack, &format!("{PREFIX}pg_{}_password", r.name), "txt", ir::SecretSource::Random);
+            db_secrets.push(s.clone());
+            roles.push(ir::StackRole { role: r.name.clone(), password_env: env.clone(), secret: s });
+        }
+    }
+
+    // Each application that names its role connects as it, over TLS.
+    let db_networks = stack.services[i].networks.clone();
+    for s in stack.services.iter_mut().filter(|s| s.kind != "postgres") {
+        let Some(user) = s.env.iter().find(|e| e.name == "DATABASE_USER").map(|e| e.value.clone()) else {
+            continue;
+        };
+        let Some(role) = roles.iter().find(|r| r.role == user) else {
+            let why = if pg.roles.iter().any(|r| r.name == user) {
+                "which cannot log in with a password"
+            } else {
+                "which is not a role of the `postgres` section"
+            };
+            d.push(
+                Diagnostic::error(Kind::StackWiring, format!("`{}` connects as `{user}`, {why}", s.name))
+                    .at(at(&s.name), "no password for its role")
+                    .help(format!(
+                        "give `role {user}` `login=#true` and `password-env=NAME` in the `postgres` section"
+                    )),
+            );
+            continue;
+        };
+        if !s.networks.iter().any(|n| db_networks.contains(n)) {
+            d.push(
+                Diagnostic::error(Kind::StackWiring, format!("`{}` shares no network with `{name}`", s.name))
+                    .at(at(&s.name), "cannot reach the database")
+                    .also(at(&name), "the database")
+                    .help(format!("add one of `{name}`'s networks to `networks`")),
+            );
+        }
+        s.secrets.push(role.secret.clone());
+        let mut env = vec![
+            ("DATABASE_HOST", name.clone()),
+            ("DATABASE_NAME", pg.database.clone()),
+            ("DATABASE_PASSWORD_FILE", format!("/run/secrets/{}", role.secret)),
+        ];
+        if pg.ssl.is_some() {
+            env.push(("PGSSLMODE", "require".into()));
+        }
+        for (k, v) in env {
+            s.env.retain(|e| e.name != k);
+            s.env.push(ir::EnvVar { name: k.into(), value: v });
+        }
+    }
+
+    let db = &mut stack.services[i];
+    let mut command = vec!["postgres".to_string(), "-c".into(), format!("hba_file={CONF_TARGET}/pg_hba.conf")];
+    // The `ssl` node's settings name the host's files; the container's are its secrets.
+    let by_tls = ["ssl", "ssl_cert_file", "ssl_key_file", "hba_file"];
+    for s in pg.settings.iter().filter(|s| !by_tls.contains(&s.name.as_str())) {
+        command.extend(["-c".to_string(), format!("{}={}", s.name, s.value)]);
+    }
+    if pg.ssl.is_some() {
+        for (k, v) in [
+            ("ssl", "on".to_string()),
+            ("ssl_cert_file", format!("/run/secrets/{PREFIX}pg_tls_cert")),
+            ("ssl_key_file", format!("/run/secrets/{PREFIX}pg_tls_key")),
+        ] {
+            command.extend(["-c".to_string(), format!("{k}={v}")]);
+        }
+    }
+    db.command = command;
+    db.secrets.extend(db_secrets);
+    db.volumes.push(ir::VolumeMount {
+        volume: CONF_DIR.into(),
+        target: CONF_TARGET.into(),
+        read_only: true,
+        bind: true,
+    });
+    stack.database = Some(ir::StackDatabase {
+        service: name,
+        user: db.user.clone(),
+        database: pg.database.clone(),
+        roles,
+        tls: pg.ssl.is_some(),
+    });
+}
+
+/// Gives each secret file the owner and mode its readers need: a bind-mounted file keeps
+/// the host's owner and mode, so a file only root can read is unreadable by a service that
+/// runs as 999 or 1001. One reader owns it (0400); a second reads it through its group (0440).
+pub(super) fn owners(stack: &mut ir::Stack, d: &Diags, spans: &BTreeMap<(String, String), Span>) {
+    for secret in &mut stack.secrets {
+        let mut readers: Vec<(&str, &str)> = Vec::new();
+        for s in stack.services.iter().filter(|s| s.secrets.contains(&secret.name)) {
+            if !readers.iter().any(|(_, u)| *u == s.user) {
+                readers.push((&s.name, &s.user));
+            }
+        }
+        let ids = |u: &str| u.split_once(':').map(|(a, b)| (a.to_string(), b.to_string())).unwrap_or_default();
+        (secret.owner, secret.mode) = match readers.as_slice() {
+            [] => ("0:0".into(), "0400".into()),
+            [(_, one)] => (one.to_string(), "0400".into()),
+            [(_, a), (_, b)] if ids(a).1 == ids(b).1 => (a.to_string(), "0440".into()),
+            [(_, a), (_, b)] => (format!("{}:{}", ids(a).0, ids(b).1), "0440".into()),
+            [_, _, (third, _), ..] => {
+                let at = spans.get(&("secret".to_string(), secret.name.clone())).copied().unwrap_or_default();
+                d.push(
+                    Diagnostic::error(
+                        Kind::StackWiring,
+                        format!(
+                            "`{}` is read by services of three users; a file has one owner and one group",
+                            secret.name
+                        ),
+                    )
+                    .at(at, "read by too many users")
+                    .also(
+                        spans.get(&("service".to_string(), third.to_string())).copied().unwrap_or_default(),
+                        "the third",
+                    )
+                    .help("give each service its own secret, or run the readers as one UID:GID"),
+                );
+                ("0:0".into(), "0400".into())
+            }
+        };
+    }
+}
