@@ -31,6 +31,7 @@ pub fn format(text: &str, file_name: &str) -> Result<String, Vec<Diagnostic>> {
     doc.autoformat();
     let mut kept = kept.into_iter();
     restore(&mut doc, &mut kept, 0);
+    escape(&mut doc);
     let mut out = doc.to_string();
     // One newline at the end, none before the first node's leading comments.
     let trimmed = out.trim_end_matches(['\n', ' ']).len();
@@ -107,6 +108,67 @@ fn restore(doc: &mut KdlDocument, kept: &mut impl Iterator<Item = Kept>, depth: 
         }
         if let Some(children) = node.children_mut() {
             restore(children, kept, depth + 1);
+        }
+    }
+}
+
+/// Whether KDL cannot hold `c` as itself in a quoted string (a newline of KDL's own, a
+/// control or a disallowed code point), or a reader could not see it (bidirectional and
+/// zero-width formatting): written as `\u{…}`. The `kdl` crate writes such characters as
+/// they are, and U+2028 in a string then ends the line.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+        || crate::lower::validate::hidden_char(c)
+}
+
+fn quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Writes every name and string that holds a character of [`needs_escape`] with escapes.
+fn escape(doc: &mut KdlDocument) {
+    let fix = |id: &mut kdl::KdlIdentifier| {
+        if id.value().chars().any(needs_escape) {
+            let q = quoted(id.value());
+            id.set_repr(q);
+        }
+    };
+    for node in doc.nodes_mut() {
+        fix(node.name_mut());
+        if let Some(ty) = node.ty_mut() {
+            fix(ty);
+        }
+        for e in node.entries_mut() {
+            if let Some(name) = e.name_mut() {
+                fix(name);
+            }
+            if let Some(ty) = e.ty_mut() {
+                fix(ty);
+            }
+            if let kdl::KdlValue::String(s) = e.value()
+                && s.chars().any(needs_escape)
+            {
+                let value_repr = quoted(s);
+                let leading = e.format().map_or_else(|| " ".to_string(), |f| f.leading.clone());
+                e.set_format(kdl::KdlEntryFormat { value_repr, leading, ..Default::default() });
+            }
+        }
+        if let Some(children) = node.children_mut() {
+            escape(children);
         }
     }
 }
@@ -208,6 +270,18 @@ mod tests {
         assert!(out.contains("project demo {\n    network internal \"10.0.0.0/8\""), "{out}");
         assert!(out.contains("    ssh {\n        port 22\n        x11-forwarding #false\n    }"), "{out}");
         assert_eq!(format(&out, "spec.kdl").unwrap(), out, "idempotent");
+    }
+
+    #[test]
+    fn characters_kdl_cannot_hold_are_escaped() {
+        let text = "pynoc 1\nnode \"a\\u{2028}b\" k=\"\\u{202e}x\" \"\\u{85}\"=1\n";
+        let out = format(text, "spec.kdl").unwrap();
+        assert!(
+            out.contains(r#""a\u{2028}b""#) && out.contains(r#"k="\u{202e}x""#) && out.contains(r#""\u{85}"=1"#),
+            "{out}"
+        );
+        assert!(!out.contains('\u{2028}') && !out.contains('\u{202e}'), "{out}");
+        assert_eq!(format(&out, "spec.kdl").unwrap(), out);
     }
 
     #[test]

@@ -66,6 +66,22 @@ pub fn mutate(data: &[u8]) -> String {
 /// Runs one spec text through the pipeline and asserts what must hold for every input;
 /// true when the spec was accepted.
 pub fn run(text: &str) -> bool {
+    // `pynoc fmt`: never an internal error (a layout that would change the meaning or not
+    // parse), and formatting its own output changes nothing.
+    match crate::fmt::format(text, "spec.kdl") {
+        Ok(once) => {
+            let twice = crate::fmt::format(&once, "spec.kdl");
+            assert!(
+                twice.as_ref().is_ok_and(|t| *t == once),
+                "fmt is not idempotent:\n--- spec ---\n{text}\n--- once ---\n{once}\n--- twice ---\n{twice:?}"
+            );
+        }
+        Err(diags) => assert!(
+            !diags.iter().any(|d| d.kind == crate::diag::Kind::Internal),
+            "fmt failed inside: {}\n--- spec ---\n{text}",
+            crate::diag::render_all(&diags, false)
+        ),
+    }
     match crate::compile(text, "spec.kdl") {
         Ok(c) => {
             let problems = shape::check(&c.artifacts);
