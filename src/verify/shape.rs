@@ -60,7 +60,7 @@ pub fn check_one(name: &str, text: &str) -> Vec<String> {
             for l in lines() {
                 let ok = l.split_once(" = ").is_some_and(|(k, v)| {
                     !k.is_empty()
-                        && k.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+                        && k.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
                         && !v.is_empty()
                         && v.chars().all(|c| c.is_ascii_alphanumeric() || " -_.:/,".contains(c))
                 });
