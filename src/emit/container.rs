@@ -75,7 +75,8 @@ pub fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec<Artifa
             out.push(Artifact {
                 name: "postgres-apply",
                 path: "container/postgres-apply.sh",
-                install: "/etc/pynoc/postgres-apply.sh",
+                // prepare.sh copies it there; the database sees it at /etc/pynoc.
+                install: "./postgres-conf/postgres-apply.sh",
                 owner: "-",
                 mode: "0755",
                 how: "copy",
