@@ -11,8 +11,34 @@ use miette::NamedSource;
 use crate::ast::{Node, Value};
 use crate::diag::{Diagnostic, Diags, Kind};
 
-/// The formatted text of `text`, or the syntax diagnostics that stop it.
+/// The formatted text of `text`, or the diagnostics that stop it: a syntax error, a
+/// comment the layout cannot keep, or a spec it cannot lay out stably (formatting the
+/// result again must change nothing; block comments are where the kdl crate's layout is
+/// not stable, so they are refused up front).
 pub fn format(text: &str, file_name: &str) -> Result<String, Vec<Diagnostic>> {
+    let once = layout(text, file_name)?;
+    let source = Arc::new(NamedSource::new(file_name, Arc::new(text.to_string())));
+    let refuse = |at: crate::ast::Span, label: &str, help: &str| {
+        vec![
+            Diagnostic::error(Kind::Unsupported, "`pynoc fmt` cannot lay this spec out stably")
+                .at(at, label.to_string())
+                .help(help.to_string())
+                .with_source(source.clone()),
+        ]
+    };
+    if let Some((_, at)) = comments(text).into_iter().find(|(c, _)| c.starts_with("/*")) {
+        return Err(refuse(at, "a block comment", "write it as `//` lines"));
+    }
+    match layout(&once, file_name) {
+        Ok(twice) if twice == once => Ok(once),
+        _ => {
+            Err(refuse(crate::ast::Span { offset: 0, len: 0 }, "here", "please report the spec; it was left as it is"))
+        }
+    }
+}
+
+/// One pass of the layout.
+fn layout(text: &str, file_name: &str) -> Result<String, Vec<Diagnostic>> {
     let source = Arc::new(NamedSource::new(file_name, Arc::new(text.to_string())));
     let with_source = |d: Diags| d.into_sorted().into_iter().map(|x| x.with_source(source.clone())).collect::<Vec<_>>();
     let d = Diags::default();
