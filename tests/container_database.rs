@@ -158,13 +158,7 @@ fn the_stack_database_runs_the_spec_and_the_app_gets_in_as_its_role() {
     fs::create_dir(&scratch).unwrap();
     let o = sandbox::run(&s, &["/etc", "/run", "/var"], &scratch).unwrap();
     let text = sandbox::text(&o);
-    let get = |label: &str| -> String {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{label}=")))
-            .unwrap_or_else(|| panic!("no `{label}` in:\n{text}"))
-            .trim()
-            .to_string()
-    };
+    let get = |label: &str| common::labelled(&text, label);
     assert_eq!(get("apply"), "0", "postgres-apply.sh failed:\n{text}");
     assert_eq!(get("hba_file"), "/etc/pynoc/pg_hba.conf", "{text}");
     assert_eq!(get("tenant"), "2", "the application sees its tenant's rows only:\n{text}");

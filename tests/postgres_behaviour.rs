@@ -83,13 +83,7 @@ fn tenants_are_kept_apart_on_a_real_server() {
     let (o, log) = run.execute(&script).unwrap();
     let text = sandbox::text(&o);
     println!("{text}");
-    let get = |label: &str| -> String {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{label}=")))
-            .unwrap_or_else(|| panic!("no `{label}` in:\n{text}"))
-            .trim()
-            .to_string()
-    };
+    let get = |label: &str| common::labelled(&text, label);
     assert!(text.contains("---apply rc1=0 rc2=0---"), "the SQL did not apply twice:\n{text}");
     for t in TABLES {
         assert_eq!(get(&format!("{t}_a")), "2/2", "{t}: tenant A must see exactly its 2 rows");

@@ -90,3 +90,13 @@ pub fn strict() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
         || std::env::var("PYNOC_VERIFY_STRICT").is_ok_and(|v| v == "1")
 }
+
+/// The value a probe script printed as `label=value` (trimmed); panics with the whole output
+/// when the line is missing.
+pub fn labelled(text: &str, label: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{label}=")))
+        .unwrap_or_else(|| panic!("no `{label}` in:\n{text}"))
+        .trim()
+        .to_string()
+}
