@@ -1,7 +1,9 @@
 //! container/prepare.sh, run for real (as root) on a build of the example in a temporary
 //! directory: each secret file belongs to the user of the service that reads it with the
 //! mode the compose file needs, a password is made once and kept, TLS files are copied from
-//! their source, nothing secret is printed, and a planted symbolic link stops it.
+//! their source, each volume's host directory belongs to the user of the service that
+//! mounts it, nothing secret is printed, and a planted symbolic link stops it. The
+//! volumes' directories are moved into the temporary directory: nothing is made in /opt.
 
 mod common;
 
@@ -35,7 +37,13 @@ fn prepare_gives_each_secret_to_its_reader() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    pynoc().arg("build").arg(example()).arg("-o").arg(&out).run().expect(0);
+    let vol = tmp.path().join("vol");
+    let text = fs::read_to_string(example()).unwrap();
+    assert!(text.contains("device=\"/opt/pynomaly/"));
+    let spec = tmp.path().join("spec.kdl");
+    fs::write(&spec, text.replace("device=\"/opt/pynomaly/", &format!("device=\"{}/", vol.display()))).unwrap();
+    pynoc().arg("build").arg(&spec).arg("-o").arg(&out).run().expect(0);
+    assert!(!fs::read_to_string(out.join("container/prepare.sh")).unwrap().contains("/opt/"));
     let tls = tmp.path().join("tls");
     fs::create_dir(&tls).unwrap();
     fs::write(tls.join("server.crt"), "-----BEGIN CERTIFICATE-----\nstand-in\n").unwrap();
@@ -59,6 +67,11 @@ fn prepare_gives_each_secret_to_its_reader() {
     assert!(!printed.contains(&password), "a password was printed: {printed}");
     // pynoc's files for the database, readable by its user only.
     assert_eq!(owner_mode(&c.join("postgres-conf")), (999, 999, 0o500));
+    // The volumes' directories: the database's, the cache's, the application's two.
+    assert_eq!(owner_mode(&vol.join("data/postgres")), (999, 999, 0o700));
+    assert_eq!(owner_mode(&vol.join("data/redis")), (999, 999, 0o700));
+    assert_eq!(owner_mode(&vol.join("logs")), (1001, 1001, 0o700));
+    assert_eq!(owner_mode(&vol.join("data/app")), (1001, 1001, 0o700));
     for f in ["pg_hba.conf", "postgresql-security.sql", "postgres-apply.sh"] {
         assert_eq!(owner_mode(&c.join("postgres-conf").join(f)), (999, 999, 0o400), "{f}");
     }
@@ -85,8 +98,17 @@ fn prepare_gives_each_secret_to_its_reader() {
     assert_eq!(owner_mode(&target).0, 0);
     assert_eq!(fs::read_to_string(&target).unwrap(), "keep");
 
-    // A missing TLS source is an error that names it.
+    // A symbolic link planted as a volume's directory is refused too.
     fs::remove_file(secrets.join("redis_password.txt")).unwrap();
+    fs::remove_dir(vol.join("data/app")).unwrap();
+    fs::create_dir(tmp.path().join("other")).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("other"), vol.join("data/app")).unwrap();
+    let o = run(&out, &tls);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("data/app is a symbolic link"), "{o:?}");
+    assert_eq!(owner_mode(&tmp.path().join("other")).0, 0);
+    fs::remove_file(vol.join("data/app")).unwrap();
+
+    // A missing TLS source is an error that names it.
     fs::remove_file(tls.join("server.crt")).unwrap();
     let o = run(&out, &tls);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("server.crt is missing"));

@@ -124,6 +124,11 @@ pub struct StackVolume {
     pub name: String,
     /// A host directory bound with noexec,nosuid,nodev.
     pub device: Option<String>,
+    /// `UID:GID` of that directory: the user of the service that mounts it (the owner) and,
+    /// when a second service mounts it, that one's group; `prepare.sh` creates it so.
+    pub owner: String,
+    /// `0700`, or `0770` for two users.
+    pub mode: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -310,7 +310,7 @@ const NGINX_INCLUDES: &[&str] = &["include /etc/nginx/mime.types;", "include /et
 
 const PREPARE_SCRIPT: &[&str] = &[
     "set", "umask", "cd", "fail()", "echo", "exit", "}", "[", "random()", "copy()", "if", "fi", "LC_ALL=C", "mv",
-    "chown", "chmod", "cp", "mkdir", "random", "copy", "for", "done",
+    "chown", "chmod", "cp", "mkdir", "random", "copy", "for", "done", "dir()", "dir",
 ];
 
 fn env_name(s: &str) -> bool {

@@ -164,6 +164,10 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
             "docs/",
             "*.md",
             "secrets/",
+            // pynoc's files next to the compose file, which prepare.sh copies for the database.
+            "postgres-conf/",
+            "prepare.sh",
+            "postgres-apply.sh",
             "Dockerfile",
             ".dockerignore",
             "docker-compose*.yml",

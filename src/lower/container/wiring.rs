@@ -178,37 +178,60 @@ pub(super) fn wire(
 /// runs as 999 or 1001. One reader owns it (0400); a second reads it through its group (0440).
 pub(super) fn owners(stack: &mut ir::Stack, d: &Diags, spans: &BTreeMap<(String, String), Span>) {
     for secret in &mut stack.secrets {
-        let mut readers: Vec<(&str, &str)> = Vec::new();
-        for s in stack.services.iter().filter(|s| s.secrets.contains(&secret.name)) {
-            if !readers.iter().any(|(_, u)| *u == s.user) {
-                readers.push((&s.name, &s.user));
-            }
+        let readers = users_of(&stack.services, |s| s.secrets.contains(&secret.name));
+        let (owner, shared) = ownership(&readers, "secret", &secret.name, "read", "readers", d, spans);
+        secret.owner = owner;
+        secret.mode = if shared { "0440" } else { "0400" }.into();
+    }
+    for volume in &mut stack.volumes {
+        let users = users_of(&stack.services, |s| s.volumes.iter().any(|m| !m.bind && m.volume == volume.name));
+        let (owner, shared) = ownership(&users, "volume", &volume.name, "mounted", "users", d, spans);
+        volume.owner = owner;
+        volume.mode = if shared { "0770" } else { "0700" }.into();
+    }
+}
+
+/// The services that use something, one per `UID:GID`, in the spec's order.
+fn users_of<'a>(services: &'a [ir::Service], uses: impl Fn(&ir::Service) -> bool) -> Vec<(&'a str, &'a str)> {
+    let mut users: Vec<(&str, &str)> = Vec::new();
+    for s in services.iter().filter(|s| uses(s)) {
+        if !users.iter().any(|(_, u)| *u == s.user) {
+            users.push((&s.name, &s.user));
         }
-        let ids = |u: &str| u.split_once(':').map(|(a, b)| (a.to_string(), b.to_string())).unwrap_or_default();
-        (secret.owner, secret.mode) = match readers.as_slice() {
-            [] => ("0:0".into(), "0400".into()),
-            [(_, one)] => (one.to_string(), "0400".into()),
-            [(_, a), (_, b)] if ids(a).1 == ids(b).1 => (a.to_string(), "0440".into()),
-            [(_, a), (_, b)] => (format!("{}:{}", ids(a).0, ids(b).1), "0440".into()),
-            [_, _, (third, _), ..] => {
-                let at = spans.get(&("secret".to_string(), secret.name.clone())).copied().unwrap_or_default();
-                d.push(
-                    Diagnostic::error(
-                        Kind::StackWiring,
-                        format!(
-                            "`{}` is read by services of three users; a file has one owner and one group",
-                            secret.name
-                        ),
-                    )
-                    .at(at, "read by too many users")
-                    .also(
-                        spans.get(&("service".to_string(), third.to_string())).copied().unwrap_or_default(),
-                        "the third",
-                    )
-                    .help("give each service its own secret, or run the readers as one UID:GID"),
-                );
-                ("0:0".into(), "0400".into())
-            }
-        };
+    }
+    users
+}
+
+/// The owner of a file or directory its users share: the first user, with the second's
+/// group when there is one (and then group access). A third user is an error: a file has
+/// one owner and one group.
+fn ownership(
+    users: &[(&str, &str)],
+    what: &str,
+    name: &str,
+    verb: &str,
+    users_are: &str,
+    d: &Diags,
+    spans: &BTreeMap<(String, String), Span>,
+) -> (String, bool) {
+    let ids = |u: &str| u.split_once(':').map(|(a, b)| (a.to_string(), b.to_string())).unwrap_or_default();
+    match users {
+        [] => ("0:0".into(), false),
+        [(_, one)] => (one.to_string(), false),
+        [(_, a), (_, b)] if ids(a).1 == ids(b).1 => (a.to_string(), true),
+        [(_, a), (_, b)] => (format!("{}:{}", ids(a).0, ids(b).1), true),
+        [_, _, (third, _), ..] => {
+            let at = spans.get(&(what.to_string(), name.to_string())).copied().unwrap_or_default();
+            d.push(
+                Diagnostic::error(
+                    Kind::StackWiring,
+                    format!("`{name}` is {verb} by services of three users; a file has one owner and one group"),
+                )
+                .at(at, format!("{verb} by too many users"))
+                .also(spans.get(&("service".to_string(), third.to_string())).copied().unwrap_or_default(), "the third")
+                .help(format!("give each service its own {what}, or run the {users_are} as one UID:GID")),
+            );
+            ("0:0".into(), false)
+        }
     }
 }
