@@ -102,12 +102,7 @@ pub(super) fn compose(n: &Node, d: &Diags, img: Option<&ir::Image>, pg: Option<&
                         "it would be bound read-write into a container, which could then change the host",
                     )
                 });
-                stack.volumes.push(ir::StackVolume {
-                    name: name.0,
-                    device,
-                    owner: String::new(),
-                    mode: String::new(),
-                });
+                stack.volumes.push(ir::StackVolume { name: name.0, device, owner: String::new(), mode: String::new() });
             }
         }
         r.finish(true);
