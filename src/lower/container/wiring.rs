@@ -225,7 +225,10 @@ fn ownership(
             d.push(
                 Diagnostic::error(
                     Kind::StackWiring,
-                    format!("`{name}` is {verb} by services of three users; a file has one owner and one group"),
+                    format!(
+                        "`{name}` is {verb} by services of three users; a {} has one owner and one group",
+                        if what == "secret" { "file" } else { "directory" }
+                    ),
                 )
                 .at(at, format!("{verb} by too many users"))
                 .also(spans.get(&("service".to_string(), third.to_string())).copied().unwrap_or_default(), "the third")
