@@ -113,3 +113,33 @@ fn prepare_gives_each_secret_to_its_reader() {
     let o = run(&out, &tls);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("server.crt is missing"));
 }
+
+/// A volume bound to a host directory keeps the owner and mode prepare.sh gave that
+/// directory (`nocopy: true`: Docker would otherwise copy the image's directory, owner and
+/// mode included, over it); a Docker-managed volume gets the image's copy, which its user
+/// needs, and prepare.sh makes nothing for it. Found by the VM proof: redis could not write
+/// its directory.
+#[test]
+fn bound_volumes_keep_prepared_owners() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(example()).unwrap();
+    let managed = text.replace("volume redis_data device=\"/opt/pynomaly/data/redis\"", "volume redis_data");
+    assert_ne!(managed, text);
+    let spec = tmp.path().join("spec.kdl");
+    fs::write(&spec, managed).unwrap();
+    let out = tmp.path().join("out");
+    pynoc().arg("build").arg(&spec).arg("-o").arg(&out).run().expect(0);
+    let compose: serde_norway::Value =
+        serde_norway::from_str(&fs::read_to_string(out.join("container/docker-compose.yml")).unwrap()).unwrap();
+    let nocopy = |service: &str, target: &str| {
+        let mounts = compose["services"][service]["volumes"].as_sequence().unwrap();
+        let m = mounts.iter().find(|m| m["target"].as_str() == Some(target)).unwrap();
+        m["volume"]["nocopy"].as_bool().unwrap()
+    };
+    assert!(nocopy("postgres", "/var/lib/postgresql/data"));
+    assert!(nocopy("pynomaly-api", "/app/logs"));
+    assert!(!nocopy("redis", "/data"));
+    let prepare = fs::read_to_string(out.join("container/prepare.sh")).unwrap();
+    assert!(prepare.contains("\ndir /opt/pynomaly/data/postgres 999:999 0700\n"), "{prepare}");
+    assert!(!prepare.contains("/opt/pynomaly/data/redis"), "{prepare}");
+}

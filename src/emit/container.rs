@@ -272,7 +272,13 @@ fn compose(stack: &Stack) -> File {
                         source: v.volume.clone(),
                         target: v.target.clone(),
                         read_only: v.read_only,
-                        volume: (!v.bind).then_some(VolumeOptions { nocopy: false }),
+                        // A volume bound to a host directory keeps the owner and mode prepare.sh
+                        // gave it: Docker's copy of the image's directory into an empty volume
+                        // would replace them with the image's. A Docker-managed volume gets that
+                        // copy, as the image's user needs it.
+                        volume: (!v.bind).then(|| VolumeOptions {
+                            nocopy: stack.volumes.iter().any(|sv| sv.name == v.volume && sv.device.is_some()),
+                        }),
                         // A bind whose directory is missing fails instead of mounting an empty one.
                         bind: v.bind.then_some(BindOptions { create_host_path: false }),
                     })
