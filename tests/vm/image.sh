@@ -6,7 +6,9 @@
 # password-less sudo (the deployment connects as that user, as an operator would once
 # root logins are off), then `mkfs.ext4 -d` (no loop mount) and the kernel and initrd
 # copied out for `qemu -kernel` (no bootloader). No container registry is reachable: the
-# probes build their container image from the VM's own bash (tests/vm/lib.sh).
+# image carries the root file system the container stack's stand-in images are built
+# from (tests/vm/stack/README.md) and Docker Compose v2 (the validators' compose binary;
+# Debian 12 has only compose v1).
 #
 # Cached by its inputs: this script's text names the directory
 # ($PYNOC_VM_CACHE, default /var/cache/pynoc-vm/<hash>), so an edit builds anew and an
@@ -48,7 +50,29 @@ mmdebstrap --quiet --variant=apt --include="$(IFS=,; echo "${pkgs[*]}")" bookwor
     "deb $MIRROR bookworm main" "deb $MIRROR bookworm-updates main" "deb $SECMIRROR bookworm-security main" >&2
 log "rootfs: $(($(date +%s) - t0)) s"
 
+# The stand-ins' base: minbase with what the stand-ins of python, postgres and redis run.
+# `postgres` is uid/gid 999 before its package would make it (useradd is not there yet at
+# this point: the entries are written), as in the official image; no
+# cluster is made, docs and LLVM (PostgreSQL's optional JIT) are left out to keep it small.
+mmdebstrap --quiet --variant=minbase \
+    --include=python3,python3-venv,python-is-python3,ca-certificates,postgresql-15,redis-server \
+    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+    --essential-hook='echo "postgres:x:999:" >>"$1/etc/group"' \
+    --essential-hook='echo "postgres:x:999:999:PostgreSQL administrator:/var/lib/postgresql:/bin/bash" >>"$1/etc/passwd"' \
+    --essential-hook='mkdir -p "$1/etc/postgresql-common/createcluster.d" && echo "create_main_cluster = false" >"$1/etc/postgresql-common/createcluster.d/pynoc.conf"' \
+    --customize-hook='rm -f "$1"/usr/lib/x86_64-linux-gnu/libLLVM-*.so* "$1"/usr/lib/postgresql/15/lib/llvmjit*.so' \
+    --customize-hook='rm -rf "$1"/usr/lib/postgresql/15/lib/bitcode "$1"/var/cache/apt/*.bin' \
+    bookworm "$dir/standin-base.tar" \
+    "deb $MIRROR bookworm main" "deb $MIRROR bookworm-updates main" "deb $SECMIRROR bookworm-security main" >&2
+log "stand-in base: $(du -m "$dir/standin-base.tar" | cut -f1) MB, $(($(date +%s) - t0)) s"
+
 R=$dir/rootfs
+install -d "$R/var/lib/pynoc-vm"
+mv "$dir/standin-base.tar" "$R/var/lib/pynoc-vm/standin-base.tar"
+compose=/opt/pynoc-validators/lib/python3.11/site-packages/compose/docker-compose
+[ -x "$compose" ] || { log "no compose binary at $compose (.ci/install-validators installs it)"; exit 1; }
+install -D -m 755 "$compose" "$R/usr/local/lib/docker/cli-plugins/docker-compose"
 echo pynoc-vm >"$R/etc/hostname"
 printf '127.0.0.1 localhost\n127.0.1.1 pynoc-vm\n::1 localhost ip6-localhost ip6-loopback\n' >"$R/etc/hosts"
 echo '/dev/vda / ext4 rw,errors=remount-ro 0 1' >"$R/etc/fstab"

@@ -62,7 +62,7 @@ vm_boot() {
     [ "$KVM" = 1 ] && accel=(-enable-kvm -cpu host,-arch-capabilities)
     say "boot (QEMU $([ "$KVM" = 1 ] && echo KVM || echo TCG))"
     local t0=$SECONDS
-    qemu-system-x86_64 "${accel[@]}" -m 2048 -smp 2 -display none -monitor none \
+    qemu-system-x86_64 "${accel[@]}" -m 3072 -smp 2 -display none -monitor none \
         -daemonize -pidfile "$WORK/qemu.pid" \
         -kernel "$image/vmlinuz" -initrd "$image/initrd.img" -append "root=/dev/vda rw console=ttyS0" \
         -drive "file=$WORK/run.qcow2,if=virtio,format=qcow2" \

@@ -2,14 +2,13 @@
 # The probes of the VM proof, run once after the converges and once after the reboot.
 # Expectations are the reference spec's (examples/pynomaly/spec.kdl). Sourced, not run.
 
-# Helpers that do not survive a reboot: a stand-in for the application on 127.0.0.1:8000
-# (nginx's upstream), a listener on 7777 that the firewall must hide, and a peer network
+# Helpers that do not survive a reboot: a listener on 7777 that the firewall must hide (the
+# application on 127.0.0.1:8000, nginx's upstream, is the container stack), and a peer network
 # namespace `peer` at $1 (TEST-NET-1, outside the spec's internal network) wired to the VM
 # through a veth pair, so a second, non-internal client can probe the host.
 helpers() {
     G <<EOF 2>&1 | tally
 mkdir -p /srv/probe && echo backend-ok >/srv/probe/index.html
-systemctl is-active -q pynoc-backend || systemd-run -q --unit=pynoc-backend python3 -m http.server 8000 --bind 127.0.0.1 --directory /srv/probe
 systemctl is-active -q pynoc-hidden || systemd-run -q --unit=pynoc-hidden python3 -m http.server 7777 --directory /srv/probe
 ip netns del peer 2>/dev/null || true
 ip link del vpeer0 2>/dev/null || true
@@ -36,6 +35,7 @@ probe_all() {
     probe_fstab
     probe_postgres
     probe_containers
+    probe_stack "$round" "$peer"
     if [ "$round" = 1 ]; then probe_manifest; fi
 }
 
@@ -130,7 +130,7 @@ probe_https() {
     local r="--resolve api.pynomaly.com:$HTTPS_PORT:127.0.0.1"
     local h
     h=$(curl -sk $r -D - -o /dev/null "https://api.pynomaly.com:$HTTPS_PORT/" 2>&1)
-    printf '%s\n' "$h" | head -1 | grep -q ' 200' && pass "https: / proxied to the backend (200)" || fail "https /: $(printf '%s' "$h" | head -1)"
+    printf '%s\n' "$h" | head -1 | grep -q ' 200' && pass "https: / proxied to the application (200)" || fail "https /: $(printf '%s' "$h" | head -1)"
     local name bad=0
     for name in strict-transport-security content-security-policy x-frame-options x-content-type-options \
         referrer-policy permissions-policy; do

@@ -8,12 +8,15 @@
 # 2. boots the cached Debian 12 image (tests/vm/image.sh) under QEMU on a throwaway overlay,
 #    user networking, forwarded to loopback ports only;
 # 3. prepares what an operator provides and pynoc does not (certificates, the application's
-#    tables and a stand-in backend, a local container image);
+#    tables, a local container image);
 # 4. converges the VM with the playbook, converges again and requires changed=0;
-# 5. probes from this machine and from inside the VM (a peer network namespace there is a
+# 5. builds the stand-in images and the application image from the generated Dockerfile
+#    (tests/vm/stack/; in the VM's background during the converges) and brings the
+#    container stack up with the generated compose file;
+# 6. probes from this machine and from inside the VM (a peer network namespace there is a
 #    second, non-internal client), runs manifest.json's apply commands as written, reboots,
-#    and probes again;
-# 6. dry-runs the playbook (--check --diff) against the rebooted host: changed=0.
+#    and probes again (the stack comes back by itself);
+# 7. dry-runs the playbook (--check --diff) against the rebooted host: changed=0.
 # Every probe prints PASS or FAIL; any FAIL, or a missing tool, fails the run.
 #
 # Traffic goes to 127.0.0.1 (QEMU's forwarded ports) and, inside the VM, to QEMU's gateway
@@ -23,6 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 . "$here/probes.sh"
+. "$here/stack.sh"
 
 # The whole run is one function: bash parses it before running any of it, so an edit of this
 # file during a run cannot change what the run does.
@@ -46,11 +50,14 @@ main() {
     grep -q "^PASS operator's preparation" "$WORK/results" || { fail "preparation"; exit 1; }
     inventory
 
+    stack_build images
     say "converge"
     t=$SECONDS
     converge >"$WORK/converge1.log" 2>&1 || { tail -60 "$WORK/converge1.log"; fail "first converge failed"; exit 1; }
     recap "$WORK/converge1.log"
     echo "   $((SECONDS - t)) s"
+    stack_wait images
+    stack_build app
     say "converge again: nothing may change"
     t=$SECONDS
     converge >"$WORK/converge2.log" 2>&1 || { tail -60 "$WORK/converge2.log"; fail "second converge failed"; exit 1; }
@@ -58,6 +65,7 @@ main() {
     echo "   $((SECONDS - t)) s"
     unchanged "$WORK/converge2.log" "second converge: changed=0"
 
+    stack_up
     probe_all 1 192.0.2.2
     vm_reboot
     probe_all 2 192.0.2.3
