@@ -25,6 +25,8 @@ probe_all() {
     local round=$1 peer=$2
     say "probes, round $round (peer $peer)"
     helpers "$peer"
+    # After the reboot the stack comes back by its restart policy: nginx's upstream with it.
+    [ "$round" = 1 ] || stack_healthy
     probe_services
     probe_sysctl
     probe_ssh_outside "$round"
