@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2046,SC2054
+# shellcheck shell=bash disable=SC2046,SC2054,SC2154
 # Functions of the VM proof (tests/vm/run.sh): the VM's life cycle, the operator's
 # preparation, the playbook runs and the probes. Sourced, not run.
 
@@ -113,7 +113,7 @@ vm_reboot() {
 prepare() {
     say "prepare the host as an operator would"
     scp -q $(ssh_opts | sed 's/^-p$/-P/') -o ControlPath="$WORK/ctl" "$WORK/key" \
-        pynomaly@127.0.0.1:/tmp/ || { fail "copy to the VM"; exit 1; }
+        "$here/migrations.sql" pynomaly@127.0.0.1:/tmp/ || { fail "copy to the VM"; exit 1; }
     G <<'EOF' 2>&1 | tally
 set -e
 install -m 600 /tmp/key /root/probe_key
@@ -126,14 +126,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 chown postgres:postgres /etc/ssl/private/postgresql.key; chmod 600 /etc/ssl/private/postgresql.key
 cd /
 runuser -u postgres -- createdb pynomaly
-runuser -u postgres -- psql -qX -v ON_ERROR_STOP=1 -d pynomaly <<'SQL'
-CREATE TABLE detectors (id serial PRIMARY KEY, user_id uuid NOT NULL, name text);
-CREATE TABLE datasets (id serial PRIMARY KEY, user_id uuid NOT NULL, name text);
-CREATE TABLE detection_results (id serial PRIMARY KEY, user_id uuid NOT NULL, score real);
-INSERT INTO detectors (user_id, name) VALUES
-    ('aaaaaaaa-0000-0000-0000-000000000001', 'a1'), ('aaaaaaaa-0000-0000-0000-000000000001', 'a2'),
-    ('bbbbbbbb-0000-0000-0000-000000000002', 'b1');
-SQL
+# Kept outside /tmp: the converge mounts a fresh tmpfs there, and the stack needs it later.
+install -m 644 /tmp/migrations.sql /opt/pynoc-migrations.sql
+runuser -u postgres -- psql -qX -v ON_ERROR_STOP=1 -d pynomaly -f /opt/pynoc-migrations.sql
 # A minimal image: bash (its /dev/tcp), timeout and head with their libraries are all the
 # container probes need. (A static busybox crashes resolving an address without NSS.)
 d=$(mktemp -d)

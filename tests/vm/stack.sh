@@ -43,14 +43,7 @@ docker compose up -d --no-build 2>&1 | tail -3
 docker compose logs --no-log-prefix postgres 2>&1 | grep -q 'PostgreSQL init process complete' \
     && echo "PASS postgres: initialised by the entrypoint with the password secret" || { docker compose logs postgres | tail; echo "FAIL postgres did not initialise"; }
 # The application's migrations (the operator's), then pynoc's security SQL in the container.
-docker compose exec -T postgres psql -qX -v ON_ERROR_STOP=1 -U postgres -d pynomaly <<'SQL'
-CREATE TABLE detectors (id serial PRIMARY KEY, user_id uuid NOT NULL, name text);
-CREATE TABLE datasets (id serial PRIMARY KEY, user_id uuid NOT NULL, name text);
-CREATE TABLE detection_results (id serial PRIMARY KEY, user_id uuid NOT NULL, score real);
-INSERT INTO detectors (user_id, name) VALUES
-    ('aaaaaaaa-0000-0000-0000-000000000001', 'a1'), ('aaaaaaaa-0000-0000-0000-000000000001', 'a2'),
-    ('bbbbbbbb-0000-0000-0000-000000000002', 'b1');
-SQL
+docker compose exec -T postgres psql -qX -v ON_ERROR_STOP=1 -U postgres -d pynomaly </opt/pynoc-migrations.sql
 docker compose exec -T postgres sh /etc/pynoc/postgres-apply.sh >/tmp/pynoc-apply.log 2>&1 \
     && echo "PASS postgres-apply.sh applies the security SQL in the container" || { tail -5 /tmp/pynoc-apply.log; echo "FAIL postgres-apply.sh"; }
 END
