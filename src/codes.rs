@@ -20,7 +20,8 @@ macro_rules! catalog {
         summary: $summary:literal,
         why: $why:literal,
         example: $example:ident,
-        fix: $fix:literal $(,)?
+        fix: $fix:literal
+        $(, waive: [$($artifact:literal),* $(,)?])? $(,)?
     } )*) => {
         /// What went wrong: one rule each, with a stable code that scripts and docs rely on.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -35,6 +36,8 @@ macro_rules! catalog {
             why: $why,
             example: example!($example, $code),
             fix: $fix,
+            level: if $code.as_bytes()[0] == b'W' { Level::Warning } else { Level::Error },
+            waive: waive!($([$($artifact),*])?),
         }),*];
 
         impl Kind {
@@ -44,6 +47,34 @@ macro_rules! catalog {
             }
         }
     };
+}
+
+/// A rule's waiver list: the artifacts whose header repeats a waived finding; `None` when
+/// the rule cannot be waived.
+macro_rules! waive {
+    () => {
+        None
+    };
+    ([$($artifact:literal),*]) => {
+        Some(&[$($artifact),*])
+    };
+}
+
+/// How a finding weighs: an error stops the build; a warning is reported and fails only
+/// under `--deny warnings`. `E` codes are errors, `W` codes warnings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        }
+    }
 }
 
 /// One row of the catalog.
@@ -57,6 +88,10 @@ pub struct Rule {
     /// A whole spec that triggers the rule (`stdlib/codes/CODE.kdl`); none for E100.
     pub example: Option<&'static str>,
     pub fix: &'static str,
+    pub level: Level,
+    /// `allow CODE reason="…"` can waive a finding of this rule; the finding is then repeated
+    /// in the header of these artifacts (by artifact name). `None`: the spec must be fixed.
+    pub waive: Option<&'static [&'static str]>,
 }
 
 impl Kind {
@@ -76,9 +111,10 @@ pub fn find(name: &str) -> Option<&'static Rule> {
 
 /// The README's table of codes, generated from the catalog; a test keeps the README equal.
 pub fn markdown_table() -> String {
-    let mut s = String::from("| code | name | what it catches |\n|---|---|---|\n");
+    let mut s = String::from("| code | name | level | waivable | what it catches |\n|---|---|---|---|---|\n");
     for r in CATALOG {
-        s.push_str(&format!("| {} | {} | {} |\n", r.code, r.slug, r.summary));
+        let waivable = if r.waive.is_some() { "yes" } else { "no" };
+        s.push_str(&format!("| {} | {} | {} | {waivable} | {} |\n", r.code, r.slug, r.level.as_str(), r.summary));
     }
     s
 }
@@ -89,14 +125,25 @@ pub fn explain(r: &Rule) -> String {
         Some(e) => e.lines().map(|l| format!("    {l}\n")).collect(),
         None => "    (no spec triggers it on purpose)\n".to_string(),
     };
+    let waiver = match r.waive {
+        Some(artifacts) => format!(
+            "a spec can waive it with `allow {} reason=\"…\"` at the node it concerns; the waived finding is \
+             repeated in: {}.",
+            r.code,
+            artifacts.join(", ")
+        ),
+        None => "it cannot be waived: the spec must be fixed.".to_string(),
+    };
     format!(
-        "{} {}: {}\n\nWhy it matters\n{}\nExample that triggers it\n{}\nHow to fix it\n{}",
+        "{} {} ({}): {}\n\nWhy it matters\n{}\nExample that triggers it\n{}\nHow to fix it\n{}\nWaiver\n{}",
         r.code,
         r.slug,
+        r.level.as_str(),
         r.summary,
         wrap(r.why),
         example,
-        wrap(r.fix)
+        wrap(r.fix),
+        wrap(&waiver)
     )
 }
 
@@ -213,6 +260,7 @@ catalog! {
         why: "applied over SSH, such a firewall cuts the session that applies it and every one after.",
         example: spec,
         fix: "add `allow ssh` (it follows sshd's `port`), limited with `from=NETWORK` if you like.",
+        waive: ["ufw", "nftables", "iptables", "ip6tables"],
     }
     Shadowed "E016" "shadowed" {
         summary: "a firewall rule or pg_hba.conf line that an earlier one shadows: it never applies",
@@ -261,24 +309,28 @@ catalog! {
         why: "the site would be unreachable: the two artifacts disagree.",
         example: spec,
         fix: "allow nginx's ports in the firewall, or stop listening on them.",
+        waive: ["nginx", "ufw", "nftables", "iptables", "ip6tables"],
     }
     FirewallBypass "E024" "firewall-bypass" {
         summary: "a container publishes a port on a public address, past the host firewall",
         why: "Docker's own iptables rules accept published ports before ufw or the firewall's INPUT chain sees them.",
         example: spec,
         fix: "publish with `host-ip=\"127.0.0.1\"` and let nginx expose the service.",
+        waive: ["compose"],
     }
     DanglingUpstream "E025" "dangling-upstream" {
         summary: "nginx proxies to an address where no container publishes the port",
         why: "every request would fail with 502: the nginx config and the compose file disagree.",
         example: spec,
         fix: "publish the service on that address and port, or point the upstream at one that is.",
+        waive: ["nginx"],
     }
     HbaGap "E026" "hba-gap" {
         summary: "an application connects to PostgreSQL from a network that pg_hba.conf has no line for",
         why: "the server would refuse every connection of the application: the compose file and pg_hba.conf disagree.",
         example: spec,
         fix: "add a `hostssl` line for that role and network.",
+        waive: ["pg_hba"],
     }
     TlsRequired "E027" "tls-required" {
         summary: "a `hostssl` pg_hba line on a server without TLS",
@@ -334,10 +386,82 @@ catalog! {
         example: spec,
         fix: "add the `postgres` section, match the image's version, give the application's role `login=#true password-env=NAME`, and put the application on the database's network.",
     }
+    AccountUnknown "E036" "unknown-account" {
+        summary: "`allow-users` names a user the host does not declare in `accounts`, or `root` while root logins are off",
+        why: "sshd's `AllowUsers` lets in only the users it names: a name that is not an account on the host (a typo, an account never made) locks out whoever was meant, and with password logins off nobody else can get in to fix it.",
+        example: spec,
+        fix: "declare the host's login accounts with `host { accounts \"deploy\" … }` (the playbook checks they exist before it restricts sshd), and name only those in `allow-users`.",
+        waive: ["sshd"],
+    }
+    Waiver "E037" "waiver" {
+        summary: "an `allow` waiver that is not valid: an unknown code, a rule that cannot be waived, no `reason`, a date that is not `YYYY-MM-DD`",
+        why: "a waiver is a reviewed exception: it must name one rule, say why, and be one that a reviewer can weigh; an error that leaves no valid artifact cannot be waived.",
+        example: spec,
+        fix: "write `allow CODE reason=\"why\" until=\"2027-06-30\"` with a code that `pynoc explain --list` shows as waivable, at the node the finding points into.",
+    }
+    WaiverExpired "E038" "waiver-expired" {
+        summary: "a waiver whose `until` date has passed",
+        why: "an exception granted until a date was meant to be fixed by then; past it, the finding stands again.",
+        example: spec,
+        fix: "fix what the waiver excused, or, after a new review, move `until` forward.",
+    }
+    FrameConflict "E039" "frame-conflict" {
+        summary: "`frame-options` contradicts the CSP's `frame-ancestors` (e.g. `sameorigin` with `frame-ancestors 'none'`)",
+        why: "browsers that know CSP obey `frame-ancestors` and ignore X-Frame-Options, older ones do the reverse: with two different answers the page is framable by some browsers and not by others, and the reviewed policy is not the one in force.",
+        example: spec,
+        fix: "make them agree: `frame-options deny` with `frame-ancestors 'none'`, `frame-options sameorigin` with `frame-ancestors 'self'`.",
+        waive: ["nginx"],
+    }
+    HstsNoRedirect "E040" "hsts-without-redirect" {
+        summary: "a site that sends HSTS while its plain-HTTP server does not redirect to HTTPS",
+        why: "browsers learn HSTS only over HTTPS: a first visit over plain HTTP that is not redirected never gets there, and the preload list refuses such a site.",
+        example: spec,
+        fix: "remove `http redirect=#false`, so port 80 answers everything but ACME challenges with a redirect to HTTPS.",
+        waive: ["nginx"],
+    }
+    CertWithoutCa "E041" "cert-without-ca" {
+        summary: "a `hostssl … method=cert` line on a server without `ssl_ca_file`",
+        why: "certificate authentication checks the client's certificate against the server's CA file; without one, the server asks for no client certificate and every `cert` login fails.",
+        example: spec,
+        fix: "add `ssl … ca=\"/etc/postgresql/root.crt\"` (the CA that signs client certificates), or use `method=scram-sha-256`.",
+    }
+    ListenMismatch "E042" "listen-mismatch" {
+        summary: "pg_hba.conf admits clients from other hosts while `listen_addresses` keeps the server on localhost",
+        why: "the server never accepts a connection from those networks: the lines are dead, and the applications that rely on them cannot connect.",
+        example: spec,
+        fix: "set `set listen_addresses \"*\"` (or the address the clients reach), or remove the network lines.",
+        waive: ["pg_hba"],
+    }
+    UnmountedSecret "E043" "unmounted-secret" {
+        summary: "a service reads `/run/secrets/NAME` (an `*_FILE` variable) that no secret of the service provides",
+        why: "compose mounts only the secrets a service lists: the variable points at a file that does not exist, and the service fails at start, or falls back to a default password.",
+        example: spec,
+        fix: "add `secret NAME` to the service (and define it in `compose`), or point the variable at a secret the service has.",
+    }
     Internal "E100" "internal" {
         summary: "an internal error in pynoc, not in the spec",
         why: "pynoc reports its own bugs instead of writing a half-rendered artifact.",
         example: none,
         fix: "report it with the spec; nothing was written.",
+    }
+    UnusedWaiver "W001" "unused-waiver" {
+        summary: "a waiver that matches no finding",
+        why: "a waiver left after its finding was fixed would silently excuse the next, unrelated finding of the same rule at that node.",
+        example: spec,
+        fix: "remove the `allow` node.",
+    }
+    UnwatchedFile "W002" "unwatched-file" {
+        summary: "a file pynoc installs that no audit watch covers",
+        why: "the audit rules exist to record who changes the security configuration; a change to an unwatched file (the sshd drop-in, nginx.conf, jail.local, the firewall rules, pg_hba.conf) leaves no trace.",
+        example: spec,
+        fix: "add `watch \"PATH\" perms=wa key=config` to `audit` (the help names each file), or keep the rule set that watches it.",
+        waive: ["audit"],
+    }
+    WideListener "W003" "wide-listener" {
+        summary: "the server listens on other addresses while pg_hba.conf admits only local connections",
+        why: "a listening socket that admits nobody is attack surface with no use: every client that reaches it gets to the authentication code.",
+        example: spec,
+        fix: "keep `listen_addresses` at `localhost`, or add the `hostssl` lines the network clients need.",
+        waive: ["pg_hba"],
     }
 }

@@ -29,10 +29,14 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(kind: Kind, message: impl Into<String>) -> Self {
+    /// A finding of rule `kind`, at the rule's level (error or warning) from the catalog.
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
         Diagnostic {
             kind,
-            severity: Severity::Error,
+            severity: match kind.rule().level {
+                crate::codes::Level::Error => Severity::Error,
+                crate::codes::Level::Warning => Severity::Warning,
+            },
             message: message.into(),
             primary: None,
             secondary: Vec::new(),
@@ -42,7 +46,7 @@ impl Diagnostic {
     }
 
     pub fn warning(kind: Kind, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(kind, message) }
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::new(kind, message) }
     }
 
     pub fn at(mut self, span: Span, label: impl Into<String>) -> Self {
@@ -153,6 +157,10 @@ pub struct Diags {
 impl Diags {
     pub fn push(&self, d: Diagnostic) {
         self.list.borrow_mut().push(d);
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.list.borrow().iter().filter(|d| d.is_error()).count()
     }
 
     pub fn has_errors(&self) -> bool {

@@ -20,7 +20,7 @@ pub fn format(text: &str, file_name: &str) -> Result<String, Vec<Diagnostic>> {
     let source = Arc::new(NamedSource::new(file_name, Arc::new(text.to_string())));
     let refuse = |at: crate::ast::Span, label: &str, help: &str| {
         vec![
-            Diagnostic::error(Kind::Unsupported, "`pynoc fmt` cannot lay this spec out stably")
+            Diagnostic::new(Kind::Unsupported, "`pynoc fmt` cannot lay this spec out stably")
                 .at(at, label.to_string())
                 .help(help.to_string())
                 .with_source(source.clone()),
@@ -47,7 +47,7 @@ fn layout(text: &str, file_name: &str) -> Result<String, Vec<Diagnostic>> {
     };
     let internal = |why: &str| {
         vec![
-            Diagnostic::error(Kind::Internal, format!("internal error while formatting: {why}"))
+            Diagnostic::new(Kind::Internal, format!("internal error while formatting: {why}"))
                 .help("this is a bug in pynoc; the spec was left as it is. Please report it with the spec"),
         ]
     };
@@ -70,7 +70,7 @@ fn layout(text: &str, file_name: &str) -> Result<String, Vec<Diagnostic>> {
         .into_iter()
         .filter(|(c, _)| !have.iter().any(|(h, _)| h == c))
         .map(|(_, at)| {
-            Diagnostic::error(Kind::Unsupported, "`pynoc fmt` cannot keep this comment where it is")
+            Diagnostic::new(Kind::Unsupported, "`pynoc fmt` cannot keep this comment where it is")
                 .at(at, "a comment inside a node")
                 .help("move the comment onto a line of its own, above the node")
                 .with_source(source.clone())

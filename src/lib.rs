@@ -1,9 +1,11 @@
 //! pynoc compiles one KDL security spec into the files that harden a production stack.
 //!
 //! The pipeline, one module per stage:
-//! `parse` (KDL text → spanned AST) → `lower` (AST → IR, stdlib merged) → `check`
-//! (cross-section rules) → `emit` (IR → artifacts, through stdlib templates) → `write`
-//! (atomic output and manifest). `verify` runs each artifact's consumer's own tool.
+//! `parse` (KDL text → spanned AST) → `waive` (waivers taken out) → `lower` (AST → typed
+//! IR, stdlib merged; partial when sections have errors) → `check` (cross-section rules) →
+//! `waive` (findings matched to waivers) → `emit` (IR → artifacts, through stdlib
+//! templates) → `write` (atomic output and manifest). `verify` runs each artifact's
+//! consumer's own tool.
 
 pub mod ast;
 pub mod check;
@@ -21,6 +23,7 @@ pub mod report;
 pub mod stdlib;
 mod syspaths;
 pub mod verify;
+pub mod waive;
 pub mod write;
 
 use std::sync::Arc;
@@ -37,6 +40,15 @@ pub struct Compiled {
     pub artifacts: Vec<Artifact>,
     pub manifest: String,
     pub warnings: Vec<Diagnostic>,
+    pub waived: Vec<waive::Waived>,
+}
+
+/// What the analysis of a spec found: its model, the warnings, the waived findings.
+#[derive(Debug)]
+pub struct Analysis {
+    pub spec: ir::Spec,
+    pub warnings: Vec<Diagnostic>,
+    pub waived: Vec<waive::Waived>,
 }
 
 /// The spec's bytes as text, or a diagnostic at the first byte that is not UTF-8.
@@ -48,35 +60,41 @@ pub fn decode(bytes: &[u8], file_name: &str) -> Result<String, Vec<Diagnostic>> 
     })
 }
 
-/// Parse, lower and check: the spec model, or every diagnostic of the spec.
-pub fn analyze(text: &str, file_name: &str) -> Result<(ir::Spec, Vec<Diagnostic>), Vec<Diagnostic>> {
+/// Parse, lower and check: the spec model with its warnings and waived findings, or every
+/// diagnostic of the spec. The checks run on what lowered even when a section has errors,
+/// so one run reports the cross-section findings with the section errors.
+pub fn analyze(text: &str, file_name: &str) -> Result<Analysis, Vec<Diagnostic>> {
     let d = Diags::default();
-    let lowered = parse::parse(text, &d).and_then(|doc| lower::lower(&doc, &d));
-    if let Some((spec, origins)) = &lowered {
-        check::check(spec, origins, &d);
-    }
+    let mut waivers = Vec::new();
+    let lowered = parse::parse(text, &d).map(|mut doc| {
+        waivers = waive::collect(&mut doc, waive::today(), &d);
+        let spec = lower::lower(&doc, &d);
+        check::check(&spec, &d);
+        spec
+    });
+    let (diags, waived) = waive::apply(d.into_sorted(), &waivers);
     let source = Arc::new(NamedSource::new(file_name, Arc::new(text.to_string())));
-    let failed = d.has_errors();
-    let diags: Vec<Diagnostic> = d.into_sorted().into_iter().map(|x| x.with_source(source.clone())).collect();
+    let failed = diags.iter().any(Diagnostic::is_error);
+    let diags: Vec<Diagnostic> = diags.into_iter().map(|x| x.with_source(source.clone())).collect();
     match lowered {
-        Some((spec, _)) if !failed => Ok((spec, diags)),
+        Some(spec) if !failed => Ok(Analysis { spec, warnings: diags, waived }),
         _ => Err(diags),
     }
 }
 
 /// The whole pipeline up to, not including, writing.
 pub fn compile(text: &str, file_name: &str) -> Result<Compiled, Vec<Diagnostic>> {
-    let (spec, warnings) = analyze(text, file_name)?;
+    let Analysis { spec, warnings, waived } = analyze(text, file_name)?;
     let digest = sha256_hex(text.as_bytes());
-    let cx = emit::Context { spec: &spec, spec_name: file_name };
+    let cx = emit::Context { spec: &spec, spec_name: file_name, waived: &waived };
     let artifacts = emit::emit(&cx).map_err(|e| {
         vec![
-            Diagnostic::error(Kind::Internal, format!("internal error while rendering: {e:#}"))
+            Diagnostic::new(Kind::Internal, format!("internal error while rendering: {e:#}"))
                 .help("this is a bug in pynoc; please report it with the spec"),
         ]
     })?;
     let manifest = emit::manifest::render(&artifacts, file_name, &digest);
-    Ok(Compiled { spec, artifacts, manifest, warnings })
+    Ok(Compiled { spec, artifacts, manifest, warnings, waived })
 }
 
 /// What the spec decided that no single line says: printed by `pynoc check`.

@@ -18,6 +18,12 @@ struct Cli {
     command: Command,
 }
 
+/// What `--deny` turns into failures.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Deny {
+    Warnings,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Compile SPEC and write every artifact and manifest.json into DIR.
@@ -38,6 +44,9 @@ enum Command {
         /// list of written files then goes to stderr).
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// `--deny warnings`: warnings fail the run (and, for build, nothing is written).
+        #[arg(long, value_enum, value_name = "LEVEL")]
+        deny: Option<Deny>,
     },
     /// Parse, lower and check each SPEC; write nothing. The exit code is the worst of them.
     Check {
@@ -47,6 +56,9 @@ enum Command {
         /// How diagnostics are printed: human on stderr, json or sarif on stdout.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// `--deny warnings`: warnings fail the run (and, for build, nothing is written).
+        #[arg(long, value_enum, value_name = "LEVEL")]
+        deny: Option<Deny>,
     },
     /// Explain a diagnostic code (`pynoc explain E016`), list them all (`--list`), or say
     /// which spec lines produced a line of a generated file (`pynoc explain out/nginx/nginx.conf:42`).
@@ -108,15 +120,15 @@ const USAGE: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     ExitCode::from(match cli.command {
-        Command::Build { spec, out, check, force_system_dir, format } => {
+        Command::Build { spec, out, check, force_system_dir, format, deny } => {
             let mut sink = Sink::new(format);
-            let code = build(&spec, &out, check, force_system_dir, &mut sink);
+            let code = build(&spec, &out, check, force_system_dir, deny.is_some(), &mut sink);
             sink.finish();
             code
         }
-        Command::Check { specs, format } => {
+        Command::Check { specs, format, deny } => {
             let mut sink = Sink::new(format);
-            let code = specs.iter().map(|s| check(s, &mut sink)).max().unwrap_or(OK);
+            let code = specs.iter().map(|s| check(s, deny.is_some(), &mut sink)).max().unwrap_or(OK);
             sink.finish();
             code
         }
@@ -214,18 +226,38 @@ fn read(spec: &Utf8Path, sink: &mut Sink) -> Result<(String, String), u8> {
     Ok((text, name))
 }
 
-fn check(spec: &Utf8Path, sink: &mut Sink) -> u8 {
+/// With `--deny warnings`, a run with warnings fails; says so.
+fn denied(spec: &Utf8Path, warnings: &[Diagnostic], deny: bool) -> bool {
+    let n = warnings.iter().filter(|d| !d.is_error()).count();
+    if deny && n > 0 {
+        eprintln!("error: {spec} has {n} warning{} and `--deny warnings` is set", if n == 1 { "" } else { "s" });
+    }
+    deny && n > 0
+}
+
+/// Says which findings the spec waived (they are repeated in the artifacts).
+fn report_waived(waived: &[pynoc::waive::Waived]) {
+    for w in waived {
+        eprintln!("waived: {} ({}): {} (reason: {})", w.code, w.slug, w.message, w.reason);
+    }
+}
+
+fn check(spec: &Utf8Path, deny: bool, sink: &mut Sink) -> u8 {
     let (text, name) = match read(spec, sink) {
         Ok(x) => x,
         Err(code) => return code,
     };
     match pynoc::analyze(&text, &name) {
-        Ok((model, warnings)) => {
-            sink.add(spec, &text, &warnings);
+        Ok(analysis) => {
+            sink.add(spec, &text, &analysis.warnings);
             if sink.human() {
-                for note in pynoc::notes(&model) {
+                report_waived(&analysis.waived);
+                for note in pynoc::notes(&analysis.spec) {
                     eprintln!("note: {note}");
                 }
+            }
+            if denied(spec, &analysis.warnings, deny) {
+                return FAILED;
             }
             eprintln!("{spec}: ok");
             OK
@@ -237,7 +269,7 @@ fn check(spec: &Utf8Path, sink: &mut Sink) -> u8 {
     }
 }
 
-fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool, force_system_dir: bool, sink: &mut Sink) -> u8 {
+fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool, force_system_dir: bool, deny: bool, sink: &mut Sink) -> u8 {
     if let Some(system) = pynoc::write::system_dir(out) {
         if !force_system_dir {
             eprintln!(
@@ -260,6 +292,13 @@ fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool, force_system_dir: bo
         }
     };
     sink.add(spec, &text, &compiled.warnings);
+    if sink.human() {
+        report_waived(&compiled.waived);
+    }
+    if denied(spec, &compiled.warnings, deny) {
+        eprintln!("error: nothing was written");
+        return FAILED;
+    }
     if check_only {
         let diffs = pynoc::write::stale(&compiled, out);
         if diffs.is_empty() {

@@ -13,7 +13,7 @@ pub const MAX_DEPTH: usize = 64;
 pub fn parse(text: &str, diags: &Diags) -> Option<Document> {
     if let Some(at) = too_deep(text) {
         diags.push(
-            Diagnostic::error(Kind::Syntax, format!("the spec nests deeper than {MAX_DEPTH} levels"))
+            Diagnostic::new(Kind::Syntax, format!("the spec nests deeper than {MAX_DEPTH} levels"))
                 .at(Span { offset: at, len: 1 }, "this level is too deep")
                 .help("pynoc specs nest blocks a few levels deep; flatten the blocks or close the comments"),
         );
@@ -24,7 +24,7 @@ pub fn parse(text: &str, diags: &Diags) -> Option<Document> {
         Err(err) => {
             for d in &err.diagnostics {
                 let message = d.message.clone().unwrap_or_else(|| "invalid KDL".into());
-                let mut diag = Diagnostic::error(Kind::Syntax, format!("syntax error: {}", lower_first(&message)))
+                let mut diag = Diagnostic::new(Kind::Syntax, format!("syntax error: {}", lower_first(&message)))
                     .at(clamp(d.span.into(), text), d.label.clone().unwrap_or_else(|| "here".into()));
                 diag = diag.help(
                     d.help.clone().unwrap_or_else(|| "pynoc specs are KDL 2.0 documents: https://kdl.dev".into()),
@@ -32,7 +32,7 @@ pub fn parse(text: &str, diags: &Diags) -> Option<Document> {
                 diags.push(diag);
             }
             if err.diagnostics.is_empty() {
-                diags.push(Diagnostic::error(Kind::Syntax, "syntax error: the spec is not a valid KDL 2.0 document"));
+                diags.push(Diagnostic::new(Kind::Syntax, "syntax error: the spec is not a valid KDL 2.0 document"));
             }
             None
         }
@@ -120,7 +120,7 @@ pub fn decode(bytes: &[u8], diags: &Diags) -> Option<String> {
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Kind::Syntax,
                     format!("the spec is not valid UTF-8: byte {at} is not part of a UTF-8 character"),
                 )
@@ -150,7 +150,7 @@ fn node(n: &KdlNode, text: &str, diags: &Diags) -> Node {
     let name_span: Span = n.name().span().into();
     if let Some(ty) = n.ty() {
         diags.push(
-            Diagnostic::error(Kind::Unsupported, "type annotations are not used in pynoc specs")
+            Diagnostic::new(Kind::Unsupported, "type annotations are not used in pynoc specs")
                 .at(ty.span().into(), "this annotation")
                 .help("remove the `(…)` before the node name"),
         );
@@ -160,7 +160,7 @@ fn node(n: &KdlNode, text: &str, diags: &Diags) -> Node {
     for e in n.entries() {
         if let Some(ty) = e.ty() {
             diags.push(
-                Diagnostic::error(Kind::Unsupported, "type annotations are not used in pynoc specs")
+                Diagnostic::new(Kind::Unsupported, "type annotations are not used in pynoc specs")
                     .at(ty.span().into(), "this annotation")
                     .help("remove the `(…)` before the value"),
             );
@@ -175,7 +175,7 @@ fn node(n: &KdlNode, text: &str, diags: &Diags) -> Node {
                 };
                 if let Some(first) = props.iter().find(|p| p.name.value == prop.name.value) {
                     diags.push(
-                        Diagnostic::error(Kind::Duplicate, format!("property `{}` is given twice", prop.name.value))
+                        Diagnostic::new(Kind::Duplicate, format!("property `{}` is given twice", prop.name.value))
                             .at(prop.name.span, "given again here")
                             .also(first.name.span, "first given here")
                             .help("keep one of them"),

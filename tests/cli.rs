@@ -233,3 +233,35 @@ fn init_writes_a_starter_that_builds_and_verifies_and_never_overwrites() {
     pynoc().arg("init").arg(&other).run().expect(2);
     assert!(!dir.path().join("victim").exists());
 }
+
+/// A waived finding leaves the report and is repeated under the header of each artifact its
+/// rule affects; warnings pass unless `--deny warnings`.
+#[test]
+fn waivers_are_repeated_and_warnings_can_be_denied() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let waived = root().join("tests/warn/waived.kdl");
+    let r = pynoc().arg("build").arg(&waived).arg("-o").arg(&out).run().expect(0);
+    assert!(r.stderr().contains("waived: E015 (lockout)"), "{}", r.stderr());
+    for f in ["host/nftables.conf", "host/iptables.rules", "host/ufw.sh"] {
+        let text = fs::read_to_string(out.join(f)).unwrap();
+        let second = text.lines().nth(1).unwrap_or_default();
+        let third = text.lines().nth(2).unwrap_or_default();
+        assert!(
+            [second, third].iter().any(|l| l.starts_with("# waived E015 (lockout) until 2099-12-31: ")
+                && l.ends_with("(reason: console access only, until the bastion is up)")),
+            "{f}:\n{text}"
+        );
+    }
+    let sshd = fs::read_to_string(out.join("host/sshd_config")).unwrap();
+    assert!(!sshd.contains("# waived E015"), "the lockout waiver is not repeated in sshd_config:\n{sshd}");
+
+    let warned = root().join("tests/warn/audit-coverage.kdl");
+    let r = pynoc().arg("check").arg(&warned).run().expect(0);
+    assert!(r.stderr().contains("W002") && r.stderr().contains("W003"), "{}", r.stderr());
+    let r = pynoc().args(["check", "--deny", "warnings"]).arg(&warned).run().expect(1);
+    assert!(r.stderr().contains("`--deny warnings`"), "{}", r.stderr());
+    let denied = dir.path().join("denied");
+    pynoc().args(["build", "--deny", "warnings"]).arg(&warned).arg("-o").arg(&denied).run().expect(1);
+    assert!(!denied.exists(), "nothing is written when warnings are denied");
+}

@@ -11,7 +11,7 @@ use pynoc::codes::CATALOG;
 
 fn error_codes(text: &str, name: &str) -> BTreeSet<&'static str> {
     match pynoc::analyze(text, name) {
-        Ok((_, warnings)) => warnings.iter().map(|d| d.kind.code()).collect(),
+        Ok(a) => a.warnings.iter().map(|d| d.kind.code()).collect(),
         Err(diags) => diags.iter().map(|d| d.kind.code()).collect(),
     }
 }
@@ -24,7 +24,18 @@ fn every_rule_is_explained_once() {
         assert!(codes.insert(r.code), "{} twice", r.code);
         assert!(slugs.insert(r.slug), "{} twice", r.slug);
         assert_eq!(r.kind.code(), r.code);
-        assert!(r.code.len() == 4 && r.code.starts_with('E') && r.code[1..].chars().all(|c| c.is_ascii_digit()));
+        assert!(r.code.len() == 4 && r.code[1..].chars().all(|c| c.is_ascii_digit()));
+        // `E` codes are errors, `W` codes warnings.
+        let level = match &r.code[..1] {
+            "E" => pynoc::codes::Level::Error,
+            "W" => pynoc::codes::Level::Warning,
+            other => panic!("{}: a code starts with E or W, not {other}", r.code),
+        };
+        assert_eq!(r.level, level, "{}", r.code);
+        // A waivable rule names the artifacts that repeat a waived finding.
+        if let Some(artifacts) = r.waive {
+            assert!(!artifacts.is_empty(), "{}: waivable, but repeated in no artifact", r.code);
+        }
         for (field, text) in [("summary", r.summary), ("why", r.why), ("fix", r.fix)] {
             assert!(text.len() > 20, "{}: {field} is too short: {text:?}", r.code);
         }
@@ -58,13 +69,14 @@ fn every_example_triggers_its_code() {
 #[test]
 fn every_code_has_a_bad_spec_in_tests_bad() {
     let mut seen = BTreeSet::new();
-    for f in fs::read_dir(root().join("tests/bad")).unwrap() {
+    let files = fs::read_dir(root().join("tests/bad")).unwrap().chain(fs::read_dir(root().join("tests/warn")).unwrap());
+    for f in files {
         let path = f.unwrap().path();
         let text = fs::read_to_string(&path).unwrap();
         seen.extend(error_codes(&text, path.file_name().unwrap().to_str().unwrap()));
     }
     let missing: Vec<_> = CATALOG.iter().map(|r| r.code).filter(|c| *c != "E100" && !seen.contains(c)).collect();
-    assert!(missing.is_empty(), "no spec in tests/bad triggers {missing:?}");
+    assert!(missing.is_empty(), "no spec in tests/bad or tests/warn triggers {missing:?}");
 }
 
 #[test]
@@ -86,7 +98,7 @@ fn explain_prints_a_code_and_the_list() {
     assert_eq!(r.code(), 0, "{}", r.stderr());
     let out = r.stdout();
     let rule = pynoc::codes::find("E016").unwrap();
-    assert!(out.starts_with("E016 shadowed: "), "{out}");
+    assert!(out.starts_with("E016 shadowed (error): "), "{out}");
     for part in ["Why it matters", "Example that triggers it", "How to fix it", "allow \"5000:5999\""] {
         assert!(out.contains(part), "no `{part}` in:\n{out}");
     }

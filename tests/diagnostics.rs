@@ -1,5 +1,5 @@
 //! Every spec in tests/bad/ must fail, and its colour-free rendered diagnostics must equal
-//! the snapshot in tests/snapshots/. Review changes with `cargo insta review`.
+//! the snapshot in tests/snapshots/; every spec in tests/warn/ compiles with warnings. Review changes with `cargo insta review`.
 
 use std::fs;
 
@@ -19,6 +19,28 @@ fn bad_specs() {
             assert!(d.message.starts_with(|c: char| !c.is_uppercase()), "{name}: message not lowercase: {}", d.message);
         }
         let rendered: String = diags.iter().map(|d| d.render(false)).collect();
+        insta::assert_snapshot!(rendered);
+    });
+}
+
+/// Every spec in tests/warn/ compiles, with warnings (and waived findings) only: what is
+/// reported, and what the spec waived, equals its snapshot.
+#[test]
+fn warning_specs() {
+    insta::glob!("warn/*.kdl", |path| {
+        let text = fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let a = pynoc::analyze(&text, name).unwrap_or_else(|d| {
+            panic!("{name} must compile: {}", d.iter().map(|d| d.render(false)).collect::<String>())
+        });
+        assert!(!a.warnings.is_empty() || !a.waived.is_empty(), "{name}: no warning and nothing waived");
+        for d in &a.warnings {
+            assert!(!d.is_error() && d.primary.is_some() && d.help.is_some(), "{name}: {}", d.message);
+        }
+        let mut rendered: String = a.warnings.iter().map(|d| d.render(false)).collect();
+        for w in &a.waived {
+            rendered.push_str(&format!("waived {} ({}): {} (reason: {})\n", w.code, w.slug, w.message, w.reason));
+        }
         insta::assert_snapshot!(rendered);
     });
 }

@@ -23,7 +23,7 @@ fn plant(find: &str, with: &str, payload: &str) -> (String, usize) {
 }
 
 fn diags(spec: &str) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
-    pynoc::analyze(spec, "spec.kdl").map(|(_, w)| w)
+    pynoc::analyze(spec, "spec.kdl").map(|a| a.warnings)
 }
 
 /// `payload` in the field must fail with `code`, labelled at the payload.

@@ -254,7 +254,7 @@ fn compose(stack: &Stack) -> File {
         .services
         .iter()
         .map(|s| {
-            let app = s.kind == "app";
+            let app = s.kind == crate::ir::ServiceKind::App;
             let svc = Service {
                 build: app.then(|| Build { context: ".".into(), dockerfile: "Dockerfile".into() }),
                 image: s.image.clone(),
@@ -293,7 +293,7 @@ fn compose(stack: &Stack) -> File {
                     .map(|p| PortMapping {
                         target: p.target,
                         published: p.published.to_string(),
-                        host_ip: p.host_ip.clone(),
+                        host_ip: p.host_ip.to_string(),
                         protocol: "tcp".into(),
                     })
                     .collect(),
@@ -307,7 +307,7 @@ fn compose(stack: &Stack) -> File {
                     interval: "30s".into(),
                     timeout: "10s".into(),
                     retries: 3,
-                    start_period: if s.kind == "postgres" { "30s".into() } else { "10s".into() },
+                    start_period: if s.kind == crate::ir::ServiceKind::Postgres { "30s".into() } else { "10s".into() },
                 }),
                 restart: "unless-stopped".into(),
                 deploy: Deploy {
@@ -331,7 +331,7 @@ fn compose(stack: &Stack) -> File {
                 Network {
                     driver: "bridge".into(),
                     internal: n.internal,
-                    ipam: n.subnet.as_ref().map(|s| Ipam { config: vec![Subnet { subnet: s.clone() }] }),
+                    ipam: n.subnet.as_ref().map(|s| Ipam { config: vec![Subnet { subnet: s.to_string() }] }),
                 },
             )
         })

@@ -27,7 +27,7 @@ pub fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, minijinja:
     let art = |name: &str| arts.iter().find(|a| a.name == name);
     let mut plays = Vec::new();
     if let Some(host) = &spec.host {
-        plays.push(host_play(host.containers.is_some(), &art));
+        plays.push(host_play(host, &art));
         if host.containers.is_some() {
             plays.push(containers_play());
         }
@@ -256,7 +256,8 @@ fn guarded(what: &str, a: &Artifact, register: &str, check: Vec<Value>, undo: Ve
 
 // ---- plays -----------------------------------------------------------------------------
 
-fn host_play<'a>(containers: bool, art: &dyn Fn(&str) -> Option<&'a Artifact>) -> Value {
+fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(&str) -> Option<&'a Artifact>) -> Value {
+    let containers = host.containers.is_some();
     // The packages whose files this play installs; python3-systemd lets fail2ban read the journal.
     let packages: Vec<&str> = [
         ("sshd", &["openssh-server"][..]),
@@ -293,6 +294,18 @@ fn host_play<'a>(containers: bool, art: &dyn Fn(&str) -> Option<&'a Artifact>) -
         ));
     }
     if let Some(a) = art("sshd") {
+        if !host.accounts.is_empty() {
+            // `AllowUsers` names only declared accounts: each must exist before sshd is
+            // restricted to them (getent exits 2 when one is missing).
+            let mut argv_words = vec![s("getent"), s("passwd"), s("--")];
+            argv_words.extend(host.accounts.iter().map(|a| unsafe_str(&a.name)));
+            tasks.push(task(
+                "the login accounts exist",
+                "ansible.builtin.command",
+                argv(&argv_words),
+                vec![("changed_when", Value::Bool(false)), ("check_mode", Value::Bool(false))],
+            ));
+        }
         tasks.push(task(
             "sshd drop-in",
             "ansible.builtin.copy",

@@ -5,11 +5,13 @@ use minijinja::{Environment, Error};
 use super::{Artifact, Context, render};
 use crate::ir::Fail2ban;
 
+pub(crate) const INSTALL: &str = "/etc/fail2ban/jail.local";
+
 pub fn emit(env: &Environment, cx: &Context, f: &Fail2ban) -> Result<Artifact, Error> {
     Ok(Artifact {
         name: "fail2ban",
         path: "host/jail.local",
-        install: "/etc/fail2ban/jail.local",
+        install: INSTALL,
         owner: "root:root",
         mode: "0644",
         how: "replace",

@@ -6,6 +6,14 @@ use minijinja::{Environment, Error, Value};
 use super::{Artifact, Context, render};
 use crate::ir::Firewall;
 
+/// The firewall's artifacts and where each is installed.
+pub(crate) const INSTALL: [(&str, &str); 4] = [
+    ("ufw", "/usr/local/sbin/pynoc-ufw"),
+    ("iptables", "/etc/iptables/rules.v4"),
+    ("ip6tables", "/etc/iptables/rules.v6"),
+    ("nftables", "/etc/nftables.conf"),
+];
+
 pub fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<Artifact>, Error> {
     // Why containers run on the host, when they do: the forward chain and the way
     // iptables rules load depend on it.
@@ -34,7 +42,7 @@ pub fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<Artifac
         Artifact {
             name: "ufw",
             path: "host/ufw.sh",
-            install: "/usr/local/sbin/pynoc-ufw",
+            install: INSTALL[0].1,
             owner: "root:root",
             mode: "0755",
             how: "run",
@@ -42,12 +50,12 @@ pub fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<Artifac
             env: vec![],
             content: render(env, "ufw/ufw.sh.j2", cx.header("#"), "fw", f, &[])?,
         },
-        tables("iptables", "host/iptables.rules", "/etc/iptables/rules.v4", "ipv4", "iptables-restore")?,
-        tables("ip6tables", "host/ip6tables.rules", "/etc/iptables/rules.v6", "ipv6", "ip6tables-restore")?,
+        tables("iptables", "host/iptables.rules", INSTALL[1].1, "ipv4", "iptables-restore")?,
+        tables("ip6tables", "host/ip6tables.rules", INSTALL[2].1, "ipv6", "ip6tables-restore")?,
         Artifact {
             name: "nftables",
             path: "host/nftables.conf",
-            install: "/etc/nftables.conf",
+            install: INSTALL[3].1,
             owner: "root:root",
             mode: "0755",
             how: "replace",

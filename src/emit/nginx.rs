@@ -5,11 +5,13 @@ use minijinja::{Environment, Error};
 use super::{Artifact, Context, render};
 use crate::ir::Nginx;
 
+pub(crate) const INSTALL: &str = "/etc/nginx/nginx.conf";
+
 pub fn emit(env: &Environment, cx: &Context, n: &Nginx) -> Result<Artifact, Error> {
     Ok(Artifact {
         name: "nginx",
         path: "nginx/nginx.conf",
-        install: "/etc/nginx/nginx.conf",
+        install: INSTALL,
         owner: "root:root",
         mode: "0644",
         how: "replace",

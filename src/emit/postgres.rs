@@ -26,6 +26,17 @@ const HBA_APPLY: &str = "cd / && runuser -u postgres -- psql -X -d postgres -v O
 THEN RAISE EXCEPTION 'pg_hba.conf has errors: see pg_hba_file_rules'; END IF; END \\$\\$\" \
 -c 'SELECT pg_reload_conf()'";
 
+/// Where Debian's PostgreSQL of this major version reads pg_hba.conf.
+pub(crate) fn hba_install(version: u32) -> &'static str {
+    match version {
+        13 => "/etc/postgresql/13/main/pg_hba.conf",
+        14 => "/etc/postgresql/14/main/pg_hba.conf",
+        16 => "/etc/postgresql/16/main/pg_hba.conf",
+        17 => "/etc/postgresql/17/main/pg_hba.conf",
+        _ => "/etc/postgresql/15/main/pg_hba.conf",
+    }
+}
+
 pub fn emit(env: &Environment, cx: &Context, p: &Postgres) -> Result<Vec<Artifact>, Error> {
     Ok(vec![
         Artifact {
@@ -42,13 +53,7 @@ pub fn emit(env: &Environment, cx: &Context, p: &Postgres) -> Result<Vec<Artifac
         Artifact {
             name: "pg_hba",
             path: "postgres/pg_hba.conf",
-            install: match p.version {
-                13 => "/etc/postgresql/13/main/pg_hba.conf",
-                14 => "/etc/postgresql/14/main/pg_hba.conf",
-                16 => "/etc/postgresql/16/main/pg_hba.conf",
-                17 => "/etc/postgresql/17/main/pg_hba.conf",
-                _ => "/etc/postgresql/15/main/pg_hba.conf",
-            },
+            install: hba_install(p.version),
             owner: "postgres:postgres",
             mode: "0640",
             how: "replace",

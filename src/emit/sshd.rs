@@ -5,11 +5,13 @@ use minijinja::{Environment, Error};
 use super::{Artifact, Context, render};
 use crate::ir::Ssh;
 
+pub(crate) const INSTALL: &str = "/etc/ssh/sshd_config.d/00-pynoc.conf";
+
 pub fn emit(env: &Environment, cx: &Context, s: &Ssh) -> Result<Artifact, Error> {
     Ok(Artifact {
         name: "sshd",
         path: "host/sshd_config",
-        install: "/etc/ssh/sshd_config.d/00-pynoc.conf",
+        install: INSTALL,
         owner: "root:root",
         mode: "0644",
         how: "replace",

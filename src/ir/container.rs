@@ -1,10 +1,17 @@
 //! The container section of the IR.
 
 use schemars::JsonSchema;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
 use serde::Serialize;
+
+use crate::ast::Span;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Container {
+    #[serde(skip)]
+    pub span: Span,
     /// The application image: Dockerfile and .dockerignore.
     pub image: Option<Image>,
     /// The stack: docker-compose.yml.
@@ -50,6 +57,9 @@ pub struct Healthcheck {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct EnvVar {
+    /// Where the spec sets it; the service's for a variable pynoc sets.
+    #[serde(skip)]
+    pub span: Span,
     pub name: String,
     pub value: String,
 }
@@ -93,7 +103,7 @@ pub struct StackNetwork {
     pub name: String,
     /// No route outside: for the database and the cache.
     pub internal: bool,
-    pub subnet: Option<String>,
+    pub subnet: Option<IpNet>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -133,9 +143,10 @@ pub struct StackVolume {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Service {
+    #[serde(skip)]
+    pub span: Span,
     pub name: String,
-    /// `app` (built from the Dockerfile), `postgres`, `redis` or `other`.
-    pub kind: String,
+    pub kind: ServiceKind,
     pub image: String,
     /// `UID:GID` the service runs as: the uid the image really has.
     pub user: String,
@@ -158,6 +169,26 @@ pub struct Service {
     pub cap_add: Vec<String>,
 }
 
+/// What a service runs, which decides what pynoc knows about it (its uid, its health check,
+/// what it may publish).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceKind {
+    /// Built from the spec's Dockerfile.
+    App,
+    Postgres,
+    Redis,
+    /// Another pinned image, with the uid the spec gives.
+    Other,
+}
+
+impl ServiceKind {
+    /// The database and the cache: never published, only on internal networks.
+    pub fn is_backend(self) -> bool {
+        matches!(self, ServiceKind::Postgres | ServiceKind::Redis)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct VolumeMount {
     /// A named volume, or with `bind` a path relative to the compose file.
@@ -169,7 +200,7 @@ pub struct VolumeMount {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Port {
-    pub host_ip: String,
+    pub host_ip: IpAddr,
     pub published: u16,
     pub target: u16,
 }

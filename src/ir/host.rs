@@ -4,11 +4,15 @@ use ipnet::IpNet;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::ast::Span;
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Host {
     /// Why containers run on this host, when they do: forwarding then stays on and the
     /// firewall routes the container networks' traffic (published ports, egress) only.
     pub containers: Option<String>,
+    /// The login accounts the operator's provisioning makes; `AllowUsers` names only these.
+    pub accounts: Vec<LoginUser>,
     pub sysctl: Option<Sysctl>,
     pub ssh: Option<Ssh>,
     pub fail2ban: Option<Fail2ban>,
@@ -50,9 +54,14 @@ pub struct Removed {
 /// OpenSSH server settings, written as a drop-in for `/etc/ssh/sshd_config.d/`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Ssh {
+    /// Where the spec's `ssh` node is.
+    #[serde(skip)]
+    pub span: Span,
+    /// Where the spec sets the port, or the `ssh` node for the default.
+    #[serde(skip)]
+    pub port_span: Span,
     pub port: u16,
-    /// `no`, `prohibit-password` or `yes`.
-    pub permit_root_login: String,
+    pub permit_root_login: RootLogin,
     pub password_authentication: bool,
     pub kbd_interactive_authentication: bool,
     pub permit_empty_passwords: bool,
@@ -60,7 +69,7 @@ pub struct Ssh {
     pub allow_agent_forwarding: bool,
     pub allow_tcp_forwarding: bool,
     /// Only these users may log in; empty means no `AllowUsers` line.
-    pub allow_users: Vec<String>,
+    pub allow_users: Vec<LoginUser>,
     pub max_auth_tries: u32,
     /// Seconds.
     pub login_grace_time: u32,
@@ -69,6 +78,35 @@ pub struct Ssh {
     pub client_alive_count_max: u32,
     /// Settings weakened on purpose, with the spec's reason: repeated in the output.
     pub reasons: Vec<Removed>,
+}
+
+/// `PermitRootLogin`.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RootLogin {
+    No,
+    ProhibitPassword,
+    Yes,
+}
+
+impl RootLogin {
+    /// How the spec writes it.
+    pub fn spec_word(self) -> &'static str {
+        match self {
+            RootLogin::No => "#false",
+            RootLogin::ProhibitPassword => "\"prohibit-password\"",
+            RootLogin::Yes => "#true",
+        }
+    }
+}
+
+/// A login account: declared in `accounts`, or named in `AllowUsers`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct LoginUser {
+    pub name: String,
+    #[serde(skip)]
+    pub span: Span,
 }
 
 /// fail2ban: defaults and jails from the stdlib catalog.
@@ -103,6 +141,8 @@ pub struct Jail {
 /// Linux audit rules for `/etc/audit/rules.d/`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Audit {
+    #[serde(skip)]
+    pub span: Span,
     /// Kernel audit backlog buffer (`-b`).
     pub buffer: u32,
     /// Failure mode (`-f`): 0 silent, 1 printk, 2 panic.
@@ -132,6 +172,11 @@ pub enum AuditRule {
 /// One rule list for ufw, iptables, ip6tables and nftables.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Firewall {
+    #[serde(skip)]
+    pub span: Span,
+    /// Where `incoming=` is set, or the `firewall` node for the default.
+    #[serde(skip)]
+    pub incoming_span: Span,
     pub incoming: Policy,
     pub outgoing: Policy,
     pub routed: Policy,
@@ -146,13 +191,37 @@ pub enum Policy {
     Reject,
 }
 
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
+impl Proto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FirewallRule {
+    #[serde(skip)]
+    pub span: Span,
     pub action: Policy,
-    /// `in` or `out`.
-    pub direction: String,
-    /// `tcp` or `udp`: always explicit.
-    pub proto: String,
+    pub direction: Direction,
+    /// Always explicit.
+    pub proto: Proto,
     pub port: u16,
     /// Last port of a range; equal to `port` for one port.
     pub port_end: u16,

@@ -19,6 +19,10 @@ use serde::Serialize;
 /// A pynoc security spec.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Spec {
+    /// Sections that reported errors: their IR holds what lowered. Checks that reason from
+    /// an absence skip them. Empty for a spec that compiles.
+    #[serde(skip)]
+    pub incomplete: std::collections::BTreeSet<Section>,
     /// The spec format version (`pynoc 1`).
     pub version: u32,
     pub project: Project,
@@ -30,6 +34,28 @@ pub struct Spec {
     pub postgres: Option<Postgres>,
     /// The application image and the container stack.
     pub container: Option<Container>,
+}
+
+/// A section of the spec, as a check names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Section {
+    Accounts,
+    Sysctl,
+    Ssh,
+    Fail2ban,
+    Audit,
+    Firewall,
+    Fstab,
+    Nginx,
+    Postgres,
+    Container,
+}
+
+impl Spec {
+    /// Every one of `sections` lowered without error.
+    pub fn complete(&self, sections: &[Section]) -> bool {
+        sections.iter().all(|s| !self.incomplete.contains(s))
+    }
 }
 
 /// What the whole stack shares: its name, domain, contact and named networks.

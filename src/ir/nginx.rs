@@ -1,11 +1,18 @@
 //! The nginx section of the IR.
 
+use std::fmt;
+use std::net::SocketAddr;
+
 use schemars::JsonSchema;
 use serde::Serialize;
+
+use crate::ast::Span;
 
 /// A complete nginx.conf: events, http, zones, upstreams, servers.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Nginx {
+    #[serde(skip)]
+    pub span: Span,
     /// The nginx version the output targets, e.g. `1.22` (Debian 12).
     pub version: String,
     /// From 1.25.1 on HTTP/2 is switched on with `http2 on;`, before with `listen … http2`.
@@ -33,17 +40,51 @@ pub struct Zone {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Upstream {
+    #[serde(skip)]
+    pub span: Span,
     pub name: String,
-    /// `ADDRESS:PORT` or `unix:/path`.
-    pub servers: Vec<String>,
+    /// `ADDRESS:PORT`, `HOST:PORT` or `unix:/path`.
+    #[schemars(with = "Vec<String>")]
+    pub servers: Vec<UpstreamServer>,
     /// Idle keep-alive connections to the upstream per worker.
     pub keepalive: u32,
 }
 
+/// Where an upstream's server listens; serialized as nginx writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamServer {
+    Socket(SocketAddr),
+    Host { host: String, port: u16 },
+    Unix(String),
+}
+
+impl fmt::Display for UpstreamServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UpstreamServer::Socket(a) => write!(f, "{a}"),
+            UpstreamServer::Host { host, port } => write!(f, "{host}:{port}"),
+            UpstreamServer::Unix(path) => write!(f, "unix:{path}"),
+        }
+    }
+}
+
+impl Serialize for UpstreamServer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Site {
+    #[serde(skip)]
+    pub span: Span,
     /// `server_name`s; the first is the canonical name HTTP redirects to.
     pub names: Vec<String>,
+    /// The plain-HTTP server redirects everything but ACME challenges to HTTPS; when off,
+    /// it answers those with 404.
+    pub redirect: bool,
+    /// Why HSTS is kept under a year, when it is: repeated in the output.
+    pub hsts_reason: Option<String>,
     pub tls: Tls,
     /// Served over plain HTTP at `/.well-known/acme-challenge/` for certificate renewal.
     pub acme_webroot: Option<String>,
@@ -79,6 +120,9 @@ pub struct Tls {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Header {
+    /// Where the spec sets it, or the site for a default.
+    #[serde(skip)]
+    pub span: Span,
     pub name: String,
     pub value: String,
 }

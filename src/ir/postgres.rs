@@ -1,11 +1,16 @@
 //! The postgres section of the IR.
 
+use ipnet::IpNet;
 use schemars::JsonSchema;
 use serde::Serialize;
+
+use crate::ast::Span;
 
 /// PostgreSQL security SQL and pg_hba.conf.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Postgres {
+    #[serde(skip)]
+    pub span: Span,
     /// Major version the output targets (13–17).
     pub version: u32,
     pub database: String,
@@ -42,6 +47,8 @@ pub struct PgSetting {
 pub struct PgSsl {
     pub cert: String,
     pub key: String,
+    /// The CA that signs client certificates (`ssl_ca_file`), for `method=cert` lines.
+    pub ca: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -85,12 +92,45 @@ pub struct RowSecurity {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HbaLine {
-    /// `local`, `host`, `hostssl` or `hostnossl`.
-    pub kind: String,
+    #[serde(skip)]
+    pub span: Span,
+    pub kind: HbaKind,
     pub database: String,
     pub user: String,
-    pub address: Option<String>,
-    pub method: String,
+    /// The client network; none for `local` lines.
+    pub address: Option<IpNet>,
+    pub method: HbaMethod,
+    /// Why a line weaker than the default (`host`, which admits connections without TLS) is
+    /// there: repeated in pg_hba.conf.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum HbaKind {
+    Local,
+    Host,
+    Hostssl,
+    Hostnossl,
+}
+
+impl HbaKind {
+    /// A TCP line (every kind but `local`).
+    pub fn is_network(self) -> bool {
+        self != HbaKind::Local
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum HbaMethod {
+    #[serde(rename = "scram-sha-256")]
+    ScramSha256,
+    #[serde(rename = "peer")]
+    Peer,
+    #[serde(rename = "cert")]
+    Cert,
+    #[serde(rename = "reject")]
+    Reject,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

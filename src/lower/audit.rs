@@ -27,7 +27,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
                 for name in cr.str_args(0, "a rule set name", "`rules time-change identity`") {
                     let Some(set) = sets.set.get(&name.value) else {
                         d.push(
-                            Diagnostic::error(
+                            Diagnostic::new(
                                 Kind::UnknownReference,
                                 format!("no audit rule set named `{}`", name.value),
                             )
@@ -71,7 +71,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
                     } else {
                         let known: Vec<&str> = table.b64.iter().chain(&table.b32).map(String::as_str).collect();
                         d.push(
-                            Diagnostic::error(
+                            Diagnostic::new(
                                 Kind::UnknownReference,
                                 format!("`{}` is not a syscall pynoc knows", s.value),
                             )
@@ -94,13 +94,13 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
     }
     if groups.is_empty() && n.children().is_empty() {
         d.push(
-            Diagnostic::error(Kind::Missing, "`audit` has no rules")
+            Diagnostic::new(Kind::Missing, "`audit` has no rules")
                 .at(n.name.span, "empty")
                 .help("add `rules time-change identity …` or `watch` lines"),
         );
         return None;
     }
-    Some(ir::Audit { buffer, failure, immutable, groups })
+    Some(ir::Audit { span: n.name.span, buffer, failure, immutable, groups })
 }
 
 /// One rule per x86_64 ABI, each naming only the syscalls that ABI has.
@@ -121,7 +121,7 @@ fn perms(d: &Diags, v: &Spanned<String>) -> Option<String> {
     for c in s.chars() {
         if !"rwxa".contains(c) || seen.contains(c) {
             d.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Kind::InvalidValue,
                     format!("`{}` is not a set of audit permissions", s.escape_debug()),
                 )
@@ -145,7 +145,7 @@ fn required_key(r: &Reader, c: &Node) -> Option<String> {
                 Some(k.value)
             } else {
                 r.d.push(
-                    Diagnostic::error(
+                    Diagnostic::new(
                         Kind::UnsafeValue,
                         format!("`{}` is not a valid audit key", k.value.escape_debug()),
                     )
@@ -157,7 +157,7 @@ fn required_key(r: &Reader, c: &Node) -> Option<String> {
         }
         None => {
             r.d.push(
-                Diagnostic::error(Kind::Missing, format!("`{}` needs a `key`", c.name()))
+                Diagnostic::new(Kind::Missing, format!("`{}` needs a `key`", c.name()))
                     .at(c.name.span, "no key")
                     .help("add `key=NAME` so `ausearch -k NAME` finds these events"),
             );

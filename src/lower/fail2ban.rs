@@ -6,17 +6,11 @@ use crate::ir;
 use crate::stdlib::{self, LogSource};
 
 use super::node::{Reader, children, duplicate, one_of};
-use super::{Origins, networks, validate};
+use super::{Scope, networks, validate};
 
 const DAY: u64 = 86_400;
 
-pub fn lower(
-    n: &Node,
-    d: &Diags,
-    o: &Origins,
-    ssh_port: u16,
-    nginx: Option<&super::NginxLogs>,
-) -> Option<ir::Fail2ban> {
+pub fn lower(n: &Node, d: &Diags, o: &Scope, ssh_port: u16, nginx: Option<&super::NginxLogs>) -> Option<ir::Fail2ban> {
     let r = Reader::new(n, d);
     let bantime = r.duration_prop("bantime", 60, 365 * DAY).map(|v| v.value).unwrap_or(3600);
     let findtime = r.duration_prop("findtime", 10, 30 * DAY).map(|v| v.value).unwrap_or(600);
@@ -55,10 +49,11 @@ pub fn lower(
         let logpath = cr
             .str_prop("logpath", "\"/var/log/nginx/error.log\"")
             .map(|v| (validate::path(d, &v, "log path", true), v.span));
+        let reason = cr.str_prop("reason", "\"rsyslog writes /var/log/auth.log\"");
         cr.finish(true);
         let Some(entry) = catalog.jail.get(&name.value) else {
             d.push(
-                Diagnostic::error(Kind::UnknownReference, format!("no jail named `{}` in the catalog", name.value))
+                Diagnostic::new(Kind::UnknownReference, format!("no jail named `{}` in the catalog", name.value))
                     .at(name.span, "unknown jail")
                     .help(unknown_help(&name.value, &names)),
             );
@@ -75,6 +70,20 @@ pub fn lower(
             None if logpath.is_some() => LogSource::File,
             None => entry.source,
         };
+        // The daemon logs to the journal (Debian 12 has no syslog daemon): a file jail reads
+        // a log nobody writes, unless the spec says who does.
+        if entry.source == LogSource::Journal && source == LogSource::File && reason.is_none() {
+            let at = logpath.as_ref().map(|(_, s)| *s).unwrap_or(name.span);
+            d.push(
+                Diagnostic::new(
+                    Kind::LogMismatch,
+                    format!("`{}` logs to the journal on Debian 12: a file jail would read nothing", name.value),
+                )
+                .at(at, "no daemon writes this file")
+                .help("remove `logpath` and `source` (the jail reads the journal), or, if a syslog daemon writes the file, add `reason=\"…\"` saying so"),
+            );
+            continue;
+        }
         // With an nginx section, the nginx jails read exactly the files it writes.
         let nginx_log = match (entry.nginx_log.as_deref(), nginx) {
             (Some("access"), Some(l)) => Some(l.access.clone()),
@@ -85,7 +94,7 @@ pub fn lower(
             && want != p
         {
             d.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Kind::LogMismatch,
                     format!("jail `{}` reads `{p}`, but nginx writes `{want}`", name.value),
                 )
@@ -97,7 +106,7 @@ pub fn lower(
         let logpath = match (source, logpath) {
             (LogSource::Journal, Some((_, span))) => {
                 d.push(
-                    Diagnostic::error(
+                    Diagnostic::new(
                         Kind::LogMismatch,
                         format!("jail `{}` reads the journal, which ignores `logpath`", name.value),
                     )
@@ -112,7 +121,7 @@ pub fn lower(
                 Some(p) => Some(p.clone()),
                 None => {
                     d.push(
-                        Diagnostic::error(
+                        Diagnostic::new(
                             Kind::Missing,
                             format!("jail `{}` needs a `logpath` to read a file", name.value),
                         )

@@ -8,7 +8,7 @@ use crate::ir::{self, Policy};
 use crate::stdlib;
 
 use super::node::{Reader, children, one_of};
-use super::{Origins, need_reason, networks, validate};
+use super::{Scope, need_reason, networks, validate};
 
 const POLICIES: &[&str] = &["allow", "deny", "reject"];
 
@@ -20,9 +20,9 @@ fn policy(s: &str) -> Policy {
     }
 }
 
-pub fn lower(n: &Node, d: &Diags, o: &mut Origins, ssh_port: u16) -> Option<ir::Firewall> {
+pub fn lower(n: &Node, d: &Diags, o: &Scope, ssh_port: u16) -> Option<ir::Firewall> {
     let r = Reader::new(n, d);
-    o.firewall = Some(n.name.span);
+    let mut incoming_span = n.name.span;
     let mut get = |name: &'static str, default: Policy| -> Policy {
         let Some(v) = r.str_prop(name, "deny") else {
             return default;
@@ -31,7 +31,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins, ssh_port: u16) -> Option<ir::
             return default;
         };
         if name == "incoming" {
-            o.firewall_incoming = Some(v.span);
+            incoming_span = v.span;
         }
         if p == Policy::Allow && name != "outgoing" {
             need_reason(&r, &format!("`{name}=allow`"), v.span, &format!("use `{name}=deny`"));
@@ -48,30 +48,32 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins, ssh_port: u16) -> Option<ir::
         let cr = Reader::new(c, d);
         if let Some(rule) = rule(&cr, c, o, ssh_port) {
             rules.push(rule);
-            o.firewall_rules.push(c.span);
         }
         cr.finish(true);
     }
-    Some(ir::Firewall { incoming, outgoing, routed, rules })
+    Some(ir::Firewall { span: n.name.span, incoming_span, incoming, outgoing, routed, rules })
 }
 
-fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::FirewallRule> {
+fn rule(r: &Reader, c: &Node, o: &Scope, ssh_port: u16) -> Option<ir::FirewallRule> {
     let d = r.d;
     let services = &stdlib::services().service;
     let target = r.arg(0);
     let proto_prop =
-        r.str_prop("proto", "tcp").and_then(|v| one_of(d, "`proto`", &v, &["tcp", "udp"]).map(|p| (p, v.span)));
-    let direction = r
-        .str_prop("direction", "in")
-        .and_then(|v| one_of(d, "`direction`", &v, &["in", "out"]))
-        .unwrap_or_else(|| "in".into());
-    let (peer_prop, other) = if direction == "in" { ("from", "to") } else { ("to", "from") };
+        r.str_prop("proto", "tcp").and_then(|v| one_of(d, "`proto`", &v, &["tcp", "udp"])).map(|p| proto(&p));
+    let direction = match r.str_prop("direction", "in").and_then(|v| one_of(d, "`direction`", &v, &["in", "out"])) {
+        Some(s) if s == "out" => ir::Direction::Out,
+        _ => ir::Direction::In,
+    };
+    let (peer_prop, other) = if direction == ir::Direction::In { ("from", "to") } else { ("to", "from") };
     let peer = r.str_prop(peer_prop, "internal");
     if let Some(v) = r.prop(other) {
         d.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Kind::ExclusiveOptions,
-                format!("an `{direction}` rule names its peer with `{peer_prop}`, not `{other}`"),
+                format!(
+                    "an `{}` rule names its peer with `{peer_prop}`, not `{other}`",
+                    if direction == ir::Direction::In { "in" } else { "out" }
+                ),
             )
             .at(v.span, "wrong side")
             .help(format!("write `{peer_prop}=…`")),
@@ -83,16 +85,16 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
     let (port, port_end, default_proto, port_comment) = match target.map(|t| &t.value) {
         None => {
             d.push(
-                Diagnostic::error(Kind::Missing, format!("`{}` needs a port or a service", c.name()))
+                Diagnostic::new(Kind::Missing, format!("`{}` needs a port or a service", c.name()))
                     .at(c.name.span, "nothing to match")
                     .help("for example: `allow 8000` or `allow https`"),
             );
             return None;
         }
-        Some(Value::Int(p)) if (1..=65535).contains(p) => (*p as u16, *p as u16, "tcp", None),
+        Some(Value::Int(p)) if (1..=65535).contains(p) => (*p as u16, *p as u16, ir::Proto::Tcp, None),
         Some(Value::Int(_)) => {
             d.push(
-                Diagnostic::error(Kind::OutOfRange, "a port must be within 1..=65535")
+                Diagnostic::new(Kind::OutOfRange, "a port must be within 1..=65535")
                     .at(target?.span, "not a port")
                     .help("use a port from 1 to 65535"),
             );
@@ -101,17 +103,17 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
         Some(Value::String(s)) if s.contains(':') || s.chars().all(|c| c.is_ascii_digit()) => {
             let t = Spanned { value: s.clone(), span: target?.span };
             let (a, b) = port_range(d, &t)?;
-            (a, b, "tcp", None)
+            (a, b, ir::Proto::Tcp, None)
         }
         Some(Value::String(s)) => match services.get(s) {
             Some(svc) => {
                 let port = if s == "ssh" { ssh_port } else { svc.port };
-                (port, port, svc.proto.as_str(), Some(s.clone()))
+                (port, port, proto(&svc.proto), Some(s.clone()))
             }
             None => {
                 let names: Vec<&str> = services.keys().map(String::as_str).collect();
                 d.push(
-                    Diagnostic::error(Kind::UnknownReference, format!("no service named `{s}`"))
+                    Diagnostic::new(Kind::UnknownReference, format!("no service named `{s}`"))
                         .at(target?.span, "unknown service")
                         .help(format!("{} (a port number works too)", unknown_help(s, &names))),
                 );
@@ -120,7 +122,7 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
         },
         Some(other) => {
             d.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Kind::WrongType,
                     format!("`{}` expects a port or a service name, found {}", c.name(), other.type_name()),
                 )
@@ -130,7 +132,7 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
             return None;
         }
     };
-    let proto = proto_prop.as_ref().map(|(p, _)| p.clone()).unwrap_or_else(|| default_proto.to_string());
+    let proto = proto_prop.unwrap_or(default_proto);
     let peers: Vec<IpNet> = match &peer {
         Some(v) if v.value == "any" => Vec::new(),
         Some(v) => {
@@ -141,9 +143,9 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
         None => Vec::new(),
     };
     let limit = match limit {
-        Some(l) if l.value && (direction != "in" || c.name() != "allow") => {
+        Some(l) if l.value && (direction != ir::Direction::In || c.name() != "allow") => {
             d.push(
-                Diagnostic::error(Kind::ExclusiveOptions, "`limit` applies to incoming `allow` rules only")
+                Diagnostic::new(Kind::ExclusiveOptions, "`limit` applies to incoming `allow` rules only")
                     .at(l.span, "cannot limit this rule")
                     .help("remove `limit`, or make this an incoming `allow` rule"),
             );
@@ -155,6 +157,7 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
     let ipv4 = peers.is_empty() || peers.iter().any(|p| matches!(p, IpNet::V4(_)));
     let ipv6 = peers.is_empty() || peers.iter().any(|p| matches!(p, IpNet::V6(_)));
     Some(ir::FirewallRule {
+        span: c.span,
         action: policy(c.name()),
         direction,
         proto,
@@ -168,6 +171,10 @@ fn rule(r: &Reader, c: &Node, o: &Origins, ssh_port: u16) -> Option<ir::Firewall
     })
 }
 
+fn proto(s: &str) -> ir::Proto {
+    if s == "udp" { ir::Proto::Udp } else { ir::Proto::Tcp }
+}
+
 /// `"8000"` or `"6000:6007"`.
 fn port_range(d: &Diags, v: &Spanned<String>) -> Option<(u16, u16)> {
     let parse = |s: &str| s.parse::<u16>().ok().filter(|p| *p >= 1);
@@ -177,12 +184,9 @@ fn port_range(d: &Diags, v: &Spanned<String>) -> Option<(u16, u16)> {
     };
     if range.is_none() {
         d.push(
-            Diagnostic::error(
-                Kind::InvalidValue,
-                format!("`{}` is not a port or a port range", v.value.escape_debug()),
-            )
-            .at(v.span, "not a port")
-            .help("write a port from 1 to 65535, or a range `FIRST:LAST` with FIRST below LAST"),
+            Diagnostic::new(Kind::InvalidValue, format!("`{}` is not a port or a port range", v.value.escape_debug()))
+                .at(v.span, "not a port")
+                .help("write a port from 1 to 65535, or a range `FIRST:LAST` with FIRST below LAST"),
         );
     }
     range

@@ -44,7 +44,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
                 options.push(format!("size={s}"));
             } else {
                 d.push(
-                    Diagnostic::error(Kind::InvalidValue, format!("`{}` is not a tmpfs size", s.escape_debug()))
+                    Diagnostic::new(Kind::InvalidValue, format!("`{}` is not a tmpfs size", s.escape_debug()))
                         .at(size.span, "not a size")
                         .help("write bytes with an optional unit `k`, `m`, `g`, or a share of RAM like `25%`"),
                 );
@@ -69,7 +69,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
                 options.push(format!("mode={}", mode.value));
             } else {
                 d.push(
-                    Diagnostic::error(
+                    Diagnostic::new(
                         Kind::InvalidValue,
                         format!("`{}` is not an octal mode", mode.value.escape_debug()),
                     )
@@ -98,7 +98,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
     }
     if mounts.is_empty() && n.children().is_empty() {
         d.push(
-            Diagnostic::error(Kind::Missing, "`fstab` has no mounts")
+            Diagnostic::new(Kind::Missing, "`fstab` has no mounts")
                 .at(n.name.span, "empty")
                 .help("add `tmpfs \"/tmp\"`"),
         );

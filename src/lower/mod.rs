@@ -24,23 +24,34 @@ use node::{Reader, children, duplicate};
 
 pub const FORMAT_VERSION: i128 = 1;
 const TOP: &[&str] = &["pynoc", "project", "host", "nginx", "postgres", "container"];
-/// Where things were defined, for checks that span sections.
+/// The names lowering resolves references against (the project's networks), and the
+/// sections that reported errors.
 #[derive(Default)]
-pub struct Origins {
+pub(crate) struct Scope {
     pub networks: BTreeMap<String, (Vec<IpNet>, Span)>,
-    pub ssh: Option<Span>,
-    pub nginx: Option<Span>,
-    pub postgres: Option<Span>,
-    pub container: Option<Span>,
-    pub ssh_port: Option<Span>,
-    pub firewall: Option<Span>,
-    pub firewall_incoming: Option<Span>,
-    /// One span per firewall rule, in IR order.
-    pub firewall_rules: Vec<Span>,
+    incomplete: std::cell::RefCell<std::collections::BTreeSet<ir::Section>>,
 }
 
-pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
-    let mut o = Origins::default();
+impl Scope {
+    /// Runs one section's lowering. A section that reported an error keeps what lowered
+    /// (the element in error left out) and is marked incomplete: checks that reason from
+    /// an absence ("no rule lets SSH in") skip it, so an error never cascades into a second,
+    /// false finding; checks on what is there still run.
+    fn section<T>(&self, d: &Diags, which: ir::Section, f: impl FnOnce() -> Option<T>) -> Option<T> {
+        let before = d.error_count();
+        let out = f();
+        if d.error_count() > before || out.is_none() {
+            self.incomplete.borrow_mut().insert(which);
+        }
+        out
+    }
+}
+
+/// The IR of the spec: whole when the spec has no error, otherwise partial (sections with
+/// errors left out, a placeholder project when it has none) so that the checks still run on
+/// what lowered.
+pub fn lower(doc: &Document, d: &Diags) -> ir::Spec {
+    let mut o = Scope::default();
     let mut version = None;
     let mut project: Option<(Option<ir::Project>, &Node)> = None;
     let mut host: Option<&Node> = None;
@@ -80,7 +91,7 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
                 None => host = Some(n),
             },
             name => d.push(
-                Diagnostic::error(Kind::UnknownNode, format!("unknown top-level node `{name}`"))
+                Diagnostic::new(Kind::UnknownNode, format!("unknown top-level node `{name}`"))
                     .at(n.name.span, "unknown node")
                     .help(unknown_help(name, TOP)),
             ),
@@ -89,7 +100,7 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
     if version_node.is_none() {
         let at = doc.nodes.first().map(|n| n.name.span).unwrap_or_default();
         d.push(
-            Diagnostic::error(Kind::Version, "the spec does not say its format version")
+            Diagnostic::new(Kind::Version, "the spec does not say its format version")
                 .at(at, "expected `pynoc 1` before this")
                 .help("start the spec with the line `pynoc 1`"),
         );
@@ -97,7 +108,7 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
         && !std::ptr::eq(v, first)
     {
         d.push(
-            Diagnostic::error(Kind::Version, "`pynoc` must be the first node of the spec")
+            Diagnostic::new(Kind::Version, "`pynoc` must be the first node of the spec")
                 .at(v.name.span, "the format version")
                 .also(first.name.span, "comes after this")
                 .help("move `pynoc 1` to the top, so readers know the format before anything else"),
@@ -106,27 +117,35 @@ pub fn lower(doc: &Document, d: &Diags) -> Option<(ir::Spec, Origins)> {
     if project.is_none() {
         let at = doc.nodes.first().map(|n| n.name.span).unwrap_or_default();
         d.push(
-            Diagnostic::error(Kind::Missing, "the spec has no `project` node")
+            Diagnostic::new(Kind::Missing, "the spec has no `project` node")
                 .at(at, "expected a `project` node in this spec")
                 .help("add `project NAME { … }` after `pynoc 1`"),
         );
     }
     let domain = project.as_ref().and_then(|(p, _)| p.as_ref()).and_then(|p| p.domain.clone());
-    let nginx_ir = nginx.and_then(|n| nginx::lower(n, d, &mut o, domain.as_deref()));
+    let nginx_ir = nginx.and_then(|n| o.section(d, ir::Section::Nginx, || nginx::lower(n, d, domain.as_deref())));
     let logs = nginx_ir.as_ref().map(|n| NginxLogs { access: n.access_log.clone(), error: n.error_log.clone() });
     let compose = container.is_some_and(|c| c.children().iter().any(|n| n.name() == "compose"));
-    let host_ir = host.and_then(|n| lower_host(n, d, &mut o, logs.as_ref(), compose));
-    let postgres_ir = postgres.and_then(|n| postgres::lower(n, d, &mut o));
-    let container_ir = container.and_then(|n| container::lower(n, d, &mut o, postgres_ir.as_ref()));
-    let project = project?.0?;
-    let version = version?;
-    if d.has_errors() {
-        return None;
+    let host_ir = host.and_then(|n| lower_host(n, d, &o, logs.as_ref(), compose));
+    let postgres_ir = postgres.and_then(|n| o.section(d, ir::Section::Postgres, || postgres::lower(n, d)));
+    let pg_failed = postgres.is_some() && postgres_ir.is_none();
+    let container_ir = container
+        .and_then(|n| o.section(d, ir::Section::Container, || container::lower(n, d, postgres_ir.as_ref(), pg_failed)));
+    let project = project.and_then(|(p, _)| p).unwrap_or_else(|| ir::Project {
+        name: String::new(),
+        domain: None,
+        admin_email: None,
+        networks: Vec::new(),
+    });
+    ir::Spec {
+        incomplete: o.incomplete.take(),
+        version: version.unwrap_or(FORMAT_VERSION as u32),
+        project,
+        host: host_ir,
+        nginx: nginx_ir,
+        postgres: postgres_ir,
+        container: container_ir,
     }
-    Some((
-        ir::Spec { version, project, host: host_ir, nginx: nginx_ir, postgres: postgres_ir, container: container_ir },
-        o,
-    ))
 }
 
 fn lower_version(n: &Node, d: &Diags) -> Option<u32> {
@@ -137,7 +156,7 @@ fn lower_version(n: &Node, d: &Diags) -> Option<u32> {
         Some(Value::Int(FORMAT_VERSION)) => Some(FORMAT_VERSION as u32),
         Some(Value::Int(other)) => {
             d.push(
-                Diagnostic::error(Kind::Version, format!("format version {other} is not supported"))
+                Diagnostic::new(Kind::Version, format!("format version {other} is not supported"))
                     .at(v.map(|v| v.span).unwrap_or(n.name.span), "unsupported version")
                     .help(format!("this pynoc reads format version {FORMAT_VERSION}: write `pynoc {FORMAT_VERSION}`")),
             );
@@ -149,7 +168,7 @@ fn lower_version(n: &Node, d: &Diags) -> Option<u32> {
         }
         None => {
             d.push(
-                Diagnostic::error(Kind::Version, "`pynoc` needs the format version")
+                Diagnostic::new(Kind::Version, "`pynoc` needs the format version")
                     .at(n.name.span, "version missing")
                     .help("write `pynoc 1`"),
             );
@@ -158,7 +177,7 @@ fn lower_version(n: &Node, d: &Diags) -> Option<u32> {
     }
 }
 
-fn lower_project(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Project> {
+fn lower_project(n: &Node, d: &Diags, o: &mut Scope) -> Option<ir::Project> {
     let r = Reader::new(n, d);
     let name =
         r.str_arg(0, "a name", "`project pynomaly { … }`").and_then(|v| validate::ident(d, &v, "project name", 63));
@@ -202,7 +221,7 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Project> {
                 if let Some(ok_name) = validate::ident(d, &net_name, "network name", 32) {
                     if ok_name == "any" {
                         d.push(
-                            Diagnostic::error(Kind::InvalidValue, "`any` is reserved")
+                            Diagnostic::new(Kind::InvalidValue, "`any` is reserved")
                                 .at(net_name.span, "reserved name")
                                 .help("`any` means every address; pick another name"),
                         );
@@ -220,7 +239,7 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Project> {
     Some(ir::Project { name: name?, domain, admin_email, networks })
 }
 
-const HOST: &[&str] = &["sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab"];
+const HOST: &[&str] = &["accounts", "sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab"];
 
 /// Where nginx writes its logs: the fail2ban nginx jails read exactly these files.
 pub struct NginxLogs {
@@ -239,12 +258,13 @@ fn containers(r: &Reader, compose: bool) -> Option<String> {
     }
 }
 
-fn lower_host(n: &Node, d: &Diags, o: &mut Origins, nginx: Option<&NginxLogs>, compose: bool) -> Option<ir::Host> {
+fn lower_host(n: &Node, d: &Diags, o: &Scope, nginx: Option<&NginxLogs>, compose: bool) -> Option<ir::Host> {
     let r = Reader::new(n, d);
     let containers = containers(&r, compose);
     r.finish(false);
     let mut host = ir::Host {
         containers: containers.clone(),
+        accounts: Vec::new(),
         sysctl: None,
         ssh: None,
         fail2ban: None,
@@ -255,26 +275,51 @@ fn lower_host(n: &Node, d: &Diags, o: &mut Origins, nginx: Option<&NginxLogs>, c
     let cs = children(n, HOST, HOST, d);
     // ssh first: the firewall's `ssh` service and the sshd jail follow its port.
     if let Some(c) = cs.iter().find(|c| c.name() == "ssh") {
-        host.ssh = ssh::lower(c, d, o);
+        host.ssh = o.section(d, ir::Section::Ssh, || ssh::lower(c, d));
     }
     let ssh_port = host.ssh.as_ref().map(|s| s.port).unwrap_or(22);
     for c in cs {
         match c.name() {
-            "sysctl" => host.sysctl = sysctl::lower(c, d, containers.as_deref()),
-            "fail2ban" => host.fail2ban = fail2ban::lower(c, d, o, ssh_port, nginx),
-            "audit" => host.audit = audit::lower(c, d),
-            "firewall" => host.firewall = firewall::lower(c, d, o, ssh_port),
-            "fstab" => host.fstab = fstab::lower(c, d),
+            "sysctl" => host.sysctl = o.section(d, ir::Section::Sysctl, || sysctl::lower(c, d, containers.as_deref())),
+            "fail2ban" => host.fail2ban = o.section(d, ir::Section::Fail2ban, || fail2ban::lower(c, d, o, ssh_port, nginx)),
+            "audit" => host.audit = o.section(d, ir::Section::Audit, || audit::lower(c, d)),
+            "firewall" => host.firewall = o.section(d, ir::Section::Firewall, || firewall::lower(c, d, o, ssh_port)),
+            "fstab" => host.fstab = o.section(d, ir::Section::Fstab, || fstab::lower(c, d)),
+            "accounts" => {
+                host.accounts = o.section(d, ir::Section::Accounts, || Some(accounts(c, d))).unwrap_or_default()
+            }
             _ => {}
         }
     }
     Some(host)
 }
 
+/// `accounts "deploy" "ops"`: the host's login accounts, made by the operator's provisioning;
+/// `allow-users` may name only these, and the playbook checks they exist.
+fn accounts(n: &Node, d: &Diags) -> Vec<ir::LoginUser> {
+    let r = Reader::new(n, d);
+    let mut out: Vec<ir::LoginUser> = Vec::new();
+    for u in r.str_args(0, "at least one account", "`accounts deploy`") {
+        if let Some(name) = validate::user(d, &u) {
+            match out.iter().find(|x| x.name == name) {
+                Some(first) => d.push(duplicate(&format!("account {name}"), u.span, first.span)),
+                None => out.push(ir::LoginUser { name, span: u.span }),
+            }
+        }
+    }
+    r.finish(true);
+    out
+}
+
 /// Resolves `from=`/`to=`/`ignore`: a network name of the project or a literal CIDR. When
 /// the network grants something (`grants` says what), a literal one must be narrow; a named
 /// one was checked where the project defines it.
-pub fn networks(d: &Diags, o: &Origins, v: &crate::ast::Spanned<String>, grants: Option<&str>) -> Option<Vec<IpNet>> {
+pub(crate) fn networks(
+    d: &Diags,
+    o: &Scope,
+    v: &crate::ast::Spanned<String>,
+    grants: Option<&str>,
+) -> Option<Vec<IpNet>> {
     if v.value.contains(['/', ':']) || v.value.starts_with(|c: char| c.is_ascii_digit()) {
         let net = validate::cidr(d, v)?;
         return match grants {
@@ -287,7 +332,7 @@ pub fn networks(d: &Diags, o: &Origins, v: &crate::ast::Spanned<String>, grants:
     }
     let names: Vec<&str> = o.networks.keys().map(String::as_str).collect();
     d.push(
-        Diagnostic::error(Kind::UnknownReference, format!("no network named `{}`", v.value))
+        Diagnostic::new(Kind::UnknownReference, format!("no network named `{}`", v.value))
             .at(v.span, "not defined in `project`")
             .help(if names.is_empty() {
                 "define it in `project { network NAME \"CIDR\" }`, or write a CIDR".to_string()
@@ -304,7 +349,7 @@ pub fn need_reason(r: &Reader, what: &str, at: Span, help: &str) -> Option<Strin
         Some(v) => validate::reason(r.d, &v),
         None => {
             r.d.push(
-                Diagnostic::error(Kind::NeedsReason, format!("{what} weakens the hardening and needs a reason"))
+                Diagnostic::new(Kind::NeedsReason, format!("{what} weakens the hardening and needs a reason"))
                     .at(at, "weakened here")
                     .help(format!("{help}, or add `reason=\"…\"`: pynoc repeats it in the output")),
             );

@@ -28,7 +28,7 @@ impl<'a> Reader<'a> {
 
     fn wrong_type(&self, what: &str, v: &Spanned<Value>, expected: &str, example: &str) {
         self.d.push(
-            Diagnostic::error(Kind::WrongType, format!("{what} expects {expected}, found {}", v.value.type_name()))
+            Diagnostic::new(Kind::WrongType, format!("{what} expects {expected}, found {}", v.value.type_name()))
                 .at(v.span, format!("this is {}", v.value.type_name()))
                 .help(format!("for example: {example}")),
         );
@@ -77,7 +77,7 @@ impl<'a> Reader<'a> {
 
     fn missing(&self, what: &str, example: &str) {
         self.d.push(
-            Diagnostic::error(Kind::Missing, format!("`{}` needs {what}", self.name()))
+            Diagnostic::new(Kind::Missing, format!("`{}` needs {what}", self.name()))
                 .at(self.node.name.span, format!("{what} missing here"))
                 .help(format!("for example: {example}")),
         );
@@ -153,7 +153,7 @@ impl<'a> Reader<'a> {
             Value::Bool(b) => Some(Spanned { value: *b, span: v.span }),
             Value::String(s) if matches!(s.as_str(), "true" | "false" | "yes" | "no") => {
                 self.d.push(
-                    Diagnostic::error(Kind::WrongType, format!("{what} expects a boolean, found a string"))
+                    Diagnostic::new(Kind::WrongType, format!("{what} expects a boolean, found a string"))
                         .at(v.span, "this is a string")
                         .help(format!("KDL 2.0 booleans are `#true` and `#false`: {example}")),
                 );
@@ -170,7 +170,7 @@ impl<'a> Reader<'a> {
         match &v.value {
             Value::Int(i) if (*i < min || *i > max) => {
                 self.d.push(
-                    Diagnostic::error(
+                    Diagnostic::new(
                         Kind::OutOfRange,
                         format!("{what} is out of range: {i} is not within {min}..={max}"),
                     )
@@ -182,7 +182,7 @@ impl<'a> Reader<'a> {
             Value::Int(i) => Some(Spanned { value: *i, span: v.span }),
             Value::String(s) if s.parse::<i128>().is_ok() => {
                 self.d.push(
-                    Diagnostic::error(Kind::WrongType, format!("{what} expects an integer, found a string"))
+                    Diagnostic::new(Kind::WrongType, format!("{what} expects an integer, found a string"))
                         .at(v.span, "this is a string")
                         .help(format!("write the number without quotes: {s}")),
                 );
@@ -207,7 +207,7 @@ impl<'a> Reader<'a> {
         match secs {
             None => {
                 self.d.push(
-                    Diagnostic::error(Kind::InvalidValue, format!("{what} is not a duration"))
+                    Diagnostic::new(Kind::InvalidValue, format!("{what} is not a duration"))
                         .at(v.span, "not a duration")
                         .help("write whole seconds (`600`) or a number with a unit: `30s`, `10m`, `1h`, `1d`, `1w`"),
                 );
@@ -215,7 +215,7 @@ impl<'a> Reader<'a> {
             }
             Some(s) if s < min || s > max => {
                 self.d.push(
-                    Diagnostic::error(
+                    Diagnostic::new(
                         Kind::OutOfRange,
                         format!("{what} is out of range: {s} seconds is not within {min}..={max}"),
                     )
@@ -241,7 +241,7 @@ impl<'a> Reader<'a> {
                     unknown_help(&p.name.value, &known)
                 };
                 self.d.push(
-                    Diagnostic::error(
+                    Diagnostic::new(
                         Kind::UnknownProperty,
                         format!("unknown property `{}` on `{}`", p.name.value, self.name()),
                     )
@@ -252,7 +252,7 @@ impl<'a> Reader<'a> {
         }
         for a in self.node.args.iter().skip(self.args_read.get()) {
             self.d.push(
-                Diagnostic::error(Kind::UnexpectedArgument, format!("unexpected argument to `{}`", self.name()))
+                Diagnostic::new(Kind::UnexpectedArgument, format!("unexpected argument to `{}`", self.name()))
                     .at(a.span, "not expected here")
                     .help(match self.args_read.get() {
                         0 => format!("`{}` takes no arguments", self.name()),
@@ -262,7 +262,7 @@ impl<'a> Reader<'a> {
         }
         if leaf && let Some(first) = self.node.children.as_ref().and_then(|c| c.first()) {
             self.d.push(
-                Diagnostic::error(Kind::UnexpectedArgument, format!("`{}` takes no block", self.name()))
+                Diagnostic::new(Kind::UnexpectedArgument, format!("`{}` takes no block", self.name()))
                     .at(first.name.span, "not expected inside this node")
                     .help("remove the `{ … }` block"),
             );
@@ -295,7 +295,7 @@ pub fn children<'a>(node: &'a Node, known: &[&str], once: &[&str], d: &Diags) ->
     for c in node.children() {
         if !known.contains(&c.name()) {
             d.push(
-                Diagnostic::error(Kind::UnknownNode, format!("unknown node `{}` in `{}`", c.name(), node.name()))
+                Diagnostic::new(Kind::UnknownNode, format!("unknown node `{}` in `{}`", c.name(), node.name()))
                     .at(c.name.span, "unknown node")
                     .help(unknown_help(c.name(), known)),
             );
@@ -313,7 +313,7 @@ pub fn children<'a>(node: &'a Node, known: &[&str], once: &[&str], d: &Diags) ->
 }
 
 pub fn duplicate(name: &str, again: Span, first: Span) -> Diagnostic {
-    Diagnostic::error(Kind::Duplicate, format!("`{name}` is defined twice"))
+    Diagnostic::new(Kind::Duplicate, format!("`{name}` is defined twice"))
         .at(again, "defined again here")
         .also(first, "first defined here")
         .help(format!("merge the two `{name}` nodes into one"))
@@ -325,7 +325,7 @@ pub fn one_of(d: &Diags, what: &str, v: &Spanned<String>, allowed: &[&str]) -> O
         return Some(v.value.clone());
     }
     d.push(
-        Diagnostic::error(Kind::InvalidValue, format!("{what} cannot be `{}`", v.value))
+        Diagnostic::new(Kind::InvalidValue, format!("{what} cannot be `{}`", v.value))
             .at(v.span, "not a valid choice")
             .help(match crate::diag::suggest(&v.value, allowed.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`? expected one of: {}", list(allowed)),

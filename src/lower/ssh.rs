@@ -5,7 +5,7 @@ use crate::diag::{Diagnostic, Diags, Kind};
 use crate::ir;
 
 use super::node::{Reader, children};
-use super::{Origins, need_reason, validate};
+use super::{need_reason, validate};
 
 const SETTINGS: &[&str] = &[
     "port",
@@ -22,12 +22,13 @@ const SETTINGS: &[&str] = &[
     "client-alive",
 ];
 
-pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Ssh> {
+pub fn lower(n: &Node, d: &Diags) -> Option<ir::Ssh> {
     Reader::new(n, d).finish(false);
-    o.ssh = Some(n.name.span);
     let mut s = ir::Ssh {
+        span: n.name.span,
+        port_span: n.name.span,
         port: 22,
-        permit_root_login: "no".into(),
+        permit_root_login: ir::RootLogin::No,
         password_authentication: false,
         kbd_interactive_authentication: false,
         permit_empty_passwords: false,
@@ -48,18 +49,20 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Ssh> {
             "port" => {
                 if let Some(p) = r.int_arg(1, 65535, "`port 22`") {
                     s.port = p.value as u16;
-                    o.ssh_port = Some(p.span);
+                    s.port_span = p.span;
                 }
             }
             "permit-root-login" => {
                 let v = r.arg(0);
                 let value = match v.map(|v| &v.value) {
-                    Some(crate::ast::Value::Bool(false)) => Some("no"),
-                    Some(crate::ast::Value::Bool(true)) => Some("yes"),
-                    Some(crate::ast::Value::String(x)) if x == "prohibit-password" => Some("prohibit-password"),
+                    Some(crate::ast::Value::Bool(false)) => Some(ir::RootLogin::No),
+                    Some(crate::ast::Value::Bool(true)) => Some(ir::RootLogin::Yes),
+                    Some(crate::ast::Value::String(x)) if x == "prohibit-password" => {
+                        Some(ir::RootLogin::ProhibitPassword)
+                    }
                     Some(_) => {
                         d.push(
-                            Diagnostic::error(
+                            Diagnostic::new(
                                 Kind::InvalidValue,
                                 "`permit-root-login` expects `#false`, `\"prohibit-password\"` or `#true`",
                             )
@@ -74,17 +77,17 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Ssh> {
                     }
                 };
                 if let (Some(value), Some(v)) = (value, v) {
-                    if value != "no"
+                    if value != ir::RootLogin::No
                         && let Some(reason) = need_reason(
                             &r,
-                            &format!("`permit-root-login {}`", value),
+                            &format!("`permit-root-login {}`", value.spec_word()),
                             v.span,
                             "use `permit-root-login #false` and log in as a named user",
                         )
                     {
                         s.reasons.push(ir::Removed { key: "PermitRootLogin".into(), reason });
                     }
-                    s.permit_root_login = value.into();
+                    s.permit_root_login = value;
                 }
             }
             "password-authentication"
@@ -122,17 +125,17 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Ssh> {
                 }
             }
             "allow-users" => {
-                let mut users: Vec<String> = Vec::new();
+                let mut users: Vec<ir::LoginUser> = Vec::new();
                 for u in r.str_args(0, "at least one user", "`allow-users deploy`") {
                     if let Some(name) = validate::user(d, &u) {
-                        if users.contains(&name) {
+                        if users.iter().any(|x| x.name == name) {
                             d.push(
-                                Diagnostic::error(Kind::Duplicate, format!("user `{name}` is listed twice"))
+                                Diagnostic::new(Kind::Duplicate, format!("user `{name}` is listed twice"))
                                     .at(u.span, "listed again")
                                     .help("list each user once"),
                             );
                         } else {
-                            users.push(name);
+                            users.push(ir::LoginUser { name, span: u.span });
                         }
                     }
                 }

@@ -53,7 +53,7 @@ pub fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl
         if c.name() == "unset" {
             if !in_profile {
                 d.push(
-                    Diagnostic::error(Kind::UnknownReference, format!("`{}` is not set by the profile", key.0))
+                    Diagnostic::new(Kind::UnknownReference, format!("`{}` is not set by the profile", key.0))
                         .at(key.1, "nothing to unset")
                         .help("`unset` removes a key of the `profile`; remove this line"),
                 );
@@ -69,7 +69,7 @@ pub fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl
         let value = cr.arg(1).and_then(|v| value(d, v));
         if cr.arg(1).is_none() {
             d.push(
-                Diagnostic::error(Kind::Missing, format!("`set {}` needs a value", key.0))
+                Diagnostic::new(Kind::Missing, format!("`set {}` needs a value", key.0))
                     .at(key.1, "value missing after this key")
                     .help("for example: `set \"net.ipv4.ip_forward\" 0`"),
             );
@@ -110,7 +110,7 @@ pub fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl
     }
     if settings.is_empty() && removed.is_empty() && n.children().is_empty() {
         d.push(
-            Diagnostic::error(Kind::Missing, "`sysctl` sets nothing")
+            Diagnostic::new(Kind::Missing, "`sysctl` sets nothing")
                 .at(n.name.span, "empty")
                 .help("add `profile=hardened` or `set` lines"),
         );
@@ -127,7 +127,7 @@ fn forward_for_containers(d: &Diags, settings: &mut [ir::SysctlSetting], seen: &
     let Some(s) = settings.iter_mut().find(|s| s.key == FORWARD_KEY && s.value.trim() == "0") else { return };
     if let Some((_, at)) = seen.iter().find(|(k, _)| k == FORWARD_KEY) {
         d.push(
-            Diagnostic::error(Kind::ForwardingOff, format!("`{FORWARD_KEY} = 0` stops every container on this host"))
+            Diagnostic::new(Kind::ForwardingOff, format!("`{FORWARD_KEY} = 0` stops every container on this host"))
                 .at(*at, "forwarding turned off here")
                 .help(format!(
                     "{why}: bridge-networked containers need forwarding (dockerd turns it back on at start); \
@@ -152,7 +152,7 @@ fn key(d: &Diags, v: &Spanned<String>) -> Option<String> {
         Some(s.clone())
     } else {
         d.push(
-            Diagnostic::error(Kind::InvalidValue, format!("`{}` is not a sysctl key", s.escape_debug()))
+            Diagnostic::new(Kind::InvalidValue, format!("`{}` is not a sysctl key", s.escape_debug()))
                 .at(v.span, "not a sysctl key")
                 .help("write a dotted key such as `net.ipv4.tcp_syncookies`"),
         );
@@ -174,7 +174,7 @@ fn value(d: &Diags, v: &Spanned<Value>) -> Option<String> {
         }
         Value::String(_) => {
             d.push(
-                Diagnostic::error(Kind::UnsafeValue, "this sysctl value is not safe to write")
+                Diagnostic::new(Kind::UnsafeValue, "this sysctl value is not safe to write")
                     .at(v.span, "unsafe value")
                     .help("values are numbers or words of letters, digits and `._:,/-`, on one line"),
             );
@@ -182,7 +182,7 @@ fn value(d: &Diags, v: &Spanned<Value>) -> Option<String> {
         }
         other => {
             d.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Kind::WrongType,
                     format!("a sysctl value must be a number or a string, found {}", other.type_name()),
                 )

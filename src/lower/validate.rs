@@ -8,7 +8,7 @@ use crate::diag::{Diagnostic, Diags, Kind};
 
 fn bad(d: &Diags, kind: Kind, v: &Spanned<String>, what: &str, label: &str, help: &str) {
     d.push(
-        Diagnostic::error(kind, format!("{what} `{}` is not valid", v.value.escape_debug()))
+        Diagnostic::new(kind, format!("{what} `{}` is not valid", v.value.escape_debug()))
             .at(v.span, label)
             .help(help.to_string()),
     );
@@ -27,7 +27,7 @@ pub fn accept(
     if ok {
         return Some(v.value.clone());
     }
-    d.push(Diagnostic::error(kind, message).at(v.span, label).help(help.to_string()));
+    d.push(Diagnostic::new(kind, message).at(v.span, label).help(help.to_string()));
     None
 }
 
@@ -85,7 +85,7 @@ pub fn cidr(d: &Diags, v: &Spanned<String>) -> Option<IpNet> {
     match parsed {
         Err(_) => {
             d.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Kind::InvalidValue,
                     format!("`{}` is not a network in CIDR notation", v.value.escape_debug()),
                 )
@@ -96,7 +96,7 @@ pub fn cidr(d: &Diags, v: &Spanned<String>) -> Option<IpNet> {
         }
         Ok(net) if net.addr() != net.network() => {
             d.push(
-                Diagnostic::error(Kind::InvalidValue, format!("`{}` has host bits set", v.value))
+                Diagnostic::new(Kind::InvalidValue, format!("`{}` has host bits set", v.value))
                     .at(v.span, "host bits set")
                     .help(format!("did you mean `{}`?", net.trunc())),
             );
@@ -267,7 +267,7 @@ pub fn narrow(d: &Diags, v: &Spanned<String>, net: IpNet, grants: &str, help: &s
     };
     let share = if len == 0 { "all".to_string() } else { format!("1/{}", 1u128 << len) };
     d.push(
-        Diagnostic::error(
+        Diagnostic::new(
             Kind::BroadNetwork,
             format!("`{}` covers {share} of the {family} address space{seen}: {grants}", v.value.escape_debug()),
         )
@@ -293,12 +293,9 @@ pub fn handed_path(d: &Diags, v: &Spanned<String>, also: &[(&str, bool, &str)], 
         None => Some(v.value.clone()),
         Some((at, why)) => {
             d.push(
-                Diagnostic::error(
-                    Kind::SystemPath,
-                    format!("`{}` is {why} (`{at}`): {grants}", v.value.escape_debug()),
-                )
-                .at(v.span, "a path that must stay out of reach")
-                .help("name a directory of the application's own, such as `/app/data` or `/srv/NAME/data`"),
+                Diagnostic::new(Kind::SystemPath, format!("`{}` is {why} (`{at}`): {grants}", v.value.escape_debug()))
+                    .at(v.span, "a path that must stay out of reach")
+                    .help("name a directory of the application's own, such as `/app/data` or `/srv/NAME/data`"),
             );
             None
         }
@@ -317,7 +314,7 @@ pub fn zero_limit(d: &Diags, v: &Spanned<String>, what: &str) -> bool {
         return false;
     }
     d.push(
-        Diagnostic::error(Kind::ZeroLimit, format!("a {what} of `{}` switches the limit off", v.value))
+        Diagnostic::new(Kind::ZeroLimit, format!("a {what} of `{}` switches the limit off", v.value))
             .at(v.span, "zero means unlimited")
             .help(format!("give the {what} a real bound; to raise it, write a larger value")),
     );
@@ -333,7 +330,7 @@ pub fn tmpfs_target(d: &Diags, v: &Spanned<String>) -> Option<String> {
         None => Some(p),
         Some(at) => {
             d.push(
-                Diagnostic::error(Kind::SystemPath, format!("a tmpfs on `{p}` would hide `{at}`"))
+                Diagnostic::new(Kind::SystemPath, format!("a tmpfs on `{p}` would hide `{at}`"))
                     .at(v.span, "a system directory")
                     .help("mount tmpfs on scratch directories only, such as `/tmp`, `/var/tmp`, `/dev/shm` or `/run/NAME`"),
             );

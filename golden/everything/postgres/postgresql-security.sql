@@ -31,7 +31,8 @@ DO $pynoc$ BEGIN RAISE EXCEPTION 'the environment variable EDGE_REPORT_PASSWORD 
 
 -- 1. Server settings (ALTER SYSTEM, outside any transaction).
 -- Take effect on reload: idle_in_transaction_session_timeout, statement_timeout, log_lock_waits
--- Need a restart: none
+-- Need a restart: listen_addresses
+ALTER SYSTEM SET "listen_addresses" = 'localhost,192.0.2.10';
 ALTER SYSTEM SET "idle_in_transaction_session_timeout" = '5min';
 ALTER SYSTEM SET "statement_timeout" = '10min';
 ALTER SYSTEM SET "log_lock_waits" = 'on';

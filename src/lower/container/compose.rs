@@ -19,7 +19,13 @@ pub(super) fn facts(image: &str) -> Option<(String, &'static crate::stdlib::Imag
     Some((repo.to_string(), f))
 }
 
-pub(super) fn compose(n: &Node, d: &Diags, img: Option<&ir::Image>, pg: Option<&ir::Postgres>) -> Option<ir::Stack> {
+pub(super) fn compose(
+    n: &Node,
+    d: &Diags,
+    img: Option<&ir::Image>,
+    pg: Option<&ir::Postgres>,
+    pg_failed: bool,
+) -> Option<ir::Stack> {
     Reader::new(n, d).finish(false);
     let mut stack = ir::Stack {
         networks: Vec::new(),
@@ -49,10 +55,7 @@ pub(super) fn compose(n: &Node, d: &Diags, img: Option<&ir::Image>, pg: Option<&
         match c.name() {
             "network" => {
                 let internal = r.bool_prop("internal").map(|v| v.value).unwrap_or(false);
-                let subnet = r
-                    .str_prop("subnet", "\"172.20.0.0/16\"")
-                    .and_then(|v| validate::cidr(d, &v))
-                    .map(|n| n.to_string());
+                let subnet = r.str_prop("subnet", "\"172.20.0.0/16\"").and_then(|v| validate::cidr(d, &v));
                 stack.networks.push(ir::StackNetwork { name: name.0, internal, subnet });
             }
             "secret" => {
@@ -62,7 +65,7 @@ pub(super) fn compose(n: &Node, d: &Diags, img: Option<&ir::Image>, pg: Option<&
                         && v.value.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c));
                     if !ok {
                         d.push(
-                            Diagnostic::error(
+                            Diagnostic::new(
                                 Kind::InvalidValue,
                                 format!("`{}` is not a relative file path", v.value.escape_debug()),
                             )
@@ -73,11 +76,11 @@ pub(super) fn compose(n: &Node, d: &Diags, img: Option<&ir::Image>, pg: Option<&
                     ok.then_some(v.value)
                 });
                 if !r.has_prop("file") {
-                    d.push(Diagnostic::error(Kind::Missing, "`secret` needs a `file`").at(c.name.span, "no file").help("for example: `secret db_password file=\"./secrets/db_password.txt\"`; the file holds the secret, the spec only its name"));
+                    d.push(Diagnostic::new(Kind::Missing, "`secret` needs a `file`").at(c.name.span, "no file").help("for example: `secret db_password file=\"./secrets/db_password.txt\"`; the file holds the secret, the spec only its name"));
                 }
                 if r.has_prop("value") {
                     d.push(
-                        Diagnostic::error(Kind::PlaintextSecret, "secrets never appear in a spec")
+                        Diagnostic::new(Kind::PlaintextSecret, "secrets never appear in a spec")
                             .at(r.prop("value").unwrap().span, "a secret in plain text")
                             .help("put it in the `file` instead"),
                     );
@@ -129,7 +132,7 @@ pub(super) fn compose(n: &Node, d: &Diags, img: Option<&ir::Image>, pg: Option<&
             stack.services.push(svc);
         }
     }
-    super::wiring::wire(&mut stack, pg, d, &spans);
+    super::wiring::wire(&mut stack, pg, pg_failed, d, &spans);
     super::wiring::owners(&mut stack, d, &spans);
     Some(stack)
 }
@@ -145,7 +148,7 @@ pub(super) fn refer(
     }
     let names: Vec<&str> = spans.keys().filter(|(k, _)| k == kind).map(|(_, n)| n.as_str()).collect();
     d.push(
-        Diagnostic::error(Kind::UnknownReference, format!("no {kind} named `{}`", v.value))
+        Diagnostic::new(Kind::UnknownReference, format!("no {kind} named `{}`", v.value))
             .at(v.span, "not defined in `compose`".to_string())
             .help(if names.is_empty() {
                 format!("define it: `{kind} {} …` in `compose`", v.value)
@@ -181,7 +184,7 @@ pub(super) fn service(
     r.finish(false);
     let Some(image_v) = image_v else {
         d.push(
-            Diagnostic::error(Kind::Missing, "`service` needs an `image`")
+            Diagnostic::new(Kind::Missing, "`service` needs an `image`")
                 .at(n.name.span, "no image")
                 .help("for example: `image=\"postgres:15-bookworm\"`, or the name of the `image` node"),
         );
@@ -189,12 +192,12 @@ pub(super) fn service(
     };
     let app = img.filter(|i| i.name == image_v.value);
     let (kind, image, user, f) = if let Some(i) = app {
-        ("app", i.name.clone(), format!("{}:{}", i.uid, i.gid), None)
+        (ir::ServiceKind::App, i.name.clone(), format!("{}:{}", i.uid, i.gid), None)
     } else {
         let image = word(d, &image_v, "image reference", ":/@")?;
         if !image.contains(':') || image.ends_with(":latest") {
             d.push(
-                Diagnostic::error(Kind::InvalidValue, format!("`{image}` is not pinned"))
+                Diagnostic::new(Kind::InvalidValue, format!("`{image}` is not pinned"))
                     .at(image_v.span, "unpinned image")
                     .help("name a tag, e.g. `postgres:15-bookworm`"),
             );
@@ -202,25 +205,26 @@ pub(super) fn service(
         }
         match facts(&image) {
             Some((repo, f)) if repo == "postgres" || repo == "redis" => {
-                (if repo == "postgres" { "postgres" } else { "redis" }, image, f.user.clone(), Some(f))
+                let kind = if repo == "postgres" { ir::ServiceKind::Postgres } else { ir::ServiceKind::Redis };
+                (kind, image, f.user.clone(), Some(f))
             }
             _ => {
                 let Some(u) = &user_v else {
-                    d.push(Diagnostic::error(Kind::Missing, format!("pynoc knows no uid for `{image}`")).at(image_v.span, "unknown image").help("add `user=\"UID:GID\"` with the uid the image really runs as (known: postgres, redis, and the spec's own `image`)"));
+                    d.push(Diagnostic::new(Kind::Missing, format!("pynoc knows no uid for `{image}`")).at(image_v.span, "unknown image").help("add `user=\"UID:GID\"` with the uid the image really runs as (known: postgres, redis, and the spec's own `image`)"));
                     return None;
                 };
-                ("other", image, u.value.clone(), None)
+                (ir::ServiceKind::Other, image, u.value.clone(), None)
             }
         }
     };
     // The uid compose runs the service as must be the one the image really has.
     if let Some(u) = &user_v
         && u.value != user
-        && kind != "other"
+        && kind != ir::ServiceKind::Other
     {
-        let source = if kind == "app" { "the Dockerfile creates" } else { "the image runs as" };
+        let source = if kind == ir::ServiceKind::App { "the Dockerfile creates" } else { "the image runs as" };
         d.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Kind::UserMismatch,
                 format!("`{}` would run as {}, but {source} {user}", name_v.value, u.value),
             )
@@ -233,7 +237,7 @@ pub(super) fn service(
         .is_some_and(|(a, b)| a.parse::<u32>().is_ok_and(|a| a > 0) && b.parse::<u32>().is_ok_and(|b| b > 0))
     {
         d.push(
-            Diagnostic::error(Kind::RootUser, format!("`{user}` is not a non-root UID:GID"))
+            Diagnostic::new(Kind::RootUser, format!("`{user}` is not a non-root UID:GID"))
                 .at(user_v.as_ref().map(|u| u.span).unwrap_or(image_v.span), "not UID:GID")
                 .help(
                     "write numbers, e.g. `\"1001:1001\"`; uid 0 is root and gid 0 its group, which owns system files",
@@ -242,7 +246,8 @@ pub(super) fn service(
     }
     let mut svc = ir::Service {
         name: name.clone().unwrap_or_default(),
-        kind: kind.into(),
+        span: n.name.span,
+        kind,
         image,
         user,
         cpus: cpu_limit,
@@ -280,10 +285,10 @@ pub(super) fn service(
             "publish" => {
                 let port = cr.int_arg(1, 65535, "`publish 8000 host-ip=\"127.0.0.1\"`");
                 let host_ip = cr.str_prop("host-ip", "\"127.0.0.1\"").and_then(|v| {
-                    let ok = v.value.parse::<std::net::IpAddr>().is_ok();
-                    if !ok {
+                    let ip = v.value.parse::<std::net::IpAddr>().ok();
+                    if ip.is_none() {
                         d.push(
-                            Diagnostic::error(
+                            Diagnostic::new(
                                 Kind::InvalidValue,
                                 format!("`{}` is not an IP address", v.value.escape_debug()),
                             )
@@ -291,14 +296,14 @@ pub(super) fn service(
                             .help("write `\"127.0.0.1\"` to publish to the host's nginx only"),
                         );
                     }
-                    ok.then_some(v.value)
+                    ip
                 });
                 let target = cr.int_prop("target", 1, 65535).map(|v| v.value as u16);
-                if kind == "postgres" || kind == "redis" {
-                    d.push(Diagnostic::error(Kind::ExposedService, format!("`{}` must not publish ports", name_v.value)).at(c.name.span, "published database or cache").help("the database and the cache stay on an internal network; the application reaches them there"));
+                if kind.is_backend() {
+                    d.push(Diagnostic::new(Kind::ExposedService, format!("`{}` must not publish ports", name_v.value)).at(c.name.span, "published database or cache").help("the database and the cache stay on an internal network; the application reaches them there"));
                 }
                 if let Some(p) = port {
-                    let host_ip = host_ip.unwrap_or_else(|| "127.0.0.1".into());
+                    let host_ip = host_ip.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
                     svc.ports.push(ir::Port {
                         host_ip,
                         published: p.value as u16,
@@ -329,12 +334,9 @@ pub(super) fn service(
                         && v.value.len() - digits.len() <= 1;
                     if !ok {
                         d.push(
-                            Diagnostic::error(
-                                Kind::InvalidValue,
-                                format!("`{}` is not a size", v.value.escape_debug()),
-                            )
-                            .at(v.span, "not a size")
-                            .help("write `\"100m\"`"),
+                            Diagnostic::new(Kind::InvalidValue, format!("`{}` is not a size", v.value.escape_debug()))
+                                .at(v.span, "not a size")
+                                .help("write `\"100m\"`"),
                         );
                     }
                     (ok && !validate::zero_limit(d, &v, "tmpfs size")).then_some(v.value)
@@ -355,14 +357,14 @@ pub(super) fn service(
                 if let (Some((k, span)), Some(v)) = (k, v) {
                     if let Some(why) = validate::secret_like(&k, &v) {
                         d.push(
-                            Diagnostic::error(Kind::PlaintextSecret, format!("`{k}` looks like a secret: {why}"))
+                            Diagnostic::new(Kind::PlaintextSecret, format!("`{k}` looks like a secret: {why}"))
                                 .at(cr.arg(1).map(|a| a.span).unwrap_or(span), "a secret in plain text")
                                 .help("secrets never appear in a spec: add a `secret` and read its file (a `*_FILE` variable)"),
                         );
                     }
                     if k == "DATABASE_USER" && (v == "postgres" || pg.and_then(|p| p.owner.as_ref()) == Some(&v)) {
                         d.push(
-                            Diagnostic::error(
+                            Diagnostic::new(
                                 Kind::RlsBypass,
                                 format!("the application would connect as `{v}`, which bypasses row-level security"),
                             )
@@ -370,7 +372,7 @@ pub(super) fn service(
                             .help("connect as the application role of the `postgres` section, e.g. `pynomaly_app`"),
                         );
                     }
-                    svc.env.push(ir::EnvVar { name: k, value: v });
+                    svc.env.push(ir::EnvVar { span: c.span, name: k, value: v });
                 }
             }
             "secret" => {
@@ -387,7 +389,7 @@ pub(super) fn service(
                     } else {
                         let names: Vec<&str> = all.iter().map(String::as_str).collect();
                         d.push(
-                            Diagnostic::error(Kind::UnknownReference, format!("no other service named `{}`", v.value))
+                            Diagnostic::new(Kind::UnknownReference, format!("no other service named `{}`", v.value))
                                 .at(v.span, "unknown service")
                                 .help(unknown_help(&v.value, &names)),
                         );
@@ -399,13 +401,13 @@ pub(super) fn service(
     }
     // What each kind of service needs to run read-only, healthy and without root.
     match kind {
-        "app" => {
+        ir::ServiceKind::App => {
             let i = app.expect("app");
             if let Some(h) = &i.healthcheck {
                 svc.healthcheck = vec!["CMD".into(), "python".into(), "-c".into(), health_probe(i.port, &h.path)];
             }
         }
-        "postgres" => {
+        ir::ServiceKind::Postgres => {
             let f = f.expect("facts");
             svc.tmpfs = f.runtime_dirs.iter().map(|t| format!("{t}:size=64m,noexec,nosuid,nodev")).collect();
             // A name compose writes into the container's environment: a plain identifier (the
@@ -416,7 +418,7 @@ pub(super) fn service(
                 .unwrap_or_else(|| "postgres".into());
             if svc.secrets.len() != 1 {
                 d.push(
-                    Diagnostic::error(
+                    Diagnostic::new(
                         Kind::Missing,
                         format!("`{}` needs exactly one `secret`: the superuser's password", name_v.value),
                     )
@@ -425,22 +427,27 @@ pub(super) fn service(
                 );
             }
             svc.env = vec![
-                ir::EnvVar { name: "POSTGRES_DB".into(), value: db.clone() },
-                ir::EnvVar { name: "POSTGRES_USER".into(), value: "postgres".into() },
+                ir::EnvVar { span: crate::ast::Span::default(), name: "POSTGRES_DB".into(), value: db.clone() },
                 ir::EnvVar {
+                    span: crate::ast::Span::default(),
+                    name: "POSTGRES_USER".into(),
+                    value: "postgres".into(),
+                },
+                ir::EnvVar {
+                    span: crate::ast::Span::default(),
                     name: "POSTGRES_PASSWORD_FILE".into(),
                     value: format!("/run/secrets/{}", svc.secrets.first().cloned().unwrap_or_default()),
                 },
-                ir::EnvVar { name: "PGDATA".into(), value: f.data.clone() },
+                ir::EnvVar { span: crate::ast::Span::default(), name: "PGDATA".into(), value: f.data.clone() },
             ];
             svc.healthcheck = vec!["CMD".into(), "pg_isready".into(), "-U".into(), "postgres".into(), "-d".into(), db];
         }
-        "redis" => {
+        ir::ServiceKind::Redis => {
             let f = f.expect("facts");
             svc.tmpfs = f.runtime_dirs.iter().map(|t| format!("{t}:size=16m,noexec,nosuid,nodev")).collect();
             let Some(secret) = svc.secrets.first().cloned() else {
                 d.push(
-                    Diagnostic::error(Kind::Missing, format!("`{}` needs a `secret`: its password", name_v.value))
+                    Diagnostic::new(Kind::Missing, format!("`{}` needs a `secret`: its password", name_v.value))
                         .at(n.name.span, "no password")
                         .help("add `secret redis_password`: redis reads it from the file, never from its command line"),
                 );
@@ -454,7 +461,7 @@ pub(super) fn service(
                         && ["", "kb", "mb", "gb"].contains(&&v.value[digits.len()..]);
                     if !ok {
                         d.push(
-                            Diagnostic::error(
+                            Diagnostic::new(
                                 Kind::InvalidValue,
                                 format!("`{}` is not a redis memory size", v.value.escape_debug()),
                             )
@@ -482,16 +489,16 @@ pub(super) fn service(
     }
     if svc.networks.is_empty() {
         d.push(
-            Diagnostic::error(Kind::Missing, format!("`{}` is on no network", name_v.value))
+            Diagnostic::new(Kind::Missing, format!("`{}` is on no network", name_v.value))
                 .at(n.name.span, "no network")
                 .help("add `networks backend` (define networks in `compose`)"),
         );
     }
-    if kind == "postgres" || kind == "redis" {
+    if kind.is_backend() {
         for net in &svc.networks {
             if stack.networks.iter().any(|x| x.name == *net && !x.internal) {
                 d.push(
-                    Diagnostic::error(
+                    Diagnostic::new(
                         Kind::ExposedService,
                         format!("`{}` is on `{net}`, which is not internal", name_v.value),
                     )

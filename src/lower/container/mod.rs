@@ -12,13 +12,14 @@ pub(crate) mod wiring;
 
 use compose::compose;
 
-pub fn lower(n: &Node, d: &Diags, o: &mut super::Origins, pg: Option<&ir::Postgres>) -> Option<ir::Container> {
+/// `pg_failed`: the spec has a `postgres` section that did not lower (its errors are
+/// reported); the stack is then not checked against it.
+pub fn lower(n: &Node, d: &Diags, pg: Option<&ir::Postgres>, pg_failed: bool) -> Option<ir::Container> {
     Reader::new(n, d).finish(false);
-    o.container = Some(n.name.span);
     let cs = children(n, &["image", "compose"], &["image", "compose"], d);
     let image = cs.iter().find(|c| c.name() == "image").and_then(|c| image(c, d));
-    let compose = cs.iter().find(|c| c.name() == "compose").and_then(|c| compose(c, d, image.as_ref(), pg));
-    Some(ir::Container { image, compose })
+    let compose = cs.iter().find(|c| c.name() == "compose").and_then(|c| compose(c, d, image.as_ref(), pg, pg_failed));
+    Some(ir::Container { span: n.name.span, image, compose })
 }
 
 /// A word that is safe in a Dockerfile, YAML and a shell: package names, image references.
@@ -66,7 +67,7 @@ pub(super) fn duration(r: &Reader, name: &'static str, default: &str) -> String 
 pub(super) fn env_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
     if v.value.len() > 1024 || v.value.chars().any(validate::hidden_char) {
         d.push(
-            Diagnostic::error(Kind::UnsafeValue, "this environment value is not safe to write")
+            Diagnostic::new(Kind::UnsafeValue, "this environment value is not safe to write")
                 .at(v.span, "unsafe value")
                 .help("one line of text; it is written as quoted data, never as a secret: put secrets in a `secret`"),
         );
@@ -75,7 +76,7 @@ pub(super) fn env_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let lower = v.value.to_lowercase();
     if lower.contains("password=") || lower.contains("://") && lower.contains('@') {
         d.push(
-            Diagnostic::error(Kind::PlaintextSecret, "this value looks like it holds a secret")
+            Diagnostic::new(Kind::PlaintextSecret, "this value looks like it holds a secret")
                 .at(v.span, "a secret in plain text")
                 .help("secrets never appear in a spec: use a `secret` file (`*_FILE` variables)"),
         );
@@ -109,11 +110,11 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
     let base = r.str_prop("base", "\"python:3.11-slim-bookworm\"").and_then(|v| {
         let w = word(d, &v, "image reference", ":/@")?;
         if !w.contains(':') || w.ends_with(":latest") {
-            d.push(Diagnostic::error(Kind::InvalidValue, format!("`{w}` is not pinned")).at(v.span, "unpinned base").help("name a tag that pins the release, e.g. `python:3.11-slim-bookworm`"));
+            d.push(Diagnostic::new(Kind::InvalidValue, format!("`{w}` is not pinned")).at(v.span, "unpinned base").help("name a tag that pins the release, e.g. `python:3.11-slim-bookworm`"));
             return None;
         }
         if !w.starts_with("python:") || !w.contains("-slim-") && !w.ends_with("-slim") {
-            d.push(Diagnostic::error(Kind::Unsupported, format!("`{w}` is not a Debian slim Python image")).at(v.span, "unsupported base").help("pynoc's Dockerfile targets the official `python:X.Y-slim-DEBIAN` images (apt, /usr/local/bin/python)"));
+            d.push(Diagnostic::new(Kind::Unsupported, format!("`{w}` is not a Debian slim Python image")).at(v.span, "unsupported base").help("pynoc's Dockerfile targets the official `python:X.Y-slim-DEBIAN` images (apt, /usr/local/bin/python)"));
             return None;
         }
         Some(w)
@@ -129,7 +130,7 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
             _ => "uid",
         }) {
             d.push(
-                Diagnostic::error(Kind::Missing, format!("`image` needs `{p}`"))
+                Diagnostic::new(Kind::Missing, format!("`image` needs `{p}`"))
                     .at(n.name.span, format!("no `{p}`"))
                     .help(format!("for example: `{ex}`: a fixed uid is what compose runs the service as")),
             );
@@ -149,8 +150,8 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
         writable: Vec::new(),
         healthcheck: None,
         env: vec![
-            ir::EnvVar { name: "PYTHONDONTWRITEBYTECODE".into(), value: "1".into() },
-            ir::EnvVar { name: "PYTHONUNBUFFERED".into(), value: "1".into() },
+            ir::EnvVar { span: crate::ast::Span::default(), name: "PYTHONDONTWRITEBYTECODE".into(), value: "1".into() },
+            ir::EnvVar { span: crate::ast::Span::default(), name: "PYTHONUNBUFFERED".into(), value: "1".into() },
         ],
         cmd: Vec::new(),
         ignore: Vec::new(),
@@ -216,13 +217,13 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
                     if let Some(why) = validate::secret_like(&name, &value) {
                         let at = cr.arg(1).map(|a| a.span).unwrap_or(c.name.span);
                         d.push(
-                            Diagnostic::error(Kind::PlaintextSecret, format!("`{name}` looks like a secret: {why}"))
+                            Diagnostic::new(Kind::PlaintextSecret, format!("`{name}` looks like a secret: {why}"))
                                 .at(at, "baked into the image")
                                 .help("an image `env` is in every layer and `docker inspect`: pass secrets at run time as a compose `secret` (a `*_FILE` variable)"),
                         );
                     } else {
                         img.env.retain(|e| e.name != name);
-                        img.env.push(ir::EnvVar { name, value });
+                        img.env.push(ir::EnvVar { span: c.span, name, value });
                     }
                 }
             }
@@ -233,7 +234,7 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
                         && p.value.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c));
                     if !ok {
                         d.push(
-                            Diagnostic::error(
+                            Diagnostic::new(
                                 Kind::UnsafeValue,
                                 format!("`{}` is not a plain URL path", p.value.escape_debug()),
                             )
@@ -260,7 +261,7 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
                         Value::Int(i) => i.to_string(),
                         other => {
                             d.push(
-                                Diagnostic::error(
+                                Diagnostic::new(
                                     Kind::WrongType,
                                     format!("`cmd` takes strings, found {}", other.type_name()),
                                 )
@@ -272,7 +273,7 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
                     };
                     if s.chars().any(validate::hidden_char) {
                         d.push(
-                            Diagnostic::error(Kind::UnsafeValue, "a `cmd` word holds a control character")
+                            Diagnostic::new(Kind::UnsafeValue, "a `cmd` word holds a control character")
                                 .at(v.span, "unsafe")
                                 .help("one line per word"),
                         );
@@ -282,7 +283,7 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
                 }
                 if c.args.is_empty() {
                     d.push(
-                        Diagnostic::error(Kind::Missing, "`cmd` needs the command")
+                        Diagnostic::new(Kind::Missing, "`cmd` needs the command")
                             .at(c.name.span, "empty")
                             .help("for example: `cmd python -m uvicorn \"app.main:app\"`"),
                     );
@@ -300,7 +301,7 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
     }
     if img.cmd.is_empty() && !n.children().iter().any(|c| c.name() == "cmd") {
         d.push(
-            Diagnostic::error(Kind::Missing, "`image` needs a `cmd`")
+            Diagnostic::new(Kind::Missing, "`image` needs a `cmd`")
                 .at(n.name.span, "no command")
                 .help("add `cmd python -m uvicorn \"app.main:app\" \"--host\" \"0.0.0.0\"` inside its block"),
         );

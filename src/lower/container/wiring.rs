@@ -32,32 +32,37 @@ fn secret(stack: &mut ir::Stack, name: &str, file_ext: &str, source: ir::SecretS
 pub(super) fn wire(
     stack: &mut ir::Stack,
     pg: Option<&ir::Postgres>,
+    pg_failed: bool,
     d: &Diags,
     spans: &BTreeMap<(String, String), Span>,
 ) {
     let at = |name: &str| spans.get(&("service".to_string(), name.to_string())).copied().unwrap_or_default();
     for s in stack.secrets.iter().filter(|s| s.name.starts_with(PREFIX)) {
         d.push(
-            Diagnostic::error(Kind::StackWiring, format!("`{}` is a name pynoc keeps for its own secrets", s.name))
+            Diagnostic::new(Kind::StackWiring, format!("`{}` is a name pynoc keeps for its own secrets", s.name))
                 .at(spans.get(&("secret".to_string(), s.name.clone())).copied().unwrap_or_default(), "reserved prefix")
                 .help(format!("name the secret without the `{PREFIX}` prefix")),
         );
     }
-    let dbs: Vec<usize> = (0..stack.services.len()).filter(|i| stack.services[*i].kind == "postgres").collect();
+    let dbs: Vec<usize> =
+        (0..stack.services.len()).filter(|i| stack.services[*i].kind == ir::ServiceKind::Postgres).collect();
     let Some(&i) = dbs.first() else { return };
     let name = stack.services[i].name.clone();
     for j in &dbs[1..] {
         let other = &stack.services[*j].name;
         d.push(
-            Diagnostic::error(Kind::StackWiring, format!("`{other}` is a second PostgreSQL service"))
+            Diagnostic::new(Kind::StackWiring, format!("`{other}` is a second PostgreSQL service"))
                 .at(at(other), "a second database")
                 .also(at(&name), "the stack's database")
                 .help("the spec's `postgres` section describes one server: keep one `postgres` service"),
         );
     }
     let Some(pg) = pg else {
+        if pg_failed {
+            return;
+        }
         d.push(
-            Diagnostic::error(Kind::StackWiring, format!("`{name}` would run PostgreSQL without the spec's hardening"))
+            Diagnostic::new(Kind::StackWiring, format!("`{name}` would run PostgreSQL without the spec's hardening"))
                 .at(at(&name), "no `postgres` section")
                 .help(
                     "add a `postgres` section: the stack's database then runs its pg_hba.conf, settings, TLS and roles",
@@ -72,7 +77,7 @@ pub(super) fn wire(
         .and_then(|v| v.parse::<u32>().ok());
     if major != Some(pg.version) {
         d.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Kind::StackWiring,
                 format!("`{image}` is not PostgreSQL {}, the version of the `postgres` section", pg.version),
             )
@@ -86,6 +91,9 @@ pub(super) fn wire(
         let copy = |from: &str| ir::SecretSource::Copy { from: from.to_string() };
         db_secrets.push(secret(stack, &format!("{PREFIX}pg_tls_cert"), "pem", copy(&ssl.cert)));
         db_secrets.push(secret(stack, &format!("{PREFIX}pg_tls_key"), "pem", copy(&ssl.key)));
+        if let Some(ca) = &ssl.ca {
+            db_secrets.push(secret(stack, &format!("{PREFIX}pg_tls_ca"), "pem", copy(ca)));
+        }
     }
     let mut roles = Vec::new();
     for r in pg.roles.iter().filter(|r| r.login) {
@@ -98,7 +106,7 @@ pub(super) fn wire(
 
     // Each application that names its role connects as it, over TLS.
     let db_networks = stack.services[i].networks.clone();
-    for s in stack.services.iter_mut().filter(|s| s.kind != "postgres") {
+    for s in stack.services.iter_mut().filter(|s| s.kind != ir::ServiceKind::Postgres) {
         let Some(user) = s.env.iter().find(|e| e.name == "DATABASE_USER").map(|e| e.value.clone()) else {
             continue;
         };
@@ -109,7 +117,7 @@ pub(super) fn wire(
                 "which is not a role of the `postgres` section"
             };
             d.push(
-                Diagnostic::error(Kind::StackWiring, format!("`{}` connects as `{user}`, {why}", s.name))
+                Diagnostic::new(Kind::StackWiring, format!("`{}` connects as `{user}`, {why}", s.name))
                     .at(at(&s.name), "no password for its role")
                     .help(format!(
                         "give `role {user}` `login=#true` and `password-env=NAME` in the `postgres` section"
@@ -119,7 +127,7 @@ pub(super) fn wire(
         };
         if !s.networks.iter().any(|n| db_networks.contains(n)) {
             d.push(
-                Diagnostic::error(Kind::StackWiring, format!("`{}` shares no network with `{name}`", s.name))
+                Diagnostic::new(Kind::StackWiring, format!("`{}` shares no network with `{name}`", s.name))
                     .at(at(&s.name), "cannot reach the database")
                     .also(at(&name), "the database")
                     .help(format!("add one of `{name}`'s networks to `networks`")),
@@ -136,23 +144,27 @@ pub(super) fn wire(
         }
         for (k, v) in env {
             s.env.retain(|e| e.name != k);
-            s.env.push(ir::EnvVar { name: k.into(), value: v });
+            s.env.push(ir::EnvVar { span: crate::ast::Span::default(), name: k.into(), value: v });
         }
     }
 
     let db = &mut stack.services[i];
     let mut command = vec!["postgres".to_string(), "-c".into(), format!("hba_file={CONF_TARGET}/pg_hba.conf")];
     // The `ssl` node's settings name the host's files; the container's are its secrets.
-    let by_tls = ["ssl", "ssl_cert_file", "ssl_key_file", "hba_file"];
+    let by_tls = ["ssl", "ssl_cert_file", "ssl_key_file", "ssl_ca_file", "hba_file"];
     for s in pg.settings.iter().filter(|s| !by_tls.contains(&s.name.as_str())) {
         command.extend(["-c".to_string(), format!("{}={}", s.name, s.value)]);
     }
-    if pg.ssl.is_some() {
-        for (k, v) in [
+    if let Some(ssl) = &pg.ssl {
+        let mut files = vec![
             ("ssl", "on".to_string()),
             ("ssl_cert_file", format!("/run/secrets/{PREFIX}pg_tls_cert")),
             ("ssl_key_file", format!("/run/secrets/{PREFIX}pg_tls_key")),
-        ] {
+        ];
+        if ssl.ca.is_some() {
+            files.push(("ssl_ca_file", format!("/run/secrets/{PREFIX}pg_tls_ca")));
+        }
+        for (k, v) in files {
             command.extend(["-c".to_string(), format!("{k}={v}")]);
         }
     }
@@ -223,7 +235,7 @@ fn ownership(
         [_, _, (third, _), ..] => {
             let at = spans.get(&(what.to_string(), name.to_string())).copied().unwrap_or_default();
             d.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Kind::StackWiring,
                     format!(
                         "`{name}` is {verb} by services of three users; a {} has one owner and one group",

@@ -5,7 +5,7 @@ use crate::diag::{Diagnostic, Diags, Kind};
 use crate::ir;
 
 use super::node::{Reader, children, duplicate, one_of};
-use super::{Origins, validate};
+use super::validate;
 
 mod site;
 
@@ -16,9 +16,8 @@ const MODULES: &[&str] = &["headers-more"];
 /// The first nginx version that has `http2 on;` (and deprecates `listen … http2`).
 const HTTP2_DIRECTIVE: (u32, u32, u32) = (1, 25, 1);
 
-pub fn lower(n: &Node, d: &Diags, o: &mut Origins, domain: Option<&str>) -> Option<ir::Nginx> {
+pub fn lower(n: &Node, d: &Diags, domain: Option<&str>) -> Option<ir::Nginx> {
     let r = Reader::new(n, d);
-    o.nginx = Some(n.name.span);
     let version = r.str_prop("version", "\"1.22\"").and_then(|v| version(d, &v)).unwrap_or(("1.22".into(), (1, 22, 0)));
     let client_max_body_size =
         r.str_prop("client-max-body-size", "\"100m\"").and_then(|v| size(d, &v)).unwrap_or_else(|| "1m".into());
@@ -26,6 +25,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins, domain: Option<&str>) -> Opti
     r.finish(false);
 
     let mut nginx = ir::Nginx {
+        span: n.name.span,
         version: version.0,
         http2_directive: version.1 >= HTTP2_DIRECTIVE,
         access_log: "/var/log/nginx/access.log".into(),
@@ -72,7 +72,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins, domain: Option<&str>) -> Opti
                 let rate = cr.str_prop("rate", "\"100r/m\"").and_then(|v| rate(d, &v));
                 if rate.is_none() && !cr.has_prop("rate") {
                     d.push(
-                        Diagnostic::error(Kind::Missing, "`zone` needs a `rate`")
+                        Diagnostic::new(Kind::Missing, "`zone` needs a `rate`")
                             .at(c.name.span, "no rate")
                             .help("for example: `zone api rate=\"100r/m\"`"),
                     );
@@ -104,7 +104,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins, domain: Option<&str>) -> Opti
                 }
                 if servers.is_empty() && c.children().is_empty() {
                     d.push(
-                        Diagnostic::error(Kind::Missing, "`upstream` has no server")
+                        Diagnostic::new(Kind::Missing, "`upstream` has no server")
                             .at(c.name.span, "no server")
                             .help("add `server \"127.0.0.1:8000\"` inside its block"),
                     );
@@ -114,7 +114,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins, domain: Option<&str>) -> Opti
                         d.push(duplicate(&format!("upstream {name}"), span, *first));
                     } else {
                         upstream_spans.push((name.clone(), span));
-                        nginx.upstreams.push(ir::Upstream { name, servers, keepalive });
+                        nginx.upstreams.push(ir::Upstream { span: c.name.span, name, servers, keepalive });
                     }
                 }
             }
@@ -131,7 +131,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins, domain: Option<&str>) -> Opti
     }
     if nginx.sites.is_empty() && !cs.iter().any(|c| c.name() == "site") {
         d.push(
-            Diagnostic::error(Kind::Missing, "`nginx` has no `site`")
+            Diagnostic::new(Kind::Missing, "`nginx` has no `site`")
                 .at(n.name.span, "nothing to serve")
                 .help("add `site \"api.example.com\" { tls …; location \"/\" proxy=backend }`"),
         );
@@ -153,7 +153,7 @@ fn version(d: &Diags, v: &Spanned<String>) -> Option<(String, (u32, u32, u32))> 
         }
         _ => {
             d.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Kind::InvalidValue,
                     format!("`{}` is not an nginx version pynoc supports", v.value.escape_debug()),
                 )
@@ -207,25 +207,25 @@ fn rate(d: &Diags, v: &Spanned<String>) -> Option<String> {
 }
 
 /// `127.0.0.1:8000`, `[::1]:8000`, `app.internal:8000` or `unix:/run/app.sock`.
-fn address(d: &Diags, v: &Spanned<String>) -> Option<String> {
+fn address(d: &Diags, v: &Spanned<String>) -> Option<ir::UpstreamServer> {
     let s = &v.value;
-    let ok = if let Some(path) = s.strip_prefix("unix:") {
-        path.starts_with('/') && path.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c))
+    let server = if let Some(path) = s.strip_prefix("unix:") {
+        (path.starts_with('/') && path.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c)))
+            .then(|| ir::UpstreamServer::Unix(path.to_string()))
     } else if let Ok(sock) = s.parse::<std::net::SocketAddr>() {
-        sock.port() != 0
+        (sock.port() != 0).then_some(ir::UpstreamServer::Socket(sock))
     } else {
-        match s.rsplit_once(':') {
-            Some((host, port)) => {
-                port.parse::<u16>().is_ok_and(|p| p != 0)
-                    && !host.is_empty()
-                    && host.split('.').all(|l| {
-                        !l.is_empty() && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                    })
-            }
-            None => false,
-        }
+        s.rsplit_once(':').and_then(|(host, port)| {
+            let port = port.parse::<u16>().ok().filter(|p| *p != 0)?;
+            let ok = !host.is_empty()
+                && host.split('.').all(|l| {
+                    !l.is_empty() && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                });
+            ok.then(|| ir::UpstreamServer::Host { host: host.to_string(), port })
+        })
     };
     let message = format!("`{}` is not an upstream address", s.escape_debug());
     let help = "write `127.0.0.1:8000`, `[::1]:8000`, `app.internal:8000` or `unix:/run/app.sock`";
-    validate::accept(d, v, ok, Kind::InvalidValue, message, "not ADDRESS:PORT", help)
+    validate::accept(d, v, server.is_some(), Kind::InvalidValue, message, "not ADDRESS:PORT", help)?;
+    server
 }

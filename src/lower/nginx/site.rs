@@ -9,6 +9,9 @@ use super::super::node::{Reader, children, duplicate, one_of};
 use super::super::validate;
 use super::Scope;
 
+/// A year in seconds: the least HSTS max-age without a reason (and the preload list's minimum).
+const ONE_YEAR: u64 = 31_536_000;
+
 /// Children of `site` that may appear once, and those that may repeat.
 pub(super) const ONCE: &[&str] = &[
     "tls",
@@ -20,6 +23,7 @@ pub(super) const ONCE: &[&str] = &[
     "permissions-policy",
     "deny-extensions",
     "deny-dotfiles",
+    "http",
 ];
 pub(super) const REPEATABLE: &[&str] = &["header", "hide-header", "location"];
 pub(super) const MANAGED: &[&str] = &[
@@ -58,7 +62,7 @@ pub(super) fn site(
             Some(dom) => names.push(dom.to_string()),
             None => {
                 d.push(
-                    Diagnostic::error(Kind::Missing, "`site` needs a server name")
+                    Diagnostic::new(Kind::Missing, "`site` needs a server name")
                         .at(n.name.span, "no name")
                         .help("write `site \"api.example.com\" { … }`, or set `domain` in `project`"),
                 );
@@ -70,6 +74,10 @@ pub(super) fn site(
     let mut tls = None;
     let mut acme = None;
     let mut hsts = (None::<u64>, true, false);
+    let mut hsts_reason = None;
+    let mut redirect = true;
+    // Where each managed header is set, for the checks that point at it.
+    let mut set_at: Vec<(&str, crate::ast::Span)> = Vec::new();
     let mut csp = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'".to_string();
     let mut frame = "DENY".to_string();
     let mut referrer = "strict-origin-when-cross-origin".to_string();
@@ -93,14 +101,43 @@ pub(super) fn site(
                     .and_then(|v| validate::path(d, &v, "webroot", false))
             }
             "hsts" => {
-                hsts.0 = cr.int_prop("max-age", 300, 63_072_000).map(|v| v.value as u64);
+                let max_age = cr.int_prop("max-age", 300, 63_072_000);
+                hsts.0 = max_age.as_ref().map(|v| v.value as u64);
+                if let Some(v) = max_age.filter(|v| v.value < ONE_YEAR as i128) {
+                    hsts_reason = super::super::need_reason(
+                        &cr,
+                        &format!("an HSTS max-age of {} s (under a year)", v.value),
+                        v.span,
+                        &format!("use `max-age={ONE_YEAR}` or more"),
+                    );
+                }
+                set_at.push(("Strict-Transport-Security", c.span));
                 hsts.1 = cr.bool_prop("include-subdomains").map(|v| v.value).unwrap_or(true);
-                hsts.2 = cr.bool_prop("preload").map(|v| v.value).unwrap_or(false);
+                let preload = cr.bool_prop("preload").filter(|v| v.value);
+                hsts.2 = preload.is_some();
+                if let Some(p) = preload {
+                    let short = hsts.0.is_some_and(|a| a < ONE_YEAR);
+                    if !hsts.1 || short {
+                        d.push(
+                            Diagnostic::new(
+                                Kind::ExclusiveOptions,
+                                "`preload` needs `include-subdomains=#true` and an HSTS max-age of at least a year",
+                            )
+                            .at(p.span, "the preload list refuses this")
+                            .help(format!(
+                                "hstspreload.org accepts only `max-age` ≥ {ONE_YEAR} with `includeSubDomains`: fix those, or drop `preload`"
+                            )),
+                        );
+                    }
+                }
             }
             "csp" | "referrer-policy" | "permissions-policy" => {
                 if let Some(v) =
                     cr.str_arg(0, "a value", "`csp \"default-src 'self'\"`").and_then(|v| header_value(d, &v))
                 {
+                    if c.name() == "csp" {
+                        set_at.push(("Content-Security-Policy", c.span));
+                    }
                     *match c.name() {
                         "csp" => &mut csp,
                         "referrer-policy" => &mut referrer,
@@ -114,6 +151,7 @@ pub(super) fn site(
                     .and_then(|v| one_of(d, "`frame-options`", &v, &["deny", "sameorigin"]))
                 {
                     frame = v.to_uppercase();
+                    set_at.push(("X-Frame-Options", c.span));
                 }
             }
             "header" => {
@@ -123,15 +161,15 @@ pub(super) fn site(
                     .and_then(|v| header_value(d, &v));
                 if let (Some(name), Some(value)) = (name.and_then(|n| header_name(d, &n).map(|h| (h, n.span))), value) {
                     if let Some(m) = MANAGED.iter().find(|m| m.eq_ignore_ascii_case(&name.0)) {
-                        d.push(Diagnostic::error(Kind::Duplicate, format!("`{m}` is already sent by pynoc")).at(name.1, "sent twice").help("set it with its own node (`hsts`, `csp`, `frame-options`, `referrer-policy`, `permissions-policy`) so it is sent once"));
+                        d.push(Diagnostic::new(Kind::Duplicate, format!("`{m}` is already sent by pynoc")).at(name.1, "sent twice").help("set it with its own node (`hsts`, `csp`, `frame-options`, `referrer-policy`, `permissions-policy`) so it is sent once"));
                     } else if extra.iter().any(|h| h.name.eq_ignore_ascii_case(&name.0)) {
                         d.push(
-                            Diagnostic::error(Kind::Duplicate, format!("header `{}` is given twice", name.0))
+                            Diagnostic::new(Kind::Duplicate, format!("header `{}` is given twice", name.0))
                                 .at(name.1, "given again")
                                 .help("give each header once"),
                         );
                     } else {
-                        extra.push(ir::Header { name: name.0, value });
+                        extra.push(ir::Header { span: c.span, name: name.0, value });
                     }
                 }
             }
@@ -167,7 +205,7 @@ pub(super) fn site(
                         }
                     } else {
                         d.push(
-                            Diagnostic::error(
+                            Diagnostic::new(
                                 Kind::UnsafeValue,
                                 format!("`{}` is not a file extension", e.value.escape_debug()),
                             )
@@ -175,6 +213,11 @@ pub(super) fn site(
                             .help("write extensions without the dot: lowercase letters and digits, e.g. `php`"),
                         );
                     }
+                }
+            }
+            "http" => {
+                if let Some(b) = cr.bool_prop("redirect") {
+                    redirect = b.value;
                 }
             }
             _ => {
@@ -195,13 +238,13 @@ pub(super) fn site(
     }
     let Some(tls) = tls else {
         if !n.children().iter().any(|c| c.name() == "tls") {
-            d.push(Diagnostic::error(Kind::Missing, "`site` needs `tls`").at(n.name.span, "no certificate").help("add `tls profile=intermediate cert=\"/etc/letsencrypt/live/NAME/fullchain.pem\" key=\"/etc/letsencrypt/live/NAME/privkey.pem\"`"));
+            d.push(Diagnostic::new(Kind::Missing, "`site` needs `tls`").at(n.name.span, "no certificate").help("add `tls profile=intermediate cert=\"/etc/letsencrypt/live/NAME/fullchain.pem\" key=\"/etc/letsencrypt/live/NAME/privkey.pem\"`"));
         }
         return None;
     };
     if locations.is_empty() && !n.children().iter().any(|c| c.name() == "location") {
         d.push(
-            Diagnostic::error(Kind::Missing, "`site` has no `location`")
+            Diagnostic::new(Kind::Missing, "`site` has no `location`")
                 .at(n.name.span, "nothing to serve")
                 .help("add `location \"/\" proxy=backend`"),
         );
@@ -218,15 +261,17 @@ pub(super) fn site(
     if hsts.2 {
         hsts_value.push_str("; preload");
     }
+    let at = |name: &str| set_at.iter().find(|(h, _)| *h == name).map(|(_, s)| *s).unwrap_or(n.name.span);
+    let header = |name: &str, value: String| ir::Header { span: at(name), name: name.into(), value };
     let mut headers = vec![
-        ir::Header { name: "Strict-Transport-Security".into(), value: hsts_value },
-        ir::Header { name: "Content-Security-Policy".into(), value: csp },
-        ir::Header { name: "X-Frame-Options".into(), value: frame },
-        ir::Header { name: "X-Content-Type-Options".into(), value: "nosniff".into() },
-        ir::Header { name: "Referrer-Policy".into(), value: referrer },
-        ir::Header { name: "Permissions-Policy".into(), value: permissions },
+        header("Strict-Transport-Security", hsts_value),
+        header("Content-Security-Policy", csp),
+        header("X-Frame-Options", frame),
+        header("X-Content-Type-Options", "nosniff".into()),
+        header("Referrer-Policy", referrer),
+        header("Permissions-Policy", permissions),
         // The XSS auditor is gone from browsers; `0` switches off what is left of it.
-        ir::Header { name: "X-XSS-Protection".into(), value: "0".into() },
+        header("X-XSS-Protection", "0".into()),
     ];
     headers.extend(extra);
     let mut hide_headers: Vec<String> = headers.iter().map(|h| h.name.clone()).collect();
@@ -237,7 +282,10 @@ pub(super) fn site(
         }
     }
     Some(ir::Site {
+        span: n.name.span,
         names,
+        redirect,
+        hsts_reason,
         tls,
         acme_webroot: acme,
         headers,
@@ -261,7 +309,7 @@ pub(super) fn tls_node(r: &Reader) -> Option<ir::Tls> {
     let key = r.str_prop("key", "\"/etc/letsencrypt/live/NAME/privkey.pem\"");
     for (what, v) in [("cert", &cert), ("key", &key)] {
         if v.is_none() && !r.has_prop(if what == "cert" { "cert" } else { "key" }) {
-            d.push(Diagnostic::error(Kind::Missing, format!("`tls` needs `{what}`")).at(r.span(), format!("no `{what}`")).help("for example: `tls cert=\"/etc/letsencrypt/live/NAME/fullchain.pem\" key=\"/etc/letsencrypt/live/NAME/privkey.pem\"`"));
+            d.push(Diagnostic::new(Kind::Missing, format!("`tls` needs `{what}`")).at(r.span(), format!("no `{what}`")).help("for example: `tls cert=\"/etc/letsencrypt/live/NAME/fullchain.pem\" key=\"/etc/letsencrypt/live/NAME/privkey.pem\"`"));
         }
     }
     let cert = cert.and_then(|v| validate::path(d, &v, "certificate path", false));
@@ -301,7 +349,7 @@ pub(super) fn location(r: &Reader, scope: &Scope) -> Option<(ir::Location, crate
         if ok {
             Some((p.value.clone(), p.span))
         } else {
-            d.push(Diagnostic::error(Kind::UnsafeValue, format!("`{}` is not a plain location path", p.value.escape_debug())).at(p.span, "not a plain path").help("write a path such as `/` or `/auth/login`: letters, digits and `/._~-`; no spaces, quotes, regex or `..`"));
+            d.push(Diagnostic::new(Kind::UnsafeValue, format!("`{}` is not a plain location path", p.value.escape_debug())).at(p.span, "not a plain path").help("write a path such as `/` or `/auth/login`: letters, digits and `/._~-`; no spaces, quotes, regex or `..`"));
             None
         }
     })?;
@@ -317,7 +365,7 @@ pub(super) fn location(r: &Reader, scope: &Scope) -> Option<(ir::Location, crate
             }
             let names: Vec<&str> = known.iter().map(|(k, _)| k.as_str()).collect();
             d.push(
-                Diagnostic::error(Kind::UnknownReference, format!("no {what} named `{}`", v.value))
+                Diagnostic::new(Kind::UnknownReference, format!("no {what} named `{}`", v.value))
                     .at(v.span, "not defined in `nginx`".to_string())
                     .help(if names.is_empty() {
                         format!("define it: `{what} {} …` in `nginx`", v.value)
@@ -331,7 +379,7 @@ pub(super) fn location(r: &Reader, scope: &Scope) -> Option<(ir::Location, crate
     let zone = resolve(zone, scope.zones, "zone")?;
     if zone.is_none() && burst.is_some() {
         d.push(
-            Diagnostic::error(Kind::ExclusiveOptions, "`burst` without a `zone`")
+            Diagnostic::new(Kind::ExclusiveOptions, "`burst` without a `zone`")
                 .at(path.1, "no zone to burst")
                 .help("add `zone=NAME`, or remove `burst`"),
         );

@@ -5,7 +5,7 @@ use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
 use crate::ir;
 
 use super::super::node::{Reader, children, one_of};
-use super::super::validate;
+use super::super::{need_reason, validate};
 
 pub(super) const METHODS: &[&str] = &["scram-sha-256", "peer", "cert", "reject"];
 
@@ -14,21 +14,27 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
     let mut lines: Vec<(ir::HbaLine, Span)> = Vec::new();
     for c in children(n, &["local", "host", "hostssl", "hostnossl"], &[], d) {
         let r = Reader::new(c, d);
-        let kind = c.name().to_string();
+        let kind = match c.name() {
+            "local" => ir::HbaKind::Local,
+            "host" => ir::HbaKind::Host,
+            "hostssl" => ir::HbaKind::Hostssl,
+            _ => ir::HbaKind::Hostnossl,
+        };
         let db = r.str_arg(0, "a database", "`hostssl pynomaly pynomaly_app \"10.0.0.0/8\"`");
         let user = r.str_arg(1, "a user", "`hostssl pynomaly pynomaly_app \"10.0.0.0/8\"`");
-        let address = if kind == "local" {
+        let address = if kind == ir::HbaKind::Local {
             None
         } else {
             r.str_arg(2, "an address", "`hostssl pynomaly pynomaly_app \"10.0.0.0/8\"`")
         };
         let method = r.str_prop("method", "scram-sha-256");
+        let reason = weakened(&r, c, kind, method.as_ref().is_some_and(|m| m.value == "reject"));
         r.finish(true);
         let (Some(db), Some(user)) = (db, user) else { continue };
         let mut ok = true;
         if !(db.value == "all" || db.value == pg.database || db.value == "replication") {
             d.push(
-                Diagnostic::error(Kind::UnknownReference, format!("database `{}` is not this spec's", db.value))
+                Diagnostic::new(Kind::UnknownReference, format!("database `{}` is not this spec's", db.value))
                     .at(db.span, "unknown database")
                     .help(format!("write `{}` or `all`", pg.database)),
             );
@@ -41,13 +47,18 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
         if !known_user {
             let names: Vec<&str> = roles.iter().map(|(r, _)| r.as_str()).collect();
             d.push(
-                Diagnostic::error(Kind::UnknownReference, format!("role `{}` is not defined in the spec", user.value))
+                Diagnostic::new(Kind::UnknownReference, format!("role `{}` is not defined in the spec", user.value))
                     .at(user.span, "no such role")
                     .help(format!("{} (or `all`, `postgres`)", unknown_help(&user.value, &names))),
             );
             ok = false;
         }
-        let method_value = method.as_ref().map(|m| m.value.clone()).unwrap_or_else(|| "scram-sha-256".into());
+        let method_value = match method.as_ref().map(|m| m.value.as_str()) {
+            Some("peer") => ir::HbaMethod::Peer,
+            Some("cert") => ir::HbaMethod::Cert,
+            Some("reject") => ir::HbaMethod::Reject,
+            _ => ir::HbaMethod::ScramSha256,
+        };
         if let Some(m) = &method {
             let why = match m.value.as_str() {
                 "trust" => Some("`trust` lets anyone in without a password"),
@@ -60,7 +71,7 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
             };
             if let Some(why) = why {
                 d.push(
-                    Diagnostic::error(Kind::InvalidValue, format!("method `{}` is not allowed", m.value))
+                    Diagnostic::new(Kind::InvalidValue, format!("method `{}` is not allowed", m.value))
                         .at(m.span, "insecure method")
                         .help(format!("{why}: use `scram-sha-256`")),
                 );
@@ -68,16 +79,16 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
             } else if !METHODS.contains(&m.value.as_str()) {
                 one_of(d, "`method`", m, METHODS);
                 ok = false;
-            } else if m.value == "peer" && kind != "local" {
+            } else if m.value == "peer" && kind != ir::HbaKind::Local {
                 d.push(
-                    Diagnostic::error(Kind::InvalidValue, "`peer` works only on `local` lines")
+                    Diagnostic::new(Kind::InvalidValue, "`peer` works only on `local` lines")
                         .at(m.span, "not local")
                         .help("use `scram-sha-256` or `cert` for network lines"),
                 );
                 ok = false;
-            } else if m.value == "cert" && kind != "hostssl" {
+            } else if m.value == "cert" && kind != ir::HbaKind::Hostssl {
                 d.push(
-                    Diagnostic::error(Kind::InvalidValue, "`cert` needs a `hostssl` line")
+                    Diagnostic::new(Kind::InvalidValue, "`cert` needs a `hostssl` line")
                         .at(m.span, "no TLS")
                         .help("write the line as `hostssl`"),
                 );
@@ -86,7 +97,7 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
         }
         let address = match address {
             Some(a) => match validate::cidr(d, &a) {
-                Some(net) if method_value == "reject" => Some(net.to_string()),
+                Some(net) if method_value == ir::HbaMethod::Reject => Some(net),
                 Some(net) => match validate::narrow(
                     d,
                     &a,
@@ -94,7 +105,7 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
                     "nearly the whole Internet could try to log in",
                     "name the networks that need the database, e.g. `\"10.0.0.0/8\"`",
                 ) {
-                    Some(net) => Some(net.to_string()),
+                    Some(net) => Some(net),
                     None => {
                         ok = false;
                         None
@@ -107,9 +118,9 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
             },
             None => None,
         };
-        if kind == "hostssl" && pg.ssl.is_none() {
+        if kind == ir::HbaKind::Hostssl && pg.ssl.is_none() {
             d.push(
-                Diagnostic::error(Kind::TlsRequired, "a `hostssl` line needs TLS on the server")
+                Diagnostic::new(Kind::TlsRequired, "a `hostssl` line needs TLS on the server")
                     .at(c.name.span, "never matches without ssl")
                     .help("add `ssl cert=\"…\" key=\"…\"` to `postgres`"),
             );
@@ -118,10 +129,18 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
         if !ok {
             continue;
         }
-        let line = ir::HbaLine { kind, database: db.value, user: user.value, address, method: method_value };
+        let line = ir::HbaLine {
+            span: c.name.span,
+            kind,
+            database: db.value,
+            user: user.value,
+            address,
+            method: method_value,
+            reason,
+        };
         if let Some((_, first)) = lines.iter().find(|(l, _)| covers(l, &line)) {
             d.push(
-                Diagnostic::error(Kind::Shadowed, "this pg_hba line never applies")
+                Diagnostic::new(Kind::Shadowed, "this pg_hba line never applies")
                     .at(c.name.span, "shadowed")
                     .also(*first, "every connection it matches is matched here first")
                     .help("move it above the broader line, or remove it"),
@@ -133,18 +152,29 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
     lines.into_iter().map(|(l, _)| l).collect()
 }
 
+/// A network line that admits clients without TLS (`host`, `hostnossl`) is weaker than the
+/// default `hostssl`, unless it rejects: it needs a reason, repeated in pg_hba.conf.
+fn weakened(r: &Reader, c: &Node, kind: ir::HbaKind, rejects: bool) -> Option<String> {
+    if rejects || !matches!(kind, ir::HbaKind::Host | ir::HbaKind::Hostnossl) {
+        return r.str_prop("reason", "\"why\"").and_then(|v| validate::reason(r.d, &v));
+    }
+    need_reason(
+        r,
+        &format!("a `{}` line (passwords and data cross the network without TLS)", c.name()),
+        c.name.span,
+        "use `hostssl`",
+    )
+}
+
 /// `earlier` matches every connection `later` matches (so `later` never applies).
 pub(super) fn covers(earlier: &ir::HbaLine, later: &ir::HbaLine) -> bool {
-    let kind = earlier.kind == later.kind
-        || (earlier.kind == "host" && (later.kind == "hostssl" || later.kind == "hostnossl"));
+    use ir::HbaKind::*;
+    let kind = earlier.kind == later.kind || (earlier.kind == Host && matches!(later.kind, Hostssl | Hostnossl));
     let db = earlier.database == "all" || earlier.database == later.database;
     let user = earlier.user == "all" || earlier.user == later.user;
     let addr = match (&earlier.address, &later.address) {
         (None, None) => true,
-        (Some(a), Some(b)) => match (a.parse::<ipnet::IpNet>(), b.parse::<ipnet::IpNet>()) {
-            (Ok(a), Ok(b)) => a.contains(&b),
-            _ => false,
-        },
+        (Some(a), Some(b)) => a.contains(b),
         _ => false,
     };
     kind && db && user && addr

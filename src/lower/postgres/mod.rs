@@ -6,7 +6,7 @@ use crate::ir;
 use crate::stdlib::{self};
 
 use super::node::{Reader, children, duplicate, one_of};
-use super::{Origins, need_reason, validate};
+use super::{need_reason, validate};
 
 mod hba;
 mod settings;
@@ -30,7 +30,7 @@ fn ident(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
         Some(s.clone())
     } else {
         d.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Kind::InvalidValue,
                 format!("{what} `{}` is not a plain PostgreSQL identifier", s.escape_debug()),
             )
@@ -41,14 +41,13 @@ fn ident(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
     }
 }
 
-pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
+pub fn lower(n: &Node, d: &Diags) -> Option<ir::Postgres> {
     let r = Reader::new(n, d);
-    o.postgres = Some(n.name.span);
     let database = match r.str_prop("database", "pynomaly") {
         Some(v) => ident(d, &v, "database").and_then(|name| {
             if ["postgres", "template0", "template1"].contains(&name.as_str()) {
                 d.push(
-                    Diagnostic::error(Kind::ReservedName, format!("`{name}` is one of the server's own databases"))
+                    Diagnostic::new(Kind::ReservedName, format!("`{name}` is one of the server's own databases"))
                         .at(v.span, "a system database")
                         .help(
                             "name the application's database, e.g. `pynomaly`: pynoc revokes `PUBLIC`'s rights on it",
@@ -60,7 +59,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
         }),
         None => {
             d.push(
-                Diagnostic::error(Kind::Missing, "`postgres` needs a `database`")
+                Diagnostic::new(Kind::Missing, "`postgres` needs a `database`")
                     .at(n.name.span, "no database")
                     .help("for example: `postgres database=pynomaly version=15 { … }`"),
             );
@@ -76,6 +75,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
     let params = stdlib::pg_params(version).expect("versions 13..=17 are in the stdlib");
 
     let mut pg = ir::Postgres {
+        span: n.name.span,
         version,
         database: database.clone().unwrap_or_default(),
         owner: owner.as_ref().map(|(n, _)| n.clone()),
@@ -101,14 +101,20 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
                 let key = cr
                     .str_prop("key", "\"/etc/ssl/private/postgresql.key\"")
                     .and_then(|v| validate::path(d, &v, "key path", false));
+                let ca = cr
+                    .str_prop("ca", "\"/etc/postgresql/root.crt\"")
+                    .and_then(|v| validate::path(d, &v, "CA path", false));
                 if !cr.has_prop("cert") || !cr.has_prop("key") {
-                    d.push(Diagnostic::error(Kind::Missing, "`ssl` needs `cert` and `key`").at(c.name.span, "incomplete").help("for example: `ssl cert=\"/etc/ssl/certs/postgresql.crt\" key=\"/etc/ssl/private/postgresql.key\"`"));
+                    d.push(Diagnostic::new(Kind::Missing, "`ssl` needs `cert` and `key`").at(c.name.span, "incomplete").help("for example: `ssl cert=\"/etc/ssl/certs/postgresql.crt\" key=\"/etc/ssl/private/postgresql.key\"`"));
                 }
                 if let (Some(cert), Some(key)) = (cert, key) {
                     push_setting(&mut pg, &params, "ssl", "on", None);
                     push_setting(&mut pg, &params, "ssl_cert_file", &cert, None);
                     push_setting(&mut pg, &params, "ssl_key_file", &key, None);
-                    pg.ssl = Some(ir::PgSsl { cert, key });
+                    if let Some(ca) = &ca {
+                        push_setting(&mut pg, &params, "ssl_ca_file", ca, None);
+                    }
+                    pg.ssl = Some(ir::PgSsl { cert, key, ca });
                 }
             }
             "set" => {
@@ -117,7 +123,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
                         d.push(duplicate(&format!("set {}", name.0), name.1, *first));
                     } else if name.0.starts_with("ssl") {
                         d.push(
-                            Diagnostic::error(Kind::ExclusiveOptions, format!("`{}` is set by the `ssl` node", name.0))
+                            Diagnostic::new(Kind::ExclusiveOptions, format!("`{}` is set by the `ssl` node", name.0))
                                 .at(name.1, "set with `ssl`")
                                 .help("write `ssl cert=\"…\" key=\"…\"`: pynoc states the files as preconditions"),
                         );
@@ -134,7 +140,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
                     } else {
                         if owner.as_ref().is_some_and(|(o, _)| *o == role.name) {
                             d.push(
-                                Diagnostic::error(
+                                Diagnostic::new(
                                     Kind::RlsBypass,
                                     format!("`{}` is the table owner and cannot also be a role here", role.name),
                                 )
@@ -198,7 +204,7 @@ pub fn lower(n: &Node, d: &Diags, o: &mut Origins) -> Option<ir::Postgres> {
 
 fn secret_in_spec(d: &Diags, span: Span) {
     d.push(
-        Diagnostic::error(Kind::PlaintextSecret, "passwords never appear in a spec")
+        Diagnostic::new(Kind::PlaintextSecret, "passwords never appear in a spec")
             .at(span, "a secret in plain text")
             .help(
                 "use `password-env=NAME`: the password is read from that environment variable when the SQL is applied",
@@ -230,7 +236,7 @@ fn role_name(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
     let name = ident(d, v, what)?;
     if name.starts_with("pg_") || RESERVED_ROLES.contains(&name.as_str()) {
         d.push(
-            Diagnostic::error(Kind::ReservedName, format!("`{name}` is a built-in or reserved role"))
+            Diagnostic::new(Kind::ReservedName, format!("`{name}` is a built-in or reserved role"))
                 .at(v.span, "reserved name")
                 .help(
                     "`pg_*` roles are built in, `postgres` is the bootstrap superuser and `public`, `all` and the \
@@ -324,7 +330,7 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
             && v.value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
         if !ok {
             d.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Kind::InvalidValue,
                     format!("`{}` is not an environment variable name", v.value.escape_debug()),
                 )
@@ -334,7 +340,7 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
         }
         if ok && let Some(why) = well_known_variable(&v.value) {
             d.push(
-                Diagnostic::error(Kind::PlaintextSecret, format!("`{}` is {why}, not a password", v.value))
+                Diagnostic::new(Kind::PlaintextSecret, format!("`{}` is {why}, not a password", v.value))
                     .at(v.span, "a well-known variable")
                     .help("name a variable that holds only this role's password, e.g. `PYNOMALY_APP_PASSWORD`"),
             );
@@ -349,11 +355,11 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
         if let Some(v) = r.prop(bad)
             && v.value == Value::Bool(true)
         {
-            d.push(Diagnostic::error(Kind::ExcessPrivilege, format!("`{bad}=#true` is not allowed for `{name}`")).at(v.span, "too much privilege").help("pynoc's roles are least-privilege: superuser and BYPASSRLS ignore row-level security; administer with the `postgres` role"));
+            d.push(Diagnostic::new(Kind::ExcessPrivilege, format!("`{bad}=#true` is not allowed for `{name}`")).at(v.span, "too much privilege").help("pynoc's roles are least-privilege: superuser and BYPASSRLS ignore row-level security; administer with the `postgres` role"));
         }
     }
     if login && !r.has_prop("password-env") {
-        d.push(Diagnostic::error(Kind::Missing, format!("login role `{name}` has no `password-env`")).at(span, "no password source").help("add `password-env=NAME`: the password is read from that environment variable when the SQL is applied"));
+        d.push(Diagnostic::new(Kind::Missing, format!("login role `{name}` has no `password-env`")).at(span, "no password source").help("add `password-env=NAME`: the password is read from that environment variable when the SQL is applied"));
     }
     let connection_limit = r.int_prop("connection-limit", -1, 10_000).map(|v| v.value as i64).unwrap_or(-1);
     let monitor = r.bool_prop("monitor").map(|v| v.value).unwrap_or(false);
@@ -383,7 +389,7 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
                         .collect(),
                     None => {
                         d.push(
-                            Diagnostic::error(Kind::Missing, "`grant` needs `on`")
+                            Diagnostic::new(Kind::Missing, "`grant` needs `on`")
                                 .at(g.name.span, "no tables")
                                 .help("for example: `grant select insert on=\"detectors,datasets\"`"),
                         );
@@ -440,7 +446,7 @@ fn row_security(
                 && v.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
             if !ok {
                 d.push(
-                    Diagnostic::error(
+                    Diagnostic::new(
                         Kind::InvalidValue,
                         format!("`{}` is not a custom setting name", v.value.escape_debug()),
                     )
@@ -459,7 +465,7 @@ fn row_security(
                 need_reason(r, "`deny-all=#true`", v.span, "give the table a `column` so its rows have a tenant");
             if column.is_some() {
                 d.push(
-                    Diagnostic::error(Kind::ExclusiveOptions, "`deny-all` and `column` exclude each other")
+                    Diagnostic::new(Kind::ExclusiveOptions, "`deny-all` and `column` exclude each other")
                         .at(v.span, "deny-all")
                         .help("a deny-all table has no policy; remove one of the two"),
                 );
@@ -470,7 +476,7 @@ fn row_security(
     };
     if column.is_none() && deny_all.is_none() && !r.has_prop("deny-all") && !r.has_prop("column") {
         d.push(
-            Diagnostic::error(Kind::Missing, format!("`{table}` would have row-level security and no policy"))
+            Diagnostic::new(Kind::Missing, format!("`{table}` would have row-level security and no policy"))
                 .at(span, "no policy")
                 .help("add `column=TENANT_COLUMN` for a per-tenant policy, or `deny-all=#true reason=\"…\"` if no role should see its rows"),
         );
@@ -488,7 +494,7 @@ fn row_security(
                 } else {
                     let names: Vec<&str> = roles.iter().map(|(r, _)| r.as_str()).collect();
                     d.push(
-                        Diagnostic::error(Kind::UnknownReference, format!("no role named `{name}`"))
+                        Diagnostic::new(Kind::UnknownReference, format!("no role named `{name}`"))
                             .at(v.span, "not defined in `postgres`")
                             .help(unknown_help(name, &names)),
                     );
@@ -507,7 +513,7 @@ fn row_security(
         && policy_roles.contains(o)
     {
         d.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Kind::RlsBypass,
                 format!("`{o}` owns the tables, and an owner bypasses row-level security"),
             )
@@ -518,12 +524,9 @@ fn row_security(
     }
     if column.is_some() && policy_roles.is_empty() {
         d.push(
-            Diagnostic::error(
-                Kind::Missing,
-                format!("no role is granted on `{table}`, so its policy applies to nobody"),
-            )
-            .at(span, "no role")
-            .help("grant a role on the table, or name it: `roles=\"pynomaly_app\"`"),
+            Diagnostic::new(Kind::Missing, format!("no role is granted on `{table}`, so its policy applies to nobody"))
+                .at(span, "no role")
+                .help("grant a role on the table, or name it: `roles=\"pynomaly_app\"`"),
         );
     }
     Some((ir::RowSecurity { table, column, column_type, setting, roles: policy_roles, deny_all }, span))

@@ -57,7 +57,7 @@ pub(super) fn setting(
             other => unknown_help(other, &known),
         };
         d.push(
-            Diagnostic::error(Kind::UnknownReference, format!("no parameter `{}` in PostgreSQL {version}", name.value))
+            Diagnostic::new(Kind::UnknownReference, format!("no parameter `{}` in PostgreSQL {version}", name.value))
                 .at(name.span, "no such parameter")
                 .help(help),
         );
@@ -65,7 +65,7 @@ pub(super) fn setting(
     };
     if p.context == "internal" {
         d.push(
-            Diagnostic::error(Kind::InvalidValue, format!("`{}` is read-only", p.name))
+            Diagnostic::new(Kind::InvalidValue, format!("`{}` is read-only", p.name))
                 .at(name.span, "cannot be set")
                 .help("internal parameters are fixed when PostgreSQL is built or initialized"),
         );
@@ -73,7 +73,7 @@ pub(super) fn setting(
     }
     let Some(value) = value else {
         d.push(
-            Diagnostic::error(Kind::Missing, format!("`set {}` needs a value", p.name))
+            Diagnostic::new(Kind::Missing, format!("`set {}` needs a value", p.name))
                 .at(name.span, "no value")
                 .help(format!("for example: `set {} {}`", p.name, example(p))),
         );
@@ -85,7 +85,7 @@ pub(super) fn setting(
             let f = *i as f64;
             if p.min.is_some_and(|m| f < m) || p.max.is_some_and(|m| f > m) {
                 d.push(
-                    Diagnostic::error(
+                    Diagnostic::new(
                         Kind::OutOfRange,
                         format!(
                             "`{}` is out of range: {i} is not within {}..={}",
@@ -121,7 +121,7 @@ pub(super) fn setting(
         (Value::String(s), "enum") if p.values.contains(s) => Some(s.clone()),
         (Value::String(s), "enum") => {
             d.push(
-                Diagnostic::error(Kind::InvalidValue, format!("`{}` cannot be `{s}`", p.name))
+                Diagnostic::new(Kind::InvalidValue, format!("`{}` cannot be `{s}`", p.name))
                     .at(value.span, "not a valid choice")
                     .help(format!(
                         "expected one of: {}",
@@ -133,7 +133,7 @@ pub(super) fn setting(
         (Value::String(s), "string") => {
             if s.chars().any(|c| super::super::validate::hidden_char(c) || c == '\\') || s.len() > 1024 {
                 d.push(
-                    Diagnostic::error(Kind::UnsafeValue, "this setting value is not safe to write")
+                    Diagnostic::new(Kind::UnsafeValue, "this setting value is not safe to write")
                         .at(value.span, "unsafe value")
                         .help("one line, no backslash"),
                 );
@@ -144,7 +144,7 @@ pub(super) fn setting(
         }
         (other, kind) => {
             d.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Kind::WrongType,
                     format!("`{}` is {}, found {}", p.name, type_name(kind), other.type_name()),
                 )

@@ -1,0 +1,79 @@
+//! pg_hba.conf against the server's settings.
+
+use crate::diag::{Diagnostic, Diags, Kind};
+use crate::ir::{HbaMethod, Postgres, Section, Spec};
+
+fn setting<'a>(pg: &'a Postgres, name: &str) -> Option<&'a str> {
+    pg.settings.iter().chain(&pg.defaults).find(|s| s.name == name).map(|s| s.value.as_str())
+}
+
+/// `method=cert` checks the client's certificate against `ssl_ca_file`: without one the
+/// server asks for no certificate and every such login fails.
+pub(super) fn cert_needs_ca(spec: &Spec, d: &Diags) {
+    let Some(pg) = &spec.postgres else { return };
+    if !spec.complete(&[Section::Postgres]) {
+        return;
+    }
+    if setting(pg, "ssl_ca_file").is_some_and(|v| !v.is_empty()) {
+        return;
+    }
+    for l in pg.hba.iter().filter(|l| l.method == HbaMethod::Cert) {
+        d.push(
+            Diagnostic::new(Kind::CertWithoutCa, "a `cert` line on a server without a CA for client certificates")
+                .at(l.span, "every login on this line fails")
+                .also(pg.span, "no `ssl_ca_file` in this section")
+                .help("add `ca=\"/etc/postgresql/root.crt\"` to `ssl` (the CA that signs client certificates)"),
+        );
+    }
+}
+
+/// The addresses `listen_addresses` names: loopback only, or more.
+fn listens_beyond_loopback(value: &str) -> bool {
+    value.split(',').map(str::trim).any(|a| !matches!(a, "" | "localhost" | "127.0.0.1" | "::1"))
+}
+
+/// Network lines for other hosts need the server to listen beyond localhost; a server
+/// that listens on the network while pg_hba.conf admits only local clients exposes its
+/// authentication for nothing.
+pub(super) fn listen_matches_hba(spec: &Spec, d: &Diags) {
+    let Some(pg) = &spec.postgres else { return };
+    if !spec.complete(&[Section::Postgres, Section::Container]) {
+        return;
+    }
+    // In the container stack the server listens inside its network namespace, where the
+    // image's entrypoint sets `listen_addresses='*'`: only a host server is checked.
+    if spec.container.as_ref().and_then(|c| c.compose.as_ref()).and_then(|s| s.database.as_ref()).is_some() {
+        return;
+    }
+    let listen = setting(pg, "listen_addresses").unwrap_or("localhost");
+    let remote: Vec<_> = pg
+        .hba
+        .iter()
+        .filter(|l| l.method != HbaMethod::Reject && l.address.is_some_and(|a| !a.addr().is_loopback()))
+        .collect();
+    let wide = listens_beyond_loopback(listen);
+    match (wide, remote.first()) {
+        (false, Some(first)) => {
+            let mut diag = Diagnostic::new(
+                Kind::ListenMismatch,
+                format!("pg_hba.conf admits other hosts, but the server listens only on `{listen}`"),
+            )
+            .at(first.span, "no connection from there reaches the server")
+            .also(pg.span, "`listen_addresses` comes from this section")
+            .help("add `set listen_addresses \"*\"` (or the address the clients reach), or remove the network lines");
+            for l in &remote[1..] {
+                diag = diag.also(l.span, "also unreachable");
+            }
+            d.push(diag);
+        }
+        (true, None) => d.push(
+            Diagnostic::new(
+                Kind::WideListener,
+                format!("the server listens on `{listen}`, but pg_hba.conf admits only local clients"),
+            )
+            .at(pg.span, "listens on the network for nobody")
+            .help("keep `listen_addresses` at `localhost`, or add the `hostssl` lines the clients need"),
+        ),
+        _ => {}
+    }
+}
