@@ -281,7 +281,9 @@ fn lower_host(n: &Node, d: &Diags, o: &Scope, nginx: Option<&NginxLogs>, compose
     for c in cs {
         match c.name() {
             "sysctl" => host.sysctl = o.section(d, ir::Section::Sysctl, || sysctl::lower(c, d, containers.as_deref())),
-            "fail2ban" => host.fail2ban = o.section(d, ir::Section::Fail2ban, || fail2ban::lower(c, d, o, ssh_port, nginx)),
+            "fail2ban" => {
+                host.fail2ban = o.section(d, ir::Section::Fail2ban, || fail2ban::lower(c, d, o, ssh_port, nginx))
+            }
             "audit" => host.audit = o.section(d, ir::Section::Audit, || audit::lower(c, d)),
             "firewall" => host.firewall = o.section(d, ir::Section::Firewall, || firewall::lower(c, d, o, ssh_port)),
             "fstab" => host.fstab = o.section(d, ir::Section::Fstab, || fstab::lower(c, d)),

@@ -8,6 +8,7 @@ use super::node::{Reader, children};
 use super::validate;
 
 mod compose;
+mod service;
 pub(crate) mod wiring;
 
 use compose::compose;
@@ -181,121 +182,13 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
     for c in children(n, &node_names, &["build-packages", "packages", "requirements", "healthcheck", "cmd"], d) {
         let cr = Reader::new(c, d);
         match c.name() {
-            "build-packages" | "packages" => {
-                let list: Vec<String> =
-                    cr.str_args(0, "a package", "`packages libpq5`").iter().filter_map(|p| package(d, p)).collect();
-                if c.name() == "packages" { img.packages = list } else { img.build_packages = list }
-            }
-            "requirements" => {
-                if let Some(v) = cr
-                    .str_arg(0, "a file", "`requirements \"requirements.txt\"`")
-                    .and_then(|v| word(d, &v, "file name", "/"))
-                {
-                    img.requirements = v;
-                }
-            }
-            "writable" => {
-                for p in cr.str_args(0, "a directory", "`writable \"/app/logs\"`") {
-                    let owned = validate::path(d, &p, "directory", false).and_then(|_| {
-                        validate::handed_path(
-                            d,
-                            &p,
-                            &[("/app", false, "the application's code"), ("/opt/venv", true, "the Python environment")],
-                            "the app user would own it, and could rewrite what runs",
-                        )
-                    });
-                    // A folder inside the code (`/app/logs`) is the app's own to write.
-                    if let Some(p) = owned {
-                        img.writable.push(p);
-                    }
-                }
-            }
-            "env" => {
-                let name = cr.str_arg(0, "a name", "`env APP_ENV \"production\"`").and_then(|v| env_name(d, &v));
-                let value = cr.str_arg(1, "a value", "`env APP_ENV \"production\"`").and_then(|v| env_value(d, &v));
-                if let (Some(name), Some(value)) = (name, value) {
-                    if let Some(why) = validate::secret_like(&name, &value) {
-                        let at = cr.arg(1).map(|a| a.span).unwrap_or(c.name.span);
-                        d.push(
-                            Diagnostic::new(Kind::PlaintextSecret, format!("`{name}` looks like a secret: {why}"))
-                                .at(at, "baked into the image")
-                                .help("an image `env` is in every layer and `docker inspect`: pass secrets at run time as a compose `secret` (a `*_FILE` variable)"),
-                        );
-                    } else {
-                        img.env.retain(|e| e.name != name);
-                        img.env.push(ir::EnvVar { span: c.span, name, value });
-                    }
-                }
-            }
-            "healthcheck" => {
-                let path = cr.str_arg(0, "a path", "`healthcheck \"/health\"`").and_then(|p| {
-                    let ok = p.value.starts_with('/')
-                        && p.value.len() <= 200
-                        && p.value.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c));
-                    if !ok {
-                        d.push(
-                            Diagnostic::new(
-                                Kind::UnsafeValue,
-                                format!("`{}` is not a plain URL path", p.value.escape_debug()),
-                            )
-                            .at(p.span, "not a path")
-                            .help("write a path such as `/health`"),
-                        );
-                    }
-                    ok.then_some(p.value)
-                });
-                let retries = cr.int_prop("retries", 1, 100).map(|v| v.value as u32).unwrap_or(3);
-                img.healthcheck = path.map(|path| ir::Healthcheck {
-                    path,
-                    interval: duration(&cr, "interval", "30s"),
-                    timeout: duration(&cr, "timeout", "10s"),
-                    start_period: duration(&cr, "start-period", "5s"),
-                    retries,
-                });
-            }
-            "cmd" => {
-                for i in 0..c.args.len() {
-                    let v = cr.arg(i).expect("in range");
-                    let s = match &v.value {
-                        Value::String(s) => s.clone(),
-                        Value::Int(i) => i.to_string(),
-                        other => {
-                            d.push(
-                                Diagnostic::new(
-                                    Kind::WrongType,
-                                    format!("`cmd` takes strings, found {}", other.type_name()),
-                                )
-                                .at(v.span, "not a word")
-                                .help("quote it: `\"…\"`"),
-                            );
-                            continue;
-                        }
-                    };
-                    if s.chars().any(validate::hidden_char) {
-                        d.push(
-                            Diagnostic::new(Kind::UnsafeValue, "a `cmd` word holds a control character")
-                                .at(v.span, "unsafe")
-                                .help("one line per word"),
-                        );
-                        continue;
-                    }
-                    img.cmd.push(s);
-                }
-                if c.args.is_empty() {
-                    d.push(
-                        Diagnostic::new(Kind::Missing, "`cmd` needs the command")
-                            .at(c.name.span, "empty")
-                            .help("for example: `cmd python -m uvicorn \"app.main:app\"`"),
-                    );
-                }
-            }
-            _ => {
-                for p in cr.str_args(0, "a pattern", "`ignore \"notebooks/\"`") {
-                    if let Some(p) = word(d, &p, ".dockerignore pattern", "/*?!") {
-                        img.ignore.push(p);
-                    }
-                }
-            }
+            "build-packages" | "packages" => packages(d, c, &cr, &mut img),
+            "requirements" => requirements(d, &cr, &mut img),
+            "writable" => writable(d, &cr, &mut img),
+            "env" => env(d, c, &cr, &mut img),
+            "healthcheck" => healthcheck(d, &cr, &mut img),
+            "cmd" => cmd(d, c, &cr, &mut img),
+            _ => ignore(d, &cr, &mut img),
         }
         cr.finish(true);
     }
@@ -311,4 +204,126 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
     user?;
     uid?;
     Some(img)
+}
+
+/// `packages …` and `build-packages …`: Debian package names.
+fn packages(d: &Diags, c: &Node, cr: &Reader, img: &mut ir::Image) {
+    let list: Vec<String> =
+        cr.str_args(0, "a package", "`packages libpq5`").iter().filter_map(|p| package(d, p)).collect();
+    if c.name() == "packages" { img.packages = list } else { img.build_packages = list }
+}
+
+/// `requirements FILE`: the pip requirements in the build context.
+fn requirements(d: &Diags, cr: &Reader, img: &mut ir::Image) {
+    if let Some(v) =
+        cr.str_arg(0, "a file", "`requirements \"requirements.txt\"`").and_then(|v| word(d, &v, "file name", "/"))
+    {
+        img.requirements = v;
+    }
+}
+
+/// `writable DIR…`: directories the application may write.
+fn writable(d: &Diags, cr: &Reader, img: &mut ir::Image) {
+    for p in cr.str_args(0, "a directory", "`writable \"/app/logs\"`") {
+        let owned = validate::path(d, &p, "directory", false).and_then(|_| {
+            validate::handed_path(
+                d,
+                &p,
+                &[("/app", false, "the application's code"), ("/opt/venv", true, "the Python environment")],
+                "the app user would own it, and could rewrite what runs",
+            )
+        });
+        // A folder inside the code (`/app/logs`) is the app's own to write.
+        if let Some(p) = owned {
+            img.writable.push(p);
+        }
+    }
+}
+
+/// `env NAME VALUE`: never a secret, which would be in every layer.
+fn env(d: &Diags, c: &Node, cr: &Reader, img: &mut ir::Image) {
+    let name = cr.str_arg(0, "a name", "`env APP_ENV \"production\"`").and_then(|v| env_name(d, &v));
+    let value = cr.str_arg(1, "a value", "`env APP_ENV \"production\"`").and_then(|v| env_value(d, &v));
+    if let (Some(name), Some(value)) = (name, value) {
+        if let Some(why) = validate::secret_like(&name, &value) {
+            let at = cr.arg(1).map(|a| a.span).unwrap_or(c.name.span);
+            d.push(
+                    Diagnostic::new(Kind::PlaintextSecret, format!("`{name}` looks like a secret: {why}"))
+                        .at(at, "baked into the image")
+                        .help("an image `env` is in every layer and `docker inspect`: pass secrets at run time as a compose `secret` (a `*_FILE` variable)"),
+                );
+        } else {
+            img.env.retain(|e| e.name != name);
+            img.env.push(ir::EnvVar { span: c.span, name, value });
+        }
+    }
+}
+
+/// `healthcheck PATH interval=… timeout=… start-period=… retries=…`.
+fn healthcheck(d: &Diags, cr: &Reader, img: &mut ir::Image) {
+    let path = cr.str_arg(0, "a path", "`healthcheck \"/health\"`").and_then(|p| {
+        let ok = p.value.starts_with('/')
+            && p.value.len() <= 200
+            && p.value.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c));
+        if !ok {
+            d.push(
+                Diagnostic::new(Kind::UnsafeValue, format!("`{}` is not a plain URL path", p.value.escape_debug()))
+                    .at(p.span, "not a path")
+                    .help("write a path such as `/health`"),
+            );
+        }
+        ok.then_some(p.value)
+    });
+    let retries = cr.int_prop("retries", 1, 100).map(|v| v.value as u32).unwrap_or(3);
+    img.healthcheck = path.map(|path| ir::Healthcheck {
+        path,
+        interval: duration(cr, "interval", "30s"),
+        timeout: duration(cr, "timeout", "10s"),
+        start_period: duration(cr, "start-period", "5s"),
+        retries,
+    });
+}
+
+/// `cmd WORD…`: the exec-form command.
+fn cmd(d: &Diags, c: &Node, cr: &Reader, img: &mut ir::Image) {
+    for i in 0..c.args.len() {
+        let v = cr.arg(i).expect("in range");
+        let s = match &v.value {
+            Value::String(s) => s.clone(),
+            Value::Int(i) => i.to_string(),
+            other => {
+                d.push(
+                    Diagnostic::new(Kind::WrongType, format!("`cmd` takes strings, found {}", other.type_name()))
+                        .at(v.span, "not a word")
+                        .help("quote it: `\"…\"`"),
+                );
+                continue;
+            }
+        };
+        if s.chars().any(validate::hidden_char) {
+            d.push(
+                Diagnostic::new(Kind::UnsafeValue, "a `cmd` word holds a control character")
+                    .at(v.span, "unsafe")
+                    .help("one line per word"),
+            );
+            continue;
+        }
+        img.cmd.push(s);
+    }
+    if c.args.is_empty() {
+        d.push(
+            Diagnostic::new(Kind::Missing, "`cmd` needs the command")
+                .at(c.name.span, "empty")
+                .help("for example: `cmd python -m uvicorn \"app.main:app\"`"),
+        );
+    }
+}
+
+/// `ignore PATTERN…`: the spec's own .dockerignore patterns.
+fn ignore(d: &Diags, cr: &Reader, img: &mut ir::Image) {
+    for p in cr.str_args(0, "a pattern", "`ignore \"notebooks/\"`") {
+        if let Some(p) = word(d, &p, ".dockerignore pattern", "/*?!") {
+            img.ignore.push(p);
+        }
+    }
 }

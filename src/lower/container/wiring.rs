@@ -204,7 +204,7 @@ pub(super) fn owners(stack: &mut ir::Stack, d: &Diags, spans: &BTreeMap<(String,
 }
 
 /// The services that use something, one per `UID:GID`, in the spec's order.
-fn users_of<'a>(services: &'a [ir::Service], uses: impl Fn(&ir::Service) -> bool) -> Vec<(&'a str, &'a str)> {
+fn users_of(services: &[ir::Service], uses: impl Fn(&ir::Service) -> bool) -> Vec<(&str, &str)> {
     let mut users: Vec<(&str, &str)> = Vec::new();
     for s in services.iter().filter(|s| uses(s)) {
         if !users.iter().any(|(_, u)| *u == s.user) {

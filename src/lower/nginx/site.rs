@@ -36,13 +36,8 @@ pub(super) const MANAGED: &[&str] = &[
     "X-XSS-Protection",
 ];
 
-pub(super) fn site(
-    n: &Node,
-    d: &Diags,
-    scope: &Scope,
-    domain: Option<&str>,
-    seen: &mut Vec<(String, crate::ast::Span)>,
-) -> Option<ir::Site> {
+/// The server names of a `site`: its arguments, or the project's domain.
+fn names(n: &Node, d: &Diags, domain: Option<&str>, seen: &mut Vec<(String, crate::ast::Span)>) -> Option<Vec<String>> {
     let r = Reader::new(n, d);
     let mut names: Vec<String> = Vec::new();
     for v in
@@ -70,231 +65,331 @@ pub(super) fn site(
             }
         }
     }
+    Some(names)
+}
 
-    let mut tls = None;
-    let mut acme = None;
-    let mut hsts = (None::<u64>, true, false);
-    let mut hsts_reason = None;
-    let mut redirect = true;
-    // Where each managed header is set, for the checks that point at it.
-    let mut set_at: Vec<(&str, crate::ast::Span)> = Vec::new();
-    let mut csp = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'".to_string();
-    let mut frame = "DENY".to_string();
-    let mut referrer = "strict-origin-when-cross-origin".to_string();
-    let mut permissions = "geolocation=(), microphone=(), camera=()".to_string();
-    let mut extra: Vec<ir::Header> = Vec::new();
-    let mut hide: Vec<String> = Vec::new();
-    let mut locations: Vec<ir::Location> = Vec::new();
-    let mut location_spans: Vec<((String, bool), crate::ast::Span)> = Vec::new();
-    let mut blocked: Vec<String> = vec!["php", "jsp", "asp", "aspx", "cgi"].into_iter().map(String::from).collect();
-    let mut dotfiles = true;
-    let mut dotfiles_reason = None;
-
+pub(super) fn site(
+    n: &Node,
+    d: &Diags,
+    scope: &Scope,
+    domain: Option<&str>,
+    seen: &mut Vec<(String, crate::ast::Span)>,
+) -> Option<ir::Site> {
+    let names = names(n, d, domain, seen)?;
+    let mut parts = Parts::new();
     let known: Vec<&str> = ONCE.iter().chain(REPEATABLE).copied().collect();
     for c in children(n, &known, ONCE, d) {
         let cr = Reader::new(c, d);
-        match c.name() {
-            "tls" => tls = tls_node(&cr),
-            "acme" => {
-                acme = cr
-                    .str_prop("webroot", "\"/var/www/letsencrypt\"")
-                    .and_then(|v| validate::path(d, &v, "webroot", false))
-            }
-            "hsts" => {
-                let max_age = cr.int_prop("max-age", 300, 63_072_000);
-                hsts.0 = max_age.as_ref().map(|v| v.value as u64);
-                if let Some(v) = max_age.filter(|v| v.value < ONE_YEAR as i128) {
-                    hsts_reason = super::super::need_reason(
-                        &cr,
-                        &format!("an HSTS max-age of {} s (under a year)", v.value),
-                        v.span,
-                        &format!("use `max-age={ONE_YEAR}` or more"),
-                    );
-                }
-                set_at.push(("Strict-Transport-Security", c.span));
-                hsts.1 = cr.bool_prop("include-subdomains").map(|v| v.value).unwrap_or(true);
-                let preload = cr.bool_prop("preload").filter(|v| v.value);
-                hsts.2 = preload.is_some();
-                if let Some(p) = preload {
-                    let short = hsts.0.is_some_and(|a| a < ONE_YEAR);
-                    if !hsts.1 || short {
-                        d.push(
-                            Diagnostic::new(
-                                Kind::ExclusiveOptions,
-                                "`preload` needs `include-subdomains=#true` and an HSTS max-age of at least a year",
-                            )
-                            .at(p.span, "the preload list refuses this")
-                            .help(format!(
-                                "hstspreload.org accepts only `max-age` ≥ {ONE_YEAR} with `includeSubDomains`: fix those, or drop `preload`"
-                            )),
-                        );
-                    }
-                }
-            }
-            "csp" | "referrer-policy" | "permissions-policy" => {
-                if let Some(v) =
-                    cr.str_arg(0, "a value", "`csp \"default-src 'self'\"`").and_then(|v| header_value(d, &v))
-                {
-                    if c.name() == "csp" {
-                        set_at.push(("Content-Security-Policy", c.span));
-                    }
-                    *match c.name() {
-                        "csp" => &mut csp,
-                        "referrer-policy" => &mut referrer,
-                        _ => &mut permissions,
-                    } = v;
-                }
-            }
-            "frame-options" => {
-                if let Some(v) = cr
-                    .str_arg(0, "`deny` or `sameorigin`", "`frame-options deny`")
-                    .and_then(|v| one_of(d, "`frame-options`", &v, &["deny", "sameorigin"]))
-                {
-                    frame = v.to_uppercase();
-                    set_at.push(("X-Frame-Options", c.span));
-                }
-            }
-            "header" => {
-                let name = cr.str_arg(0, "a header name", "`header \"Cross-Origin-Opener-Policy\" \"same-origin\"`");
-                let value = cr
-                    .str_arg(1, "a value", "`header \"Cross-Origin-Opener-Policy\" \"same-origin\"`")
-                    .and_then(|v| header_value(d, &v));
-                if let (Some(name), Some(value)) = (name.and_then(|n| header_name(d, &n).map(|h| (h, n.span))), value) {
-                    if let Some(m) = MANAGED.iter().find(|m| m.eq_ignore_ascii_case(&name.0)) {
-                        d.push(Diagnostic::new(Kind::Duplicate, format!("`{m}` is already sent by pynoc")).at(name.1, "sent twice").help("set it with its own node (`hsts`, `csp`, `frame-options`, `referrer-policy`, `permissions-policy`) so it is sent once"));
-                    } else if extra.iter().any(|h| h.name.eq_ignore_ascii_case(&name.0)) {
-                        d.push(
-                            Diagnostic::new(Kind::Duplicate, format!("header `{}` is given twice", name.0))
-                                .at(name.1, "given again")
-                                .help("give each header once"),
-                        );
-                    } else {
-                        extra.push(ir::Header { span: c.span, name: name.0, value });
-                    }
-                }
-            }
-            "hide-header" => {
-                for h in cr.str_args(0, "a header name", "`hide-header X-Runtime`") {
-                    if let Some(h) = header_name(d, &h)
-                        && !hide.contains(&h)
-                    {
-                        hide.push(h);
-                    }
-                }
-            }
-            "location" => {
-                if let Some((loc, span)) = location(&cr, scope) {
-                    let key = (loc.path.clone(), loc.exact);
-                    if let Some((_, first)) = location_spans.iter().find(|(k, _)| *k == key) {
-                        d.push(duplicate(&format!("location {}", loc.path), span, *first));
-                    } else {
-                        location_spans.push((key, span));
-                        locations.push(loc);
-                    }
-                }
-            }
-            "deny-extensions" => {
-                blocked = Vec::new();
-                for e in cr.str_args(0, "an extension", "`deny-extensions php cgi`") {
-                    let ok = !e.value.is_empty()
-                        && e.value.len() <= 16
-                        && e.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-                    if ok {
-                        if !blocked.contains(&e.value) {
-                            blocked.push(e.value);
-                        }
-                    } else {
-                        d.push(
-                            Diagnostic::new(
-                                Kind::UnsafeValue,
-                                format!("`{}` is not a file extension", e.value.escape_debug()),
-                            )
-                            .at(e.span, "not an extension")
-                            .help("write extensions without the dot: lowercase letters and digits, e.g. `php`"),
-                        );
-                    }
-                }
-            }
-            "http" => {
-                if let Some(b) = cr.bool_prop("redirect") {
-                    redirect = b.value;
-                }
-            }
-            _ => {
-                if let Some(b) = cr.bool_arg("`deny-dotfiles #true`") {
-                    if !b.value {
-                        dotfiles_reason = super::super::need_reason(
-                            &cr,
-                            "`deny-dotfiles #false`",
-                            b.span,
-                            "keep `/.git`, `/.env` and other dotfiles closed",
-                        );
-                    }
-                    dotfiles = b.value;
-                }
-            }
-        }
+        parts.child(c, &cr, scope);
         cr.finish(c.name() != "tls");
     }
-    let Some(tls) = tls else {
-        if !n.children().iter().any(|c| c.name() == "tls") {
-            d.push(Diagnostic::new(Kind::Missing, "`site` needs `tls`").at(n.name.span, "no certificate").help("add `tls profile=intermediate cert=\"/etc/letsencrypt/live/NAME/fullchain.pem\" key=\"/etc/letsencrypt/live/NAME/privkey.pem\"`"));
+    parts.finish(n, d, names)
+}
+
+/// What the children of one `site` set, before the defaults fill the rest.
+struct Parts {
+    tls: Option<ir::Tls>,
+    acme: Option<String>,
+    /// max-age, includeSubDomains, preload.
+    hsts: (Option<u64>, bool, bool),
+    hsts_reason: Option<String>,
+    redirect: bool,
+    /// Where each managed header is set, for the checks that point at it.
+    set_at: Vec<(&'static str, crate::ast::Span)>,
+    csp: String,
+    frame: String,
+    referrer: String,
+    permissions: String,
+    extra: Vec<ir::Header>,
+    hide: Vec<String>,
+    locations: Vec<ir::Location>,
+    location_spans: Vec<((String, bool), crate::ast::Span)>,
+    blocked: Vec<String>,
+    dotfiles: bool,
+    dotfiles_reason: Option<String>,
+}
+
+impl Parts {
+    fn new() -> Self {
+        Parts {
+            tls: None,
+            acme: None,
+            hsts: (None, true, false),
+            hsts_reason: None,
+            redirect: true,
+            set_at: Vec::new(),
+            csp: "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'".to_string(),
+            frame: "DENY".to_string(),
+            referrer: "strict-origin-when-cross-origin".to_string(),
+            permissions: "geolocation=(), microphone=(), camera=()".to_string(),
+            extra: Vec::new(),
+            hide: Vec::new(),
+            locations: Vec::new(),
+            location_spans: Vec::new(),
+            blocked: ["php", "jsp", "asp", "aspx", "cgi"].into_iter().map(String::from).collect(),
+            dotfiles: true,
+            dotfiles_reason: None,
         }
-        return None;
-    };
-    if locations.is_empty() && !n.children().iter().any(|c| c.name() == "location") {
-        d.push(
-            Diagnostic::new(Kind::Missing, "`site` has no `location`")
-                .at(n.name.span, "nothing to serve")
-                .help("add `location \"/\" proxy=backend`"),
-        );
     }
-    let max_age = hsts.0.unwrap_or(if tls.profile == "modern" || tls.profile == "intermediate" {
-        stdlib::tls().profile[&tls.profile].hsts_max_age
-    } else {
-        63_072_000
-    });
-    let mut hsts_value = format!("max-age={max_age}");
-    if hsts.1 {
-        hsts_value.push_str("; includeSubDomains");
+
+    /// The site: the spec's settings, the defaults for the rest, every header once.
+    fn finish(self, n: &Node, d: &Diags, names: Vec<String>) -> Option<ir::Site> {
+        let Parts {
+            tls,
+            acme,
+            hsts,
+            hsts_reason,
+            redirect,
+            set_at,
+            csp,
+            frame,
+            referrer,
+            permissions,
+            extra,
+            hide,
+            locations,
+            location_spans: _,
+            blocked,
+            dotfiles,
+            dotfiles_reason,
+        } = self;
+        let Some(tls) = tls else {
+            if !n.children().iter().any(|c| c.name() == "tls") {
+                d.push(Diagnostic::new(Kind::Missing, "`site` needs `tls`").at(n.name.span, "no certificate").help("add `tls profile=intermediate cert=\"/etc/letsencrypt/live/NAME/fullchain.pem\" key=\"/etc/letsencrypt/live/NAME/privkey.pem\"`"));
+            }
+            return None;
+        };
+        if locations.is_empty() && !n.children().iter().any(|c| c.name() == "location") {
+            d.push(
+                Diagnostic::new(Kind::Missing, "`site` has no `location`")
+                    .at(n.name.span, "nothing to serve")
+                    .help("add `location \"/\" proxy=backend`"),
+            );
+        }
+        let max_age = hsts.0.unwrap_or(if tls.profile == "modern" || tls.profile == "intermediate" {
+            stdlib::tls().profile[&tls.profile].hsts_max_age
+        } else {
+            63_072_000
+        });
+        let mut hsts_value = format!("max-age={max_age}");
+        if hsts.1 {
+            hsts_value.push_str("; includeSubDomains");
+        }
+        if hsts.2 {
+            hsts_value.push_str("; preload");
+        }
+        let at = |name: &str| set_at.iter().find(|(h, _)| *h == name).map(|(_, s)| *s).unwrap_or(n.name.span);
+        let header = |name: &str, value: String| ir::Header { span: at(name), name: name.into(), value };
+        let mut headers = vec![
+            header("Strict-Transport-Security", hsts_value),
+            header("Content-Security-Policy", csp),
+            header("X-Frame-Options", frame),
+            header("X-Content-Type-Options", "nosniff".into()),
+            header("Referrer-Policy", referrer),
+            header("Permissions-Policy", permissions),
+            // The XSS auditor is gone from browsers; `0` switches off what is left of it.
+            header("X-XSS-Protection", "0".into()),
+        ];
+        headers.extend(extra);
+        let mut hide_headers: Vec<String> = headers.iter().map(|h| h.name.clone()).collect();
+        hide_headers.push("X-Powered-By".into());
+        for h in hide {
+            if !hide_headers.iter().any(|x| x.eq_ignore_ascii_case(&h)) {
+                hide_headers.push(h);
+            }
+        }
+        Some(ir::Site {
+            span: n.name.span,
+            names,
+            redirect,
+            hsts_reason,
+            tls,
+            acme_webroot: acme,
+            headers,
+            hide_headers,
+            locations,
+            blocked_extensions: blocked,
+            block_dotfiles: dotfiles,
+            dotfiles_reason,
+        })
     }
-    if hsts.2 {
-        hsts_value.push_str("; preload");
-    }
-    let at = |name: &str| set_at.iter().find(|(h, _)| *h == name).map(|(_, s)| *s).unwrap_or(n.name.span);
-    let header = |name: &str, value: String| ir::Header { span: at(name), name: name.into(), value };
-    let mut headers = vec![
-        header("Strict-Transport-Security", hsts_value),
-        header("Content-Security-Policy", csp),
-        header("X-Frame-Options", frame),
-        header("X-Content-Type-Options", "nosniff".into()),
-        header("Referrer-Policy", referrer),
-        header("Permissions-Policy", permissions),
-        // The XSS auditor is gone from browsers; `0` switches off what is left of it.
-        header("X-XSS-Protection", "0".into()),
-    ];
-    headers.extend(extra);
-    let mut hide_headers: Vec<String> = headers.iter().map(|h| h.name.clone()).collect();
-    hide_headers.push("X-Powered-By".into());
-    for h in hide {
-        if !hide_headers.iter().any(|x| x.eq_ignore_ascii_case(&h)) {
-            hide_headers.push(h);
+
+    /// One child of `site`.
+    fn child(&mut self, c: &Node, cr: &Reader, scope: &Scope) {
+        match c.name() {
+            "tls" => self.tls = tls_node(cr),
+            "acme" => self.acme(cr),
+            "hsts" => self.hsts(c, cr),
+            "csp" | "referrer-policy" | "permissions-policy" => self.text_header(c, cr),
+            "frame-options" => self.frame_options(c, cr),
+            "header" => self.header(c, cr),
+            "hide-header" => self.hide_header(cr),
+            "location" => self.location(cr, scope),
+            "deny-extensions" => self.deny_extensions(cr),
+            "http" => self.http(cr),
+            _ => self.deny_dotfiles(cr),
         }
     }
-    Some(ir::Site {
-        span: n.name.span,
-        names,
-        redirect,
-        hsts_reason,
-        tls,
-        acme_webroot: acme,
-        headers,
-        hide_headers,
-        locations,
-        blocked_extensions: blocked,
-        block_dotfiles: dotfiles,
-        dotfiles_reason,
-    })
+
+    /// `acme webroot=…`: the ACME challenges served over plain HTTP.
+    fn acme(&mut self, cr: &Reader) {
+        let d = cr.d;
+        self.acme =
+            cr.str_prop("webroot", "\"/var/www/letsencrypt\"").and_then(|v| validate::path(d, &v, "webroot", false))
+    }
+
+    /// `hsts max-age=… include-subdomains=… preload=…`: under a year needs a reason; preload needs a year and subdomains.
+    fn hsts(&mut self, c: &Node, cr: &Reader) {
+        let d = cr.d;
+        let max_age = cr.int_prop("max-age", 300, 63_072_000);
+        self.hsts.0 = max_age.as_ref().map(|v| v.value as u64);
+        if let Some(v) = max_age.filter(|v| v.value < ONE_YEAR as i128) {
+            self.hsts_reason = super::super::need_reason(
+                cr,
+                &format!("an HSTS max-age of {} s (under a year)", v.value),
+                v.span,
+                &format!("use `max-age={ONE_YEAR}` or more"),
+            );
+        }
+        self.set_at.push(("Strict-Transport-Security", c.span));
+        self.hsts.1 = cr.bool_prop("include-subdomains").map(|v| v.value).unwrap_or(true);
+        let preload = cr.bool_prop("preload").filter(|v| v.value);
+        self.hsts.2 = preload.is_some();
+        if let Some(p) = preload {
+            let short = self.hsts.0.is_some_and(|a| a < ONE_YEAR);
+            if !self.hsts.1 || short {
+                d.push(
+                        Diagnostic::new(
+                            Kind::ExclusiveOptions,
+                            "`preload` needs `include-subdomains=#true` and an HSTS max-age of at least a year",
+                        )
+                        .at(p.span, "the preload list refuses this")
+                        .help(format!(
+                            "hstspreload.org accepts only `max-age` ≥ {ONE_YEAR} with `includeSubDomains`: fix those, or drop `preload`"
+                        )),
+                    );
+            }
+        }
+    }
+
+    /// `csp`, `referrer-policy`, `permissions-policy`: a header value.
+    fn text_header(&mut self, c: &Node, cr: &Reader) {
+        let d = cr.d;
+        if let Some(v) = cr.str_arg(0, "a value", "`csp \"default-src 'self'\"`").and_then(|v| header_value(d, &v)) {
+            if c.name() == "csp" {
+                self.set_at.push(("Content-Security-Policy", c.span));
+            }
+            *match c.name() {
+                "csp" => &mut self.csp,
+                "referrer-policy" => &mut self.referrer,
+                _ => &mut self.permissions,
+            } = v;
+        }
+    }
+
+    /// `frame-options deny|sameorigin`.
+    fn frame_options(&mut self, c: &Node, cr: &Reader) {
+        let d = cr.d;
+        if let Some(v) = cr
+            .str_arg(0, "`deny` or `sameorigin`", "`frame-options deny`")
+            .and_then(|v| one_of(d, "`frame-options`", &v, &["deny", "sameorigin"]))
+        {
+            self.frame = v.to_uppercase();
+            self.set_at.push(("X-Frame-Options", c.span));
+        }
+    }
+
+    /// `header NAME VALUE`: a header pynoc does not manage, sent once.
+    fn header(&mut self, c: &Node, cr: &Reader) {
+        let d = cr.d;
+        let name = cr.str_arg(0, "a header name", "`header \"Cross-Origin-Opener-Policy\" \"same-origin\"`");
+        let value = cr
+            .str_arg(1, "a value", "`header \"Cross-Origin-Opener-Policy\" \"same-origin\"`")
+            .and_then(|v| header_value(d, &v));
+        if let (Some(name), Some(value)) = (name.and_then(|n| header_name(d, &n).map(|h| (h, n.span))), value) {
+            if let Some(m) = MANAGED.iter().find(|m| m.eq_ignore_ascii_case(&name.0)) {
+                d.push(Diagnostic::new(Kind::Duplicate, format!("`{m}` is already sent by pynoc")).at(name.1, "sent twice").help("set it with its own node (`hsts`, `csp`, `frame-options`, `referrer-policy`, `permissions-policy`) so it is sent once"));
+            } else if self.extra.iter().any(|h| h.name.eq_ignore_ascii_case(&name.0)) {
+                d.push(
+                    Diagnostic::new(Kind::Duplicate, format!("header `{}` is given twice", name.0))
+                        .at(name.1, "given again")
+                        .help("give each header once"),
+                );
+            } else {
+                self.extra.push(ir::Header { span: c.span, name: name.0, value });
+            }
+        }
+    }
+
+    /// `hide-header NAME…`: upstream headers never passed on.
+    fn hide_header(&mut self, cr: &Reader) {
+        let d = cr.d;
+        for h in cr.str_args(0, "a header name", "`hide-header X-Runtime`") {
+            if let Some(h) = header_name(d, &h)
+                && !self.hide.contains(&h)
+            {
+                self.hide.push(h);
+            }
+        }
+    }
+
+    /// `location PATH proxy=… zone=… burst=…`.
+    fn location(&mut self, cr: &Reader, scope: &Scope) {
+        let d = cr.d;
+        if let Some((loc, span)) = location(cr, scope) {
+            let key = (loc.path.clone(), loc.exact);
+            if let Some((_, first)) = self.location_spans.iter().find(|(k, _)| *k == key) {
+                d.push(duplicate(&format!("location {}", loc.path), span, *first));
+            } else {
+                self.location_spans.push((key, span));
+                self.locations.push(loc);
+            }
+        }
+    }
+
+    /// `deny-extensions EXT…`: requests closed with 444.
+    fn deny_extensions(&mut self, cr: &Reader) {
+        let d = cr.d;
+        self.blocked = Vec::new();
+        for e in cr.str_args(0, "an extension", "`deny-extensions php cgi`") {
+            let ok = !e.value.is_empty()
+                && e.value.len() <= 16
+                && e.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+            if ok {
+                if !self.blocked.contains(&e.value) {
+                    self.blocked.push(e.value);
+                }
+            } else {
+                d.push(
+                    Diagnostic::new(Kind::UnsafeValue, format!("`{}` is not a file extension", e.value.escape_debug()))
+                        .at(e.span, "not an extension")
+                        .help("write extensions without the dot: lowercase letters and digits, e.g. `php`"),
+                );
+            }
+        }
+    }
+
+    /// `http redirect=#false`: port 80 serves ACME only.
+    fn http(&mut self, cr: &Reader) {
+        if let Some(b) = cr.bool_prop("redirect") {
+            self.redirect = b.value;
+        }
+    }
+
+    /// `deny-dotfiles #false`: serving dotfiles needs a reason.
+    fn deny_dotfiles(&mut self, cr: &Reader) {
+        if let Some(b) = cr.bool_arg("`deny-dotfiles #true`") {
+            if !b.value {
+                self.dotfiles_reason = super::super::need_reason(
+                    cr,
+                    "`deny-dotfiles #false`",
+                    b.span,
+                    "keep `/.git`, `/.env` and other dotfiles closed",
+                );
+            }
+            self.dotfiles = b.value;
+        }
+    }
 }
 
 pub(super) fn tls_node(r: &Reader) -> Option<ir::Tls> {
