@@ -49,10 +49,21 @@ pub struct Image {
 pub struct Healthcheck {
     /// HTTP path probed on the image's port.
     pub path: String,
-    pub interval: String,
-    pub timeout: String,
-    pub start_period: String,
+    pub interval: Seconds,
+    pub timeout: Seconds,
+    pub start_period: Seconds,
     pub retries: u32,
+}
+
+/// A duration in whole seconds, written as Docker reads it (`30s`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+#[schemars(with = "String")]
+pub struct Seconds(pub u64);
+
+impl Serialize for Seconds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}s", self.0))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -103,8 +103,7 @@ pub struct Site {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Tls {
-    /// `modern` or `intermediate`.
-    pub profile: String,
+    pub profile: TlsProfile,
     /// The guideline the profile comes from, named in the output.
     pub guideline: String,
     pub protocols: Vec<String>,
@@ -116,6 +115,27 @@ pub struct Tls {
     pub dhparam: Option<String>,
     pub session_timeout: String,
     pub session_cache: String,
+}
+
+/// A Mozilla Server Side TLS profile (`stdlib/nginx/tls.toml` has one table per variant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsProfile {
+    /// TLS 1.3 only.
+    Modern,
+    /// TLS 1.2 and 1.3.
+    Intermediate,
+}
+
+impl TlsProfile {
+    pub const ALL: [TlsProfile; 2] = [TlsProfile::Intermediate, TlsProfile::Modern];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsProfile::Modern => "modern",
+            TlsProfile::Intermediate => "intermediate",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -61,8 +61,8 @@ fn package(d: &Diags, v: &Spanned<String>) -> Option<String> {
     )
 }
 
-pub(super) fn duration(r: &Reader, name: &'static str, default: &str) -> String {
-    r.duration_prop(name, 1, 3600).map(|v| format!("{}s", v.value)).unwrap_or_else(|| default.into())
+pub(super) fn duration(r: &Reader, name: &'static str, default: u64) -> ir::Seconds {
+    ir::Seconds(r.duration_prop(name, 1, 3600).map(|v| v.value).unwrap_or(default))
 }
 
 pub(super) fn env_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
@@ -277,9 +277,9 @@ fn healthcheck(d: &Diags, cr: &Reader, img: &mut ir::Image) {
     let retries = cr.int_prop("retries", 1, 100).map(|v| v.value as u32).unwrap_or(3);
     img.healthcheck = path.map(|path| ir::Healthcheck {
         path,
-        interval: duration(cr, "interval", "30s"),
-        timeout: duration(cr, "timeout", "10s"),
-        start_period: duration(cr, "start-period", "5s"),
+        interval: duration(cr, "interval", 30),
+        timeout: duration(cr, "timeout", 10),
+        start_period: duration(cr, "start-period", 5),
         retries,
     });
 }

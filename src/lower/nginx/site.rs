@@ -166,11 +166,7 @@ impl Parts {
                     .help("add `location \"/\" proxy=backend`"),
             );
         }
-        let max_age = hsts.0.unwrap_or(if tls.profile == "modern" || tls.profile == "intermediate" {
-            stdlib::tls().profile[&tls.profile].hsts_max_age
-        } else {
-            63_072_000
-        });
+        let max_age = hsts.0.unwrap_or(stdlib::tls().profile[tls.profile.as_str()].hsts_max_age);
         let mut hsts_value = format!("max-age={max_age}");
         if hsts.1 {
             hsts_value.push_str("; includeSubDomains");
@@ -395,11 +391,12 @@ impl Parts {
 pub(super) fn tls_node(r: &Reader) -> Option<ir::Tls> {
     let d = r.d;
     let profiles = stdlib::tls();
-    let names: Vec<&str> = profiles.profile.keys().map(String::as_str).collect();
+    let names = ir::TlsProfile::ALL.map(ir::TlsProfile::as_str);
     let profile = r
         .str_prop("profile", "intermediate")
         .and_then(|v| one_of(d, "`profile`", &v, &names))
-        .unwrap_or_else(|| "intermediate".into());
+        .and_then(|s| ir::TlsProfile::ALL.into_iter().find(|p| p.as_str() == s))
+        .unwrap_or(ir::TlsProfile::Intermediate);
     let cert = r.str_prop("cert", "\"/etc/letsencrypt/live/NAME/fullchain.pem\"");
     let key = r.str_prop("key", "\"/etc/letsencrypt/live/NAME/privkey.pem\"");
     for (what, v) in [("cert", &cert), ("key", &key)] {
@@ -412,7 +409,7 @@ pub(super) fn tls_node(r: &Reader) -> Option<ir::Tls> {
     let dhparam = r
         .str_prop("dhparam", "\"/etc/nginx/ffdhe2048.pem\"")
         .and_then(|v| validate::path(d, &v, "dhparam path", false));
-    let p = &profiles.profile[&profile];
+    let p = &profiles.profile[profile.as_str()];
     let mut ciphers = p.ciphers.clone();
     if dhparam.is_some() {
         ciphers.extend(p.dhe_ciphers.iter().cloned());
@@ -512,4 +509,16 @@ pub(super) fn header_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
         && !s.chars().any(|c| validate::hidden_char(c) || c == '"' || c == '\\' || c == '$');
     let help = "header values are one line with no `\"`, `\\` or `$` (nginx would expand `$` as a variable)";
     validate::accept(d, v, ok, Kind::UnsafeValue, "this header value is not safe to write".into(), "unsafe value", help)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every TLS profile of the IR has its table in stdlib/nginx/tls.toml, and no other.
+    #[test]
+    fn tls_profiles_are_the_stdlib_tables() {
+        let tables: Vec<&str> = crate::stdlib::tls().profile.keys().map(String::as_str).collect();
+        let mut profiles = crate::ir::TlsProfile::ALL.map(crate::ir::TlsProfile::as_str).to_vec();
+        profiles.sort();
+        assert_eq!(tables, profiles);
+    }
 }
