@@ -464,4 +464,11 @@ catalog! {
         fix: "keep `listen_addresses` at `localhost`, or add the `hostssl` lines the network clients need.",
         waive: ["pg_hba"],
     }
+    UncheckedNetwork "W004" "unchecked-network" {
+        summary: "an application reaches the database over a compose network without a `subnet`, so pg_hba.conf cannot be checked against it",
+        why: "Docker picks such a network's addresses when the stack starts; pynoc cannot tell whether pg_hba.conf admits them, and a change of Docker's address pool silently locks the application out or lets it in through a broader line.",
+        example: spec,
+        fix: "give the network `subnet=\"172.20.0.0/16\"` and a `hostssl DATABASE ROLE \"172.20.0.0/16\"` line in `hba`.",
+        waive: ["compose", "pg_hba"],
+    }
 }

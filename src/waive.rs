@@ -136,7 +136,8 @@ fn waiver(n: &Node, scope: Span, today: (i32, u32, u32), d: &Diags) -> Option<Wa
             let clean = r.trim();
             // Repeated in a comment of each artifact: one line, nothing a reader of the
             // comment syntax would take for a line break or hide (the same rule as `reason=`).
-            let safe = !clean.is_empty() && clean.len() <= 200 && !clean.chars().any(crate::lower::validate::hidden_char);
+            let safe =
+                !clean.is_empty() && clean.len() <= 200 && !clean.chars().any(crate::lower::validate::hidden_char);
             if !safe {
                 invalid(
                     span,
@@ -279,8 +280,7 @@ pub fn header_lines(prefix: &str, artifact: &str, waived: &[Waived]) -> String {
     for w in waived.iter().filter(|w| w.artifacts.contains(&artifact)) {
         let until = w.until.as_deref().map(|u| format!(" until {u}")).unwrap_or_default();
         let line = format!("waived {} ({}){until}: {} (reason: {})", w.code, w.slug, w.message, w.reason);
-        let line: String =
-            line.chars().map(|c| if crate::lower::validate::hidden_char(c) { ' ' } else { c }).collect();
+        let line: String = line.chars().map(|c| if crate::lower::validate::hidden_char(c) { ' ' } else { c }).collect();
         out.push_str(&format!("{prefix} {line}\n"));
     }
     out

@@ -58,7 +58,24 @@ pub(super) fn database_reachable(spec: &Spec, d: &Diags) {
         for net in
             stack.networks.iter().filter(|n| app.networks.contains(&n.name) && db_nets.contains(&n.name.as_str()))
         {
-            let Some(subnet) = net.subnet else { continue };
+            let Some(subnet) = net.subnet else {
+                d.push(
+                    Diagnostic::new(
+                        Kind::UncheckedNetwork,
+                        format!(
+                            "`{}` reaches the database on `{}`, which has no `subnet`: pg_hba.conf cannot be checked against it",
+                            app.name, net.name
+                        ),
+                    )
+                    .at(net.span, "Docker picks its addresses")
+                    .also(app.span, "the application")
+                    .help(format!(
+                        "give `{}` a `subnet=\"…\"` (Docker then uses it) and add a `hostssl {} {} \"SUBNET\"` line to `hba`",
+                        net.name, pg.database, user.value
+                    )),
+                );
+                continue;
+            };
             let allowed = pg.hba.iter().any(|l| {
                 l.kind.is_network()
                     && l.method != HbaMethod::Reject

@@ -111,6 +111,8 @@ pub struct StackRole {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct StackNetwork {
+    #[serde(skip)]
+    pub span: Span,
     pub name: String,
     /// No route outside: for the database and the cache.
     pub internal: bool,

@@ -55,7 +55,7 @@ pub(super) fn compose(
             "network" => {
                 let internal = r.bool_prop("internal").map(|v| v.value).unwrap_or(false);
                 let subnet = r.str_prop("subnet", "\"172.20.0.0/16\"").and_then(|v| validate::cidr(d, &v));
-                stack.networks.push(ir::StackNetwork { name: name.0, internal, subnet });
+                stack.networks.push(ir::StackNetwork { span: name.1, name: name.0, internal, subnet });
             }
             "secret" => {
                 let file = r.str_prop("file", "\"./secrets/db_password.txt\"").and_then(|v| {
