@@ -63,7 +63,10 @@ pub(super) fn hsts_redirects(spec: &Spec, d: &Diags) {
         d.push(
             Diagnostic::new(
                 Kind::HstsNoRedirect,
-                format!("`{}` sends HSTS, but its plain-HTTP server does not redirect", site.names[0]),
+                format!(
+                    "`{}` sends HSTS, but its plain-HTTP server does not redirect",
+                    site.names.first().map(String::as_str).unwrap_or("the site")
+                ),
             )
             .at(site.span, "port 80 answers 404")
             .also(hsts.span, "HSTS is sent")

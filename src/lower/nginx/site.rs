@@ -65,7 +65,8 @@ fn names(n: &Node, d: &Diags, domain: Option<&str>, seen: &mut Vec<(String, crat
             }
         }
     }
-    Some(names)
+    // Every name was refused (each with its error): no site, rather than one with no name.
+    (!names.is_empty()).then_some(names)
 }
 
 pub(super) fn site(
