@@ -163,16 +163,17 @@ impl Diags {
         self.list.borrow().iter().filter(|d| d.is_error()).count()
     }
 
-    pub fn has_errors(&self) -> bool {
-        self.list.borrow().iter().any(Diagnostic::is_error)
-    }
-
     /// Sorted by position in the spec, so output is stable and reads top to bottom.
     pub fn into_sorted(self) -> Vec<Diagnostic> {
         let mut v = self.list.into_inner();
-        v.sort_by_key(|d| d.primary.as_ref().map(|l| (l.span.offset, l.span.len)).unwrap_or((0, 0)));
+        sort_by_place(&mut v);
         v
     }
+}
+
+/// Orders diagnostics by where their primary label points in the spec.
+pub fn sort_by_place(v: &mut [Diagnostic]) {
+    v.sort_by_key(|d| d.primary.as_ref().map(|l| (l.span.offset, l.span.len)).unwrap_or((0, 0)));
 }
 
 /// The closest of `candidates` to `name`, for "did you mean" help.

@@ -269,7 +269,7 @@ pub(crate) fn apply(diags: Vec<Diagnostic>, waivers: &[Waiver]) -> (Vec<Diagnost
                 )),
         );
     }
-    kept.sort_by_key(|d| d.primary.as_ref().map(|l| (l.span.offset, l.span.len)).unwrap_or((0, 0)));
+    crate::diag::sort_by_place(&mut kept);
     (kept, waived)
 }
 

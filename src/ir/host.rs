@@ -205,15 +205,6 @@ pub enum Proto {
     Udp,
 }
 
-impl Proto {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Proto::Tcp => "tcp",
-            Proto::Udp => "udp",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FirewallRule {
     #[serde(skip)]
