@@ -10,6 +10,7 @@
 pub mod ast;
 pub mod check;
 pub mod codes;
+pub mod compliance;
 pub mod diag;
 pub mod emit;
 pub mod fmt;

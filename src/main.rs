@@ -94,6 +94,21 @@ enum Command {
     Completions { shell: clap_complete::Shell },
     /// Print the manual page (roff), e.g. `pynoc man > /usr/local/share/man/man1/pynoc.1`.
     Man,
+    /// Say, for each item of a public baseline, whether SPEC's output meets it, and if not,
+    /// why (the spec's reason, an option left off, or pynoc's reason for declining it).
+    Report {
+        /// The KDL spec.
+        spec: Utf8PathBuf,
+        /// The baseline (`pynoc explain BASELINE:ID` explains one item).
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(pynoc::stdlib::BASELINES.iter().map(|(n, _)| *n)))]
+        baseline: String,
+        /// human (on stdout) or json.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+        format: ReportFormat,
+        /// Fail when fewer than PERCENT of the items pynoc can meet are met.
+        #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(0..=100))]
+        min: Option<u32>,
+    },
     /// Check every artifact in DIR with its consumer's own tool, sandboxed.
     Verify {
         /// A directory written by `pynoc build`.
@@ -154,6 +169,7 @@ fn main() -> ExitCode {
             say(pynoc::schema_json().trim_end());
             OK
         }
+        Command::Report { spec, baseline, format, min } => compliance(&spec, &baseline, format, min),
         Command::Verify { dir, strict } => {
             verify(&dir, strict || std::env::var("PYNOC_VERIFY_STRICT").is_ok_and(|v| v == "1"))
         }
@@ -381,6 +397,51 @@ fn verify(dir: &Utf8Path, strict: bool) -> u8 {
     if fail > 0 || (strict && skip > 0) { FAILED } else { OK }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReportFormat {
+    Human,
+    Json,
+}
+
+fn compliance(spec: &Utf8Path, baseline: &str, format: ReportFormat, min: Option<u32>) -> u8 {
+    let Some(catalog) = pynoc::stdlib::baseline(baseline) else {
+        eprintln!("error: no baseline `{baseline}`");
+        return USAGE;
+    };
+    let mut sink = Sink::new(Format::Human);
+    let (text, name) = match read(spec, &mut sink) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let analysis = match pynoc::analyze(&text, &name) {
+        Ok(a) => a,
+        Err(diags) => {
+            sink.add(spec, &text, &diags);
+            sink.finish();
+            eprintln!("error: {spec} has errors; fix them before asking for a report");
+            return FAILED;
+        }
+    };
+    let r = pynoc::compliance::report(&analysis.spec, catalog);
+    match format {
+        ReportFormat::Human => say(r.human(spec.as_str()).trim_end()),
+        ReportFormat::Json => match serde_json::to_string_pretty(&r) {
+            Ok(j) => say(j),
+            Err(e) => {
+                eprintln!("error: cannot write the report as JSON: {e}");
+                return FAILED;
+            }
+        },
+    }
+    match min {
+        Some(m) if r.summary.percent < m => {
+            eprintln!("error: {}% of the items are met, under the required {m}%", r.summary.percent);
+            FAILED
+        }
+        _ => OK,
+    }
+}
+
 fn explain(what: Option<&str>, list: bool, markdown: bool, spec: Option<&Utf8Path>) -> u8 {
     use pynoc::codes;
     if list {
@@ -396,6 +457,10 @@ fn explain(what: Option<&str>, list: bool, markdown: bool, spec: Option<&Utf8Pat
     let what = what.unwrap_or_default();
     if let Some(r) = codes::find(what) {
         say(codes::explain(r).trim_end());
+        return OK;
+    }
+    if let Some(text) = pynoc::compliance::explain(what) {
+        say(text.trim_end());
         return OK;
     }
     if let Some((file, line)) = what.rsplit_once(':').and_then(|(f, l)| Some((f, l.parse::<usize>().ok()?))) {

@@ -26,11 +26,24 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 ];
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SysctlProfile {
+    /// Settings that break common setups, written only when the spec enables them.
+    #[serde(default)]
+    pub option: Vec<SysctlOption>,
     pub setting: Vec<ProfileSetting>,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SysctlOption {
+    pub name: String,
+    /// What turning it on costs, stated in the README, the output and `pynoc report`.
+    pub tradeoff: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProfileSetting {
     pub group: String,
     pub key: String,
@@ -38,6 +51,155 @@ pub struct ProfileSetting {
     #[serde(default)]
     pub optional: bool,
     pub comment: Option<String>,
+    /// The option that writes this setting; none: written by default.
+    pub option: Option<String>,
+    /// Baseline items (`BASELINE:ID`) this setting satisfies.
+    #[serde(default)]
+    pub satisfies: Vec<String>,
+}
+
+impl SysctlProfile {
+    pub fn option(&self, name: &str) -> Option<&SysctlOption> {
+        self.option.iter().find(|o| o.name == name)
+    }
+}
+
+/// The sshd drop-in's settings, in output order, with the file's mode and the playbook's
+/// steps (`stdlib/sshd/defaults.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SshdDefaults {
+    pub setting: Vec<SshdSetting>,
+    pub file: FileMode,
+    pub step: Vec<Step>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SshdSetting {
+    pub keyword: String,
+    pub value: String,
+    /// The `ssh` child that sets it; none: only `unset KEYWORD reason=…` changes it.
+    pub spec: Option<String>,
+    pub comment: Option<String>,
+    /// A number for which any smaller value meets the same items.
+    #[serde(default, rename = "at-most")]
+    pub at_most: bool,
+    #[serde(default)]
+    pub satisfies: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileMode {
+    pub mode: String,
+    #[serde(default)]
+    pub satisfies: Vec<String>,
+}
+
+/// A step of the playbook beyond installing a file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub name: String,
+    pub what: String,
+    #[serde(default)]
+    pub satisfies: Vec<String>,
+}
+
+impl SshdDefaults {
+    pub fn value(&self, keyword: &str) -> Option<&str> {
+        self.setting.iter().find(|s| s.keyword == keyword).map(|s| s.value.as_str())
+    }
+}
+
+/// What every nginx site gets (`stdlib/nginx/hardening.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NginxHardening {
+    pub header: Vec<HeaderDefault>,
+    pub limit_conn: LimitConn,
+    pub default_server: Claims,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HeaderDefault {
+    pub name: String,
+    pub value: String,
+    /// The `site` child that sets it.
+    pub spec: Option<String>,
+    /// The value comes from the TLS profile and `hsts`.
+    #[serde(default)]
+    pub computed: bool,
+    /// Sent only when the site has this child.
+    pub opt_in: Option<String>,
+    #[serde(default)]
+    pub satisfies: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LimitConn {
+    pub per_address: u32,
+    #[serde(default)]
+    pub satisfies: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claims {
+    #[serde(default)]
+    pub satisfies: Vec<String>,
+}
+
+impl NginxHardening {
+    pub fn header(&self, name: &str) -> Option<&HeaderDefault> {
+        self.header.iter().find(|h| h.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// One public baseline's items in the sections pynoc writes (`stdlib/baselines/NAME.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    pub name: String,
+    pub title: String,
+    /// The sections of the spec whose items this catalog lists.
+    pub covers: Vec<String>,
+    pub item: Vec<BaselineItem>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineItem {
+    pub id: String,
+    pub title: String,
+    pub level: Option<String>,
+    /// Not met on purpose: why.
+    pub declined: Option<String>,
+    /// Outside what pynoc writes: why.
+    pub scope: Option<String>,
+}
+
+/// The baselines `pynoc report` knows, by name.
+pub const BASELINES: &[(&str, &str)] = &[
+    ("cis-debian12", include_str!("../stdlib/baselines/cis-debian12.toml")),
+    ("devsec", include_str!("../stdlib/baselines/devsec.toml")),
+    ("kspp", include_str!("../stdlib/baselines/kspp.toml")),
+    ("mozilla", include_str!("../stdlib/baselines/mozilla.toml")),
+    ("owasp", include_str!("../stdlib/baselines/owasp.toml")),
+    ("ssh-audit", include_str!("../stdlib/baselines/ssh-audit.toml")),
+];
+
+/// Every baseline catalog, loaded once, in the order of `BASELINES`.
+pub fn baselines() -> &'static [Baseline] {
+    static CELL: OnceLock<Vec<Baseline>> = OnceLock::new();
+    CELL.get_or_init(|| BASELINES.iter().map(|(n, t)| load(&format!("baselines/{n}.toml"), t)).collect())
+}
+
+pub fn baseline(name: &str) -> Option<&'static Baseline> {
+    baselines().iter().find(|b| b.name == name)
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,24 +232,50 @@ pub struct BanActions {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct AuditSets {
+    /// The rules file's mode.
+    pub file: FileMode,
+    /// What `-e 2` satisfies.
+    pub immutable: Claims,
+    /// What installing and running auditd satisfies.
+    pub service: Claims,
     pub set: BTreeMap<String, AuditSet>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct AuditSet {
     pub comment: String,
+    /// In the sets an `audit` section without `rules` gets.
+    #[serde(default)]
+    pub default: bool,
     #[serde(default)]
     pub syscall_rules: Vec<SyscallRule>,
     #[serde(default)]
     pub watches: Vec<Watch>,
+    /// Programs whose every run is recorded (`-F path=… -F perm=x`).
+    #[serde(default)]
+    pub exec: Vec<ExecRule>,
+    #[serde(default)]
+    pub satisfies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SyscallRule {
     pub syscalls: Vec<String>,
+    /// `-F`/`-C` fields written after the syscalls, e.g. `-F auid>=1000`.
+    #[serde(default)]
+    pub filters: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecRule {
+    pub path: String,
+    #[serde(default)]
+    pub filters: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,7 +359,9 @@ struct VersionDiff {
 /// comes from.
 pub const DATA: &[(&str, &str)] = &[
     ("sysctl/hardened.toml", include_str!("../stdlib/sysctl/hardened.toml")),
+    ("sshd/defaults.toml", include_str!("../stdlib/sshd/defaults.toml")),
     ("nginx/tls.toml", include_str!("../stdlib/nginx/tls.toml")),
+    ("nginx/hardening.toml", include_str!("../stdlib/nginx/hardening.toml")),
     ("fail2ban/jails.toml", include_str!("../stdlib/fail2ban/jails.toml")),
     ("audit/sets.toml", include_str!("../stdlib/audit/sets.toml")),
     ("audit/syscalls.toml", include_str!("../stdlib/audit/syscalls.toml")),
@@ -269,6 +459,8 @@ catalog!(syscalls, SyscallTable, "audit/syscalls.toml");
 catalog!(services, Services, "firewall/services.toml");
 catalog!(tls, TlsProfiles, "nginx/tls.toml");
 catalog!(images, Images, "container/images.toml");
+catalog!(sshd_defaults, SshdDefaults, "sshd/defaults.toml");
+catalog!(nginx_hardening, NginxHardening, "nginx/hardening.toml");
 
 /// The sysctl profiles by name.
 pub fn sysctl_profile(name: &str) -> Option<&'static SysctlProfile> {
@@ -289,7 +481,17 @@ mod tests {
 
     #[test]
     fn every_catalog_loads() {
-        assert_eq!(sysctl_profile("hardened").unwrap().setting.len(), 22);
+        let hardened = sysctl_profile("hardened").unwrap();
+        assert!(hardened.setting.iter().any(|s| s.key == "kernel.kexec_load_disabled" && s.option.is_none()));
+        for s in &hardened.setting {
+            if let Some(o) = &s.option {
+                assert!(hardened.option(o).is_some(), "stdlib/sysctl/hardened.toml: `{}` names no option `{o}`", s.key);
+            }
+        }
+        assert_eq!(sshd_defaults().value("LogLevel"), Some("VERBOSE"));
+        for (name, _) in BASELINES {
+            assert_eq!(baseline(name).map(|b| b.name.as_str()), Some(*name));
+        }
         assert!(jails().jail.contains_key("sshd"));
         assert!(audit_sets().set.contains_key("time-change"));
         assert!(syscalls().b32.iter().any(|s| s == "stime"));
@@ -312,12 +514,30 @@ mod tests {
     #[test]
     fn audit_sets_name_only_known_syscalls() {
         let t = syscalls();
+        // A filter is one field, as auditctl(8) writes it: `-F name<op>value` or
+        // `-C field<op>field`.
+        let filter = |f: &str| {
+            let Some((flag, rest)) = f.split_once(' ') else { return false };
+            let op = ["!=", ">=", "<=", "=", "<", ">"].iter().find_map(|op| rest.split_once(op));
+            (flag == "-F" || flag == "-C")
+                && op.is_some_and(|(a, b)| {
+                    !a.is_empty()
+                        && a.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                        && !b.is_empty()
+                        && b.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
+        };
         for (name, set) in &audit_sets().set {
             for r in &set.syscall_rules {
                 for s in &r.syscalls {
                     assert!(t.b64.contains(s) || t.b32.contains(s), "{name}: {s} is in no ABI table");
                 }
+                assert!(r.filters.iter().all(|f| filter(f)), "{name}: a filter is not one auditctl field");
+            }
+            for e in &set.exec {
+                assert!(e.path.starts_with('/') && e.filters.iter().all(|f| filter(f)), "{name}: {}", e.path);
             }
         }
+        assert!(audit_sets().set.values().any(|s| s.default));
     }
 }

@@ -3,6 +3,8 @@
 //! the forward chain follow whether containers run on the host. The playbook's behaviour on
 //! a real Debian 12 machine is proven by tests/vm/run.sh.
 
+mod common;
+
 use std::fs;
 
 fn example() -> String {
@@ -148,4 +150,52 @@ fn host_containers_true_without_compose() {
     let c = pynoc::compile(text, "spec.kdl").unwrap();
     assert!(c.spec.host.as_ref().unwrap().containers.as_deref().unwrap().contains("containers=#true"));
     assert!(artifact(&c, "sysctl").contains("net.ipv4.ip_forward = 1"));
+}
+
+/// The playbook's moduli step, run on a copy: it keeps the comments and the moduli of 3072
+/// bits or more, says `changed` once and `unchanged` after, refuses to leave no modulus, and
+/// passes shellcheck. The same step on Debian 12's real file is proven by tests/vm/run.sh.
+#[test]
+fn moduli_step_keeps_only_strong_groups() {
+    let plays = playbook(&example());
+    let cmd = plays[0]["tasks"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"].as_str().is_some_and(|n| n.contains("moduli")))
+        .expect("the host play removes short moduli")["ansible.builtin.shell"]["cmd"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("moduli");
+    let script = cmd.replace("/etc/ssh/moduli", file.to_str().unwrap());
+    let run = |script: &str| std::process::Command::new("sh").arg("-c").arg(script).output().unwrap();
+    let head = "# Time Type Tests Tries Generator Size Modulus\n";
+    let weak = "20230101000000 2 6 100 2047 2 C0FFEE\n20230101000000 2 6 100 3070 5 C0FFEF\n";
+    let strong = "20230101000000 2 6 100 3071 2 D00D01\n20230101000000 2 6 100 8191 5 D00D02\n";
+    fs::write(&file, format!("{head}{weak}{strong}")).unwrap();
+    let o = run(&script);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "changed");
+    assert_eq!(fs::read_to_string(&file).unwrap(), format!("{head}{strong}"));
+    let again = run(&script);
+    assert_eq!(String::from_utf8_lossy(&again.stdout).trim(), "unchanged");
+    fs::write(&file, format!("{head}{weak}")).unwrap();
+    let none = run(&script);
+    assert!(!none.status.success(), "a file with only short moduli must not be emptied");
+    assert_eq!(fs::read_to_string(&file).unwrap(), format!("{head}{weak}"), "the file is left as it was");
+    assert!(!dir.path().join("moduli.pynoc").exists(), "no temporary file is left behind");
+    match pynoc::verify::which("shellcheck") {
+        Some(sc) => {
+            let f = dir.path().join("moduli.sh");
+            fs::write(&f, format!("#!/bin/sh\n{cmd}")).unwrap();
+            let o = std::process::Command::new(sc.as_str()).args(["-s", "sh"]).arg(&f).output().unwrap();
+            assert!(o.status.success(), "shellcheck: {}", String::from_utf8_lossy(&o.stdout));
+        }
+        None => {
+            assert!(!common::strict(), "shellcheck is needed");
+            eprintln!("SKIP moduli step shellcheck: no shellcheck");
+        }
+    }
 }

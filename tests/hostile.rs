@@ -428,7 +428,7 @@ fn free_text_cannot_hide_or_reorder_what_a_reviewer_reads() {
             ("env DATABASE_USER \"pynomaly_app\"", "env DATABASE_USER \"pynomaly_app\"\n            env NOTE \"{}\""),
             ("cmd python \"-m\"", "cmd python \"{}\""),
             ("set log_line_prefix \"%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h \"", "set log_line_prefix \"{}\""),
-            ("referrer-policy \"strict-origin-when-cross-origin\"", "referrer-policy \"{}\""),
+            ("referrer-policy \"no-referrer\"", "referrer-policy \"{}\""),
         ] {
             refused(field, &format!("ok{hidden}ok"), "E013");
         }

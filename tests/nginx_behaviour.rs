@@ -132,6 +132,8 @@ fn rewrite(conf: &str, dir: &Path, cert: &Path, key: &Path) -> String {
     let mut out = conf
         .replace("listen 80;", &format!("listen 127.0.0.1:{HTTP};"))
         .replace("listen [::]:80;", &format!("listen [::1]:{HTTP};"))
+        .replace("listen 80 default_server;", &format!("listen 127.0.0.1:{HTTP} default_server;"))
+        .replace("listen [::]:80 default_server;", &format!("listen [::1]:{HTTP} default_server;"))
         .replace("listen 443 ", &format!("listen 127.0.0.1:{HTTPS} "))
         .replace("listen [::]:443 ", &format!("listen [::1]:{HTTPS} "))
         .replace("pid /run/nginx.pid;", &format!("pid {d}/nginx.pid;"))
@@ -224,9 +226,40 @@ fn serve_and_check(kind: &str) {
         "Referrer-Policy",
         "Permissions-Policy",
         "X-XSS-Protection",
+        "Cross-Origin-Opener-Policy",
+        "Cross-Origin-Resource-Policy",
+        "Cross-Origin-Embedder-Policy",
+        "X-Permitted-Cross-Domain-Policies",
+        "X-DNS-Prefetch-Control",
     ] {
         assert_eq!(header_count(&headers, h), 1, "{kind}: `{h}` not exactly once:\n{headers}");
     }
+    assert_eq!(header(&headers, "Cross-Origin-Opener-Policy"), Some("same-origin"));
+
+    // A name no site serves reaches no site: on port 80 the connection is closed (444), a
+    // TLS handshake for an unknown SNI name (or none) is refused, and a known SNI name with
+    // an unknown Host header is closed too, never proxied to the backend.
+    let unknown_http = lab.curl(&["-o", "/dev/null", "-H", "Host: evil.example", &format!("http://127.0.0.1:{HTTP}/")]);
+    assert_eq!(unknown_http.0, 52, "{kind}: an unknown Host on port 80 got a reply");
+    let evil = format!("evil.example:{HTTPS}:127.0.0.1");
+    let unknown_sni = lab.curl(&["-o", "/dev/null", "--resolve", &evil, &format!("https://evil.example:{HTTPS}/")]);
+    assert!(
+        unknown_sni.0 == 35,
+        "{kind}: a TLS handshake for an unknown name was not refused (curl exit {})",
+        unknown_sni.0
+    );
+    let connect = format!("127.0.0.1:{HTTPS}");
+    let o = lab.exec(&["openssl", "s_client", "-connect", &connect, "-noservername"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !o.status.success() && !text.contains("BEGIN CERTIFICATE"),
+        "{kind}: a handshake without SNI showed a certificate:\n{text}"
+    );
+    let (code, body) = lab.curl(&["-H", "Host: evil.example", &format!("https://{NAME}:{HTTPS}/api/admin/users")]);
+    assert!(
+        code == 52 || code == 92 || code == 56,
+        "{kind}: a known SNI with an unknown Host was answered (curl exit {code}): {body}"
+    );
     assert!(
         header(&headers, "Content-Security-Policy").unwrap().starts_with("default-src 'self'; script-src 'self';"),
         "{kind}: the app's CSP leaked:\n{headers}"

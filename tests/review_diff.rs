@@ -46,7 +46,7 @@ fn one_line_edits_change_only_what_they_affect() {
             &["postgres/postgresql-security.sql", "deploy/site.yml"],
         ),
         ("memory=\"768M\"", "memory=\"640M\"", &["container/docker-compose.yml"]),
-        ("// All 22 kernel parameters", "// All twenty-two kernel parameters", &[]),
+        ("// The guide's kernel parameters", "// The kernel parameters", &[]),
     ];
     for (from, to, expected) in cases {
         assert_eq!(text.matches(from).count(), 1, "{from}");

@@ -11,7 +11,7 @@ pub fn emit(env: &Environment, cx: &Context, a: &Audit) -> Result<Artifact, Erro
         path: "host/audit.rules",
         install: "/etc/audit/rules.d/50-pynoc.rules",
         owner: "root:root",
-        mode: "0640",
+        mode: crate::stdlib::audit_sets().file.mode.as_str(),
         how: "replace",
         apply: "augenrules --load".into(),
         env: vec![],

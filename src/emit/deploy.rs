@@ -256,6 +256,18 @@ fn guarded(what: &str, a: &Artifact, register: &str, check: Vec<Value>, undo: Ve
 
 // ---- plays -----------------------------------------------------------------------------
 
+/// Loads the audit rules, unless the running ones are locked (`-e 2`).
+pub(crate) const AUDIT_LOAD: &str = "if auditctl -s | grep -qx 'enabled 2'; then echo 'the running audit rules are locked (-e 2): the new rules load at the next boot' >&2; else augenrules --load; fi";
+
+/// Keeps the group-exchange moduli of 3072 bits or more (field 5 is the size minus one),
+/// refuses to leave none, and reports `changed` only when it rewrote the file.
+pub(crate) const MODULI: &str = "set -eu
+f=/etc/ssh/moduli
+awk '/^#/ || $5 >= 3071' \"$f\" > \"$f.pynoc\"
+if ! grep -qv '^#' \"$f.pynoc\"; then rm -f \"$f.pynoc\"; echo \"no modulus of 3072 bits or more in $f\" >&2; exit 1; fi
+if cmp -s \"$f\" \"$f.pynoc\"; then rm -f \"$f.pynoc\"; echo unchanged; else chmod 0644 \"$f.pynoc\"; mv \"$f.pynoc\" \"$f\"; echo changed; fi
+";
+
 fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(&str) -> Option<&'a Artifact>) -> Value {
     let containers = host.containers.is_some();
     // The packages whose files this play installs; python3-systemd lets fail2ban read the journal.
@@ -312,6 +324,18 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(&str) -> Option<&'a Artifa
             copy(a, Some("/usr/sbin/sshd -t -f %s"), vec![]),
             vec![("notify", s("reload ssh"))],
         ));
+        if host.ssh.as_ref().is_some_and(|x| x.steps.iter().any(|s| s == "moduli-3072")) {
+            tasks.push(task(
+                "Diffie-Hellman moduli under 3072 bits removed from /etc/ssh/moduli",
+                "ansible.builtin.shell",
+                map(vec![("cmd", s(MODULI)), ("executable", s("/bin/sh"))]),
+                vec![
+                    ("register", s("pynoc_moduli")),
+                    ("changed_when", s("pynoc_moduli.stdout == 'changed'")),
+                    ("notify", s("reload ssh")),
+                ],
+            ));
+        }
         tasks.push(service("ssh enabled and running", "ssh", Some("started")));
         handlers.push(handler(
             "sshd accepts the whole configuration",
@@ -352,13 +376,10 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(&str) -> Option<&'a Artifa
         handlers.push(unit_handler("restart fail2ban", "restart fail2ban", "fail2ban", "restarted"));
     }
     if let Some(a) = art("audit") {
-        tasks.push(guarded(
-            "audit rules",
-            a,
-            "audit",
-            words(&["augenrules", "--load"]),
-            words(&["augenrules", "--load"]),
-        ));
+        // Rules locked by `-e 2` cannot change until reboot: then the new file waits for the
+        // next boot (augenrules loads it there) instead of failing the run.
+        let load = || vec![s("sh"), s("-c"), s(AUDIT_LOAD)];
+        tasks.push(guarded("audit rules", a, "audit", load(), load()));
         tasks.push(service("auditd enabled and running", "auditd", Some("started")));
     }
     if let Some(a) = art("fstab") {

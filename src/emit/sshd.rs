@@ -13,7 +13,7 @@ pub fn emit(env: &Environment, cx: &Context, s: &Ssh) -> Result<Artifact, Error>
         path: "host/sshd_config",
         install: INSTALL,
         owner: "root:root",
-        mode: "0644",
+        mode: crate::stdlib::sshd_defaults().file.mode.as_str(),
         how: "replace",
         apply: "sshd -t && systemctl reload ssh".into(),
         env: vec![],

@@ -26,10 +26,18 @@ pub struct Host {
 pub struct Sysctl {
     /// The stdlib profile the settings start from, if any.
     pub profile: Option<String>,
+    /// The profile's options the spec turned on, each with its trade-off.
+    pub options: Vec<SysctlOption>,
     /// Every setting, grouped as in the profile, spec overrides in place.
     pub settings: Vec<SysctlSetting>,
     /// Profile settings the spec turned off, each with its reason.
     pub removed: Vec<Removed>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SysctlOption {
+    pub name: String,
+    pub tradeoff: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -78,6 +86,17 @@ pub struct Ssh {
     pub client_alive_count_max: u32,
     /// Settings weakened on purpose, with the spec's reason: repeated in the output.
     pub reasons: Vec<Removed>,
+    /// The drop-in's lines, in stdlib/sshd/defaults.toml's order, as written.
+    pub lines: Vec<SshdLine>,
+    /// The playbook's steps for sshd still on (e.g. `moduli-3072`).
+    pub steps: Vec<String>,
+}
+
+/// One line of the sshd drop-in: a keyword and its value.
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq, Eq)]
+pub struct SshdLine {
+    pub keyword: String,
+    pub value: String,
 }
 
 /// `PermitRootLogin`.
@@ -96,6 +115,15 @@ impl RootLogin {
             RootLogin::No => "#false",
             RootLogin::ProhibitPassword => "\"prohibit-password\"",
             RootLogin::Yes => "#true",
+        }
+    }
+
+    /// How sshd_config writes it.
+    pub fn sshd_word(self) -> &'static str {
+        match self {
+            RootLogin::No => "no",
+            RootLogin::ProhibitPassword => "prohibit-password",
+            RootLogin::Yes => "yes",
         }
     }
 }
@@ -149,6 +177,8 @@ pub struct Audit {
     pub failure: u8,
     /// Lock the rules until reboot (`-e 2`).
     pub immutable: bool,
+    /// Why the rules are not locked, when they are not: repeated in the output.
+    pub immutable_reason: Option<String>,
     pub groups: Vec<AuditGroup>,
 }
 
@@ -165,8 +195,10 @@ pub struct AuditGroup {
 pub enum AuditRule {
     /// A file or directory watch (`-w PATH -p PERMS -k KEY`).
     Watch { path: String, perms: String, key: String },
-    /// A syscall rule for one ABI (`-a always,exit -F arch=ARCH -S … -k KEY`).
-    Syscall { arch: String, syscalls: Vec<String>, key: String },
+    /// A syscall rule for one ABI (`-a always,exit -F arch=ARCH -S … [FILTERS] -k KEY`).
+    Syscall { arch: String, syscalls: Vec<String>, filters: Vec<String>, key: String },
+    /// Every run of a program (`-a always,exit -F path=PATH -F perm=x [FILTERS] -k KEY`).
+    Exec { path: String, filters: Vec<String>, key: String },
 }
 
 /// One rule list for ufw, iptables, ip6tables and nftables.

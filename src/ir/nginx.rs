@@ -21,11 +21,16 @@ pub struct Nginx {
     pub error_log: String,
     /// `client_max_body_size`, e.g. `100m`.
     pub client_max_body_size: String,
+    /// Concurrent connections per client address (`limit_conn`), over every site.
+    pub limit_conn: u32,
     /// Third-party modules the spec declares as installed, e.g. `headers-more`.
     pub modules: Vec<String>,
     pub zones: Vec<Zone>,
     pub upstreams: Vec<Upstream>,
     pub sites: Vec<Site>,
+    /// The protocols of every site: the default server's, which nginx negotiates with
+    /// before the SNI name picks a site.
+    pub default_protocols: Vec<String>,
 }
 
 /// A `limit_req_zone`, keyed by client address.
@@ -85,6 +90,9 @@ pub struct Site {
     pub redirect: bool,
     /// Why HSTS is kept under a year, when it is: repeated in the output.
     pub hsts_reason: Option<String>,
+    /// pynoc's headers the spec changed (`header NAME VALUE reason=…`), with the reason:
+    /// repeated in the output.
+    pub header_reasons: Vec<crate::ir::Removed>,
     pub tls: Tls,
     /// Served over plain HTTP at `/.well-known/acme-challenge/` for certificate renewal.
     pub acme_webroot: Option<String>,

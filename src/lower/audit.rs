@@ -12,7 +12,16 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
     let r = Reader::new(n, d);
     let buffer = r.int_prop("buffer", 64, 1 << 20).map(|v| v.value as u32).unwrap_or(8192);
     let failure = r.int_prop("failure", 0, 2).map(|v| v.value as u8).unwrap_or(1);
-    let immutable = r.bool_prop("immutable").map(|v| v.value).unwrap_or(false);
+    let immutable = r.bool_prop("immutable");
+    let immutable_reason = immutable.as_ref().filter(|v| !v.value).and_then(|v| {
+        super::need_reason(
+            &r,
+            "`immutable=#false` (rules that root can change at run time)",
+            v.span,
+            "keep the rules locked (`-e 2`)",
+        )
+    });
+    let immutable = immutable.map(|v| v.value).unwrap_or(true);
     r.finish(false);
     let sets = stdlib::audit_sets();
     let set_names: Vec<&str> = sets.set.keys().map(String::as_str).collect();
@@ -41,15 +50,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
                         continue;
                     }
                     seen.push((name.value.clone(), name.span));
-                    let key = name.value.clone();
-                    let mut rules = Vec::new();
-                    for sr in &set.syscall_rules {
-                        rules.extend(per_arch(&sr.syscalls, &key));
-                    }
-                    for w in &set.watches {
-                        rules.push(AuditRule::Watch { path: w.path.clone(), perms: w.perms.clone(), key: key.clone() });
-                    }
-                    groups.push(ir::AuditGroup { name: name.value.clone(), comment: set.comment.clone(), rules });
+                    groups.push(group(&name.value, set));
                 }
             }
             "watch" => {
@@ -83,34 +84,52 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
                 if let Some(key) = required_key(&cr, c)
                     && !names.is_empty()
                 {
-                    custom.extend(per_arch(&names, &key));
+                    custom.extend(per_arch(&names, &[], &key));
                 }
             }
         }
         cr.finish(true);
     }
+    // No `rules` line: the default sets, in the catalog's order.
+    if !n.children().iter().any(|c| c.name() == "rules") {
+        let defaults: Vec<ir::AuditGroup> =
+            sets.set.iter().filter(|(_, s)| s.default).map(|(name, s)| group(name, s)).collect();
+        groups.splice(0..0, defaults);
+    }
     if !custom.is_empty() {
         groups.push(ir::AuditGroup { name: "custom".into(), comment: "Rules of this spec".into(), rules: custom });
     }
-    if groups.is_empty() && n.children().is_empty() {
-        d.push(
-            Diagnostic::new(Kind::Missing, "`audit` has no rules")
-                .at(n.name.span, "empty")
-                .help("add `rules time-change identity …` or `watch` lines"),
-        );
-        return None;
+    Some(ir::Audit { span: n.name.span, buffer, failure, immutable, immutable_reason, groups })
+}
+
+/// A named set's rules, keyed by its name.
+fn group(name: &str, set: &stdlib::AuditSet) -> ir::AuditGroup {
+    let mut rules = Vec::new();
+    for sr in &set.syscall_rules {
+        rules.extend(per_arch(&sr.syscalls, &sr.filters, name));
     }
-    Some(ir::Audit { span: n.name.span, buffer, failure, immutable, groups })
+    for e in &set.exec {
+        rules.push(AuditRule::Exec { path: e.path.clone(), filters: e.filters.clone(), key: name.into() });
+    }
+    for w in &set.watches {
+        rules.push(AuditRule::Watch { path: w.path.clone(), perms: w.perms.clone(), key: name.into() });
+    }
+    ir::AuditGroup { name: name.into(), comment: set.comment.clone(), rules }
 }
 
 /// One rule per x86_64 ABI, each naming only the syscalls that ABI has.
-fn per_arch(syscalls: &[String], key: &str) -> Vec<AuditRule> {
+fn per_arch(syscalls: &[String], filters: &[String], key: &str) -> Vec<AuditRule> {
     let t = stdlib::syscalls();
     [("b64", &t.b64), ("b32", &t.b32)]
         .into_iter()
         .filter_map(|(arch, table)| {
             let present: Vec<String> = syscalls.iter().filter(|s| table.contains(s)).cloned().collect();
-            (!present.is_empty()).then(|| AuditRule::Syscall { arch: arch.into(), syscalls: present, key: key.into() })
+            (!present.is_empty()).then(|| AuditRule::Syscall {
+                arch: arch.into(),
+                syscalls: present,
+                filters: filters.to_vec(),
+                key: key.into(),
+            })
         })
         .collect()
 }

@@ -3,8 +3,9 @@
 use crate::ast::Node;
 use crate::diag::{Diagnostic, Diags, Kind};
 use crate::ir;
+use crate::stdlib;
 
-use super::node::{Reader, children};
+use super::node::{Reader, children, duplicate};
 use super::{need_reason, validate};
 
 const SETTINGS: &[&str] = &[
@@ -22,27 +23,82 @@ const SETTINGS: &[&str] = &[
     "client-alive",
 ];
 
+/// The drop-in's keywords that the typed settings above write.
+const TYPED: &[&str] = &[
+    "Port",
+    "PermitRootLogin",
+    "PasswordAuthentication",
+    "KbdInteractiveAuthentication",
+    "PermitEmptyPasswords",
+    "X11Forwarding",
+    "AllowAgentForwarding",
+    "AllowTcpForwarding",
+    "MaxAuthTries",
+    "LoginGraceTime",
+    "ClientAliveInterval",
+    "ClientAliveCountMax",
+    "AllowUsers",
+];
+
 pub fn lower(n: &Node, d: &Diags) -> Option<ir::Ssh> {
     Reader::new(n, d).finish(false);
+    let defaults = stdlib::sshd_defaults();
+    // The typed settings start from stdlib/sshd/defaults.toml (a test keeps every value
+    // there readable as its type).
+    let yes = |k: &str| defaults.value(k) == Some("yes");
+    let num = |k: &str| defaults.value(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
     let mut s = ir::Ssh {
         span: n.name.span,
         port_span: n.name.span,
-        port: 22,
-        permit_root_login: ir::RootLogin::No,
-        password_authentication: false,
-        kbd_interactive_authentication: false,
-        permit_empty_passwords: false,
-        x11_forwarding: false,
-        allow_agent_forwarding: false,
-        allow_tcp_forwarding: false,
+        port: num("Port") as u16,
+        permit_root_login: match defaults.value("PermitRootLogin") {
+            Some("prohibit-password") => ir::RootLogin::ProhibitPassword,
+            Some("yes") => ir::RootLogin::Yes,
+            _ => ir::RootLogin::No,
+        },
+        password_authentication: yes("PasswordAuthentication"),
+        kbd_interactive_authentication: yes("KbdInteractiveAuthentication"),
+        permit_empty_passwords: yes("PermitEmptyPasswords"),
+        x11_forwarding: yes("X11Forwarding"),
+        allow_agent_forwarding: yes("AllowAgentForwarding"),
+        allow_tcp_forwarding: yes("AllowTcpForwarding"),
         allow_users: Vec::new(),
-        max_auth_tries: 3,
-        login_grace_time: 30,
-        client_alive_interval: 300,
-        client_alive_count_max: 2,
+        max_auth_tries: num("MaxAuthTries"),
+        login_grace_time: num("LoginGraceTime"),
+        client_alive_interval: num("ClientAliveInterval"),
+        client_alive_count_max: num("ClientAliveCountMax"),
         reasons: Vec::new(),
+        lines: Vec::new(),
+        steps: defaults.step.iter().map(|x| x.name.clone()).collect(),
     };
-    for c in children(n, SETTINGS, SETTINGS, d) {
+    let mut unset: Vec<String> = Vec::new();
+    let mut seen: Vec<(String, crate::ast::Span)> = Vec::new();
+    for c in n.children().iter().filter(|c| c.name() == "unset") {
+        let r = Reader::new(c, d);
+        if let Some(k) = r.str_arg(0, "a keyword or step", "`unset \"RequiredRSASize\" reason=\"…\"`") {
+            if let Some((_, first)) = seen.iter().find(|(x, _)| *x == k.value) {
+                d.push(duplicate(&k.value, k.span, *first));
+            } else if let Some(why) = refuse_unset(defaults, &k.value) {
+                // The line is refused as a whole: its reason is not reported as unknown.
+                let _ = r.str_prop("reason", "\"why\"");
+                d.push(
+                    Diagnostic::new(Kind::UnknownReference, format!("`unset {}`: {why}", k.value))
+                        .at(k.span, "cannot be unset")
+                        .help(unset_help(defaults, &k.value)),
+                );
+            } else if let Some(reason) =
+                need_reason(&r, &format!("unsetting `{}`", k.value), k.span, "keep pynoc's setting")
+            {
+                seen.push((k.value.clone(), k.span));
+                s.reasons.push(ir::Removed { key: k.value.clone(), reason });
+                unset.push(k.value);
+            }
+        }
+        r.finish(true);
+    }
+    let mut known: Vec<&str> = SETTINGS.to_vec();
+    known.push("unset");
+    for c in children(n, &known, SETTINGS, d).into_iter().filter(|c| c.name() != "unset") {
         let r = Reader::new(c, d);
         let name = c.name();
         match name {
@@ -152,7 +208,74 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Ssh> {
         }
         r.finish(true);
     }
+    s.steps.retain(|x| !unset.contains(x));
+    s.lines = lines(defaults, &s, &unset);
     Some(s)
+}
+
+/// Why `unset NAME` is refused, if it is: a setting the spec sets with its own node, or a
+/// name pynoc does not write.
+fn refuse_unset(defaults: &stdlib::SshdDefaults, name: &str) -> Option<String> {
+    if let Some(x) = defaults.setting.iter().find(|x| x.keyword == name) {
+        return x.spec.as_ref().map(|node| format!("set with `{node}`"));
+    }
+    if defaults.step.iter().any(|x| x.name == name) {
+        return None;
+    }
+    Some("pynoc writes no such setting or step".into())
+}
+
+fn unset_help(defaults: &stdlib::SshdDefaults, name: &str) -> String {
+    match defaults.setting.iter().find(|x| x.keyword == name).and_then(|x| x.spec.as_ref()) {
+        Some(node) => format!("change it with `{node}` (with a `reason` when it weakens the default)"),
+        None => {
+            let names: Vec<&str> = defaults
+                .setting
+                .iter()
+                .filter(|x| x.spec.is_none())
+                .map(|x| x.keyword.as_str())
+                .chain(defaults.step.iter().map(|x| x.name.as_str()))
+                .collect();
+            format!("`unset` takes one of: {}", names.join(", "))
+        }
+    }
+}
+
+/// The drop-in's lines in the order of stdlib/sshd/defaults.toml: the typed settings' values,
+/// the fixed ones unless unset. `AuthenticationMethods publickey` would lock out the password
+/// method a spec turned on, and `DisableForwarding yes` would override a forwarding it turned
+/// on: each is left out then, with the spec's reason.
+fn lines(defaults: &stdlib::SshdDefaults, s: &ir::Ssh, unset: &[String]) -> Vec<ir::SshdLine> {
+    let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
+    let mut out = Vec::new();
+    for x in &defaults.setting {
+        let k = x.keyword.as_str();
+        let value = match k {
+            "Port" => s.port.to_string(),
+            "PermitRootLogin" => s.permit_root_login.sshd_word().into(),
+            "PasswordAuthentication" => yn(s.password_authentication),
+            "KbdInteractiveAuthentication" => yn(s.kbd_interactive_authentication),
+            "PermitEmptyPasswords" => yn(s.permit_empty_passwords),
+            "X11Forwarding" => yn(s.x11_forwarding),
+            "AllowAgentForwarding" => yn(s.allow_agent_forwarding),
+            "AllowTcpForwarding" => yn(s.allow_tcp_forwarding),
+            "MaxAuthTries" => s.max_auth_tries.to_string(),
+            "LoginGraceTime" => s.login_grace_time.to_string(),
+            "ClientAliveInterval" => s.client_alive_interval.to_string(),
+            "ClientAliveCountMax" => s.client_alive_count_max.to_string(),
+            "AllowUsers" if s.allow_users.is_empty() => continue,
+            "AllowUsers" => s.allow_users.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(" "),
+            _ if unset.iter().any(|u| u == k) => continue,
+            "AuthenticationMethods" if s.password_authentication || s.kbd_interactive_authentication => continue,
+            "DisableForwarding" if s.x11_forwarding || s.allow_agent_forwarding || s.allow_tcp_forwarding => {
+                continue;
+            }
+            _ => x.value.clone(),
+        };
+        debug_assert!(x.spec.is_some() == TYPED.contains(&k), "{k}: `spec` and the typed settings disagree");
+        out.push(ir::SshdLine { keyword: x.keyword.clone(), value });
+    }
+    out
 }
 
 /// `x11-forwarding` → `X11Forwarding`, as sshd_config names it.

@@ -15,12 +15,19 @@ pub fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl
     let r = Reader::new(n, d);
     let profile = r.str_prop("profile", "hardened").and_then(|v| one_of(d, "`profile`", &v, stdlib::SYSCTL_PROFILES));
     r.finish(false);
-    let mut settings: Vec<ir::SysctlSetting> = profile
-        .as_deref()
-        .and_then(stdlib::sysctl_profile)
+    let catalog = profile.as_deref().and_then(stdlib::sysctl_profile);
+    let options = enabled_options(n, d, catalog);
+    let mut settings: Vec<ir::SysctlSetting> = catalog
         .map(|p| {
             p.setting
                 .iter()
+                .filter(|s| match &s.option {
+                    Some(o) => options.iter().any(|x| x.name == *o),
+                    // A default gives way to an enabled option's value for the same key.
+                    None => !p.setting.iter().any(|x| {
+                        x.key == s.key && x.option.as_ref().is_some_and(|o| options.iter().any(|y| y.name == *o))
+                    }),
+                })
                 .map(|s| ir::SysctlSetting {
                     key: s.key.clone(),
                     value: s.value.clone(),
@@ -35,7 +42,7 @@ pub fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl
     let mut removed = Vec::new();
     let mut seen: Vec<(String, crate::ast::Span)> = Vec::new();
 
-    for c in children(n, &["set", "unset"], &[], d) {
+    for c in children(n, &["set", "unset", "enable"], &[], d).into_iter().filter(|c| c.name() != "enable") {
         let cr = Reader::new(c, d);
         let Some(key) =
             cr.str_arg(0, "a key", "`set \"net.ipv4.ip_forward\" 0`").and_then(|k| key(d, &k).map(|v| (v, k.span)))
@@ -116,7 +123,54 @@ pub fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl
         );
         return None;
     }
-    Some(ir::Sysctl { profile, settings, removed })
+    Some(ir::Sysctl { profile, options, settings, removed })
+}
+
+/// `enable NAME…`: the profile's options the spec turns on, each once; two options that set
+/// the same key (`ptrace-admin-only`, `ptrace-off`) cannot both be on.
+fn enabled_options(n: &Node, d: &Diags, catalog: Option<&stdlib::SysctlProfile>) -> Vec<ir::SysctlOption> {
+    let mut on: Vec<(ir::SysctlOption, Span)> = Vec::new();
+    for c in n.children().iter().filter(|c| c.name() == "enable") {
+        let r = Reader::new(c, d);
+        for name in r.str_args(0, "an option", "`enable \"ipv6-static\"`") {
+            let Some(catalog) = catalog else {
+                d.push(
+                    Diagnostic::new(Kind::InvalidValue, "`enable` needs a `profile`")
+                        .at(name.span, "no profile to take the option from")
+                        .help("write `sysctl profile=hardened { enable … }`"),
+                );
+                continue;
+            };
+            let names: Vec<&str> = catalog.option.iter().map(|o| o.name.as_str()).collect();
+            let Some(o) = catalog.option(&name.value) else {
+                one_of(d, "an option of the profile", &name, &names);
+                continue;
+            };
+            if let Some((_, first)) = on.iter().find(|(x, _)| x.name == o.name) {
+                d.push(duplicate(&o.name, name.span, *first));
+                continue;
+            }
+            let keys = |x: &str| -> Vec<&str> {
+                catalog.setting.iter().filter(|s| s.option.as_deref() == Some(x)).map(|s| s.key.as_str()).collect()
+            };
+            let mine = keys(&o.name);
+            if let Some((other, at)) = on.iter().find(|(x, _)| keys(&x.name).iter().any(|k| mine.contains(k))) {
+                d.push(
+                    Diagnostic::new(
+                        Kind::ExclusiveOptions,
+                        format!("options `{}` and `{}` set the same kernel parameter", other.name, o.name),
+                    )
+                    .at(name.span, "enabled here")
+                    .also(*at, "the other option")
+                    .help("keep one of the two"),
+                );
+                continue;
+            }
+            on.push((ir::SysctlOption { name: o.name.clone(), tradeoff: o.tradeoff.clone() }, name.span));
+        }
+        r.finish(true);
+    }
+    on.into_iter().map(|(o, _)| o).collect()
 }
 
 /// Containers on bridge networks need the host to forward their packets: the profile's

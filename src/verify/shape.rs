@@ -47,7 +47,8 @@ pub fn check_one(name: &str, text: &str) -> Vec<String> {
             let mut seen: Vec<&str> = Vec::new();
             for l in lines() {
                 let word = l.split_whitespace().next().unwrap_or("");
-                if !SSHD.contains(&word) {
+                // The keywords stdlib/sshd/defaults.toml lists, and nothing else.
+                if !crate::stdlib::sshd_defaults().setting.iter().any(|s| s.keyword == word) {
                     p.push(format!("a keyword the drop-in never writes: {l:?}"));
                 } else if seen.contains(&word) {
                     // sshd keeps the first value: a second one is a sign of a planted line.
@@ -231,53 +232,6 @@ pub fn check_one(name: &str, text: &str) -> Vec<String> {
     }
     p
 }
-
-const SSHD: &[&str] = &[
-    "Port",
-    "PermitRootLogin",
-    "PasswordAuthentication",
-    "PermitEmptyPasswords",
-    "KbdInteractiveAuthentication",
-    "X11Forwarding",
-    "AllowUsers",
-    "AllowGroups",
-    "ClientAliveInterval",
-    "ClientAliveCountMax",
-    "MaxAuthTries",
-    "LoginGraceTime",
-    "AllowTcpForwarding",
-    "AllowAgentForwarding",
-    "MaxSessions",
-    "MaxStartups",
-    "PubkeyAuthentication",
-    "AuthenticationMethods",
-    "KexAlgorithms",
-    "Ciphers",
-    "MACs",
-    "HostKeyAlgorithms",
-    "PubkeyAcceptedAlgorithms",
-    "LogLevel",
-    "UseDNS",
-    "PermitTunnel",
-    "PermitUserEnvironment",
-    "Banner",
-    "GatewayPorts",
-    "StrictModes",
-    "IgnoreRhosts",
-    "HostbasedAuthentication",
-    "Compression",
-    "TCPKeepAlive",
-    "ListenAddress",
-    "AddressFamily",
-    "DisableForwarding",
-    "PrintMotd",
-    "PrintLastLog",
-    "StreamLocalBindUnlink",
-    "RequiredRSASize",
-    "ChallengeResponseAuthentication",
-    "GSSAPIAuthentication",
-    "KerberosAuthentication",
-];
 
 const FAIL2BAN: &[&str] = &[
     "enabled",

@@ -56,6 +56,23 @@ pub fn check(file: &Utf8Path) -> Status {
             net.push(format!("{key}={value}"));
         }
     }
+    // A few net.* keys are global, not per namespace (`net.core.bpf_jit_harden`): a fresh
+    // namespace does not have them, and they are checked for shape only, as `kernel.*` is.
+    let paths: Vec<String> =
+        net.iter().map(|kv| kv.split_once('=').map_or(kv.as_str(), |(k, _)| k).replace('.', "/")).collect();
+    let probe = format!("cd /proc/sys && for k in {}; do [ -e \"$k\" ] && echo \"$k\"; done; true", paths.join(" "));
+    match Command::new("unshare").args(["--net", "sh", "-c", &probe]).output() {
+        Ok(o) if o.status.success() => {
+            let here: Vec<String> = String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect();
+            let mut i = 0;
+            net.retain(|_| {
+                i += 1;
+                here.contains(&paths[i - 1])
+            });
+        }
+        Ok(o) => return Status::Fail(format!("cannot list a namespace's keys: {}", brief(&super::sandbox::text(&o)))),
+        Err(e) => return Status::Fail(format!("cannot run unshare: {e}")),
+    }
     if net.is_empty() {
         return Status::Pass;
     }

@@ -88,9 +88,18 @@ probe_ssh_outside() {
     fi
     local t
     t=$(echo 'sshd -T' | G)
-    for want in "permitrootlogin no" "passwordauthentication no" "kbdinteractiveauthentication no" "allowusers pynomaly"; do
+    for want in "permitrootlogin no" "passwordauthentication no" "kbdinteractiveauthentication no" "allowusers pynomaly" \
+        "loglevel VERBOSE" "maxstartups 10:30:60" "requiredrsasize 3072" "disableforwarding yes" \
+        "macs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,umac-128-etm@openssh.com"; do
         printf '%s\n' "$t" | grep -qx "$want" && pass "sshd -T: $want" || fail "sshd -T lacks '$want'"
     done
+    # The playbook's moduli step: no group-exchange modulus under 3072 bits is left.
+    local short
+    short=$(echo "awk '\$1 !~ /^#/ && \$5 < 3071' /etc/ssh/moduli | wc -l; grep -vc '^#' /etc/ssh/moduli" | G | tr '\n' ' ')
+    case $short in
+        "0 "[1-9]*) pass "/etc/ssh/moduli: no modulus under 3072 bits, $(echo "$short" | cut -d' ' -f2) left" ;;
+        *) fail "/etc/ssh/moduli: short moduli, remaining: $short" ;;
+    esac
 }
 
 # From the peer namespace, a non-internal client: SSH with a key, no password method, root
@@ -150,6 +159,13 @@ probe_https() {
     loc=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: api.pynomaly.com' "http://127.0.0.1:$HTTP_PORT/x?y=1")
     [ "$loc" = "301 https://api.pynomaly.com/x?y=1" ] && pass "http: 301 to https" || fail "http redirect: $loc"
     local rc=0
+    # A name no site serves: closed on port 80, its TLS handshake refused on 443.
+    curl -s -o /dev/null -H 'Host: evil.example' "http://127.0.0.1:$HTTP_PORT/" || rc=$?
+    [ $rc = 52 ] && pass "http: an unknown Host is closed without a reply (default_server 444)" || fail "http: an unknown Host got an answer (curl exit $rc)"
+    rc=0
+    curl -sk -o /dev/null --resolve "evil.example:$HTTPS_PORT:127.0.0.1" "https://evil.example:$HTTPS_PORT/" || rc=$?
+    [ $rc = 35 ] && pass "https: the handshake for an unknown name is refused" || fail "https: an unknown name got through the handshake (curl exit $rc)"
+    rc=0
     curl -sk --http1.1 $r -o /dev/null "https://api.pynomaly.com:$HTTPS_PORT/.env" || rc=$?
     [ $rc = 52 ] && pass "https: /.env closed without a reply (444)" || fail "https: /.env answered"
     rc=0
@@ -174,6 +190,11 @@ probe_firewall_outside() {
 probe_audit() {
     G <<'EOF' 2>&1 | tally
 auditctl -l | grep -q -- '-w /etc/nginx/nginx.conf -p wa -k nginx-config' && echo "PASS audit: the rules are loaded ($(auditctl -l | wc -l) rules)" || echo "FAIL audit: rules not loaded: $(auditctl -l | head -3)"
+auditctl -s | grep -qx 'enabled 2' && echo "PASS audit: the rules are locked until reboot (-e 2)" || echo "FAIL audit: the rules are not locked: $(auditctl -s | head -1)"
+auditctl -l | grep -q -- '-C euid!=uid -F auid!=-1 -F key=user-emulation\|-C euid!=uid.*user-emulation' && echo "PASS audit: the CIS user-emulation rule is loaded" || echo "FAIL audit: no user-emulation rule: $(auditctl -l | grep -c user-emulation)"
+for k in access perm-mod delete modules session persistence; do
+    [ "$(auditctl -l | grep -c -- "key=$k\|-k $k")" -gt 0 ] && echo "PASS audit: set $k loaded" || echo "FAIL audit: set $k missing"
+done
 before=$(ausearch --input-logs -k nginx-config 2>/dev/null | grep -c '^type=SYSCALL' || true)
 touch /etc/nginx/nginx.conf
 sleep 2

@@ -22,6 +22,10 @@ pub fn lower(n: &Node, d: &Diags, domain: Option<&str>) -> Option<ir::Nginx> {
     let client_max_body_size =
         r.str_prop("client-max-body-size", "\"100m\"").and_then(|v| size(d, &v)).unwrap_or_else(|| "1m".into());
     // `size` refuses `0`: to nginx it means "no limit on request bodies".
+    let limit_conn = r
+        .int_prop("limit-conn", 1, 100_000)
+        .map(|v| v.value as u32)
+        .unwrap_or(crate::stdlib::nginx_hardening().limit_conn.per_address);
     r.finish(false);
 
     let mut nginx = ir::Nginx {
@@ -31,10 +35,12 @@ pub fn lower(n: &Node, d: &Diags, domain: Option<&str>) -> Option<ir::Nginx> {
         access_log: "/var/log/nginx/access.log".into(),
         error_log: "/var/log/nginx/error.log".into(),
         client_max_body_size,
+        limit_conn,
         modules: Vec::new(),
         zones: Vec::new(),
         upstreams: Vec::new(),
         sites: Vec::new(),
+        default_protocols: Vec::new(),
     };
     let mut zone_spans: Vec<(String, crate::ast::Span)> = Vec::new();
     let mut upstream_spans: Vec<(String, crate::ast::Span)> = Vec::new();
@@ -136,6 +142,10 @@ pub fn lower(n: &Node, d: &Diags, domain: Option<&str>) -> Option<ir::Nginx> {
                 .help("add `site \"api.example.com\" { tls …; location \"/\" proxy=backend }`"),
         );
     }
+    let mut protocols: Vec<String> = nginx.sites.iter().flat_map(|s| s.tls.protocols.iter().cloned()).collect();
+    protocols.sort();
+    protocols.dedup();
+    nginx.default_protocols = protocols;
     Some(nginx)
 }
 

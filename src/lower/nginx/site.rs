@@ -24,17 +24,14 @@ pub(super) const ONCE: &[&str] = &[
     "deny-extensions",
     "deny-dotfiles",
     "http",
+    "no-store",
 ];
 pub(super) const REPEATABLE: &[&str] = &["header", "hide-header", "location"];
-pub(super) const MANAGED: &[&str] = &[
-    "Strict-Transport-Security",
-    "Content-Security-Policy",
-    "X-Frame-Options",
-    "X-Content-Type-Options",
-    "Referrer-Policy",
-    "Permissions-Policy",
-    "X-XSS-Protection",
-];
+
+/// A header's value in stdlib/nginx/hardening.toml (a test keeps every name used here there).
+fn default(name: &str) -> String {
+    stdlib::nginx_hardening().header(name).map(|h| h.value.clone()).unwrap_or_default()
+}
 
 /// The server names of a `site`: its arguments, or the project's domain.
 fn names(n: &Node, d: &Diags, domain: Option<&str>, seen: &mut Vec<(String, crate::ast::Span)>) -> Option<Vec<String>> {
@@ -102,6 +99,9 @@ struct Parts {
     referrer: String,
     permissions: String,
     extra: Vec<ir::Header>,
+    /// stdlib headers the spec changed with `header NAME VALUE reason=…`.
+    changed: Vec<(ir::Header, String)>,
+    no_store: bool,
     hide: Vec<String>,
     locations: Vec<ir::Location>,
     location_spans: Vec<((String, bool), crate::ast::Span)>,
@@ -119,11 +119,13 @@ impl Parts {
             hsts_reason: None,
             redirect: true,
             set_at: Vec::new(),
-            csp: "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'".to_string(),
-            frame: "DENY".to_string(),
-            referrer: "strict-origin-when-cross-origin".to_string(),
-            permissions: "geolocation=(), microphone=(), camera=()".to_string(),
+            csp: default("Content-Security-Policy"),
+            frame: default("X-Frame-Options"),
+            referrer: default("Referrer-Policy"),
+            permissions: default("Permissions-Policy"),
             extra: Vec::new(),
+            changed: Vec::new(),
+            no_store: false,
             hide: Vec::new(),
             locations: Vec::new(),
             location_spans: Vec::new(),
@@ -147,6 +149,8 @@ impl Parts {
             referrer,
             permissions,
             extra,
+            changed,
+            no_store,
             hide,
             locations,
             location_spans: _,
@@ -177,16 +181,30 @@ impl Parts {
         }
         let at = |name: &str| set_at.iter().find(|(h, _)| *h == name).map(|(_, s)| *s).unwrap_or(n.name.span);
         let header = |name: &str, value: String| ir::Header { span: at(name), name: name.into(), value };
-        let mut headers = vec![
-            header("Strict-Transport-Security", hsts_value),
-            header("Content-Security-Policy", csp),
-            header("X-Frame-Options", frame),
-            header("X-Content-Type-Options", "nosniff".into()),
-            header("Referrer-Policy", referrer),
-            header("Permissions-Policy", permissions),
-            // The XSS auditor is gone from browsers; `0` switches off what is left of it.
-            header("X-XSS-Protection", "0".into()),
-        ];
+        // stdlib/nginx/hardening.toml's headers, in its order, with the spec's values.
+        let mut headers: Vec<ir::Header> = Vec::new();
+        let mut header_reasons: Vec<ir::Removed> = Vec::new();
+        for h in &stdlib::nginx_hardening().header {
+            if h.opt_in.as_deref() == Some("no-store") && !no_store {
+                continue;
+            }
+            let value = match h.name.as_str() {
+                "Strict-Transport-Security" => hsts_value.clone(),
+                "Content-Security-Policy" => csp.clone(),
+                "X-Frame-Options" => frame.clone(),
+                "Referrer-Policy" => referrer.clone(),
+                "Permissions-Policy" => permissions.clone(),
+                _ => match changed.iter().find(|(c, _)| c.name.eq_ignore_ascii_case(&h.name)) {
+                    Some((c, reason)) => {
+                        header_reasons.push(ir::Removed { key: h.name.clone(), reason: reason.clone() });
+                        headers.push(c.clone());
+                        continue;
+                    }
+                    None => h.value.clone(),
+                },
+            };
+            headers.push(header(&h.name, value));
+        }
         headers.extend(extra);
         let mut hide_headers: Vec<String> = headers.iter().map(|h| h.name.clone()).collect();
         hide_headers.push("X-Powered-By".into());
@@ -200,6 +218,7 @@ impl Parts {
             names,
             redirect,
             hsts_reason,
+            header_reasons,
             tls,
             acme_webroot: acme,
             headers,
@@ -224,6 +243,7 @@ impl Parts {
             "location" => self.location(cr, scope),
             "deny-extensions" => self.deny_extensions(cr),
             "http" => self.http(cr),
+            "no-store" => self.no_store = true,
             _ => self.deny_dotfiles(cr),
         }
     }
@@ -304,8 +324,31 @@ impl Parts {
             .str_arg(1, "a value", "`header \"Cross-Origin-Opener-Policy\" \"same-origin\"`")
             .and_then(|v| header_value(d, &v));
         if let (Some(name), Some(value)) = (name.and_then(|n| header_name(d, &n).map(|h| (h, n.span))), value) {
-            if let Some(m) = MANAGED.iter().find(|m| m.eq_ignore_ascii_case(&name.0)) {
-                d.push(Diagnostic::new(Kind::Duplicate, format!("`{m}` is already sent by pynoc")).at(name.1, "sent twice").help("set it with its own node (`hsts`, `csp`, `frame-options`, `referrer-policy`, `permissions-policy`) so it is sent once"));
+            let stdlib = stdlib::nginx_hardening().header(&name.0);
+            if let Some(m) = stdlib.filter(|m| m.spec.is_some() || m.opt_in.is_some()) {
+                let node = m.spec.as_deref().or(m.opt_in.as_deref()).unwrap_or_default();
+                d.push(
+                    Diagnostic::new(Kind::Duplicate, format!("`{}` is already sent by pynoc", m.name))
+                        .at(name.1, "sent twice")
+                        .help(format!("set it with `{node}` so it is sent once")),
+                );
+            } else if let Some(m) = stdlib.filter(|m| value != m.value) {
+                if self.changed.iter().any(|(h, _)| h.name.eq_ignore_ascii_case(&m.name)) {
+                    d.push(
+                        Diagnostic::new(Kind::Duplicate, format!("header `{}` is given twice", m.name))
+                            .at(name.1, "given again")
+                            .help("give each header once"),
+                    );
+                } else if let Some(reason) = super::super::need_reason(
+                    cr,
+                    &format!("changing pynoc's `{}: {}`", m.name, m.value),
+                    name.1,
+                    "keep pynoc's value",
+                ) {
+                    self.changed.push((ir::Header { span: c.span, name: m.name.clone(), value }, reason));
+                }
+            } else if stdlib.is_some() {
+                // pynoc's own value again: it is sent once anyway, and needs no reason.
             } else if self.extra.iter().any(|h| h.name.eq_ignore_ascii_case(&name.0)) {
                 d.push(
                     Diagnostic::new(Kind::Duplicate, format!("header `{}` is given twice", name.0))

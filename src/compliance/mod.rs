@@ -1,0 +1,315 @@
+//! `pynoc report SPEC --baseline NAME`: for each item of a public baseline that pynoc knows
+//! (stdlib/baselines/NAME.toml), whether the spec's output meets it, and if not, why: the
+//! spec's reason, an option left off with its trade-off, a section the spec does not have,
+//! or the catalog's own reason for declining the item or leaving it out of scope.
+//!
+//! The link from a baseline item to the output is the `satisfies` list of each hardening
+//! default in stdlib data: one module per section turns the spec's IR into claims, each an
+//! item, the setting it concerns, and whether the output holds it.
+
+mod audit;
+mod nginx;
+mod sshd;
+mod sysctl;
+
+use serde::Serialize;
+
+use crate::ir::Spec;
+use crate::stdlib::{self, Baseline};
+
+/// What one default says about one baseline item in this spec's output.
+pub(crate) struct Claim {
+    /// `BASELINE:ID`.
+    pub item: String,
+    /// The setting, e.g. `sysctl kernel.yama.ptrace_scope`: claims on the same setting are
+    /// alternatives (the default, or an option's stronger value).
+    pub setting: String,
+    /// Where the output meets it, or why it does not.
+    pub outcome: Result<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Met,
+    NotMet,
+    Declined,
+    OutOfScope,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Met => "met",
+            Status::NotMet => "NOT MET",
+            Status::Declined => "declined",
+            Status::OutOfScope => "out of scope",
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ItemReport {
+    pub id: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    pub status: Status,
+    /// Where the output meets the item (met), or why not (the other statuses).
+    pub details: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub met: usize,
+    pub not_met: usize,
+    pub declined: usize,
+    pub out_of_scope: usize,
+    pub total: usize,
+    /// Met items in percent of the items pynoc could meet (met and not met), rounded down.
+    pub percent: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub baseline: String,
+    pub title: String,
+    /// The spec's sections whose items the baseline's catalog lists.
+    pub covers: Vec<String>,
+    pub items: Vec<ItemReport>,
+    pub summary: Summary,
+}
+
+/// Every claim the spec's output makes, over all sections.
+pub(crate) fn claims(spec: &Spec) -> Vec<Claim> {
+    let mut out = sysctl::claims(spec);
+    out.extend(sshd::claims(spec));
+    out.extend(nginx::claims(spec));
+    out.extend(audit::claims(spec));
+    out
+}
+
+/// Every `BASELINE:ID` the stdlib's defaults name, with the data file that names it.
+pub fn satisfied_refs() -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    for s in stdlib::sysctl_profile("hardened").map(|p| p.setting.as_slice()).unwrap_or_default() {
+        out.extend(s.satisfies.iter().map(|x| (x.clone(), "sysctl/hardened.toml")));
+    }
+    let d = stdlib::sshd_defaults();
+    let sshd = d
+        .setting
+        .iter()
+        .flat_map(|s| &s.satisfies)
+        .chain(&d.file.satisfies)
+        .chain(d.step.iter().flat_map(|s| &s.satisfies));
+    out.extend(sshd.map(|x| (x.clone(), "sshd/defaults.toml")));
+    let n = stdlib::nginx_hardening();
+    let nginx =
+        n.header.iter().flat_map(|h| &h.satisfies).chain(&n.limit_conn.satisfies).chain(&n.default_server.satisfies);
+    out.extend(nginx.map(|x| (x.clone(), "nginx/hardening.toml")));
+    let a = stdlib::audit_sets();
+    let audit = a
+        .set
+        .values()
+        .flat_map(|s| &s.satisfies)
+        .chain(&a.file.satisfies)
+        .chain(&a.immutable.satisfies)
+        .chain(&a.service.satisfies);
+    out.extend(audit.map(|x| (x.clone(), "audit/sets.toml")));
+    out
+}
+
+/// The report of `spec` against `baseline`.
+pub fn report(spec: &Spec, baseline: &Baseline) -> Report {
+    let claims = claims(spec);
+    let prefix = format!("{}:", baseline.name);
+    let items: Vec<ItemReport> = baseline
+        .item
+        .iter()
+        .map(|item| {
+            let (status, details) = if let Some(why) = &item.declined {
+                (Status::Declined, vec![why.clone()])
+            } else if let Some(why) = &item.scope {
+                (Status::OutOfScope, vec![why.clone()])
+            } else {
+                let full = format!("{prefix}{}", item.id);
+                judge(claims.iter().filter(|c| c.item == full))
+            };
+            ItemReport { id: item.id.clone(), title: item.title.clone(), level: item.level.clone(), status, details }
+        })
+        .collect();
+    let count = |s: Status| items.iter().filter(|i| i.status == s).count();
+    let (met, not_met) = (count(Status::Met), count(Status::NotMet));
+    let percent = (met * 100).checked_div(met + not_met).map_or(100, |p| p as u32);
+    Report {
+        baseline: baseline.name.clone(),
+        title: baseline.title.clone(),
+        covers: baseline.covers.clone(),
+        summary: Summary {
+            met,
+            not_met,
+            declined: count(Status::Declined),
+            out_of_scope: count(Status::OutOfScope),
+            total: items.len(),
+            percent,
+        },
+        items,
+    }
+}
+
+/// An item is met when, for every setting that claims it, one alternative holds.
+fn judge<'a>(claims: impl Iterator<Item = &'a Claim>) -> (Status, Vec<String>) {
+    let mut settings: Vec<(&str, Vec<&Claim>)> = Vec::new();
+    for c in claims {
+        match settings.iter_mut().find(|(s, _)| *s == c.setting) {
+            Some((_, v)) => v.push(c),
+            None => settings.push((&c.setting, vec![c])),
+        }
+    }
+    if settings.is_empty() {
+        return (Status::NotMet, vec!["no setting of pynoc claims this item".into()]);
+    }
+    let mut met = Vec::new();
+    let mut why = Vec::new();
+    for (_, alternatives) in &settings {
+        match alternatives.iter().find_map(|c| c.outcome.as_ref().ok()) {
+            Some(evidence) => met.push(evidence.clone()),
+            None => {
+                if let Some(Err(w)) = alternatives.first().map(|c| &c.outcome) {
+                    why.push(w.clone());
+                }
+            }
+        }
+    }
+    if why.is_empty() { (Status::Met, met) } else { (Status::NotMet, why) }
+}
+
+impl Report {
+    /// The report for a terminal: one line per item, the reason under it, a summary line.
+    pub fn human(&self, spec_path: &str) -> String {
+        let mut out =
+            format!("{spec_path} against {} ({}; sections: {})\n", self.baseline, self.title, self.covers.join(", "));
+        for i in &self.items {
+            let level = i.level.as_deref().map(|l| format!(" [{l}]")).unwrap_or_default();
+            out += &format!("{:<12} {} {}{level}\n", i.status.label(), i.id, i.title);
+            if i.status != Status::Met {
+                for d in &i.details {
+                    out += &format!("{:<12}   why: {d}\n", "");
+                }
+            }
+        }
+        let s = &self.summary;
+        out += &format!(
+            "summary: {} met, {} not met, {} declined, {} out of scope, of {} items; {}% of the {} items pynoc can meet are met\n",
+            s.met,
+            s.not_met,
+            s.declined,
+            s.out_of_scope,
+            s.total,
+            s.percent,
+            s.met + s.not_met
+        );
+        out
+    }
+}
+
+/// `pynoc explain BASELINE:ID`: the item, and what pynoc does about it.
+pub fn explain(what: &str) -> Option<String> {
+    let (name, id) = what.split_once(':')?;
+    let b = stdlib::baseline(name)?;
+    let item = b.item.iter().find(|i| i.id == id)?;
+    let mut out = format!("{what}: {}\n{}\n", item.title, b.title);
+    if let Some(why) = &item.declined {
+        out += &format!("pynoc declines it: {why}\n");
+    } else if let Some(why) = &item.scope {
+        out += &format!("outside what pynoc writes: {why}\n");
+    } else {
+        let by: Vec<String> = claimers(what);
+        out += &format!("met by default through:\n{}", by.iter().map(|l| format!("  {l}\n")).collect::<String>());
+    }
+    Some(out)
+}
+
+/// The stdlib settings that claim `BASELINE:ID`, as `file: setting`.
+fn claimers(full: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(p) = stdlib::sysctl_profile("hardened") {
+        for s in p.setting.iter().filter(|s| s.satisfies.iter().any(|x| x == full)) {
+            let how = s.option.as_ref().map(|o| format!(" (option `{o}`)")).unwrap_or_default();
+            out.push(format!("stdlib/sysctl/hardened.toml: {} = {}{how}", s.key, s.value));
+        }
+    }
+    let d = stdlib::sshd_defaults();
+    for s in d.setting.iter().filter(|s| s.satisfies.iter().any(|x| x == full)) {
+        out.push(format!("stdlib/sshd/defaults.toml: {} {}", s.keyword, s.value).trim_end().to_string());
+    }
+    if d.file.satisfies.iter().any(|x| x == full) {
+        out.push(format!("stdlib/sshd/defaults.toml: the drop-in installed with mode {}", d.file.mode));
+    }
+    for s in d.step.iter().filter(|s| s.satisfies.iter().any(|x| x == full)) {
+        out.push(format!("stdlib/sshd/defaults.toml: step `{}`: {}", s.name, s.what));
+    }
+    for h in stdlib::nginx_hardening().header.iter().filter(|h| h.satisfies.iter().any(|x| x == full)) {
+        let how = h.opt_in.as_ref().map(|o| format!(" (on sites with `{o}`)")).unwrap_or_default();
+        out.push(format!("stdlib/nginx/hardening.toml: {}: {}{how}", h.name, h.value));
+    }
+    let a = stdlib::audit_sets();
+    for (name, s) in a.set.iter().filter(|(_, s)| s.satisfies.iter().any(|x| x == full)) {
+        out.push(format!("stdlib/audit/sets.toml: the rule set `{name}` ({})", s.comment));
+    }
+    if a.immutable.satisfies.iter().any(|x| x == full) {
+        out.push("stdlib/audit/sets.toml: `-e 2`, the rules locked until reboot".into());
+    }
+    if a.file.satisfies.iter().any(|x| x == full) {
+        out.push(format!("stdlib/audit/sets.toml: the rules file installed with mode {}", a.file.mode));
+    }
+    if a.service.satisfies.iter().any(|x| x == full) {
+        out.push("stdlib/audit/sets.toml: auditd installed, enabled and running".into());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `satisfies` names an item of a catalog, and every catalog item is claimed by a
+    /// default or says why not (declined or out of scope), never both.
+    #[test]
+    fn catalogs_and_claims_agree() {
+        let refs = satisfied_refs();
+        for (r, file) in &refs {
+            let found =
+                r.split_once(':').and_then(|(b, id)| stdlib::baseline(b).map(|b| b.item.iter().find(|i| i.id == id)));
+            match found {
+                Some(Some(item)) => assert!(
+                    item.declined.is_none() && item.scope.is_none(),
+                    "stdlib/{file} claims `{r}`, which its catalog declines"
+                ),
+                _ => panic!("stdlib/{file} claims `{r}`, which no catalog in stdlib/baselines lists"),
+            }
+        }
+        for b in stdlib::baselines() {
+            for i in &b.item {
+                let full = format!("{}:{}", b.name, i.id);
+                let claimed = refs.iter().any(|(r, _)| *r == full);
+                let excused = i.declined.is_some() || i.scope.is_some();
+                assert!(
+                    claimed || excused,
+                    "stdlib/baselines/{}.toml: `{}` is neither claimed nor declined",
+                    b.name,
+                    i.id
+                );
+                assert!(!(i.declined.is_some() && i.scope.is_some()), "`{full}` is both declined and out of scope");
+                for why in i.declined.iter().chain(&i.scope) {
+                    assert!(!why.trim().is_empty() && !why.contains('\n'), "`{full}`: the reason is one line");
+                }
+            }
+            let mut ids: Vec<&str> = b.item.iter().map(|i| i.id.as_str()).collect();
+            ids.sort_unstable();
+            let n = ids.len();
+            ids.dedup();
+            assert_eq!(n, ids.len(), "stdlib/baselines/{}.toml lists an item twice", b.name);
+        }
+    }
+}

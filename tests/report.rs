@@ -1,0 +1,143 @@
+//! `pynoc report`: the reference example against every baseline (snapshots a reviewer reads),
+//! a spec that weakens settings with reasons (each reason reaches the item it breaks), the
+//! JSON form, `--min`, a spec with errors, and `pynoc explain BASELINE:ID`.
+
+mod common;
+
+use common::{pynoc, root};
+
+const BASELINES: &[&str] = &["cis-debian12", "devsec", "kspp", "mozilla", "owasp", "ssh-audit"];
+
+fn report(spec: &str, baseline: &str, extra: &[&str]) -> common::Run {
+    pynoc().cwd(&root()).args(["report", spec, "--baseline", baseline]).args(extra).run()
+}
+
+#[test]
+fn reference_example_against_every_baseline() {
+    for b in BASELINES {
+        let out = report("examples/pynomaly/spec.kdl", b, &[]).expect(0).stdout();
+        insta::assert_snapshot!(format!("pynomaly-{b}"), out);
+    }
+}
+
+fn item<'a>(json: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    json["items"].as_array().unwrap().iter().find(|i| i["id"] == id).unwrap_or_else(|| panic!("no item {id}"))
+}
+
+fn json(spec: &str, baseline: &str) -> serde_json::Value {
+    serde_json::from_str(&report(spec, baseline, &["--format", "json"]).expect(0).stdout()).unwrap()
+}
+
+/// Each weakening shows up at the items it breaks, with the spec's own words; what the spec
+/// did not touch stays met; an option turned on meets the stricter baseline.
+#[test]
+fn weakened_settings_carry_their_reasons() {
+    let spec = "tests/report/weakened.kdl";
+    let cis = json(spec, "cis-debian12");
+    let why = |j: &serde_json::Value, id: &str| -> String {
+        let i = item(j, id);
+        assert_eq!(i["status"], "not-met", "{id}: {i}");
+        i["details"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect::<Vec<_>>().join(" | ")
+    };
+    assert!(why(&cis, "3.3.7").contains("asymmetric routes through the VPN gateway"));
+    assert!(why(&cis, "3.3.11").contains("needs the option `ipv6-static`"));
+    assert_eq!(item(&cis, "5.1.20")["status"], "met");
+    assert!(why(&cis, "6.2.3.20").contains("the rules are still being tuned on this host"));
+    assert!(why(&cis, "6.2.3.7").contains("the rule set `access` is not in the spec's `rules` line"));
+    assert_eq!(item(&cis, "6.2.3.8")["status"], "met", "the identity set is listed");
+    assert_eq!(item(&cis, "5.1.16")["status"], "met", "2 tries are within CIS's limit of the default 3");
+    assert_eq!(item(&cis, "5.1.5")["status"], "declined");
+    assert_eq!(item(&cis, "5.1.2")["status"], "out-of-scope");
+    let devsec = json(spec, "devsec");
+    assert!(why(&devsec, "sysctl-30").contains("SysRq keys are our last resort"));
+    assert!(why(&devsec, "sshd-27").contains("the backup appliance logs in with a password"));
+    assert!(why(&devsec, "sshd-48").contains("a FIPS build ships its own moduli"));
+    assert_eq!(item(&devsec, "sysctl-35")["status"], "met", "ptrace-off meets dev-sec's >= 2");
+    let mozilla = json(spec, "mozilla");
+    assert!(why(&mozilla, "openssh:AuthenticationMethods").contains("a password method is on"));
+    let kspp = json(spec, "kspp");
+    assert_eq!(item(&kspp, "kernel.yama.ptrace_scope")["status"], "met", "the option `ptrace-off` writes 3");
+    // Every site must send the header: one site's reasoned change breaks the item.
+    let owasp = json("examples/everything/spec.kdl", "owasp");
+    assert!(why(&owasp, "Cross-Origin-Embedder-Policy").contains(
+        "edge.example.com sends `Cross-Origin-Embedder-Policy: unsafe-none`: the pages embed images from a partner CDN"
+    ));
+    assert_eq!(item(&owasp, "X-Content-Type-Options")["status"], "met");
+    let s = &cis["summary"];
+    let n = |k: &str| s[k].as_u64().unwrap();
+    assert_eq!(n("met") + n("not_met") + n("declined") + n("out_of_scope"), n("total"));
+    assert_eq!(n("total") as usize, cis["items"].as_array().unwrap().len());
+    assert_eq!(n("percent"), n("met") * 100 / (n("met") + n("not_met")));
+}
+
+#[test]
+fn the_reference_example_meets_what_it_does_not_weaken() {
+    let cis = json("examples/pynomaly/spec.kdl", "cis-debian12");
+    let forwarding = item(&cis, "3.3.1");
+    assert_eq!(forwarding["status"], "not-met");
+    assert!(forwarding["details"][0].as_str().unwrap().contains("containers need forwarding"), "{forwarding}");
+    for id in ["3.3.6", "3.3.7", "5.1.6", "5.1.12", "5.1.14", "5.1.15", "5.1.18", "5.1.1"] {
+        assert_eq!(item(&cis, id)["status"], "met", "{id}");
+    }
+}
+
+#[test]
+fn min_fails_under_the_required_share() {
+    let r = report("tests/report/weakened.kdl", "mozilla", &["--min", "90"]).expect(1);
+    assert!(r.stderr().contains("under the required 90%"), "{}", r.stderr());
+    assert!(r.stdout().contains("summary:"), "the report is printed before the verdict");
+    report("tests/report/weakened.kdl", "mozilla", &["--min", "50"]).expect(0);
+    report("tests/report/weakened.kdl", "mozilla", &["--min", "101"]).expect(2);
+}
+
+#[test]
+fn a_spec_with_errors_gets_diagnostics_and_no_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.kdl");
+    std::fs::write(&spec, "pynoc 1\nproject x\nhost {\n    ssh {\n        unset \"Port\" reason=\"no\"\n    }\n}\n")
+        .unwrap();
+    let r = pynoc().args(["report", spec.to_str().unwrap(), "--baseline", "cis-debian12"]).run().expect(1);
+    assert!(r.stdout().is_empty(), "no report for a spec with errors:\n{}", r.stdout());
+    assert!(r.stderr().contains("set with `port`") && r.stderr().contains("spec.kdl:5:"), "{}", r.stderr());
+    let r = pynoc().args(["report", spec.to_str().unwrap(), "--baseline", "nist"]).run().expect(2);
+    assert!(r.stderr().contains("cis-debian12"), "the known baselines are listed:\n{}", r.stderr());
+}
+
+#[test]
+fn explain_names_the_settings_or_the_reason() {
+    let out = pynoc().args(["explain", "cis-debian12:3.3.7"]).run().expect(0).stdout();
+    assert!(out.contains("reverse path filtering") && out.contains("net.ipv4.conf.all.rp_filter = 1"), "{out}");
+    let out = pynoc().args(["explain", "cis-debian12:5.1.5"]).run().expect(0).stdout();
+    assert!(out.contains("pynoc declines it:") && out.contains("Banner"), "{out}");
+    let out = pynoc().args(["explain", "devsec:sysctl-35"]).run().expect(0).stdout();
+    assert!(out.contains("option `ptrace-admin-only`") && out.contains("option `ptrace-off`"), "{out}");
+    pynoc().args(["explain", "cis-debian12:9.9.9"]).run().expect(2);
+}
+
+/// The README's table of the reference example's counts is what `pynoc report` says, one row
+/// per baseline; the sysctl options' trade-offs are stated in the README as in the data.
+#[test]
+fn readme_states_the_counts_and_tradeoffs() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let (_, table) = readme.split_once("<!-- baselines: examples/pynomaly/spec.kdl -->").expect("the baselines table");
+    let rows: Vec<Vec<String>> = table
+        .lines()
+        .skip(3)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.trim_matches('|').split('|').map(|c| c.trim().trim_matches('`').to_string()).collect())
+        .collect();
+    assert_eq!(rows.len(), BASELINES.len(), "one row per baseline");
+    for row in rows {
+        let j = json("examples/pynomaly/spec.kdl", &row[0]);
+        let s = &j["summary"];
+        let got: Vec<String> =
+            ["met", "not_met", "declined", "out_of_scope"].iter().map(|k| s[*k].to_string()).collect();
+        assert_eq!(row[2..6], got[..], "README's counts for {}", row[0]);
+    }
+    let profile: toml::Value =
+        toml::from_str(&std::fs::read_to_string(root().join("stdlib/sysctl/hardened.toml")).unwrap()).unwrap();
+    for o in profile["option"].as_array().unwrap() {
+        let (name, tradeoff) = (o["name"].as_str().unwrap(), o["tradeoff"].as_str().unwrap());
+        assert!(readme.contains(&format!("| `{name}` |")) && readme.contains(tradeoff), "README lacks option {name}");
+    }
+}
