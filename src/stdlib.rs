@@ -113,6 +113,85 @@ impl SshdDefaults {
     }
 }
 
+/// The server parameters pynoc sets (`stdlib/postgres/hardening.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PgHardening {
+    pub ssl: Claims,
+    pub parameter: Vec<PgDefault>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PgDefault {
+    pub name: String,
+    pub value: String,
+    /// Only with the spec's `ssl` node.
+    #[serde(default)]
+    pub with_ssl: bool,
+    #[serde(default)]
+    pub satisfies: Vec<String>,
+}
+
+/// What every compose service gets (`stdlib/container/hardening.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ContainerHardening {
+    pub service: ServiceDefaults,
+    /// Properties of every service, with what each satisfies.
+    pub claims: BTreeMap<String, Vec<String>>,
+    /// Compose keys pynoc never writes, with what each absence satisfies.
+    pub never: BTreeMap<String, Vec<String>>,
+    /// Properties of the Dockerfile of an `image`.
+    pub image_claims: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ServiceDefaults {
+    pub read_only: bool,
+    pub security_opt: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub restart: String,
+    pub pids: u32,
+    pub host_ip: std::net::IpAddr,
+    pub healthcheck_interval: String,
+    pub healthcheck_timeout: String,
+    pub healthcheck_retries: u32,
+}
+
+/// The releases pynoc writes for (`stdlib/targets.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targets {
+    pub default: String,
+    pub release: BTreeMap<String, Release>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Release {
+    pub title: String,
+    pub openssl: String,
+    pub openssh: String,
+    pub nginx: String,
+    pub postgresql: u32,
+    pub kernel: String,
+}
+
+impl Targets {
+    /// The default release (a test keeps it in the table).
+    pub fn current(&self) -> Option<&Release> {
+        self.release.get(&self.default)
+    }
+}
+
+/// `a` ≥ `b` for dotted version numbers (`3.0` < `3.5` < `3.10`).
+pub fn version_at_least(a: &str, b: &str) -> bool {
+    let parse = |v: &str| v.split('.').map(|x| x.parse::<u32>().unwrap_or(0)).collect::<Vec<_>>();
+    parse(a) >= parse(b)
+}
+
 /// What every nginx site gets (`stdlib/nginx/hardening.toml`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -189,6 +268,8 @@ pub const BASELINES: &[(&str, &str)] = &[
     ("kspp", include_str!("../stdlib/baselines/kspp.toml")),
     ("mozilla", include_str!("../stdlib/baselines/mozilla.toml")),
     ("owasp", include_str!("../stdlib/baselines/owasp.toml")),
+    ("cis-pg", include_str!("../stdlib/baselines/cis-pg.toml")),
+    ("cis-docker", include_str!("../stdlib/baselines/cis-docker.toml")),
     ("ssh-audit", include_str!("../stdlib/baselines/ssh-audit.toml")),
 ];
 
@@ -291,16 +372,34 @@ pub struct SyscallTable {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TlsProfiles {
-    pub guideline: String,
+    /// The newest guideline, used when a site names none.
+    pub default: String,
+    /// What a site on the newest guideline satisfies.
+    #[serde(default)]
+    pub satisfies: Vec<String>,
+    /// What an HSTS max-age of at least the profile's satisfies.
+    #[serde(default)]
+    pub hsts_satisfies: Vec<String>,
+    /// Groups that need at least this OpenSSL version.
+    pub openssl_min: BTreeMap<String, String>,
+    pub guideline: BTreeMap<String, TlsGuideline>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsGuideline {
+    pub title: String,
     pub profile: BTreeMap<String, TlsProfile>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TlsProfile {
     pub protocols: Vec<String>,
     pub ciphers: Vec<String>,
+    #[serde(default)]
     pub dhe_ciphers: Vec<String>,
     pub curves: Vec<String>,
     pub session_timeout: String,
@@ -361,13 +460,16 @@ pub const DATA: &[(&str, &str)] = &[
     ("sysctl/hardened.toml", include_str!("../stdlib/sysctl/hardened.toml")),
     ("sshd/defaults.toml", include_str!("../stdlib/sshd/defaults.toml")),
     ("nginx/tls.toml", include_str!("../stdlib/nginx/tls.toml")),
+    ("targets.toml", include_str!("../stdlib/targets.toml")),
     ("nginx/hardening.toml", include_str!("../stdlib/nginx/hardening.toml")),
     ("fail2ban/jails.toml", include_str!("../stdlib/fail2ban/jails.toml")),
     ("audit/sets.toml", include_str!("../stdlib/audit/sets.toml")),
     ("audit/syscalls.toml", include_str!("../stdlib/audit/syscalls.toml")),
     ("firewall/services.toml", include_str!("../stdlib/firewall/services.toml")),
     ("container/images.toml", include_str!("../stdlib/container/images.toml")),
+    ("container/hardening.toml", include_str!("../stdlib/container/hardening.toml")),
     ("postgres/dangerous.toml", include_str!("../stdlib/postgres/dangerous.toml")),
+    ("postgres/hardening.toml", include_str!("../stdlib/postgres/hardening.toml")),
 ];
 
 pub const STARTER: &str = include_str!("../stdlib/init/spec.kdl");
@@ -458,6 +560,9 @@ catalog!(audit_sets, AuditSets, "audit/sets.toml");
 catalog!(syscalls, SyscallTable, "audit/syscalls.toml");
 catalog!(services, Services, "firewall/services.toml");
 catalog!(tls, TlsProfiles, "nginx/tls.toml");
+catalog!(targets, Targets, "targets.toml");
+catalog!(pg_hardening, PgHardening, "postgres/hardening.toml");
+catalog!(container_hardening, ContainerHardening, "container/hardening.toml");
 catalog!(images, Images, "container/images.toml");
 catalog!(sshd_defaults, SshdDefaults, "sshd/defaults.toml");
 catalog!(nginx_hardening, NginxHardening, "nginx/hardening.toml");
@@ -489,6 +594,17 @@ mod tests {
             }
         }
         assert_eq!(sshd_defaults().value("LogLevel"), Some("VERBOSE"));
+        assert!(targets().current().is_some(), "stdlib/targets.toml: the default release has a table");
+        assert!(tls().guideline.contains_key(&tls().default));
+        assert_eq!(container_hardening().service.restart, "unless-stopped");
+        // Every parameter pynoc sets exists in every supported PostgreSQL version.
+        for v in PG_VERSIONS {
+            let params = pg_params(*v).unwrap();
+            for p in &pg_hardening().parameter {
+                assert!(params.contains_key(&p.name), "stdlib/postgres/hardening.toml: no `{}` in {v}", p.name);
+            }
+        }
+        assert!(version_at_least("3.10", "3.5") && !version_at_least("3.0", "3.5") && version_at_least("3.5", "3.5"));
         for (name, _) in BASELINES {
             assert_eq!(baseline(name).map(|b| b.name.as_str()), Some(*name));
         }

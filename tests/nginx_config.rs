@@ -46,11 +46,16 @@ fn dhe_suites_only_with_a_dhparam_and_modern_is_tls13_only() {
         "no suite for both key types"
     );
     assert!(!plain.contains("ssl_stapling") && !plain.contains("resolver "), "dead OCSP configuration");
+    // DHE only in Server Side TLS 5.7 (5.8 dropped it): there, with a dhparam.
     let dh = nginx_conf(&[(
         "key=\"/etc/letsencrypt/live/api.pynomaly.com/privkey.pem\"",
-        "key=\"/etc/letsencrypt/live/api.pynomaly.com/privkey.pem\" dhparam=\"/etc/nginx/ffdhe2048.pem\"",
+        "key=\"/etc/letsencrypt/live/api.pynomaly.com/privkey.pem\" dhparam=\"/etc/nginx/ffdhe2048.pem\" guideline=\"5.7\"",
     )]);
     assert!(dh.contains("ssl_dhparam /etc/nginx/ffdhe2048.pem;") && dh.contains(":DHE-RSA-AES128-GCM-SHA256"));
+    assert!(dh.contains("TLS: Mozilla Server Side TLS 5.7, intermediate profile"));
+    assert!(plain.contains("TLS: Mozilla Server Side TLS 6.0, intermediate profile"), "6.0 is the default");
+    // X25519MLKEM768 needs OpenSSL 3.5; Debian 12's 3.0 would make nginx refuse the config.
+    assert!(plain.contains("ssl_ecdh_curve X25519:prime256v1:secp384r1;") && !plain.contains("MLKEM"));
     let modern = nginx_conf(&[("tls profile=intermediate", "tls profile=modern")]);
     assert!(modern.contains("ssl_protocols TLSv1.3;") && !modern.contains("ssl_ciphers"));
 }

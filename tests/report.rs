@@ -6,7 +6,7 @@ mod common;
 
 use common::{pynoc, root};
 
-const BASELINES: &[&str] = &["cis-debian12", "devsec", "kspp", "mozilla", "owasp", "ssh-audit"];
+const BASELINES: &[&str] = &["cis-debian12", "cis-docker", "cis-pg", "devsec", "kspp", "mozilla", "owasp", "ssh-audit"];
 
 fn report(spec: &str, baseline: &str, extra: &[&str]) -> common::Run {
     pynoc().cwd(&root()).args(["report", spec, "--baseline", baseline]).args(extra).run()
@@ -63,6 +63,17 @@ fn weakened_settings_carry_their_reasons() {
         "edge.example.com sends `Cross-Origin-Embedder-Policy: unsafe-none`: the pages embed images from a partner CDN"
     ));
     assert_eq!(item(&owasp, "X-Content-Type-Options")["status"], "met");
+    // PostgreSQL: pynoc's parameters unless the spec sets its own, TLS ones only with `ssl`.
+    let pg = json("examples/pynomaly/spec.kdl", "cis-pg");
+    assert!(why(&pg, "3.1.24").contains("the spec sets `log_line_prefix = '%t"));
+    assert_eq!(item(&pg, "6.10")["status"], "met");
+    assert_eq!(item(&pg, "3.1.26")["status"], "met");
+    // Containers: a spec with no stack meets nothing there, and says so.
+    let docker = json(spec, "cis-docker");
+    assert!(why(&docker, "5.13").contains("the spec has no `compose` stack"));
+    let docker = json("examples/pynomaly/spec.kdl", "cis-docker");
+    assert_eq!(item(&docker, "5.26")["status"], "met");
+    assert_eq!(item(&docker, "5.15")["status"], "declined");
     let s = &cis["summary"];
     let n = |k: &str| s[k].as_u64().unwrap();
     assert_eq!(n("met") + n("not_met") + n("declined") + n("out_of_scope"), n("total"));

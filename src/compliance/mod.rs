@@ -8,7 +8,9 @@
 //! item, the setting it concerns, and whether the output holds it.
 
 mod audit;
+mod container;
 mod nginx;
+mod postgres;
 mod sshd;
 mod sysctl;
 
@@ -86,6 +88,8 @@ pub(crate) fn claims(spec: &Spec) -> Vec<Claim> {
     out.extend(sshd::claims(spec));
     out.extend(nginx::claims(spec));
     out.extend(audit::claims(spec));
+    out.extend(postgres::claims(spec));
+    out.extend(container::claims(spec));
     out
 }
 
@@ -107,6 +111,20 @@ pub fn satisfied_refs() -> Vec<(String, &'static str)> {
     let nginx =
         n.header.iter().flat_map(|h| &h.satisfies).chain(&n.limit_conn.satisfies).chain(&n.default_server.satisfies);
     out.extend(nginx.map(|x| (x.clone(), "nginx/hardening.toml")));
+    out.extend(
+        stdlib::tls().satisfies.iter().chain(&stdlib::tls().hsts_satisfies).map(|x| (x.clone(), "nginx/tls.toml")),
+    );
+    let pg = stdlib::pg_hardening();
+    out.extend(
+        pg.parameter
+            .iter()
+            .flat_map(|p| &p.satisfies)
+            .chain(&pg.ssl.satisfies)
+            .map(|x| (x.clone(), "postgres/hardening.toml")),
+    );
+    let c = stdlib::container_hardening();
+    let container = c.claims.values().chain(c.never.values()).chain(c.image_claims.values()).flatten();
+    out.extend(container.map(|x| (x.clone(), "container/hardening.toml")));
     let a = stdlib::audit_sets();
     let audit = a
         .set
@@ -253,6 +271,13 @@ fn claimers(full: &str) -> Vec<String> {
         let how = h.opt_in.as_ref().map(|o| format!(" (on sites with `{o}`)")).unwrap_or_default();
         out.push(format!("stdlib/nginx/hardening.toml: {}: {}{how}", h.name, h.value));
     }
+    let tls = stdlib::tls();
+    if tls.satisfies.iter().any(|x| x == full) {
+        out.push(format!("stdlib/nginx/tls.toml: every site on {}", tls.guideline[&tls.default].title));
+    }
+    if tls.hsts_satisfies.iter().any(|x| x == full) {
+        out.push("stdlib/nginx/tls.toml: every site's HSTS max-age at least its profile's `hsts-max-age`".into());
+    }
     let a = stdlib::audit_sets();
     for (name, s) in a.set.iter().filter(|(_, s)| s.satisfies.iter().any(|x| x == full)) {
         out.push(format!("stdlib/audit/sets.toml: the rule set `{name}` ({})", s.comment));
@@ -265,6 +290,29 @@ fn claimers(full: &str) -> Vec<String> {
     }
     if a.service.satisfies.iter().any(|x| x == full) {
         out.push("stdlib/audit/sets.toml: auditd installed, enabled and running".into());
+    }
+    let pg = stdlib::pg_hardening();
+    for p in pg.parameter.iter().filter(|p| p.satisfies.iter().any(|x| x == full)) {
+        out.push(format!("stdlib/postgres/hardening.toml: {} = '{}'", p.name, p.value));
+    }
+    if pg.ssl.satisfies.iter().any(|x| x == full) {
+        out.push("stdlib/postgres/hardening.toml: TLS on (the `ssl` node)".into());
+    }
+    let c = stdlib::container_hardening();
+    for (what, items) in &c.claims {
+        if items.iter().any(|x| x == full) {
+            out.push(format!("stdlib/container/hardening.toml: every compose service: {what}"));
+        }
+    }
+    for (key, items) in &c.never {
+        if items.iter().any(|x| x == full) {
+            out.push(format!("stdlib/container/hardening.toml: pynoc never writes `{key}`"));
+        }
+    }
+    for (what, items) in &c.image_claims {
+        if items.iter().any(|x| x == full) {
+            out.push(format!("stdlib/container/hardening.toml: the Dockerfile: {what}"));
+        }
     }
     out
 }

@@ -7,7 +7,7 @@ use crate::stdlib;
 
 pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     let data = stdlib::nginx_hardening();
-    let mut out = Vec::new();
+    let mut out = guideline(spec);
     for h in data.header.iter().filter(|h| !h.satisfies.is_empty()) {
         let mut outcomes: Vec<(String, Result<String, String>)> = Vec::new();
         match &spec.nginx {
@@ -44,6 +44,54 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
                     outcome: outcome.clone(),
                 });
             }
+        }
+    }
+    out
+}
+
+/// Every site follows the newest Server Side TLS guideline.
+fn guideline(spec: &Spec) -> Vec<Claim> {
+    let tls = stdlib::tls();
+    type Outcome = Result<String, String>;
+    let outcomes: Vec<(String, Outcome, Outcome)> = match &spec.nginx {
+        None => {
+            let none = Err("the spec has no `nginx` section".to_string());
+            vec![(String::new(), none.clone(), none)]
+        }
+        Some(n) => n
+            .sites
+            .iter()
+            .map(|s| {
+                let name = s.names[0].clone();
+                let outcome = if s.tls.version == tls.default {
+                    Ok(format!("nginx/nginx.conf, {name}: {}, {} profile", s.tls.guideline, s.tls.profile.as_str()))
+                } else {
+                    Err(format!("{name} follows {} (`guideline=\"{}\"`)", s.tls.guideline, s.tls.version))
+                };
+                let hsts = s.headers.iter().find(|h| h.name == "Strict-Transport-Security");
+                let age = hsts
+                    .and_then(|h| h.value.strip_prefix("max-age="))
+                    .and_then(|v| v.split(';').next()?.trim().parse::<u64>().ok());
+                let hsts = match age {
+                    Some(a) if a >= s.tls.hsts_max_age => Ok(format!("nginx/nginx.conf, {name}: HSTS max-age={a}")),
+                    Some(a) => Err(format!(
+                        "{name}: HSTS max-age={a}, under {}{}",
+                        s.tls.hsts_max_age,
+                        s.hsts_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+                    )),
+                    None => Err(format!("{name} sends no HSTS max-age")),
+                };
+                (name, outcome, hsts)
+            })
+            .collect(),
+    };
+    let mut out = Vec::new();
+    for (site, outcome, hsts) in outcomes {
+        for item in &tls.satisfies {
+            out.push(Claim { item: item.clone(), setting: format!("nginx tls {site}"), outcome: outcome.clone() });
+        }
+        for item in &tls.hsts_satisfies {
+            out.push(Claim { item: item.clone(), setting: format!("nginx hsts {site}"), outcome: hsts.clone() });
         }
     }
     out

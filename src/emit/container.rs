@@ -250,6 +250,7 @@ fn lits(v: &[String]) -> Vec<String> {
 }
 
 fn compose(stack: &Stack) -> File {
+    let defaults = &crate::stdlib::container_hardening().service;
     let services = stack
         .services
         .iter()
@@ -259,9 +260,9 @@ fn compose(stack: &Stack) -> File {
                 build: app.then(|| Build { context: ".".into(), dockerfile: "Dockerfile".into() }),
                 image: s.image.clone(),
                 user: s.user.clone(),
-                read_only: true,
-                security_opt: vec!["no-new-privileges:true".into()],
-                cap_drop: vec!["ALL".into()],
+                read_only: defaults.read_only,
+                security_opt: defaults.security_opt.clone(),
+                cap_drop: defaults.cap_drop.clone(),
                 cap_add: s.cap_add.clone(),
                 tmpfs: s.tmpfs.clone(),
                 volumes: s
@@ -304,12 +305,12 @@ fn compose(stack: &Stack) -> File {
                     .collect(),
                 healthcheck: (!s.healthcheck.is_empty()).then(|| Health {
                     test: lits(&s.healthcheck),
-                    interval: "30s".into(),
-                    timeout: "10s".into(),
-                    retries: 3,
+                    interval: defaults.healthcheck_interval.clone(),
+                    timeout: defaults.healthcheck_timeout.clone(),
+                    retries: defaults.healthcheck_retries,
                     start_period: if s.kind == crate::ir::ServiceKind::Postgres { "30s".into() } else { "10s".into() },
                 }),
-                restart: "unless-stopped".into(),
+                restart: defaults.restart.clone(),
                 deploy: Deploy {
                     resources: Resources {
                         limits: Limits { cpus: s.cpus.clone(), memory: s.memory.clone(), pids: s.pids },

@@ -114,6 +114,8 @@ pub struct Tls {
     pub profile: TlsProfile,
     /// The guideline the profile comes from, named in the output.
     pub guideline: String,
+    /// Its version, e.g. `6.0`.
+    pub version: String,
     pub protocols: Vec<String>,
     /// TLS 1.2 cipher list; empty for TLS 1.3 only.
     pub ciphers: Vec<String>,
@@ -123,6 +125,9 @@ pub struct Tls {
     pub dhparam: Option<String>,
     pub session_timeout: String,
     pub session_cache: String,
+    /// The profile's HSTS max-age, the default of `hsts`.
+    #[serde(skip)]
+    pub hsts_max_age: u64,
 }
 
 /// A Mozilla Server Side TLS profile (`stdlib/nginx/tls.toml` has one table per variant).

@@ -236,6 +236,14 @@ probe_postgres() {
     [ "$rows" = "2 1 0 " ] && pass "postgres: each tenant sees only its rows (2, 1; none unset)" || fail "postgres tenant rows: $rows"
     echo 'cd / && runuser -u postgres -- psql -XAtc "SHOW ssl" -c "SHOW listen_addresses"' | G | tr '\n' ' ' |
         grep -q '^on \* ' && pass "postgres: ssl on, listening beyond localhost" || fail "postgres settings not applied"
+    # pynoc's TLS parameters are in force: the session is TLS 1.2 or newer with an AEAD suite.
+    local tls
+    tls=$(PGPASSWORD=$APP_PW psql "$c sslmode=require" -XAtc 'SELECT version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()' \
+        -c 'SHOW ssl_ciphers' -c 'SHOW log_timezone' 2>&1 | tr '\n' ' ')
+    case $tls in
+        TLSv1.[23]'|'*ECDHE-ECDSA-AES128-GCM-SHA256:*' UTC ') pass "postgres: TLS with pynoc's ciphers and UTC log times ($tls)" ;;
+        *) fail "postgres TLS parameters: $tls" ;;
+    esac
 }
 
 # A container on a non-internal network (Docker's default bridge and a compose-style user

@@ -30,12 +30,19 @@ DO $pynoc$ BEGIN RAISE EXCEPTION 'the environment variable EDGE_REPORT_PASSWORD 
 \endif
 
 -- 1. Server settings (ALTER SYSTEM, outside any transaction).
--- Take effect on reload: idle_in_transaction_session_timeout, statement_timeout, log_lock_waits
+-- Take effect on reload: idle_in_transaction_session_timeout, statement_timeout, log_lock_waits, log_connections, log_disconnections, log_line_prefix, log_statement, log_timezone, log_error_verbosity
 -- Need a restart: listen_addresses
+-- Already the default in PostgreSQL 15, so not set: log_min_messages = warning, log_min_error_statement = error, log_hostname = off, debug_print_parse = off, debug_print_rewritten = off, debug_print_plan = off, debug_pretty_print = on
 ALTER SYSTEM SET "listen_addresses" = 'localhost,192.0.2.10';
 ALTER SYSTEM SET "idle_in_transaction_session_timeout" = '5min';
 ALTER SYSTEM SET "statement_timeout" = '10min';
 ALTER SYSTEM SET "log_lock_waits" = 'on';
+ALTER SYSTEM SET "log_connections" = 'on';
+ALTER SYSTEM SET "log_disconnections" = 'on';
+ALTER SYSTEM SET "log_line_prefix" = '%m [%p]: [%l-1] db=%d,user=%u,app=%a,client=%h ';
+ALTER SYSTEM SET "log_statement" = 'ddl';
+ALTER SYSTEM SET "log_timezone" = 'UTC';
+ALTER SYSTEM SET "log_error_verbosity" = 'verbose';
 SELECT pg_reload_conf();
 
 -- 2. Roles: created when missing; their attributes set on every run.

@@ -32,9 +32,9 @@ DO $pynoc$ BEGIN RAISE EXCEPTION 'the environment variable PYNOMALY_MONITOR_PASS
 \endif
 
 -- 1. Server settings (ALTER SYSTEM, outside any transaction).
--- Take effect on reload: ssl, ssl_cert_file, ssl_key_file, log_connections, log_disconnections, log_statement, log_min_duration_statement, log_line_prefix
+-- Take effect on reload: ssl, ssl_cert_file, ssl_key_file, log_connections, log_disconnections, log_statement, log_min_duration_statement, log_line_prefix, ssl_ciphers, log_timezone, log_error_verbosity
 -- Need a restart: listen_addresses
--- Already the default in PostgreSQL 15, so not set: password_encryption = scram-sha-256, max_connections = 100, superuser_reserved_connections = 3, row_security = on
+-- Already the default in PostgreSQL 15, so not set: password_encryption = scram-sha-256, max_connections = 100, superuser_reserved_connections = 3, row_security = on, ssl_min_protocol_version = TLSv1.2, log_min_messages = warning, log_min_error_statement = error, log_hostname = off, debug_print_parse = off, debug_print_rewritten = off, debug_print_plan = off, debug_pretty_print = on
 ALTER SYSTEM SET "ssl" = 'on';
 ALTER SYSTEM SET "ssl_cert_file" = '/etc/ssl/certs/postgresql.crt';
 ALTER SYSTEM SET "ssl_key_file" = '/etc/ssl/private/postgresql.key';
@@ -44,6 +44,9 @@ ALTER SYSTEM SET "log_disconnections" = 'on';
 ALTER SYSTEM SET "log_statement" = 'ddl';
 ALTER SYSTEM SET "log_min_duration_statement" = '1000';
 ALTER SYSTEM SET "log_line_prefix" = '%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ';
+ALTER SYSTEM SET "ssl_ciphers" = 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305';
+ALTER SYSTEM SET "log_timezone" = 'UTC';
+ALTER SYSTEM SET "log_error_verbosity" = 'verbose';
 SELECT pg_reload_conf();
 
 -- 2. Roles: created when missing; their attributes set on every run.

@@ -45,7 +45,10 @@ pub(super) fn service(
     let memory = r.str_prop("memory", "\"512M\"").and_then(|v| mem(d, &v)).unwrap_or_else(|| "512M".into());
     let reservation_cpus = r.str_prop("reserve-cpus", "\"0.5\"").and_then(|v| cpus(d, &v));
     let reservation_memory = r.str_prop("reserve-memory", "\"256M\"").and_then(|v| mem(d, &v));
-    let pids = r.int_prop("pids", 16, 65536).map(|v| v.value as u32).unwrap_or(256);
+    let pids = r
+        .int_prop("pids", 16, 65536)
+        .map(|v| v.value as u32)
+        .unwrap_or(crate::stdlib::container_hardening().service.pids);
     let user_v = r.str_prop("user", "\"999:999\"");
     let maxmemory = r.str_prop("maxmemory", "\"512mb\"");
     let database = r.str_prop("database", "pynomaly");
@@ -222,7 +225,7 @@ fn publish(cx: &Cx, c: &Node, cr: &Reader, svc: &mut ir::Service) {
         );
     }
     if let Some(p) = port {
-        let host_ip = host_ip.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        let host_ip = host_ip.unwrap_or(crate::stdlib::container_hardening().service.host_ip);
         svc.ports.push(ir::Port {
             host_ip,
             published: p.value as u16,

@@ -171,7 +171,7 @@ impl Parts {
                     .help("add `location \"/\" proxy=backend`"),
             );
         }
-        let max_age = hsts.0.unwrap_or(stdlib::tls().profile[tls.profile.as_str()].hsts_max_age);
+        let max_age = hsts.0.unwrap_or(tls.hsts_max_age);
         let mut hsts_value = format!("max-age={max_age}");
         if hsts.1 {
             hsts_value.push_str("; includeSubDomains");
@@ -434,13 +434,18 @@ impl Parts {
 
 pub(super) fn tls_node(r: &Reader) -> Option<ir::Tls> {
     let d = r.d;
-    let profiles = stdlib::tls();
+    let data = stdlib::tls();
     let names = ir::TlsProfile::ALL.map(ir::TlsProfile::as_str);
     let profile = r
         .str_prop("profile", "intermediate")
         .and_then(|v| one_of(d, "`profile`", &v, &names))
         .and_then(|s| ir::TlsProfile::ALL.into_iter().find(|p| p.as_str() == s))
         .unwrap_or(ir::TlsProfile::Intermediate);
+    let versions: Vec<&str> = data.guideline.keys().map(String::as_str).collect();
+    let version = r
+        .str_prop("guideline", "\"6.0\"")
+        .and_then(|v| one_of(d, "`guideline`", &v, &versions))
+        .unwrap_or_else(|| data.default.clone());
     let cert = r.str_prop("cert", "\"/etc/letsencrypt/live/NAME/fullchain.pem\"");
     let key = r.str_prop("key", "\"/etc/letsencrypt/live/NAME/privkey.pem\"");
     for (what, v) in [("cert", &cert), ("key", &key)] {
@@ -450,25 +455,46 @@ pub(super) fn tls_node(r: &Reader) -> Option<ir::Tls> {
     }
     let cert = cert.and_then(|v| validate::path(d, &v, "certificate path", false));
     let key = key.and_then(|v| validate::path(d, &v, "key path", false));
-    let dhparam = r
-        .str_prop("dhparam", "\"/etc/nginx/ffdhe2048.pem\"")
-        .and_then(|v| validate::path(d, &v, "dhparam path", false));
-    let p = &profiles.profile[profile.as_str()];
+    let dh = r.str_prop("dhparam", "\"/etc/nginx/ffdhe2048.pem\"");
+    let dhparam_at = dh.as_ref().map(|v| v.span);
+    let dhparam = dh.and_then(|v| validate::path(d, &v, "dhparam path", false));
+    let guideline = &data.guideline[&version];
+    let p = &guideline.profile[profile.as_str()];
     let mut ciphers = p.ciphers.clone();
-    if dhparam.is_some() {
+    if let (Some(_), Some(at)) = (&dhparam, dhparam_at) {
+        if p.dhe_ciphers.is_empty() {
+            d.push(
+                Diagnostic::new(
+                    Kind::ExclusiveOptions,
+                    format!("`dhparam` has no use in the {} {} profile: it has no DHE suite", guideline.title, profile.as_str()),
+                )
+                .at(at, "no DHE suite to use it")
+                .help("Mozilla dropped DHE from `intermediate` in 5.8: remove `dhparam`, or say `guideline=\"5.7\"` for old clients that need DHE"),
+            );
+        }
         ciphers.extend(p.dhe_ciphers.iter().cloned());
     }
+    // Groups the target's OpenSSL lacks are left out: nginx would not start with them.
+    let openssl = stdlib::targets().current().map(|t| t.openssl.as_str()).unwrap_or("3.0");
+    let curves = p
+        .curves
+        .iter()
+        .filter(|c| data.openssl_min.get(*c).is_none_or(|min| stdlib::version_at_least(openssl, min)))
+        .cloned()
+        .collect();
     Some(ir::Tls {
         profile,
-        guideline: profiles.guideline.clone(),
+        guideline: guideline.title.clone(),
+        version,
         protocols: p.protocols.clone(),
         ciphers,
-        curves: p.curves.clone(),
+        curves,
         certificate: cert?,
         key: key?,
         dhparam,
         session_timeout: p.session_timeout.clone(),
         session_cache: p.session_cache.clone(),
+        hsts_max_age: p.hsts_max_age,
     })
 }
 
@@ -557,12 +583,15 @@ pub(super) fn header_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    /// Every TLS profile of the IR has its table in stdlib/nginx/tls.toml, and no other.
+    /// Every TLS profile of the IR has its table in each guideline of stdlib/nginx/tls.toml,
+    /// and no other.
     #[test]
     fn tls_profiles_are_the_stdlib_tables() {
-        let tables: Vec<&str> = crate::stdlib::tls().profile.keys().map(String::as_str).collect();
         let mut profiles = crate::ir::TlsProfile::ALL.map(crate::ir::TlsProfile::as_str).to_vec();
         profiles.sort();
-        assert_eq!(tables, profiles);
+        for (version, g) in &crate::stdlib::tls().guideline {
+            let tables: Vec<&str> = g.profile.keys().map(String::as_str).collect();
+            assert_eq!(tables, profiles, "guideline {version}");
+        }
     }
 }

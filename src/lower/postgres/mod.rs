@@ -121,11 +121,15 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Postgres> {
                 if let Some((name, value, reason)) = setting(&cr, &params, version) {
                     if let Some((_, first)) = set_spans.iter().find(|(s, _)| *s == name.0) {
                         d.push(duplicate(&format!("set {}", name.0), name.1, *first));
-                    } else if name.0.starts_with("ssl") {
+                    } else if name.0 == "ssl"
+                        || name.0.starts_with("ssl_") && (name.0.ends_with("_file") || name.0.ends_with("_dir"))
+                    {
+                        // The TLS switch and files come from the `ssl` node; the protocol and
+                        // cipher settings may be set here.
                         d.push(
                             Diagnostic::new(Kind::ExclusiveOptions, format!("`{}` is set by the `ssl` node", name.0))
                                 .at(name.1, "set with `ssl`")
-                                .help("write `ssl cert=\"…\" key=\"…\"`: pynoc states the files as preconditions"),
+                                .help("write `ssl cert=\"…\" key=\"…\" [ca=\"…\"]`: pynoc states the files as preconditions"),
                         );
                     } else {
                         set_spans.push(name.clone());
@@ -173,6 +177,12 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Postgres> {
             }
         }
         cr.finish(true);
+    }
+    // pynoc's parameters, where the spec sets none of its own.
+    for p in &stdlib::pg_hardening().parameter {
+        if (!p.with_ssl || pg.ssl.is_some()) && !set_spans.iter().any(|(n, _)| *n == p.name) {
+            push_setting(&mut pg, &params, &p.name, &p.value, None);
+        }
     }
     if let Some(h) = hba_node {
         pg.hba = hba(h, d, &pg, &role_spans);

@@ -1,0 +1,45 @@
+//! Claims of the PostgreSQL server parameters pynoc sets (stdlib/postgres/hardening.toml):
+//! the value in force is the spec's, pynoc's, or the server's own default.
+
+use super::Claim;
+use crate::ir::Spec;
+use crate::stdlib;
+
+pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
+    let data = stdlib::pg_hardening();
+    let pg = spec.postgres.as_ref();
+    let none = || Err("the spec has no `postgres` section".to_string());
+    let mut out = Vec::new();
+    let mut push = |items: &[String], setting: String, outcome: Result<String, String>| {
+        for item in items {
+            out.push(Claim { item: item.clone(), setting: setting.clone(), outcome: outcome.clone() });
+        }
+    };
+    for p in &data.parameter {
+        let outcome = pg.map_or_else(none, |pg| {
+            if p.with_ssl && pg.ssl.is_none() {
+                return Err(format!("`{}` is set only with TLS, and the spec has no `ssl` node", p.name));
+            }
+            let set = pg.settings.iter().find(|s| s.name == p.name);
+            let default = pg.defaults.iter().find(|s| s.name == p.name);
+            match (set, default) {
+                (Some(s), _) if s.value.eq_ignore_ascii_case(&p.value) => {
+                    Ok(format!("postgres/postgresql-security.sql: {} = '{}'", s.name, s.value))
+                }
+                (Some(s), _) => {
+                    let why = s.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+                    Err(format!("the spec sets `{} = '{}'`{why}", s.name, s.value))
+                }
+                (None, Some(s)) => Ok(format!("{} = '{}' is PostgreSQL {}'s own default", s.name, s.value, pg.version)),
+                (None, None) => Err(format!("`{}` is not set", p.name)),
+            }
+        });
+        push(&p.satisfies, format!("postgres {}", p.name), outcome);
+    }
+    let ssl = pg.map_or_else(none, |pg| match &pg.ssl {
+        Some(s) => Ok(format!("postgres/postgresql-security.sql: ssl = on, certificate {}", s.cert)),
+        None => Err("the spec has no `ssl` node".to_string()),
+    });
+    push(&data.ssl.satisfies, "postgres ssl".into(), ssl);
+    out
+}
