@@ -116,7 +116,10 @@ impl SshdDefaults {
 /// The server parameters pynoc sets (`stdlib/postgres/hardening.toml`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "kebab-case")]
 pub struct PgHardening {
+    /// pg_hba.conf's mode.
+    pub hba_file: FileMode,
     pub ssl: Claims,
     pub parameter: Vec<PgDefault>,
 }
@@ -196,6 +199,8 @@ pub fn version_at_least(a: &str, b: &str) -> bool {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct NginxHardening {
+    /// nginx.conf's mode.
+    pub file: FileMode,
     pub header: Vec<HeaderDefault>,
     pub limit_conn: LimitConn,
     pub default_server: Claims,

@@ -1,7 +1,7 @@
 //! Claims of the compose services and the Dockerfile (stdlib/container/hardening.toml):
 //! what every service gets, the keys pynoc never writes, what pynoc's Dockerfile always has.
 
-use super::Claim;
+use super::{Claim, Claims};
 use crate::ir::Spec;
 use crate::stdlib;
 
@@ -11,12 +11,7 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     let stack = spec.container.as_ref().and_then(|c| c.compose.as_ref());
     let image = spec.container.as_ref().and_then(|c| c.image.as_ref());
     let no_stack = || Err("the spec has no `compose` stack".to_string());
-    let mut out = Vec::new();
-    let mut push = |items: &[String], setting: String, outcome: Result<String, String>| {
-        for item in items {
-            out.push(Claim { item: item.clone(), setting: setting.clone(), outcome: outcome.clone() });
-        }
-    };
+    let mut out = Claims::default();
     for (what, items) in &data.claims {
         let outcome = stack.map_or_else(no_stack, |st| {
             let missing: Vec<&str> = st
@@ -45,18 +40,18 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
                 Err(format!("{} lack {evidence}", missing.join(", ")))
             }
         });
-        push(items, format!("compose {what}"), outcome);
+        out.add(items, format!("compose {what}"), outcome);
     }
     for (key, items) in &data.never {
         let outcome = stack.map_or_else(no_stack, |_| Ok(format!("pynoc never writes `{key}`")));
-        push(items, format!("compose never {key}"), outcome);
+        out.add(items, format!("compose never {key}"), outcome);
     }
     for (what, items) in &data.image_claims {
         let outcome = match image {
             Some(i) => Ok(format!("container/Dockerfile ({}): {what}", i.name)),
             None => Err("the spec has no `image`".to_string()),
         };
-        push(items, format!("image {what}"), outcome);
+        out.add(items, format!("image {what}"), outcome);
     }
-    out
+    out.0
 }

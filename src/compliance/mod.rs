@@ -30,6 +30,19 @@ pub(crate) struct Claim {
     pub outcome: Result<String, String>,
 }
 
+/// The claims of one section, gathered.
+#[derive(Default)]
+pub(crate) struct Claims(pub Vec<Claim>);
+
+impl Claims {
+    /// `outcome` for each of `items` (`BASELINE:ID`), about `setting`.
+    fn add(&mut self, items: &[String], setting: String, outcome: Result<String, String>) {
+        for item in items {
+            self.0.push(Claim { item: item.clone(), setting: setting.clone(), outcome: outcome.clone() });
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {

@@ -1,13 +1,13 @@
 //! Claims of the headers every nginx site sends (stdlib/nginx/hardening.toml): an item is
 //! met when every site sends pynoc's value.
 
-use super::Claim;
+use super::{Claim, Claims};
 use crate::ir::Spec;
 use crate::stdlib;
 
 pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     let data = stdlib::nginx_hardening();
-    let mut out = guideline(spec);
+    let mut out = Claims(guideline(spec));
     for h in data.header.iter().filter(|h| !h.satisfies.is_empty()) {
         let mut outcomes: Vec<(String, Result<String, String>)> = Vec::new();
         match &spec.nginx {
@@ -37,16 +37,10 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
             }
         }
         for (site, outcome) in outcomes {
-            for item in &h.satisfies {
-                out.push(Claim {
-                    item: item.clone(),
-                    setting: format!("nginx {} {site}", h.name),
-                    outcome: outcome.clone(),
-                });
-            }
+            out.add(&h.satisfies, format!("nginx {} {site}", h.name), outcome);
         }
     }
-    out
+    out.0
 }
 
 /// Every site follows the newest Server Side TLS guideline.
@@ -85,14 +79,10 @@ fn guideline(spec: &Spec) -> Vec<Claim> {
             })
             .collect(),
     };
-    let mut out = Vec::new();
+    let mut out = Claims::default();
     for (site, outcome, hsts) in outcomes {
-        for item in &tls.satisfies {
-            out.push(Claim { item: item.clone(), setting: format!("nginx tls {site}"), outcome: outcome.clone() });
-        }
-        for item in &tls.hsts_satisfies {
-            out.push(Claim { item: item.clone(), setting: format!("nginx hsts {site}"), outcome: hsts.clone() });
-        }
+        out.add(&tls.satisfies, format!("nginx tls {site}"), outcome);
+        out.add(&tls.hsts_satisfies, format!("nginx hsts {site}"), hsts);
     }
-    out
+    out.0
 }

@@ -1,7 +1,7 @@
 //! Claims of the PostgreSQL server parameters pynoc sets (stdlib/postgres/hardening.toml):
 //! the value in force is the spec's, pynoc's, or the server's own default.
 
-use super::Claim;
+use super::{Claim, Claims};
 use crate::ir::Spec;
 use crate::stdlib;
 
@@ -9,12 +9,7 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     let data = stdlib::pg_hardening();
     let pg = spec.postgres.as_ref();
     let none = || Err("the spec has no `postgres` section".to_string());
-    let mut out = Vec::new();
-    let mut push = |items: &[String], setting: String, outcome: Result<String, String>| {
-        for item in items {
-            out.push(Claim { item: item.clone(), setting: setting.clone(), outcome: outcome.clone() });
-        }
-    };
+    let mut out = Claims::default();
     for p in &data.parameter {
         let outcome = pg.map_or_else(none, |pg| {
             if p.with_ssl && pg.ssl.is_none() {
@@ -34,12 +29,12 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
                 (None, None) => Err(format!("`{}` is not set", p.name)),
             }
         });
-        push(&p.satisfies, format!("postgres {}", p.name), outcome);
+        out.add(&p.satisfies, format!("postgres {}", p.name), outcome);
     }
     let ssl = pg.map_or_else(none, |pg| match &pg.ssl {
         Some(s) => Ok(format!("postgres/postgresql-security.sql: ssl = on, certificate {}", s.cert)),
         None => Err("the spec has no `ssl` node".to_string()),
     });
-    push(&data.ssl.satisfies, "postgres ssl".into(), ssl);
-    out
+    out.add(&data.ssl.satisfies, "postgres ssl".into(), ssl);
+    out.0
 }

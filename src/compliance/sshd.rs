@@ -1,7 +1,7 @@
 //! Claims of the sshd drop-in's defaults (stdlib/sshd/defaults.toml): its lines, its file
 //! mode and the playbook's steps.
 
-use super::Claim;
+use super::{Claim, Claims};
 use crate::ir::{Spec, Ssh};
 use crate::stdlib::{self, SshdSetting};
 
@@ -9,18 +9,13 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     let d = stdlib::sshd_defaults();
     let ssh = spec.host.as_ref().and_then(|h| h.ssh.as_ref());
     let none = || Err("the spec has no `ssh` section".to_string());
-    let mut out = Vec::new();
-    let mut push = |items: &[String], setting: String, outcome: Result<String, String>| {
-        for item in items {
-            out.push(Claim { item: item.clone(), setting: setting.clone(), outcome: outcome.clone() });
-        }
-    };
+    let mut out = Claims::default();
     for x in &d.setting {
         let outcome = ssh.map_or_else(none, |s| line(s, x));
-        push(&x.satisfies, format!("sshd {}", x.keyword), outcome);
+        out.add(&x.satisfies, format!("sshd {}", x.keyword), outcome);
     }
     let mode = ssh.map_or_else(none, |_| Ok(format!("host/sshd_config is installed with mode {}", d.file.mode)));
-    push(&d.file.satisfies, "sshd file mode".into(), mode);
+    out.add(&d.file.satisfies, "sshd file mode".into(), mode);
     for step in &d.step {
         let outcome = ssh.map_or_else(none, |s| {
             if s.steps.contains(&step.name) {
@@ -32,9 +27,9 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
                 ))
             }
         });
-        push(&step.satisfies, format!("sshd step {}", step.name), outcome);
+        out.add(&step.satisfies, format!("sshd step {}", step.name), outcome);
     }
-    out
+    out.0
 }
 
 fn line(s: &Ssh, x: &SshdSetting) -> Result<String, String> {

@@ -13,7 +13,7 @@ pub fn emit(env: &Environment, cx: &Context, n: &Nginx) -> Result<Artifact, Erro
         path: "nginx/nginx.conf",
         install: INSTALL,
         owner: "root:root",
-        mode: "0644",
+        mode: crate::stdlib::nginx_hardening().file.mode.as_str(),
         how: "replace",
         apply: "nginx -t && systemctl reload nginx".into(),
         env: vec![],

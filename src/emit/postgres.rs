@@ -55,7 +55,7 @@ pub fn emit(env: &Environment, cx: &Context, p: &Postgres) -> Result<Vec<Artifac
             path: "postgres/pg_hba.conf",
             install: hba_install(p.version),
             owner: "postgres:postgres",
-            mode: "0640",
+            mode: crate::stdlib::pg_hardening().hba_file.mode.as_str(),
             how: "replace",
             apply: HBA_APPLY.into(),
             env: vec![],

@@ -191,7 +191,7 @@ probe_audit() {
     G <<'EOF' 2>&1 | tally
 auditctl -l | grep -q -- '-w /etc/nginx/nginx.conf -p wa -k nginx-config' && echo "PASS audit: the rules are loaded ($(auditctl -l | wc -l) rules)" || echo "FAIL audit: rules not loaded: $(auditctl -l | head -3)"
 auditctl -s | grep -qx 'enabled 2' && echo "PASS audit: the rules are locked until reboot (-e 2)" || echo "FAIL audit: the rules are not locked: $(auditctl -s | head -1)"
-auditctl -l | grep -q -- '-C euid!=uid -F auid!=-1 -F key=user-emulation\|-C euid!=uid.*user-emulation' && echo "PASS audit: the CIS user-emulation rule is loaded" || echo "FAIL audit: no user-emulation rule: $(auditctl -l | grep -c user-emulation)"
+auditctl -l | grep -- 'user-emulation' | grep -q -- '-S execve.*-C \(uid!=euid\|euid!=uid\)' && echo "PASS audit: the CIS user-emulation rule is loaded" || echo "FAIL audit: no user-emulation rule: $(auditctl -l | grep user-emulation | head -1)"
 for k in access perm-mod delete modules session persistence; do
     [ "$(auditctl -l | grep -c -- "key=$k\|-k $k")" -gt 0 ] && echo "PASS audit: set $k loaded" || echo "FAIL audit: set $k missing"
 done
@@ -236,12 +236,13 @@ probe_postgres() {
     [ "$rows" = "2 1 0 " ] && pass "postgres: each tenant sees only its rows (2, 1; none unset)" || fail "postgres tenant rows: $rows"
     echo 'cd / && runuser -u postgres -- psql -XAtc "SHOW ssl" -c "SHOW listen_addresses"' | G | tr '\n' ' ' |
         grep -q '^on \* ' && pass "postgres: ssl on, listening beyond localhost" || fail "postgres settings not applied"
-    # pynoc's TLS parameters are in force: the session is TLS 1.2 or newer with an AEAD suite.
+    # pynoc's TLS parameters are in force: the session is TLS 1.2 or newer, and the server
+    # has pynoc's cipher list and log time zone (read as postgres: the app role may not).
     local tls
-    tls=$(PGPASSWORD=$APP_PW psql "$c sslmode=require" -XAtc 'SELECT version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()' \
-        -c 'SHOW ssl_ciphers' -c 'SHOW log_timezone' 2>&1 | tr '\n' ' ')
+    tls=$(PGPASSWORD=$APP_PW psql "$c sslmode=require" -XAtc 'SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()' 2>&1)
+    tls="$tls $(echo 'cd / && runuser -u postgres -- psql -XAtc "SHOW ssl_ciphers" -c "SHOW log_timezone"' | G | tr '\n' ' ')"
     case $tls in
-        TLSv1.[23]'|'*ECDHE-ECDSA-AES128-GCM-SHA256:*' UTC ') pass "postgres: TLS with pynoc's ciphers and UTC log times ($tls)" ;;
+        TLSv1.[23]' 'ECDHE-ECDSA-AES128-GCM-SHA256:*' UTC ') pass "postgres: TLS 1.2+, pynoc's ciphers and UTC log times" ;;
         *) fail "postgres TLS parameters: $tls" ;;
     esac
 }
@@ -283,5 +284,11 @@ for a in json.load(open(manifest))["artifacts"]:
     cmd = shlex.quote(a["apply"])
     print(f'if ( {env}sh -c {cmd} ) >/tmp/pynoc-apply.out 2>&1; then echo "PASS manifest apply of {a["name"]}"; '
           f'else echo "FAIL manifest apply of {a["name"]}: $(tail -3 /tmp/pynoc-apply.out | tr "\\n" " ")"; fi')
+    # The files the playbook installs carry the manifest's owner and mode.
+    if a["name"] in ("sshd", "sysctl", "fail2ban", "audit", "nftables", "nginx", "pg_hba"):
+        want = f'{a["mode"].lstrip("0")} {a["owner"]}'
+        path = shlex.quote(a["install"])
+        print(f'got=$(stat -c "%a %U:%G" {path}); [ "$got" = "{want}" ] && echo "PASS {a["name"]}: installed {want}" '
+              f'|| echo "FAIL {a["name"]}: installed $got, the manifest says {want}"')
 PY
 }
