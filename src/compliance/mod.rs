@@ -106,48 +106,76 @@ pub(crate) fn claims(spec: &Spec) -> Vec<Claim> {
     out
 }
 
-/// Every `BASELINE:ID` the stdlib's defaults name, with the data file that names it.
-pub fn satisfied_refs() -> Vec<(String, &'static str)> {
-    let mut out: Vec<(String, &'static str)> = Vec::new();
+/// One hardening default of the stdlib: the data file it is in, what it is, and the
+/// baseline items (`BASELINE:ID`) it claims.
+struct Source {
+    file: &'static str,
+    what: String,
+    items: &'static [String],
+}
+
+/// Every default that claims baseline items, walked once for the catalog test and `explain`.
+fn sources() -> Vec<Source> {
+    let mut out = Vec::new();
+    let mut add = |file: &'static str, what: String, items: &'static [String]| {
+        if !items.is_empty() {
+            out.push(Source { file, what, items });
+        }
+    };
     for s in stdlib::sysctl_profile("hardened").map(|p| p.setting.as_slice()).unwrap_or_default() {
-        out.extend(s.satisfies.iter().map(|x| (x.clone(), "sysctl/hardened.toml")));
+        let how = s.option.as_ref().map(|o| format!(" (option `{o}`)")).unwrap_or_default();
+        add("sysctl/hardened.toml", format!("{} = {}{how}", s.key, s.value), &s.satisfies);
     }
     let d = stdlib::sshd_defaults();
-    let sshd = d
-        .setting
-        .iter()
-        .flat_map(|s| &s.satisfies)
-        .chain(&d.file.satisfies)
-        .chain(d.step.iter().flat_map(|s| &s.satisfies));
-    out.extend(sshd.map(|x| (x.clone(), "sshd/defaults.toml")));
+    for s in &d.setting {
+        add("sshd/defaults.toml", format!("{} {}", s.keyword, s.value).trim_end().to_string(), &s.satisfies);
+    }
+    add("sshd/defaults.toml", format!("the drop-in installed with mode {}", d.file.mode), &d.file.satisfies);
+    for s in &d.step {
+        add("sshd/defaults.toml", format!("step `{}`: {}", s.name, s.what), &s.satisfies);
+    }
     let n = stdlib::nginx_hardening();
-    let nginx =
-        n.header.iter().flat_map(|h| &h.satisfies).chain(&n.limit_conn.satisfies).chain(&n.default_server.satisfies);
-    out.extend(nginx.map(|x| (x.clone(), "nginx/hardening.toml")));
-    out.extend(
-        stdlib::tls().satisfies.iter().chain(&stdlib::tls().hsts_satisfies).map(|x| (x.clone(), "nginx/tls.toml")),
+    for h in &n.header {
+        let how = h.opt_in.as_ref().map(|o| format!(" (on sites with `{o}`)")).unwrap_or_default();
+        add("nginx/hardening.toml", format!("{}: {}{how}", h.name, h.value), &h.satisfies);
+    }
+    add("nginx/hardening.toml", "limit_conn per client address".into(), &n.limit_conn.satisfies);
+    add("nginx/hardening.toml", "a default server for unknown names".into(), &n.default_server.satisfies);
+    let tls = stdlib::tls();
+    add("nginx/tls.toml", format!("every site on {}", tls.guideline[&tls.default].title), &tls.satisfies);
+    add(
+        "nginx/tls.toml",
+        "every site's HSTS max-age at least its profile's `hsts-max-age`".into(),
+        &tls.hsts_satisfies,
     );
-    let pg = stdlib::pg_hardening();
-    out.extend(
-        pg.parameter
-            .iter()
-            .flat_map(|p| &p.satisfies)
-            .chain(&pg.ssl.satisfies)
-            .map(|x| (x.clone(), "postgres/hardening.toml")),
-    );
-    let c = stdlib::container_hardening();
-    let container = c.claims.values().chain(c.never.values()).chain(c.image_claims.values()).flatten();
-    out.extend(container.map(|x| (x.clone(), "container/hardening.toml")));
     let a = stdlib::audit_sets();
-    let audit = a
-        .set
-        .values()
-        .flat_map(|s| &s.satisfies)
-        .chain(&a.file.satisfies)
-        .chain(&a.immutable.satisfies)
-        .chain(&a.service.satisfies);
-    out.extend(audit.map(|x| (x.clone(), "audit/sets.toml")));
+    for (name, s) in &a.set {
+        add("audit/sets.toml", format!("the rule set `{name}` ({})", s.comment), &s.satisfies);
+    }
+    add("audit/sets.toml", "`-e 2`, the rules locked until reboot".into(), &a.immutable.satisfies);
+    add("audit/sets.toml", format!("the rules file installed with mode {}", a.file.mode), &a.file.satisfies);
+    add("audit/sets.toml", "auditd installed, enabled and running".into(), &a.service.satisfies);
+    let pg = stdlib::pg_hardening();
+    for p in &pg.parameter {
+        add("postgres/hardening.toml", format!("{} = '{}'", p.name, p.value), &p.satisfies);
+    }
+    add("postgres/hardening.toml", "TLS on (the `ssl` node)".into(), &pg.ssl.satisfies);
+    let c = stdlib::container_hardening();
+    for (what, items) in &c.claims {
+        add("container/hardening.toml", format!("every compose service: {what}"), items);
+    }
+    for (key, items) in &c.never {
+        add("container/hardening.toml", format!("pynoc never writes `{key}`"), items);
+    }
+    for (what, items) in &c.image_claims {
+        add("container/hardening.toml", format!("the Dockerfile: {what}"), items);
+    }
     out
+}
+
+/// Every `BASELINE:ID` the stdlib's defaults name, with the data file that names it.
+pub fn satisfied_refs() -> Vec<(String, &'static str)> {
+    sources().into_iter().flat_map(|s| s.items.iter().map(move |i| (i.clone(), s.file))).collect()
 }
 
 /// The report of `spec` against `baseline`.
@@ -261,73 +289,13 @@ pub fn explain(what: &str) -> Option<String> {
     Some(out)
 }
 
-/// The stdlib settings that claim `BASELINE:ID`, as `file: setting`.
+/// The stdlib settings that claim `BASELINE:ID`, as `stdlib/FILE: setting`.
 fn claimers(full: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(p) = stdlib::sysctl_profile("hardened") {
-        for s in p.setting.iter().filter(|s| s.satisfies.iter().any(|x| x == full)) {
-            let how = s.option.as_ref().map(|o| format!(" (option `{o}`)")).unwrap_or_default();
-            out.push(format!("stdlib/sysctl/hardened.toml: {} = {}{how}", s.key, s.value));
-        }
-    }
-    let d = stdlib::sshd_defaults();
-    for s in d.setting.iter().filter(|s| s.satisfies.iter().any(|x| x == full)) {
-        out.push(format!("stdlib/sshd/defaults.toml: {} {}", s.keyword, s.value).trim_end().to_string());
-    }
-    if d.file.satisfies.iter().any(|x| x == full) {
-        out.push(format!("stdlib/sshd/defaults.toml: the drop-in installed with mode {}", d.file.mode));
-    }
-    for s in d.step.iter().filter(|s| s.satisfies.iter().any(|x| x == full)) {
-        out.push(format!("stdlib/sshd/defaults.toml: step `{}`: {}", s.name, s.what));
-    }
-    for h in stdlib::nginx_hardening().header.iter().filter(|h| h.satisfies.iter().any(|x| x == full)) {
-        let how = h.opt_in.as_ref().map(|o| format!(" (on sites with `{o}`)")).unwrap_or_default();
-        out.push(format!("stdlib/nginx/hardening.toml: {}: {}{how}", h.name, h.value));
-    }
-    let tls = stdlib::tls();
-    if tls.satisfies.iter().any(|x| x == full) {
-        out.push(format!("stdlib/nginx/tls.toml: every site on {}", tls.guideline[&tls.default].title));
-    }
-    if tls.hsts_satisfies.iter().any(|x| x == full) {
-        out.push("stdlib/nginx/tls.toml: every site's HSTS max-age at least its profile's `hsts-max-age`".into());
-    }
-    let a = stdlib::audit_sets();
-    for (name, s) in a.set.iter().filter(|(_, s)| s.satisfies.iter().any(|x| x == full)) {
-        out.push(format!("stdlib/audit/sets.toml: the rule set `{name}` ({})", s.comment));
-    }
-    if a.immutable.satisfies.iter().any(|x| x == full) {
-        out.push("stdlib/audit/sets.toml: `-e 2`, the rules locked until reboot".into());
-    }
-    if a.file.satisfies.iter().any(|x| x == full) {
-        out.push(format!("stdlib/audit/sets.toml: the rules file installed with mode {}", a.file.mode));
-    }
-    if a.service.satisfies.iter().any(|x| x == full) {
-        out.push("stdlib/audit/sets.toml: auditd installed, enabled and running".into());
-    }
-    let pg = stdlib::pg_hardening();
-    for p in pg.parameter.iter().filter(|p| p.satisfies.iter().any(|x| x == full)) {
-        out.push(format!("stdlib/postgres/hardening.toml: {} = '{}'", p.name, p.value));
-    }
-    if pg.ssl.satisfies.iter().any(|x| x == full) {
-        out.push("stdlib/postgres/hardening.toml: TLS on (the `ssl` node)".into());
-    }
-    let c = stdlib::container_hardening();
-    for (what, items) in &c.claims {
-        if items.iter().any(|x| x == full) {
-            out.push(format!("stdlib/container/hardening.toml: every compose service: {what}"));
-        }
-    }
-    for (key, items) in &c.never {
-        if items.iter().any(|x| x == full) {
-            out.push(format!("stdlib/container/hardening.toml: pynoc never writes `{key}`"));
-        }
-    }
-    for (what, items) in &c.image_claims {
-        if items.iter().any(|x| x == full) {
-            out.push(format!("stdlib/container/hardening.toml: the Dockerfile: {what}"));
-        }
-    }
-    out
+    sources()
+        .into_iter()
+        .filter(|s| s.items.iter().any(|x| x == full))
+        .map(|s| format!("stdlib/{}: {}", s.file, s.what))
+        .collect()
 }
 
 #[cfg(test)]
