@@ -94,7 +94,7 @@ pub fn compile(text: &str, file_name: &str) -> Result<Compiled, Vec<Diagnostic>>
                 .help("this is a bug in pynoc; please report it with the spec"),
         ]
     })?;
-    let manifest = emit::manifest::render(&artifacts, file_name, &digest);
+    let manifest = emit::manifest::render(&artifacts, file_name, &digest, &spec.release);
     Ok(Compiled { spec, artifacts, manifest, warnings, waived })
 }
 

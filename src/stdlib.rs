@@ -72,6 +72,10 @@ pub struct SshdDefaults {
     pub setting: Vec<SshdSetting>,
     pub file: FileMode,
     pub step: Vec<Step>,
+    /// Algorithm names and the first OpenSSH that knows each: left out of the lists for a
+    /// release whose OpenSSH is older (sshd refuses an unknown name).
+    #[serde(rename = "openssh-min", default)]
+    pub openssh_min: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,6 +126,19 @@ pub struct PgHardening {
     pub hba_file: FileMode,
     pub ssl: Claims,
     pub parameter: Vec<PgDefault>,
+    /// The `pgaudit` node's defaults.
+    pub pgaudit: PgAuditDefaults,
+    /// Login roles' connection limit when the spec sets none.
+    pub connection_limit: Claims,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PgAuditDefaults {
+    /// Classes logged when `pgaudit` names none.
+    pub log: Vec<String>,
+    #[serde(default)]
+    pub satisfies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,6 +203,26 @@ impl Targets {
     /// The default release (a test keeps it in the table).
     pub fn current(&self) -> Option<&Release> {
         self.release.get(&self.default)
+    }
+}
+
+impl SshdDefaults {
+    /// A setting's value for a release whose OpenSSH is `openssh`: algorithm names that
+    /// OpenSSH lacks are left out of the list.
+    pub fn value_for(&self, x: &SshdSetting, openssh: &str) -> String {
+        x.value
+            .split(',')
+            .filter(|a| self.openssh_min.get(*a).is_none_or(|min| version_at_least(openssh, min)))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+impl Targets {
+    /// The release a spec names (the default one for a name not in the table, which
+    /// lowering has refused).
+    pub fn get(&self, name: &str) -> &Release {
+        self.release.get(name).or_else(|| self.current()).expect("a test keeps the default release")
     }
 }
 

@@ -112,63 +112,80 @@ struct Source {
     file: &'static str,
     what: String,
     items: &'static [String],
+    /// Only when the spec asks for it (a sysctl option, a site's opt-in), not by default.
+    chosen: bool,
 }
 
 /// Every default that claims baseline items, walked once for the catalog test and `explain`.
 fn sources() -> Vec<Source> {
     let mut out = Vec::new();
-    let mut add = |file: &'static str, what: String, items: &'static [String]| {
+    let mut add_if = |file: &'static str, what: String, items: &'static [String], chosen: bool| {
         if !items.is_empty() {
-            out.push(Source { file, what, items });
+            out.push(Source { file, what, items, chosen });
         }
     };
+    // A default (in force whenever its section is in the spec).
+    macro_rules! add {
+        ($file:expr, $what:expr, $items:expr $(,)?) => {
+            add_if($file, $what, $items, false)
+        };
+    }
     for s in stdlib::sysctl_profile("hardened").map(|p| p.setting.as_slice()).unwrap_or_default() {
         let how = s.option.as_ref().map(|o| format!(" (option `{o}`)")).unwrap_or_default();
-        add("sysctl/hardened.toml", format!("{} = {}{how}", s.key, s.value), &s.satisfies);
+        add_if("sysctl/hardened.toml", format!("{} = {}{how}", s.key, s.value), &s.satisfies, s.option.is_some());
     }
     let d = stdlib::sshd_defaults();
     for s in &d.setting {
-        add("sshd/defaults.toml", format!("{} {}", s.keyword, s.value).trim_end().to_string(), &s.satisfies);
+        add!("sshd/defaults.toml", format!("{} {}", s.keyword, s.value).trim_end().to_string(), &s.satisfies);
     }
-    add("sshd/defaults.toml", format!("the drop-in installed with mode {}", d.file.mode), &d.file.satisfies);
+    add!("sshd/defaults.toml", format!("the drop-in installed with mode {}", d.file.mode), &d.file.satisfies);
     for s in &d.step {
-        add("sshd/defaults.toml", format!("step `{}`: {}", s.name, s.what), &s.satisfies);
+        add!("sshd/defaults.toml", format!("step `{}`: {}", s.name, s.what), &s.satisfies);
     }
     let n = stdlib::nginx_hardening();
     for h in &n.header {
         let how = h.opt_in.as_ref().map(|o| format!(" (on sites with `{o}`)")).unwrap_or_default();
-        add("nginx/hardening.toml", format!("{}: {}{how}", h.name, h.value), &h.satisfies);
+        add_if("nginx/hardening.toml", format!("{}: {}{how}", h.name, h.value), &h.satisfies, h.opt_in.is_some());
     }
-    add("nginx/hardening.toml", "limit_conn per client address".into(), &n.limit_conn.satisfies);
-    add("nginx/hardening.toml", "a default server for unknown names".into(), &n.default_server.satisfies);
+    add!("nginx/hardening.toml", "limit_conn per client address".into(), &n.limit_conn.satisfies);
+    add!("nginx/hardening.toml", "a default server for unknown names".into(), &n.default_server.satisfies);
     let tls = stdlib::tls();
-    add("nginx/tls.toml", format!("every site on {}", tls.guideline[&tls.default].title), &tls.satisfies);
-    add(
+    add!("nginx/tls.toml", format!("every site on {}", tls.guideline[&tls.default].title), &tls.satisfies);
+    add!(
         "nginx/tls.toml",
         "every site's HSTS max-age at least its profile's `hsts-max-age`".into(),
         &tls.hsts_satisfies,
     );
     let a = stdlib::audit_sets();
     for (name, s) in &a.set {
-        add("audit/sets.toml", format!("the rule set `{name}` ({})", s.comment), &s.satisfies);
+        add_if("audit/sets.toml", format!("the rule set `{name}` ({})", s.comment), &s.satisfies, !s.default);
     }
-    add("audit/sets.toml", "`-e 2`, the rules locked until reboot".into(), &a.immutable.satisfies);
-    add("audit/sets.toml", format!("the rules file installed with mode {}", a.file.mode), &a.file.satisfies);
-    add("audit/sets.toml", "auditd installed, enabled and running".into(), &a.service.satisfies);
+    add!("audit/sets.toml", "`-e 2`, the rules locked until reboot".into(), &a.immutable.satisfies);
+    add!("audit/sets.toml", format!("the rules file installed with mode {}", a.file.mode), &a.file.satisfies);
+    add!("audit/sets.toml", "auditd installed, enabled and running".into(), &a.service.satisfies);
     let pg = stdlib::pg_hardening();
     for p in &pg.parameter {
-        add("postgres/hardening.toml", format!("{} = '{}'", p.name, p.value), &p.satisfies);
+        let how = if p.with_ssl { " (with the `ssl` node)" } else { "" };
+        add_if("postgres/hardening.toml", format!("{} = '{}'{how}", p.name, p.value), &p.satisfies, p.with_ssl);
     }
-    add("postgres/hardening.toml", "TLS on (the `ssl` node)".into(), &pg.ssl.satisfies);
+    add_if("postgres/hardening.toml", "TLS on (the `ssl` node)".into(), &pg.ssl.satisfies, true);
+    let classes = pg.pgaudit.log.join(", ");
+    add_if(
+        "postgres/hardening.toml",
+        format!("pgAudit logging {classes} (the `pgaudit` node)"),
+        &pg.pgaudit.satisfies,
+        true,
+    );
+    add!("postgres/hardening.toml", "a connection limit on every login role".into(), &pg.connection_limit.satisfies);
     let c = stdlib::container_hardening();
     for (what, items) in &c.claims {
-        add("container/hardening.toml", format!("every compose service: {what}"), items);
+        add!("container/hardening.toml", format!("every compose service: {what}"), items);
     }
     for (key, items) in &c.never {
-        add("container/hardening.toml", format!("pynoc never writes `{key}`"), items);
+        add!("container/hardening.toml", format!("pynoc never writes `{key}`"), items);
     }
     for (what, items) in &c.image_claims {
-        add("container/hardening.toml", format!("the Dockerfile: {what}"), items);
+        add!("container/hardening.toml", format!("the Dockerfile: {what}"), items);
     }
     out
 }
@@ -283,18 +300,28 @@ pub fn explain(what: &str) -> Option<String> {
     } else if let Some(why) = &item.scope {
         out += &format!("outside what pynoc writes: {why}\n");
     } else {
-        let by: Vec<String> = claimers(what);
-        out += &format!("met by default through:\n{}", by.iter().map(|l| format!("  {l}\n")).collect::<String>());
+        let list = |v: &[String]| v.iter().map(|l| format!("  {l}\n")).collect::<String>();
+        let (chosen, default): (Vec<_>, Vec<_>) = claimers(what).into_iter().partition(|(c, _)| *c);
+        let (chosen, default): (Vec<String>, Vec<String>) =
+            (chosen.into_iter().map(|(_, l)| l).collect(), default.into_iter().map(|(_, l)| l).collect());
+        if !default.is_empty() {
+            out += &format!("met by default through:\n{}", list(&default));
+        }
+        if !chosen.is_empty() {
+            let head = if default.is_empty() { "met only when the spec turns on" } else { "also met through" };
+            out += &format!("{head}:\n{}", list(&chosen));
+        }
     }
     Some(out)
 }
 
-/// The stdlib settings that claim `BASELINE:ID`, as `stdlib/FILE: setting`.
-fn claimers(full: &str) -> Vec<String> {
+/// The stdlib settings that claim `BASELINE:ID`, as `stdlib/FILE: setting`, each marked when
+/// the spec must ask for it.
+fn claimers(full: &str) -> Vec<(bool, String)> {
     sources()
         .into_iter()
         .filter(|s| s.items.iter().any(|x| x == full))
-        .map(|s| format!("stdlib/{}: {}", s.file, s.what))
+        .map(|s| (s.chosen, format!("stdlib/{}: {}", s.file, s.what)))
         .collect()
 }
 

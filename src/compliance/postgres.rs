@@ -36,5 +36,27 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
         None => Err("the spec has no `ssl` node".to_string()),
     });
     out.add(&data.ssl.satisfies, "postgres ssl".into(), ssl);
+    let audit = pg.map_or_else(none, |pg| match &pg.pgaudit {
+        Some(a) => Ok(format!(
+            "postgres/postgresql-security.sql: shared_preload_libraries has pgaudit, pgaudit.log = '{}'",
+            a.log.join(", ")
+        )),
+        None => Err("the spec has no `pgaudit` node".to_string()),
+    });
+    out.add(&data.pgaudit.satisfies, "postgres pgaudit".into(), audit);
+    let limits = pg.map_or_else(none, |pg| {
+        let unlimited: Vec<&str> =
+            pg.roles.iter().filter(|r| r.login && r.connection_limit < 0).map(|r| r.name.as_str()).collect();
+        if !unlimited.is_empty() {
+            Err(format!("the spec sets `connection-limit=-1` on {}", unlimited.join(", ")))
+        } else if pg.roles.iter().any(|r| r.login) {
+            let each: Vec<String> =
+                pg.roles.iter().filter(|r| r.login).map(|r| format!("{} {}", r.name, r.connection_limit)).collect();
+            Ok(format!("postgres/postgresql-security.sql: CONNECTION LIMIT {}", each.join(", ")))
+        } else {
+            Err("the spec has no login role".to_string())
+        }
+    });
+    out.add(&data.connection_limit.satisfies, "postgres connection limits".into(), limits);
     out.0
 }

@@ -11,7 +11,7 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     let none = || Err("the spec has no `ssh` section".to_string());
     let mut out = Claims::default();
     for x in &d.setting {
-        let outcome = ssh.map_or_else(none, |s| line(s, x));
+        let outcome = ssh.map_or_else(none, |s| line(s, x, &stdlib::targets().get(&spec.release).openssh));
         out.add(&x.satisfies, format!("sshd {}", x.keyword), outcome);
     }
     let mode = ssh.map_or_else(none, |_| Ok(format!("host/sshd_config is installed with mode {}", d.file.mode)));
@@ -32,7 +32,7 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     out.0
 }
 
-fn line(s: &Ssh, x: &SshdSetting) -> Result<String, String> {
+fn line(s: &Ssh, x: &SshdSetting, openssh: &str) -> Result<String, String> {
     let k = x.keyword.as_str();
     let Some(l) = s.lines.iter().find(|l| l.keyword == k) else {
         return Err(match k {
@@ -50,8 +50,9 @@ fn line(s: &Ssh, x: &SshdSetting) -> Result<String, String> {
             }
         });
     };
-    let smaller = || x.at_most && matches!((l.value.parse::<u64>(), x.value.parse::<u64>()), (Ok(a), Ok(b)) if a <= b);
-    if l.value == x.value || x.value.is_empty() || smaller() {
+    let value = stdlib::sshd_defaults().value_for(x, openssh);
+    let smaller = || x.at_most && matches!((l.value.parse::<u64>(), value.parse::<u64>()), (Ok(a), Ok(b)) if a <= b);
+    if l.value == value || value.is_empty() || smaller() {
         return Ok(format!("host/sshd_config: {} {}", l.keyword, l.value));
     }
     let why = reason(s, k).map(|r| format!(": {r}")).unwrap_or_default();

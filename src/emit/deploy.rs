@@ -489,6 +489,43 @@ fn sql_literal(x: &str) -> String {
     format!("'{}'", x.replace('\'', "''"))
 }
 
+/// pgAudit's settings and event triggers exist only once the library is loaded, so it is
+/// loaded (and the server restarted) before the security SQL runs, which then sets them.
+fn pgaudit_loaded(p: &Postgres, cluster: &str, tasks: &mut Vec<Value>) {
+    let preload = p.settings.iter().find(|x| x.name == "shared_preload_libraries").map_or("pgaudit", |x| &x.value);
+    tasks.push(task(
+        "the libraries the server has loaded",
+        "ansible.builtin.command",
+        query(&s("postgres"), "SELECT replace(current_setting('shared_preload_libraries'), ' ', '');"),
+        vec![
+            ("register", s("pynoc_preload")),
+            ("changed_when", Value::Bool(false)),
+            ("check_mode", Value::Bool(false)),
+        ],
+    ));
+    tasks.push(task(
+        "load pgAudit: shared_preload_libraries, then a restart",
+        "ansible.builtin.command",
+        map(vec![(
+            "argv",
+            seq(psql(
+                &s("postgres"),
+                &[
+                    s("-c"),
+                    unsafe_str(&format!("ALTER SYSTEM SET shared_preload_libraries = {}", sql_literal(preload))),
+                ],
+            )),
+        )]),
+        vec![("when", s("'pgaudit' not in pynoc_preload.stdout.split(',')"))],
+    ));
+    tasks.push(task(
+        "restart so that pgAudit is loaded",
+        "ansible.builtin.systemd_service",
+        map(vec![("name", s(cluster)), ("state", s("restarted"))]),
+        vec![("when", s("'pgaudit' not in pynoc_preload.stdout.split(',')"))],
+    ));
+}
+
 fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Value {
     let db = unsafe_str(&p.database);
     let cluster = format!("postgresql@{}-main", p.version);
@@ -516,7 +553,12 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Value {
             vec![("no_log", Value::Bool(true))],
         ));
     }
-    tasks.push(apt(&[&format!("postgresql-{}", p.version)]));
+    let server = format!("postgresql-{}", p.version);
+    let mut packages = vec![server.as_str()];
+    if let Some(a) = &p.pgaudit {
+        packages.push(&a.package);
+    }
+    tasks.push(apt(&packages));
     if let Some(ssl) = &p.ssl {
         tasks.push(exists("the server's certificate and key", &[&ssl.cert, &ssl.key]));
     }
@@ -587,6 +629,9 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Value {
         ]),
         vec![],
     ));
+    if p.pgaudit.is_some() {
+        pgaudit_loaded(p, &cluster, &mut tasks);
+    }
     tasks.push(task("security SQL", "ansible.builtin.copy", copy(sql, None, vec![]), vec![]));
     // Applied once per content: the stamp names the file's sha256, and is written only
     // after psql succeeded, so a failed run is tried again on the next one.
@@ -601,8 +646,10 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Value {
         sql.install
     ));
     let stdin: Vec<String> = envs.iter().map(|e| format!("{{{{ lookup('ansible.builtin.env', '{e}') }}}}")).collect();
-    let mut args =
-        vec![("argv", seq(vec![s("sh"), s("-c"), s(&script), s("pynoc-sql"), db, s(&stamp)])), ("creates", s(&stamp))];
+    let mut args = vec![
+        ("argv", seq(vec![s("sh"), s("-c"), s(&script), s("pynoc-sql"), db.clone(), s(&stamp)])),
+        ("creates", s(&stamp)),
+    ];
     if !envs.is_empty() {
         args.push(("stdin", s(&stdin.join("\n"))));
     }

@@ -10,6 +10,8 @@ struct Manifest<'a> {
     generator: String,
     spec: &'a str,
     spec_sha256: &'a str,
+    /// The distribution release the files are for (stdlib/targets.toml).
+    release: &'a str,
     artifacts: Vec<Entry<'a>>,
 }
 
@@ -28,11 +30,12 @@ struct Entry<'a> {
     env: &'a [String],
 }
 
-pub fn render(arts: &[Artifact], spec: &str, spec_sha256: &str) -> String {
+pub fn render(arts: &[Artifact], spec: &str, spec_sha256: &str, release: &str) -> String {
     let m = Manifest {
         generator: format!("pynoc {}", env!("CARGO_PKG_VERSION")),
         spec,
         spec_sha256,
+        release,
         artifacts: arts
             .iter()
             .map(|a| Entry {

@@ -25,6 +25,9 @@ pub struct Spec {
     pub incomplete: std::collections::BTreeSet<Section>,
     /// The spec format version (`pynoc 1`).
     pub version: u32,
+    /// The distribution release the output is for (`host release=…`, a key of
+    /// stdlib/targets.toml): the daemons' versions, and so their settings, follow it.
+    pub release: String,
     pub project: Project,
     /// Hardening of the host itself: kernel, SSH, fail2ban, audit, firewall, mounts.
     pub host: Option<Host>,

@@ -28,6 +28,17 @@ pub struct Postgres {
     pub hba: Vec<HbaLine>,
     /// Every table the file names, with its tenant column where it has one.
     pub tables: Vec<PgTable>,
+    /// pgAudit, when the spec declares it (`pgaudit`).
+    pub pgaudit: Option<PgAudit>,
+}
+
+/// pgAudit: loaded by `shared_preload_libraries`, its event triggers created once loaded.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PgAudit {
+    /// Statement classes logged (`pgaudit.log`), lowercase.
+    pub log: Vec<String>,
+    /// The Debian package that provides it for the target version.
+    pub package: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -59,6 +70,8 @@ pub struct Role {
     pub password_env: Option<String>,
     /// `-1` for no limit.
     pub connection_limit: i64,
+    /// The limit is pynoc's default (the spec has no `connection-limit`).
+    pub connection_limit_default: bool,
     /// Built-in roles it is granted, e.g. `pg_monitor`.
     pub member_of: Vec<String>,
     pub grants: Vec<Grant>,

@@ -13,6 +13,7 @@ mod ssh;
 mod sysctl;
 pub mod validate;
 
+use crate::stdlib;
 use std::collections::BTreeMap;
 
 use ipnet::IpNet;
@@ -122,12 +123,14 @@ pub fn lower(doc: &Document, d: &Diags) -> ir::Spec {
                 .help("add `project NAME { … }` after `pynoc 1`"),
         );
     }
+    let (release_name, release) = release(host, d);
     let domain = project.as_ref().and_then(|(p, _)| p.as_ref()).and_then(|p| p.domain.clone());
-    let nginx_ir = nginx.and_then(|n| o.section(d, ir::Section::Nginx, || nginx::lower(n, d, domain.as_deref())));
+    let nginx_ir =
+        nginx.and_then(|n| o.section(d, ir::Section::Nginx, || nginx::lower(n, d, domain.as_deref(), release)));
     let logs = nginx_ir.as_ref().map(|n| NginxLogs { access: n.access_log.clone(), error: n.error_log.clone() });
     let compose = container.is_some_and(|c| c.children().iter().any(|n| n.name() == "compose"));
-    let host_ir = host.and_then(|n| lower_host(n, d, &o, logs.as_ref(), compose));
-    let postgres_ir = postgres.and_then(|n| o.section(d, ir::Section::Postgres, || postgres::lower(n, d)));
+    let host_ir = host.and_then(|n| lower_host(n, d, &o, logs.as_ref(), compose, release));
+    let postgres_ir = postgres.and_then(|n| o.section(d, ir::Section::Postgres, || postgres::lower(n, d, release)));
     let pg_failed = postgres.is_some() && postgres_ir.is_none();
     let container_ir = container
         .and_then(|n| o.section(d, ir::Section::Container, || container::lower(n, d, postgres_ir.as_ref(), pg_failed)));
@@ -140,6 +143,7 @@ pub fn lower(doc: &Document, d: &Diags) -> ir::Spec {
     ir::Spec {
         incomplete: o.incomplete.take(),
         version: version.unwrap_or(FORMAT_VERSION as u32),
+        release: release_name,
         project,
         host: host_ir,
         nginx: nginx_ir,
@@ -258,8 +262,39 @@ fn containers(r: &Reader, compose: bool) -> Option<String> {
     }
 }
 
-fn lower_host(n: &Node, d: &Diags, o: &Scope, nginx: Option<&NginxLogs>, compose: bool) -> Option<ir::Host> {
+/// `host release="debian-12"`: the release the output is for (stdlib/targets.toml), the
+/// default one without a host section or a `release`.
+fn release(host: Option<&Node>, d: &Diags) -> (String, &'static stdlib::Release) {
+    let targets = stdlib::targets();
+    let default = || (targets.default.clone(), targets.current().expect("a test keeps the default release"));
+    let Some(n) = host else { return default() };
     let r = Reader::new(n, d);
+    let Some(v) = r.str_prop("release", "\"debian-12\"") else { return default() };
+    match targets.release.get(&v.value) {
+        Some(rel) => (v.value.clone(), rel),
+        None => {
+            let known: Vec<String> = targets.release.iter().map(|(k, r)| format!("`{k}` ({})", r.title)).collect();
+            d.push(
+                Diagnostic::new(Kind::InvalidValue, format!("pynoc knows no release `{}`", v.value.escape_debug()))
+                    .at(v.span, "unknown release")
+                    .help(format!("pynoc writes for {}", known.join(", "))),
+            );
+            default()
+        }
+    }
+}
+
+fn lower_host(
+    n: &Node,
+    d: &Diags,
+    o: &Scope,
+    nginx: Option<&NginxLogs>,
+    compose: bool,
+    release: &'static stdlib::Release,
+) -> Option<ir::Host> {
+    let r = Reader::new(n, d);
+    // Read (and diagnosed) by `release` before any section.
+    let _ = r.prop("release");
     let containers = containers(&r, compose);
     r.finish(false);
     let mut host = ir::Host {
@@ -275,7 +310,7 @@ fn lower_host(n: &Node, d: &Diags, o: &Scope, nginx: Option<&NginxLogs>, compose
     let cs = children(n, HOST, HOST, d);
     // ssh first: the firewall's `ssh` service and the sshd jail follow its port.
     if let Some(c) = cs.iter().find(|c| c.name() == "ssh") {
-        host.ssh = o.section(d, ir::Section::Ssh, || ssh::lower(c, d));
+        host.ssh = o.section(d, ir::Section::Ssh, || ssh::lower(c, d, release));
     }
     let ssh_port = host.ssh.as_ref().map(|s| s.port).unwrap_or(22);
     for c in cs {

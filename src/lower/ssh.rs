@@ -40,7 +40,7 @@ const TYPED: &[&str] = &[
     "AllowUsers",
 ];
 
-pub fn lower(n: &Node, d: &Diags) -> Option<ir::Ssh> {
+pub fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<ir::Ssh> {
     Reader::new(n, d).finish(false);
     let defaults = stdlib::sshd_defaults();
     // The typed settings start from stdlib/sshd/defaults.toml (a test keeps every value
@@ -209,7 +209,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Ssh> {
         r.finish(true);
     }
     s.steps.retain(|x| !unset.contains(x));
-    s.lines = lines(defaults, &s, &unset);
+    s.lines = lines(defaults, &s, &unset, &release.openssh);
     Some(s)
 }
 
@@ -245,7 +245,7 @@ fn unset_help(defaults: &stdlib::SshdDefaults, name: &str) -> String {
 /// the fixed ones unless unset. `AuthenticationMethods publickey` would lock out the password
 /// method a spec turned on, and `DisableForwarding yes` would override a forwarding it turned
 /// on: each is left out then, with the spec's reason.
-fn lines(defaults: &stdlib::SshdDefaults, s: &ir::Ssh, unset: &[String]) -> Vec<ir::SshdLine> {
+fn lines(defaults: &stdlib::SshdDefaults, s: &ir::Ssh, unset: &[String], openssh: &str) -> Vec<ir::SshdLine> {
     let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
     let mut out = Vec::new();
     for x in &defaults.setting {
@@ -270,7 +270,8 @@ fn lines(defaults: &stdlib::SshdDefaults, s: &ir::Ssh, unset: &[String]) -> Vec<
             "DisableForwarding" if s.x11_forwarding || s.allow_agent_forwarding || s.allow_tcp_forwarding => {
                 continue;
             }
-            _ => x.value.clone(),
+            // Algorithm lists: without the names the target's OpenSSH does not know.
+            _ => defaults.value_for(x, openssh),
         };
         debug_assert!(x.spec.is_some() == TYPED.contains(&k), "{k}: `spec` and the typed settings disagree");
         out.push(ir::SshdLine { keyword: x.keyword.clone(), value });

@@ -58,6 +58,16 @@ pub fn verify(dir: &Utf8Path, mut each: impl FnMut(&Outcome)) -> Result<Vec<Outc
     let Some(list) = json["artifacts"].as_array() else {
         return Err(format!("{manifest} lists no artifacts"));
     };
+    // Files for another release than this machine's: its daemons would judge settings for
+    // other versions (an algorithm its sshd lacks, a directive its nginx lacks).
+    let local = local_release();
+    let other = match json["release"].as_str() {
+        Some(r) if local.as_deref() != Some(r) => Some(format!(
+            "the files are for {r}, and this machine runs {}: its {{}} would judge another version's settings",
+            local.as_deref().unwrap_or("an unknown release")
+        )),
+        _ => None,
+    };
     let mut out = Vec::new();
     for a in list {
         let (Some(name), Some(path)) = (a["name"].as_str(), a["path"].as_str()) else {
@@ -79,7 +89,10 @@ pub fn verify(dir: &Utf8Path, mut each: impl FnMut(&Outcome)) -> Result<Vec<Outc
                 Ok(bytes) if a["sha256"].as_str() != Some(crate::sha256_hex(&bytes).as_str()) => {
                     Status::Fail(format!("{} does not match the sha256 in the manifest (edited by hand?)", item.file))
                 }
-                Ok(_) => check(&item),
+                Ok(_) => match (&other, VERSIONED.iter().find(|(n, _)| *n == item.name)) {
+                    (Some(why), Some((_, tool))) => Status::Skip(why.replace("{}", tool)),
+                    _ => check(&item),
+                },
             }
         };
         let o = Outcome { name: item.name, status };
@@ -87,6 +100,19 @@ pub fn verify(dir: &Utf8Path, mut each: impl FnMut(&Outcome)) -> Result<Vec<Outc
         out.push(o);
     }
     Ok(out)
+}
+
+/// Artifacts whose validator is a daemon of the release's own version.
+const VERSIONED: &[(&str, &str)] =
+    &[("sshd", "sshd"), ("nginx", "nginx"), ("postgres-sql", "PostgreSQL"), ("pg_hba", "PostgreSQL")];
+
+/// This machine's release as stdlib/targets.toml names releases (`debian-12`), from
+/// /etc/os-release.
+fn local_release() -> Option<String> {
+    let text = std::fs::read_to_string("/etc/os-release").ok()?;
+    let field =
+        |k: &str| text.lines().find_map(|l| l.strip_prefix(&format!("{k}="))).map(|v| v.trim_matches('"').to_string());
+    Some(format!("{}-{}", field("ID")?, field("VERSION_ID")?))
 }
 
 fn check(item: &Item) -> Status {

@@ -74,6 +74,8 @@ pub struct Run {
     tables: Vec<(String, Option<(String, String)>)>,
     passwords: Vec<(String, String)>,
     certs: Vec<(String, String)>,
+    /// The SQL loads pgAudit: the server is restarted and the SQL applied a third time.
+    pgaudit: bool,
 }
 
 impl Run {
@@ -115,7 +117,19 @@ impl Run {
             (Some(c), Some(k)) => vec![(c, k)],
             _ => Vec::new(),
         };
-        Ok(Run { sql: sql.into(), hba: hba.into(), database, tables, passwords, certs })
+        let pgaudit = text.contains("AS pynoc_pgaudit_loaded");
+        if pgaudit {
+            let lib = pg_bin("postgres")
+                .and_then(|p| p.canonicalize_utf8().ok())
+                .and_then(|p| p.parent().and_then(|b| b.parent()).map(|d| d.join("lib/pgaudit.so")))
+                .filter(|p| p.is_file());
+            if lib.is_none() {
+                return Err(Status::Skip(
+                    "the SQL loads pgAudit, which is not installed here (Debian: postgresql-15-pgaudit)".into(),
+                ));
+            }
+        }
+        Ok(Run { sql: sql.into(), hba: hba.into(), database, tables, passwords, certs, pgaudit })
     }
 
     pub fn passwords(&self) -> &[(String, String)] {
@@ -168,9 +182,25 @@ impl Run {
             s.push_str(&format!("export {env}={}\n", quote(value)));
         }
         let sql = quote(self.sql.as_str());
+        let pgaudit = if self.pgaudit {
+            // The library loads at a restart; the third apply sets its parameters and
+            // creates its event triggers; a DDL statement must then be audited.
+            format!(
+                "{NOBODY} {pg_ctl} -D {data} -l {log} -w restart >/dev/null 2>&1 || echo ---restart-failed---\n\
+                 $PSQL -d {db} -f {sql} > {out}/third.txt 2>&1 || {{ echo ---third-failed---; cat {out}/third.txt; }}\n\
+                 echo \"---pgaudit=$($PSQL -d {db} -At -c \"SELECT extname || ' ' || current_setting('pgaudit.log') FROM pg_extension WHERE extname = 'pgaudit'\")---\"\n\
+                 $PSQL -d {db} -c 'CREATE TABLE pynoc_audit_probe (id int)' -c 'DROP TABLE pynoc_audit_probe'\n",
+                pg_ctl = bin("pg_ctl"),
+                log = quote(log.as_str()),
+                db = self.database,
+                out = quote(dir.as_str()),
+            )
+        } else {
+            String::new()
+        };
         s.push_str(&format!(
             "set +e\n$PSQL -d {db} -f {sql} > {out}/first.txt 2>&1; rc1=$?\n$PSQL -d {db} -f {sql} > {out}/second.txt 2>&1; rc2=$?\n\
-             echo \"---apply rc1=$rc1 rc2=$rc2---\"\n[ $rc1 = 0 ] || cat {out}/first.txt\n[ $rc2 = 0 ] || cat {out}/second.txt\n\
+             echo \"---apply rc1=$rc1 rc2=$rc2---\"\n[ $rc1 = 0 ] || cat {out}/first.txt\n[ $rc2 = 0 ] || cat {out}/second.txt\n{pgaudit}\
              echo \"---ssl=$($PSQL -d {db} -At -c 'SHOW ssl')---\"\n\
              cp {hba} {data}/pg_hba.conf && chown 65534:65534 {data}/pg_hba.conf && echo ---hba-ok---\n\
              echo ---hba-errors---\n$PSQL -d {db} -At -c \"SELECT line_number || ': ' || error FROM pg_hba_file_rules WHERE error IS NOT NULL\"\necho ---hba-end---\n",
@@ -215,6 +245,20 @@ impl Run {
         for (_, pw) in &self.passwords {
             if log.contains(pw.as_str()) {
                 return Status::Fail("a password reached the server log".into());
+            }
+        }
+        if self.pgaudit {
+            if out.contains("---restart-failed---") {
+                return Status::Fail("the server did not restart with pgAudit loaded".into());
+            }
+            if let Some(detail) = out.split("---third-failed---").nth(1) {
+                return Status::Fail(format!("the apply after the restart failed: {}", brief(detail)));
+            }
+            if !out.contains("---pgaudit=pgaudit ") {
+                return Status::Fail("pgAudit's extension or `pgaudit.log` is missing after the restart".into());
+            }
+            if !log.contains("AUDIT: SESSION") || !log.contains("CREATE TABLE pynoc_audit_probe") {
+                return Status::Fail("pgAudit logged no DDL statement".into());
             }
         }
         if !out.contains("---stopped---") {

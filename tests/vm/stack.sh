@@ -87,6 +87,9 @@ for s in pynomaly-api:/app/logs postgres:/var/lib/postgresql/data redis:/data; d
         cp /bin/true /tmp/.pynoc-x && { /tmp/.pynoc-x 2>/dev/null && echo ran-tmp; rm -f /tmp/.pynoc-x; }" 2>&1)
     [ -z "$out" ] && echo "PASS $svc writes only to its tmpfs and $vol, and runs nothing from /tmp" || echo "FAIL $svc: $(echo $out)"
 done
+# The generated Dockerfile removed every setuid and setgid bit (CIS Docker 4.8).
+out=$(docker compose exec -T -u 0 pynomaly-api find / -xdev -perm /6000 -type f 2>&1; echo "rc=$?")
+[ "$out" = rc=0 ] && echo "PASS the app image has no setuid or setgid file" || echo "FAIL setuid/setgid files in the app image: $(echo $out)"
 END
     # Through nginx on the host over HTTPS, from this machine: the app's own answers.
     local r=(--resolve "api.pynomaly.com:$HTTPS_PORT:127.0.0.1") base="https://api.pynomaly.com:$HTTPS_PORT" out

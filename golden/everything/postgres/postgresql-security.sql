@@ -29,9 +29,17 @@ DO $pynoc$ BEGIN RAISE EXCEPTION 'the environment variable EDGE_RW_PASSWORD (pas
 DO $pynoc$ BEGIN RAISE EXCEPTION 'the environment variable EDGE_REPORT_PASSWORD (password of edge_report) is not set'; END $pynoc$;
 \endif
 
+-- pgAudit must be installed before the server is told to load it: a library it cannot
+-- find stops the next start.
+DO $pynoc$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = 'pgaudit') THEN
+        RAISE EXCEPTION 'pgAudit is not installed on this server (Debian: postgresql-15-pgaudit); nothing was changed';
+    END IF;
+END $pynoc$;
+
 -- 1. Server settings (ALTER SYSTEM, outside any transaction).
 -- Take effect on reload: idle_in_transaction_session_timeout, statement_timeout, log_lock_waits, log_connections, log_disconnections, log_line_prefix, log_statement, log_timezone, log_error_verbosity
--- Need a restart: listen_addresses
+-- Need a restart: listen_addresses, shared_preload_libraries
 -- Already the default in PostgreSQL 15, so not set: log_min_messages = warning, log_min_error_statement = error, log_hostname = off, debug_print_parse = off, debug_print_rewritten = off, debug_print_plan = off, debug_pretty_print = on
 ALTER SYSTEM SET "listen_addresses" = 'localhost,192.0.2.10';
 ALTER SYSTEM SET "idle_in_transaction_session_timeout" = '5min';
@@ -43,6 +51,7 @@ ALTER SYSTEM SET "log_line_prefix" = '%m [%p]: [%l-1] db=%d,user=%u,app=%a,clien
 ALTER SYSTEM SET "log_statement" = 'ddl';
 ALTER SYSTEM SET "log_timezone" = 'UTC';
 ALTER SYSTEM SET "log_error_verbosity" = 'verbose';
+ALTER SYSTEM SET "shared_preload_libraries" = 'pgaudit';
 SELECT pg_reload_conf();
 
 -- 2. Roles: created when missing; their attributes set on every run.
@@ -57,7 +66,7 @@ DO $pynoc$ BEGIN
         CREATE ROLE "edge_report";
     END IF;
 END $pynoc$;
-ALTER ROLE "edge_report" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1;
+ALTER ROLE "edge_report" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 96;
 GRANT "pg_read_all_stats" TO "edge_report";
 DO $pynoc$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'edge_batch') THEN
@@ -159,3 +168,16 @@ DO $pynoc$ BEGIN
 END $pynoc$;
 
 COMMIT;
+
+-- 6. pgAudit, once a restart has loaded the library (the playbook restarts before this
+--    file; by hand: apply, restart, apply again). Its settings exist only then.
+SELECT 'pgaudit' = ANY (pg_catalog.string_to_array(pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ',')) AS pynoc_pgaudit_loaded \gset
+\if :pynoc_pgaudit_loaded
+-- These statement classes logged, never their parameters (they can hold secrets).
+ALTER SYSTEM SET "pgaudit.log" = 'ddl, role, write';
+ALTER SYSTEM SET "pgaudit.log_parameter" = 'off';
+SELECT pg_reload_conf();
+CREATE EXTENSION IF NOT EXISTS pgaudit;
+\else
+\echo 'pgAudit loads at the next restart: apply this file again after it'
+\endif

@@ -3,6 +3,7 @@
 use crate::ast::{Node, Spanned};
 use crate::diag::{Diagnostic, Diags, Kind};
 use crate::ir;
+use crate::stdlib::Release;
 
 use super::node::{Reader, children, duplicate, one_of};
 use super::validate;
@@ -16,9 +17,14 @@ const MODULES: &[&str] = &["headers-more"];
 /// The first nginx version that has `http2 on;` (and deprecates `listen … http2`).
 const HTTP2_DIRECTIVE: (u32, u32, u32) = (1, 25, 1);
 
-pub fn lower(n: &Node, d: &Diags, domain: Option<&str>) -> Option<ir::Nginx> {
+pub fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static Release) -> Option<ir::Nginx> {
     let r = Reader::new(n, d);
-    let version = r.str_prop("version", "\"1.22\"").and_then(|v| version(d, &v)).unwrap_or(("1.22".into(), (1, 22, 0)));
+    // Without `version`, the release's nginx.
+    let version = r
+        .str_prop("version", "\"1.22\"")
+        .and_then(|v| version(d, &v))
+        .or_else(|| version(d, &Spanned { value: release.nginx.clone(), span: n.name.span }))
+        .unwrap_or(("1.22".into(), (1, 22, 0)));
     let client_max_body_size =
         r.str_prop("client-max-body-size", "\"100m\"").and_then(|v| size(d, &v)).unwrap_or_else(|| "1m".into());
     // `size` refuses `0`: to nginx it means "no limit on request bodies".
@@ -131,7 +137,7 @@ pub fn lower(n: &Node, d: &Diags, domain: Option<&str>) -> Option<ir::Nginx> {
     let scope = Scope { zones: &zone_spans, upstreams: &upstream_spans };
     let mut names_seen: Vec<(String, crate::ast::Span)> = Vec::new();
     for c in cs.iter().filter(|c| c.name() == "site") {
-        if let Some(site) = site(c, d, &scope, domain, &mut names_seen) {
+        if let Some(site) = site(c, d, &scope, domain, &mut names_seen, release) {
             nginx.sites.push(site);
         }
     }

@@ -72,9 +72,10 @@ pub(super) fn site(
     scope: &Scope,
     domain: Option<&str>,
     seen: &mut Vec<(String, crate::ast::Span)>,
+    release: &'static crate::stdlib::Release,
 ) -> Option<ir::Site> {
     let names = names(n, d, domain, seen)?;
-    let mut parts = Parts::new();
+    let mut parts = Parts::new(&release.openssl);
     let known: Vec<&str> = ONCE.iter().chain(REPEATABLE).copied().collect();
     for c in children(n, &known, ONCE, d) {
         let cr = Reader::new(c, d);
@@ -108,11 +109,14 @@ struct Parts {
     blocked: Vec<String>,
     dotfiles: bool,
     dotfiles_reason: Option<String>,
+    /// The target release's OpenSSL version: TLS groups it lacks are left out.
+    openssl: &'static str,
 }
 
 impl Parts {
-    fn new() -> Self {
+    fn new(openssl: &'static str) -> Self {
         Parts {
+            openssl,
             tls: None,
             acme: None,
             hsts: (None, true, false),
@@ -157,6 +161,7 @@ impl Parts {
             blocked,
             dotfiles,
             dotfiles_reason,
+            openssl: _,
         } = self;
         let Some(tls) = tls else {
             if !n.children().iter().any(|c| c.name() == "tls") {
@@ -233,7 +238,7 @@ impl Parts {
     /// One child of `site`.
     fn child(&mut self, c: &Node, cr: &Reader, scope: &Scope) {
         match c.name() {
-            "tls" => self.tls = tls_node(cr),
+            "tls" => self.tls = tls_node(cr, self.openssl),
             "acme" => self.acme(cr),
             "hsts" => self.hsts(c, cr),
             "csp" | "referrer-policy" | "permissions-policy" => self.text_header(c, cr),
@@ -432,7 +437,7 @@ impl Parts {
     }
 }
 
-pub(super) fn tls_node(r: &Reader) -> Option<ir::Tls> {
+pub(super) fn tls_node(r: &Reader, openssl: &str) -> Option<ir::Tls> {
     let d = r.d;
     let data = stdlib::tls();
     let names = ir::TlsProfile::ALL.map(ir::TlsProfile::as_str);
@@ -475,7 +480,6 @@ pub(super) fn tls_node(r: &Reader) -> Option<ir::Tls> {
         ciphers.extend(p.dhe_ciphers.iter().cloned());
     }
     // Groups the target's OpenSSL lacks are left out: nginx would not start with them.
-    let openssl = stdlib::targets().current().map(|t| t.openssl.as_str()).unwrap_or("3.0");
     let curves = p
         .curves
         .iter()

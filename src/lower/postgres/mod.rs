@@ -1,4 +1,4 @@
-//! `postgres database=… version=15 owner=… { ssl …; set NAME VALUE; role …; row-security …; hba { … } }`
+//! `postgres database=… version=15 owner=… { ssl …; pgaudit …; set NAME VALUE; role …; row-security …; hba { … } }`
 
 use crate::ast::{Node, Span, Spanned, Value};
 use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
@@ -14,7 +14,9 @@ mod settings;
 use hba::hba;
 use settings::{push_setting, setting};
 
-const NODES: &[&str] = &["ssl", "set", "role", "row-security", "hba"];
+const NODES: &[&str] = &["ssl", "pgaudit", "set", "role", "row-security", "hba"];
+/// pgAudit's statement classes (`pgaudit.log`).
+const AUDIT_CLASSES: &[&str] = &["read", "write", "function", "role", "ddl", "misc", "misc_set", "all"];
 const PRIVILEGES: &[&str] = &["select", "insert", "update", "delete", "truncate", "references", "trigger"];
 const BUILTIN: &[&str] =
     &["pg_monitor", "pg_read_all_stats", "pg_stat_scan_tables", "pg_read_all_settings", "pg_signal_backend"];
@@ -41,7 +43,7 @@ fn ident(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
     }
 }
 
-pub fn lower(n: &Node, d: &Diags) -> Option<ir::Postgres> {
+pub fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<ir::Postgres> {
     let r = Reader::new(n, d);
     let database = match r.str_prop("database", "pynomaly") {
         Some(v) => ident(d, &v, "database").and_then(|name| {
@@ -66,7 +68,8 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Postgres> {
             None
         }
     };
-    let version = r.int_prop("version", 13, 17).map(|v| v.value as u32).unwrap_or(15);
+    // Without `version`, the release's PostgreSQL.
+    let version = r.int_prop("version", 13, 17).map(|v| v.value as u32).unwrap_or(release.postgresql);
     let owner = r.str_prop("owner", "pynomaly_owner").and_then(|v| role_name(d, &v, "owner").map(|n| (n, v.span)));
     if r.has_prop("password") {
         secret_in_spec(d, r.prop("password").map(|v| v.span).unwrap_or(n.name.span));
@@ -86,11 +89,12 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Postgres> {
         row_security: Vec::new(),
         hba: Vec::new(),
         tables: Vec::new(),
+        pgaudit: None,
     };
     let mut set_spans: Vec<(String, Span)> = Vec::new();
     let mut role_spans: Vec<(String, Span)> = Vec::new();
     let mut hba_node = None;
-    let cs = children(n, NODES, &["ssl", "hba"], d);
+    let cs = children(n, NODES, &["ssl", "pgaudit", "hba"], d);
     for c in cs.iter().filter(|c| c.name() != "row-security") {
         let cr = Reader::new(c, d);
         match c.name() {
@@ -158,6 +162,21 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Postgres> {
                     }
                 }
             }
+            "pgaudit" => {
+                let mut log = Vec::new();
+                for a in (0..c.args.len()).filter_map(|i| cr.arg(i)) {
+                    let Some(v) = cr.as_str("`pgaudit`", a, "`pgaudit ddl role write`") else { continue };
+                    if let Some(class) = one_of(d, "a pgAudit class", &v, AUDIT_CLASSES)
+                        && !log.contains(&class)
+                    {
+                        log.push(class);
+                    }
+                }
+                if c.args.is_empty() {
+                    log = stdlib::pg_hardening().pgaudit.log.clone();
+                }
+                pg.pgaudit = Some(ir::PgAudit { log, package: format!("postgresql-{version}-pgaudit") });
+            }
             "hba" => hba_node = Some(*c),
             _ => {}
         }
@@ -184,6 +203,10 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Postgres> {
             push_setting(&mut pg, &params, &p.name, &p.value, None);
         }
     }
+    if pg.pgaudit.is_some() {
+        preload_pgaudit(&mut pg, &params);
+    }
+    default_connection_limits(&mut pg, &params);
     if let Some(h) = hba_node {
         pg.hba = hba(h, d, &pg, &role_spans);
     }
@@ -210,6 +233,47 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Postgres> {
     pg.tables = tables;
     database?;
     Some(pg)
+}
+
+/// pgAudit in `shared_preload_libraries`, after the libraries the spec loads itself.
+fn preload_pgaudit(pg: &mut ir::Postgres, params: &std::collections::BTreeMap<String, stdlib::PgParam>) {
+    const NAME: &str = "shared_preload_libraries";
+    match pg.settings.iter_mut().chain(pg.defaults.iter_mut()).find(|s| s.name == NAME) {
+        Some(s) => {
+            let listed = s.value.split(',').any(|l| l.trim().trim_matches('"') == "pgaudit");
+            if !listed {
+                s.value = if s.value.trim().is_empty() { "pgaudit".into() } else { format!("{}, pgaudit", s.value) };
+            }
+        }
+        None => push_setting(pg, params, NAME, "pgaudit", None),
+    }
+    // A spec's empty list was "already the default": now it is a setting.
+    if let Some(i) = pg.defaults.iter().position(|s| s.name == NAME) {
+        let s = pg.defaults.remove(i);
+        pg.settings.push(s);
+    }
+}
+
+/// A login role without `connection-limit` may open every connection the server has for
+/// non-superusers but one per other login role: one application's pool cannot lock the
+/// others (the monitor, say) out (CIS PostgreSQL 5.5).
+fn default_connection_limits(pg: &mut ir::Postgres, params: &std::collections::BTreeMap<String, stdlib::PgParam>) {
+    let value = |name: &str| -> i64 {
+        pg.settings
+            .iter()
+            .chain(&pg.defaults)
+            .find(|s| s.name == name)
+            .map(|s| s.value.as_str())
+            .or_else(|| params.get(name).map(|p| p.default.as_str()))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let slots = value("max_connections") - value("superuser_reserved_connections") - value("reserved_connections");
+    let logins = pg.roles.iter().filter(|r| r.login).count() as i64;
+    let limit = (slots - (logins - 1)).max(1);
+    for r in pg.roles.iter_mut().filter(|r| r.login && r.connection_limit_default) {
+        r.connection_limit = limit;
+    }
 }
 
 fn secret_in_spec(d: &Diags, span: Span) {
@@ -371,7 +435,9 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
     if login && !r.has_prop("password-env") {
         d.push(Diagnostic::new(Kind::Missing, format!("login role `{name}` has no `password-env`")).at(span, "no password source").help("add `password-env=NAME`: the password is read from that environment variable when the SQL is applied"));
     }
-    let connection_limit = r.int_prop("connection-limit", -1, 10_000).map(|v| v.value as i64).unwrap_or(-1);
+    let connection_limit = r.int_prop("connection-limit", -1, 10_000).map(|v| v.value as i64);
+    let connection_limit_default = connection_limit.is_none() && !r.has_prop("connection-limit");
+    let connection_limit = connection_limit.unwrap_or(-1);
     let monitor = r.bool_prop("monitor").map(|v| v.value).unwrap_or(false);
     let sequences = r.bool_prop("sequences").map(|v| v.value).unwrap_or(false);
     let mut member_of = Vec::new();
@@ -430,7 +496,20 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
         }
         gr.finish(true);
     }
-    Some((ir::Role { name, login, password_env, connection_limit, member_of, grants, sequences, future_tables }, span))
+    Some((
+        ir::Role {
+            name,
+            login,
+            password_env,
+            connection_limit,
+            connection_limit_default,
+            member_of,
+            grants,
+            sequences,
+            future_tables,
+        },
+        span,
+    ))
 }
 
 fn row_security(

@@ -1,0 +1,109 @@
+//! `host release=…`: the daemons' versions, and so the settings that depend on them, follow
+//! the release (stdlib/targets.toml). Debian 12's output is the goldens'; these are the
+//! differences Debian 13 brings, and the manifest names the release `pynoc verify` compares
+//! with the machine it runs on.
+
+fn compile(release: Option<&str>) -> pynoc::Compiled {
+    let host = release.map(|r| format!("host release=\"{r}\"")).unwrap_or_else(|| "host".into());
+    let spec = format!(
+        r#"pynoc 1
+project demo {{
+    domain "demo.example.com"
+}}
+{host} {{
+    ssh {{
+        permit-root-login #false
+    }}
+}}
+nginx {{
+    upstream app {{
+        server "127.0.0.1:8000"
+    }}
+    site "demo.example.com" {{
+        tls cert="/etc/ssl/demo.pem" key="/etc/ssl/demo.key"
+        location "/" proxy=app
+    }}
+}}
+postgres database=app {{
+    role app_rw login=#true password-env=APP_PW
+}}
+"#
+    );
+    pynoc::compile(&spec, "spec.kdl")
+        .unwrap_or_else(|d| panic!("{}", d.iter().map(|d| d.render(false)).collect::<String>()))
+}
+
+fn file<'a>(c: &'a pynoc::Compiled, name: &str) -> &'a str {
+    &c.artifacts.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("no artifact {name}")).content
+}
+
+fn line<'a>(text: &'a str, start: &str) -> &'a str {
+    text.lines().find(|l| l.trim_start().starts_with(start)).unwrap_or_else(|| panic!("no line `{start}`"))
+}
+
+#[test]
+fn debian_12_is_the_default_and_gets_only_what_its_daemons_know() {
+    let (implicit, explicit) = (compile(None), compile(Some("debian-12")));
+    let contents = |c: &pynoc::Compiled| c.artifacts.iter().map(|a| a.content.clone()).collect::<Vec<_>>();
+    assert_eq!(contents(&implicit), contents(&explicit), "no release and `debian-12` must be the same output");
+    let c = implicit;
+    assert!(c.manifest.contains("\"release\": \"debian-12\""));
+    let kex = line(file(&c, "sshd"), "KexAlgorithms");
+    assert!(!kex.contains("mlkem768x25519-sha256"), "OpenSSH 9.2 has no ML-KEM key exchange: {kex}");
+    assert!(kex.contains("sntrup761x25519-sha512@openssh.com") && !kex.contains("sntrup761x25519-sha512,"), "{kex}");
+    let nginx = file(&c, "nginx");
+    assert!(nginx.contains("listen 443 ssl http2;") && !nginx.contains("http2 on;"), "nginx 1.22 has no `http2 on`");
+    assert!(!line(nginx, "ssl_ecdh_curve").contains("MLKEM"), "OpenSSL 3.0 has no ML-KEM group");
+    assert!(file(&c, "deploy").contains("- postgresql-15\n"));
+    assert!(file(&c, "postgres-sql").contains("PostgreSQL 15 security"));
+}
+
+#[test]
+fn debian_13_gets_its_newer_daemons_settings() {
+    let c = compile(Some("debian-13"));
+    assert!(c.manifest.contains("\"release\": \"debian-13\""));
+    let kex = line(file(&c, "sshd"), "KexAlgorithms");
+    assert!(kex.starts_with("KexAlgorithms mlkem768x25519-sha256,sntrup761x25519-sha512,"), "{kex}");
+    let nginx = file(&c, "nginx");
+    assert!(nginx.contains("http2 on;") && !nginx.contains("ssl http2"), "nginx 1.26 deprecates `listen … http2`");
+    assert!(line(nginx, "ssl_ecdh_curve").contains("X25519MLKEM768:X25519"), "OpenSSL 3.5 has ML-KEM");
+    let deploy = file(&c, "deploy");
+    assert!(deploy.contains("- postgresql-17\n") && deploy.contains("/etc/postgresql/17/main/pg_hba.conf"));
+    assert!(file(&c, "postgres-sql").contains("PostgreSQL 17 security"));
+}
+
+/// A section's own `version` still wins over the release's.
+#[test]
+fn a_sections_version_wins() {
+    let spec = r#"pynoc 1
+project demo
+host release="debian-13" {
+    sysctl profile=hardened
+}
+postgres database=app version=16 {
+    role app_rw login=#true password-env=APP_PW
+}
+"#;
+    let c = pynoc::compile(spec, "spec.kdl").unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(file(&c, "deploy").contains("- postgresql-16\n"));
+}
+
+/// `pynoc verify` of files for another release than the machine's does not let this
+/// machine's daemons judge them: SKIP, with the reason.
+#[test]
+fn verify_skips_daemons_of_another_release() {
+    let os = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    if os.contains("VERSION_ID=\"13\"") {
+        eprintln!("SKIP: this machine runs Debian 13, the release under test");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = camino::Utf8Path::from_path(dir.path()).unwrap().join("out");
+    let c = compile(Some("debian-13"));
+    pynoc::write::write(&c, &out).unwrap();
+    let outcomes = pynoc::verify::verify(&out, |_| {}).unwrap();
+    for name in ["sshd", "nginx"] {
+        let o = outcomes.iter().find(|o| o.name == name).unwrap();
+        assert!(o.to_string().starts_with(&format!("SKIP {name}: the files are for debian-13")), "{o}");
+    }
+}
