@@ -471,4 +471,11 @@ catalog! {
         fix: "give the network `subnet=\"172.20.0.0/16\"` and a `hostssl DATABASE ROLE \"172.20.0.0/16\"` line in `hba`.",
         waive: ["compose", "pg_hba"],
     }
+    PgauditImage "W005" "pgaudit-image" {
+        summary: "the spec loads pgAudit while the stack's database runs the official `postgres` image, which has no pgAudit",
+        why: "the security SQL refuses to run on a server without pgAudit (a preload library it cannot find would stop the next start), so `postgres-apply.sh` stops in that container: the database keeps none of the spec's roles, grants or settings.",
+        example: spec,
+        fix: "build an image `FROM postgres:15-bookworm` that installs `postgresql-15-pgaudit` (the official image has the PGDG repository) and name it in the service's `image=`; waive W005 if the image named already has it.",
+        waive: ["compose"],
+    }
 }

@@ -422,7 +422,7 @@ fn compliance(spec: &Utf8Path, baseline: &str, format: ReportFormat, min: Option
             return FAILED;
         }
     };
-    let r = pynoc::compliance::report(&analysis.spec, catalog);
+    let r = pynoc::compliance::report(&analysis.spec, catalog, &analysis.waived);
     match format {
         ReportFormat::Human => say(r.human(spec.as_str()).trim_end()),
         ReportFormat::Json => match serde_json::to_string_pretty(&r) {

@@ -130,6 +130,12 @@ pub struct PgHardening {
     pub pgaudit: PgAuditDefaults,
     /// Login roles' connection limit when the spec sets none.
     pub connection_limit: Claims,
+    /// What the SQL and pg_hba.conf always do, with what each satisfies.
+    pub fixed_claims: BTreeMap<String, Vec<String>>,
+    pub hba_local_peer: Claims,
+    pub hba_remote_tls: Claims,
+    pub listen_bound: Claims,
+    pub row_security: Claims,
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,6 +247,23 @@ pub struct NginxHardening {
     pub header: Vec<HeaderDefault>,
     pub limit_conn: LimitConn,
     pub default_server: Claims,
+    /// Every site's plain-HTTP server redirecting to HTTPS.
+    pub redirect: Claims,
+    /// Properties of the template itself, with what each satisfies.
+    pub template_claims: BTreeMap<String, Vec<String>>,
+    pub header_check: Vec<HeaderCheck>,
+}
+
+/// A baseline item met when every site sends a header (one of `values`, or any value).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HeaderCheck {
+    pub name: String,
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// For HSTS: the smallest max-age that meets the items.
+    pub min_max_age: Option<u64>,
+    pub satisfies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -301,6 +324,9 @@ pub struct BaselineItem {
     pub declined: Option<String>,
     /// Outside what pynoc writes: why.
     pub scope: Option<String>,
+    /// Codes whose waiver leaves the item unmet: the report quotes the waiver's reason.
+    #[serde(default, rename = "waived-by")]
+    pub waived_by: Vec<String>,
 }
 
 /// The baselines `pynoc report` knows, by name.
@@ -313,6 +339,7 @@ pub const BASELINES: &[(&str, &str)] = &[
     ("cis-pg", include_str!("../stdlib/baselines/cis-pg.toml")),
     ("cis-docker", include_str!("../stdlib/baselines/cis-docker.toml")),
     ("ssh-audit", include_str!("../stdlib/baselines/ssh-audit.toml")),
+    ("neo23x0", include_str!("../stdlib/baselines/neo23x0.toml")),
 ];
 
 /// Every baseline catalog, loaded once, in the order of `BASELINES`.
@@ -424,6 +451,9 @@ pub struct TlsProfiles {
     /// What an HSTS max-age of at least the profile's satisfies.
     #[serde(default)]
     pub hsts_satisfies: Vec<String>,
+    /// What sites on TLS 1.2 and 1.3 only satisfy.
+    #[serde(default)]
+    pub protocols_satisfies: Vec<String>,
     /// Groups that need at least this OpenSSL version.
     pub openssl_min: BTreeMap<String, String>,
     pub guideline: BTreeMap<String, TlsGuideline>,

@@ -3,6 +3,8 @@
 //! differences Debian 13 brings, and the manifest names the release `pynoc verify` compares
 //! with the machine it runs on.
 
+mod common;
+
 fn compile(release: Option<&str>) -> pynoc::Compiled {
     let host = release.map(|r| format!("host release=\"{r}\"")).unwrap_or_else(|| "host".into());
     let spec = format!(
@@ -106,4 +108,56 @@ fn verify_skips_daemons_of_another_release() {
         let o = outcomes.iter().find(|o| o.name == name).unwrap();
         assert!(o.to_string().starts_with(&format!("SKIP {name}: the files are for debian-13")), "{o}");
     }
+}
+
+/// Where `.ci/install-validators` puts a Debian 13 root file system with its sshd, nginx and
+/// openssl (mmdebstrap of trixie).
+const TRIXIE: &str = "/opt/pynoc-debian-13";
+
+/// Debian 13's output judged by Debian 13's own daemons: `pynoc verify` runs inside the
+/// trixie root (chroot), where sshd is OpenSSH 10.0, nginx 1.26 and OpenSSL 3.5, so the
+/// ML-KEM key exchange, the X25519MLKEM768 group and `http2 on;` meet the programs that
+/// read them. Validators the root does not have say SKIP there, and are not asserted.
+#[test]
+fn debian_13_output_passes_debian_13_daemons() {
+    let root = std::path::Path::new(TRIXIE);
+    let ready = root.join("usr/sbin/sshd").exists() && root.join("usr/sbin/nginx").exists();
+    let is_root = std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if !ready || !is_root {
+        let why = if ready {
+            "not root (chroot needs it)"
+        } else {
+            "no Debian 13 root at /opt/pynoc-debian-13 (.ci/install-validators makes it)"
+        };
+        assert!(!common::strict(), "SKIP is a failure in CI: {why}");
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    // Everything goes to a temporary directory inside the root, removed afterwards.
+    let dir = tempfile::Builder::new().prefix("pynoc-test-").tempdir_in(root.join("tmp")).unwrap();
+    let inside = std::path::Path::new("/tmp").join(dir.path().file_name().unwrap());
+    let out = camino::Utf8PathBuf::from_path_buf(dir.path().join("out")).unwrap();
+    pynoc::write::write(&compile(Some("debian-13")), &out).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_pynoc"), dir.path().join("pynoc")).unwrap();
+    // The root bind-mounted onto itself in a private mount namespace, so that inside the
+    // chroot `/` is a mount point (verify's own sandbox changes its propagation) and /dev is
+    // the host's.
+    let script = format!(
+        "set -e\nmount --bind {r} {r}\nmount --rbind /dev {r}/dev\nmount -t proc proc {r}/proc\nexec chroot {r} {p} verify {o}",
+        r = root.display(),
+        p = inside.join("pynoc").display(),
+        o = inside.join("out").display()
+    );
+    let o = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        .env_remove("PYNOC_VERIFY_STRICT")
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    for name in ["sshd", "nginx"] {
+        assert!(text.lines().any(|l| l == format!("PASS {name}")), "{name} under Debian 13:\n{text}");
+    }
+    let sshd = std::fs::read_to_string(out.join("host/sshd_config")).unwrap();
+    assert!(sshd.contains("KexAlgorithms mlkem768x25519-sha256,"), "the output under test has the ML-KEM exchange");
 }

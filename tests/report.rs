@@ -6,7 +6,8 @@ mod common;
 
 use common::{pynoc, root};
 
-const BASELINES: &[&str] = &["cis-debian12", "cis-docker", "cis-pg", "devsec", "kspp", "mozilla", "owasp", "ssh-audit"];
+const BASELINES: &[&str] =
+    &["cis-debian12", "cis-docker", "cis-pg", "devsec", "kspp", "mozilla", "neo23x0", "owasp", "ssh-audit"];
 
 fn report(spec: &str, baseline: &str, extra: &[&str]) -> common::Run {
     pynoc().cwd(&root()).args(["report", spec, "--baseline", baseline]).args(extra).run()
@@ -63,6 +64,17 @@ fn weakened_settings_carry_their_reasons() {
         "edge.example.com sends `Cross-Origin-Embedder-Policy: unsafe-none`: the pages embed images from a partner CDN"
     ));
     assert_eq!(item(&owasp, "X-Content-Type-Options")["status"], "met");
+    // A waiver's reason reaches the item its code breaks.
+    let mozilla = json("examples/everything/spec.kdl", "mozilla");
+    assert!(why(&mozilla, "tls:http-redirect").contains(
+        "waived E040 (hsts-without-redirect): `legacy.example.com` sends HSTS, but its plain-HTTP server does not redirect (reason: old embedded clients fetch the mirror over plain HTTP only)"
+    ));
+    assert_eq!(item(&json("examples/pynomaly/spec.kdl", "mozilla"), "tls:http-redirect")["status"], "met");
+    // Neo23x0's rules: the sets off by default are options, not met until named.
+    let neo = json("examples/pynomaly/spec.kdl", "neo23x0");
+    assert!(why(&neo, "rootcmd").contains("the rule set `root-commands` is not in the spec's `rules` line"));
+    assert_eq!(item(&neo, "detect_execve_www")["status"], "met");
+    assert_eq!(item(&neo, "remote_shell")["status"], "declined");
     // PostgreSQL: pynoc's parameters unless the spec sets its own, TLS ones only with `ssl`.
     let pg = json("examples/pynomaly/spec.kdl", "cis-pg");
     assert!(why(&pg, "3.1.24").contains("the spec sets `log_line_prefix = '%t"));

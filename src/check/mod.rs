@@ -19,6 +19,7 @@ pub fn check(spec: &Spec, d: &Diags) {
     network::duplicate_rules(spec, d);
     stack::upstreams_published(spec, d);
     stack::database_reachable(spec, d);
+    stack::pgaudit_in_image(spec, d);
     stack::secrets_mounted(spec, d);
     database::cert_needs_ca(spec, d);
     database::listen_matches_hba(spec, d);

@@ -149,6 +149,19 @@ fn sources() -> Vec<Source> {
     }
     add!("nginx/hardening.toml", "limit_conn per client address".into(), &n.limit_conn.satisfies);
     add!("nginx/hardening.toml", "a default server for unknown names".into(), &n.default_server.satisfies);
+    add!("nginx/hardening.toml", "every site's port 80 redirecting to HTTPS".into(), &n.redirect.satisfies);
+    add!("nginx/hardening.toml", format!("nginx.conf installed with mode {}", n.file.mode), &n.file.satisfies);
+    for (what, items) in &n.template_claims {
+        add!("nginx/hardening.toml", format!("the nginx.conf template: {what}"), items);
+    }
+    for c in &n.header_check {
+        let what = match (c.values.as_slice(), c.min_max_age) {
+            (_, Some(min)) => format!("every site sends {} with max-age ≥ {min}", c.name),
+            ([], None) => format!("every site sends {}", c.name),
+            (v, None) => format!("every site sends {}: {}", c.name, v.join(" or ")),
+        };
+        add!("nginx/hardening.toml", what, &c.satisfies);
+    }
     let tls = stdlib::tls();
     add!("nginx/tls.toml", format!("every site on {}", tls.guideline[&tls.default].title), &tls.satisfies);
     add!(
@@ -156,6 +169,7 @@ fn sources() -> Vec<Source> {
         "every site's HSTS max-age at least its profile's `hsts-max-age`".into(),
         &tls.hsts_satisfies,
     );
+    add!("nginx/tls.toml", "every site on TLS 1.2 and 1.3 only".into(), &tls.protocols_satisfies);
     let a = stdlib::audit_sets();
     for (name, s) in &a.set {
         add_if("audit/sets.toml", format!("the rule set `{name}` ({})", s.comment), &s.satisfies, !s.default);
@@ -177,6 +191,22 @@ fn sources() -> Vec<Source> {
         true,
     );
     add!("postgres/hardening.toml", "a connection limit on every login role".into(), &pg.connection_limit.satisfies);
+    for (what, items) in &pg.fixed_claims {
+        add!("postgres/hardening.toml", format!("always: {what}"), items);
+    }
+    add!(
+        "postgres/hardening.toml",
+        format!("pg_hba.conf installed with mode {}", pg.hba_file.mode),
+        &pg.hba_file.satisfies
+    );
+    add!("postgres/hardening.toml", "every `local` line of pg_hba.conf uses peer".into(), &pg.hba_local_peer.satisfies);
+    add!(
+        "postgres/hardening.toml",
+        "every network line that admits clients is hostssl".into(),
+        &pg.hba_remote_tls.satisfies
+    );
+    add!("postgres/hardening.toml", "listen_addresses bound to named addresses".into(), &pg.listen_bound.satisfies);
+    add_if("postgres/hardening.toml", "row-level security (`row-security`)".into(), &pg.row_security.satisfies, true);
     let c = stdlib::container_hardening();
     for (what, items) in &c.claims {
         add!("container/hardening.toml", format!("every compose service: {what}"), items);
@@ -195,8 +225,9 @@ pub fn satisfied_refs() -> Vec<(String, &'static str)> {
     sources().into_iter().flat_map(|s| s.items.iter().map(move |i| (i.clone(), s.file))).collect()
 }
 
-/// The report of `spec` against `baseline`.
-pub fn report(spec: &Spec, baseline: &Baseline) -> Report {
+/// The report of `spec` against `baseline`; `waived` are the spec's waived findings, quoted
+/// under the items whose catalog names their code (`waived-by`).
+pub fn report(spec: &Spec, baseline: &Baseline, waived: &[crate::waive::Waived]) -> Report {
     let claims = claims(spec);
     let prefix = format!("{}:", baseline.name);
     let items: Vec<ItemReport> = baseline
@@ -209,7 +240,21 @@ pub fn report(spec: &Spec, baseline: &Baseline) -> Report {
                 (Status::OutOfScope, vec![why.clone()])
             } else {
                 let full = format!("{prefix}{}", item.id);
-                judge(claims.iter().filter(|c| c.item == full))
+                let (status, mut details) = judge(claims.iter().filter(|c| c.item == full));
+                let waivers: Vec<String> = waived
+                    .iter()
+                    .filter(|w| item.waived_by.iter().any(|c| c == w.code))
+                    .map(|w| format!("waived {} ({}): {} (reason: {})", w.code, w.slug, w.message, w.reason))
+                    .collect();
+                if waivers.is_empty() {
+                    (status, details)
+                } else {
+                    if status == Status::Met {
+                        details.clear();
+                    }
+                    details.extend(waivers);
+                    (Status::NotMet, details)
+                }
             };
             ItemReport { id: item.id.clone(), title: item.title.clone(), level: item.level.clone(), status, details }
         })
@@ -359,6 +404,10 @@ mod tests {
                 assert!(!(i.declined.is_some() && i.scope.is_some()), "`{full}` is both declined and out of scope");
                 for why in i.declined.iter().chain(&i.scope) {
                     assert!(!why.trim().is_empty() && !why.contains('\n'), "`{full}`: the reason is one line");
+                }
+                for code in &i.waived_by {
+                    let rule = crate::codes::find(code);
+                    assert!(rule.is_some_and(|r| r.waive.is_some()), "`{full}`: `{code}` is not a waivable code");
                 }
             }
             let mut ids: Vec<&str> = b.item.iter().map(|i| i.id.as_str()).collect();

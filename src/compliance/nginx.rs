@@ -8,6 +8,55 @@ use crate::stdlib;
 pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     let data = stdlib::nginx_hardening();
     let mut out = Claims(guideline(spec));
+    let present = |evidence: String| match &spec.nginx {
+        Some(_) => Ok(evidence),
+        None => Err("the spec has no `nginx` section".to_string()),
+    };
+    for (what, items) in &data.template_claims {
+        out.add(items, format!("nginx template {what}"), present(format!("nginx/nginx.conf: {what}")));
+    }
+    out.add(
+        &data.file.satisfies,
+        "nginx file mode".into(),
+        present(format!("nginx.conf is installed with mode {}", data.file.mode)),
+    );
+    let limit = spec.nginx.as_ref().map(|n| n.limit_conn);
+    out.add(
+        &data.limit_conn.satisfies,
+        "nginx limit_conn".into(),
+        present(format!("nginx/nginx.conf: limit_conn {} per client address", limit.unwrap_or_default())),
+    );
+    for c in &data.header_check {
+        match &spec.nginx {
+            None => {
+                out.add(&c.satisfies, format!("nginx sends {}", c.name), Err("the spec has no `nginx` section".into()))
+            }
+            Some(n) => {
+                for site in &n.sites {
+                    let name = &site.names[0];
+                    let sent = site.headers.iter().find(|x| x.name.eq_ignore_ascii_case(&c.name));
+                    let outcome = match sent {
+                        None => Err(format!("{name} does not send `{}`", c.name)),
+                        Some(x) => {
+                            let age = x
+                                .value
+                                .strip_prefix("max-age=")
+                                .and_then(|v| v.split(';').next()?.trim().parse::<u64>().ok());
+                            let value_ok =
+                                c.values.is_empty() || c.values.iter().any(|v| v.eq_ignore_ascii_case(&x.value));
+                            let age_ok = c.min_max_age.is_none_or(|min| age.is_some_and(|a| a >= min));
+                            if value_ok && age_ok {
+                                Ok(format!("nginx/nginx.conf, {name}: {}: {}", x.name, x.value))
+                            } else {
+                                Err(format!("{name} sends `{}: {}`", x.name, x.value))
+                            }
+                        }
+                    };
+                    out.add(&c.satisfies, format!("nginx sends {} {name}", c.name), outcome);
+                }
+            }
+        }
+    }
     for h in data.header.iter().filter(|h| !h.satisfies.is_empty()) {
         let mut outcomes: Vec<(String, Result<String, String>)> = Vec::new();
         match &spec.nginx {
@@ -47,10 +96,10 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
 fn guideline(spec: &Spec) -> Vec<Claim> {
     let tls = stdlib::tls();
     type Outcome = Result<String, String>;
-    let outcomes: Vec<(String, Outcome, Outcome)> = match &spec.nginx {
+    let outcomes: Vec<(String, Outcome, Outcome, Outcome)> = match &spec.nginx {
         None => {
             let none = Err("the spec has no `nginx` section".to_string());
-            vec![(String::new(), none.clone(), none)]
+            vec![(String::new(), none.clone(), none.clone(), none)]
         }
         Some(n) => n
             .sites
@@ -75,14 +124,42 @@ fn guideline(spec: &Spec) -> Vec<Claim> {
                     )),
                     None => Err(format!("{name} sends no HSTS max-age")),
                 };
-                (name, outcome, hsts)
+                let old: Vec<&str> = s
+                    .tls
+                    .protocols
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|p| !["TLSv1.2", "TLSv1.3"].contains(p))
+                    .collect();
+                let protocols = if old.is_empty() {
+                    Ok(format!("nginx/nginx.conf, {name}: ssl_protocols {}", s.tls.protocols.join(" ")))
+                } else {
+                    Err(format!("{name} also accepts {}", old.join(", ")))
+                };
+                (name, outcome, hsts, protocols)
             })
             .collect(),
     };
     let mut out = Claims::default();
-    for (site, outcome, hsts) in outcomes {
+    for (site, outcome, hsts, protocols) in outcomes {
         out.add(&tls.satisfies, format!("nginx tls {site}"), outcome);
         out.add(&tls.hsts_satisfies, format!("nginx hsts {site}"), hsts);
+        out.add(&tls.protocols_satisfies, format!("nginx protocols {site}"), protocols);
+    }
+    let redirect = &stdlib::nginx_hardening().redirect.satisfies;
+    match &spec.nginx {
+        None => out.add(redirect, "nginx redirect".into(), Err("the spec has no `nginx` section".into())),
+        Some(n) => {
+            for s in &n.sites {
+                let name = &s.names[0];
+                let outcome = if s.redirect {
+                    Ok(format!("nginx/nginx.conf, {name}: port 80 answers 301 to https://{name}"))
+                } else {
+                    Err(format!("{name}: the plain-HTTP server serves the site (`http redirect=#false`)"))
+                };
+                out.add(redirect, format!("nginx redirect {name}"), outcome);
+            }
+        }
     }
     out.0
 }

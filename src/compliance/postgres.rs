@@ -2,7 +2,7 @@
 //! the value in force is the spec's, pynoc's, or the server's own default.
 
 use super::{Claim, Claims};
-use crate::ir::Spec;
+use crate::ir::{HbaKind, HbaMethod, Postgres, Spec};
 use crate::stdlib;
 
 pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
@@ -58,5 +58,71 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
         }
     });
     out.add(&data.connection_limit.satisfies, "postgres connection limits".into(), limits);
+    for (what, items) in &data.fixed_claims {
+        out.add(items, format!("postgres {what}"), pg.map_or_else(none, |_| Ok(format!("postgres/ (always): {what}"))));
+    }
+    let mode = pg.map_or_else(none, |_| Ok(format!("pg_hba.conf is installed with mode {}", data.hba_file.mode)));
+    out.add(&data.hba_file.satisfies, "postgres hba mode".into(), mode);
+    out.add(&data.hba_local_peer.satisfies, "postgres local peer".into(), pg.map_or_else(none, local_peer));
+    out.add(&data.hba_remote_tls.satisfies, "postgres remote tls".into(), pg.map_or_else(none, remote_tls));
+    let listen = pg.map_or_else(none, |pg| {
+        let set = pg.settings.iter().find(|s| s.name == "listen_addresses");
+        match set {
+            Some(s) if s.value.split(',').any(|a| a.trim() == "*") => {
+                Err(format!("the spec sets `listen_addresses = '{}'`: every address of the host", s.value))
+            }
+            Some(s) => Ok(format!("postgres/postgresql-security.sql: listen_addresses = '{}'", s.value)),
+            None => Ok("listen_addresses is PostgreSQL's default, localhost".to_string()),
+        }
+    });
+    out.add(&data.listen_bound.satisfies, "postgres listen".into(), listen);
+    let rls = pg.map_or_else(none, |pg| {
+        if pg.row_security.is_empty() {
+            Err("the spec has no `row-security` table".to_string())
+        } else {
+            let tables: Vec<&str> = pg.row_security.iter().map(|r| r.table.as_str()).collect();
+            Ok(format!(
+                "postgres/postgresql-security.sql: ENABLE and FORCE ROW LEVEL SECURITY on {}",
+                tables.join(", ")
+            ))
+        }
+    });
+    out.add(&data.row_security.satisfies, "postgres row security".into(), rls);
     out.0
+}
+
+fn local_peer(pg: &Postgres) -> Result<String, String> {
+    let other: Vec<String> = pg
+        .hba
+        .iter()
+        .filter(|l| l.kind == HbaKind::Local && !matches!(l.method, HbaMethod::Peer | HbaMethod::Reject))
+        .map(|l| format!("local {} {}", l.database, l.user))
+        .collect();
+    match (pg.hba.iter().any(|l| l.kind == HbaKind::Local), other.is_empty()) {
+        (false, _) => Err("the spec's `hba` has no `local` line".to_string()),
+        (true, true) => Ok("postgres/pg_hba.conf: every local line uses peer".to_string()),
+        (true, false) => Err(format!(
+            "{} use scram-sha-256: application roles have no OS account to match (`method=peer` where they do)",
+            other.join(", ")
+        )),
+    }
+}
+
+fn remote_tls(pg: &Postgres) -> Result<String, String> {
+    let weak: Vec<String> = pg
+        .hba
+        .iter()
+        .filter(|l| matches!(l.kind, HbaKind::Host | HbaKind::Hostnossl) && l.method != HbaMethod::Reject)
+        .map(|l| {
+            let net = l.address.map(|a| format!(" {a}")).unwrap_or_default();
+            let why = l.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+            let kind = if l.kind == HbaKind::Host { "host" } else { "hostnossl" };
+            format!("`{kind} {} {}{net}` admits clients without TLS{why}", l.database, l.user)
+        })
+        .collect();
+    if weak.is_empty() {
+        Ok("postgres/pg_hba.conf: every network line that admits clients is hostssl".to_string())
+    } else {
+        Err(weak.join("; "))
+    }
 }

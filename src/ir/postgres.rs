@@ -35,6 +35,8 @@ pub struct Postgres {
 /// pgAudit: loaded by `shared_preload_libraries`, its event triggers created once loaded.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PgAudit {
+    #[serde(skip)]
+    pub span: Span,
     /// Statement classes logged (`pgaudit.log`), lowercase.
     pub log: Vec<String>,
     /// The Debian package that provides it for the target version.

@@ -194,7 +194,7 @@ probe_audit() {
 auditctl -l | grep -q -- '-w /etc/nginx/nginx.conf -p wa -k nginx-config' && echo "PASS audit: the rules are loaded ($(auditctl -l | wc -l) rules)" || echo "FAIL audit: rules not loaded: $(auditctl -l | head -3)"
 auditctl -s | grep -qx 'enabled 2' && echo "PASS audit: the rules are locked until reboot (-e 2)" || echo "FAIL audit: the rules are not locked: $(auditctl -s | head -1)"
 auditctl -l | grep -- 'user-emulation' | grep -q -- '-S execve.*-C \(uid!=euid\|euid!=uid\)' && echo "PASS audit: the CIS user-emulation rule is loaded" || echo "FAIL audit: no user-emulation rule: $(auditctl -l | grep user-emulation | head -1)"
-for k in access perm-mod delete modules session persistence; do
+for k in access perm-mod delete modules session persistence account-tools priv-esc web-exec ptrace-injection fileless software docker; do
     [ "$(auditctl -l | grep -c -- "key=$k\|-k $k")" -gt 0 ] && echo "PASS audit: set $k loaded" || echo "FAIL audit: set $k missing"
 done
 before=$(ausearch --input-logs -k nginx-config 2>/dev/null | grep -c '^type=SYSCALL' || true)
@@ -202,6 +202,12 @@ touch /etc/nginx/nginx.conf
 sleep 2
 after=$(ausearch --input-logs -k nginx-config 2>/dev/null | grep -c '^type=SYSCALL' || true)
 [ "$after" -gt "$before" ] && echo "PASS audit: a change of nginx.conf is logged with key nginx-config" || echo "FAIL audit: no event for nginx.conf ($before -> $after)"
+# nginx's user never starts a program: one that does is recorded (web-exec, Neo23x0).
+before=$(ausearch --input-logs -k web-exec 2>/dev/null | grep -c '^type=SYSCALL' || true)
+setpriv --reuid=33 --regid=33 --clear-groups /bin/true
+sleep 2
+after=$(ausearch --input-logs -k web-exec 2>/dev/null | grep -c '^type=SYSCALL' || true)
+[ "$after" -gt "$before" ] && echo "PASS audit: a program run as www-data is logged with key web-exec" || echo "FAIL audit: no web-exec event ($before -> $after)"
 EOF
 }
 

@@ -175,7 +175,8 @@ pub fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<i
                 if c.args.is_empty() {
                     log = stdlib::pg_hardening().pgaudit.log.clone();
                 }
-                pg.pgaudit = Some(ir::PgAudit { log, package: format!("postgresql-{version}-pgaudit") });
+                pg.pgaudit =
+                    Some(ir::PgAudit { span: c.name.span, log, package: format!("postgresql-{version}-pgaudit") });
             }
             "hba" => hba_node = Some(*c),
             _ => {}
