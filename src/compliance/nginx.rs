@@ -38,10 +38,7 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
                     let outcome = match sent {
                         None => Err(format!("{name} does not send `{}`", c.name)),
                         Some(x) => {
-                            let age = x
-                                .value
-                                .strip_prefix("max-age=")
-                                .and_then(|v| v.split(';').next()?.trim().parse::<u64>().ok());
+                            let age = max_age(&x.value);
                             let value_ok =
                                 c.values.is_empty() || c.values.iter().any(|v| v.eq_ignore_ascii_case(&x.value));
                             let age_ok = c.min_max_age.is_none_or(|min| age.is_some_and(|a| a >= min));
@@ -112,9 +109,7 @@ fn guideline(spec: &Spec) -> Vec<Claim> {
                     Err(format!("{name} follows {} (`guideline=\"{}\"`)", s.tls.guideline, s.tls.version))
                 };
                 let hsts = s.headers.iter().find(|h| h.name == "Strict-Transport-Security");
-                let age = hsts
-                    .and_then(|h| h.value.strip_prefix("max-age="))
-                    .and_then(|v| v.split(';').next()?.trim().parse::<u64>().ok());
+                let age = hsts.and_then(|h| max_age(&h.value));
                 let hsts = match age {
                     Some(a) if a >= s.tls.hsts_max_age => Ok(format!("nginx/nginx.conf, {name}: HSTS max-age={a}")),
                     Some(a) => Err(format!(
@@ -162,4 +157,9 @@ fn guideline(spec: &Spec) -> Vec<Claim> {
         }
     }
     out.0
+}
+
+/// The `max-age` of a Strict-Transport-Security value (`max-age=N; includeSubDomains`).
+fn max_age(value: &str) -> Option<u64> {
+    value.strip_prefix("max-age=")?.split(';').next()?.trim().parse().ok()
 }

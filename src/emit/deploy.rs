@@ -492,6 +492,7 @@ fn sql_literal(x: &str) -> String {
 /// pgAudit's settings and event triggers exist only once the library is loaded, so it is
 /// loaded (and the server restarted) before the security SQL runs, which then sets them.
 fn pgaudit_loaded(p: &Postgres, cluster: &str, tasks: &mut Vec<Value>) {
+    const NOT_LOADED: &str = "'pgaudit' not in pynoc_preload.stdout.split(',')";
     let preload = p.settings.iter().find(|x| x.name == "shared_preload_libraries").map_or("pgaudit", |x| &x.value);
     tasks.push(task(
         "the libraries the server has loaded",
@@ -516,13 +517,13 @@ fn pgaudit_loaded(p: &Postgres, cluster: &str, tasks: &mut Vec<Value>) {
                 ],
             )),
         )]),
-        vec![("when", s("'pgaudit' not in pynoc_preload.stdout.split(',')"))],
+        vec![("when", s(NOT_LOADED))],
     ));
     tasks.push(task(
         "restart so that pgAudit is loaded",
         "ansible.builtin.systemd_service",
         map(vec![("name", s(cluster)), ("state", s("restarted"))]),
-        vec![("when", s("'pgaudit' not in pynoc_preload.stdout.split(',')"))],
+        vec![("when", s(NOT_LOADED))],
     ));
 }
 
