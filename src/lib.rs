@@ -126,3 +126,45 @@ pub fn schema_json() -> String {
     s.push('\n');
     s
 }
+
+/// How long each stage takes on `text` (parse, waivers, lower, check, waivers matched,
+/// rendering the diagnostics shown, emit): what `cargo bench` prints to say where the time
+/// of a run goes. A measurement, not part of the pipeline.
+#[doc(hidden)]
+pub fn stage_times(text: &str, file_name: &str) -> Vec<(&'static str, std::time::Duration)> {
+    use std::time::Instant;
+    let mut times = Vec::new();
+    let mut t = Instant::now();
+    let mut lap = |name: &'static str, times: &mut Vec<_>| {
+        times.push((name, t.elapsed()));
+        t = Instant::now();
+    };
+    let d = Diags::default();
+    let doc = parse::parse(text, &d);
+    lap("parse", &mut times);
+    let mut waivers = Vec::new();
+    let spec = doc.map(|mut doc| {
+        waivers = waive::collect(&mut doc, waive::today(), &d);
+        lap("waivers", &mut times);
+        let spec = lower::lower(&doc, &d);
+        lap("lower", &mut times);
+        check::check(&spec, &d);
+        lap("check", &mut times);
+        drop(doc);
+        lap("drop the AST", &mut times);
+        spec
+    });
+    let sorted = d.into_sorted();
+    let (diags, waived) = waive::apply(sorted, &waivers);
+    lap("sort and match waivers", &mut times);
+    let source = Arc::new(NamedSource::new(file_name, Arc::new(text.to_string())));
+    let diags: Vec<Diagnostic> = diags.into_iter().map(|x| x.with_source(source.clone())).collect();
+    std::hint::black_box(diag::render_all(&diags, false));
+    lap("render diagnostics", &mut times);
+    if let Some(spec) = spec.filter(|_| !diags.iter().any(Diagnostic::is_error)) {
+        let cx = emit::Context { spec: &spec, spec_name: file_name, waived: &waived };
+        std::hint::black_box(emit::emit(&cx).map(|a| a.len()).ok());
+        lap("emit", &mut times);
+    }
+    times
+}

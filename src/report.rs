@@ -37,22 +37,42 @@ pub struct Region {
     pub end_column: usize,
 }
 
-/// Where `offset..offset+len` (bytes) lies in `text`, clamped to the text.
+/// Where `offset..offset+len` (bytes) lies in `text`, clamped to the text. For one label;
+/// a run over many builds one [`Lines`] per file.
 pub fn region(text: &str, offset: usize, len: usize) -> Region {
-    let (start_line, start_column) = line_col(text, offset);
-    let (end_line, end_column) = line_col(text, offset.saturating_add(len));
-    Region { start_line, start_column, end_line, end_column }
+    Lines::new(text).region(offset, len)
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut at = offset.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
+/// Where each line of a text starts: a label's line is found by binary search and its
+/// column by counting within that line, so placing every diagnostic of a run takes time
+/// linear in the text plus the labels, not their product.
+pub struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Lines { text, starts }
     }
-    let before = &text[..at];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
+
+    pub fn region(&self, offset: usize, len: usize) -> Region {
+        let (start_line, start_column) = self.line_col(offset);
+        let (end_line, end_column) = self.line_col(offset.saturating_add(len));
+        Region { start_line, start_column, end_line, end_column }
+    }
+
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let mut at = offset.min(self.text.len());
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        // The last line that starts at or before `at` (the first always starts at 0).
+        let line = self.starts.partition_point(|&s| s <= at);
+        let start = self.starts[line - 1];
+        (line, self.text[start..at].chars().count() + 1)
+    }
 }
 
 /// A file path as a relative URI reference: forward slashes, no `./`, reserved bytes
@@ -75,8 +95,8 @@ fn severity(d: &Diagnostic) -> &'static str {
     if d.is_error() { "error" } else { "warning" }
 }
 
-fn json_label(text: &str, l: &Label) -> Value {
-    let r = region(text, l.span.offset, l.span.len);
+fn json_label(lines: &Lines, l: &Label) -> Value {
+    let r = lines.region(l.span.offset, l.span.len);
     json!({
         "label": l.text,
         "line": r.start_line,
@@ -94,6 +114,7 @@ pub fn json(files: &[FileReport]) -> String {
     let files: Vec<Value> = files
         .iter()
         .map(|f| {
+            let lines = Lines::new(f.text);
             let diags: Vec<Value> = f
                 .diagnostics
                 .iter()
@@ -109,8 +130,8 @@ pub fn json(files: &[FileReport]) -> String {
                         "severity": severity(d),
                         "message": d.message,
                         "help": d.help,
-                        "primary": d.primary.as_ref().map(|l| json_label(f.text, l)),
-                        "secondary": d.secondary.iter().map(|l| json_label(f.text, l)).collect::<Vec<_>>(),
+                        "primary": d.primary.as_ref().map(|l| json_label(&lines, l)),
+                        "secondary": d.secondary.iter().map(|l| json_label(&lines, l)).collect::<Vec<_>>(),
                     })
                 })
                 .collect();
@@ -136,8 +157,8 @@ fn artifact_location(path: &str) -> Value {
     }
 }
 
-fn sarif_location(path: &str, text: &str, l: &Label, id: Option<usize>) -> Value {
-    let r = region(text, l.span.offset, l.span.len);
+fn sarif_location(path: &str, lines: &Lines, l: &Label, id: Option<usize>) -> Value {
+    let r = lines.region(l.span.offset, l.span.len);
     let mut loc = json!({
         "physicalLocation": {
             "artifactLocation": artifact_location(path),
@@ -176,6 +197,7 @@ pub fn sarif(files: &[FileReport]) -> String {
         .collect();
     let mut results = Vec::new();
     for f in files {
+        let lines = Lines::new(f.text);
         for d in f.diagnostics {
             let index = CATALOG.iter().position(|r| r.kind == d.kind).expect("every kind is in the catalog");
             let mut text = d.message.clone();
@@ -189,7 +211,7 @@ pub fn sarif(files: &[FileReport]) -> String {
                 "message": { "text": text },
             });
             if let Some(p) = &d.primary {
-                result["locations"] = json!([sarif_location(f.path, f.text, p, None)]);
+                result["locations"] = json!([sarif_location(f.path, &lines, p, None)]);
             } else {
                 result["locations"] = json!([{
                     "physicalLocation": { "artifactLocation": artifact_location(f.path) }
@@ -200,7 +222,7 @@ pub fn sarif(files: &[FileReport]) -> String {
                     d.secondary
                         .iter()
                         .enumerate()
-                        .map(|(i, l)| sarif_location(f.path, f.text, l, Some(i + 1)))
+                        .map(|(i, l)| sarif_location(f.path, &lines, l, Some(i + 1)))
                         .collect(),
                 );
             }
@@ -237,6 +259,23 @@ mod tests {
         let e = t.find('e').unwrap();
         assert_eq!(region(t, e, 2), Region { start_line: 2, start_column: 4, end_line: 2, end_column: 6 });
         assert_eq!(region(t, 1000, 3).start_line, 3);
+        // A newline belongs to the line it ends; the byte after it starts the next.
+        assert_eq!((region(t, 2, 0).start_line, region(t, 2, 0).start_column), (1, 3));
+        assert_eq!((region(t, 3, 0).start_line, region(t, 3, 0).start_column), (2, 1));
+        // Inside `ç`: the character it is part of.
+        assert_eq!(region(t, 4, 0).start_column, 1);
+        // One index answers like a scan from the start, for every offset.
+        let scan = |at: usize| {
+            let at = (0..=at.min(t.len())).rev().find(|&i| t.is_char_boundary(i)).unwrap();
+            let before = &t[..at];
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            (before.matches('\n').count() + 1, before[start..].chars().count() + 1)
+        };
+        let lines = Lines::new(t);
+        for at in 0..=t.len() + 1 {
+            let r = lines.region(at, 1);
+            assert_eq!((r.start_line, r.start_column), scan(at), "offset {at}");
+        }
     }
 
     #[test]

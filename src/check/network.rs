@@ -1,5 +1,7 @@
 //! The firewall against sshd, nginx and the containers' published ports.
 
+use std::collections::HashMap;
+
 use ipnet::IpNet;
 
 use crate::diag::{Diagnostic, Diags, Kind};
@@ -83,23 +85,43 @@ pub(super) fn docker_bypass(spec: &Spec, d: &Diags) {
 }
 
 /// Two rules that match the same traffic: the second never applies.
+///
+/// Earlier rules are indexed by direction and protocol, single ports by port: a rule is
+/// compared only with the earlier rules on its own port and the earlier port ranges, so a
+/// firewall of N single-port rules is checked in O(N), not O(N²).
 pub(super) fn duplicate_rules(spec: &Spec, d: &Diags) {
     let Some(fw) = spec.host.as_ref().and_then(|h| h.firewall.as_ref()) else { return };
+    #[derive(Default)]
+    struct Earlier {
+        ports: HashMap<u16, Vec<usize>>,
+        ranges: Vec<usize>,
+    }
+    let mut index: HashMap<(Direction, Proto), Earlier> = HashMap::new();
     for (i, r) in fw.rules.iter().enumerate() {
-        let earlier = fw.rules[..i].iter().find(|e| {
-            e.direction == r.direction
-                && e.proto == r.proto
-                && e.port <= r.port
-                && r.port_end <= e.port_end
-                && covers(&e.peers, &r.peers)
-        });
-        if let Some(e) = earlier {
+        let group = index.entry((r.direction, r.proto)).or_default();
+        let same_port = if r.port == r.port_end { group.ports.get(&r.port).map(Vec::as_slice) } else { None };
+        let earlier = same_port
+            .unwrap_or(&[])
+            .iter()
+            .chain(group.ranges.iter())
+            .copied()
+            .filter(|&j| {
+                let e = &fw.rules[j];
+                e.port <= r.port && r.port_end <= e.port_end && covers(&e.peers, &r.peers)
+            })
+            .min();
+        if let Some(e) = earlier.map(|j| &fw.rules[j]) {
             d.push(
                 Diagnostic::new(Kind::Shadowed, "this firewall rule never applies")
                     .at(r.span, "shadowed")
                     .also(e.span, "every packet it matches is matched here first")
                     .help("remove it, or move it above the broader rule"),
             );
+        }
+        if r.port == r.port_end {
+            group.ports.entry(r.port).or_default().push(i);
+        } else {
+            group.ranges.push(i);
         }
     }
 }
