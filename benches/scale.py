@@ -143,6 +143,21 @@ def main():
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
     print(f"pynoc: {subprocess.run([pynoc, '--version'], capture_output=True, text=True).stdout.strip()}")
     print(f"method: whole processes, median of {args.runs} wall times, commands alternated; peak = max ru_maxrss\n")
+    with tempfile.TemporaryDirectory(prefix="pynoc-ref-") as tmp:
+        tmp = Path(tmp)
+        ref_out, copy = tmp / "out", tmp / "copy"
+        subprocess.run([pynoc, "build", REFERENCE, "-o", ref_out], check=True, capture_output=True)
+        m = measure({
+            "build": ([pynoc, "build", REFERENCE, "-o", ref_out], None),
+            "cp -r": (["cp", "-r", ref_out, copy], lambda: shutil.rmtree(copy, ignore_errors=True)),
+            "check": ([pynoc, "check", REFERENCE], None),
+            "true": (["true"], None),
+        }, max(args.runs, 11))
+        print("reference stack (examples/pynomaly):")
+        print(f"- `pynoc build` {m['build'][0] * 1e3:.1f} ms, `cp -r` of its output {m['cp -r'][0] * 1e3:.1f} ms: "
+              f"{m['build'][0] / m['cp -r'][0]:.1f}×")
+        print(f"- `pynoc check` {m['check'][0] * 1e3:.1f} ms, `true` {m['true'][0] * 1e3:.1f} ms: "
+              f"{m['check'][0] / m['true'][0]:.1f}×\n")
     print("| size | spec | `pynoc check` | `pynoc build` | peak | jinja2 (one process) | peak | build / jinja2 | ms per 1,000 |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="pynoc-scale-") as tmp:

@@ -19,6 +19,8 @@ pub fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<Artifac
     // iptables rules load depend on it.
     let containers = cx.spec.host.as_ref().and_then(|h| h.containers.clone());
     let noflush = if containers.is_some() { " --noflush" } else { "" };
+    // Four templates read the same rules: they are turned into template values once.
+    let f = &Value::from(minijinja::value::Serde(f));
     let tables = |name, path, install: &'static str, family: &str, restore: &str| -> Result<Artifact, Error> {
         let extra = [
             ("family", Value::from(family)),
