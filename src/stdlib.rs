@@ -550,7 +550,18 @@ pub const PG_VERSIONS: &[u32] = &[13, 14, 15, 16, 17];
 
 /// The parameters of a PostgreSQL major version: the table read from PostgreSQL 15, with
 /// the differences of `versions.toml` applied.
-pub fn pg_params(version: u32) -> Option<BTreeMap<String, PgParam>> {
+pub fn pg_params(version: u32) -> Option<&'static BTreeMap<String, PgParam>> {
+    static TABLES: [OnceLock<BTreeMap<String, PgParam>>; PG_VERSIONS.len()] =
+        [const { OnceLock::new() }; PG_VERSIONS.len()];
+    let slot = &TABLES[PG_VERSIONS.iter().position(|v| *v == version)?];
+    if let Some(t) = slot.get() {
+        return Some(t);
+    }
+    let params = pg_params_uncached(version)?;
+    Some(slot.get_or_init(|| params))
+}
+
+fn pg_params_uncached(version: u32) -> Option<BTreeMap<String, PgParam>> {
     static BASE: OnceLock<BTreeMap<String, PgParam>> = OnceLock::new();
     static DIFFS: OnceLock<BTreeMap<String, VersionDiff>> = OnceLock::new();
     let base = BASE.get_or_init(|| {
@@ -587,9 +598,18 @@ pub fn pg_params(version: u32) -> Option<BTreeMap<String, PgParam>> {
     Some(params)
 }
 
-fn load<T: for<'de> Deserialize<'de>>(name: &str, text: &str) -> T {
+include!(concat!(env!("OUT_DIR"), "/stdlib_tables.rs"));
+
+/// A stdlib table, from the JSON build.rs made of its TOML file; `_toml` is that file's text,
+/// named at each call so that the reader sees which file it is.
+fn load<T: for<'de> Deserialize<'de>>(name: &str, _toml: &str) -> T {
     // The stdlib is part of the binary and covered by tests: a broken file is a build defect.
-    toml::from_str(text).unwrap_or_else(|e| panic!("stdlib/{name} is invalid: {e}"))
+    let json = TABLES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("stdlib/{name} is not a table build.rs converted"))
+        .1;
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("stdlib/{name} is invalid: {e}"))
 }
 
 macro_rules! catalog {
@@ -655,6 +675,22 @@ pub const SYSCTL_PROFILES: &[&str] = &["hardened"];
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// build.rs's JSON says what the TOML says, for every table.
+    #[test]
+    fn the_embedded_tables_are_the_toml_files() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib");
+        assert!(TABLES.len() >= 20, "only {} tables embedded", TABLES.len());
+        for (name, json) in TABLES {
+            let text = std::fs::read_to_string(dir.join(name)).unwrap();
+            let from_toml: serde_json::Value = toml::from_str(&text).unwrap();
+            let embedded: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert_eq!(from_toml, embedded, "stdlib/{name}");
+        }
+        for (name, _) in DATA {
+            assert!(TABLES.iter().any(|(n, _)| n == name), "stdlib/{name} is not embedded");
+        }
+    }
 
     #[test]
     fn every_catalog_loads() {

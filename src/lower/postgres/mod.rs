@@ -112,17 +112,17 @@ pub fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<i
                     d.push(Diagnostic::new(Kind::Missing, "`ssl` needs `cert` and `key`").at(c.name.span, "incomplete").help("for example: `ssl cert=\"/etc/ssl/certs/postgresql.crt\" key=\"/etc/ssl/private/postgresql.key\"`"));
                 }
                 if let (Some(cert), Some(key)) = (cert, key) {
-                    push_setting(&mut pg, &params, "ssl", "on", None);
-                    push_setting(&mut pg, &params, "ssl_cert_file", &cert, None);
-                    push_setting(&mut pg, &params, "ssl_key_file", &key, None);
+                    push_setting(&mut pg, params, "ssl", "on", None);
+                    push_setting(&mut pg, params, "ssl_cert_file", &cert, None);
+                    push_setting(&mut pg, params, "ssl_key_file", &key, None);
                     if let Some(ca) = &ca {
-                        push_setting(&mut pg, &params, "ssl_ca_file", ca, None);
+                        push_setting(&mut pg, params, "ssl_ca_file", ca, None);
                     }
                     pg.ssl = Some(ir::PgSsl { cert, key, ca });
                 }
             }
             "set" => {
-                if let Some((name, value, reason)) = setting(&cr, &params, version) {
+                if let Some((name, value, reason)) = setting(&cr, params, version) {
                     if let Some((_, first)) = set_spans.iter().find(|(s, _)| *s == name.0) {
                         d.push(duplicate(&format!("set {}", name.0), name.1, *first));
                     } else if name.0 == "ssl"
@@ -137,7 +137,7 @@ pub fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<i
                         );
                     } else {
                         set_spans.push(name.clone());
-                        push_setting(&mut pg, &params, &name.0, &value, reason);
+                        push_setting(&mut pg, params, &name.0, &value, reason);
                     }
                 }
             }
@@ -201,13 +201,13 @@ pub fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<i
     // pynoc's parameters, where the spec sets none of its own.
     for p in &stdlib::pg_hardening().parameter {
         if (!p.with_ssl || pg.ssl.is_some()) && !set_spans.iter().any(|(n, _)| *n == p.name) {
-            push_setting(&mut pg, &params, &p.name, &p.value, None);
+            push_setting(&mut pg, params, &p.name, &p.value, None);
         }
     }
     if pg.pgaudit.is_some() {
-        preload_pgaudit(&mut pg, &params);
+        preload_pgaudit(&mut pg, params);
     }
-    default_connection_limits(&mut pg, &params);
+    default_connection_limits(&mut pg, params);
     if let Some(h) = hba_node {
         pg.hba = hba(h, d, &pg, &role_spans);
     }
