@@ -109,6 +109,14 @@ impl<'a> Parser<'a> {
     }
 
     fn here(&self, len: usize) -> Span {
+        if self.i >= self.b.len() {
+            // At the end of the text a label would point past the last line: it points at
+            // the last character that is not a space instead.
+            return match self.s.trim_end().char_indices().next_back() {
+                Some((at, c)) => Span { offset: at, len: c.len_utf8() },
+                None => Span { offset: 0, len: 0 },
+            };
+        }
         Span { offset: self.i, len: len.min(self.b.len() - self.i) }
     }
 
@@ -119,7 +127,12 @@ impl<'a> Parser<'a> {
     /// The error for the character at the cursor, whatever was expected there.
     fn unexpected(&self, expected: &str, help: &str) -> SyntaxError {
         match self.peek() {
-            None => err(format!("unexpected end of the spec, expected {expected}"), self.here(0), "here", help),
+            None => err(
+                format!("unexpected end of the spec, expected {expected}"),
+                self.here(0),
+                "the spec ends after this",
+                help,
+            ),
             Some(c) if is_disallowed(c) => self.disallowed(c),
             Some(c) => {
                 err(format!("unexpected {}, expected {expected}", describe(c)), self.here(c.len_utf8()), "here", help)
@@ -296,7 +309,7 @@ impl<'a> Parser<'a> {
                             ..err(
                                 "unexpected end of the spec inside a block",
                                 self.here(0),
-                                "the spec ends here",
+                                "the spec ends after this",
                                 "close the block with `}`",
                             )
                         }),
@@ -633,7 +646,7 @@ impl<'a> Parser<'a> {
     fn unterminated(&self, start: usize, what: &'static str, help: &str) -> SyntaxError {
         SyntaxError {
             opened: Some((Span { offset: start, len: 1 }, "the string starts here")),
-            ..err(format!("unexpected end of the spec inside {what}"), self.here(0), "here", help)
+            ..err(format!("unexpected end of the spec inside {what}"), self.here(0), "the spec ends after this", help)
         }
     }
 
