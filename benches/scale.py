@@ -162,7 +162,6 @@ def main():
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="pynoc-scale-") as tmp:
         tmp = Path(tmp)
-        previous = None
         for n in [int(s) for s in args.sizes.split(",")]:
             s = tmp / f"spec-{n}.kdl"
             s.write_text(spec(n))
@@ -185,8 +184,6 @@ def main():
                 f"| {peak:.1f} MiB | {f'{j * 1e3:.0f} ms' if j else '–'} | {f'{jpeak:.1f} MiB' if j else '–'} | {ratio} | {per} |",
                 flush=True,
             )
-            previous = (n, build)
-        del previous
 
 
 if __name__ == "__main__":

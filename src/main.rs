@@ -100,7 +100,7 @@ enum Command {
         /// The KDL spec.
         spec: Utf8PathBuf,
         /// The baseline (`pynoc explain BASELINE:ID` explains one item).
-        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(pynoc::stdlib::BASELINES.iter().map(|(n, _)| *n)))]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(pynoc::stdlib::BASELINES.iter().copied()))]
         baseline: String,
         /// human (on stdout) or json.
         #[arg(long, value_enum, default_value_t = ReportFormat::Human)]

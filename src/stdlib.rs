@@ -330,22 +330,13 @@ pub struct BaselineItem {
 }
 
 /// The baselines `pynoc report` knows, by name.
-pub const BASELINES: &[(&str, &str)] = &[
-    ("cis-debian12", include_str!("../stdlib/baselines/cis-debian12.toml")),
-    ("devsec", include_str!("../stdlib/baselines/devsec.toml")),
-    ("kspp", include_str!("../stdlib/baselines/kspp.toml")),
-    ("mozilla", include_str!("../stdlib/baselines/mozilla.toml")),
-    ("owasp", include_str!("../stdlib/baselines/owasp.toml")),
-    ("cis-pg", include_str!("../stdlib/baselines/cis-pg.toml")),
-    ("cis-docker", include_str!("../stdlib/baselines/cis-docker.toml")),
-    ("ssh-audit", include_str!("../stdlib/baselines/ssh-audit.toml")),
-    ("neo23x0", include_str!("../stdlib/baselines/neo23x0.toml")),
-];
+pub const BASELINES: &[&str] =
+    &["cis-debian12", "devsec", "kspp", "mozilla", "owasp", "cis-pg", "cis-docker", "ssh-audit", "neo23x0"];
 
 /// Every baseline catalog, loaded once, in the order of `BASELINES`.
 pub fn baselines() -> &'static [Baseline] {
     static CELL: OnceLock<Vec<Baseline>> = OnceLock::new();
-    CELL.get_or_init(|| BASELINES.iter().map(|(n, t)| load(&format!("baselines/{n}.toml"), t)).collect())
+    CELL.get_or_init(|| BASELINES.iter().map(|n| load(&format!("baselines/{n}.toml"))).collect())
 }
 
 pub fn baseline(name: &str) -> Option<&'static Baseline> {
@@ -586,7 +577,7 @@ fn pg_params_uncached(version: u32) -> Option<BTreeMap<String, PgParam>> {
             })
             .collect()
     });
-    let diffs = DIFFS.get_or_init(|| load("postgres/versions.toml", include_str!("../stdlib/postgres/versions.toml")));
+    let diffs = DIFFS.get_or_init(|| load("postgres/versions.toml"));
     let diff = diffs.get(&version.to_string())?;
     let mut params = base.clone();
     for name in &diff.absent {
@@ -600,9 +591,8 @@ fn pg_params_uncached(version: u32) -> Option<BTreeMap<String, PgParam>> {
 
 include!(concat!(env!("OUT_DIR"), "/stdlib_tables.rs"));
 
-/// A stdlib table, from the JSON build.rs made of its TOML file; `_toml` is that file's text,
-/// named at each call so that the reader sees which file it is.
-fn load<T: for<'de> Deserialize<'de>>(name: &str, _toml: &str) -> T {
+/// A stdlib table by its path under `stdlib/`, from the JSON build.rs made of its TOML file.
+fn load<T: for<'de> Deserialize<'de>>(name: &str) -> T {
     // The stdlib is part of the binary and covered by tests: a broken file is a build defect.
     let json = TABLES
         .iter()
@@ -616,7 +606,7 @@ macro_rules! catalog {
     ($fn:ident, $ty:ty, $path:literal) => {
         pub fn $fn() -> &'static $ty {
             static CELL: OnceLock<$ty> = OnceLock::new();
-            CELL.get_or_init(|| load($path, include_str!(concat!("../stdlib/", $path))))
+            CELL.get_or_init(|| load($path))
         }
     };
 }
@@ -663,9 +653,7 @@ catalog!(nginx_hardening, NginxHardening, "nginx/hardening.toml");
 pub fn sysctl_profile(name: &str) -> Option<&'static SysctlProfile> {
     static HARDENED: OnceLock<SysctlProfile> = OnceLock::new();
     match name {
-        "hardened" => {
-            Some(HARDENED.get_or_init(|| load("sysctl/hardened.toml", include_str!("../stdlib/sysctl/hardened.toml"))))
-        }
+        "hardened" => Some(HARDENED.get_or_init(|| load("sysctl/hardened.toml"))),
         _ => None,
     }
 }
@@ -713,7 +701,7 @@ mod tests {
             }
         }
         assert!(version_at_least("3.10", "3.5") && !version_at_least("3.0", "3.5") && version_at_least("3.5", "3.5"));
-        for (name, _) in BASELINES {
+        for name in BASELINES {
             assert_eq!(baseline(name).map(|b| b.name.as_str()), Some(*name));
         }
         assert!(jails().jail.contains_key("sshd"));

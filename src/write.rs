@@ -216,6 +216,7 @@ pub fn write(c: &Compiled, out: &Utf8Path) -> io::Result<Report> {
     // Each folder is opened once; every file is written under a temporary name first.
     let mut dirs: Vec<(&Utf8Path, OwnedFd)> = Vec::new();
     let mut staged: Vec<Staged> = Vec::new();
+    let mut renamed = 0;
     let written = (|| -> io::Result<()> {
         for (path, content, mode) in files(c) {
             let p = Utf8Path::new(path);
@@ -233,10 +234,10 @@ pub fn write(c: &Compiled, out: &Utf8Path) -> io::Result<Report> {
         // All files reach the disk before any replaces its old version: a failure leaves
         // the previous build whole.
         sync_all(staged.iter().map(|s| &s.file))?;
-        while let Some(s) = staged.first() {
+        for s in &staged {
             rustix::fs::renameat(&dirs[s.dir].1, &s.tmp, &dirs[s.dir].1, &s.name)?;
-            let s = staged.remove(0);
-            report.written.push(s.shown);
+            renamed += 1;
+            report.written.push(s.shown.clone());
         }
         // The renames themselves, in every folder.
         let folders: Vec<File> = dirs
@@ -247,7 +248,7 @@ pub fn write(c: &Compiled, out: &Utf8Path) -> io::Result<Report> {
         sync_all(folders.iter())
     })();
     if let Err(e) = written {
-        for s in &staged {
+        for s in &staged[renamed..] {
             let _ = rustix::fs::unlinkat(&dirs[s.dir].1, &s.tmp, AtFlags::empty());
         }
         return Err(e);

@@ -151,11 +151,15 @@ impl<'a> Parser<'a> {
 
     /// A newline at the cursor: its length in bytes (CRLF is one newline).
     fn newline_len(&self) -> Option<usize> {
-        match self.b.get(self.i)? {
-            b'\r' if self.b.get(self.i + 1) == Some(&b'\n') => Some(2),
+        self.newline_len_at(self.i)
+    }
+
+    fn newline_len_at(&self, at: usize) -> Option<usize> {
+        match self.b.get(at)? {
+            b'\r' if self.b.get(at + 1) == Some(&b'\n') => Some(2),
             b'\r' | b'\n' | 0x0B | 0x0C => Some(1),
             b if *b < 0x80 => None,
-            _ => self.peek().filter(|&c| is_newline(c)).map(char::len_utf8),
+            _ => self.peek_at(at).filter(|&c| is_newline(c)).map(char::len_utf8),
         }
     }
 
@@ -496,9 +500,9 @@ impl<'a> Parser<'a> {
                 ));
             }
             self.i = save;
-            return Ok(RawEntry { key: None, ty: Some(ty), value: Spanned { value: value.0, span } });
+            return Ok(RawEntry { key: None, ty: Some(ty), value: Spanned { value, span } });
         }
-        let (value, is_string) = self.value_token()?;
+        let value = self.value_token()?;
         let span = self.span_from(start);
         let save = self.i;
         self.node_space()?;
@@ -509,7 +513,6 @@ impl<'a> Parser<'a> {
         let Value::String(key) = value else {
             return Err(err("a property's key is a string", span, "not a string", "quote the key: `\"1\"=value`"));
         };
-        debug_assert!(is_string);
         self.i += 1;
         self.node_space()?;
         let vstart = self.i;
@@ -523,7 +526,7 @@ impl<'a> Parser<'a> {
         if self.starts("/-") {
             return Err(self.unexpected("the property's value", "`/-` cannot comment out only the value of a property"));
         }
-        let (value, _) = self.value_token()?;
+        let value = self.value_token()?;
         Ok(RawEntry {
             key: Some(Spanned { value: key, span }),
             ty,
@@ -531,16 +534,16 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// A string, a number or a keyword; true when it is a string (it may then be a key).
-    fn value_token(&mut self) -> Result<(Value, bool)> {
+    /// A string, a number or a keyword.
+    fn value_token(&mut self) -> Result<Value> {
         match self.peek() {
-            Some('"') => Ok((Value::String(self.quoted()?), true)),
+            Some('"') => Ok(Value::String(self.quoted()?)),
             Some('#') => {
                 let hashes = self.b[self.i..].iter().take_while(|&&b| b == b'#').count();
                 if self.b.get(self.i + hashes) == Some(&b'"') {
-                    Ok((Value::String(self.raw(hashes)?), true))
+                    Ok(Value::String(self.raw(hashes)?))
                 } else {
-                    Ok((self.keyword()?, false))
+                    self.keyword()
                 }
             }
             _ => self.bare("a value", "a value is a string, a number, `#true`, `#false` or `#null`"),
@@ -557,7 +560,7 @@ impl<'a> Parser<'a> {
                 self.raw(hashes)?
             }
             _ => match self.bare(what, help)? {
-                (Value::String(s), _) => s,
+                Value::String(s) => s,
                 _ => {
                     return Err(err(
                         format!("expected {what}, found a number"),
@@ -572,7 +575,7 @@ impl<'a> Parser<'a> {
     }
 
     /// An identifier or a number: a run of identifier characters.
-    fn bare(&mut self, what: &str, help: &str) -> Result<(Value, bool)> {
+    fn bare(&mut self, what: &str, help: &str) -> Result<Value> {
         let start = self.i;
         while let Some(c) = self.peek() {
             if !is_ident_char(c) {
@@ -587,7 +590,7 @@ impl<'a> Parser<'a> {
         let span = self.span_from(start);
         let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
         if unsigned.starts_with(|c: char| c.is_ascii_digit()) {
-            return number(text).map(|v| (v, false)).ok_or_else(|| {
+            return number(text).ok_or_else(|| {
                 err(
                     format!("`{text}` is not a valid number"),
                     span,
@@ -612,7 +615,7 @@ impl<'a> Parser<'a> {
                 format!("KDL 2.0 writes keywords with `#`: `#{text}`; quote it for the string: `\"{text}\"`"),
             ));
         }
-        Ok((Value::String(text.to_string()), true))
+        Ok(Value::String(text.to_string()))
     }
 
     /// `#true`, `#false`, `#null`, `#inf`, `#-inf`, `#nan`.
@@ -785,7 +788,6 @@ impl<'a> Parser<'a> {
     /// Lines are found first (a whitespace escape joins a line to the next), the last one
     /// gives the indentation every other line must start with, then escapes are read.
     fn multiline(&mut self, start: usize) -> Result<String> {
-        let body = self.i;
         // (start, end) of each line's text, the newline excluded.
         let mut lines = Vec::new();
         let mut line_start = self.i;
@@ -826,21 +828,31 @@ impl<'a> Parser<'a> {
             });
         }
         self.i += 3;
+        self.dedent(&lines, indent, true)
+    }
+
+    /// A multi-line string's lines joined by `\n`, each without `indent` (which it must start
+    /// with unless it is blank), escapes read when the string is not raw.
+    fn dedent(&self, lines: &[(usize, usize)], indent: &str, escapes: bool) -> Result<String> {
         let mut out = String::new();
         for (n, &(a, b)) in lines.iter().enumerate() {
             if n > 0 {
                 out.push('\n');
             }
             let line = &self.s[a..b];
-            if only_space(line) {
+            // Blank: spaces only (and, in a quoted string, whitespace escapes).
+            if if escapes { only_space(line) } else { line.chars().all(is_unicode_space) } {
                 continue;
             }
             let Some(rest) = line.strip_prefix(indent) else {
                 return Err(self.bad_indent(a, line, indent));
             };
-            unescape_into(&mut out, rest);
+            if escapes {
+                unescape_into(&mut out, rest);
+            } else {
+                out.push_str(rest);
+            }
         }
-        let _ = body;
         Ok(out)
     }
 
@@ -908,21 +920,7 @@ impl<'a> Parser<'a> {
                 ));
             }
             self.i += close3.len();
-            let mut out = String::new();
-            for (n, &(a, b)) in lines.iter().enumerate() {
-                if n > 0 {
-                    out.push('\n');
-                }
-                let line = &self.s[a..b];
-                if line.chars().all(is_unicode_space) {
-                    continue;
-                }
-                let Some(rest) = line.strip_prefix(last) else {
-                    return Err(self.bad_indent(a, line, last));
-                };
-                out.push_str(rest);
-            }
-            return Ok(out);
+            return self.dedent(&lines, last, false);
         }
         self.i += 1;
         let body = self.i;
@@ -948,11 +946,6 @@ impl<'a> Parser<'a> {
             ));
         }
         Ok(text.to_string())
-    }
-
-    fn newline_len_at(&self, at: usize) -> Option<usize> {
-        let c = self.peek_at(at)?;
-        if c == '\r' && self.b.get(at + 1) == Some(&b'\n') { Some(2) } else { is_newline(c).then(|| c.len_utf8()) }
     }
 }
 

@@ -65,8 +65,9 @@ fn node(n: kdl2::RawNode, diags: &Diags) -> Node {
     annotation(n.ty, diags, "node name");
     let mut args = Vec::new();
     let mut props: Vec<Prop> = Vec::new();
-    // Where each property name was first given: a hash map only when a node has many.
-    let mut seen: std::collections::HashMap<String, Span> = std::collections::HashMap::new();
+    // Where each property was first given: a search of the few of a usual node, an index of
+    // `props` once a node has many (so a hostile node is still read in linear time).
+    let mut index: std::collections::HashMap<String, Span> = std::collections::HashMap::new();
     for e in n.entries {
         annotation(e.ty, diags, "value");
         match e.key {
@@ -75,10 +76,8 @@ fn node(n: kdl2::RawNode, diags: &Diags) -> Node {
                 let first = if props.len() < 16 {
                     props.iter().find(|p| p.name.value == key.value).map(|p| p.name.span)
                 } else {
-                    if seen.is_empty() {
-                        seen.extend(props.iter().map(|p| (p.name.value.clone(), p.name.span)));
-                    }
-                    seen.get(&key.value).copied()
+                    index.extend(props[index.len()..].iter().map(|p| (p.name.value.clone(), p.name.span)));
+                    index.get(&key.value).copied()
                 };
                 if let Some(first) = first {
                     diags.push(
@@ -88,9 +87,6 @@ fn node(n: kdl2::RawNode, diags: &Diags) -> Node {
                             .help("keep one of them"),
                     );
                     continue;
-                }
-                if !seen.is_empty() {
-                    seen.insert(key.value.clone(), key.span);
                 }
                 props.push(Prop { name: key, value: e.value });
             }
