@@ -77,11 +77,38 @@ impl Diagnostic {
     pub fn render(&self, color: bool) -> String {
         let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
         let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+        let shown = self.for_terminal();
         let mut out = String::new();
-        if handler.render_report(&mut out, self).is_err() {
-            out = format!("{}: {}\n", self.kind.code(), self.message);
+        if handler.render_report(&mut out, &shown).is_err() {
+            out = format!("{}: {}\n", self.kind.code(), crate::term::clean(&self.message));
         }
         out
+    }
+
+    /// This diagnostic with every piece of user text made safe for a terminal
+    /// ([`crate::term`]): message, labels and help escaped, the source's name escaped and its
+    /// text's hidden characters replaced by visible ones of the same length (the labels'
+    /// offsets stay true).
+    fn for_terminal(&self) -> Diagnostic {
+        use crate::term::{clean, same_len};
+        let label = |l: &Label| Label { span: l.span, text: clean(&l.text).into_owned() };
+        let source = self.source.as_ref().map(|s| {
+            let (name, text) = (clean(s.name()), same_len(s.inner()));
+            if matches!((&name, &text), (std::borrow::Cow::Borrowed(_), std::borrow::Cow::Borrowed(_))) {
+                s.clone()
+            } else {
+                Arc::new(NamedSource::new(name.into_owned(), Arc::new(text.into_owned())))
+            }
+        });
+        Diagnostic {
+            kind: self.kind,
+            severity: self.severity,
+            message: crate::term::clean_lines(&self.message).into_owned(),
+            primary: self.primary.as_ref().map(label),
+            secondary: self.secondary.iter().map(label).collect(),
+            help: self.help.as_deref().map(|h| clean(h).into_owned()),
+            source,
+        }
     }
 }
 

@@ -16,6 +16,8 @@ pub mod emit;
 pub mod fmt;
 #[doc(hidden)]
 pub mod fuzzing;
+#[doc(hidden)]
+pub mod input;
 pub mod ir;
 pub mod lower;
 pub mod parse;
@@ -23,6 +25,7 @@ pub mod provenance;
 pub mod report;
 pub mod stdlib;
 mod syspaths;
+pub mod term;
 pub mod verify;
 pub mod waive;
 pub mod write;

@@ -9,6 +9,15 @@ use clap::{Parser, Subcommand};
 
 use pynoc::diag::Diagnostic;
 use pynoc::report::{FileReport, Format};
+use pynoc::term::{clean, clean_lines};
+
+/// `eprintln!` with the line made safe for a terminal: a spec's file name, a value or a
+/// file's line in a diff never writes a control or hidden character raw ([`pynoc::term`]).
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        eprintln!("{}", clean_lines(&format!($($arg)*)))
+    };
+}
 use pynoc::verify::{self, Status};
 
 #[derive(Parser)]
@@ -123,7 +132,7 @@ enum Command {
 /// quietly with the I/O exit code instead of a panic.
 fn say(line: impl std::fmt::Display) {
     use std::io::Write;
-    if writeln!(std::io::stdout().lock(), "{line}").is_err() {
+    if writeln!(std::io::stdout().lock(), "{}", clean_lines(&line.to_string())).is_err() {
         std::process::exit(i32::from(USAGE));
     }
 }
@@ -159,7 +168,7 @@ fn main() -> ExitCode {
         Command::Man => {
             let mut out = Vec::new();
             if let Err(e) = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out) {
-                eprintln!("error: cannot render the manual page: {e}");
+                errln!("error: cannot render the manual page: {e}");
                 return ExitCode::from(USAGE);
             }
             say(String::from_utf8_lossy(&out).trim_end());
@@ -184,7 +193,7 @@ fn color() -> bool {
 /// document on stdout at the end.
 struct Sink {
     format: Format,
-    files: Vec<(String, String, Vec<Diagnostic>)>,
+    files: Vec<(String, String, Vec<Diagnostic>, Vec<pynoc::waive::Waived>)>,
 }
 
 impl Sink {
@@ -198,21 +207,29 @@ impl Sink {
 
     /// Records `diags` of the spec at `path` (with its text).
     fn add(&mut self, path: &Utf8Path, text: &str, diags: &[Diagnostic]) {
+        self.add_waived(path, text, diags, &[]);
+    }
+
+    /// As [`Sink::add`], with the findings the spec waived (kept in JSON and SARIF).
+    fn add_waived(&mut self, path: &Utf8Path, text: &str, diags: &[Diagnostic], waived: &[pynoc::waive::Waived]) {
         if self.human() {
             report(diags);
         } else {
-            self.files.push((path.to_string(), text.to_string(), diags.to_vec()));
+            self.files.push((path.to_string(), text.to_string(), diags.to_vec(), waived.to_vec()));
         }
     }
 
     /// A line for a person: stdout in human mode, stderr when stdout carries a document.
     fn say(&self, line: impl std::fmt::Display) {
-        if self.human() { say(line) } else { eprintln!("{line}") }
+        if self.human() { say(line) } else { errln!("{line}") }
     }
 
     fn finish(self) {
-        let files: Vec<FileReport> =
-            self.files.iter().map(|(path, text, diagnostics)| FileReport { path, text, diagnostics }).collect();
+        let files: Vec<FileReport> = self
+            .files
+            .iter()
+            .map(|(path, text, diagnostics, waived)| FileReport { path, text, diagnostics, waived })
+            .collect();
         match self.format {
             Format::Human => {}
             Format::Json => say(pynoc::report::json(&files).trim_end()),
@@ -225,13 +242,13 @@ fn report(diags: &[Diagnostic]) {
     eprint!("{}", pynoc::diag::render_all(diags, color()));
     let errors = diags.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
-        eprintln!("error: the spec has {errors} error{}; nothing was written", if errors == 1 { "" } else { "s" });
+        errln!("error: the spec has {errors} error{}; nothing was written", if errors == 1 { "" } else { "s" });
     }
 }
 
 fn read(spec: &Utf8Path, sink: &mut Sink) -> Result<(String, String), u8> {
-    let bytes = std::fs::read(spec).map_err(|e| {
-        eprintln!("error: cannot read {spec}: {e}");
+    let bytes = pynoc::input::read_spec(spec).map_err(|e| {
+        errln!("error: cannot read {}: {}", clean(spec.as_str()), e);
         USAGE
     })?;
     let name = spec.file_name().unwrap_or(spec.as_str()).to_string();
@@ -246,7 +263,7 @@ fn read(spec: &Utf8Path, sink: &mut Sink) -> Result<(String, String), u8> {
 fn denied(spec: &Utf8Path, warnings: &[Diagnostic], deny: bool) -> bool {
     let n = warnings.iter().filter(|d| !d.is_error()).count();
     if deny && n > 0 {
-        eprintln!("error: {spec} has {n} warning{} and `--deny warnings` is set", if n == 1 { "" } else { "s" });
+        errln!("error: {spec} has {n} warning{} and `--deny warnings` is set", if n == 1 { "" } else { "s" });
     }
     deny && n > 0
 }
@@ -254,7 +271,7 @@ fn denied(spec: &Utf8Path, warnings: &[Diagnostic], deny: bool) -> bool {
 /// Says which findings the spec waived (they are repeated in the artifacts).
 fn report_waived(waived: &[pynoc::waive::Waived]) {
     for w in waived {
-        eprintln!("waived: {} ({}): {} (reason: {})", w.code, w.slug, w.message, w.reason);
+        errln!("waived: {} ({}): {} (reason: {})", w.code, w.slug, w.message, w.reason);
     }
 }
 
@@ -265,17 +282,17 @@ fn check(spec: &Utf8Path, deny: bool, sink: &mut Sink) -> u8 {
     };
     match pynoc::analyze(&text, &name) {
         Ok(analysis) => {
-            sink.add(spec, &text, &analysis.warnings);
+            sink.add_waived(spec, &text, &analysis.warnings, &analysis.waived);
             if sink.human() {
                 report_waived(&analysis.waived);
                 for note in pynoc::notes(&analysis.spec) {
-                    eprintln!("note: {note}");
+                    errln!("note: {note}");
                 }
             }
             if denied(spec, &analysis.warnings, deny) {
                 return FAILED;
             }
-            eprintln!("{spec}: ok");
+            errln!("{spec}: ok");
             OK
         }
         Err(diags) => {
@@ -288,13 +305,13 @@ fn check(spec: &Utf8Path, deny: bool, sink: &mut Sink) -> u8 {
 fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool, force_system_dir: bool, deny: bool, sink: &mut Sink) -> u8 {
     if let Some(system) = pynoc::write::system_dir(out) {
         if !force_system_dir {
-            eprintln!(
+            errln!(
                 "error: the output directory {out} is (or is inside) the system directory {system}; a build \
                  there would overwrite live files. Write to a project folder, or pass --force-system-dir"
             );
             return USAGE;
         }
-        eprintln!("warning: writing into the system directory {system} because of --force-system-dir");
+        errln!("warning: writing into the system directory {system} because of --force-system-dir");
     }
     let (text, name) = match read(spec, sink) {
         Ok(x) => x,
@@ -307,24 +324,24 @@ fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool, force_system_dir: bo
             return FAILED;
         }
     };
-    sink.add(spec, &text, &compiled.warnings);
+    sink.add_waived(spec, &text, &compiled.warnings, &compiled.waived);
     if sink.human() {
         report_waived(&compiled.waived);
     }
     if denied(spec, &compiled.warnings, deny) {
-        eprintln!("error: nothing was written");
+        errln!("error: nothing was written");
         return FAILED;
     }
     if check_only {
         let diffs = pynoc::write::stale(&compiled, out);
         if diffs.is_empty() {
-            eprintln!("{out} is up to date with {spec}");
+            errln!("{out} is up to date with {spec}");
             return OK;
         }
         for d in &diffs {
             sink.say(d.trim_end());
         }
-        eprintln!(
+        errln!(
             "error: {} file(s) in {out} differ from what {spec} compiles to; run `pynoc build {spec} -o {out}`",
             diffs.len()
         );
@@ -339,12 +356,12 @@ fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool, force_system_dir: bo
                 sink.say(format!("removed {f} (the previous build wrote it; this one does not)"));
             }
             for (f, why) in &report.kept {
-                eprintln!("warning: kept {f}: {why}");
+                errln!("warning: kept {f}: {why}");
             }
             OK
         }
         Err(e) => {
-            eprintln!("error: cannot write to {out}: {e}");
+            errln!("error: cannot write to {out}: {e}");
             USAGE
         }
     }
@@ -361,15 +378,15 @@ fn init(dir: &Utf8Path) -> u8 {
     match written {
         Ok(()) => {
             say(format!("wrote {spec}"));
-            eprintln!("next: edit the values marked CHANGE, then `pynoc check {spec}` and `pynoc build {spec} -o out`");
+            errln!("next: edit the values marked CHANGE, then `pynoc check {spec}` and `pynoc build {spec} -o out`");
             OK
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            eprintln!("error: {spec} already exists; pynoc init never overwrites a spec");
+            errln!("error: {spec} already exists; pynoc init never overwrites a spec");
             USAGE
         }
         Err(e) => {
-            eprintln!("error: cannot write {spec}: {e}");
+            errln!("error: cannot write {spec}: {e}");
             USAGE
         }
     }
@@ -380,7 +397,7 @@ fn verify(dir: &Utf8Path, strict: bool) -> u8 {
     let outcomes = match result {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return USAGE;
         }
     };
@@ -405,7 +422,7 @@ enum ReportFormat {
 
 fn compliance(spec: &Utf8Path, baseline: &str, format: ReportFormat, min: Option<u32>) -> u8 {
     let Some(catalog) = pynoc::stdlib::baseline(baseline) else {
-        eprintln!("error: no baseline `{baseline}`");
+        errln!("error: no baseline `{baseline}`");
         return USAGE;
     };
     let mut sink = Sink::new(Format::Human);
@@ -418,7 +435,7 @@ fn compliance(spec: &Utf8Path, baseline: &str, format: ReportFormat, min: Option
         Err(diags) => {
             sink.add(spec, &text, &diags);
             sink.finish();
-            eprintln!("error: {spec} has errors; fix them before asking for a report");
+            errln!("error: {spec} has errors; fix them before asking for a report");
             return FAILED;
         }
     };
@@ -428,14 +445,14 @@ fn compliance(spec: &Utf8Path, baseline: &str, format: ReportFormat, min: Option
         ReportFormat::Json => match serde_json::to_string_pretty(&r) {
             Ok(j) => say(j),
             Err(e) => {
-                eprintln!("error: cannot write the report as JSON: {e}");
+                errln!("error: cannot write the report as JSON: {e}");
                 return FAILED;
             }
         },
     }
     match min {
         Some(m) if r.summary.percent < m => {
-            eprintln!("error: {}% of the items are met, under the required {m}%", r.summary.percent);
+            errln!("error: {}% of the items are met, under the required {m}%", r.summary.percent);
             FAILED
         }
         _ => OK,
@@ -467,7 +484,7 @@ fn explain(what: Option<&str>, list: bool, markdown: bool, spec: Option<&Utf8Pat
         return provenance(Utf8Path::new(file), line, spec);
     }
     let names: Vec<&str> = codes::CATALOG.iter().map(|r| r.code).collect();
-    eprintln!(
+    errln!(
         "error: `{what}` is neither a diagnostic code nor OUT/FILE:LINE; {}; `pynoc explain --list` lists them",
         pynoc::diag::unknown_help(what, &names)
     );
@@ -481,7 +498,7 @@ fn provenance(file: &Utf8Path, line: usize, spec: Option<&Utf8Path>) -> u8 {
             OK
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             USAGE
         }
     }
@@ -497,7 +514,7 @@ fn fmt(spec: &Utf8Path, check_only: bool) -> u8 {
         Ok(f) => f,
         Err(diags) => {
             eprint!("{}", pynoc::diag::render_all(&diags, color()));
-            eprintln!("error: {spec} was left as it is");
+            errln!("error: {spec} was left as it is");
             return FAILED;
         }
     };
@@ -507,7 +524,7 @@ fn fmt(spec: &Utf8Path, check_only: bool) -> u8 {
     if check_only {
         let diff = similar::TextDiff::from_lines(&text, &formatted);
         say(diff.unified_diff().header(spec.as_str(), &format!("{spec} (formatted)")).to_string().trim_end());
-        eprintln!("error: {spec} is not formatted; run `pynoc fmt {spec}`");
+        errln!("error: {spec} is not formatted; run `pynoc fmt {spec}`");
         return FAILED;
     }
     match pynoc::write::replace_file(spec, formatted.as_bytes()) {
@@ -516,7 +533,7 @@ fn fmt(spec: &Utf8Path, check_only: bool) -> u8 {
             OK
         }
         Err(e) => {
-            eprintln!("error: cannot write {spec}: {e}");
+            errln!("error: cannot write {spec}: {e}");
             USAGE
         }
     }

@@ -26,6 +26,8 @@ pub struct FileReport<'a> {
     /// The spec's text (empty when the file could not be read).
     pub text: &'a str,
     pub diagnostics: &'a [Diagnostic],
+    /// The findings the spec waived: kept in the document, marked as waived.
+    pub waived: &'a [crate::waive::Waived],
 }
 
 /// A label's place in the text: 1-based lines and columns, the end exclusive.
@@ -135,10 +137,29 @@ pub fn json(files: &[FileReport]) -> String {
                     })
                 })
                 .collect();
+            let waived: Vec<Value> = f
+                .waived
+                .iter()
+                .map(|w| {
+                    let d = &w.finding;
+                    json!({
+                        "code": d.kind.code(),
+                        "name": d.kind.slug(),
+                        "severity": severity(d),
+                        "message": d.message,
+                        "help": d.help,
+                        "primary": d.primary.as_ref().map(|l| json_label(&lines, l)),
+                        "secondary": d.secondary.iter().map(|l| json_label(&lines, l)).collect::<Vec<_>>(),
+                        "reason": w.reason,
+                        "until": w.until,
+                    })
+                })
+                .collect();
             json!({
                 "path": f.path,
                 "ok": !f.diagnostics.iter().any(Diagnostic::is_error),
                 "diagnostics": diags,
+                "waived": waived,
             })
         })
         .collect();
@@ -198,7 +219,8 @@ pub fn sarif(files: &[FileReport]) -> String {
     let mut results = Vec::new();
     for f in files {
         let lines = Lines::new(f.text);
-        for d in f.diagnostics {
+        let findings = f.diagnostics.iter().map(|d| (d, None)).chain(f.waived.iter().map(|w| (&w.finding, Some(w))));
+        for (d, waiver) in findings {
             let index = CATALOG.iter().position(|r| r.kind == d.kind).expect("every kind is in the catalog");
             let mut text = d.message.clone();
             if let Some(h) = &d.help {
@@ -225,6 +247,14 @@ pub fn sarif(files: &[FileReport]) -> String {
                         .map(|(i, l)| sarif_location(f.path, &lines, l, Some(i + 1)))
                         .collect(),
                 );
+            }
+            if let Some(w) = waiver {
+                // SARIF 2.1.0 §3.35: a suppressed result, with the waiver's reason and expiry.
+                let mut suppression = json!({ "kind": "inSource", "status": "accepted", "justification": w.reason });
+                if let Some(until) = &w.until {
+                    suppression["properties"] = json!({ "until": until });
+                }
+                result["suppressions"] = json!([suppression]);
             }
             results.push(result);
         }

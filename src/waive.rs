@@ -22,6 +22,9 @@ pub struct Waived {
     pub until: Option<String>,
     /// The artifacts (by name) whose header repeats it.
     pub artifacts: &'static [&'static str],
+    /// The finding itself, with its place in the spec: `--format json` and `sarif` keep it
+    /// (as a suppressed result), so a waived finding never vanishes from a machine's view.
+    pub finding: Diagnostic,
 }
 
 pub(crate) struct Waiver {
@@ -194,10 +197,11 @@ fn waiver(n: &Node, scope: Span, today: (i32, u32, u32), d: &Diags) -> Option<Wa
     })
 }
 
-/// `YYYY-MM-DD`, a real calendar date.
+/// `YYYY-MM-DD`, a real calendar date: four, two and two ASCII digits (no sign, no space).
 fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
     let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let digits = [0, 1, 2, 3, 5, 6, 8, 9].iter().all(|&i| b.get(i).is_some_and(u8::is_ascii_digit));
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits {
         return None;
     }
     let y: i32 = s[..4].parse().ok()?;
@@ -254,6 +258,7 @@ pub(crate) fn apply(diags: Vec<Diagnostic>, waivers: &[Waiver]) -> (Vec<Diagnost
                     reason: w.reason.clone(),
                     until: w.until.clone(),
                     artifacts: w.rule.waive.unwrap_or(&[]),
+                    finding: diag,
                 });
             }
             None => kept.push(diag),
@@ -298,6 +303,9 @@ mod tests {
         assert_eq!(parse_date("2023-02-29"), None);
         assert_eq!(parse_date("2027-13-01"), None);
         assert_eq!(parse_date("27-06-30"), None);
+        for bad in ["2099-+1-01", "2099-01-+1", "+099-01-01", "2099- 1-01", "2099-1-001", "２０９９-01-01"] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -360,7 +360,11 @@ pub fn replace_file(path: &Utf8Path, content: &[u8]) -> io::Result<()> {
     let mut tmp = tempfile::Builder::new().prefix(".pynoc-fmt-").tempfile_in(dir)?;
     tmp.write_all(content)?;
     tmp.as_file().sync_all()?;
-    tmp.as_file().set_permissions(meta.permissions())?;
+    // The file's permissions, less setuid, setgid and sticky: a spec is never a program.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(meta.permissions().mode() & 0o777))?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

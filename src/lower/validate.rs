@@ -125,16 +125,10 @@ pub fn comment(d: &Diags, v: &Spanned<String>) -> Option<String> {
     }
 }
 
-/// A character that must not appear in free text written into an artifact: control
-/// characters, the Unicode line and paragraph separators (a line break to some readers) and
-/// the bidirectional and zero-width formatting characters, which make a reviewer read a
-/// line in a different order or miss a word (the "Trojan Source" attack).
+/// A character that must not appear in free text written into an artifact (see
+/// [`crate::term::hidden_char`]: controls, separators, every format and tag character).
 pub fn hidden_char(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}'
-        )
+    crate::term::hidden_char(c)
 }
 
 /// A `reason="…"`: free text repeated in a `#` comment, so one line of printable characters.
