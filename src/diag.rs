@@ -97,7 +97,7 @@ impl Diagnostic {
             if matches!((&name, &text), (std::borrow::Cow::Borrowed(_), std::borrow::Cow::Borrowed(_))) {
                 s.clone()
             } else {
-                Arc::new(NamedSource::new(name.into_owned(), Arc::new(text.into_owned())))
+                Arc::new(NamedSource::new(&name, Arc::new(text.into_owned())))
             }
         });
         Diagnostic {
