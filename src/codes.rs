@@ -438,6 +438,24 @@ catalog! {
         example: spec,
         fix: "add `secret NAME` to the service (and define it in `compose`), or point the variable at a secret the service has.",
     }
+    PathOverlap "E044" "path-overlap" {
+        summary: "two paths the spec hands to different owners lie one inside the other: a tmpfs over a volume's directory or a login home, nested volume directories, a webroot on a volume",
+        why: "each section's path is fine alone; together, a tmpfs mounted at boot hides the database's files (lost at the next reboot) or the only SSH user's authorized_keys (a lockout), and a container user who owns an outer directory can swap the inner one that root chowns.",
+        example: spec,
+        fix: "give each its own directory, side by side.",
+    }
+    MetadataAddress "E045" "metadata-address" {
+        summary: "nginx proxies to a link-local address (169.254.0.0/16, fe80::/10), where clouds serve instance credentials",
+        why: "`169.254.169.254` answers with the machine's cloud credentials to whoever asks from the host: a location that proxies there hands them to every client of the site (the SSRF of the Capital One breach).",
+        example: spec,
+        fix: "proxy to the application's own address, e.g. `127.0.0.1:8000`.",
+    }
+    CodePath "E046" "code-path" {
+        summary: "the application's code made writable or redirected: a volume over `/app` or the Python environment, or a loader variable (`LD_PRELOAD`, `PYTHONPATH`, …) in the environment",
+        why: "the image keeps the code root-owned and read-only so that a compromised application cannot change what runs next; a volume over the code, or a variable that makes the interpreter or the loader read another directory, undoes it.",
+        example: spec,
+        fix: "mount volumes on directories of `writable`, and leave the loader's and the interpreter's search paths as the image sets them.",
+    }
     Internal "E100" "internal" {
         summary: "an internal error in pynoc, not in the spec",
         why: "pynoc reports its own bugs instead of writing a half-rendered artifact.",

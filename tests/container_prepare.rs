@@ -38,12 +38,14 @@ fn prepare_gives_each_secret_to_its_reader() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let vol = tmp.path().join("vol");
-    let text = fs::read_to_string(example()).unwrap();
-    assert!(text.contains("device=\"/opt/pynomaly/"));
-    let spec = tmp.path().join("spec.kdl");
-    fs::write(&spec, text.replace("device=\"/opt/pynomaly/", &format!("device=\"{}/", vol.display()))).unwrap();
-    pynoc().arg("build").arg(&spec).arg("-o").arg(&out).run().expect(0);
-    assert!(!fs::read_to_string(out.join("container/prepare.sh")).unwrap().contains("/opt/"));
+    // The spec's volume directories must lie under the project's data root (/opt/pynomaly);
+    // the built script's are moved into the temporary directory, the script unchanged else.
+    pynoc().arg("build").arg(example()).arg("-o").arg(&out).run().expect(0);
+    let script = out.join("container/prepare.sh");
+    let text = fs::read_to_string(&script).unwrap();
+    assert!(text.contains("dir /opt/pynomaly/data/postgres "), "{text}");
+    fs::write(&script, text.replace("dir /opt/pynomaly/", &format!("dir {}/", vol.display()))).unwrap();
+    assert!(!fs::read_to_string(&script).unwrap().contains("/opt/"));
     let tls = tmp.path().join("tls");
     fs::create_dir(&tls).unwrap();
     fs::write(tls.join("server.crt"), "-----BEGIN CERTIFICATE-----\nstand-in\n").unwrap();
@@ -107,6 +109,45 @@ fn prepare_gives_each_secret_to_its_reader() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("data/app is a symbolic link"), "{o:?}");
     assert_eq!(owner_mode(&tmp.path().join("other")).0, 0);
     fs::remove_file(vol.join("data/app")).unwrap();
+
+    // No component of a volume's path may be a link, or another user's, or writable by
+    // others: root's chown would follow it, or the owner could swap what comes after.
+    let data = vol.join("data");
+    fs::rename(&data, tmp.path().join("data-real")).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("data-real"), &data).unwrap();
+    let o = run(&out, &tls);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!o.status.success() && err.contains("data is not a directory (or is a symbolic link)"), "{err}");
+    fs::remove_file(&data).unwrap();
+    fs::rename(tmp.path().join("data-real"), &data).unwrap();
+    std::os::unix::fs::chown(&data, Some(1001), Some(1001)).unwrap();
+    let o = run(&out, &tls);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!o.status.success() && err.contains("data is not owned by root"), "{err}");
+    std::os::unix::fs::chown(&data, Some(0), Some(0)).unwrap();
+    for mode in [0o775, 0o757] {
+        fs::set_permissions(&data, fs::Permissions::from_mode(mode)).unwrap();
+        let o = run(&out, &tls);
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(!o.status.success() && err.contains("data is writable by others than root"), "{mode:o}: {err}");
+    }
+    fs::set_permissions(&data, fs::Permissions::from_mode(0o700)).unwrap();
+    // A link planted in the database's folder (its user owns it between runs) is refused,
+    // and what it names is left alone.
+    let conf = c.join("postgres-conf");
+    fs::remove_file(conf.join("pg_hba.conf")).unwrap();
+    std::os::unix::fs::symlink(&target, conf.join("pg_hba.conf")).unwrap();
+    let o = run(&out, &tls);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pg_hba.conf is a symbolic link"), "{o:?}");
+    assert_eq!(fs::read_to_string(&target).unwrap(), "keep");
+    assert_eq!(owner_mode(&target).0, 0);
+    fs::remove_file(conf.join("pg_hba.conf")).unwrap();
+    // A TLS source that is a link (Let's Encrypt's live/ names archive/) is read through it.
+    fs::rename(tls.join("server.key"), tls.join("server1.key")).unwrap();
+    std::os::unix::fs::symlink("server1.key", tls.join("server.key")).unwrap();
+    let o = run(&out, &tls);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(fs::read(secrets.join("pynoc_pg_tls_key.pem")).unwrap(), fs::read(tls.join("server1.key")).unwrap());
 
     // A missing TLS source is an error that names it.
     fs::remove_file(tls.join("server.crt")).unwrap();

@@ -305,7 +305,7 @@ fn paths_that_hand_the_host_or_the_image_away_are_refused() {
         "/var",
     ];
     // Ownership by the app user.
-    let writable = ("writable \"/app/logs\" \"/app/data\"", "writable \"/app/logs\" \"{}\"");
+    let writable = ("writable \"/app/logs\" \"/app/data\"", "writable \"/app/logs\" \"/app/data\" \"{}\"");
     for payload in system.iter().chain(&["/app", "/app/", "/opt/venv", "/opt/venv/bin"]) {
         refused(writable, payload, "E018");
     }

@@ -18,6 +18,7 @@ pub fn check(spec: &Spec, d: &Diags) {
     network::docker_bypass(spec, d);
     network::duplicate_rules(spec, d);
     stack::upstreams_published(spec, d);
+    stack::paths_apart(spec, d);
     stack::database_reachable(spec, d);
     stack::pgaudit_in_image(spec, d);
     stack::secrets_mounted(spec, d);

@@ -1,38 +1,107 @@
 //! The container stack against nginx and pg_hba.conf, and against itself.
 
 use crate::diag::{Diagnostic, Diags, Kind};
-use crate::ir::{HbaMethod, Section, ServiceKind, Spec, UpstreamServer};
+use crate::ir::{HbaMethod, Reach, Section, ServiceKind, Spec};
 
-/// nginx on the host proxies to loopback ports: some container must publish each of them
-/// there. Upstreams on other hosts or sockets are not the stack's, and are not checked.
+/// nginx on the host proxies to upstreams, each taken for what it reaches ([`Reach`]: every
+/// spelling of this host, `localhost`, `0.0.0.0`, `[::ffff:127.0.0.1]`, `127.1`): on this
+/// host, never the SSH or the database port (the web would reach them), and, when the spec
+/// has a container stack, a port some container publishes there (E025); never a link-local
+/// or metadata address (E045). Other hosts and Unix sockets are not the spec's to check.
 pub(super) fn upstreams_published(spec: &Spec, d: &Diags) {
-    let (Some(nginx), Some(container)) = (&spec.nginx, &spec.container) else { return };
-    let Some(stack) = &container.compose else { return };
-    if !spec.complete(&[Section::Container]) {
-        return;
-    }
+    let Some(nginx) = &spec.nginx else { return };
+    let stack = spec
+        .container
+        .as_ref()
+        .and_then(|c| Some((c, c.compose.as_ref()?)))
+        .filter(|_| spec.complete(&[Section::Container]));
+    let ssh = spec.host.as_ref().and_then(|h| h.ssh.as_ref()).map(|s| s.port);
+    let pg = spec.postgres.as_ref().map(|pg| {
+        pg.settings.iter().find(|s| s.name == "port").and_then(|s| s.value.parse::<u16>().ok()).unwrap_or(5432)
+    });
     for u in &nginx.upstreams {
         for server in &u.servers {
-            let UpstreamServer::Socket(addr) = server else { continue };
-            if !addr.ip().is_loopback() {
+            let port = match server.reach() {
+                Reach::Elsewhere => continue,
+                Reach::Metadata => {
+                    d.push(
+                        Diagnostic::new(
+                            Kind::MetadataAddress,
+                            format!("nginx proxies to `{server}`, a link-local or cloud metadata address"),
+                        )
+                        .at(u.span, "upstream defined here")
+                        .help("every client of the site would read the instance's credentials; proxy to the application's own address"),
+                    );
+                    continue;
+                }
+                Reach::Local(port) => port,
+            };
+            let service = [(ssh, "sshd"), (pg, "PostgreSQL")].into_iter().find(|(p, _)| *p == Some(port));
+            if let Some((_, name)) = service {
+                d.push(
+                    Diagnostic::new(
+                        Kind::DanglingUpstream,
+                        format!("nginx proxies to `{server}`, which is {name}'s port on this host, not an application's"),
+                    )
+                    .at(u.span, "upstream defined here")
+                    .help(format!("the site would put {name} on the web; proxy to the application's port")),
+                );
                 continue;
             }
+            let Some((container, stack)) = stack else { continue };
             let published = stack
                 .services
                 .iter()
                 .flat_map(|s| s.ports.iter())
-                .any(|p| p.published == addr.port() && (p.host_ip.is_loopback() || p.host_ip.is_unspecified()));
+                .any(|p| p.published == port && (p.host_ip.is_loopback() || p.host_ip.is_unspecified()));
             if !published {
                 d.push(
                     Diagnostic::new(
                         Kind::DanglingUpstream,
-                        format!("nginx proxies to `{server}`, but no container publishes port {} there", addr.port()),
+                        format!("nginx proxies to `{server}`, but no container publishes port {port} there"),
                     )
                     .at(u.span, "upstream defined here")
                     .also(container.span, "the containers")
-                    .help(format!("add `publish {} host-ip=\"127.0.0.1\"` to the application's service", addr.port())),
+                    .help(format!("add `publish {port} host-ip=\"127.0.0.1\"` to the application's service")),
                 );
             }
+        }
+    }
+}
+
+/// Paths that two sections hand to different owners must not lie one inside the other
+/// (E044): a boot-time tmpfs over a volume's host directory (the data is lost at reboot), an
+/// ACME webroot that the playbook makes 0755 on a volume's directory.
+pub(super) fn paths_apart(spec: &Spec, d: &Diags) {
+    let Some(stack) = spec.container.as_ref().and_then(|c| c.compose.as_ref()) else { return };
+    let devices: Vec<(&str, crate::ast::Span, &str)> =
+        stack.volumes.iter().filter_map(|v| Some((v.device.as_deref()?, v.device_span, v.name.as_str()))).collect();
+    let mounts = spec.host.as_ref().and_then(|h| h.fstab.as_ref()).map(|f| f.mounts.as_slice()).unwrap_or(&[]);
+    for m in mounts {
+        for (dev, at, name) in devices.iter().filter(|(dev, _, _)| crate::syspaths::overlap(&m.target, dev)) {
+            d.push(
+                Diagnostic::new(
+                    Kind::PathOverlap,
+                    format!("the tmpfs on `{}` and volume `{name}`'s directory `{dev}` overlap", m.target),
+                )
+                .at(m.span, "mounted empty at every boot")
+                .also(*at, "the volume's host directory")
+                .help("the volume's files would be hidden, and lost at the next reboot; mount the tmpfs elsewhere"),
+            );
+        }
+    }
+    for site in spec.nginx.iter().flat_map(|n| n.sites.iter()) {
+        let Some(root) = &site.acme_webroot else { continue };
+        for (dev, at, name) in devices.iter().filter(|(dev, _, _)| crate::syspaths::overlap(root, dev)) {
+            d.push(
+                Diagnostic::new(
+                    Kind::PathOverlap,
+                    format!("the ACME webroot `{root}` and volume `{name}`'s directory `{dev}` overlap"),
+                )
+                .at(site.span, "its webroot is made 0755 by the playbook")
+                .also(*at, "the volume's host directory")
+                .help("give the webroot a directory of its own, e.g. `/var/www/letsencrypt`"),
+            );
         }
     }
 }

@@ -147,6 +147,8 @@ pub struct StackVolume {
     pub name: String,
     /// A host directory bound with noexec,nosuid,nodev.
     pub device: Option<String>,
+    #[serde(skip)]
+    pub device_span: Span,
     /// `UID:GID` of that directory: the user of the service that mounts it (the owner) and,
     /// when a second service mounts it, that one's group; `prepare.sh` creates it so.
     pub owner: String,

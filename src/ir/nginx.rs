@@ -63,6 +63,96 @@ pub enum UpstreamServer {
     Unix(String),
 }
 
+/// What an upstream's address reaches, by meaning rather than by spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// This host: `127.0.0.0/8`, `::1`, `0.0.0.0` and `::` (a connection to the unspecified
+    /// address goes to the local host), `localhost` and `*.localhost`, and the IPv4-mapped,
+    /// IPv4-compatible and shorthand (`127.1`, `2130706433`, `0x7f.1`) forms of them.
+    Local(u16),
+    /// A link-local address (`169.254.0.0/16`, `fe80::/10`) or a cloud's metadata service
+    /// (`100.100.100.200`, `fd00:ec2::254`, `metadata.google.internal`): instance credentials.
+    Metadata,
+    /// Another host, or a Unix socket.
+    Elsewhere,
+}
+
+/// An IPv4 address as `inet_aton` (and so nginx's resolver) reads it: one to four parts,
+/// each decimal, octal (`0…`) or hex (`0x…`); the last part fills the remaining bytes.
+pub fn inet_aton(s: &str) -> Option<std::net::Ipv4Addr> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut nums = Vec::with_capacity(4);
+    for p in &parts {
+        let n = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+            if h.is_empty() { 0 } else { u64::from_str_radix(h, 16).ok()? }
+        } else if p.len() > 1 && p.starts_with('0') {
+            u64::from_str_radix(&p[1..], 8).ok()?
+        } else if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) {
+            p.parse::<u64>().ok()?
+        } else {
+            return None;
+        };
+        nums.push(n);
+    }
+    let (last, head) = nums.split_last()?;
+    if head.iter().any(|n| *n > 255) || *last >= 1u64 << (8 * (5 - nums.len())) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for (i, n) in head.iter().enumerate() {
+        v |= n << (24 - 8 * i);
+    }
+    Some(std::net::Ipv4Addr::from((v | last) as u32))
+}
+
+/// What an IP address reaches, its IPv4-in-IPv6 forms taken as the IPv4 address.
+pub fn reach_ip(ip: std::net::IpAddr, port: u16) -> Reach {
+    use std::net::IpAddr;
+    let ip = match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4() {
+            // `::ffff:a.b.c.d` and the deprecated `::a.b.c.d`; not `::` or `::1` themselves.
+            Some(v4) if !v6.is_unspecified() && !v6.is_loopback() => IpAddr::V4(v4),
+            _ => ip,
+        },
+        v4 => v4,
+    };
+    let metadata_v6: std::net::Ipv6Addr = "fd00:ec2::254".parse().expect("an address");
+    match ip {
+        IpAddr::V4(v4) if v4.is_loopback() || v4.is_unspecified() => Reach::Local(port),
+        IpAddr::V4(v4) if v4.is_link_local() || v4.octets() == [100, 100, 100, 200] => Reach::Metadata,
+        IpAddr::V6(v6) if v6.is_loopback() || v6.is_unspecified() => Reach::Local(port),
+        IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80 || v6 == metadata_v6 => Reach::Metadata,
+        _ => Reach::Elsewhere,
+    }
+}
+
+impl UpstreamServer {
+    /// What this server reaches ([`Reach`]).
+    pub fn reach(&self) -> Reach {
+        match self {
+            UpstreamServer::Socket(a) => reach_ip(a.ip(), a.port()),
+            UpstreamServer::Host { host, port } => {
+                let h = host.trim_end_matches('.').to_ascii_lowercase();
+                if h == "localhost" || h.ends_with(".localhost") || h == "localhost.localdomain" || h == "ip6-localhost" {
+                    Reach::Local(*port)
+                } else if ["metadata", "metadata.google.internal", "instance-data", "instance-data.ec2.internal"]
+                    .contains(&h.as_str())
+                {
+                    Reach::Metadata
+                } else if let Some(v4) = inet_aton(&h) {
+                    reach_ip(v4.into(), *port)
+                } else {
+                    Reach::Elsewhere
+                }
+            }
+            UpstreamServer::Unix(_) => Reach::Elsewhere,
+        }
+    }
+}
+
 impl fmt::Display for UpstreamServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

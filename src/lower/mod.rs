@@ -132,8 +132,10 @@ pub fn lower(doc: &Document, d: &Diags) -> ir::Spec {
     let host_ir = host.and_then(|n| lower_host(n, d, &o, logs.as_ref(), compose, release));
     let postgres_ir = postgres.and_then(|n| o.section(d, ir::Section::Postgres, || postgres::lower(n, d, release)));
     let pg_failed = postgres.is_some() && postgres_ir.is_none();
-    let container_ir = container
-        .and_then(|n| o.section(d, ir::Section::Container, || container::lower(n, d, postgres_ir.as_ref(), pg_failed)));
+    let project_name = project.as_ref().and_then(|(p, _)| p.as_ref()).map(|p| p.name.clone()).unwrap_or_default();
+    let container_ir = container.and_then(|n| {
+        o.section(d, ir::Section::Container, || container::lower(n, d, postgres_ir.as_ref(), pg_failed, &project_name))
+    });
     let project = project.and_then(|(p, _)| p).unwrap_or_else(|| ir::Project {
         name: String::new(),
         domain: None,

@@ -75,8 +75,32 @@ pub fn path(d: &Diags, v: &Spanned<String>, what: &str, glob: bool) -> Option<St
         bad(d, Kind::InvalidValue, v, what, "not a plain absolute path", "no `..` components, at most 255 characters");
         None
     } else {
-        Some(s.clone())
+        // Canonical before any rule sees it: `//etc`, `/./etc` and `/etc/.` are `/etc`.
+        crate::syspaths::canonical(s)
     }
+}
+
+/// A path a root process acts on ([`crate::syspaths::Place`]): a safe, canonical path that
+/// lies where the place's allow-list says, else an error at the value naming the list.
+pub(crate) fn placed(d: &Diags, v: &Spanned<String>, place: crate::syspaths::Place, project: &str) -> Option<String> {
+    let rule = place.rule();
+    let p = path(d, v, rule.what, false)?;
+    if crate::syspaths::permitted(place, &p, project) {
+        return Some(p);
+    }
+    let (inside, exactly) = crate::syspaths::allowed(place, project);
+    let mut allowed: Vec<String> = inside.iter().filter(|i| !i.ends_with('/')).map(|i| format!("`{i}/…`")).collect();
+    allowed.extend(exactly.iter().map(|e| format!("`{e}`")));
+    let shown = if p == v.value { String::new() } else { format!(" (`{p}`)") };
+    d.push(
+        Diagnostic::new(
+            Kind::SystemPath,
+            format!("`{}`{shown} is not a place for {}: {}", v.value.escape_debug(), rule.what, rule.because),
+        )
+        .at(v.span, "outside the allowed directories")
+        .help(format!("put it in {}", allowed.join(", "))),
+    );
+    None
 }
 
 /// A network in CIDR notation with no host bits set.
@@ -274,9 +298,14 @@ pub fn narrow(d: &Diags, v: &Spanned<String>, net: IpNet, grants: &str, help: &s
 /// A path the spec hands to someone (ownership, a mount): refused when it is a system
 /// directory (`crate::syspaths`), inside root's home, or one of `also`, with `grants` saying
 /// what would happen. Each of `also` is (path, whether paths inside it count too, what it is).
-pub fn handed_path(d: &Diags, v: &Spanned<String>, also: &[(&str, bool, &str)], grants: &str) -> Option<String> {
-    let p = v.value.trim_end_matches('/');
-    let hit = crate::syspaths::system_dir(&v.value).map(|s| (s, "a system directory")).or_else(|| {
+pub fn handed_path(
+    d: &Diags,
+    v: &Spanned<String>,
+    p: &str,
+    also: &[(&str, bool, &str)],
+    grants: &str,
+) -> Option<String> {
+    let hit = crate::syspaths::system_dir(p).map(|s| (s, "a system directory")).or_else(|| {
         [("/root", true, "root's home")]
             .iter()
             .chain(also)
@@ -284,7 +313,7 @@ pub fn handed_path(d: &Diags, v: &Spanned<String>, also: &[(&str, bool, &str)], 
             .map(|(a, _, why)| (*a, *why))
     });
     match hit {
-        None => Some(v.value.clone()),
+        None => Some(p.to_string()),
         Some((at, why)) => {
             d.push(
                 Diagnostic::new(Kind::SystemPath, format!("`{}` is {why} (`{at}`): {grants}", v.value.escape_debug()))

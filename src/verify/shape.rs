@@ -264,7 +264,9 @@ const NGINX_INCLUDES: &[&str] = &["include /etc/nginx/mime.types;", "include /et
 
 const PREPARE_SCRIPT: &[&str] = &[
     "set", "umask", "cd", "fail()", "echo", "exit", "}", "[", "random()", "copy()", "if", "fi", "LC_ALL=C", "mv",
-    "chown", "chmod", "cp", "mkdir", "random", "copy", "for", "done", "dir()", "dir",
+    "chown", "chmod", "mkdir", "random", "copy", "for", "done", "dir()", "dir", "root_dir()", "root_dir",
+    "parents()", "parents", "put()", "owner=$(stat", "mode=$(stat", "p=\"\"", "rest=\"${1#/}\"", "while", "case",
+    "*/*)", "*)", "esac", "tmp=$(mktemp", "cat", "src=$(realpath", "fail", "put",
 ];
 
 fn env_name(s: &str) -> bool {

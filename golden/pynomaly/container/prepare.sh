@@ -21,36 +21,81 @@ fail() {
 
 [ "$(id -u)" -eq 0 ] || fail "run as root: the files are given to the users of the services"
 
+# Nothing here follows a symbolic link, and nothing is checked under one name and used
+# under another: each directory a file is made in is first proved root's alone (below), so
+# no other user can swap a component between the check and the use.
+
+# root_dir DIR: DIR is a directory, not a symbolic link, owned by root, and writable by no
+# one else (or sticky, like /tmp, where no one else can rename what root made).
+root_dir() {
+    if [ -L "$1" ] || [ ! -d "$1" ]; then fail "$1 is not a directory (or is a symbolic link)"; fi
+    owner=$(stat -c '%u' -- "$1")
+    mode=$(stat -c '%a' -- "$1")
+    [ "$owner" -eq 0 ] || fail "$1 is not owned by root"
+    if [ $((0$mode & 022)) -ne 0 ] && [ $((0$mode & 01000)) -eq 0 ]; then
+        fail "$1 is writable by others than root"
+    fi
+}
+
+# parents PATH: every directory above PATH, from /, made by root when missing and proved
+# root's alone.
+parents() {
+    root_dir /
+    p=""
+    rest="${1#/}"
+    while :; do
+        case "$rest" in
+        */*) p="$p/${rest%%/*}"; rest="${rest#*/}" ;;
+        *) break ;;
+        esac
+        if [ ! -e "$p" ] && [ ! -L "$p" ]; then mkdir -- "$p"; fi
+        root_dir "$p"
+    done
+}
+
+# put FILE OWNER:GROUP MODE: FILE's content is on standard input; written to a new file
+# made beside it (mktemp: created, never opened through a link), then renamed over it.
+put() {
+    tmp=$(mktemp -- "$1.XXXXXX")
+    cat > "$tmp"
+    chown -h -- "$2" "$tmp"
+    chmod -- "$3" "$tmp"
+    mv -f -- "$tmp" "$1"
+}
+
 # random FILE OWNER:GROUP MODE: a random password when FILE is missing.
 random() {
     if [ -L "$1" ]; then fail "$1 is a symbolic link"; fi
     if [ ! -e "$1" ]; then
-        LC_ALL=C tr -dc 'A-Za-z0-9' < /dev/urandom | head -c 40 > "$1.new"
-        mv "$1.new" "$1"
+        LC_ALL=C tr -dc 'A-Za-z0-9' < /dev/urandom | head -c 40 | put "$1" "$2" "$3"
         echo "created $1"
     fi
-    chown "$2" "$1"
-    chmod "$3" "$1"
+    if [ -L "$1" ] || [ ! -f "$1" ]; then fail "$1 is not a regular file"; fi
+    chown -h -- "$2" "$1"
+    chmod -- "$3" "$1"
 }
 
-# copy SOURCE FILE OWNER:GROUP MODE: FILE replaced by a copy of SOURCE.
+# copy SOURCE FILE OWNER:GROUP MODE: FILE replaced by a copy of SOURCE. SOURCE is resolved
+# once (a certificate under /etc/letsencrypt/live is a link into archive/) and the file
+# it resolves to, a regular one, is what is read.
 copy() {
-    if [ ! -f "$1" ]; then fail "$1 is missing"; fi
+    src=$(realpath -e -- "$1") || fail "$1 is missing"
+    if [ ! -f "$src" ] || [ -L "$src" ]; then fail "$1 is not a regular file"; fi
     if [ -L "$2" ]; then fail "$2 is a symbolic link"; fi
-    cp "$1" "$2.new"
-    chown "$3" "$2.new"
-    chmod "$4" "$2.new"
-    mv "$2.new" "$2"
+    put "$2" "$3" "$4" < "$src"
     echo "copied $1 to $2"
 }
 
 # dir DIRECTORY OWNER:GROUP MODE: a volume's host directory, owned by the user of the
-# service that mounts it (the container starts as that user, never as root).
+# service that mounts it (the container starts as that user, never as root). Its parents
+# are root's alone, so the user who gets it cannot move it or put a link in its place.
 dir() {
+    parents "$1"
     if [ -L "$1" ]; then fail "$1 is a symbolic link"; fi
-    mkdir -p "$1"
-    chown "$2" "$1"
-    chmod "$3" "$1"
+    if [ ! -e "$1" ]; then mkdir -- "$1"; fi
+    if [ -L "$1" ] || [ ! -d "$1" ]; then fail "$1 is not a directory"; fi
+    chown -h -- "$2" "$1"
+    chmod -- "$3" "$1"
 }
 
 dir /opt/pynomaly/data/postgres 999:999 0700
@@ -58,8 +103,10 @@ dir /opt/pynomaly/data/redis 999:999 0700
 dir /opt/pynomaly/logs 1001:1001 0700
 dir /opt/pynomaly/data/app 1001:1001 0700
 
-mkdir -p secrets
+if [ ! -e secrets ] && [ ! -L secrets ]; then mkdir secrets; fi
+chown -h root:root secrets
 chmod 0700 secrets
+root_dir secrets
 random ./secrets/db_password.txt 999:999 0400
 random ./secrets/redis_password.txt 999:999 0400
 copy "${PYNOC_PG_TLS_CERT_FROM:-/etc/ssl/certs/postgresql.crt}" ./secrets/pynoc_pg_tls_cert.pem 999:999 0400
@@ -67,8 +114,13 @@ copy "${PYNOC_PG_TLS_KEY_FROM:-/etc/ssl/private/postgresql.key}" ./secrets/pynoc
 random ./secrets/pynoc_pg_pynomaly_app_password.txt 1001:999 0440
 random ./secrets/pynoc_pg_pynomaly_monitor_password.txt 999:999 0400
 
-# pynoc's files for `postgres`, readable by its user only.
-mkdir -p postgres-conf
+# pynoc's files for `postgres`, readable by its user only: the folder is
+# root's while it is filled, and given to that user after.
+if [ ! -e postgres-conf ] && [ ! -L postgres-conf ]; then mkdir postgres-conf; fi
+if [ -L postgres-conf ]; then fail "postgres-conf is a symbolic link"; fi
+chown -h root:root postgres-conf
+chmod 0700 postgres-conf
+root_dir postgres-conf
 for f in ../postgres/pg_hba.conf ../postgres/postgresql-security.sql ./postgres-apply.sh; do
     copy "$f" "postgres-conf/$(basename "$f")" 999:999 0400
 done

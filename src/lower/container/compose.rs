@@ -24,6 +24,7 @@ pub(super) fn compose(
     img: Option<&ir::Image>,
     pg: Option<&ir::Postgres>,
     pg_failed: bool,
+    project: &str,
 ) -> Option<ir::Stack> {
     Reader::new(n, d).finish(false);
     let mut stack = ir::Stack {
@@ -35,6 +36,7 @@ pub(super) fn compose(
     };
     let mut spans: BTreeMap<(String, String), Span> = Default::default();
     let cs = children(n, &["network", "secret", "volume", "service"], &[], d);
+    let mut devices: Vec<(String, crate::ast::Span)> = Vec::new();
     for c in cs.iter().filter(|c| c.name() != "service") {
         let r = Reader::new(c, d);
         let Some(name) = r
@@ -96,15 +98,32 @@ pub(super) fn compose(
             }
             _ => {
                 let device = r.str_prop("device", "\"/opt/pynomaly/data/postgres\"").and_then(|v| {
-                    validate::path(d, &v, "device", false)?;
-                    validate::handed_path(
-                        d,
-                        &v,
-                        &[],
-                        "it would be bound read-write into a container, which could then change the host",
-                    )
+                    let p = validate::placed(d, &v, crate::syspaths::Place::VolumeDevice, project)?;
+                    // One device inside another: the outer one's owner (a container user)
+                    // could replace the inner directory that root chowns and binds.
+                    if let Some((other, at)) = devices.iter().find(|(o, _)| crate::syspaths::overlap(o, &p)) {
+                        d.push(
+                            Diagnostic::new(
+                                Kind::PathOverlap,
+                                format!("volume directories `{p}` and `{other}` lie one inside the other"),
+                            )
+                            .at(v.span, "nested volume directory")
+                            .also(*at, "the other volume's directory")
+                            .help("give each volume a directory of its own, side by side, e.g. `/srv/NAME/data/db` and `/srv/NAME/data/cache`"),
+                        );
+                        return None;
+                    }
+                    devices.push((p.clone(), v.span));
+                    Some(p)
                 });
-                stack.volumes.push(ir::StackVolume { name: name.0, device, owner: String::new(), mode: String::new() });
+                let device_span = r.prop("device").map(|v| v.span).unwrap_or(name.1);
+                stack.volumes.push(ir::StackVolume {
+                    name: name.0,
+                    device,
+                    device_span,
+                    owner: String::new(),
+                    mode: String::new(),
+                });
             }
         }
         r.finish(true);

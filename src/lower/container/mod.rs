@@ -15,11 +15,17 @@ use compose::compose;
 
 /// `pg_failed`: the spec has a `postgres` section that did not lower (its errors are
 /// reported); the stack is then not checked against it.
-pub fn lower(n: &Node, d: &Diags, pg: Option<&ir::Postgres>, pg_failed: bool) -> Option<ir::Container> {
+pub fn lower(
+    n: &Node,
+    d: &Diags,
+    pg: Option<&ir::Postgres>,
+    pg_failed: bool,
+    project: &str,
+) -> Option<ir::Container> {
     Reader::new(n, d).finish(false);
     let cs = children(n, &["image", "compose"], &["image", "compose"], d);
     let image = cs.iter().find(|c| c.name() == "image").and_then(|c| image(c, d));
-    let compose = cs.iter().find(|c| c.name() == "compose").and_then(|c| compose(c, d, image.as_ref(), pg, pg_failed));
+    let compose = cs.iter().find(|c| c.name() == "compose").and_then(|c| compose(c, d, image.as_ref(), pg, pg_failed, project));
     Some(ir::Container { span: n.name.span, image, compose })
 }
 
@@ -86,7 +92,27 @@ pub(super) fn env_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
     Some(v.value.clone())
 }
 
+/// Variables that make the loader or an interpreter read code from another place: set to a
+/// writable directory, they run what the application (or an attacker in it) wrote there.
+pub(crate) const LOADER_VARIABLES: &[&str] = &[
+    "BASH_ENV", "ENV", "GCONV_PATH", "LD_AUDIT", "LD_LIBRARY_PATH", "LD_PRELOAD", "NODE_OPTIONS", "NODE_PATH",
+    "PATH", "PERL5LIB", "PERL5OPT", "PERLLIB", "PYTHONBREAKPOINT", "PYTHONEXECUTABLE", "PYTHONHOME",
+    "PYTHONINSPECT", "PYTHONPATH", "PYTHONPLATLIBDIR", "PYTHONPYCACHEPREFIX", "PYTHONSTARTUP", "PYTHONUSERBASE",
+    "PYTHONWARNINGS", "RUBYLIB", "RUBYOPT",
+];
+
 pub(super) fn env_name(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    if LOADER_VARIABLES.contains(&v.value.as_str()) || v.value.starts_with("LD_") {
+        d.push(
+            Diagnostic::new(
+                Kind::CodePath,
+                format!("`{}` changes where the loader or the interpreter finds code", v.value),
+            )
+            .at(v.span, "a code search path")
+            .help("leave it as the image sets it: the code stays root-owned and read-only only if nothing points the process elsewhere"),
+        );
+        return None;
+    }
     let ok = !v.value.is_empty()
         && v.value.len() <= 64
         && v.value.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
@@ -225,10 +251,11 @@ fn requirements(d: &Diags, cr: &Reader, img: &mut ir::Image) {
 /// `writable DIR…`: directories the application may write.
 fn writable(d: &Diags, cr: &Reader, img: &mut ir::Image) {
     for p in cr.str_args(0, "a directory", "`writable \"/app/logs\"`") {
-        let owned = validate::path(d, &p, "directory", false).and_then(|_| {
+        let owned = validate::path(d, &p, "directory", false).and_then(|canonical| {
             validate::handed_path(
                 d,
                 &p,
+                &canonical,
                 &[("/app", false, "the application's code"), ("/opt/venv", true, "the Python environment")],
                 "the app user would own it, and could rewrite what runs",
             )

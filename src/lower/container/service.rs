@@ -242,11 +242,38 @@ fn volume(cx: &Cx, cr: &Reader, svc: &mut ir::Service) {
         .and_then(|v| refer(d, spans, "volume", &v));
     let target = cr
         .str_arg(1, "a target path", "`volume postgres_data \"/var/lib/postgresql/data\"`")
-        .and_then(|v| validate::path(d, &v, "target", false));
+        .and_then(|v| code_free(cx, &v, validate::path(d, &v, "target", false)?));
     let read_only = cr.bool_prop("read-only").map(|v| v.value).unwrap_or(false);
     if let (Some(volume), Some(target)) = (vol, target) {
         svc.volumes.push(ir::VolumeMount { volume, target, read_only, bind: false });
     }
+}
+
+/// A volume target of the application's own image must be one of its `writable`
+/// directories (or inside one): a volume anywhere else, over `/app`, the Python environment
+/// or a system directory, makes code writable from outside the image (E046).
+fn code_free(cx: &Cx, v: &Spanned<String>, target: String) -> Option<String> {
+    let Some(img) = cx.app.filter(|_| cx.kind == ir::ServiceKind::App) else { return Some(target) };
+    if img.writable.iter().any(|w| crate::syspaths::within(&target, w)) {
+        return Some(target);
+    }
+    let what = ["/app", "/opt/venv"]
+        .into_iter()
+        .find(|c| crate::syspaths::overlap(&target, c))
+        .map(|c| format!("the image's code (`{c}`)"))
+        .unwrap_or_else(|| "a directory the image does not declare `writable`".into());
+    cx.d.push(
+        Diagnostic::new(
+            Kind::CodePath,
+            format!("a volume on `{target}` in `{}` would cover {what}", cx.name_v.value),
+        )
+        .at(v.span, "not a writable directory of the image")
+        .help(format!(
+            "mount volumes on the image's `writable` directories ({})",
+            if img.writable.is_empty() { "it has none".to_string() } else { img.writable.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ") }
+        )),
+    );
+    None
 }
 
 /// `tmpfs PATH size=…`: the first one replaces the default `/tmp`.

@@ -57,13 +57,13 @@ pub fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static Releas
             "logs" => {
                 if let Some(p) = cr
                     .str_prop("access", "\"/var/log/nginx/access.log\"")
-                    .and_then(|v| validate::path(d, &v, "log path", false))
+                    .and_then(|v| validate::placed(d, &v, crate::syspaths::Place::NginxLog, ""))
                 {
                     nginx.access_log = p;
                 }
                 if let Some(p) = cr
                     .str_prop("error", "\"/var/log/nginx/error.log\"")
-                    .and_then(|v| validate::path(d, &v, "log path", false))
+                    .and_then(|v| validate::placed(d, &v, crate::syspaths::Place::NginxLog, ""))
                 {
                     nginx.error_log = p;
                 }

@@ -253,11 +253,11 @@ impl Parts {
         }
     }
 
-    /// `acme webroot=…`: the ACME challenges served over plain HTTP.
+    /// `acme webroot=…`: the ACME challenges served over plain HTTP; the playbook makes it.
     fn acme(&mut self, cr: &Reader) {
         let d = cr.d;
         self.acme =
-            cr.str_prop("webroot", "\"/var/www/letsencrypt\"").and_then(|v| validate::path(d, &v, "webroot", false))
+            cr.str_prop("webroot", "\"/var/www/letsencrypt\"").and_then(|v| validate::placed(d, &v, TLS_WEBROOT, ""))
     }
 
     /// `hsts max-age=… include-subdomains=… preload=…`: under a year needs a reason; preload needs a year and subdomains.
@@ -458,8 +458,8 @@ pub(super) fn tls_node(r: &Reader, openssl: &str) -> Option<ir::Tls> {
             d.push(Diagnostic::new(Kind::Missing, format!("`tls` needs `{what}`")).at(r.span(), format!("no `{what}`")).help("for example: `tls cert=\"/etc/letsencrypt/live/NAME/fullchain.pem\" key=\"/etc/letsencrypt/live/NAME/privkey.pem\"`"));
         }
     }
-    let cert = cert.and_then(|v| validate::path(d, &v, "certificate path", false));
-    let key = key.and_then(|v| validate::path(d, &v, "key path", false));
+    let cert = cert.and_then(|v| validate::placed(d, &v, crate::syspaths::Place::TlsMaterial, ""));
+    let key = key.and_then(|v| validate::placed(d, &v, crate::syspaths::Place::TlsMaterial, ""));
     let dh = r.str_prop("dhparam", "\"/etc/nginx/ffdhe2048.pem\"");
     let dhparam_at = dh.as_ref().map(|v| v.span);
     let dhparam = dh.and_then(|v| validate::path(d, &v, "dhparam path", false));
@@ -599,3 +599,6 @@ mod tests {
         }
     }
 }
+
+/// Where an ACME webroot may be: the playbook makes it.
+const TLS_WEBROOT: crate::syspaths::Place = crate::syspaths::Place::AcmeWebroot;

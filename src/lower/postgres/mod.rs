@@ -101,13 +101,13 @@ pub fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<i
             "ssl" => {
                 let cert = cr
                     .str_prop("cert", "\"/etc/ssl/certs/postgresql.crt\"")
-                    .and_then(|v| validate::path(d, &v, "certificate path", false));
+                    .and_then(|v| validate::placed(d, &v, crate::syspaths::Place::TlsMaterial, ""));
                 let key = cr
                     .str_prop("key", "\"/etc/ssl/private/postgresql.key\"")
-                    .and_then(|v| validate::path(d, &v, "key path", false));
+                    .and_then(|v| validate::placed(d, &v, crate::syspaths::Place::TlsMaterial, ""));
                 let ca = cr
-                    .str_prop("ca", "\"/etc/postgresql/root.crt\"")
-                    .and_then(|v| validate::path(d, &v, "CA path", false));
+                    .str_prop("ca", "\"/etc/ssl/certs/root.crt\"")
+                    .and_then(|v| validate::placed(d, &v, crate::syspaths::Place::TlsMaterial, ""));
                 if !cr.has_prop("cert") || !cr.has_prop("key") {
                     d.push(Diagnostic::new(Kind::Missing, "`ssl` needs `cert` and `key`").at(c.name.span, "incomplete").help("for example: `ssl cert=\"/etc/ssl/certs/postgresql.crt\" key=\"/etc/ssl/private/postgresql.key\"`"));
                 }
