@@ -134,6 +134,9 @@ pub struct PgHardening {
     pub fixed_claims: BTreeMap<String, Vec<String>>,
     pub hba_local_peer: Claims,
     pub hba_remote_tls: Claims,
+    /// No network line admits the superuser or replication: the administrator logs in as
+    /// `postgres` by peer only.
+    pub hba_admin_local: Claims,
     pub listen_bound: Claims,
     pub row_security: Claims,
 }
@@ -521,6 +524,7 @@ struct VersionDiff {
 /// comes from.
 pub const DATA: &[(&str, &str)] = &[
     ("sysctl/hardened.toml", include_str!("../stdlib/sysctl/hardened.toml")),
+    ("sysctl/meaning.toml", include_str!("../stdlib/sysctl/meaning.toml")),
     ("sshd/defaults.toml", include_str!("../stdlib/sshd/defaults.toml")),
     ("nginx/tls.toml", include_str!("../stdlib/nginx/tls.toml")),
     ("targets.toml", include_str!("../stdlib/targets.toml")),
@@ -616,6 +620,15 @@ macro_rules! catalog {
 pub struct PgDangerous {
     pub parameter: BTreeMap<String, String>,
     pub value: BTreeMap<String, PgDangerousValue>,
+    /// Comma-separated values that need a reason when they name one of `values` (`items`).
+    #[serde(default)]
+    pub list: BTreeMap<String, PgDangerousList>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PgDangerousList {
+    pub items: Vec<String>,
+    pub why: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -632,6 +645,21 @@ impl PgDangerous {
                 .get(name)
                 .filter(|v| v.values.iter().any(|x| x.eq_ignore_ascii_case(value)))
                 .map(|v| v.why.as_str())
+                .or_else(|| {
+                    // `"$user", Public`: each item unquoted and, unless it was quoted,
+                    // case-folded as PostgreSQL reads an identifier.
+                    let items: Vec<String> = value
+                        .split(',')
+                        .map(|i| {
+                            let i = i.trim();
+                            match i.strip_prefix('"').and_then(|i| i.strip_suffix('"')) {
+                                Some(q) => q.to_string(),
+                                None => i.to_ascii_lowercase(),
+                            }
+                        })
+                        .collect();
+                    self.list.get(name).filter(|l| l.items.iter().any(|x| items.contains(x))).map(|l| l.why.as_str())
+                })
         })
     }
 }
@@ -648,6 +676,75 @@ catalog!(container_hardening, ContainerHardening, "container/hardening.toml");
 catalog!(images, Images, "container/images.toml");
 catalog!(sshd_defaults, SshdDefaults, "sshd/defaults.toml");
 catalog!(nginx_hardening, NginxHardening, "nginx/hardening.toml");
+
+/// Kernel parameters by meaning: the keys that run, load or route something, and the keys
+/// that act on a profile key (stdlib/sysctl/meaning.toml).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SysctlMeaning {
+    pub helper: Vec<SysctlHelper>,
+    pub alias: Vec<SysctlAlias>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SysctlHelper {
+    pub key: Option<String>,
+    pub prefix: Option<String>,
+    pub pattern: Option<String>,
+    pub does: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SysctlAlias {
+    pub pattern: String,
+    pub key: String,
+}
+
+/// `key`'s components against `pattern`'s (`*` any one, `{name}` one captured): the capture
+/// (empty when there is none), or `None` when it does not match.
+fn sysctl_match<'k>(pattern: &str, key: &'k str) -> Option<&'k str> {
+    let (p, k): (Vec<&str>, Vec<&str>) = (pattern.split('.').collect(), key.split('.').collect());
+    if p.len() != k.len() {
+        return None;
+    }
+    let mut capture = "";
+    for (p, k) in p.iter().zip(&k) {
+        match *p {
+            "*" => {}
+            "{name}" => capture = k,
+            lit if lit == *k => {}
+            _ => return None,
+        }
+    }
+    Some(capture)
+}
+
+impl SysctlMeaning {
+    /// What a helper key makes the kernel do, if `key` is one.
+    pub fn helper(&self, key: &str) -> Option<&str> {
+        self.helper
+            .iter()
+            .find(|h| {
+                h.key.as_deref() == Some(key)
+                    || h.prefix.as_deref().is_some_and(|p| key.starts_with(p))
+                    || h.pattern.as_deref().is_some_and(|p| sysctl_match(p, key).is_some())
+            })
+            .map(|h| h.does.as_str())
+    }
+
+    /// The key of `profile` that `key` acts as, when it is another spelling of it.
+    pub fn alias<'p>(&self, key: &str, profile: &'p [String]) -> Option<&'p str> {
+        self.alias.iter().find_map(|a| {
+            let name = sysctl_match(&a.pattern, key)?;
+            let target = a.key.replace("{name}", name);
+            (target != key).then(|| profile.iter().find(|p| **p == target).map(String::as_str)).flatten()
+        })
+    }
+}
+
+catalog!(sysctl_meaning, SysctlMeaning, "sysctl/meaning.toml");
 
 /// The sysctl profiles by name.
 pub fn sysctl_profile(name: &str) -> Option<&'static SysctlProfile> {

@@ -110,7 +110,13 @@ pub(crate) const PLACES: &[PlaceRule] = &[
     PlaceRule {
         place: Place::TlsMaterial,
         what: "a TLS certificate, key or CA",
-        inside: &["/etc/ssl", "/etc/letsencrypt/live", "/etc/letsencrypt/archive", "/etc/pki/tls", "/etc/postgresql-common/certs"],
+        inside: &[
+            "/etc/ssl",
+            "/etc/letsencrypt/live",
+            "/etc/letsencrypt/archive",
+            "/etc/pki/tls",
+            "/etc/postgresql-common/certs",
+        ],
         exactly: &[],
         because: "nginx reads it as root, and prepare.sh (root) copies the database's into the container's secrets",
     },
@@ -211,7 +217,11 @@ mod tests {
             let parts: Vec<&str> = p.split('/').filter(|c| !c.is_empty()).collect();
             for sep in ["/", "//", "/./", "/././", "///./"] {
                 for tail in ["", "/", "/.", "//.", "/./"] {
-                    let spelled = if parts.is_empty() { format!("{sep}{tail}") } else { format!("{sep}{}{tail}", parts.join(sep)) };
+                    let spelled = if parts.is_empty() {
+                        format!("{sep}{tail}")
+                    } else {
+                        format!("{sep}{}{tail}", parts.join(sep))
+                    };
                     assert_eq!(canonical(&spelled).as_deref(), Some(p), "{spelled}");
                 }
             }

@@ -100,8 +100,8 @@ fn known_divergence(e: &kdl2::SyntaxError) -> bool {
         "not another `/-`",
         "expected a space before `/-`",
     ]
-        .iter()
-        .any(|m| e.message.contains(m))
+    .iter()
+    .any(|m| e.message.contains(m))
 }
 
 /// The suite's cases where the crate contradicts the suite (and pynoc does not).

@@ -41,7 +41,9 @@ pub(super) fn upstreams_published(spec: &Spec, d: &Diags) {
                 d.push(
                     Diagnostic::new(
                         Kind::DanglingUpstream,
-                        format!("nginx proxies to `{server}`, which is {name}'s port on this host, not an application's"),
+                        format!(
+                            "nginx proxies to `{server}`, which is {name}'s port on this host, not an application's"
+                        ),
                     )
                     .at(u.span, "upstream defined here")
                     .help(format!("the site would put {name} on the web; proxy to the application's port")),

@@ -205,6 +205,11 @@ fn sources() -> Vec<Source> {
         "every network line that admits clients is hostssl".into(),
         &pg.hba_remote_tls.satisfies
     );
+    add!(
+        "postgres/hardening.toml",
+        "no network line of pg_hba.conf admits the superuser or replication".into(),
+        &pg.hba_admin_local.satisfies
+    );
     add!("postgres/hardening.toml", "listen_addresses bound to named addresses".into(), &pg.listen_bound.satisfies);
     add_if("postgres/hardening.toml", "row-level security (`row-security`)".into(), &pg.row_security.satisfies, true);
     let c = stdlib::container_hardening();

@@ -65,6 +65,7 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     out.add(&data.hba_file.satisfies, "postgres hba mode".into(), mode);
     out.add(&data.hba_local_peer.satisfies, "postgres local peer".into(), pg.map_or_else(none, local_peer));
     out.add(&data.hba_remote_tls.satisfies, "postgres remote tls".into(), pg.map_or_else(none, remote_tls));
+    out.add(&data.hba_admin_local.satisfies, "postgres admin local".into(), pg.map_or_else(none, admin_local));
     let listen = pg.map_or_else(none, |pg| {
         let set = pg.settings.iter().find(|s| s.name == "listen_addresses");
         match set {
@@ -105,6 +106,31 @@ fn local_peer(pg: &Postgres) -> Result<String, String> {
             "{} use scram-sha-256: application roles have no OS account to match (`method=peer` where they do)",
             other.join(", ")
         )),
+    }
+}
+
+/// The administrator logs in as `postgres` by peer only: no network line admits it (by name
+/// or as `all`) or a replication connection.
+fn admin_local(pg: &Postgres) -> Result<String, String> {
+    let wide: Vec<String> = pg
+        .hba
+        .iter()
+        .filter(|l| l.kind != HbaKind::Local && l.method != HbaMethod::Reject && l.admits_administrator())
+        .map(|l| {
+            let net = l.address.map(|a| format!(" {a}")).unwrap_or_default();
+            let why = l.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+            format!(
+                "`{} {} {}{net}` admits the superuser or replication over the network{why}",
+                l.kind.as_str(),
+                l.database,
+                l.user
+            )
+        })
+        .collect();
+    if wide.is_empty() {
+        Ok("postgres/pg_hba.conf: no network line admits `postgres` or replication; pynoc's roles are never superusers, so there is no escalation to audit".to_string())
+    } else {
+        Err(wide.join("; "))
     }
 }
 

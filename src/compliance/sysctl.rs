@@ -15,7 +15,11 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
             Some(sc) => {
                 let written = sc.settings.iter().find(|s| s.key == p.key);
                 let option_off = p.option.as_ref().filter(|o| !sc.options.iter().any(|x| x.name == **o));
-                if let Some(w) = written.filter(|w| w.value.trim() == p.value) {
+                let alias = sc.settings.iter().find(|s| s.acts_as.as_deref() == Some(p.key.as_str()));
+                if let Some(a) = alias {
+                    let why = a.comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default();
+                    Err(format!("the spec sets `{} = {}`, which acts as `{}`{why}", a.key, a.value, p.key))
+                } else if let Some(w) = written.filter(|w| w.value.trim() == p.value) {
                     Ok(format!("host/sysctl.conf: {} = {}", w.key, w.value))
                 } else if let Some(o) = option_off {
                     let tradeoff = profile.option(o).map(|x| x.tradeoff.as_str()).unwrap_or_default();

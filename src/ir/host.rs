@@ -51,6 +51,9 @@ pub struct SysctlSetting {
     pub group: String,
     /// Why the value is set (from the profile or the spec's `reason`).
     pub comment: Option<String>,
+    /// The profile key this one acts as, when the spec sets another spelling of it to
+    /// another value (`net.ipv4.conf.all.forwarding` for `net.ipv4.ip_forward`).
+    pub acts_as: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -175,6 +178,9 @@ pub struct Audit {
     pub buffer: u32,
     /// Failure mode (`-f`): 0 silent, 1 printk, 2 panic.
     pub failure: u8,
+    /// The spec's weakenings of the backlog or the failure mode, each with its reason:
+    /// repeated in the output.
+    pub weakened: Vec<String>,
     /// Lock the rules until reboot (`-e 2`).
     pub immutable: bool,
     /// Why the rules are not locked, when they are not: repeated in the output.

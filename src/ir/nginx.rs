@@ -136,7 +136,8 @@ impl UpstreamServer {
             UpstreamServer::Socket(a) => reach_ip(a.ip(), a.port()),
             UpstreamServer::Host { host, port } => {
                 let h = host.trim_end_matches('.').to_ascii_lowercase();
-                if h == "localhost" || h.ends_with(".localhost") || h == "localhost.localdomain" || h == "ip6-localhost" {
+                if h == "localhost" || h.ends_with(".localhost") || h == "localhost.localdomain" || h == "ip6-localhost"
+                {
                     Reach::Local(*port)
                 } else if ["metadata", "metadata.google.internal", "instance-data", "instance-data.ec2.internal"]
                     .contains(&h.as_str())

@@ -134,6 +134,23 @@ impl HbaKind {
     pub fn is_network(self) -> bool {
         self != HbaKind::Local
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HbaKind::Local => "local",
+            HbaKind::Host => "host",
+            HbaKind::Hostssl => "hostssl",
+            HbaKind::Hostnossl => "hostnossl",
+        }
+    }
+}
+
+impl HbaLine {
+    /// Whether the line admits the superuser (`postgres`, by name or as `all`) or a
+    /// replication connection.
+    pub fn admits_administrator(&self) -> bool {
+        self.database == "replication" || self.user == "postgres" || self.user == "all"
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]

@@ -8,10 +8,39 @@ use crate::stdlib;
 use super::node::{Reader, children, duplicate};
 use super::validate;
 
+/// The kernel audit backlog pynoc writes when the spec says nothing (CIS Debian 12 6.2.1.4
+/// asks for 8192 or more).
+const DEFAULT_BUFFER: u32 = 8192;
+
 pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
     let r = Reader::new(n, d);
-    let buffer = r.int_prop("buffer", 64, 1 << 20).map(|v| v.value as u32).unwrap_or(8192);
-    let failure = r.int_prop("failure", 0, 2).map(|v| v.value as u8).unwrap_or(1);
+    let buffer_v = r.int_prop("buffer", 64, 1 << 20);
+    let failure_v = r.int_prop("failure", 0, 2);
+    let buffer = buffer_v.as_ref().map(|v| v.value as u32).unwrap_or(DEFAULT_BUFFER);
+    let failure = failure_v.as_ref().map(|v| v.value as u8).unwrap_or(1);
+    // Weakenings: a backlog smaller than the default loses events under load; failure mode
+    // 0 loses them silently.
+    let mut weakened = Vec::new();
+    if let Some(v) = buffer_v.as_ref().filter(|v| (v.value as u32) < DEFAULT_BUFFER)
+        && let Some(reason) = super::need_reason(
+            &r,
+            &format!("`buffer={}` (under {DEFAULT_BUFFER}: events are lost when the backlog fills)", v.value),
+            v.span,
+            &format!("keep `buffer={DEFAULT_BUFFER}` or more"),
+        )
+    {
+        weakened.push(format!("backlog {buffer} (under {DEFAULT_BUFFER}): {reason}"));
+    }
+    if let Some(v) = failure_v.as_ref().filter(|v| v.value == 0)
+        && let Some(reason) = super::need_reason(
+            &r,
+            "`failure=0` (lost events are not even logged)",
+            v.span,
+            "keep `failure=1` (printk) or `failure=2` (panic)",
+        )
+    {
+        weakened.push(format!("failure mode 0 (silent): {reason}"));
+    }
     let immutable = r.bool_prop("immutable");
     let immutable_reason = immutable.as_ref().filter(|v| !v.value).and_then(|v| {
         super::need_reason(
@@ -99,7 +128,7 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
     if !custom.is_empty() {
         groups.push(ir::AuditGroup { name: "custom".into(), comment: "Rules of this spec".into(), rules: custom });
     }
-    Some(ir::Audit { span: n.name.span, buffer, failure, immutable, immutable_reason, groups })
+    Some(ir::Audit { span: n.name.span, buffer, failure, weakened, immutable, immutable_reason, groups })
 }
 
 /// A named set's rules, keyed by its name.

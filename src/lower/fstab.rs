@@ -13,7 +13,9 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
     let mut seen: Vec<(String, crate::ast::Span)> = Vec::new();
     for c in children(n, &["tmpfs"], &[], d) {
         let r = Reader::new(c, d);
-        let target = r.str_arg(0, "a mount point", "`tmpfs \"/tmp\"`").map(|t| (validate::placed(d, &t, crate::syspaths::Place::HostTmpfs, ""), t.span));
+        let target = r
+            .str_arg(0, "a mount point", "`tmpfs \"/tmp\"`")
+            .map(|t| (validate::placed(d, &t, crate::syspaths::Place::HostTmpfs, ""), t.span));
         let mut options = vec!["defaults".to_string()];
         let mut notes = Vec::new();
         for flag in ["nodev", "nosuid", "noexec"] {

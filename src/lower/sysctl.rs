@@ -34,6 +34,7 @@ pub fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl
                     optional: s.optional,
                     group: s.group.clone(),
                     comment: s.comment.clone(),
+                    acts_as: None,
                 })
                 .collect()
         })
@@ -83,12 +84,35 @@ pub fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl
         }
         let optional = cr.bool_prop("optional").map(|b| b.value);
         let existing = settings.iter().position(|s| s.key == key.0);
+        // By meaning: a key that acts as a profile key (`net.ipv4.conf.all.forwarding` is
+        // `ip_forward`; an interface's `send_redirects` is OR-ed with `all`'s), or one that
+        // makes the kernel run, load or route something.
+        let meaning = stdlib::sysctl_meaning();
+        let alias = existing.is_none().then(|| meaning.alias(&key.0, &from_profile)).flatten().and_then(|target| {
+            let s = settings.iter().find(|s| s.key == target)?;
+            value.as_ref().is_some_and(|v| *v != s.value).then(|| (target.to_string(), s.value.clone()))
+        });
         let comment = match (existing, &value) {
             (Some(i), Some(v)) if settings[i].value != *v => need_reason(
                 &cr,
                 &format!("changing `{}` from the profile's `{}`", key.0, settings[i].value),
                 key.1,
                 "keep the profile's value",
+            ),
+            (None, Some(_)) if alias.is_some() => {
+                let (target, was) = alias.as_ref().expect("checked");
+                need_reason(
+                    &cr,
+                    &format!("`{}`, which acts as the profile's `{target}` (`{was}`),", key.0),
+                    key.1,
+                    &format!("remove it, or keep `{target}`'s value"),
+                )
+            }
+            (None, Some(_)) if meaning.helper(&key.0).is_some() => need_reason(
+                &cr,
+                &format!("`{}` ({})", key.0, meaning.helper(&key.0).unwrap_or_default()),
+                key.1,
+                "leave it as the kernel sets it",
             ),
             _ => cr.str_prop("reason", "\"why\"").and_then(|v| validate::reason(d, &v)),
         };
@@ -109,6 +133,7 @@ pub fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl
                 optional: optional.unwrap_or(false),
                 group: "Set by the spec".into(),
                 comment,
+                acts_as: alias.map(|(target, _)| target),
             }),
         }
     }

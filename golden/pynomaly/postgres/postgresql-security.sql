@@ -43,6 +43,7 @@ ALTER SYSTEM SET "log_connections" = 'on';
 ALTER SYSTEM SET "log_disconnections" = 'on';
 ALTER SYSTEM SET "log_statement" = 'ddl';
 ALTER SYSTEM SET "log_min_duration_statement" = '1000';
+-- log_line_prefix: the guide's prefix, which the log shipper parses
 ALTER SYSTEM SET "log_line_prefix" = '%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ';
 ALTER SYSTEM SET "ssl_ciphers" = 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305';
 ALTER SYSTEM SET "log_timezone" = 'UTC';

@@ -15,17 +15,12 @@ use compose::compose;
 
 /// `pg_failed`: the spec has a `postgres` section that did not lower (its errors are
 /// reported); the stack is then not checked against it.
-pub fn lower(
-    n: &Node,
-    d: &Diags,
-    pg: Option<&ir::Postgres>,
-    pg_failed: bool,
-    project: &str,
-) -> Option<ir::Container> {
+pub fn lower(n: &Node, d: &Diags, pg: Option<&ir::Postgres>, pg_failed: bool, project: &str) -> Option<ir::Container> {
     Reader::new(n, d).finish(false);
     let cs = children(n, &["image", "compose"], &["image", "compose"], d);
     let image = cs.iter().find(|c| c.name() == "image").and_then(|c| image(c, d));
-    let compose = cs.iter().find(|c| c.name() == "compose").and_then(|c| compose(c, d, image.as_ref(), pg, pg_failed, project));
+    let compose =
+        cs.iter().find(|c| c.name() == "compose").and_then(|c| compose(c, d, image.as_ref(), pg, pg_failed, project));
     Some(ir::Container { span: n.name.span, image, compose })
 }
 
@@ -95,10 +90,30 @@ pub(super) fn env_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
 /// Variables that make the loader or an interpreter read code from another place: set to a
 /// writable directory, they run what the application (or an attacker in it) wrote there.
 pub(crate) const LOADER_VARIABLES: &[&str] = &[
-    "BASH_ENV", "ENV", "GCONV_PATH", "LD_AUDIT", "LD_LIBRARY_PATH", "LD_PRELOAD", "NODE_OPTIONS", "NODE_PATH",
-    "PATH", "PERL5LIB", "PERL5OPT", "PERLLIB", "PYTHONBREAKPOINT", "PYTHONEXECUTABLE", "PYTHONHOME",
-    "PYTHONINSPECT", "PYTHONPATH", "PYTHONPLATLIBDIR", "PYTHONPYCACHEPREFIX", "PYTHONSTARTUP", "PYTHONUSERBASE",
-    "PYTHONWARNINGS", "RUBYLIB", "RUBYOPT",
+    "BASH_ENV",
+    "ENV",
+    "GCONV_PATH",
+    "LD_AUDIT",
+    "LD_LIBRARY_PATH",
+    "LD_PRELOAD",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "PATH",
+    "PERL5LIB",
+    "PERL5OPT",
+    "PERLLIB",
+    "PYTHONBREAKPOINT",
+    "PYTHONEXECUTABLE",
+    "PYTHONHOME",
+    "PYTHONINSPECT",
+    "PYTHONPATH",
+    "PYTHONPLATLIBDIR",
+    "PYTHONPYCACHEPREFIX",
+    "PYTHONSTARTUP",
+    "PYTHONUSERBASE",
+    "PYTHONWARNINGS",
+    "RUBYLIB",
+    "RUBYOPT",
 ];
 
 pub(super) fn env_name(d: &Diags, v: &Spanned<String>) -> Option<String> {

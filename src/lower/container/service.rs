@@ -263,15 +263,16 @@ fn code_free(cx: &Cx, v: &Spanned<String>, target: String) -> Option<String> {
         .map(|c| format!("the image's code (`{c}`)"))
         .unwrap_or_else(|| "a directory the image does not declare `writable`".into());
     cx.d.push(
-        Diagnostic::new(
-            Kind::CodePath,
-            format!("a volume on `{target}` in `{}` would cover {what}", cx.name_v.value),
-        )
-        .at(v.span, "not a writable directory of the image")
-        .help(format!(
-            "mount volumes on the image's `writable` directories ({})",
-            if img.writable.is_empty() { "it has none".to_string() } else { img.writable.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ") }
-        )),
+        Diagnostic::new(Kind::CodePath, format!("a volume on `{target}` in `{}` would cover {what}", cx.name_v.value))
+            .at(v.span, "not a writable directory of the image")
+            .help(format!(
+                "mount volumes on the image's `writable` directories ({})",
+                if img.writable.is_empty() {
+                    "it has none".to_string()
+                } else {
+                    img.writable.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ")
+                }
+            )),
     );
     None
 }

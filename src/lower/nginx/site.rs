@@ -256,8 +256,9 @@ impl Parts {
     /// `acme webroot=…`: the ACME challenges served over plain HTTP; the playbook makes it.
     fn acme(&mut self, cr: &Reader) {
         let d = cr.d;
-        self.acme =
-            cr.str_prop("webroot", "\"/var/www/letsencrypt\"").and_then(|v| validate::placed(d, &v, TLS_WEBROOT, ""))
+        self.acme = cr
+            .str_prop("webroot", "\"/var/www/letsencrypt\"")
+            .and_then(|v| validate::placed(d, &v, crate::syspaths::Place::AcmeWebroot, ""))
     }
 
     /// `hsts max-age=… include-subdomains=… preload=…`: under a year needs a reason; preload needs a year and subdomains.
@@ -599,6 +600,3 @@ mod tests {
         }
     }
 }
-
-/// Where an ACME webroot may be: the playbook makes it.
-const TLS_WEBROOT: crate::syspaths::Place = crate::syspaths::Place::AcmeWebroot;

@@ -28,7 +28,26 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
             r.str_arg(2, "an address", "`hostssl pynomaly pynomaly_app \"10.0.0.0/8\"`")
         };
         let method = r.str_prop("method", "scram-sha-256");
-        let reason = weakened(&r, c, kind, method.as_ref().is_some_and(|m| m.value == "reject"));
+        let rejects = method.as_ref().is_some_and(|m| m.value == "reject");
+        let admin = kind != ir::HbaKind::Local
+            && !rejects
+            && (db.as_ref().is_some_and(|v| v.value == "replication")
+                || user.as_ref().is_some_and(|v| v.value == "postgres" || v.value == "all"));
+        let reason = if admin {
+            let who = match (db.as_ref().map(|v| v.value.as_str()), user.as_ref().map(|v| v.value.as_str())) {
+                (Some("replication"), _) => "replication connections (a copy of every table)",
+                (_, Some("all")) => "every role, the superuser `postgres` included,",
+                _ => "the superuser `postgres`",
+            };
+            need_reason(
+                &r,
+                &format!("a network line for {who}"),
+                c.name.span,
+                "the administrator logs in locally by peer; name the application's roles and database",
+            )
+        } else {
+            weakened(&r, c, kind, rejects)
+        };
         r.finish(true);
         let (Some(db), Some(user)) = (db, user) else { continue };
         let mut ok = true;

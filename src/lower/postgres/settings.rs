@@ -116,8 +116,30 @@ pub(super) fn setting(
         {
             Some(s.clone())
         }
-        (Value::Int(i), "real") => Some(i.to_string()),
-        (Value::Float(f), "real") => Some(f.to_string()),
+        (Value::Int(_) | Value::Float(_), "real") => {
+            let f = match value.value {
+                Value::Int(i) => i as f64,
+                Value::Float(f) => f,
+                _ => unreachable!("matched above"),
+            };
+            let (min, max) = (p.min.unwrap_or(f64::MIN), p.max.unwrap_or(f64::MAX));
+            if !f.is_finite() || f < min || f > max {
+                d.push(
+                    Diagnostic::new(
+                        Kind::OutOfRange,
+                        format!("`{}` is out of range: {f} is not a number within {min}..={max}", p.name),
+                    )
+                    .at(value.span, "out of range")
+                    .help(format!("use a finite number from {min} to {max}")),
+                );
+                None
+            } else {
+                Some(match value.value {
+                    Value::Int(i) => i.to_string(),
+                    _ => f.to_string(),
+                })
+            }
+        }
         (Value::String(s), "enum") if p.values.contains(s) => Some(s.clone()),
         (Value::String(s), "enum") => {
             d.push(
@@ -164,6 +186,20 @@ pub(super) fn setting(
             &format!("it {why}; leave it unset"),
         )?),
         None => None,
+    };
+    // A setting pynoc's hardening makes (stdlib/postgres/hardening.toml), changed: a reason,
+    // whatever the new value.
+    let hardened = crate::stdlib::pg_hardening().parameter.iter().find(|h| h.name == p.name);
+    let reason = match hardened {
+        Some(h) if reason.is_none() && normalize(p, &text) != normalize(p, &h.value) => {
+            Some(super::super::need_reason(
+                r,
+                &format!("`set {} {text}`, which changes pynoc's `{}`,", p.name, h.value.escape_debug()),
+                name.span,
+                "leave it to pynoc's hardening",
+            )?)
+        }
+        _ => reason,
     };
     Some(((name.value.clone(), name.span), text, reason))
 }

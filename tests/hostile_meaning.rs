@@ -1,0 +1,255 @@
+//! Hostile input, second round (issue 24): values checked by meaning, by class. Each test
+//! generates the variants of a class (the spellings of a path, the aliases of a kernel key,
+//! the forms of an address) and asserts that every one is refused at the value, or that the
+//! report tells the truth about it; harmless neighbours pass.
+
+mod common;
+
+use pynoc::diag::Diagnostic;
+
+fn diags(spec: &str) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+    pynoc::analyze(spec, "spec.kdl").map(|a| a.warnings)
+}
+
+/// `spec` fails with `code`, labelled on the first occurrence of `at` (the label and `at`
+/// overlap).
+fn refused_at(spec: &str, at: &str, code: &str) {
+    let offset = spec.find(at).unwrap_or_else(|| panic!("`{at}` is not in the spec"));
+    let end = offset + at.len();
+    let errs = diags(spec).expect_err(&format!("accepted:\n{spec}"));
+    let hit = errs.iter().any(|d| {
+        d.kind.code() == code
+            && d.primary.as_ref().is_some_and(|l| l.span.offset < end && offset < l.span.offset + l.span.len.max(1))
+    });
+    let rendered: String = errs.iter().map(|d| d.render(false)).collect();
+    assert!(hit, "no {code} at `{at}`:\n{rendered}");
+}
+
+fn sysctl_spec(lines: &str) -> String {
+    format!("pynoc 1\nproject demo\nhost {{\n    sysctl profile=hardened {{\n{lines}\n    }}\n}}\n")
+}
+
+/// Every key of the profile under `net.ipv4.conf.all` / `default` (and IPv6), set on an
+/// interface to anything but the profile's value, needs a reason; so does each spelling of
+/// forwarding. The profile's own value on an interface is fine.
+#[test]
+fn aliases_of_a_profile_key_are_that_key() {
+    let profile = pynoc::stdlib::sysctl_profile("hardened").unwrap();
+    let mut checked = 0;
+    for s in profile.setting.iter().filter(|s| s.option.is_none()) {
+        let Some((family, name)) = s
+            .key
+            .strip_prefix("net.ipv4.conf.all.")
+            .map(|n| ("ipv4", n))
+            .or_else(|| s.key.strip_prefix("net.ipv6.conf.all.").map(|n| ("ipv6", n)))
+        else {
+            continue;
+        };
+        let weaker = if s.value == "0" { "1" } else { "0" };
+        for iface in ["eth0", "ens3", "lo", "docker0", "wlp2s0", "br-1a2b3c"] {
+            let key = format!("net.{family}.conf.{iface}.{name}");
+            let line = format!("        set \"{key}\" {weaker}");
+            refused_at(&sysctl_spec(&line), &key, "E014");
+            let same = format!("        set \"{key}\" {}", s.value);
+            assert!(diags(&sysctl_spec(&same)).is_ok(), "{same}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked}");
+    for key in [
+        "net.ipv4.conf.all.forwarding",
+        "net.ipv4.conf.default.forwarding",
+        "net.ipv4.conf.eth0.forwarding",
+        "net.ipv6.conf.eth0.forwarding",
+        "net.ipv6.conf.default.forwarding",
+    ] {
+        refused_at(&sysctl_spec(&format!("        set \"{key}\" 1")), key, "E014");
+    }
+}
+
+/// A reasoned alias compiles, is written with its reason, and `pynoc report` no longer
+/// counts the profile's item as met.
+#[test]
+fn a_reasoned_alias_is_reported_as_not_met() {
+    let spec = sysctl_spec(
+        "        set \"net.ipv4.conf.eth0.send_redirects\" 1 reason=\"the lab router\"\n        \
+         set \"net.ipv4.conf.all.forwarding\" 1 reason=\"the lab router\"",
+    );
+    let a = pynoc::analyze(&spec, "spec.kdl").unwrap();
+    let r = pynoc::compliance::report(&a.spec, pynoc::stdlib::baseline("kspp").unwrap(), &a.waived);
+    for (id, alias) in [
+        ("net.ipv4.conf.all.send_redirects", "net.ipv4.conf.eth0.send_redirects"),
+        ("net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding"),
+    ] {
+        let item = r.items.iter().find(|i| i.id == id).unwrap_or_else(|| panic!("kspp has no {id}"));
+        assert_eq!(item.status, pynoc::compliance::Status::NotMet, "{id}: {:?}", item.details);
+        assert!(item.details.iter().any(|d| d.contains(alias) && d.contains("the lab router")), "{:?}", item.details);
+    }
+    let c = pynoc::compile(&spec, "spec.kdl").unwrap();
+    let conf = &c.artifacts.iter().find(|a| a.path.ends_with("sysctl.conf")).unwrap().content;
+    assert!(conf.contains("# the lab router\nnet.ipv4.conf.eth0.send_redirects = 1"), "{conf}");
+}
+
+/// Every key that makes the kernel run, load or route something needs a reason, on every
+/// interface and whatever its value.
+#[test]
+fn kernel_helper_keys_need_a_reason() {
+    let mut keys: Vec<String> =
+        ["kernel.modprobe", "kernel.core_pattern", "kernel.poweroff_cmd", "kernel.hotplug"].map(String::from).to_vec();
+    keys.extend(["register", "status", "python3"].map(|k| format!("fs.binfmt_misc.{k}")));
+    keys.extend(["bset", "inheritable"].map(|k| format!("kernel.usermodehelper.{k}")));
+    for iface in ["all", "default", "lo", "eth0"] {
+        for k in ["route_localnet", "bc_forwarding", "proxy_arp"] {
+            keys.push(format!("net.ipv4.conf.{iface}.{k}"));
+        }
+    }
+    for key in &keys {
+        for value in ["1", "\"/tmp/x\""] {
+            refused_at(&sysctl_spec(&format!("        set \"{key}\" {value}")), key, "E014");
+        }
+        let reasoned = format!("        set \"{key}\" 1 reason=\"the vendor's appliance needs it\"");
+        assert!(diags(&sysctl_spec(&reasoned)).is_ok(), "{reasoned}");
+    }
+    // Neighbours that run nothing.
+    for key in ["kernel.modprobe_x", "net.ipv4.tcp_fin_timeout", "kernel.core_uses_pid"] {
+        assert!(diags(&sysctl_spec(&format!("        set \"{key}\" 1"))).is_ok(), "{key}");
+    }
+}
+
+fn pg_spec(body: &str) -> String {
+    format!(
+        "pynoc 1\nproject demo\npostgres database=demo version=15 owner=demo_owner {{\n    \
+         ssl cert=\"/etc/ssl/certs/pg.crt\" key=\"/etc/ssl/private/pg.key\"\n    \
+         set listen_addresses \"*\"\n    \
+         role demo_app login=#true password-env=DEMO_APP_PASSWORD\n{body}\n}}\n"
+    )
+}
+
+/// Every network line that lets in the superuser (`postgres`, or `all` roles) or a
+/// replication connection needs a reason, for every kind and database; `report` then says
+/// CIS PG 4.8's premise (the administrator logs in by peer only) does not hold.
+#[test]
+fn network_lines_for_the_administrator_need_a_reason() {
+    for kind in ["host", "hostssl", "hostnossl"] {
+        for (db, user) in [
+            ("demo", "postgres"),
+            ("all", "postgres"),
+            ("demo", "all"),
+            ("all", "all"),
+            ("replication", "demo_app"),
+            ("replication", "postgres"),
+        ] {
+            for net in ["10.0.0.0/8", "192.168.1.0/24", "::1/128"] {
+                let line = format!("{kind} {db} {user} \"{net}\"");
+                let spec = pg_spec(&format!("    hba {{\n        {line}\n    }}"));
+                refused_at(&spec, &line, "E014");
+            }
+        }
+    }
+    // The application's own line, and a line that rejects the superuser, are fine.
+    for line in ["hostssl demo demo_app \"10.0.0.0/8\"", "host all postgres \"0.0.0.0/0\" method=reject"] {
+        let spec = pg_spec(&format!("    hba {{\n        {line}\n    }}"));
+        assert!(
+            diags(&spec).is_ok(),
+            "{line}: {:?}",
+            diags(&spec).err().map(|e| e.iter().map(|d| d.render(false)).collect::<String>())
+        );
+    }
+    let spec = pg_spec(
+        "    hba {\n        local all postgres method=peer\n        hostssl all postgres \"10.1.0.0/16\" reason=\"the DBA's bastion\"\n    }",
+    );
+    let a = pynoc::analyze(&spec, "spec.kdl").unwrap();
+    let r = pynoc::compliance::report(&a.spec, pynoc::stdlib::baseline("cis-pg").unwrap(), &a.waived);
+    let item = r.items.iter().find(|i| i.id == "4.8").unwrap();
+    assert_eq!(item.status, pynoc::compliance::Status::NotMet, "{:?}", item.details);
+    assert!(item.details.iter().any(|d| d.contains("the DBA's bastion")), "{:?}", item.details);
+    let spec = pg_spec(
+        "    hba {\n        local all postgres method=peer\n        hostssl demo demo_app \"10.1.0.0/16\"\n    }",
+    );
+    let a = pynoc::analyze(&spec, "spec.kdl").unwrap();
+    let r = pynoc::compliance::report(&a.spec, pynoc::stdlib::baseline("cis-pg").unwrap(), &a.waived);
+    assert_eq!(r.items.iter().find(|i| i.id == "4.8").unwrap().status, pynoc::compliance::Status::Met);
+}
+
+/// Weakening PostgreSQL settings need a reason, in every spelling PostgreSQL reads alike.
+#[test]
+fn weakening_database_settings_need_a_reason() {
+    let mut cases: Vec<String> = vec![
+        "set ssl_min_protocol_version \"TLSv1\"".into(),
+        "set ssl_min_protocol_version \"TLSv1.1\"".into(),
+        "set session_replication_role \"replica\"".into(),
+        "set session_replication_role \"local\"".into(),
+        "set logging_collector #true".into(),
+        "set log_directory \"/var/lib/postgresql/.ssh\"".into(),
+        "set log_filename \"authorized_keys\"".into(),
+    ];
+    for path in [
+        "public",
+        "Public",
+        "PUBLIC",
+        "\\\"public\\\"",
+        " public ",
+        "app, public",
+        "\\\"$user\\\", public",
+        "pg_catalog,public",
+    ] {
+        cases.push(format!("set search_path \"{path}\""));
+    }
+    // Every setting pynoc's hardening makes, changed to another valid value.
+    let params = pynoc::stdlib::pg_params(15).unwrap();
+    for h in &pynoc::stdlib::pg_hardening().parameter {
+        let p = &params[&h.name];
+        let other = match p.kind.as_str() {
+            "bool" => {
+                if h.value == "on" {
+                    "#false".to_string()
+                } else {
+                    "#true".to_string()
+                }
+            }
+            "enum" => format!("\"{}\"", p.values.iter().find(|v| **v != h.value).unwrap()),
+            "integer" | "real" => format!("{}", h.value.parse::<f64>().unwrap_or(0.0) as i64 + 1),
+            _ => "\"other\"".to_string(),
+        };
+        cases.push(format!("set {} {other}", h.name));
+    }
+    for case in &cases {
+        refused_at(&pg_spec(&format!("    {case}")), case.split_whitespace().nth(1).unwrap(), "E014");
+        let reasoned = format!("    {case} reason=\"measured in staging\"");
+        assert!(diags(&pg_spec(&reasoned)).is_ok(), "{reasoned}");
+    }
+    for fine in [
+        "set search_path \"\\\"$user\\\"\"",
+        "set search_path \"app, pg_catalog\"",
+        "set search_path \"publication\"",
+        "set session_replication_role \"origin\"",
+    ] {
+        assert!(diags(&pg_spec(&format!("    {fine}"))).is_ok(), "{fine}");
+    }
+}
+
+/// A `real` parameter takes a finite number within its range: no NaN, no infinity.
+#[test]
+fn real_parameters_are_finite_and_in_range() {
+    for v in ["#nan", "#inf", "#-inf", "-1.5", "1e300", "2.0"] {
+        let spec = pg_spec(&format!("    set cursor_tuple_fraction {v}"));
+        refused_at(&spec, v, "E006");
+    }
+    assert!(diags(&pg_spec("    set cursor_tuple_fraction 0.5")).is_ok());
+}
+
+/// The audit backlog under the default, and failure mode 0, need a reason.
+#[test]
+fn audit_weakenings_need_a_reason() {
+    let audit = |props: &str| format!("pynoc 1\nproject demo\nhost {{\n    audit {props}\n}}\n");
+    for props in ["buffer=64", "buffer=8191", "failure=0", "buffer=320 failure=0"] {
+        let spec = audit(props);
+        refused_at(&spec, props.split_whitespace().next().unwrap(), "E014");
+        let c = pynoc::compile(&audit(&format!("{props} reason=\"a tiny VM\"")), "spec.kdl").unwrap();
+        let rules = &c.artifacts.iter().find(|a| a.path.ends_with("audit.rules")).unwrap().content;
+        assert!(rules.contains("# weakened: ") && rules.contains("a tiny VM"), "{rules}");
+    }
+    for props in ["buffer=8192", "buffer=16384 failure=2", "failure=1"] {
+        assert!(diags(&audit(props)).is_ok(), "{props}");
+    }
+}
