@@ -253,3 +253,240 @@ fn audit_weakenings_need_a_reason() {
         assert!(diags(&audit(props)).is_ok(), "{props}");
     }
 }
+
+fn example() -> String {
+    std::fs::read_to_string(common::example()).unwrap()
+}
+
+/// The example with `find` (once in it) replaced by `with`, whose `{}` is the payload.
+fn plant(find: &str, with: &str, payload: &str) -> String {
+    planted(find, with, payload).0
+}
+
+/// [`plant`], and where the payload is in the spec.
+fn planted(find: &str, with: &str, payload: &str) -> (String, usize) {
+    let text = example();
+    assert_eq!(text.matches(find).count(), 1, "`{find}` must occur once in the example");
+    let at = text.find(find).unwrap() + with.find("{}").expect("a place for the payload");
+    (text.replacen(find, &with.replace("{}", payload), 1), at)
+}
+
+/// The payload planted in the field is refused with `code`, labelled on it.
+fn refused_planted(field: (&str, &str), payload: &str, code: &str) {
+    let (spec, offset) = planted(field.0, field.1, payload);
+    let end = offset + payload.len().max(1);
+    let errs = diags(&spec).expect_err(&format!("`{payload}` in `{}` was accepted", field.1));
+    let hit = errs.iter().any(|d| {
+        d.kind.code() == code
+            && d.primary.as_ref().is_some_and(|l| l.span.offset < end && offset < l.span.offset + l.span.len.max(1))
+    });
+    let rendered: String = errs.iter().map(|d| d.render(false)).collect();
+    assert!(hit, "`{payload}` in `{}`: no {code} on it:\n{rendered}", field.1);
+}
+
+/// Every spelling of an absolute path that a string comparison would miss: repeated
+/// slashes, `.` components, trailing slashes and dots, at every separator in turn.
+fn spellings(p: &str) -> Vec<String> {
+    let mut out =
+        vec![p.to_string(), format!("/{p}"), format!("{p}/"), format!("{p}/."), format!("{p}//."), format!("/.{p}")];
+    let seps: Vec<usize> = p.match_indices('/').map(|(i, _)| i).collect();
+    for &i in &seps {
+        for with in ["//", "/./", "/././", "///./"] {
+            out.push(format!("{}{with}{}", &p[..i], &p[i + 1..]));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Each path property, with the places its consumer must never get, in every spelling:
+/// refused with E018 at the payload.
+#[test]
+fn every_spelling_of_a_forbidden_path_is_refused() {
+    let fields: &[((&str, &str), &[&str])] = &[
+        (
+            ("writable \"/app/logs\" \"/app/data\"", "writable \"/app/logs\" \"/app/data\" \"{}\""),
+            &["/", "/etc", "/app", "/opt/venv", "/opt/venv/bin", "/usr/lib", "/root", "/run"],
+        ),
+        (
+            ("volume app_data device=\"/opt/pynomaly/data/app\"", "volume app_data device=\"{}\""),
+            &[
+                "/etc",
+                "/home/admin",
+                "/root",
+                "/tmp/x",
+                "/var/tmp/x",
+                "/dev/shm/x",
+                "/opt/other/x",
+                "/opt/pynomaly",
+                "/srv",
+                "/var/lib/postgresql",
+            ],
+        ),
+        (
+            ("tmpfs \"/var/tmp\" size=\"1G\"", "tmpfs \"{}\" size=\"1G\""),
+            &["/etc", "/home/pynomaly", "/opt/pynomaly/data", "/srv/x", "/var/lib/postgresql", "/run", "/root", "/usr"],
+        ),
+        (
+            ("tmpfs \"/tmp\" size=\"100m\"", "tmpfs \"{}\" size=\"100m\""),
+            &["/", "/etc", "/app", "/opt/venv", "/usr/lib"],
+        ),
+        (
+            ("access=\"/var/log/nginx/access.log\"", "access=\"{}\""),
+            &[
+                "/etc/profile.d/x.sh",
+                "/etc/ld.so.preload",
+                "/var/log/nginx",
+                "/root/x",
+                "/var/log/auth.log",
+                "/var/www/x",
+            ],
+        ),
+        (
+            ("webroot=\"/var/www/letsencrypt\"", "webroot=\"{}\""),
+            &["/var/lib/postgresql", "/root", "/etc/ssl/private", "/var/tmp", "/var/www", "/srv", "/tmp"],
+        ),
+        (
+            ("cert=\"/etc/letsencrypt/live/api.pynomaly.com/fullchain.pem\"", "cert=\"{}\""),
+            &["/etc/shadow", "/root/.ssh/id_rsa", "/etc/letsencrypt/accounts/a/private_key.json", "/proc/self/environ"],
+        ),
+        (
+            ("key=\"/etc/ssl/private/postgresql.key\"", "key=\"{}\""),
+            &["/etc/shadow", "/home/pynomaly/.ssh/id_ed25519", "/var/lib/postgresql/15/main/server.key", "/etc/ssl"],
+        ),
+    ];
+    let mut count = 0;
+    for (field, targets) in fields {
+        for target in *targets {
+            for payload in spellings(target) {
+                refused_planted(*field, &payload, "E018");
+                count += 1;
+            }
+        }
+    }
+    assert!(count > 500, "{count}");
+}
+
+/// A path with `..` is refused (what it names depends on links pynoc cannot see); an
+/// allowed path in any spelling is accepted and written in its canonical form.
+#[test]
+fn allowed_paths_are_written_canonical() {
+    for payload in ["/var/log/nginx/../../../etc/ld.so.preload", "/var/www/letsencrypt/..", "/var/log/nginx/x/../a.log"]
+    {
+        refused_planted(("access=\"/var/log/nginx/access.log\"", "access=\"{}\""), payload, "E007");
+    }
+    for payload in spellings("/var/log/nginx/api-access.log") {
+        let spec = plant("access=\"/var/log/nginx/access.log\"", "access=\"{}\"", &payload);
+        let c = pynoc::compile(&spec, "spec.kdl").unwrap_or_else(|e| panic!("{payload}: {}", e[0].render(false)));
+        let conf = &c.artifacts.iter().find(|a| a.path == "nginx/nginx.conf").unwrap().content;
+        assert!(conf.contains("access_log /var/log/nginx/api-access.log"), "{payload}");
+        assert!(!conf.contains("nginx//") && !conf.contains("/./"), "{payload}");
+    }
+}
+
+/// Every form of this host's address reaches this host (E025 for a port no container
+/// publishes, and for sshd's port); every form of a link-local or metadata address is E045.
+#[test]
+fn every_form_of_an_address_is_what_it_reaches() {
+    let local = [
+        "127.0.0.1",
+        "127.0.0.2",
+        "127.255.255.254",
+        "localhost",
+        "app.localhost",
+        "0.0.0.0",
+        "0",
+        "127.1",
+        "2130706433",
+        "0x7f000001",
+        "0177.0.0.1",
+        "0x7f.1",
+        "[::1]",
+        "[::]",
+        "[::ffff:127.0.0.1]",
+        "[::ffff:7f00:1]",
+        "[0:0:0:0:0:0:0:1]",
+        "[::ffff:0.0.0.0]",
+    ];
+    let field = ("server \"127.0.0.1:8000\"", "server \"{}\"");
+    for host in local {
+        for (port, why) in [(9999, "no container publishes port 9999"), (22, "sshd's port")] {
+            let payload = format!("{host}:{port}");
+            let spec = plant(field.0, field.1, &payload);
+            let errs = diags(&spec).expect_err(&payload);
+            assert!(
+                errs.iter().any(|d| d.kind.code() == "E025" && d.message.contains(why)),
+                "{payload}: {}",
+                errs.iter().map(|d| d.render(false)).collect::<String>()
+            );
+        }
+        // Where a container publishes, the same forms are fine.
+        assert!(diags(&plant(field.0, field.1, &format!("{host}:8000"))).is_ok(), "{host}:8000");
+    }
+    let metadata = [
+        "169.254.169.254",
+        "169.254.0.1",
+        "0xa9fea9fe",
+        "2852039166",
+        "169.254.43518",
+        "[::ffff:169.254.169.254]",
+        "[::ffff:a9fe:a9fe]",
+        "[fe80::1]",
+        "[febf::1]",
+        "[fd00:ec2::254]",
+        "100.100.100.200",
+        "metadata.google.internal",
+        "metadata",
+        "instance-data",
+    ];
+    for host in metadata {
+        let payload = format!("{host}:80");
+        let spec = plant(field.0, field.1, &payload);
+        let errs = diags(&spec).expect_err(&payload);
+        assert!(errs.iter().any(|d| d.kind.code() == "E045"), "{payload}");
+    }
+    // Other hosts are not the spec's to check.
+    for host in ["10.0.0.5", "app.internal", "[2001:db8::1]", "169.255.0.1"] {
+        assert!(diags(&plant(field.0, field.1, &format!("{host}:9999"))).is_ok(), "{host}");
+    }
+}
+
+/// No variable that moves the loader's or an interpreter's search path, in the image or in
+/// a service; no volume over the code, however the target is spelled.
+#[test]
+fn the_code_stays_read_only_by_meaning() {
+    let image = ("cmd python", "env {} \"/app/data\"\n        cmd python");
+    let service =
+        ("env DATABASE_USER \"pynomaly_app\"", "env DATABASE_USER \"pynomaly_app\"\n            env {} \"/app/data\"");
+    let names: Vec<&str> =
+        pynoc::lower::LOADER_VARIABLES.iter().copied().chain(["LD_BIND_NOW", "LD_DEBUG_OUTPUT"]).collect();
+    for name in names {
+        for field in [image, service] {
+            refused_planted(field, name, "E046");
+        }
+    }
+    let volume = ("volume app_data \"/app/data\"", "volume app_data \"{}\"");
+    for target in ["/app", "/app/src", "/opt/venv", "/opt/venv/lib/python3.11", "/opt", "/usr/lib"] {
+        for payload in spellings(target) {
+            refused_planted(volume, &payload, "E046");
+        }
+    }
+    for payload in spellings("/app/data/uploads") {
+        assert!(diags(&plant(volume.0, volume.1, &payload)).is_ok(), "{payload}");
+    }
+}
+
+/// A published address is taken for what it is: the IPv4-mapped loopback is loopback (no
+/// false E024) and is written as `127.0.0.1`; every public form is E024.
+#[test]
+fn published_addresses_by_meaning() {
+    let field = ("publish 8000 host-ip=\"127.0.0.1\"", "publish 8000 host-ip=\"{}\"");
+    let c = pynoc::compile(&plant(field.0, field.1, "::ffff:127.0.0.1"), "spec.kdl").unwrap();
+    let compose = &c.artifacts.iter().find(|a| a.path.ends_with("docker-compose.yml")).unwrap().content;
+    assert!(compose.contains("host_ip: 127.0.0.1\n") && !compose.contains("ffff"), "{compose}");
+    for ip in ["0.0.0.0", "::", "::ffff:0.0.0.0", "203.0.113.7", "::ffff:203.0.113.7", "2001:db8::1"] {
+        let errs = diags(&plant(field.0, field.1, ip)).expect_err(ip);
+        assert!(errs.iter().any(|d| d.kind.code() == "E024"), "{ip}");
+    }
+}

@@ -3,6 +3,7 @@
 
 mod audit;
 mod container;
+pub use container::LOADER_VARIABLES;
 mod fail2ban;
 mod firewall;
 mod fstab;

@@ -89,7 +89,7 @@ pub(super) fn env_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
 
 /// Variables that make the loader or an interpreter read code from another place: set to a
 /// writable directory, they run what the application (or an attacker in it) wrote there.
-pub(crate) const LOADER_VARIABLES: &[&str] = &[
+pub const LOADER_VARIABLES: &[&str] = &[
     "BASH_ENV",
     "ENV",
     "GCONV_PATH",

@@ -206,7 +206,8 @@ fn publish(cx: &Cx, c: &Node, cr: &Reader, svc: &mut ir::Service) {
     let Cx { d, name_v, kind, app, .. } = *cx;
     let port = cr.int_arg(1, 65535, "`publish 8000 host-ip=\"127.0.0.1\"`");
     let host_ip = cr.str_prop("host-ip", "\"127.0.0.1\"").and_then(|v| {
-        let ip = v.value.parse::<std::net::IpAddr>().ok();
+        // By meaning: `::ffff:127.0.0.1` is `127.0.0.1` to every check and in the output.
+        let ip = v.value.parse::<std::net::IpAddr>().ok().map(|ip| ip.to_canonical());
         if ip.is_none() {
             d.push(
                 Diagnostic::new(Kind::InvalidValue, format!("`{}` is not an IP address", v.value.escape_debug()))
