@@ -490,3 +490,19 @@ fn published_addresses_by_meaning() {
         assert!(errs.iter().any(|d| d.kind.code() == "E024"), "{ip}");
     }
 }
+
+/// The fuzzers' rules of meaning hold for reasoned weakenings: a helper key with its reason
+/// and every allowed path pass the shape check of the output.
+#[test]
+fn reasoned_output_passes_the_meaning_checks() {
+    let spec = sysctl_spec(
+        "        set \"kernel.modprobe\" \"/sbin/modprobe\" reason=\"the vendor's appliance\"\n        \
+         set \"net.ipv4.conf.lo.route_localnet\" 1 reason=\"a local DNAT\"",
+    );
+    let c = pynoc::compile(&spec, "spec.kdl").unwrap();
+    assert_eq!(pynoc::verify::shape::check(&c.artifacts), Vec::<String>::new());
+    for text in pynoc::fuzzing::EXAMPLES {
+        let c = pynoc::compile(text, "spec.kdl").unwrap();
+        assert_eq!(pynoc::verify::shape::check(&c.artifacts), Vec::<String>::new());
+    }
+}

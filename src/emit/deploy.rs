@@ -442,7 +442,14 @@ fn web_play(a: &Artifact, n: &crate::ir::Nginx) -> Value {
         tasks.push(task(
             "ACME webroot",
             "ansible.builtin.file",
-            map(vec![("path", unsafe_str(w)), ("state", s("directory")), ("mode", s("0755"))]),
+            // `follow: false`: a link planted at the webroot fails the task instead of
+            // having its target chmodded (the path itself is where stdlib's table allows).
+            map(vec![
+                ("path", unsafe_str(w)),
+                ("state", s("directory")),
+                ("mode", s("0755")),
+                ("follow", Value::Bool(false)),
+            ]),
             vec![],
         ));
     }

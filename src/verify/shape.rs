@@ -20,6 +20,89 @@ pub fn check(artifacts: &[Artifact]) -> Vec<String> {
 
 /// The problems of one artifact, by its name in the manifest.
 pub fn check_one(name: &str, text: &str) -> Vec<String> {
+    let mut p = shape(name, text);
+    meaning(&mut p, name, text);
+    p
+}
+
+/// What a root process does with the artifact's values, by meaning (issue 24): no writer
+/// that runs as root outside its directory, no kernel helper key without its reason.
+fn meaning(p: &mut Vec<String>, name: &str, text: &str) {
+    use crate::syspaths::{Place, permitted};
+    // A project directory's name is the second component: the allow-list's `{project}`.
+    let project = |path: &str| path.split('/').nth(2).unwrap_or_default().to_string();
+    let placed = |p: &mut Vec<String>, place: Place, path: &str| {
+        let canonical = crate::syspaths::canonical(path);
+        if canonical.as_deref() != Some(path) || !permitted(place, path, &project(path)) {
+            p.push(format!("{} outside its directories: {path:?}", place.rule().what));
+        }
+    };
+    let code = |l: &str| !l.trim_start().starts_with('#');
+    match name {
+        "nginx" => {
+            for l in text.lines().map(str::trim).filter(|l| code(l)) {
+                if let Some(rest) = l.strip_prefix("access_log ").or_else(|| l.strip_prefix("error_log ")) {
+                    let path = rest.split_whitespace().next().unwrap_or_default().trim_end_matches(';');
+                    if path != "off" {
+                        placed(p, Place::NginxLog, path);
+                    }
+                }
+                if let Some(rest) =
+                    l.strip_prefix("ssl_certificate ").or_else(|| l.strip_prefix("ssl_certificate_key "))
+                {
+                    placed(p, Place::TlsMaterial, rest.trim_end_matches(';'));
+                }
+            }
+        }
+        "fstab" => {
+            for f in text.lines().filter(|l| code(l)).map(|l| l.split_whitespace().collect::<Vec<_>>()) {
+                if let Some(target) = f.get(1) {
+                    placed(p, Place::HostTmpfs, target);
+                }
+            }
+        }
+        "prepare" => {
+            for l in text.lines().map(str::trim) {
+                if let Some(rest) = l.strip_prefix("dir ") {
+                    placed(p, Place::VolumeDevice, rest.split_whitespace().next().unwrap_or_default());
+                }
+                if let Some((_, from)) = l.strip_prefix("copy \"${").and_then(|r| r.split_once("_FROM:-")) {
+                    if let Some(path) = from.split('}').next().filter(|f| f.starts_with('/')) {
+                        placed(p, Place::TlsMaterial, path);
+                    }
+                }
+            }
+        }
+        "deploy" => {
+            // The ACME webroot the playbook makes (`path:` after the task's name).
+            let lines: Vec<&str> = text.lines().map(str::trim).collect();
+            for (i, _) in lines.iter().enumerate().filter(|(_, l)| **l == "- name: ACME webroot") {
+                let path = lines[i..].iter().find_map(|l| l.strip_prefix("path: !unsafe ")).unwrap_or_default();
+                placed(p, Place::AcmeWebroot, path);
+                if !lines[i..].iter().take(7).any(|l| *l == "follow: false") {
+                    p.push(format!("the ACME webroot task follows links: {path:?}"));
+                }
+            }
+        }
+        "sysctl" => {
+            let meaning = crate::stdlib::sysctl_meaning();
+            let lines: Vec<&str> = text.lines().map(str::trim).collect();
+            for (i, l) in lines.iter().enumerate() {
+                let Some((key, _)) = l.trim_start_matches('-').split_once(" = ") else { continue };
+                // The reason is the comment right above the key; a group's heading is a
+                // comment after a blank line, the file's header the first line.
+                let reasoned = i >= 2 && lines[i - 1].starts_with("# ") && !lines[i - 2].is_empty();
+                if let Some(does) = meaning.helper(key).filter(|_| !reasoned && code(l)) {
+                    p.push(format!("the kernel helper key `{key}` ({does}) without its reason"));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What the artifact's consumer reads: its directives, sections and statements.
+fn shape(name: &str, text: &str) -> Vec<String> {
     let mut p = Vec::new();
     // Every consumer reads lines; no character may hide a line break from a reviewer or
     // start one for a consumer, and none may reorder or hide text from a reviewer
@@ -502,5 +585,47 @@ mod tests {
         assert!(!check_one("sysctl", &format!("{h}kernel.x = 1\nkernel.y=2\n")).is_empty());
         assert!(!check_one("sshd", &format!("{h}Port 22\u{2028}\n")).is_empty());
         assert!(!check_one("compose", &format!("{h}services: {{}}\nx-evil: 1\n")).is_empty());
+    }
+
+    /// The rules of meaning: a root-run writer outside its directory, a kernel helper key
+    /// without its reason.
+    #[test]
+    fn writers_outside_their_directories_are_caught() {
+        let h = "# generated by pynoc 0.1.0 from spec.kdl, do not edit\n";
+        let nginx = |l: &str| check_one("nginx", &format!("{h}http {{\n    {l}\n}}\n"));
+        assert!(nginx("access_log /var/log/nginx/access.log;").is_empty());
+        for bad in
+            ["access_log /etc/ld.so.preload;", "error_log /var/log/nginx//x.log;", "ssl_certificate /etc/shadow;"]
+        {
+            assert!(!nginx(bad).is_empty(), "{bad}");
+        }
+        let fstab = |t: &str| check_one("fstab", &format!("{h}tmpfs {t} tmpfs defaults 0 0\n"));
+        assert!(fstab("/tmp").is_empty());
+        assert!(!fstab("/etc").is_empty() && !fstab("/home/admin").is_empty());
+        let prepare = |l: &str| meaning_of("prepare", &format!("{h}{l}\n"));
+        assert!(prepare("dir /opt/demo/data 999:999 0700").is_empty());
+        assert!(!prepare("dir /etc 999:999 0700").is_empty());
+        assert!(!prepare("copy \"${PYNOC_PG_TLS_KEY_FROM:-/etc/shadow}\" secrets/k.pem 999:999 0400").is_empty());
+        assert!(
+            prepare("copy \"${PYNOC_PG_TLS_KEY_FROM:-/etc/ssl/private/pg.key}\" secrets/k.pem 999:999 0400").is_empty()
+        );
+        let sysctl = |body: &str| check_one("sysctl", &format!("{h}{body}"));
+        assert!(!sysctl("kernel.modprobe = /tmp/x\n").is_empty());
+        assert!(sysctl("# the vendor's appliance\nkernel.modprobe = /sbin/modprobe\n").is_empty());
+        assert!(!sysctl("-net.ipv4.conf.lo.route_localnet = 1\n").is_empty());
+        let deploy = |extra: &str| {
+            meaning_of(
+                "deploy",
+                &format!("  - name: ACME webroot\n    ansible.builtin.file:\n      path: !unsafe /var/www/x\n{extra}"),
+            )
+        };
+        assert!(deploy("      follow: false\n").is_empty());
+        assert!(!deploy("").is_empty());
+    }
+
+    fn meaning_of(name: &str, text: &str) -> Vec<String> {
+        let mut p = Vec::new();
+        meaning(&mut p, name, text);
+        p
     }
 }
