@@ -66,10 +66,10 @@ fn meaning(p: &mut Vec<String>, name: &str, text: &str) {
                 if let Some(rest) = l.strip_prefix("dir ") {
                     placed(p, Place::VolumeDevice, rest.split_whitespace().next().unwrap_or_default());
                 }
-                if let Some((_, from)) = l.strip_prefix("copy \"${").and_then(|r| r.split_once("_FROM:-")) {
-                    if let Some(path) = from.split('}').next().filter(|f| f.starts_with('/')) {
-                        placed(p, Place::TlsMaterial, path);
-                    }
+                if let Some((_, from)) = l.strip_prefix("copy \"${").and_then(|r| r.split_once("_FROM:-"))
+                    && let Some(path) = from.split('}').next().filter(|f| f.starts_with('/'))
+                {
+                    placed(p, Place::TlsMaterial, path);
                 }
             }
         }
