@@ -506,3 +506,33 @@ fn reasoned_output_passes_the_meaning_checks() {
         assert_eq!(pynoc::verify::shape::check(&c.artifacts), Vec::<String>::new());
     }
 }
+
+/// sshd's numbers weakened past pynoc's (more guesses, a longer grace time, a dead session
+/// kept longer however interval and count are split) need a reason; tighter ones do not.
+#[test]
+fn sshd_numbers_past_pynocs_need_a_reason() {
+    let ssh = |line: &str| format!("pynoc 1\nproject demo\nhost {{\n    ssh {{\n        {line}\n    }}\n}}\n");
+    for n in 4..=10 {
+        refused_at(&ssh(&format!("max-auth-tries {n}")), &format!("{n}"), "E014");
+    }
+    for t in ["31", "\"1m\"", "600"] {
+        refused_at(&ssh(&format!("login-grace-time {t}")), t, "E014");
+    }
+    for (i, c) in [("301", "2"), ("300", "3"), ("\"11m\"", "1"), ("60", "11")] {
+        let line = format!("client-alive interval={i} count-max={c}");
+        if c == "11" {
+            assert!(diags(&ssh(&line)).is_err());
+            continue;
+        }
+        refused_at(&ssh(&line), "client-alive", "E014");
+    }
+    for line in [
+        "max-auth-tries 3",
+        "max-auth-tries 1",
+        "login-grace-time 20",
+        "client-alive interval=600 count-max=1",
+        "client-alive interval=60 count-max=10",
+    ] {
+        assert!(diags(&ssh(line)).is_ok(), "{line}");
+    }
+}

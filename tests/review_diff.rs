@@ -32,7 +32,7 @@ fn one_line_edits_change_only_what_they_affect() {
     let base = build(&text);
     let cases: &[(&str, &str, &[&str])] = &[
         ("zone login rate=\"5r/m\"", "zone login rate=\"3r/m\"", &["nginx/nginx.conf"]),
-        ("x11-forwarding #false", "x11-forwarding #false\n        max-auth-tries 4", &["host/sshd_config"]),
+        ("x11-forwarding #false", "x11-forwarding #false\n        max-auth-tries 2", &["host/sshd_config"]),
         (
             "allow 9093 from=internal comment=\"AlertManager\"",
             "allow 9094 from=internal comment=\"AlertManager\"",

@@ -172,11 +172,36 @@ pub fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<i
             }
             "max-auth-tries" => {
                 if let Some(v) = r.int_arg(1, 10, "`max-auth-tries 3`") {
+                    let was = num("MaxAuthTries");
+                    if v.value as u32 > was
+                        && let Some(reason) = need_reason(
+                            &r,
+                            &format!("`max-auth-tries {}` (more guesses per connection than pynoc's {was})", v.value),
+                            v.span,
+                            &format!("keep `max-auth-tries {was}` or fewer"),
+                        )
+                    {
+                        s.reasons.push(ir::Removed { key: "MaxAuthTries".into(), reason });
+                    }
                     s.max_auth_tries = v.value as u32;
                 }
             }
             "login-grace-time" => {
                 if let Some(v) = r.duration_arg(1, 600, "`login-grace-time 30`") {
+                    let was = num("LoginGraceTime");
+                    if v.value as u32 > was
+                        && let Some(reason) = need_reason(
+                            &r,
+                            &format!(
+                                "`login-grace-time {}` (unauthenticated connections held longer than pynoc's {was}s)",
+                                v.value
+                            ),
+                            v.span,
+                            &format!("keep `login-grace-time {was}` or less"),
+                        )
+                    {
+                        s.reasons.push(ir::Removed { key: "LoginGraceTime".into(), reason });
+                    }
                     s.login_grace_time = v.value as u32;
                 }
             }
@@ -203,6 +228,20 @@ pub fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<i
                 }
                 if let Some(v) = r.int_prop("count-max", 1, 10) {
                     s.client_alive_count_max = v.value as u32;
+                }
+                // An idle session lingers interval × count-max seconds: longer than pynoc's
+                // is a weakening, however the two are split.
+                let was = num("ClientAliveInterval") * num("ClientAliveCountMax");
+                let now = s.client_alive_interval * s.client_alive_count_max;
+                if now > was
+                    && let Some(reason) = need_reason(
+                        &r,
+                        &format!("`client-alive` keeping a dead session {now}s (pynoc's {was}s)"),
+                        c.name.span,
+                        &format!("keep interval × count-max at {was}s or less"),
+                    )
+                {
+                    s.reasons.push(ir::Removed { key: "ClientAliveInterval".into(), reason });
                 }
             }
         }
