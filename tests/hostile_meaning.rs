@@ -536,3 +536,34 @@ fn sshd_numbers_past_pynocs_need_a_reason() {
         assert!(diags(&ssh(line)).is_ok(), "{line}");
     }
 }
+
+/// A secret file is a file of `./secrets/`, in every spelling: prepare.sh (root) gives it
+/// to the service's user, so `./prepare.sh` or the compose file must never be one.
+#[test]
+fn secret_files_stay_in_secrets() {
+    let field = ("secret redis_password file=\"./secrets/redis_password.txt\"", "secret redis_password file=\"{}\"");
+    for payload in [
+        "./prepare.sh",
+        "./docker-compose.yml",
+        "./postgres-conf/pg_hba.conf",
+        "./secrets",
+        "./secrets/",
+        "./secrets/a/b.txt",
+        "./secrets/.hidden",
+        ".//prepare.sh",
+        "././docker-compose.yml",
+        "./x/../prepare.sh",
+        "./Dockerfile",
+    ] {
+        let (spec, _) = planted(field.0, field.1, payload);
+        assert!(diags(&spec).is_err(), "{payload}");
+    }
+    refused_planted(field, "./prepare.sh", "E018");
+    for payload in
+        ["./secrets/redis_password.txt", ".//secrets//redis_password.txt", "././secrets/./redis_password.txt"]
+    {
+        let c = pynoc::compile(&plant(field.0, field.1, payload), "spec.kdl").unwrap();
+        let compose = &c.artifacts.iter().find(|a| a.path.ends_with("docker-compose.yml")).unwrap().content;
+        assert!(compose.contains("file: ./secrets/redis_password.txt"), "{payload}");
+    }
+}

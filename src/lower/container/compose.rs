@@ -61,10 +61,10 @@ pub(super) fn compose(
             }
             "secret" => {
                 let file = r.str_prop("file", "\"./secrets/db_password.txt\"").and_then(|v| {
-                    let ok = v.value.starts_with("./")
-                        && !v.value.contains("..")
+                    let safe = v.value.starts_with("./")
+                        && !v.value.split('/').any(|c| c == "..")
                         && v.value.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c));
-                    if !ok {
+                    if !safe {
                         d.push(
                             Diagnostic::new(
                                 Kind::InvalidValue,
@@ -73,8 +73,30 @@ pub(super) fn compose(
                             .at(v.span, "not ./PATH")
                             .help("secret files live next to the compose file: `\"./secrets/NAME.txt\"`"),
                         );
+                        return None;
                     }
-                    ok.then_some(v.value)
+                    // By meaning: prepare.sh (root) gives the file to the service's user, so it
+                    // must be a file of secrets/ (root's, 0700) and nothing else next to the
+                    // compose file: `./prepare.sh` or `./docker-compose.yml` would be handed to
+                    // a container's user, and root runs or reads them next.
+                    let parts: Vec<&str> = v.value.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+                    match parts.as_slice() {
+                        ["secrets", name] if !name.starts_with('.') => Some(format!("./secrets/{name}")),
+                        _ => {
+                            d.push(
+                                Diagnostic::new(
+                                    Kind::SystemPath,
+                                    format!(
+                                        "`{}` is not a file of `./secrets/`: prepare.sh (root) gives a secret file to the service's user",
+                                        v.value.escape_debug()
+                                    ),
+                                )
+                                .at(v.span, "outside ./secrets/")
+                                .help("name a file directly in `./secrets/`, e.g. `\"./secrets/NAME.txt\"`"),
+                            );
+                            None
+                        }
+                    }
                 });
                 if !r.has_prop("file") {
                     d.push(Diagnostic::new(Kind::Missing, "`secret` needs a `file`").at(c.name.span, "no file").help("for example: `secret db_password file=\"./secrets/db_password.txt\"`; the file holds the secret, the spec only its name"));
