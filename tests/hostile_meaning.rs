@@ -567,3 +567,17 @@ fn secret_files_stay_in_secrets() {
         assert!(compose.contains("file: ./secrets/redis_password.txt"), "{payload}");
     }
 }
+
+/// `cmd` runs nothing from a writable directory, however the path is spelled.
+#[test]
+fn the_command_runs_no_writable_code() {
+    let field = ("cmd python \"-m\" uvicorn", "cmd python \"{}\" uvicorn");
+    for target in ["/app/data/x.py", "/app/logs/run.sh", "/app/data"] {
+        for payload in spellings(target).into_iter().chain([format!("--config={target}")]) {
+            refused_planted(field, &payload, "E046");
+        }
+    }
+    for payload in ["-m", "/app/main.py", "--config=/app/settings.toml", "/usr/bin/env"] {
+        assert!(diags(&plant(field.0, field.1, payload)).is_ok(), "{payload}");
+    }
+}

@@ -233,6 +233,7 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
         }
         cr.finish(true);
     }
+    runs_nothing_writable(d, n, &img);
     if img.cmd.is_empty() && !n.children().iter().any(|c| c.name() == "cmd") {
         d.push(
             Diagnostic::new(Kind::Missing, "`image` needs a `cmd`")
@@ -245,6 +246,28 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
     user?;
     uid?;
     Some(img)
+}
+
+/// The command runs nothing from a `writable` directory: a word of `cmd` that is a path
+/// (alone or after `=`) inside one would run what the application wrote there (E046).
+fn runs_nothing_writable(d: &Diags, n: &Node, img: &ir::Image) {
+    for c in n.children().iter().filter(|c| c.name() == "cmd") {
+        for a in &c.args {
+            let Value::String(word) = &a.value else { continue };
+            let path = word.rsplit_once('=').map_or(word.as_str(), |(_, p)| p);
+            let Some(p) = crate::syspaths::canonical(path) else { continue };
+            if let Some(w) = img.writable.iter().find(|w| crate::syspaths::within(&p, w)) {
+                d.push(
+                    Diagnostic::new(
+                        Kind::CodePath,
+                        format!("`cmd` runs `{p}`, inside the writable directory `{w}`"),
+                    )
+                    .at(a.span, "code the application can rewrite")
+                    .help("run code from the image (`/app`, a module with `-m`); keep data in the writable directories"),
+                );
+            }
+        }
+    }
 }
 
 /// `packages …` and `build-packages …`: Debian package names.
