@@ -216,7 +216,10 @@ pub fn explain_line(file: &Utf8Path, line: usize, spec: Option<&Utf8Path>) -> Re
         .find(|p| p.is_file())
         .ok_or_else(|| format!("cannot find {spec_name}, the spec that built {out}; name it with --spec"))?,
     };
-    let text = std::fs::read_to_string(&spec_path).map_err(|e| format!("cannot read {spec_path}: {e}"))?;
+    // The spec's name comes from a manifest that may be hostile: read it as any spec is
+    // read (a regular file on an ordinary file system, within the size limit).
+    let bytes = crate::input::read_spec(&spec_path).map_err(|e| format!("cannot read {spec_path}: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{spec_path} is not UTF-8"))?;
     let name = spec_path.file_name().unwrap_or("spec.kdl");
     let compiled =
         crate::compile(&text, name).map_err(|_| format!("{spec_path} has errors; run `pynoc check {spec_path}`"))?;

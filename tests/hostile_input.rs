@@ -141,3 +141,24 @@ fn waived_findings_stay_in_json_and_sarif() {
     assert_eq!(s["suppressions"][0]["properties"]["until"], "2030-12-31");
     assert!(s["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap() > 1);
 }
+
+#[test]
+fn explain_reads_the_manifests_spec_as_a_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    common::pynoc().arg("build").arg(common::example()).arg("-o").arg(&out).run().expect(0);
+    let manifest = out.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["spec"] = serde_json::json!("/proc/self/environ");
+    std::fs::write(&manifest, serde_json::to_string(&doc).unwrap()).unwrap();
+    let r = common::pynoc()
+        .arg("explain")
+        .arg(out.join("nginx/nginx.conf:5"))
+        .env("PYNOC_CANARY", "s3cr3t-canary")
+        .cwd(dir.path())
+        .run();
+    assert_eq!(r.code(), 2, "{}", r.stderr());
+    let all = format!("{}{}", r.stdout(), r.stderr());
+    assert!(all.contains("cannot read") && !all.contains("s3cr3t-canary"), "{all}");
+}
