@@ -275,10 +275,10 @@ catalog! {
         fix: "name the network you mean; for the world, use the rule's own wording (e.g. an `allow` without `from`).",
     }
     SystemPath "E018" "system-path" {
-        summary: "a path that must stay out of reach: a system directory handed to a service, or a tmpfs that would hide one",
-        why: "a log path of `/etc` or a tmpfs over `/usr` turns the hardening against the host it hardens.",
+        summary: "a path outside where its consumer may act: a system directory handed to a service, a tmpfs that would hide one, or a path a root process writes, copies or chowns outside its allow-list",
+        why: "nginx's master appends client text to its logs, prepare.sh chowns volume directories and copies TLS files, the playbook makes the webroot and mounts each tmpfs, all as root: a log path of `/etc/profile.d/x.sh`, a volume on `//etc` or a tmpfs over `/usr` turns the hardening against the host it hardens. Paths are compared in their canonical form.",
         example: spec,
-        fix: "use a scratch or application directory, e.g. `/tmp` or `/var/log/NAME`.",
+        fix: "use the directory the help names (each place has an allow-list in src/syspaths.rs), e.g. `/var/log/nginx/NAME.log` or `/srv/PROJECT/data`.",
     }
     ZeroLimit "E019" "zero-limit" {
         summary: "a limit of zero, which its consumer reads as no limit at all",
