@@ -232,8 +232,8 @@ impl Sink {
             .collect();
         match self.format {
             Format::Human => {}
-            Format::Json => say(pynoc::report::json(&files).trim_end()),
-            Format::Sarif => say(pynoc::report::sarif(&files).trim_end()),
+            Format::Json => say(pynoc::term::json_safe(pynoc::report::json(&files).trim_end())),
+            Format::Sarif => say(pynoc::term::json_safe(pynoc::report::sarif(&files).trim_end())),
         }
     }
 }

@@ -63,6 +63,28 @@ pub fn clean_lines(s: &str) -> Cow<'_, str> {
     escaped(s, &['\n', '\t'])
 }
 
+/// A JSON document with every hidden character written as a `\uXXXX` escape (a UTF-16
+/// surrogate pair above U+FFFF): still the same JSON, and safe for a terminal. serde_json
+/// escapes the control characters itself; this covers the rest (bidi, tag characters, …),
+/// which can only stand inside strings.
+pub fn json_safe(doc: &str) -> Cow<'_, str> {
+    if !doc.chars().any(|c| hidden_char(c) && c != '\n') {
+        return Cow::Borrowed(doc);
+    }
+    let mut out = String::with_capacity(doc.len() + 16);
+    for c in doc.chars() {
+        if hidden_char(c) && c != '\n' {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// `s` with each hidden character replaced by visible characters of the same length in
 /// bytes, so byte offsets into it (a diagnostic's labels) stay true: `?` for a one-byte
 /// character, U+FFFD `�` for a three-byte one, combinations of them for two and four bytes.
@@ -111,6 +133,15 @@ mod tests {
         for c in ['a', 'é', ' ', '€', '日', '😀', '-'] {
             assert!(!hidden_char(c), "{c}");
         }
+    }
+
+    #[test]
+    fn json_stays_json() {
+        let doc = serde_json::json!({ "m": "a\u{202e}b\u{e0041}c\u{1b}d\u{2028}" }).to_string();
+        let safe = json_safe(&doc);
+        assert!(!safe.chars().any(|c| hidden_char(c) && c != '\n'), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["m"], "a\u{202e}b\u{e0041}c\u{1b}d\u{2028}");
     }
 
     #[test]

@@ -76,6 +76,11 @@ fn no_hidden_character_of_a_spec_reaches_the_terminal_raw() {
                 assert_ne!(r.code(), 0);
                 let all = format!("{}{}", r.stdout(), r.stderr());
                 assert_eq!(raw_hidden(&all), None, "U+{:04X} ({format}) reached the terminal:\n{all}", u32::from(c));
+                if format != "human" {
+                    serde_json::from_str::<serde_json::Value>(&r.stdout()).unwrap_or_else(|e| {
+                        panic!("U+{:04X}: {format} is not JSON ({e}):\n{}", u32::from(c), r.stdout())
+                    });
+                }
             }
         }
     }
@@ -91,6 +96,15 @@ fn a_file_name_and_a_stale_file_cannot_write_escapes() {
     let r = common::pynoc().arg("build").arg(&spec).arg("-o").arg(&out).run();
     assert_eq!(r.code(), 0, "{}", r.stderr());
     assert_eq!(raw_hidden(&format!("{}{}", r.stdout(), r.stderr())), None);
+    // In JSON and SARIF the name stays the name (escaped as JSON), and nothing raw.
+    for format in ["json", "sarif"] {
+        let r = common::pynoc().arg("check").arg(&spec).args(["--format", format]).run();
+        assert_eq!(r.code(), 0, "{}", r.stderr());
+        assert_eq!(raw_hidden(&format!("{}{}", r.stdout(), r.stderr())), None, "{}", r.stdout());
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout()).unwrap();
+        let text = doc.to_string();
+        assert!(text.contains('\u{202e}') || format == "sarif", "{text}");
+    }
     // A generated file changed to carry escapes: `build --check` prints the diff escaped.
     let conf = out.join("host/sshd_config");
     let mut text = std::fs::read_to_string(&conf).unwrap();
