@@ -176,3 +176,32 @@ fn explain_reads_the_manifests_spec_as_a_spec() {
     let all = format!("{}{}", r.stdout(), r.stderr());
     assert!(all.contains("cannot read") && !all.contains("s3cr3t-canary"), "{all}");
 }
+
+/// `pynoc verify` holds a hostile output directory (files and manifest edited together, so
+/// the hashes agree) to the rules of meaning before any validator runs.
+#[test]
+fn verify_fails_a_writer_moved_outside_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    common::pynoc().arg("build").arg(common::example()).arg("-o").arg(&out).run().expect(0);
+    let conf = out.join("nginx/nginx.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    assert!(text.contains("access_log /var/log/nginx/access.log"));
+    let edited = text.replace("access_log /var/log/nginx/access.log", "access_log /etc/ld.so.preload");
+    std::fs::write(&conf, &edited).unwrap();
+    let manifest = out.join("manifest.json");
+    let mut doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    for a in doc["artifacts"].as_array_mut().unwrap() {
+        if a["path"] == "nginx/nginx.conf" {
+            a["sha256"] = serde_json::json!(pynoc::sha256_hex(edited.as_bytes()));
+        }
+    }
+    std::fs::write(&manifest, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let r = common::pynoc().arg("verify").arg(&out).run();
+    assert_eq!(r.code(), 1, "{}", r.stdout());
+    assert!(
+        r.stdout().contains("FAIL nginx: an nginx log file outside its directories: \"/etc/ld.so.preload\""),
+        "{}",
+        r.stdout()
+    );
+}

@@ -89,10 +89,23 @@ pub fn verify(dir: &Utf8Path, mut each: impl FnMut(&Outcome)) -> Result<Vec<Outc
                 Ok(bytes) if a["sha256"].as_str() != Some(crate::sha256_hex(&bytes).as_str()) => {
                     Status::Fail(format!("{} does not match the sha256 in the manifest (edited by hand?)", item.file))
                 }
-                Ok(_) => match (&other, VERSIONED.iter().find(|(n, _)| *n == item.name)) {
-                    (Some(why), Some((_, tool))) => Status::Skip(why.replace("{}", tool)),
-                    _ => check(&item),
-                },
+                Ok(bytes) => {
+                    let status = match (&other, VERSIONED.iter().find(|(n, _)| *n == item.name)) {
+                        (Some(why), Some((_, tool))) => Status::Skip(why.replace("{}", tool)),
+                        _ => check(&item),
+                    };
+                    // And the meaning (a root-run writer outside its directory, a kernel
+                    // helper key without its reason), which no consumer's tool checks: the
+                    // manifest's hashes prove only that the files are the ones it lists, and
+                    // a hostile checkout writes both.
+                    match shape::meaning_of(&item.name, &String::from_utf8_lossy(&bytes)) {
+                        problems if problems.is_empty() => status,
+                        problems => match status {
+                            Status::Fail(why) => Status::Fail(format!("{why}; {}", problems.join("; "))),
+                            _ => Status::Fail(problems.join("; ")),
+                        },
+                    }
+                }
             }
         };
         let o = Outcome { name: item.name, status };

@@ -25,6 +25,13 @@ pub fn check_one(name: &str, text: &str) -> Vec<String> {
     p
 }
 
+/// The problems of meaning alone ([`meaning`]), for `pynoc verify` beside the consumer's tool.
+pub fn meaning_of(name: &str, text: &str) -> Vec<String> {
+    let mut p = Vec::new();
+    meaning(&mut p, name, text);
+    p
+}
+
 /// What a root process does with the artifact's values, by meaning (issue 24): no writer
 /// that runs as root outside its directory, no kernel helper key without its reason.
 fn meaning(p: &mut Vec<String>, name: &str, text: &str) {
@@ -621,11 +628,5 @@ mod tests {
         };
         assert!(deploy("      follow: false\n").is_empty());
         assert!(!deploy("").is_empty());
-    }
-
-    fn meaning_of(name: &str, text: &str) -> Vec<String> {
-        let mut p = Vec::new();
-        meaning(&mut p, name, text);
-        p
     }
 }
