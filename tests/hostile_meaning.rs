@@ -330,7 +330,7 @@ fn every_spelling_of_a_forbidden_path_is_refused() {
         ),
         (
             ("tmpfs \"/tmp\" size=\"100m\"", "tmpfs \"{}\" size=\"100m\""),
-            &["/", "/etc", "/app", "/opt/venv", "/usr/lib"],
+            &["/", "/etc", "/app", "/opt/venv", "/usr/lib", "/run", "/proc"],
         ),
         (
             ("access=\"/var/log/nginx/access.log\"", "access=\"{}\""),
