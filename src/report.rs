@@ -110,7 +110,20 @@ fn json_label(lines: &Lines, l: &Label) -> Value {
     })
 }
 
-/// `--format json`: `{"files": [{"path", "ok", "diagnostics": [...]}], "errors", "warnings"}`.
+fn json_diagnostic(lines: &Lines, d: &Diagnostic) -> Value {
+    json!({
+        "code": d.kind.code(),
+        "name": d.kind.slug(),
+        "severity": severity(d),
+        "message": d.message,
+        "help": d.help,
+        "primary": d.primary.as_ref().map(|l| json_label(lines, l)),
+        "secondary": d.secondary.iter().map(|l| json_label(lines, l)).collect::<Vec<_>>(),
+    })
+}
+
+/// `--format json`: `{"files": [{"path", "ok", "diagnostics": [...], "waived": [...]}],
+/// "errors", "warnings"}`; a waived finding has the waiver's `reason` and `until`.
 pub fn json(files: &[FileReport]) -> String {
     let (mut errors, mut warnings) = (0, 0);
     let files: Vec<Value> = files
@@ -126,33 +139,17 @@ pub fn json(files: &[FileReport]) -> String {
                     } else {
                         warnings += 1;
                     }
-                    json!({
-                        "code": d.kind.code(),
-                        "name": d.kind.slug(),
-                        "severity": severity(d),
-                        "message": d.message,
-                        "help": d.help,
-                        "primary": d.primary.as_ref().map(|l| json_label(&lines, l)),
-                        "secondary": d.secondary.iter().map(|l| json_label(&lines, l)).collect::<Vec<_>>(),
-                    })
+                    json_diagnostic(&lines, d)
                 })
                 .collect();
             let waived: Vec<Value> = f
                 .waived
                 .iter()
                 .map(|w| {
-                    let d = &w.finding;
-                    json!({
-                        "code": d.kind.code(),
-                        "name": d.kind.slug(),
-                        "severity": severity(d),
-                        "message": d.message,
-                        "help": d.help,
-                        "primary": d.primary.as_ref().map(|l| json_label(&lines, l)),
-                        "secondary": d.secondary.iter().map(|l| json_label(&lines, l)).collect::<Vec<_>>(),
-                        "reason": w.reason,
-                        "until": w.until,
-                    })
+                    let mut v = json_diagnostic(&lines, &w.finding);
+                    v["reason"] = json!(w.reason);
+                    v["until"] = json!(w.until);
+                    v
                 })
                 .collect();
             json!({

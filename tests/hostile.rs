@@ -5,46 +5,10 @@
 
 mod common;
 
-use pynoc::diag::Diagnostic;
+use common::{accepted, diags, plant, refused};
 
 fn example() -> String {
     std::fs::read_to_string(common::example()).unwrap()
-}
-
-/// The example with `find` (which must occur once) replaced by `with`, where `{}` is the
-/// payload; returns the spec and the payload's offset in it.
-fn plant(find: &str, with: &str, payload: &str) -> (String, usize) {
-    let text = example();
-    assert_eq!(text.matches(find).count(), 1, "`{find}` must occur once in the example");
-    let at = text.find(find).unwrap();
-    let replacement = with.replace("{}", payload);
-    let offset = at + with.find("{}").expect("the field has a place for the payload");
-    (text.replacen(find, &replacement, 1), offset)
-}
-
-fn diags(spec: &str) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
-    pynoc::analyze(spec, "spec.kdl").map(|a| a.warnings)
-}
-
-/// `payload` in the field must fail with `code`, labelled at the payload.
-fn refused(field: (&str, &str), payload: &str, code: &str) {
-    let (spec, offset) = plant(field.0, field.1, payload);
-    let errs = diags(&spec).expect_err(&format!("`{payload}` in `{}` was accepted", field.1));
-    let hit = errs.iter().any(|d| {
-        d.kind.code() == code
-            && d.primary.as_ref().is_some_and(|l| l.span.offset <= offset && offset <= l.span.offset + l.span.len)
-    });
-    let rendered: String = errs.iter().map(|d| d.render(false)).collect();
-    assert!(hit, "`{payload}` in `{}`: no {code} at the payload:\n{rendered}", field.1);
-}
-
-/// `payload` in the field compiles.
-fn accepted(field: (&str, &str), payload: &str) {
-    let (spec, _) = plant(field.0, field.1, payload);
-    if let Err(errs) = diags(&spec) {
-        let rendered: String = errs.iter().map(|d| d.render(false)).collect();
-        panic!("`{payload}` in `{}` was refused:\n{rendered}", field.1);
-    }
 }
 
 #[test]

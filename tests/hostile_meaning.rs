@@ -5,11 +5,7 @@
 
 mod common;
 
-use pynoc::diag::Diagnostic;
-
-fn diags(spec: &str) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
-    pynoc::analyze(spec, "spec.kdl").map(|a| a.warnings)
-}
+use common::diags;
 
 /// `spec` fails with `code`, labelled on the first occurrence of `at` (the label and `at`
 /// overlap).
@@ -254,34 +250,9 @@ fn audit_weakenings_need_a_reason() {
     }
 }
 
-fn example() -> String {
-    std::fs::read_to_string(common::example()).unwrap()
-}
-
 /// The example with `find` (once in it) replaced by `with`, whose `{}` is the payload.
 fn plant(find: &str, with: &str, payload: &str) -> String {
-    planted(find, with, payload).0
-}
-
-/// [`plant`], and where the payload is in the spec.
-fn planted(find: &str, with: &str, payload: &str) -> (String, usize) {
-    let text = example();
-    assert_eq!(text.matches(find).count(), 1, "`{find}` must occur once in the example");
-    let at = text.find(find).unwrap() + with.find("{}").expect("a place for the payload");
-    (text.replacen(find, &with.replace("{}", payload), 1), at)
-}
-
-/// The payload planted in the field is refused with `code`, labelled on it.
-fn refused_planted(field: (&str, &str), payload: &str, code: &str) {
-    let (spec, offset) = planted(field.0, field.1, payload);
-    let end = offset + payload.len().max(1);
-    let errs = diags(&spec).expect_err(&format!("`{payload}` in `{}` was accepted", field.1));
-    let hit = errs.iter().any(|d| {
-        d.kind.code() == code
-            && d.primary.as_ref().is_some_and(|l| l.span.offset < end && offset < l.span.offset + l.span.len.max(1))
-    });
-    let rendered: String = errs.iter().map(|d| d.render(false)).collect();
-    assert!(hit, "`{payload}` in `{}`: no {code} on it:\n{rendered}", field.1);
+    common::plant(find, with, payload).0
 }
 
 /// Every spelling of an absolute path that a string comparison would miss: repeated
@@ -360,7 +331,7 @@ fn every_spelling_of_a_forbidden_path_is_refused() {
     for (field, targets) in fields {
         for target in *targets {
             for payload in spellings(target) {
-                refused_planted(*field, &payload, "E018");
+                common::refused(*field, &payload, "E018");
                 count += 1;
             }
         }
@@ -374,7 +345,7 @@ fn every_spelling_of_a_forbidden_path_is_refused() {
 fn allowed_paths_are_written_canonical() {
     for payload in ["/var/log/nginx/../../../etc/ld.so.preload", "/var/www/letsencrypt/..", "/var/log/nginx/x/../a.log"]
     {
-        refused_planted(("access=\"/var/log/nginx/access.log\"", "access=\"{}\""), payload, "E007");
+        common::refused(("access=\"/var/log/nginx/access.log\"", "access=\"{}\""), payload, "E007");
     }
     for payload in spellings("/var/log/nginx/api-access.log") {
         let spec = plant("access=\"/var/log/nginx/access.log\"", "access=\"{}\"", &payload);
@@ -463,13 +434,13 @@ fn the_code_stays_read_only_by_meaning() {
         pynoc::lower::LOADER_VARIABLES.iter().copied().chain(["LD_BIND_NOW", "LD_DEBUG_OUTPUT"]).collect();
     for name in names {
         for field in [image, service] {
-            refused_planted(field, name, "E046");
+            common::refused(field, name, "E046");
         }
     }
     let volume = ("volume app_data \"/app/data\"", "volume app_data \"{}\"");
     for target in ["/app", "/app/src", "/opt/venv", "/opt/venv/lib/python3.11", "/opt", "/usr/lib"] {
         for payload in spellings(target) {
-            refused_planted(volume, &payload, "E046");
+            common::refused(volume, &payload, "E046");
         }
     }
     for payload in spellings("/app/data/uploads") {
@@ -555,10 +526,10 @@ fn secret_files_stay_in_secrets() {
         "./x/../prepare.sh",
         "./Dockerfile",
     ] {
-        let (spec, _) = planted(field.0, field.1, payload);
+        let (spec, _) = common::plant(field.0, field.1, payload);
         assert!(diags(&spec).is_err(), "{payload}");
     }
-    refused_planted(field, "./prepare.sh", "E018");
+    common::refused(field, "./prepare.sh", "E018");
     for payload in
         ["./secrets/redis_password.txt", ".//secrets//redis_password.txt", "././secrets/./redis_password.txt"]
     {
@@ -574,7 +545,7 @@ fn the_command_runs_no_writable_code() {
     let field = ("cmd python \"-m\" uvicorn", "cmd python \"{}\" uvicorn");
     for target in ["/app/data/x.py", "/app/logs/run.sh", "/app/data"] {
         for payload in spellings(target).into_iter().chain([format!("--config={target}")]) {
-            refused_planted(field, &payload, "E046");
+            common::refused(field, &payload, "E046");
         }
     }
     for payload in ["-m", "/app/main.py", "--config=/app/settings.toml", "/usr/bin/env"] {

@@ -100,3 +100,39 @@ pub fn labelled(text: &str, label: &str) -> String {
         .trim()
         .to_string()
 }
+
+/// The example with `find` (which must occur once in it) replaced by `with`, whose `{}` is
+/// the payload; returns the spec and the payload's offset in it.
+pub fn plant(find: &str, with: &str, payload: &str) -> (String, usize) {
+    let text = std::fs::read_to_string(example()).unwrap();
+    assert_eq!(text.matches(find).count(), 1, "`{find}` must occur once in the example");
+    let at = text.find(find).unwrap() + with.find("{}").expect("the field has a place for the payload");
+    (text.replacen(find, &with.replace("{}", payload), 1), at)
+}
+
+/// The spec's diagnostics: `Ok` with its warnings when it compiles, `Err` with all of them.
+pub fn diags(spec: &str) -> Result<Vec<pynoc::diag::Diagnostic>, Vec<pynoc::diag::Diagnostic>> {
+    pynoc::analyze(spec, "spec.kdl").map(|a| a.warnings)
+}
+
+/// `payload` in the field (see [`plant`]) fails with `code`, labelled on the payload.
+pub fn refused(field: (&str, &str), payload: &str, code: &str) {
+    let (spec, offset) = plant(field.0, field.1, payload);
+    let end = offset + payload.len().max(1);
+    let errs = diags(&spec).expect_err(&format!("`{payload}` in `{}` was accepted", field.1));
+    let hit = errs.iter().any(|d| {
+        d.kind.code() == code
+            && d.primary.as_ref().is_some_and(|l| l.span.offset <= end && offset <= l.span.offset + l.span.len)
+    });
+    let rendered: String = errs.iter().map(|d| d.render(false)).collect();
+    assert!(hit, "`{payload}` in `{}`: no {code} at the payload:\n{rendered}", field.1);
+}
+
+/// `payload` in the field compiles.
+pub fn accepted(field: (&str, &str), payload: &str) {
+    let (spec, _) = plant(field.0, field.1, payload);
+    if let Err(errs) = diags(&spec) {
+        let rendered: String = errs.iter().map(|d| d.render(false)).collect();
+        panic!("`{payload}` in `{}` was refused:\n{rendered}", field.1);
+    }
+}
