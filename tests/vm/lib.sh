@@ -8,7 +8,20 @@ KVM=${PYNOC_VM_KVM:-0}
 APP_PW=vm-proof-app-password
 MON_PW=vm-proof-monitor-password
 
-say() { printf '\n== %s\n' "$*"; }
+# say STAGE: a heading; with PYNOC_TIMES set (.ci/test sets it), the seconds of the stage it
+# ends are appended there as `vm: STAGE<TAB>SECONDS`, for the time table CI prints.
+say() {
+    stage_done
+    stage_name=$*
+    stage_start=$SECONDS
+    printf '\n== %s\n' "$*"
+}
+stage_done() {
+    if [ -n "${PYNOC_TIMES:-}" ] && [ -n "${stage_name:-}" ]; then
+        printf 'vm: %s\t%s\n' "$stage_name" "$((SECONDS - stage_start))" >>"$PYNOC_TIMES"
+    fi
+    stage_name=
+}
 pass() { printf 'PASS %s\n' "$*" | tee -a "$WORK/results"; }
 fail() { printf 'FAIL %s\n' "$*" | tee -a "$WORK/results"; }
 # Remote checks print PASS/FAIL lines; they count like local ones.
@@ -25,6 +38,7 @@ need() {
 }
 finish() {
     local p f
+    stage_done
     p=$(grep -c '^PASS' "$WORK/results" || true)
     f=$(grep -c '^FAIL' "$WORK/results" || true)
     echo

@@ -32,6 +32,7 @@ root=$(cd "$here/../.." && pwd)
 # file during a run cannot change what the run does.
 main() {
     need qemu-system-x86_64 qemu-img mmdebstrap ssh scp curl openssl psql python3 "$ANSIBLE_PLAYBOOK"
+    say "the VM image (built once per version of image.sh)"
     image=$(bash "$here/image.sh") || { echo "FAIL the VM image could not be built"; exit 1; }
     WORK=$(mktemp -d /tmp/pynoc-vm.XXXXXX)
     export WORK
