@@ -439,8 +439,8 @@ catalog! {
         fix: "add `secret NAME` to the service (and define it in `compose`), or point the variable at a secret the service has.",
     }
     PathOverlap "E044" "path-overlap" {
-        summary: "two paths the spec hands to different owners lie one inside the other: a tmpfs over a volume's directory or a login home, nested volume directories, a webroot on a volume",
-        why: "each section's path is fine alone; together, a tmpfs mounted at boot hides the database's files (lost at the next reboot) or the only SSH user's authorized_keys (a lockout), and a container user who owns an outer directory can swap the inner one that root chowns.",
+        summary: "two paths the spec hands to different owners lie one inside the other: nested volume directories, an ACME webroot on a volume's directory",
+        why: "each path is fine alone; together, a container user who owns an outer volume directory can swap the inner one that root chowns and binds, and the playbook makes a webroot on a volume's directory 0755 (readable by every local user).",
         example: spec,
         fix: "give each its own directory, side by side.",
     }

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use pynoc::diag::Diagnostic;
 use pynoc::report::{FileReport, Format};
-use pynoc::term::{clean, clean_lines};
+use pynoc::term::clean_lines;
 
 /// `eprintln!` with the line made safe for a terminal: a spec's file name, a value or a
 /// file's line in a diff never writes a control or hidden character raw ([`pynoc::term`]).
@@ -248,7 +248,7 @@ fn report(diags: &[Diagnostic]) {
 
 fn read(spec: &Utf8Path, sink: &mut Sink) -> Result<(String, String), u8> {
     let bytes = pynoc::input::read_spec(spec).map_err(|e| {
-        errln!("error: cannot read {}: {}", clean(spec.as_str()), e);
+        errln!("error: cannot read {spec}: {e}");
         USAGE
     })?;
     let name = spec.file_name().unwrap_or(spec.as_str()).to_string();

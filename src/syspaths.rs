@@ -6,7 +6,8 @@
 //!   the playbook makes the ACME webroot, `prepare.sh` chowns volume directories and copies
 //!   TLS files), the only directories its consumer may use: an allow-list, not a deny-list.
 //! - [`TREES`], [`SHARED`], [`SCRATCH`]: the host's own directories, for what `-o` may not be
-//!   (`write`), what a container's app may not own (`writable`), and where no tmpfs may go.
+//!   (`write`), what a container's app may not own (`writable`), and where a container's
+//!   tmpfs may not go.
 
 /// The system's own trees: the directory and everything inside it belong to the system.
 const TREES: &[&str] = &[

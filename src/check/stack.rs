@@ -71,27 +71,13 @@ pub(super) fn upstreams_published(spec: &Spec, d: &Diags) {
     }
 }
 
-/// Paths that two sections hand to different owners must not lie one inside the other
-/// (E044): a boot-time tmpfs over a volume's host directory (the data is lost at reboot), an
-/// ACME webroot that the playbook makes 0755 on a volume's directory.
+/// An ACME webroot, which the playbook makes 0755, must not lie on a volume's host
+/// directory or hold one (E044). A host tmpfs cannot cover a volume's directory: their two
+/// allow-lists share no directory (`crate::syspaths`, tested there).
 pub(super) fn paths_apart(spec: &Spec, d: &Diags) {
     let Some(stack) = spec.container.as_ref().and_then(|c| c.compose.as_ref()) else { return };
     let devices: Vec<(&str, crate::ast::Span, &str)> =
         stack.volumes.iter().filter_map(|v| Some((v.device.as_deref()?, v.device_span, v.name.as_str()))).collect();
-    let mounts = spec.host.as_ref().and_then(|h| h.fstab.as_ref()).map(|f| f.mounts.as_slice()).unwrap_or(&[]);
-    for m in mounts {
-        for (dev, at, name) in devices.iter().filter(|(dev, _, _)| crate::syspaths::overlap(&m.target, dev)) {
-            d.push(
-                Diagnostic::new(
-                    Kind::PathOverlap,
-                    format!("the tmpfs on `{}` and volume `{name}`'s directory `{dev}` overlap", m.target),
-                )
-                .at(m.span, "mounted empty at every boot")
-                .also(*at, "the volume's host directory")
-                .help("the volume's files would be hidden, and lost at the next reboot; mount the tmpfs elsewhere"),
-            );
-        }
-    }
     for site in spec.nginx.iter().flat_map(|n| n.sites.iter()) {
         let Some(root) = &site.acme_webroot else { continue };
         for (dev, at, name) in devices.iter().filter(|(dev, _, _)| crate::syspaths::overlap(root, dev)) {

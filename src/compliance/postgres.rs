@@ -115,7 +115,7 @@ fn admin_local(pg: &Postgres) -> Result<String, String> {
     let wide: Vec<String> = pg
         .hba
         .iter()
-        .filter(|l| l.kind != HbaKind::Local && l.method != HbaMethod::Reject && l.admits_administrator())
+        .filter(|l| l.admits_administrator_remotely())
         .map(|l| {
             let net = l.address.map(|a| format!(" {a}")).unwrap_or_default();
             let why = l.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();

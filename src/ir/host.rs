@@ -274,8 +274,6 @@ pub struct Fstab {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Mount {
     pub target: String,
-    #[serde(skip)]
-    pub span: Span,
     /// Comma-separated mount options as fstab's fourth field.
     pub options: String,
     pub comment: Option<String>,

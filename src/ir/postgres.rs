@@ -146,11 +146,18 @@ impl HbaKind {
 }
 
 impl HbaLine {
-    /// Whether the line admits the superuser (`postgres`, by name or as `all`) or a
-    /// replication connection.
-    pub fn admits_administrator(&self) -> bool {
-        self.database == "replication" || self.user == "postgres" || self.user == "all"
+    /// Whether the line lets the superuser (`postgres`, by name or as `all`) or a
+    /// replication connection in over the network.
+    pub fn admits_administrator_remotely(&self) -> bool {
+        admits_administrator_remotely(self.kind, &self.database, &self.user, self.method == HbaMethod::Reject)
     }
+}
+
+/// A pg_hba line of `kind` for `database` and `user` that does not reject: whether it lets
+/// the superuser (`postgres`, by name or as `all`) or a replication connection in over the
+/// network. Lowering asks before the line exists, the report after.
+pub fn admits_administrator_remotely(kind: HbaKind, database: &str, user: &str, rejects: bool) -> bool {
+    kind.is_network() && !rejects && (database == "replication" || user == "postgres" || user == "all")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]

@@ -94,7 +94,6 @@ pub fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
         }
         mounts.push(ir::Mount {
             target,
-            span,
             options: options.join(","),
             comment: (!notes.is_empty()).then(|| notes.join("; ")),
         });

@@ -92,6 +92,7 @@ pub fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl
             let s = settings.iter().find(|s| s.key == target)?;
             value.as_ref().is_some_and(|v| *v != s.value).then(|| (target.to_string(), s.value.clone()))
         });
+        let helper = existing.is_none().then(|| meaning.helper(&key.0)).flatten();
         let comment = match (existing, &value) {
             (Some(i), Some(v)) if settings[i].value != *v => need_reason(
                 &cr,
@@ -108,12 +109,9 @@ pub fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl
                     &format!("remove it, or keep `{target}`'s value"),
                 )
             }
-            (None, Some(_)) if meaning.helper(&key.0).is_some() => need_reason(
-                &cr,
-                &format!("`{}` ({})", key.0, meaning.helper(&key.0).unwrap_or_default()),
-                key.1,
-                "leave it as the kernel sets it",
-            ),
+            (None, Some(_)) if let Some(does) = helper => {
+                need_reason(&cr, &format!("`{}` ({does})", key.0), key.1, "leave it as the kernel sets it")
+            }
             _ => cr.str_prop("reason", "\"why\"").and_then(|v| validate::reason(d, &v)),
         };
         cr.finish(true);

@@ -29,10 +29,10 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
         };
         let method = r.str_prop("method", "scram-sha-256");
         let rejects = method.as_ref().is_some_and(|m| m.value == "reject");
-        let admin = kind != ir::HbaKind::Local
-            && !rejects
-            && (db.as_ref().is_some_and(|v| v.value == "replication")
-                || user.as_ref().is_some_and(|v| v.value == "postgres" || v.value == "all"));
+        let admin = match (&db, &user) {
+            (Some(db), Some(user)) => ir::admits_administrator_remotely(kind, &db.value, &user.value, rejects),
+            _ => false,
+        };
         let reason = if admin {
             let who = match (db.as_ref().map(|v| v.value.as_str()), user.as_ref().map(|v| v.value.as_str())) {
                 (Some("replication"), _) => "replication connections (a copy of every table)",

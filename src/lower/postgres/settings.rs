@@ -116,30 +116,8 @@ pub(super) fn setting(
         {
             Some(s.clone())
         }
-        (Value::Int(_) | Value::Float(_), "real") => {
-            let f = match value.value {
-                Value::Int(i) => i as f64,
-                Value::Float(f) => f,
-                _ => unreachable!("matched above"),
-            };
-            let (min, max) = (p.min.unwrap_or(f64::MIN), p.max.unwrap_or(f64::MAX));
-            if !f.is_finite() || f < min || f > max {
-                d.push(
-                    Diagnostic::new(
-                        Kind::OutOfRange,
-                        format!("`{}` is out of range: {f} is not a number within {min}..={max}", p.name),
-                    )
-                    .at(value.span, "out of range")
-                    .help(format!("use a finite number from {min} to {max}")),
-                );
-                None
-            } else {
-                Some(match value.value {
-                    Value::Int(i) => i.to_string(),
-                    _ => f.to_string(),
-                })
-            }
-        }
+        (Value::Int(i), "real") => real_in_range(r, p, *i as f64, value.span).then(|| i.to_string()),
+        (Value::Float(f), "real") => real_in_range(r, p, *f, value.span).then(|| f.to_string()),
         (Value::String(s), "enum") if p.values.contains(s) => Some(s.clone()),
         (Value::String(s), "enum") => {
             d.push(
@@ -202,6 +180,24 @@ pub(super) fn setting(
         _ => reason,
     };
     Some(((name.value.clone(), name.span), text, reason))
+}
+
+/// A `real` parameter's value is a finite number within its range (`#nan` and `#inf` are
+/// not); otherwise an error at it.
+fn real_in_range(r: &Reader, p: &PgParam, f: f64, at: Span) -> bool {
+    let (min, max) = (p.min.unwrap_or(f64::MIN), p.max.unwrap_or(f64::MAX));
+    let ok = f.is_finite() && f >= min && f <= max;
+    if !ok {
+        r.d.push(
+            Diagnostic::new(
+                Kind::OutOfRange,
+                format!("`{}` is out of range: {f} is not a number within {min}..={max}", p.name),
+            )
+            .at(at, "out of range")
+            .help(format!("use a finite number from {min} to {max}")),
+        );
+    }
+    ok
 }
 
 pub(super) fn type_name(kind: &str) -> &'static str {
