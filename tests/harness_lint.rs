@@ -1,5 +1,5 @@
-//! The scripts that install, run and probe everything else (CI's, the VM proof's, the
-//! container stand-ins') pass shellcheck at warning level, and the stand-in application
+//! The scripts that install, run and probe everything else (CI's, the fuzz run's, the VM
+//! proof's, the container stand-ins') pass shellcheck at warning level, and the stand-in application
 //! parses as Python: a typo in a probe would otherwise surface only in a 30-minute VM run.
 
 mod common;
@@ -12,9 +12,14 @@ use common::{root, strict};
 fn scripts() -> Vec<PathBuf> {
     let r = root();
     let mut all = Vec::new();
-    for dir in
-        ["tests/vm", "tests/vm/stack", "tests/vm/stack/standins/postgres", "tests/vm/stack/standins/redis", ".ci"]
-    {
+    for dir in [
+        "tests/vm",
+        "tests/vm/stack",
+        "tests/vm/stack/standins/postgres",
+        "tests/vm/stack/standins/redis",
+        ".ci",
+        "fuzz",
+    ] {
         for e in std::fs::read_dir(r.join(dir)).unwrap() {
             let p = e.unwrap().path();
             let text = std::fs::read_to_string(&p).unwrap_or_default();

@@ -21,24 +21,37 @@ sleep 2
 EOF
 }
 
-probe_all() {
+# The host's probes: services, kernel, SSH (from this machine and from the peer), the
+# firewall, fail2ban, audit, mounts, PostgreSQL, containers. In round 1 they run while the
+# application image builds in the VM's background (the stack is not up yet); in round 2
+# the stack is up, back by its restart policy.
+probe_host() {
     local round=$1 peer=$2
-    say "probes, round $round (peer $peer)"
+    say "probes, round $round: the host (peer $peer)$([ "$round" = 1 ] && echo ', while the application image builds')"
     helpers "$peer"
-    # After the reboot the stack comes back by its restart policy: nginx's upstream with it.
     [ "$round" = 1 ] || stack_healthy
     probe_services
     probe_sysctl
     probe_ssh_outside "$round"
     probe_from_peer "$peer"
-    probe_https
     probe_firewall_outside
     probe_audit
     probe_fstab
     probe_postgres
     probe_containers
+}
+
+# What needs the stack up: HTTPS through nginx to the application, the stack's own probes,
+# and (round 1) manifest.json's apply commands on the whole running host.
+probe_served() {
+    local round=$1 peer=$2
+    say "probes, round $round: HTTPS through nginx to the application"
+    probe_https
     probe_stack "$round" "$peer"
-    if [ "$round" = 1 ]; then probe_manifest; fi
+    if [ "$round" = 1 ]; then
+        say "manifest.json's apply commands, as written"
+        probe_manifest
+    fi
 }
 
 probe_services() {

@@ -11,11 +11,13 @@
 #    tables, a local container image);
 # 4. converges the VM with the playbook, converges again and requires changed=0;
 # 5. builds the stand-in images and the application image from the generated Dockerfile
-#    (tests/vm/stack/; in the VM's background during the converges) and brings the
-#    container stack up with the generated compose file;
+#    (tests/vm/stack/; in the VM's background: the stand-ins during the first converge, the
+#    application during the second and the host's probes) and brings the container stack
+#    up with the generated compose file;
 # 6. probes from this machine and from inside the VM (a peer network namespace there is a
-#    second, non-internal client), runs manifest.json's apply commands as written, reboots,
-#    and probes again (the stack comes back by itself);
+#    second, non-internal client): the host's probes while the application image builds,
+#    then, with the stack up, HTTPS through nginx, the stack's probes and manifest.json's
+#    apply commands as written; reboots, and probes again (the stack comes back by itself);
 # 7. dry-runs the playbook (--check --diff) against the rebooted host: changed=0.
 # Every probe prints PASS or FAIL; any FAIL, or a missing tool, fails the run.
 #
@@ -42,7 +44,7 @@ main() {
 
     say "build the reference output"
     (cd "$root" && cargo build --quiet --locked --bin pynoc) || exit 1
-    "$root/target/debug/pynoc" build "$root/examples/pynomaly/spec.kdl" -o "$WORK/out" >/dev/null || exit 1
+    "${CARGO_TARGET_DIR:-$root/target}/debug/pynoc" build "$root/examples/pynomaly/spec.kdl" -o "$WORK/out" >/dev/null || exit 1
     cp "$image/id_ed25519" "$WORK/key"
     chmod 600 "$WORK/key"
 
@@ -61,21 +63,23 @@ main() {
     stack_build app
     say "converge again: nothing may change"
     t=$SECONDS
-    converge >"$WORK/converge2.log" 2>&1 || { tail -60 "$WORK/converge2.log"; fail "second converge failed"; exit 1; }
+    converge_again >"$WORK/converge2.log" 2>&1 || { tail -60 "$WORK/converge2.log"; fail "second converge failed"; exit 1; }
     recap "$WORK/converge2.log"
     echo "   $((SECONDS - t)) s"
     unchanged "$WORK/converge2.log" "second converge: changed=0"
 
+    probe_host 1 192.0.2.2
     stack_up
-    probe_all 1 192.0.2.2
+    probe_served 1 192.0.2.2
     vm_reboot
-    probe_all 2 192.0.2.3
+    probe_host 2 192.0.2.3
+    probe_served 2 192.0.2.3
 
     # A reviewer's dry run against the rebooted host: the playbook runs in check mode with
     # diffs, and finds nothing to change (nothing drifted across the reboot either).
     say "dry run (--check --diff) after the reboot"
     t=$SECONDS
-    converge --check --diff >"$WORK/dry.log" 2>&1 || { tail -40 "$WORK/dry.log"; fail "dry run failed"; }
+    converge_again --check --diff >"$WORK/dry.log" 2>&1 || { tail -40 "$WORK/dry.log"; fail "dry run failed"; }
     recap "$WORK/dry.log"
     echo "   $((SECONDS - t)) s"
     unchanged "$WORK/dry.log" "dry run after the reboot: changed=0"
