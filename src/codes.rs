@@ -21,7 +21,7 @@ macro_rules! catalog {
         why: $why:literal,
         example: $example:ident,
         fix: $fix:literal
-        $(, waive: [$($artifact:literal),* $(,)?])? $(,)?
+        $(, waive: [$($artifact:ident),* $(,)?])? $(,)?
     } )*) => {
         /// What went wrong: one rule each, with a stable code that scripts and docs rely on.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,8 +55,8 @@ macro_rules! waive {
     () => {
         None
     };
-    ([$($artifact:literal),*]) => {
-        Some(&[$($artifact),*])
+    ([$($artifact:ident),*]) => {
+        Some(&[$(crate::artifact::Kind::$artifact),*])
     };
 }
 
@@ -90,8 +90,8 @@ pub struct Rule {
     pub fix: &'static str,
     pub level: Level,
     /// `allow CODE reason="…"` can waive a finding of this rule; the finding is then repeated
-    /// in the header of these artifacts (by artifact name). `None`: the spec must be fixed.
-    pub waive: Option<&'static [&'static str]>,
+    /// in the header of these artifacts. `None`: the spec must be fixed.
+    pub waive: Option<&'static [crate::artifact::Kind]>,
 }
 
 impl Kind {
@@ -130,7 +130,7 @@ pub fn explain(r: &Rule) -> String {
             "a spec can waive it with `allow {} reason=\"…\"` at the node it concerns; the waived finding is \
              repeated in: {}.",
             r.code,
-            artifacts.join(", ")
+            artifacts.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
         ),
         None => "it cannot be waived: the spec must be fixed.".to_string(),
     };
@@ -260,7 +260,7 @@ catalog! {
         why: "applied over SSH, such a firewall cuts the session that applies it and every one after.",
         example: spec,
         fix: "add `allow ssh` (it follows sshd's `port`), limited with `from=NETWORK` if you like.",
-        waive: ["ufw", "nftables", "iptables", "ip6tables"],
+        waive: [Ufw, Nftables, Iptables, Ip6tables],
     }
     Shadowed "E016" "shadowed" {
         summary: "a firewall rule or pg_hba.conf line that an earlier one shadows: it never applies",
@@ -309,28 +309,28 @@ catalog! {
         why: "the site would be unreachable: the two artifacts disagree.",
         example: spec,
         fix: "allow nginx's ports in the firewall, or stop listening on them.",
-        waive: ["nginx", "ufw", "nftables", "iptables", "ip6tables"],
+        waive: [Nginx, Ufw, Nftables, Iptables, Ip6tables],
     }
     FirewallBypass "E024" "firewall-bypass" {
         summary: "a container publishes a port on a public address, past the host firewall",
         why: "Docker's own iptables rules accept published ports before ufw or the firewall's INPUT chain sees them.",
         example: spec,
         fix: "publish with `host-ip=\"127.0.0.1\"` and let nginx expose the service.",
-        waive: ["compose"],
+        waive: [Compose],
     }
     DanglingUpstream "E025" "dangling-upstream" {
         summary: "nginx proxies to an address where no container publishes the port",
         why: "every request would fail with 502: the nginx config and the compose file disagree.",
         example: spec,
         fix: "publish the service on that address and port, or point the upstream at one that is.",
-        waive: ["nginx"],
+        waive: [Nginx],
     }
     HbaGap "E026" "hba-gap" {
         summary: "an application connects to PostgreSQL from a network that pg_hba.conf has no line for",
         why: "the server would refuse every connection of the application: the compose file and pg_hba.conf disagree.",
         example: spec,
         fix: "add a `hostssl` line for that role and network.",
-        waive: ["pg_hba"],
+        waive: [PgHba],
     }
     TlsRequired "E027" "tls-required" {
         summary: "a `hostssl` pg_hba line on a server without TLS",
@@ -391,7 +391,7 @@ catalog! {
         why: "sshd's `AllowUsers` lets in only the users it names: a name that is not an account on the host (a typo, an account never made) locks out whoever was meant, and with password logins off nobody else can get in to fix it.",
         example: spec,
         fix: "declare the host's login accounts with `host { accounts \"deploy\" … }` (the playbook checks they exist before it restricts sshd), and name only those in `allow-users`.",
-        waive: ["sshd"],
+        waive: [Sshd],
     }
     Waiver "E037" "waiver" {
         summary: "an `allow` waiver that is not valid: an unknown code, a rule that cannot be waived, no `reason`, a date that is not `YYYY-MM-DD`",
@@ -410,14 +410,14 @@ catalog! {
         why: "browsers that know CSP obey `frame-ancestors` and ignore X-Frame-Options, older ones do the reverse: with two different answers the page is framable by some browsers and not by others, and the reviewed policy is not the one in force.",
         example: spec,
         fix: "make them agree: `frame-options deny` with `frame-ancestors 'none'`, `frame-options sameorigin` with `frame-ancestors 'self'`.",
-        waive: ["nginx"],
+        waive: [Nginx],
     }
     HstsNoRedirect "E040" "hsts-without-redirect" {
         summary: "a site that sends HSTS while its plain-HTTP server does not redirect to HTTPS",
         why: "browsers learn HSTS only over HTTPS: a first visit over plain HTTP that is not redirected never gets there, and the preload list refuses such a site.",
         example: spec,
         fix: "remove `http redirect=#false`, so port 80 answers everything but ACME challenges with a redirect to HTTPS.",
-        waive: ["nginx"],
+        waive: [Nginx],
     }
     CertWithoutCa "E041" "cert-without-ca" {
         summary: "a `hostssl … method=cert` line on a server without `ssl_ca_file`",
@@ -430,7 +430,7 @@ catalog! {
         why: "the server never accepts a connection from those networks: the lines are dead, and the applications that rely on them cannot connect.",
         example: spec,
         fix: "set `set listen_addresses \"*\"` (or the address the clients reach), or remove the network lines.",
-        waive: ["pg_hba"],
+        waive: [PgHba],
     }
     UnmountedSecret "E043" "unmounted-secret" {
         summary: "a service reads `/run/secrets/NAME` (an `*_FILE` variable) that no secret of the service provides",
@@ -473,27 +473,27 @@ catalog! {
         why: "the audit rules exist to record who changes the security configuration; a change to an unwatched file (the sshd drop-in, nginx.conf, jail.local, the firewall rules, pg_hba.conf) leaves no trace.",
         example: spec,
         fix: "add `watch \"PATH\" perms=wa key=config` to `audit` (the help names each file), or keep the rule set that watches it.",
-        waive: ["audit"],
+        waive: [Audit],
     }
     WideListener "W003" "wide-listener" {
         summary: "the server listens on other addresses while pg_hba.conf admits only local connections",
         why: "a listening socket that admits nobody is attack surface with no use: every client that reaches it gets to the authentication code.",
         example: spec,
         fix: "keep `listen_addresses` at `localhost`, or add the `hostssl` lines the network clients need.",
-        waive: ["pg_hba"],
+        waive: [PgHba],
     }
     UncheckedNetwork "W004" "unchecked-network" {
         summary: "an application reaches the database over a compose network without a `subnet`, so pg_hba.conf cannot be checked against it",
         why: "Docker picks such a network's addresses when the stack starts; pynoc cannot tell whether pg_hba.conf admits them, and a change of Docker's address pool silently locks the application out or lets it in through a broader line.",
         example: spec,
         fix: "give the network `subnet=\"172.20.0.0/16\"` and a `hostssl DATABASE ROLE \"172.20.0.0/16\"` line in `hba`.",
-        waive: ["compose", "pg_hba"],
+        waive: [Compose, PgHba],
     }
     PgauditImage "W005" "pgaudit-image" {
         summary: "the spec loads pgAudit while the stack's database runs the official `postgres` image, which has no pgAudit",
         why: "the security SQL refuses to run on a server without pgAudit (a preload library it cannot find would stop the next start), so `postgres-apply.sh` stops in that container: the database keeps none of the spec's roles, grants or settings.",
         example: spec,
         fix: "build an image `FROM postgres:15-bookworm` that installs `postgresql-15-pgaudit` (the official image has the PGDG repository) and name it in the service's `image=`; waive W005 if the image named already has it.",
-        waive: ["compose"],
+        waive: [Compose],
     }
 }

@@ -7,6 +7,7 @@
 //! templates) → `write` (atomic output and manifest). `verify` runs each artifact's
 //! consumer's own tool.
 
+pub mod artifact;
 pub mod ast;
 pub mod check;
 pub mod codes;
@@ -97,7 +98,7 @@ pub fn compile(text: &str, file_name: &str) -> Result<Compiled, Vec<Diagnostic>>
                 .help("this is a bug in pynoc; please report it with the spec"),
         ]
     })?;
-    let manifest = emit::manifest::render(&artifacts, file_name, &digest, &spec.release);
+    let manifest = emit::manifest::Manifest::new(&artifacts, file_name, &digest, &spec.release).render();
     Ok(Compiled { spec, artifacts, manifest, warnings, waived })
 }
 

@@ -96,7 +96,7 @@ pub struct SshdSetting {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileMode {
-    pub mode: String,
+    pub mode: crate::artifact::Mode,
     #[serde(default)]
     pub satisfies: Vec<String>,
 }

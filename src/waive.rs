@@ -20,8 +20,8 @@ pub struct Waived {
     pub message: String,
     pub reason: String,
     pub until: Option<String>,
-    /// The artifacts (by name) whose header repeats it.
-    pub artifacts: &'static [&'static str],
+    /// The artifacts whose header repeats it.
+    pub artifacts: &'static [crate::artifact::Kind],
     /// The finding itself, with its place in the spec: `--format json` and `sarif` keep it
     /// (as a suppressed result), so a waived finding never vanishes from a machine's view.
     pub finding: Diagnostic,
@@ -280,7 +280,7 @@ pub(crate) fn apply(diags: Vec<Diagnostic>, waivers: &[Waiver]) -> (Vec<Diagnost
 
 /// The lines a waived finding adds to an artifact's header, after `prefix`: one printable
 /// line each, so nothing of the spec can end the comment.
-pub fn header_lines(prefix: &str, artifact: &str, waived: &[Waived]) -> String {
+pub fn header_lines(prefix: &str, artifact: crate::artifact::Kind, waived: &[Waived]) -> String {
     let mut out = String::new();
     for w in waived.iter().filter(|w| w.artifacts.contains(&artifact)) {
         let until = w.until.as_deref().map(|u| format!(" until {u}")).unwrap_or_default();

@@ -34,11 +34,8 @@ pub struct Report {
 
 /// Every file of a build: (path inside the output directory, content, mode).
 pub fn files(c: &Compiled) -> Vec<(&str, &str, u32)> {
-    let mut v: Vec<(&str, &str, u32)> = c
-        .artifacts
-        .iter()
-        .map(|a| (a.path, a.content.as_str(), u32::from_str_radix(a.mode, 8).unwrap_or(0o644) | 0o600))
-        .collect();
+    let mut v: Vec<(&str, &str, u32)> =
+        c.artifacts.iter().map(|a| (a.path(), a.content.as_str(), a.desc().mode.0 | 0o600)).collect();
     v.push((MANIFEST, c.manifest.as_str(), 0o644));
     v
 }
@@ -254,7 +251,7 @@ pub fn write(c: &Compiled, out: &Utf8Path) -> io::Result<Report> {
         return Err(e);
     }
     // Files that an earlier build of this directory wrote and this one no longer does.
-    let now: Vec<&str> = c.artifacts.iter().map(|a| a.path).collect();
+    let now: Vec<&str> = c.artifacts.iter().map(|a| a.path()).collect();
     for (path, sha) in old.iter().filter(|(p, _)| !now.contains(&p.as_str())) {
         let shown = out.join(path);
         let p = Utf8Path::new(path);
@@ -285,22 +282,20 @@ pub fn write(c: &Compiled, out: &Utf8Path) -> io::Result<Report> {
     Ok(report)
 }
 
-/// The artifacts the manifest already in `out` lists, with their sha256: only files directly
-/// inside a folder pynoc owns; anything else a manifest names is ignored.
+/// The artifacts the manifest already in `out` lists, with their sha256: only each kind's
+/// own file; anything else a manifest names is ignored.
 fn previous(root: &OwnedFd, out: &Utf8Path) -> Vec<(String, String)> {
     let Ok(Some(bytes)) = read_file(root, MANIFEST, &out.join(MANIFEST)) else {
         return Vec::new();
     };
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+    // A manifest this pynoc cannot read (another version's, or edited) names nothing.
+    let Ok(m) = crate::emit::manifest::Manifest::parse(&bytes) else {
         return Vec::new();
     };
-    let Some(list) = json["artifacts"].as_array() else {
-        return Vec::new();
-    };
-    list.iter()
-        .filter_map(|e| Some((e["path"].as_str()?, e["sha256"].as_str()?)))
-        .filter(|(p, _)| owned(p))
-        .map(|(p, s)| (p.to_string(), s.to_string()))
+    m.artifacts
+        .into_iter()
+        .filter(|e| e.path == e.name.desc().path && owned(&e.path))
+        .map(|e| (e.path, e.sha256))
         .collect()
 }
 

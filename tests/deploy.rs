@@ -12,7 +12,7 @@ fn example() -> String {
 }
 
 fn artifact<'a>(c: &'a pynoc::Compiled, name: &str) -> &'a str {
-    &c.artifacts.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("no artifact {name}")).content
+    &c.artifacts.iter().find(|a| a.name() == name).unwrap_or_else(|| panic!("no artifact {name}")).content
 }
 
 fn playbook(text: &str) -> Vec<serde_norway::Value> {

@@ -28,7 +28,7 @@ fn specs() -> Vec<PathBuf> {
 /// labels' texts.
 fn meaning(text: &str) -> Result<Vec<(String, String)>, Vec<String>> {
     match pynoc::compile(text, "spec.kdl") {
-        Ok(c) => Ok(c.artifacts.iter().map(|a| (a.path.to_string(), a.content.clone())).collect()),
+        Ok(c) => Ok(c.artifacts.iter().map(|a| (a.path().to_string(), a.content.clone())).collect()),
         Err(diags) => Err(diags
             .iter()
             .map(|d| {

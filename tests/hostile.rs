@@ -20,10 +20,10 @@ fn a_file_name_cannot_plant_lines_in_any_artifact() {
             assert!(
                 !line.starts_with("PermitRootLogin yes") && !line.starts_with("enabled = false"),
                 "{}: the file name reached a line of its own: {line}",
-                a.path
+                a.path()
             );
         }
-        assert!(!a.content.contains('\u{2028}') && !a.content.contains('\r'), "{}", a.path);
+        assert!(!a.content.contains('\u{2028}') && !a.content.contains('\r'), "{}", a.path());
     }
 }
 
@@ -202,7 +202,7 @@ fn dangerous_postgres_settings_need_a_reason_and_get_it_repeated() {
             spec.replacen(&format!("set {payload}"), &format!("set {payload} reason=\"the vendor's extension\""), 1);
         let c = pynoc::compile(&spec, "spec.kdl")
             .unwrap_or_else(|e| panic!("{payload}: {}", e.iter().map(|d| d.render(false)).collect::<String>()));
-        let sql = &c.artifacts.iter().find(|a| a.path.ends_with(".sql")).unwrap().content;
+        let sql = &c.artifacts.iter().find(|a| a.path().ends_with(".sql")).unwrap().content;
         assert!(sql.contains(&format!("-- {name}: the vendor's extension\nALTER SYSTEM SET")), "{payload}:\n{sql}");
     }
 }
@@ -239,7 +239,7 @@ fn dockerignore_defaults_come_last_so_no_negation_brings_secrets_back() {
         );
         let c = pynoc::compile(&spec, "spec.kdl")
             .unwrap_or_else(|e| panic!("{}", e.iter().map(|d| d.render(false)).collect::<String>()));
-        let ignore = &c.artifacts.iter().find(|a| a.path.ends_with(".dockerignore")).unwrap().content;
+        let ignore = &c.artifacts.iter().find(|a| a.path().ends_with(".dockerignore")).unwrap().content;
         let patterns: Vec<&str> = ignore.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect();
         let at = patterns.iter().position(|p| *p == payload).expect("the spec's pattern is written");
         for secret in [".env", ".env.*", "secrets/", ".git"] {

@@ -82,7 +82,7 @@ fn a_reasoned_alias_is_reported_as_not_met() {
         assert!(item.details.iter().any(|d| d.contains(alias) && d.contains("the lab router")), "{:?}", item.details);
     }
     let c = pynoc::compile(&spec, "spec.kdl").unwrap();
-    let conf = &c.artifacts.iter().find(|a| a.path.ends_with("sysctl.conf")).unwrap().content;
+    let conf = &c.artifacts.iter().find(|a| a.path().ends_with("sysctl.conf")).unwrap().content;
     assert!(conf.contains("# the lab router\nnet.ipv4.conf.eth0.send_redirects = 1"), "{conf}");
 }
 
@@ -242,7 +242,7 @@ fn audit_weakenings_need_a_reason() {
         let spec = audit(props);
         refused_at(&spec, props.split_whitespace().next().unwrap(), "E014");
         let c = pynoc::compile(&audit(&format!("{props} reason=\"a tiny VM\"")), "spec.kdl").unwrap();
-        let rules = &c.artifacts.iter().find(|a| a.path.ends_with("audit.rules")).unwrap().content;
+        let rules = &c.artifacts.iter().find(|a| a.path().ends_with("audit.rules")).unwrap().content;
         assert!(rules.contains("# weakened: ") && rules.contains("a tiny VM"), "{rules}");
     }
     for props in ["buffer=8192", "buffer=16384 failure=2", "failure=1"] {
@@ -350,7 +350,7 @@ fn allowed_paths_are_written_canonical() {
     for payload in spellings("/var/log/nginx/api-access.log") {
         let spec = plant("access=\"/var/log/nginx/access.log\"", "access=\"{}\"", &payload);
         let c = pynoc::compile(&spec, "spec.kdl").unwrap_or_else(|e| panic!("{payload}: {}", e[0].render(false)));
-        let conf = &c.artifacts.iter().find(|a| a.path == "nginx/nginx.conf").unwrap().content;
+        let conf = &c.artifacts.iter().find(|a| a.path() == "nginx/nginx.conf").unwrap().content;
         assert!(conf.contains("access_log /var/log/nginx/api-access.log"), "{payload}");
         assert!(!conf.contains("nginx//") && !conf.contains("/./"), "{payload}");
     }
@@ -454,7 +454,7 @@ fn the_code_stays_read_only_by_meaning() {
 fn published_addresses_by_meaning() {
     let field = ("publish 8000 host-ip=\"127.0.0.1\"", "publish 8000 host-ip=\"{}\"");
     let c = pynoc::compile(&plant(field.0, field.1, "::ffff:127.0.0.1"), "spec.kdl").unwrap();
-    let compose = &c.artifacts.iter().find(|a| a.path.ends_with("docker-compose.yml")).unwrap().content;
+    let compose = &c.artifacts.iter().find(|a| a.path().ends_with("docker-compose.yml")).unwrap().content;
     assert!(compose.contains("host_ip: 127.0.0.1\n") && !compose.contains("ffff"), "{compose}");
     for ip in ["0.0.0.0", "::", "::ffff:0.0.0.0", "203.0.113.7", "::ffff:203.0.113.7", "2001:db8::1"] {
         let errs = diags(&plant(field.0, field.1, ip)).expect_err(ip);
@@ -534,7 +534,7 @@ fn secret_files_stay_in_secrets() {
         ["./secrets/redis_password.txt", ".//secrets//redis_password.txt", "././secrets/./redis_password.txt"]
     {
         let c = pynoc::compile(&plant(field.0, field.1, payload), "spec.kdl").unwrap();
-        let compose = &c.artifacts.iter().find(|a| a.path.ends_with("docker-compose.yml")).unwrap().content;
+        let compose = &c.artifacts.iter().find(|a| a.path().ends_with("docker-compose.yml")).unwrap().content;
         assert!(compose.contains("file: ./secrets/redis_password.txt"), "{payload}");
     }
 }

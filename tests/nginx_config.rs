@@ -14,7 +14,7 @@ fn nginx_conf(replace: &[(&str, &str)]) -> String {
     }
     let c = pynoc::compile(&text, "spec.kdl")
         .unwrap_or_else(|d| panic!("{}", d.iter().map(|d| d.render(false)).collect::<String>()));
-    c.artifacts.iter().find(|a| a.name == "nginx").unwrap().content.clone()
+    c.artifacts.iter().find(|a| a.name() == "nginx").unwrap().content.clone()
 }
 
 #[test]

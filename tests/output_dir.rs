@@ -51,6 +51,15 @@ fn edit_manifest(out: &Path, edit: impl FnOnce(&mut Vec<serde_json::Value>)) {
     fs::write(&path, serde_json::to_string_pretty(&m).unwrap()).unwrap();
 }
 
+/// A manifest entry of a kind pynoc writes, at `path` with `sha256`: every field typed, so
+/// only the path and the hash are hostile.
+fn entry(list: &[serde_json::Value], kind: &str, path: &str, sha256: &str) -> serde_json::Value {
+    let mut e = list.iter().find(|e| e["name"] == kind).unwrap_or_else(|| panic!("no {kind} entry")).clone();
+    e["path"] = path.into();
+    e["sha256"] = sha256.into();
+    e
+}
+
 #[test]
 fn stale_removal_never_follows_a_link_and_never_leaves_the_owned_folders() {
     let dir = tempfile::tempdir().unwrap();
@@ -62,6 +71,7 @@ fn stale_removal_never_follows_a_link_and_never_leaves_the_owned_folders() {
     symlink(&outside, out.join("old")).unwrap();
     fs::write(out.join("spec.kdl"), "pynoc 1\n").unwrap();
     fs::write(out.join("notes.txt"), "mine\n").unwrap();
+    fs::write(out.join("host/notes.txt"), "mine\n").unwrap();
     let sha = |s: &str| pynoc::sha256_hex(s.as_bytes());
     edit_manifest(&out, |a| {
         for (path, content) in [
@@ -70,13 +80,17 @@ fn stale_removal_never_follows_a_link_and_never_leaves_the_owned_folders() {
             ("notes.txt", "mine\n"),
             ("manifest.json", ""),
             ("host/../notes.txt", "mine\n"),
+            // Inside an owned folder, but not where pynoc writes a `sshd` artifact.
+            ("host/notes.txt", "mine\n"),
         ] {
-            a.push(serde_json::json!({"path": path, "sha256": sha(content)}));
+            let e = entry(a, "sshd", path, &sha(content));
+            a.push(e);
         }
     });
     build(&out).expect(0);
     assert_eq!(fs::read_to_string(outside.join("victim")).unwrap(), "keep me\n");
     assert!(out.join("spec.kdl").exists() && out.join("notes.txt").exists() && out.join("manifest.json").exists());
+    assert!(out.join("host/notes.txt").exists());
 }
 
 #[test]
@@ -84,18 +98,16 @@ fn a_hand_edited_stale_file_is_kept_with_a_warning_and_an_untouched_one_removed(
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     build(&out).expect(0);
-    // Two files a previous build wrote (as its manifest says), one edited since.
-    fs::write(out.join("host/old.conf"), "as written\n").unwrap();
-    fs::write(out.join("host/edited.conf"), "edited by hand\n").unwrap();
-    edit_manifest(&out, |a| {
-        a.push(serde_json::json!({"path": "host/old.conf", "sha256": pynoc::sha256_hex(b"as written\n")}));
-        a.push(serde_json::json!({"path": "host/edited.conf", "sha256": pynoc::sha256_hex(b"as written\n")}));
-    });
-    let r = build(&out).expect(0);
-    assert!(!out.join("host/old.conf").exists());
-    assert!(r.stdout().contains("removed") && r.stdout().contains("old.conf"), "{}", r.stdout());
-    assert_eq!(fs::read_to_string(out.join("host/edited.conf")).unwrap(), "edited by hand\n");
-    assert!(r.stderr().contains("warning: kept") && r.stderr().contains("edited.conf"), "{}", r.stderr());
+    // The next build's spec has no nginx and no container: their files are stale, one of
+    // them edited by hand since.
+    fs::write(out.join("nginx/nginx.conf"), "edited by hand\n").unwrap();
+    let small = dir.path().join("small.kdl");
+    fs::write(&small, "pynoc 1\nproject demo\nhost {\n    ssh {\n        port 22\n    }\n}\n").unwrap();
+    let r = pynoc().arg("build").arg(&small).arg("-o").arg(&out).run();
+    assert!(!out.join("container/Dockerfile").exists(), "{}", r.stdout());
+    assert!(r.stdout().contains("removed") && r.stdout().contains("Dockerfile"), "{}", r.stdout());
+    assert_eq!(fs::read_to_string(out.join("nginx/nginx.conf")).unwrap(), "edited by hand\n");
+    assert!(r.stderr().contains("warning: kept") && r.stderr().contains("nginx.conf"), "{}", r.stderr());
 }
 
 #[test]
@@ -143,11 +155,12 @@ fn verify_reads_no_link_and_no_path_outside_the_owned_folders() {
                 e["sha256"] = sha.clone().into();
             }
         }
-        a.push(serde_json::json!({"name": "sshd", "path": "../secret", "sha256": sha}));
+        let e = entry(a, "sshd", "../secret", &sha);
+        a.push(e);
     });
     let r = pynoc().arg("verify").arg(&out).run().expect(1);
     let text = format!("{}{}", r.stdout(), r.stderr());
     assert!(!text.contains("the secret line"), "{text}");
     assert!(text.contains("FAIL fstab:") && text.contains("symlink"), "{text}");
-    assert!(text.contains("is not a path pynoc writes"), "{text}");
+    assert!(text.contains("is not where pynoc writes the `sshd` artifact"), "{text}");
 }

@@ -36,7 +36,7 @@ postgres database=app {{
 }
 
 fn file<'a>(c: &'a pynoc::Compiled, name: &str) -> &'a str {
-    &c.artifacts.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("no artifact {name}")).content
+    &c.artifacts.iter().find(|a| a.name() == name).unwrap_or_else(|| panic!("no artifact {name}")).content
 }
 
 fn line<'a>(text: &'a str, start: &str) -> &'a str {

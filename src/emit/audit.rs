@@ -3,18 +3,15 @@
 use minijinja::{Environment, Error};
 
 use super::{Artifact, Context, render};
+use crate::artifact::Kind;
 use crate::ir::Audit;
 
 pub fn emit(env: &Environment, cx: &Context, a: &Audit) -> Result<Artifact, Error> {
     Ok(Artifact {
-        name: "audit",
-        path: "host/audit.rules",
-        install: "/etc/audit/rules.d/50-pynoc.rules",
-        owner: "root:root",
-        mode: crate::stdlib::audit_sets().file.mode.as_str(),
-        how: "replace",
+        kind: Kind::Audit,
+        install: Kind::Audit.install(cx.spec),
         apply: "augenrules --load".into(),
         env: vec![],
-        content: render(env, "audit/audit.rules.j2", cx.header("#"), "audit", a, &[])?,
+        content: render(env, Kind::Audit.desc().source, cx.header("#"), "audit", a, &[])?,
     })
 }

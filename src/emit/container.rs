@@ -7,82 +7,58 @@ use minijinja::{Environment, Error, ErrorKind};
 use serde::Serialize;
 
 use super::{Artifact, Context, render};
+use crate::artifact::Kind;
 use crate::ir::{Container, Stack};
 
 pub fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec<Artifact>, Error> {
     let mut out = Vec::new();
     if let Some(image) = &c.image {
         out.push(Artifact {
-            name: "dockerfile",
-            path: "container/Dockerfile",
-            install: "./Dockerfile",
-            owner: "-",
-            mode: "0644",
-            how: "copy",
+            kind: Kind::Dockerfile,
+            install: Kind::Dockerfile.install(cx.spec),
             apply: "docker build -t IMAGE .".into(),
             env: vec![],
-            content: render(env, "container/Dockerfile.j2", cx.header("#"), "image", image, &[])?,
+            content: render(env, Kind::Dockerfile.desc().source, cx.header("#"), "image", image, &[])?,
         });
         out.push(Artifact {
-            name: "dockerignore",
-            path: "container/.dockerignore",
-            install: "./.dockerignore",
-            owner: "-",
-            mode: "0644",
-            how: "copy",
+            kind: Kind::Dockerignore,
+            install: Kind::Dockerignore.install(cx.spec),
             apply: "docker build -t IMAGE .".into(),
             env: vec![],
-            content: render(env, "container/dockerignore.j2", cx.header("#"), "image", image, &[])?,
+            content: render(env, Kind::Dockerignore.desc().source, cx.header("#"), "image", image, &[])?,
         });
     }
     if let Some(stack) = &c.compose {
         let yaml = serde_norway::to_string(&compose(stack))
             .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
         out.push(Artifact {
-            name: "compose",
-            path: "container/docker-compose.yml",
-            install: "./docker-compose.yml",
-            owner: "-",
-            mode: "0644",
-            how: "copy",
+            kind: Kind::Compose,
+            install: Kind::Compose.install(cx.spec),
             apply: "docker compose up -d".into(),
             env: vec![],
             content: format!("{}\n{yaml}", cx.header("#")),
         });
         out.push(Artifact {
-            name: "prepare",
-            path: "container/prepare.sh",
-            install: "./prepare.sh",
-            owner: "-",
-            mode: "0755",
-            how: "copy",
+            kind: Kind::Prepare,
+            install: Kind::Prepare.install(cx.spec),
             apply: "sh prepare.sh".into(),
             env: vec![],
-            content: render(env, "container/prepare.sh.j2", cx.header("#"), "stack", stack, &[])?,
+            content: render(env, Kind::Prepare.desc().source, cx.header("#"), "stack", stack, &[])?,
         });
         out.push(Artifact {
-            name: "gitignore",
-            path: "container/.gitignore",
-            install: "./.gitignore",
-            owner: "-",
-            mode: "0644",
-            how: "copy",
+            kind: Kind::Gitignore,
+            install: Kind::Gitignore.install(cx.spec),
             apply: "-".into(),
             env: vec![],
-            content: render(env, "container/gitignore.j2", cx.header("#"), "stack", stack, &[])?,
+            content: render(env, Kind::Gitignore.desc().source, cx.header("#"), "stack", stack, &[])?,
         });
         if let Some(db) = &stack.database {
             out.push(Artifact {
-                name: "postgres-apply",
-                path: "container/postgres-apply.sh",
-                // prepare.sh copies it there; the database sees it at /etc/pynoc.
-                install: "./postgres-conf/postgres-apply.sh",
-                owner: "-",
-                mode: "0755",
-                how: "copy",
+                kind: Kind::PostgresApply,
+                install: Kind::PostgresApply.install(cx.spec),
                 apply: format!("docker compose exec {} sh /etc/pynoc/postgres-apply.sh", db.service),
                 env: vec![],
-                content: render(env, "container/postgres-apply.sh.j2", cx.header("#"), "db", db, &[])?,
+                content: render(env, Kind::PostgresApply.desc().source, cx.header("#"), "db", db, &[])?,
             });
         }
     }

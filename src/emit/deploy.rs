@@ -12,6 +12,7 @@ use serde_norway::value::{Tag, TaggedValue};
 use serde_norway::{Mapping, Value};
 
 use super::{Artifact, Context};
+use crate::artifact::Kind;
 use crate::ir::Postgres;
 
 /// The host groups of the inventory, one per role a host can play.
@@ -24,7 +25,7 @@ pub const GROUPS: [(&str, &str); 4] = [
 
 pub fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, minijinja::Error> {
     let spec = cx.spec;
-    let art = |name: &str| arts.iter().find(|a| a.name == name);
+    let art = |kind: Kind| arts.iter().find(|a| a.kind == kind);
     let mut plays = Vec::new();
     if let Some(host) = &spec.host {
         plays.push(host_play(host, &art));
@@ -32,14 +33,14 @@ pub fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, minijinja:
             plays.push(containers_play());
         }
     }
-    if let (Some(a), Some(n)) = (art("nginx"), &spec.nginx) {
+    if let (Some(a), Some(n)) = (art(Kind::Nginx), &spec.nginx) {
         plays.push(web_play(a, n));
     }
-    if let (Some(p), Some(sql), Some(hba)) = (&spec.postgres, art("postgres-sql"), art("pg_hba")) {
+    if let (Some(p), Some(sql), Some(hba)) = (&spec.postgres, art(Kind::PostgresSql), art(Kind::PgHba)) {
         plays.push(database_play(p, sql, hba));
     }
     // The variables the security SQL reads its passwords from: the playbook needs the same.
-    let passwords = art("postgres-sql").map(|a| a.env.clone()).unwrap_or_default();
+    let passwords = art(Kind::PostgresSql).map(|a| a.env.clone()).unwrap_or_default();
     let playbook = Value::Sequence(plays);
     let yaml = serde_norway::to_string(&playbook)
         .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))?;
@@ -53,24 +54,15 @@ pub fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, minijinja:
     );
     Ok(vec![
         Artifact {
-            name: "deploy",
-            path: "deploy/site.yml",
-            // Used where it is written, on the controller: never installed on a host.
-            install: "./deploy/site.yml",
-            owner: "-",
-            mode: "0644",
-            how: "run",
+            kind: Kind::Deploy,
+            install: Kind::Deploy.install(cx.spec),
             apply: "ansible-playbook -i deploy/inventory.ini deploy/site.yml".into(),
             env: passwords,
             content: site,
         },
         Artifact {
-            name: "inventory",
-            path: "deploy/inventory.ini",
-            install: "./deploy/inventory.ini",
-            owner: "-",
-            mode: "0644",
-            how: "edit",
+            kind: Kind::Inventory,
+            install: Kind::Inventory.install(cx.spec),
             apply: "put each host under the groups of its roles".into(),
             env: vec![],
             content: inventory(cx),
@@ -145,18 +137,24 @@ fn words(ws: &[&str]) -> Vec<Value> {
 
 /// The artifact's file beside the playbook.
 fn src(a: &Artifact) -> Value {
-    s(&format!("{{{{ playbook_dir }}}}/../{}", a.path))
+    s(&format!("{{{{ playbook_dir }}}}/../{}", a.path()))
 }
 
 fn owner_group(a: &Artifact) -> (Value, Value) {
-    let (o, g) = a.owner.split_once(':').unwrap_or(("root", "root"));
+    let (o, g) = a.desc().owner.split_once(':').unwrap_or(("root", "root"));
     (s(o), s(g))
 }
 
 /// `copy` of an artifact to its install path, with owner, mode and an optional validator.
 fn copy(a: &Artifact, validate: Option<&str>, extra: Vec<(&str, Value)>) -> Value {
     let (o, g) = owner_group(a);
-    let mut args = vec![("src", src(a)), ("dest", s(a.install)), ("owner", o), ("group", g), ("mode", s(a.mode))];
+    let mut args = vec![
+        ("src", src(a)),
+        ("dest", s(a.install)),
+        ("owner", o),
+        ("group", g),
+        ("mode", s(&a.desc().mode.to_string())),
+    ];
     if let Some(v) = validate {
         args.push(("validate", s(v)));
     }
@@ -268,22 +266,22 @@ if ! grep -qv '^#' \"$f.pynoc\"; then rm -f \"$f.pynoc\"; echo \"no modulus of 3
 if cmp -s \"$f\" \"$f.pynoc\"; then rm -f \"$f.pynoc\"; echo unchanged; else chmod 0644 \"$f.pynoc\"; mv \"$f.pynoc\" \"$f\"; echo changed; fi
 ";
 
-fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(&str) -> Option<&'a Artifact>) -> Value {
+fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifact>) -> Value {
     let containers = host.containers.is_some();
     // The packages whose files this play installs; python3-systemd lets fail2ban read the journal.
     let packages: Vec<&str> = [
-        ("sshd", &["openssh-server"][..]),
-        ("fail2ban", &["fail2ban", "python3-systemd"][..]),
-        ("audit", &["auditd"][..]),
-        ("nftables", &["nftables"][..]),
+        (Kind::Sshd, &["openssh-server"][..]),
+        (Kind::Fail2ban, &["fail2ban", "python3-systemd"][..]),
+        (Kind::Audit, &["auditd"][..]),
+        (Kind::Nftables, &["nftables"][..]),
     ]
     .iter()
-    .filter(|(name, _)| art(name).is_some())
+    .filter(|(kind, _)| art(*kind).is_some())
     .flat_map(|(_, p)| p.iter().copied())
     .collect();
     let mut tasks = if packages.is_empty() { vec![] } else { vec![apt(&packages)] };
     let mut handlers = Vec::new();
-    if let Some(a) = art("sysctl") {
+    if let Some(a) = art(Kind::Sysctl) {
         // Every key without a leading `-` must exist in this kernel, or `sysctl --system` fails.
         tasks.push(task(
             "kernel parameters (sysctl drop-in)",
@@ -305,7 +303,7 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(&str) -> Option<&'a Artifa
             argv(&words(&["sysctl", "--system"])),
         ));
     }
-    if let Some(a) = art("sshd") {
+    if let Some(a) = art(Kind::Sshd) {
         if !host.accounts.is_empty() {
             // `AllowUsers` names only declared accounts: each must exist before sshd is
             // restricted to them (getent exits 2 when one is missing).
@@ -345,7 +343,7 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(&str) -> Option<&'a Artifa
         ));
         handlers.push(unit_handler("reload ssh", "reload ssh", "ssh", "reloaded"));
     }
-    if let Some(a) = art("nftables") {
+    if let Some(a) = art(Kind::Nftables) {
         tasks.push(task(
             "firewall (nftables; ufw.sh and iptables rules are the alternatives, not deployed)",
             "ansible.builtin.copy",
@@ -357,7 +355,7 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(&str) -> Option<&'a Artifa
         tasks.push(service("nftables loads the firewall at boot", "nftables", None));
         handlers.push(unit_handler("reload nftables", "reload nftables", "nftables", "reloaded"));
     }
-    if let Some(a) = art("fail2ban") {
+    if let Some(a) = art(Kind::Fail2ban) {
         tasks.push(task(
             "fail2ban jail.local",
             "ansible.builtin.copy",
@@ -375,14 +373,14 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(&str) -> Option<&'a Artifa
         tasks.push(service("fail2ban enabled and running", "fail2ban", Some("started")));
         handlers.push(unit_handler("restart fail2ban", "restart fail2ban", "fail2ban", "restarted"));
     }
-    if let Some(a) = art("audit") {
+    if let Some(a) = art(Kind::Audit) {
         // Rules locked by `-e 2` cannot change until reboot: then the new file waits for the
         // next boot (augenrules loads it there) instead of failing the run.
         let load = || vec![s("sh"), s("-c"), s(AUDIT_LOAD)];
         tasks.push(guarded("audit rules", a, "audit", load(), load()));
         tasks.push(service("auditd enabled and running", "auditd", Some("started")));
     }
-    if let Some(a) = art("fstab") {
+    if let Some(a) = art(Kind::Fstab) {
         tasks.push(task(
             "tmpfs mounts in /etc/fstab",
             "ansible.builtin.blockinfile",
@@ -390,7 +388,7 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(&str) -> Option<&'a Artifa
                 ("path", s("/etc/fstab")),
                 ("marker", s("# {mark} pynoc tmpfs mounts")),
                 // A lookup's result is data to Ansible: never evaluated as a template.
-                ("block", s(&format!("{{{{ lookup('ansible.builtin.file', playbook_dir ~ '/../{}') }}}}", a.path))),
+                ("block", s(&format!("{{{{ lookup('ansible.builtin.file', playbook_dir ~ '/../{}') }}}}", a.path()))),
                 ("validate", s("findmnt --verify --tab-file %s")),
             ]),
             vec![("notify", s("mount tmpfs"))],

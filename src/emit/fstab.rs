@@ -3,6 +3,7 @@
 use minijinja::{Environment, Error};
 
 use super::{Artifact, Context, render, shell_word};
+use crate::artifact::Kind;
 use crate::ir::Fstab;
 
 /// `mount -a` skips a file system that is already mounted (`/dev/shm` always is), so each
@@ -17,14 +18,10 @@ fn apply(f: &Fstab) -> Result<String, Error> {
 
 pub fn emit(env: &Environment, cx: &Context, f: &Fstab) -> Result<Artifact, Error> {
     Ok(Artifact {
-        name: "fstab",
-        path: "host/fstab",
-        install: "/etc/fstab",
-        owner: "root:root",
-        mode: "0644",
-        how: "merge",
+        kind: Kind::Fstab,
+        install: Kind::Fstab.install(cx.spec),
         apply: apply(f)?,
         env: vec![],
-        content: render(env, "fstab/fstab.j2", cx.header("#"), "fstab", f, &[])?,
+        content: render(env, Kind::Fstab.desc().source, cx.header("#"), "fstab", f, &[])?,
     })
 }

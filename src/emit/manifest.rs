@@ -1,57 +1,73 @@
 //! `manifest.json`: for every artifact its place in the output, its install path, owner,
-//! mode, sha256, and the command that applies it on a host.
+//! mode, sha256, and the command that applies it on a host. One typed struct, written by
+//! `build` and read back by `build` (the files it wrote before) and `verify`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Artifact;
+use crate::artifact::{How, Kind, Mode};
 
-#[derive(Serialize)]
-struct Manifest<'a> {
-    generator: String,
-    spec: &'a str,
-    spec_sha256: &'a str,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    pub generator: String,
+    pub spec: String,
+    pub spec_sha256: String,
     /// The distribution release the files are for (stdlib/targets.toml).
-    release: &'a str,
-    artifacts: Vec<Entry<'a>>,
+    pub release: String,
+    pub artifacts: Vec<Entry>,
 }
 
-#[derive(Serialize)]
-struct Entry<'a> {
-    name: &'a str,
-    path: &'a str,
-    install: &'a str,
-    owner: &'a str,
-    mode: &'a str,
-    how: &'a str,
-    sha256: String,
-    apply: &'a str,
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Entry {
+    pub name: Kind,
+    pub path: String,
+    pub install: String,
+    pub owner: String,
+    pub mode: Mode,
+    pub how: How,
+    pub sha256: String,
+    pub apply: String,
     /// Environment variables `apply` needs (passwords), set by whoever runs it.
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    env: &'a [String],
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
 }
 
-pub fn render(arts: &[Artifact], spec: &str, spec_sha256: &str, release: &str) -> String {
-    let m = Manifest {
-        generator: format!("pynoc {}", env!("CARGO_PKG_VERSION")),
-        spec,
-        spec_sha256,
-        release,
-        artifacts: arts
-            .iter()
-            .map(|a| Entry {
-                name: a.name,
-                path: a.path,
-                install: a.install,
-                owner: a.owner,
-                mode: a.mode,
-                how: a.how,
-                sha256: crate::sha256_hex(a.content.as_bytes()),
-                apply: &a.apply,
-                env: &a.env,
-            })
-            .collect(),
-    };
-    let mut s = serde_json::to_string_pretty(&m).expect("manifest serializes");
-    s.push('\n');
-    s
+impl Manifest {
+    pub fn new(arts: &[Artifact], spec: &str, spec_sha256: &str, release: &str) -> Manifest {
+        Manifest {
+            generator: format!("pynoc {}", env!("CARGO_PKG_VERSION")),
+            spec: spec.into(),
+            spec_sha256: spec_sha256.into(),
+            release: release.into(),
+            artifacts: arts
+                .iter()
+                .map(|a| {
+                    let d = a.desc();
+                    Entry {
+                        name: a.kind,
+                        path: d.path.into(),
+                        install: a.install.into(),
+                        owner: d.owner.into(),
+                        mode: d.mode,
+                        how: d.how,
+                        sha256: crate::sha256_hex(a.content.as_bytes()),
+                        apply: a.apply.clone(),
+                        env: a.env.clone(),
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Pretty JSON with a final newline.
+    pub fn render(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("manifest serializes");
+        s.push('\n');
+        s
+    }
+
+    /// A manifest read back: every field typed, every artifact one this pynoc writes.
+    pub fn parse(bytes: &[u8]) -> Result<Manifest, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
 }

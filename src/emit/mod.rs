@@ -17,28 +17,39 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior, Value};
 use serde::Serialize;
 
+use crate::artifact::{Desc, Kind};
 use crate::ir::Spec;
 use crate::stdlib::TEMPLATES;
 
-/// One generated file.
+/// One generated file: its kind (whose [`Desc`] holds the facts every spec shares) and
+/// what this spec makes of it.
 #[derive(Debug, Clone)]
 pub struct Artifact {
-    /// Short name used by `verify` and the manifest, e.g. `sshd`.
-    pub name: &'static str,
-    /// Path inside the output directory, `/`-separated.
-    pub path: &'static str,
-    /// Where it goes on the host.
+    pub kind: Kind,
+    /// Where it goes ([`Kind::install`]).
     pub install: &'static str,
-    pub owner: &'static str,
-    pub mode: &'static str,
-    /// How the file is applied: `replace` the install path, or `merge` its lines.
-    pub how: &'static str,
     /// The command that applies or reloads it on a stock Debian 12 host, as root; the
     /// deployment's playbook does the same.
     pub apply: String,
     /// Environment variables `apply` reads (passwords): set by the operator, never written.
     pub env: Vec<String>,
     pub content: String,
+}
+
+impl Artifact {
+    pub fn desc(&self) -> Desc {
+        self.kind.desc()
+    }
+
+    /// Its name in the manifest.
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
+    }
+
+    /// Its path inside the output directory, `/`-separated.
+    pub fn path(&self) -> &'static str {
+        self.kind.desc().path
+    }
 }
 
 /// What every template sees besides the IR: the generated-file header.
@@ -64,30 +75,10 @@ impl Context<'_> {
     }
 }
 
-/// The host's security configuration files pynoc's playbook installs (artifact name,
-/// install path), known from the spec without rendering: what the audit rules must watch.
-pub(crate) fn installed(spec: &Spec) -> Vec<(&'static str, &'static str)> {
-    let mut out = Vec::new();
-    if let Some(host) = &spec.host {
-        if host.ssh.is_some() {
-            out.push(("sshd", sshd::INSTALL));
-        }
-        if host.fail2ban.is_some() {
-            out.push(("fail2ban", fail2ban::INSTALL));
-        }
-        // The playbook deploys the nftables ruleset; ufw.sh and the iptables files are the
-        // alternatives an operator installs instead, by hand.
-        if host.firewall.is_some() {
-            out.extend(firewall::INSTALL.iter().filter(|(name, _)| *name == "nftables"));
-        }
-    }
-    if spec.nginx.is_some() {
-        out.push(("nginx", nginx::INSTALL));
-    }
-    if let Some(p) = &spec.postgres {
-        out.push(("pg_hba", postgres::hba_install(p.version)));
-    }
-    out
+/// The host's security configuration files pynoc's playbook installs (kind, install path),
+/// known from the spec without rendering: what the audit rules must watch.
+pub(crate) fn installed(spec: &Spec) -> Vec<(Kind, &'static str)> {
+    Kind::ALL.into_iter().filter(|k| k.watched_in(spec)).map(|k| (k, k.install(spec))).collect()
 }
 
 pub fn emit(cx: &Context) -> Result<Vec<Artifact>, Error> {
@@ -131,7 +122,7 @@ pub fn emit(cx: &Context) -> Result<Vec<Artifact>, Error> {
         let deploy = deploy::emit(cx, &out)?;
         out.extend(deploy);
     }
-    out.sort_by_key(|a| a.path);
+    out.sort_by_key(|a| a.path());
     Ok(out)
 }
 
@@ -142,7 +133,7 @@ fn repeat_waived(a: &mut Artifact, waived: &[crate::waive::Waived]) {
     let Some(start) = a.content.find(MARK) else { return };
     let line_start = a.content[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
     let prefix = a.content[line_start..start].to_string();
-    let lines = crate::waive::header_lines(&prefix, a.name, waived);
+    let lines = crate::waive::header_lines(&prefix, a.kind, waived);
     if lines.is_empty() {
         return;
     }

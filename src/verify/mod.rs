@@ -20,6 +20,9 @@ use std::fmt;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+use crate::artifact::{Checker, Kind};
+use crate::emit::manifest::Manifest;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     Pass,
@@ -45,60 +48,61 @@ impl fmt::Display for Outcome {
 
 /// An artifact as the manifest lists it.
 pub struct Item {
-    pub name: String,
+    pub kind: Kind,
     pub file: Utf8PathBuf,
 }
 
 /// Reads `DIR/manifest.json` and verifies every artifact it lists.
 pub fn verify(dir: &Utf8Path, mut each: impl FnMut(&Outcome)) -> Result<Vec<Outcome>, String> {
     let manifest = dir.join(crate::write::MANIFEST);
-    let text = std::fs::read_to_string(&manifest).map_err(|e| format!("cannot read {manifest}: {e}"))?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{manifest} is not valid JSON: {e}"))?;
-    let Some(list) = json["artifacts"].as_array() else {
+    let bytes = std::fs::read(&manifest).map_err(|e| format!("cannot read {manifest}: {e}"))?;
+    let m = Manifest::parse(&bytes).map_err(|e| format!("{manifest} is not a manifest this pynoc reads: {e}"))?;
+    if m.artifacts.is_empty() {
         return Err(format!("{manifest} lists no artifacts"));
-    };
+    }
     // Files for another release than this machine's: its daemons would judge settings for
     // other versions (an algorithm its sshd lacks, a directive its nginx lacks).
     let local = local_release();
-    let other = match json["release"].as_str() {
-        Some(r) if local.as_deref() != Some(r) => Some(format!(
-            "the files are for {r}, and this machine runs {}: its {{}} would judge another version's settings",
+    let other = (local.as_deref() != Some(m.release.as_str())).then(|| {
+        format!(
+            "the files are for {}, and this machine runs {}: its {{}} would judge another version's settings",
+            m.release,
             local.as_deref().unwrap_or("an unknown release")
-        )),
-        _ => None,
-    };
+        )
+    });
     let mut out = Vec::new();
-    for a in list {
-        let (Some(name), Some(path)) = (a["name"].as_str(), a["path"].as_str()) else {
-            return Err(format!("{manifest}: an artifact lacks `name` or `path`"));
-        };
-        let item = Item { name: name.to_string(), file: dir.join(path) };
-        // The directory may come from an untrusted checkout: only a file directly inside a
-        // folder pynoc writes, and never through a link (a validator's error would print
-        // lines of whatever it points at).
+    for a in &m.artifacts {
+        let item = Item { kind: a.name, file: dir.join(&a.path) };
+        // The directory may come from an untrusted checkout: only the file at the kind's own
+        // path, and never through a link (a validator's error would print lines of whatever
+        // it points at).
         let plain = std::fs::symlink_metadata(&item.file).is_ok_and(|m| m.file_type().is_file())
             && std::fs::symlink_metadata(item.file.parent().unwrap_or(dir)).is_ok_and(|m| m.file_type().is_dir());
-        let status = if !crate::write::owned(path) {
-            Status::Fail(format!("`{}` is not a path pynoc writes (FOLDER/FILE)", path.escape_debug()))
+        let status = if a.path != a.name.desc().path {
+            Status::Fail(format!(
+                "`{}` is not where pynoc writes the `{}` artifact ({})",
+                a.path.escape_debug(),
+                a.name,
+                a.name.desc().path
+            ))
         } else if !plain && item.file.exists() {
             Status::Fail(format!("{} is a symlink or not a regular file; not read", item.file))
         } else {
             match std::fs::read(&item.file) {
                 Err(e) => Status::Fail(format!("cannot read {}: {e}", item.file)),
-                Ok(bytes) if a["sha256"].as_str() != Some(crate::sha256_hex(&bytes).as_str()) => {
+                Ok(bytes) if a.sha256 != crate::sha256_hex(&bytes) => {
                     Status::Fail(format!("{} does not match the sha256 in the manifest (edited by hand?)", item.file))
                 }
                 Ok(bytes) => {
-                    let status = match (&other, VERSIONED.iter().find(|(n, _)| *n == item.name)) {
-                        (Some(why), Some((_, tool))) => Status::Skip(why.replace("{}", tool)),
+                    let status = match (&other, item.kind.desc().checker) {
+                        (Some(why), Checker::Daemon(tool)) => Status::Skip(why.replace("{}", tool)),
                         _ => check(&item),
                     };
                     // And the meaning (a root-run writer outside its directory, a kernel
                     // helper key without its reason), which no consumer's tool checks: the
                     // manifest's hashes prove only that the files are the ones it lists, and
                     // a hostile checkout writes both.
-                    match shape::meaning_of(&item.name, &String::from_utf8_lossy(&bytes)) {
+                    match shape::meaning_of(item.kind, &String::from_utf8_lossy(&bytes)) {
                         problems if problems.is_empty() => status,
                         problems => match status {
                             Status::Fail(why) => Status::Fail(format!("{why}; {}", problems.join("; "))),
@@ -108,16 +112,12 @@ pub fn verify(dir: &Utf8Path, mut each: impl FnMut(&Outcome)) -> Result<Vec<Outc
                 }
             }
         };
-        let o = Outcome { name: item.name, status };
+        let o = Outcome { name: item.kind.name().to_string(), status };
         each(&o);
         out.push(o);
     }
     Ok(out)
 }
-
-/// Artifacts whose validator is a daemon of the release's own version.
-const VERSIONED: &[(&str, &str)] =
-    &[("sshd", "sshd"), ("nginx", "nginx"), ("postgres-sql", "PostgreSQL"), ("pg_hba", "PostgreSQL")];
 
 /// This machine's release as stdlib/targets.toml names releases (`debian-12`), from
 /// /etc/os-release.
@@ -128,28 +128,29 @@ fn local_release() -> Option<String> {
     Some(format!("{}-{}", field("ID")?, field("VERSION_ID")?))
 }
 
+/// Each kind checked by its consumer's own tool.
 fn check(item: &Item) -> Status {
-    match item.name.as_str() {
-        "sysctl" => sysctl::check(&item.file),
-        "sshd" => sshd::check(&item.file),
-        "fail2ban" => fail2ban::check(&item.file),
-        "audit" => audit::check(&item.file),
-        "ufw" => firewall::ufw(&item.file),
-        "iptables" => firewall::restore(&item.file, "iptables-restore"),
-        "ip6tables" => firewall::restore(&item.file, "ip6tables-restore"),
-        "nftables" => firewall::nft(&item.file),
-        "fstab" => fstab::check(&item.file),
-        "nginx" => nginx::check(&item.file),
-        "postgres-sql" => postgres::check(&item.file),
-        "pg_hba" => postgres::check_hba(&item.file),
-        "dockerfile" => container::dockerfile(&item.file),
-        "dockerignore" => container::dockerignore(&item.file),
-        "compose" => container::compose(&item.file),
-        "prepare" | "postgres-apply" => container::script(&item.file),
-        "gitignore" => container::gitignore(&item.file),
-        "deploy" => deploy::playbook(&item.file),
-        "inventory" => deploy::inventory(&item.file),
-        other => Status::Skip(format!("no validator for artifact `{other}` in this pynoc")),
+    let f = &item.file;
+    match item.kind {
+        Kind::Sysctl => sysctl::check(f),
+        Kind::Sshd => sshd::check(f),
+        Kind::Fail2ban => fail2ban::check(f),
+        Kind::Audit => audit::check(f),
+        Kind::Ufw => firewall::ufw(f),
+        Kind::Iptables => firewall::restore(f, "iptables-restore"),
+        Kind::Ip6tables => firewall::restore(f, "ip6tables-restore"),
+        Kind::Nftables => firewall::nft(f),
+        Kind::Fstab => fstab::check(f),
+        Kind::Nginx => nginx::check(f),
+        Kind::PostgresSql => postgres::check(f),
+        Kind::PgHba => postgres::check_hba(f),
+        Kind::Dockerfile => container::dockerfile(f),
+        Kind::Dockerignore => container::dockerignore(f),
+        Kind::Compose => container::compose(f),
+        Kind::Prepare | Kind::PostgresApply => container::script(f),
+        Kind::Gitignore => container::gitignore(f),
+        Kind::Deploy => deploy::playbook(f),
+        Kind::Inventory => deploy::inventory(f),
     }
 }
 

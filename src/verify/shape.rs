@@ -5,36 +5,37 @@
 //! accepted fuzz input are held to these rules, in memory and without the consumers' tools
 //! (those run in `verify`); an empty list means the artifact is well-formed.
 
+use crate::artifact::Kind;
 use crate::emit::Artifact;
 
 /// The problems of every artifact, each prefixed by its path.
 pub fn check(artifacts: &[Artifact]) -> Vec<String> {
     let mut problems = Vec::new();
     for a in artifacts {
-        for p in check_one(a.name, &a.content) {
-            problems.push(format!("{}: {p}", a.path));
+        for p in check_one(a.kind, &a.content) {
+            problems.push(format!("{}: {p}", a.path()));
         }
     }
     problems
 }
 
 /// The problems of one artifact, by its name in the manifest.
-pub fn check_one(name: &str, text: &str) -> Vec<String> {
-    let mut p = shape(name, text);
-    meaning(&mut p, name, text);
+pub fn check_one(kind: Kind, text: &str) -> Vec<String> {
+    let mut p = shape(kind, text);
+    meaning(&mut p, kind, text);
     p
 }
 
 /// The problems of meaning alone ([`meaning`]), for `pynoc verify` beside the consumer's tool.
-pub fn meaning_of(name: &str, text: &str) -> Vec<String> {
+pub fn meaning_of(kind: Kind, text: &str) -> Vec<String> {
     let mut p = Vec::new();
-    meaning(&mut p, name, text);
+    meaning(&mut p, kind, text);
     p
 }
 
 /// What a root process does with the artifact's values, by meaning (issue 24): no writer
 /// that runs as root outside its directory, no kernel helper key without its reason.
-fn meaning(p: &mut Vec<String>, name: &str, text: &str) {
+fn meaning(p: &mut Vec<String>, kind: Kind, text: &str) {
     use crate::syspaths::{Place, permitted};
     // A project directory's name is the second component: the allow-list's `{project}`.
     let project = |path: &str| path.split('/').nth(2).unwrap_or_default().to_string();
@@ -45,8 +46,8 @@ fn meaning(p: &mut Vec<String>, name: &str, text: &str) {
         }
     };
     let code = |l: &str| !l.trim_start().starts_with('#');
-    match name {
-        "nginx" => {
+    match kind {
+        Kind::Nginx => {
             for l in text.lines().map(str::trim).filter(|l| code(l)) {
                 if let Some(rest) = l.strip_prefix("access_log ").or_else(|| l.strip_prefix("error_log ")) {
                     let path = rest.split_whitespace().next().unwrap_or_default().trim_end_matches(';');
@@ -61,14 +62,14 @@ fn meaning(p: &mut Vec<String>, name: &str, text: &str) {
                 }
             }
         }
-        "fstab" => {
+        Kind::Fstab => {
             for f in text.lines().filter(|l| code(l)).map(|l| l.split_whitespace().collect::<Vec<_>>()) {
                 if let Some(target) = f.get(1) {
                     placed(p, Place::HostTmpfs, target);
                 }
             }
         }
-        "prepare" => {
+        Kind::Prepare => {
             for l in text.lines().map(str::trim) {
                 if let Some(rest) = l.strip_prefix("dir ") {
                     placed(p, Place::VolumeDevice, rest.split_whitespace().next().unwrap_or_default());
@@ -80,7 +81,7 @@ fn meaning(p: &mut Vec<String>, name: &str, text: &str) {
                 }
             }
         }
-        "deploy" => {
+        Kind::Deploy => {
             // The ACME webroot the playbook makes (`path:` after the task's name).
             let lines: Vec<&str> = text.lines().map(str::trim).collect();
             for (i, _) in lines.iter().enumerate().filter(|(_, l)| **l == "- name: ACME webroot") {
@@ -91,7 +92,7 @@ fn meaning(p: &mut Vec<String>, name: &str, text: &str) {
                 }
             }
         }
-        "sysctl" => {
+        Kind::Sysctl => {
             let meaning = crate::stdlib::sysctl_meaning();
             let lines: Vec<&str> = text.lines().map(str::trim).collect();
             for (i, l) in lines.iter().enumerate() {
@@ -104,12 +105,26 @@ fn meaning(p: &mut Vec<String>, name: &str, text: &str) {
                 }
             }
         }
-        _ => {}
+        Kind::Sshd
+        | Kind::Fail2ban
+        | Kind::Audit
+        | Kind::Ufw
+        | Kind::Iptables
+        | Kind::Ip6tables
+        | Kind::Nftables
+        | Kind::PostgresSql
+        | Kind::PgHba
+        | Kind::Dockerfile
+        | Kind::Dockerignore
+        | Kind::Compose
+        | Kind::Gitignore
+        | Kind::PostgresApply
+        | Kind::Inventory => {}
     }
 }
 
 /// What the artifact's consumer reads: its directives, sections and statements.
-fn shape(name: &str, text: &str) -> Vec<String> {
+fn shape(kind: Kind, text: &str) -> Vec<String> {
     let mut p = Vec::new();
     // Every consumer reads lines; no character may hide a line break from a reviewer or
     // start one for a consumer, and none may reorder or hide text from a reviewer
@@ -118,13 +133,7 @@ fn shape(name: &str, text: &str) -> Vec<String> {
     if let Some(c) = text.chars().find(|c| hidden(*c)) {
         p.push(format!("holds the control, line-separator or formatting character {c:?}"));
     }
-    let comment = match name {
-        "nginx" | "sshd" | "fail2ban" | "sysctl" | "fstab" | "audit" | "iptables" | "ip6tables" | "nftables"
-        | "ufw" | "dockerfile" | "dockerignore" | "compose" | "deploy" | "inventory" | "pg_hba" | "prepare"
-        | "postgres-apply" | "gitignore" => "#",
-        "postgres-sql" => "--",
-        _ => "",
-    };
+    let comment = kind.desc().comment;
     let first = text.lines().next().unwrap_or("");
     let header_at = usize::from(first.starts_with("#!"));
     match text.lines().nth(header_at) {
@@ -132,8 +141,8 @@ fn shape(name: &str, text: &str) -> Vec<String> {
         other => p.push(format!("no generated-file header, found {other:?}")),
     }
     let lines = || text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with(comment));
-    match name {
-        "sshd" => {
+    match kind {
+        Kind::Sshd => {
             let mut seen: Vec<&str> = Vec::new();
             for l in lines() {
                 let word = l.split_whitespace().next().unwrap_or("");
@@ -147,7 +156,7 @@ fn shape(name: &str, text: &str) -> Vec<String> {
                 seen.push(word);
             }
         }
-        "sysctl" => {
+        Kind::Sysctl => {
             for l in lines() {
                 let ok = l.split_once(" = ").is_some_and(|(k, v)| {
                     !k.is_empty()
@@ -160,7 +169,7 @@ fn shape(name: &str, text: &str) -> Vec<String> {
                 }
             }
         }
-        "fail2ban" => {
+        Kind::Fail2ban => {
             for l in lines() {
                 let ok = if let Some(section) = l.strip_prefix('[') {
                     section
@@ -174,7 +183,7 @@ fn shape(name: &str, text: &str) -> Vec<String> {
                 }
             }
         }
-        "fstab" => {
+        Kind::Fstab => {
             for l in lines() {
                 let f: Vec<&str> = l.split_whitespace().collect();
                 if f.len() != 6 || f[0] != "tmpfs" || f[2] != "tmpfs" || f[4] != "0" || f[5] != "0" {
@@ -182,7 +191,7 @@ fn shape(name: &str, text: &str) -> Vec<String> {
                 }
             }
         }
-        "audit" => {
+        Kind::Audit => {
             for l in lines() {
                 let opt = l.split_whitespace().next().unwrap_or("");
                 if !["-D", "-b", "-f", "-e", "-a", "-w", "--backlog_wait_time", "-i", "-r"].contains(&opt) {
@@ -190,7 +199,7 @@ fn shape(name: &str, text: &str) -> Vec<String> {
                 }
             }
         }
-        "iptables" | "ip6tables" => {
+        Kind::Iptables | Kind::Ip6tables => {
             for l in lines() {
                 let ok = l == "COMMIT"
                     || l.starts_with("*filter")
@@ -202,9 +211,9 @@ fn shape(name: &str, text: &str) -> Vec<String> {
             }
             quotes(&mut p, text, comment);
         }
-        "nftables" | "nginx" => {
+        Kind::Nftables | Kind::Nginx => {
             braces(&mut p, text, comment);
-            if name == "nginx" {
+            if kind == Kind::Nginx {
                 for l in lines() {
                     if !(l.ends_with(';') || l.ends_with('{') || l == "}") {
                         p.push(format!("a statement that does not end with `;`, `{{` or `}}`: {l:?}"));
@@ -219,7 +228,7 @@ fn shape(name: &str, text: &str) -> Vec<String> {
                 }
             }
         }
-        "ufw" => {
+        Kind::Ufw => {
             for l in lines() {
                 let word = l.split_whitespace().next().unwrap_or("");
                 if !UFW_SCRIPT.contains(&word) {
@@ -228,7 +237,7 @@ fn shape(name: &str, text: &str) -> Vec<String> {
             }
             quotes(&mut p, text, comment);
         }
-        "pg_hba" => {
+        Kind::PgHba => {
             for l in lines() {
                 let f: Vec<&str> = l.split_whitespace().collect();
                 let ok = match f.first() {
@@ -241,8 +250,8 @@ fn shape(name: &str, text: &str) -> Vec<String> {
                 }
             }
         }
-        "postgres-sql" => sql(&mut p, text),
-        "dockerfile" => {
+        Kind::PostgresSql => sql(&mut p, text),
+        Kind::Dockerfile => {
             let mut continued = false;
             for l in lines() {
                 let word = l.split_whitespace().next().unwrap_or("");
@@ -252,14 +261,14 @@ fn shape(name: &str, text: &str) -> Vec<String> {
                 continued = l.ends_with('\\');
             }
         }
-        "dockerignore" => {
+        Kind::Dockerignore => {
             for l in lines() {
                 if l.chars().any(char::is_whitespace) {
                     p.push(format!("a pattern with white space: {l:?}"));
                 }
             }
         }
-        "inventory" => {
+        Kind::Inventory => {
             for l in lines() {
                 let ok = l
                     .strip_prefix('[')
@@ -271,8 +280,8 @@ fn shape(name: &str, text: &str) -> Vec<String> {
                 }
             }
         }
-        "compose" => yaml_keys(&mut p, text, &["name", "services", "networks", "volumes", "secrets"]),
-        "deploy" => match serde_norway::from_str::<serde_norway::Value>(text) {
+        Kind::Compose => yaml_keys(&mut p, text, &["name", "services", "networks", "volumes", "secrets"]),
+        Kind::Deploy => match serde_norway::from_str::<serde_norway::Value>(text) {
             Ok(serde_norway::Value::Sequence(plays)) => {
                 for play in plays {
                     let keys = play.as_mapping().map(|m| m.keys().filter_map(|k| k.as_str()).collect::<Vec<_>>());
@@ -286,7 +295,7 @@ fn shape(name: &str, text: &str) -> Vec<String> {
             Ok(_) => p.push("not a list of plays".into()),
             Err(e) => p.push(format!("not YAML: {e}")),
         },
-        "prepare" => {
+        Kind::Prepare => {
             for l in lines() {
                 let word = l.split_whitespace().next().unwrap_or("");
                 if !PREPARE_SCRIPT.contains(&word) {
@@ -295,7 +304,7 @@ fn shape(name: &str, text: &str) -> Vec<String> {
             }
             quotes(&mut p, text, comment);
         }
-        "postgres-apply" => {
+        Kind::PostgresApply => {
             for l in lines() {
                 let ok = l == "set -eu"
                     || l.starts_with("exec psql -X -v ON_ERROR_STOP=1 --username postgres --dbname ")
@@ -311,14 +320,13 @@ fn shape(name: &str, text: &str) -> Vec<String> {
                 }
             }
         }
-        "gitignore" => {
+        Kind::Gitignore => {
             for l in lines() {
                 if !l.starts_with('/') || l.contains(char::is_whitespace) {
                     p.push(format!("a pattern .gitignore never holds: {l:?}"));
                 }
             }
         }
-        _ => {}
     }
     p
 }
@@ -576,22 +584,22 @@ mod tests {
     #[test]
     fn broken_shapes_are_caught() {
         let h = "# generated by pynoc 0.1.0 from spec.kdl, do not edit\n";
-        assert!(check_one("sshd", &format!("{h}Port 22\nPermitRootLogin no\n")).is_empty());
-        assert!(!check_one("sshd", &format!("{h}Port 22\nMatch all\n")).is_empty());
-        assert!(!check_one("sshd", "Port 22\n").is_empty(), "no header");
-        assert!(!check_one("fail2ban", &format!("{h}[sshd]\nenabled = true\nevil = x\n")).is_empty());
-        assert!(!check_one("fail2ban", &format!("{h}[sshd]\nenabled = true\n[sshd x]\n")).is_empty());
-        assert!(!check_one("nginx", &format!("{h}http {{\n    server_name \"a\";\n}}\n}}\n")).is_empty());
-        assert!(!check_one("nginx", &format!("{h}http {{\n    include /etc/passwd;\n}}\n")).is_empty());
-        let sql = |body: &str| check_one("postgres-sql", &format!("-- generated by pynoc 0.1.0\n{body}"));
+        assert!(check_one(Kind::Sshd, &format!("{h}Port 22\nPermitRootLogin no\n")).is_empty());
+        assert!(!check_one(Kind::Sshd, &format!("{h}Port 22\nMatch all\n")).is_empty());
+        assert!(!check_one(Kind::Sshd, "Port 22\n").is_empty(), "no header");
+        assert!(!check_one(Kind::Fail2ban, &format!("{h}[sshd]\nenabled = true\nevil = x\n")).is_empty());
+        assert!(!check_one(Kind::Fail2ban, &format!("{h}[sshd]\nenabled = true\n[sshd x]\n")).is_empty());
+        assert!(!check_one(Kind::Nginx, &format!("{h}http {{\n    server_name \"a\";\n}}\n}}\n")).is_empty());
+        assert!(!check_one(Kind::Nginx, &format!("{h}http {{\n    include /etc/passwd;\n}}\n")).is_empty());
+        let sql = |body: &str| check_one(Kind::PostgresSql, &format!("-- generated by pynoc 0.1.0\n{body}"));
         assert!(sql("ALTER SYSTEM SET a = 'b';\nDO $x$ BEGIN PERFORM 1; END $x$;\n").is_empty());
         assert!(!sql("ALTER SYSTEM SET a = 'b'; DROP TABLE t;\n").is_empty());
         assert!(!sql("ALTER SYSTEM SET a = 'b\n").is_empty());
         assert!(!sql("\\! rm -rf /\n").is_empty());
-        assert!(!check_one("pg_hba", &format!("{h}host all all 0.0.0.0/0 trust extra more\n")).is_empty());
-        assert!(!check_one("sysctl", &format!("{h}kernel.x = 1\nkernel.y=2\n")).is_empty());
-        assert!(!check_one("sshd", &format!("{h}Port 22\u{2028}\n")).is_empty());
-        assert!(!check_one("compose", &format!("{h}services: {{}}\nx-evil: 1\n")).is_empty());
+        assert!(!check_one(Kind::PgHba, &format!("{h}host all all 0.0.0.0/0 trust extra more\n")).is_empty());
+        assert!(!check_one(Kind::Sysctl, &format!("{h}kernel.x = 1\nkernel.y=2\n")).is_empty());
+        assert!(!check_one(Kind::Sshd, &format!("{h}Port 22\u{2028}\n")).is_empty());
+        assert!(!check_one(Kind::Compose, &format!("{h}services: {{}}\nx-evil: 1\n")).is_empty());
     }
 
     /// The rules of meaning: a root-run writer outside its directory, a kernel helper key
@@ -599,30 +607,30 @@ mod tests {
     #[test]
     fn writers_outside_their_directories_are_caught() {
         let h = "# generated by pynoc 0.1.0 from spec.kdl, do not edit\n";
-        let nginx = |l: &str| check_one("nginx", &format!("{h}http {{\n    {l}\n}}\n"));
+        let nginx = |l: &str| check_one(Kind::Nginx, &format!("{h}http {{\n    {l}\n}}\n"));
         assert!(nginx("access_log /var/log/nginx/access.log;").is_empty());
         for bad in
             ["access_log /etc/ld.so.preload;", "error_log /var/log/nginx//x.log;", "ssl_certificate /etc/shadow;"]
         {
             assert!(!nginx(bad).is_empty(), "{bad}");
         }
-        let fstab = |t: &str| check_one("fstab", &format!("{h}tmpfs {t} tmpfs defaults 0 0\n"));
+        let fstab = |t: &str| check_one(Kind::Fstab, &format!("{h}tmpfs {t} tmpfs defaults 0 0\n"));
         assert!(fstab("/tmp").is_empty());
         assert!(!fstab("/etc").is_empty() && !fstab("/home/admin").is_empty());
-        let prepare = |l: &str| meaning_of("prepare", &format!("{h}{l}\n"));
+        let prepare = |l: &str| meaning_of(Kind::Prepare, &format!("{h}{l}\n"));
         assert!(prepare("dir /opt/demo/data 999:999 0700").is_empty());
         assert!(!prepare("dir /etc 999:999 0700").is_empty());
         assert!(!prepare("copy \"${PYNOC_PG_TLS_KEY_FROM:-/etc/shadow}\" secrets/k.pem 999:999 0400").is_empty());
         assert!(
             prepare("copy \"${PYNOC_PG_TLS_KEY_FROM:-/etc/ssl/private/pg.key}\" secrets/k.pem 999:999 0400").is_empty()
         );
-        let sysctl = |body: &str| check_one("sysctl", &format!("{h}{body}"));
+        let sysctl = |body: &str| check_one(Kind::Sysctl, &format!("{h}{body}"));
         assert!(!sysctl("kernel.modprobe = /tmp/x\n").is_empty());
         assert!(sysctl("# the vendor's appliance\nkernel.modprobe = /sbin/modprobe\n").is_empty());
         assert!(!sysctl("-net.ipv4.conf.lo.route_localnet = 1\n").is_empty());
         let deploy = |extra: &str| {
             meaning_of(
-                "deploy",
+                Kind::Deploy,
                 &format!("  - name: ACME webroot\n    ansible.builtin.file:\n      path: !unsafe /var/www/x\n{extra}"),
             )
         };
