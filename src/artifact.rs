@@ -10,6 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::emit::ansible::Group;
 use crate::ir::Spec;
 
 /// Every kind of generated file (manifest.json's `name`).
@@ -381,6 +382,59 @@ impl Kind {
             | Kind::PostgresApply
             | Kind::Deploy
             | Kind::Inventory => false,
+        }
+    }
+
+    /// The play of the deployment that installs it on a host, if one does (ufw.sh and the
+    /// iptables files are the firewall's alternatives an operator installs by hand; the
+    /// container files go beside the application, the playbook's files stay on the
+    /// controller).
+    pub(crate) fn play(self) -> Option<Group> {
+        match self {
+            Kind::Sysctl | Kind::Sshd | Kind::Fail2ban | Kind::Audit | Kind::Nftables | Kind::Fstab => {
+                Some(Group::Host)
+            }
+            Kind::Nginx => Some(Group::Web),
+            Kind::PostgresSql | Kind::PgHba => Some(Group::Database),
+            Kind::Ufw
+            | Kind::Iptables
+            | Kind::Ip6tables
+            | Kind::Dockerfile
+            | Kind::Dockerignore
+            | Kind::Compose
+            | Kind::Prepare
+            | Kind::Gitignore
+            | Kind::PostgresApply
+            | Kind::Deploy
+            | Kind::Inventory => None,
+        }
+    }
+
+    /// The Debian packages whose program reads it, installed by its play before the file.
+    /// PostgreSQL's depend on the spec's version and are the database play's.
+    pub(crate) fn packages(self) -> &'static [&'static str] {
+        match self {
+            Kind::Sshd => &["openssh-server"],
+            // python3-systemd lets fail2ban read the journal.
+            Kind::Fail2ban => &["fail2ban", "python3-systemd"],
+            Kind::Audit => &["auditd"],
+            Kind::Nftables => &["nftables"],
+            Kind::Nginx => &["nginx"],
+            Kind::Sysctl
+            | Kind::Fstab
+            | Kind::PostgresSql
+            | Kind::PgHba
+            | Kind::Ufw
+            | Kind::Iptables
+            | Kind::Ip6tables
+            | Kind::Dockerfile
+            | Kind::Dockerignore
+            | Kind::Compose
+            | Kind::Prepare
+            | Kind::Gitignore
+            | Kind::PostgresApply
+            | Kind::Deploy
+            | Kind::Inventory => &[],
         }
     }
 

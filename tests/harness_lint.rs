@@ -48,6 +48,22 @@ fn harness_scripts_pass_shellcheck() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }
 
+/// The scripts the playbook runs on a host (stdlib/deploy/, POSIX sh): every one of them, at
+/// style level.
+#[test]
+fn playbook_scripts_pass_shellcheck() {
+    let dir = root().join("stdlib/deploy");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    found.sort();
+    assert!(found.len() >= 5 && found.iter().all(|p| p.extension().is_some_and(|x| x == "sh")), "{found:?}");
+    let Ok(o) = Command::new("shellcheck").args(["-s", "sh", "-S", "style"]).args(&found).output() else {
+        assert!(!strict(), "shellcheck is missing (installed by .ci/install-validators)");
+        eprintln!("SKIP playbook script lint: no shellcheck");
+        return;
+    };
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+}
+
 #[test]
 fn stand_in_application_parses() {
     let r = root().join("tests/vm/stack/app");

@@ -49,8 +49,16 @@ fn verify_one(name: &str, path: &str, content: &str) -> String {
     let file = dir.path().join(path);
     fs::create_dir_all(file.parent().unwrap()).unwrap();
     fs::write(&file, content).unwrap();
+    // A whole manifest, as `build` writes it, for the release this test machine runs.
     let manifest = serde_json::json!({
-        "artifacts": [{ "name": name, "path": path, "sha256": pynoc::sha256_hex(content.as_bytes()) }]
+        "generator": "pynoc test",
+        "spec": "spec.kdl",
+        "spec_sha256": "0",
+        "release": "debian-12",
+        "artifacts": [{
+            "name": name, "path": path, "install": "/x", "owner": "root:root", "mode": "0644",
+            "how": "replace", "sha256": pynoc::sha256_hex(content.as_bytes()), "apply": "-"
+        }]
     });
     fs::write(dir.path().join("manifest.json"), manifest.to_string()).unwrap();
     let r = pynoc().arg("verify").arg(dir.path()).run();
@@ -175,4 +183,27 @@ fn containers_reject_the_guides_dockerfile_and_compose_file() {
     let compose = "version: '3.8'\nservices:\n  redis:\n    image: redis:7-alpine\n    command: redis-server --requirepass \"${REDIS_PASSWORD}\"\n    tmpfs:\n      - /tmp:noexec,nosuid,size=100m\n";
     fails("compose", "container/docker-compose.yml", compose, "docker-compose config");
     fails("dockerignore", "container/.dockerignore", "node_modules\n", "`.git` is not ignored");
+}
+
+/// A manifest is read as the typed struct `build` writes: an artifact this pynoc does not
+/// write, or a field of the wrong type, stops verify with the reason, before any tool runs.
+#[test]
+fn a_manifest_this_pynoc_does_not_write_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    pynoc().arg("build").arg(example()).arg("-o").arg(&out).run().expect(0);
+    let path = out.join("manifest.json");
+    let good = fs::read_to_string(&path).unwrap();
+    for (from, to, why) in [
+        ("\"name\": \"sshd\"", "\"name\": \"sshd2\"", "`sshd2` is not an artifact this pynoc writes"),
+        ("\"mode\": \"0600\"", "\"mode\": \"600\"", "not a file mode"),
+        ("\"how\": \"replace\"", "\"how\": \"overwrite\"", "unknown variant"),
+    ] {
+        assert!(good.contains(from), "{from}");
+        fs::write(&path, good.replacen(from, to, 1)).unwrap();
+        let r = pynoc().arg("verify").arg(&out).run();
+        assert_ne!(r.code(), 0, "{}", r.stdout());
+        assert!(r.stderr().contains(why), "{why}: {}", r.stderr());
+        assert!(!r.stdout().contains("PASS"), "{}", r.stdout());
+    }
 }

@@ -8,20 +8,25 @@
 //! every value that comes from the spec is tagged `!unsafe`, so Ansible never evaluates
 //! it as a Jinja expression, and reaches a command only as one `argv` word.
 
-use serde_norway::value::{Tag, TaggedValue};
-use serde_norway::{Mapping, Value};
-
+use super::ansible::{
+    Apt, Assert, Block, BlockInFile, Changed, Command, Copy, Environment, Fail, File, FileState, Group, Handler,
+    HandlerTask, Module, Play, Registered, Shell, Step, Systemd, Task, UnitState, Word, plain, words,
+};
 use super::{Artifact, Context};
 use crate::artifact::Kind;
 use crate::ir::Postgres;
 
-/// The host groups of the inventory, one per role a host can play.
-pub const GROUPS: [(&str, &str); 4] = [
-    ("pynoc_host", "kernel, SSH, fail2ban, audit, firewall and mounts of the host itself"),
-    ("pynoc_containers", "runs the container stack (Docker)"),
-    ("pynoc_web", "runs nginx"),
-    ("pynoc_database", "runs PostgreSQL"),
-];
+/// The shell scripts the playbook runs on a host: files of their own, checked by shellcheck.
+const MODULI: &str = include_str!("../../stdlib/deploy/moduli.sh");
+const AUDIT_LOAD: &str = include_str!("../../stdlib/deploy/audit-load.sh");
+const SYSCTL_KEYS: &str = include_str!("../../stdlib/deploy/sysctl-keys.sh");
+const FAIL2BAN_CHECK: &str = include_str!("../../stdlib/deploy/fail2ban-check.sh");
+const EXISTS: &str = include_str!("../../stdlib/deploy/exists.sh");
+
+/// A one-line script as the single-quoted program of `sh -c`.
+fn one_line(script: &str) -> &str {
+    script.trim_end_matches('\n')
+}
 
 pub fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, minijinja::Error> {
     let spec = cx.spec;
@@ -41,8 +46,7 @@ pub fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, minijinja:
     }
     // The variables the security SQL reads its passwords from: the playbook needs the same.
     let passwords = art(Kind::PostgresSql).map(|a| a.env.clone()).unwrap_or_default();
-    let playbook = Value::Sequence(plays);
-    let yaml = serde_norway::to_string(&playbook)
+    let yaml = super::ansible::to_yaml(&plays)
         .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))?;
     let site = format!(
         "{}\n# Deploys the artifacts beside this directory as manifest.json lists them. Run from the\n\
@@ -92,317 +96,211 @@ fn inventory(cx: &Context) -> String {
          ansible_pipelining=true\n",
         cx.header("#")
     );
-    for (group, what) in GROUPS {
-        s.push_str(&format!("\n# {what}\n[{group}]\n"));
+    for g in Group::ALL {
+        s.push_str(&format!("\n# {}\n[{}]\n", g.what(), g.name()));
     }
     s
 }
 
-// ---- YAML building blocks --------------------------------------------------------------
-
-fn s(x: &str) -> Value {
-    Value::String(x.to_string())
-}
+// ---- building blocks -------------------------------------------------------------------
 
 /// A value from the spec: Ansible reads `!unsafe` strings as data, never as a template.
-fn unsafe_str(x: &str) -> Value {
-    Value::Tagged(Box::new(TaggedValue { tag: Tag::new("unsafe"), value: Value::String(x.to_string()) }))
-}
-
-fn map(pairs: Vec<(&str, Value)>) -> Value {
-    let mut m = Mapping::new();
-    for (k, v) in pairs {
-        m.insert(s(k), v);
-    }
-    Value::Mapping(m)
-}
-
-fn seq(items: Vec<Value>) -> Value {
-    Value::Sequence(items)
-}
-
-fn task(name: &str, module: &str, args: Value, extra: Vec<(&str, Value)>) -> Value {
-    let mut pairs = vec![("name", s(name)), (module, args)];
-    pairs.extend(extra);
-    map(pairs)
-}
-
-fn argv(words: &[Value]) -> Value {
-    map(vec![("argv", seq(words.to_vec()))])
-}
-
-fn words(ws: &[&str]) -> Vec<Value> {
-    ws.iter().map(|w| s(w)).collect()
+fn unsafe_str(x: &str) -> Word {
+    Word::Unsafe(x.to_string())
 }
 
 /// The artifact's file beside the playbook.
-fn src(a: &Artifact) -> Value {
-    s(&format!("{{{{ playbook_dir }}}}/../{}", a.path()))
-}
-
-fn owner_group(a: &Artifact) -> (Value, Value) {
-    let (o, g) = a.desc().owner.split_once(':').unwrap_or(("root", "root"));
-    (s(o), s(g))
+fn src(a: &Artifact) -> String {
+    format!("{{{{ playbook_dir }}}}/../{}", a.path())
 }
 
 /// `copy` of an artifact to its install path, with owner, mode and an optional validator.
-fn copy(a: &Artifact, validate: Option<&str>, extra: Vec<(&str, Value)>) -> Value {
-    let (o, g) = owner_group(a);
-    let mut args = vec![
-        ("src", src(a)),
-        ("dest", s(a.install)),
-        ("owner", o),
-        ("group", g),
-        ("mode", s(&a.desc().mode.to_string())),
-    ];
-    if let Some(v) = validate {
-        args.push(("validate", s(v)));
+fn copy(a: &Artifact, validate: Option<String>) -> Copy {
+    let (o, g) = a.desc().owner.split_once(':').unwrap_or(("root", "root"));
+    Copy {
+        src: src(a),
+        dest: a.install.into(),
+        owner: Some(o.into()),
+        group: Some(g.into()),
+        mode: Some(a.desc().mode.to_string()),
+        validate,
+        ..Copy::default()
     }
-    args.extend(extra);
-    map(args)
 }
 
-fn apt(names: &[&str]) -> Value {
-    task("packages", "ansible.builtin.apt", map(vec![("name", seq(words(names))), ("state", s("present"))]), vec![])
+fn apt(names: &[&str]) -> Task {
+    let names = names.iter().map(|n| n.to_string()).collect();
+    Step::new("packages", Module::Apt(Apt { name: names, state: "present" })).task()
 }
 
-fn service(name: &str, unit: &str, state: Option<&str>) -> Value {
-    let mut args = vec![("name", s(unit)), ("enabled", Value::Bool(true))];
-    if let Some(st) = state {
-        args.push(("state", s(st)));
-    }
-    task(name, "ansible.builtin.systemd_service", map(args), vec![])
-}
-
-fn handler(name: &str, listen: &str, module: &str, args: Value) -> Value {
-    task(name, module, args, vec![("listen", s(listen))])
-}
-
-/// A handler that reloads, restarts or starts a systemd unit.
-fn unit_handler(name: &str, listen: &str, unit: &str, state: &str) -> Value {
-    handler(name, listen, "ansible.builtin.systemd_service", map(vec![("name", s(unit)), ("state", s(state))]))
-}
-
-fn play(name: &str, group: &str, tasks: Vec<Value>, handlers: Vec<Value>) -> Value {
-    let mut pairs = vec![
-        ("name", s(name)),
-        ("hosts", s(group)),
-        ("become", Value::Bool(true)),
-        ("gather_facts", Value::Bool(false)),
-        ("tasks", seq(tasks)),
-    ];
-    if !handlers.is_empty() {
-        pairs.push(("handlers", seq(handlers)));
-    }
-    map(pairs)
+fn service(name: &str, unit: &str, state: Option<UnitState>) -> Task {
+    Step::new(name, Module::Systemd(Systemd { name: unit.into(), enabled: Some(true), state })).task()
 }
 
 /// A file no tool can check on its own: install it with a backup, run `check` (which also
 /// applies it), and on failure put the previous file back, apply that, and fail.
-fn guarded(what: &str, a: &Artifact, register: &str, check: Vec<Value>, undo: Vec<Value>) -> Value {
-    let reg = format!("pynoc_{register}");
-    let changed = s(&format!("{reg} is changed"));
+fn guarded(what: &str, a: &Artifact, reg: Registered, check: Vec<Word>, undo: Vec<Word>) -> Task {
     let mut rescue = vec![
-        task(
+        Step::new(
             &format!("restore the previous {what}"),
-            "ansible.builtin.copy",
-            map(vec![
-                ("src", s(&format!("{{{{ {reg}.backup_file }}}}"))),
-                ("dest", s(a.install)),
-                ("remote_src", Value::Bool(true)),
-            ]),
-            vec![("when", s(&format!("{reg}.backup_file is defined")))],
-        ),
-        task(
+            Module::Copy(Copy {
+                src: format!("{{{{ {}.backup_file }}}}", reg.var()),
+                dest: a.install.into(),
+                remote_src: Some(true),
+                ..Copy::default()
+            }),
+        )
+        .when(reg.cond("{var}.backup_file is defined"))
+        .task(),
+        Step::new(
             &format!("remove the new {what} (there was none before)"),
-            "ansible.builtin.file",
-            map(vec![("path", s(a.install)), ("state", s("absent"))]),
-            vec![("when", s(&format!("{reg}.backup_file is not defined")))],
-        ),
+            Module::File(File {
+                path: plain(a.install),
+                state: FileState::Absent,
+                owner: None,
+                group: None,
+                mode: None,
+                follow: None,
+            }),
+        )
+        .when(reg.cond("{var}.backup_file is not defined"))
+        .task(),
     ];
     if !undo.is_empty() {
-        rescue.push(task(&format!("apply the previous {what}"), "ansible.builtin.command", argv(&undo), vec![]));
+        rescue.push(Step::new(&format!("apply the previous {what}"), Command::argv(undo)).task());
     }
-    rescue.push(task(
-        &format!("refuse the new {what}"),
-        "ansible.builtin.fail",
-        map(vec![("msg", s(&format!("the new {what} failed its check; the previous file is back in place")))]),
-        vec![],
-    ));
-    map(vec![
-        ("name", s(what)),
-        (
-            "block",
-            seq(vec![
-                task(
-                    &format!("install {what}"),
-                    "ansible.builtin.copy",
-                    copy(a, None, vec![("backup", Value::Bool(true))]),
-                    vec![("register", s(&reg))],
-                ),
-                task(
-                    &format!("check and apply {what}"),
-                    "ansible.builtin.command",
-                    argv(&check),
-                    vec![("when", changed)],
-                ),
-            ]),
-        ),
-        ("rescue", seq(rescue)),
-    ])
+    rescue.push(
+        Step::new(
+            &format!("refuse the new {what}"),
+            Module::Fail(Fail { msg: format!("the new {what} failed its check; the previous file is back in place") }),
+        )
+        .task(),
+    );
+    let install = Copy { backup: Some(true), ..copy(a, None) };
+    Task::Block(Block {
+        name: what.into(),
+        block: vec![
+            Step::new(&format!("install {what}"), Module::Copy(install)).register(reg).task(),
+            Step::new(&format!("check and apply {what}"), Command::argv(check))
+                .when(reg.cond("{var} is changed"))
+                .task(),
+        ],
+        rescue,
+    })
 }
 
 // ---- plays -----------------------------------------------------------------------------
 
-/// Loads the audit rules, unless the running ones are locked (`-e 2`).
-pub(crate) const AUDIT_LOAD: &str = "if auditctl -s | grep -qx 'enabled 2'; then echo 'the running audit rules are locked (-e 2): the new rules load at the next boot' >&2; else augenrules --load; fi";
-
-/// Keeps the group-exchange moduli of 3072 bits or more (field 5 is the size minus one),
-/// refuses to leave none, and reports `changed` only when it rewrote the file.
-pub(crate) const MODULI: &str = "set -eu
-f=/etc/ssh/moduli
-awk '/^#/ || $5 >= 3071' \"$f\" > \"$f.pynoc\"
-if ! grep -qv '^#' \"$f.pynoc\"; then rm -f \"$f.pynoc\"; echo \"no modulus of 3072 bits or more in $f\" >&2; exit 1; fi
-if cmp -s \"$f\" \"$f.pynoc\"; then rm -f \"$f.pynoc\"; echo unchanged; else chmod 0644 \"$f.pynoc\"; mv \"$f.pynoc\" \"$f\"; echo changed; fi
-";
-
-fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifact>) -> Value {
+fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifact>) -> Play {
     let containers = host.containers.is_some();
-    // The packages whose files this play installs; python3-systemd lets fail2ban read the journal.
-    let packages: Vec<&str> = [
-        (Kind::Sshd, &["openssh-server"][..]),
-        (Kind::Fail2ban, &["fail2ban", "python3-systemd"][..]),
-        (Kind::Audit, &["auditd"][..]),
-        (Kind::Nftables, &["nftables"][..]),
-    ]
-    .iter()
-    .filter(|(kind, _)| art(*kind).is_some())
-    .flat_map(|(_, p)| p.iter().copied())
-    .collect();
+    // The packages whose files this play installs, in the registry's order.
+    let packages: Vec<&str> = Kind::ALL
+        .into_iter()
+        .filter(|k| k.play() == Some(Group::Host) && art(*k).is_some())
+        .flat_map(|k| k.packages())
+        .copied()
+        .collect();
     let mut tasks = if packages.is_empty() { vec![] } else { vec![apt(&packages)] };
     let mut handlers = Vec::new();
     if let Some(a) = art(Kind::Sysctl) {
         // Every key without a leading `-` must exist in this kernel, or `sysctl --system` fails.
-        tasks.push(task(
-            "kernel parameters (sysctl drop-in)",
-            "ansible.builtin.copy",
-            copy(
-                a,
-                Some(
-                    "sh -c 'grep -Ev \"^[[:space:]]*(#|$|-)\" \"$1\" | cut -d= -f1 | tr -d \" \" | tr . / | \
-                     while read -r k; do test -e \"/proc/sys/$k\" || { echo \"no such key: $k\" >&2; exit 1; }; done' sysctl %s",
-                ),
-                vec![],
-            ),
-            vec![("notify", s("apply sysctl"))],
-        ));
-        handlers.push(handler(
-            "apply sysctl",
-            "apply sysctl",
-            "ansible.builtin.command",
-            argv(&words(&["sysctl", "--system"])),
+        let validate = format!("sh -c '{}' sysctl %s", one_line(SYSCTL_KEYS));
+        tasks.push(
+            Step::new("kernel parameters (sysctl drop-in)", Module::Copy(copy(a, Some(validate))))
+                .notify(Handler::ApplySysctl)
+                .task(),
+        );
+        handlers.push(HandlerTask::new(
+            Handler::ApplySysctl.topic(),
+            Handler::ApplySysctl,
+            Command::argv(words(&["sysctl", "--system"])),
         ));
     }
     if let Some(a) = art(Kind::Sshd) {
         if !host.accounts.is_empty() {
             // `AllowUsers` names only declared accounts: each must exist before sshd is
             // restricted to them (getent exits 2 when one is missing).
-            let mut argv_words = vec![s("getent"), s("passwd"), s("--")];
-            argv_words.extend(host.accounts.iter().map(|a| unsafe_str(&a.name)));
-            tasks.push(task(
-                "the login accounts exist",
-                "ansible.builtin.command",
-                argv(&argv_words),
-                vec![("changed_when", Value::Bool(false)), ("check_mode", Value::Bool(false))],
-            ));
+            let mut argv = words(&["getent", "passwd", "--"]);
+            argv.extend(host.accounts.iter().map(|a| unsafe_str(&a.name)));
+            tasks.push(Step::new("the login accounts exist", Command::argv(argv)).read_only().task());
         }
-        tasks.push(task(
-            "sshd drop-in",
-            "ansible.builtin.copy",
-            copy(a, Some("/usr/sbin/sshd -t -f %s"), vec![]),
-            vec![("notify", s("reload ssh"))],
-        ));
+        tasks.push(
+            Step::new("sshd drop-in", Module::Copy(copy(a, Some("/usr/sbin/sshd -t -f %s".into()))))
+                .notify(Handler::ReloadSsh)
+                .task(),
+        );
         if host.ssh.as_ref().is_some_and(|x| x.steps.iter().any(|s| s == "moduli-3072")) {
-            tasks.push(task(
+            let mut step = Step::new(
                 "Diffie-Hellman moduli under 3072 bits removed from /etc/ssh/moduli",
-                "ansible.builtin.shell",
-                map(vec![("cmd", s(MODULI)), ("executable", s("/bin/sh"))]),
-                vec![
-                    ("register", s("pynoc_moduli")),
-                    ("changed_when", s("pynoc_moduli.stdout == 'changed'")),
-                    ("notify", s("reload ssh")),
-                ],
-            ));
+                Module::Shell(Shell::Script { cmd: MODULI, executable: "/bin/sh" }),
+            )
+            .register(Registered::Moduli)
+            .notify(Handler::ReloadSsh);
+            step.changed_when = Some(Changed::When(Registered::Moduli.cond("{var}.stdout == 'changed'")));
+            tasks.push(step.task());
         }
-        tasks.push(service("ssh enabled and running", "ssh", Some("started")));
-        handlers.push(handler(
+        tasks.push(service("ssh enabled and running", "ssh", Some(UnitState::Started)));
+        handlers.push(HandlerTask::new(
             "sshd accepts the whole configuration",
-            "reload ssh",
-            "ansible.builtin.command",
-            argv(&words(&["/usr/sbin/sshd", "-t"])),
+            Handler::ReloadSsh,
+            Command::argv(words(&["/usr/sbin/sshd", "-t"])),
         ));
-        handlers.push(unit_handler("reload ssh", "reload ssh", "ssh", "reloaded"));
+        handlers.push(HandlerTask::unit(Handler::ReloadSsh, "ssh", UnitState::Reloaded));
     }
     if let Some(a) = art(Kind::Nftables) {
-        tasks.push(task(
-            "firewall (nftables; ufw.sh and iptables rules are the alternatives, not deployed)",
-            "ansible.builtin.copy",
-            copy(a, Some("/usr/sbin/nft -c -f %s"), vec![]),
-            vec![("notify", s("reload nftables"))],
-        ));
+        tasks.push(
+            Step::new(
+                "firewall (nftables; ufw.sh and iptables rules are the alternatives, not deployed)",
+                Module::Copy(copy(a, Some("/usr/sbin/nft -c -f %s".into()))),
+            )
+            .notify(Handler::ReloadNftables)
+            .task(),
+        );
         // Enabled, nftables.service loads the file at boot. Never restarted: its stop
         // flushes every table, Docker's and fail2ban's included.
         tasks.push(service("nftables loads the firewall at boot", "nftables", None));
-        handlers.push(unit_handler("reload nftables", "reload nftables", "nftables", "reloaded"));
+        handlers.push(HandlerTask::unit(Handler::ReloadNftables, "nftables", UnitState::Reloaded));
     }
     if let Some(a) = art(Kind::Fail2ban) {
-        tasks.push(task(
-            "fail2ban jail.local",
-            "ansible.builtin.copy",
-            copy(
-                a,
-                Some(
-                    "sh -c 'd=$(mktemp -d) && cp -a /etc/fail2ban/. \"$d\" && cp \"$1\" \"$d/jail.local\" && \
-                     fail2ban-client -c \"$d\" -t; rc=$?; rm -rf \"$d\"; exit $rc' fail2ban %s",
-                ),
-                vec![],
-            ),
-            vec![("notify", s("restart fail2ban"))],
-        ));
+        let validate = format!("sh -c '{}' fail2ban %s", one_line(FAIL2BAN_CHECK));
+        tasks.push(
+            Step::new("fail2ban jail.local", Module::Copy(copy(a, Some(validate))))
+                .notify(Handler::RestartFail2ban)
+                .task(),
+        );
         // Stock Debian 12 fail2ban is failed until jail.local exists: started now, with it.
-        tasks.push(service("fail2ban enabled and running", "fail2ban", Some("started")));
-        handlers.push(unit_handler("restart fail2ban", "restart fail2ban", "fail2ban", "restarted"));
+        tasks.push(service("fail2ban enabled and running", "fail2ban", Some(UnitState::Started)));
+        handlers.push(HandlerTask::unit(Handler::RestartFail2ban, "fail2ban", UnitState::Restarted));
     }
     if let Some(a) = art(Kind::Audit) {
         // Rules locked by `-e 2` cannot change until reboot: then the new file waits for the
         // next boot (augenrules loads it there) instead of failing the run.
-        let load = || vec![s("sh"), s("-c"), s(AUDIT_LOAD)];
-        tasks.push(guarded("audit rules", a, "audit", load(), load()));
-        tasks.push(service("auditd enabled and running", "auditd", Some("started")));
+        let load = || vec![plain("sh"), plain("-c"), plain(one_line(AUDIT_LOAD))];
+        tasks.push(guarded("audit rules", a, Registered::Audit, load(), load()));
+        tasks.push(service("auditd enabled and running", "auditd", Some(UnitState::Started)));
     }
     if let Some(a) = art(Kind::Fstab) {
-        tasks.push(task(
-            "tmpfs mounts in /etc/fstab",
-            "ansible.builtin.blockinfile",
-            map(vec![
-                ("path", s("/etc/fstab")),
-                ("marker", s("# {mark} pynoc tmpfs mounts")),
-                // A lookup's result is data to Ansible: never evaluated as a template.
-                ("block", s(&format!("{{{{ lookup('ansible.builtin.file', playbook_dir ~ '/../{}') }}}}", a.path()))),
-                ("validate", s("findmnt --verify --tab-file %s")),
-            ]),
-            vec![("notify", s("mount tmpfs"))],
-        ));
-        let mut h = handler(
+        tasks.push(
+            Step::new(
+                "tmpfs mounts in /etc/fstab",
+                Module::BlockInFile(BlockInFile {
+                    path: "/etc/fstab",
+                    marker: "# {mark} pynoc tmpfs mounts",
+                    // A lookup's result is data to Ansible: never evaluated as a template.
+                    block: format!("{{{{ lookup('ansible.builtin.file', playbook_dir ~ '/../{}') }}}}", a.path()),
+                    validate: "findmnt --verify --tab-file %s",
+                }),
+            )
+            .notify(Handler::MountTmpfs)
+            .task(),
+        );
+        let mut h = HandlerTask::new(
             "mount and remount every tmpfs (mount -a skips what is already mounted)",
-            "mount tmpfs",
-            "ansible.builtin.shell",
-            unsafe_str(&a.apply),
+            Handler::MountTmpfs,
+            Module::Shell(Shell::Line(unsafe_str(&a.apply))),
         );
         // The module runs from a temporary directory: not in /tmp, which this mounts over.
-        if let Value::Mapping(m) = &mut h {
-            m.insert(s("environment"), map(vec![("TMPDIR", s("/run"))]));
-        }
+        h.environment = Some(Environment { TMPDIR: "/run" });
         handlers.push(h);
     }
     let name = if containers {
@@ -410,16 +308,16 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifa
     } else {
         "host hardening"
     };
-    play(name, "pynoc_host", tasks, handlers)
+    Play::new(name, Group::Host, tasks, handlers)
 }
 
-fn containers_play() -> Value {
-    let tasks = vec![apt(&["docker.io"]), service("Docker enabled and running", "docker", Some("started"))];
-    play("container engine", "pynoc_containers", tasks, vec![])
+fn containers_play() -> Play {
+    let tasks = vec![apt(&["docker.io"]), service("Docker enabled and running", "docker", Some(UnitState::Started))];
+    Play::new("container engine", Group::Containers, tasks, vec![])
 }
 
-fn web_play(a: &Artifact, n: &crate::ir::Nginx) -> Value {
-    let mut tasks = vec![apt(&["nginx"])];
+fn web_play(a: &Artifact, n: &crate::ir::Nginx) -> Play {
+    let mut tasks = vec![apt(a.kind.packages())];
     let mut files: Vec<&str> = Vec::new();
     for site in &n.sites {
         files.push(&site.tls.certificate);
@@ -437,47 +335,37 @@ fn web_play(a: &Artifact, n: &crate::ir::Nginx) -> Value {
     webroots.sort_unstable();
     webroots.dedup();
     for w in webroots {
-        tasks.push(task(
-            "ACME webroot",
-            "ansible.builtin.file",
-            // `follow: false`: a link planted at the webroot fails the task instead of
-            // having its target chmodded (the path itself is where stdlib's table allows).
-            map(vec![
-                ("path", unsafe_str(w)),
-                ("state", s("directory")),
-                ("mode", s("0755")),
-                ("follow", Value::Bool(false)),
-            ]),
-            vec![],
-        ));
+        // `follow: false`: a link planted at the webroot fails the task instead of having
+        // its target chmodded (the path itself is where stdlib's table allows).
+        let dir = File {
+            path: unsafe_str(w),
+            state: FileState::Directory,
+            owner: None,
+            group: None,
+            mode: Some("0755"),
+            follow: Some(false),
+        };
+        tasks.push(Step::new("ACME webroot", Module::File(dir)).task());
     }
-    tasks.push(task(
-        "nginx.conf",
-        "ansible.builtin.copy",
-        copy(a, Some("/usr/sbin/nginx -t -q -c %s"), vec![]),
-        vec![("notify", s("reload nginx"))],
-    ));
-    tasks.push(service("nginx enabled and running", "nginx", Some("started")));
-    let handlers = vec![unit_handler("reload nginx", "reload nginx", "nginx", "reloaded")];
-    play("nginx", "pynoc_web", tasks, handlers)
+    tasks.push(
+        Step::new("nginx.conf", Module::Copy(copy(a, Some("/usr/sbin/nginx -t -q -c %s".into()))))
+            .notify(Handler::ReloadNginx)
+            .task(),
+    );
+    tasks.push(service("nginx enabled and running", "nginx", Some(UnitState::Started)));
+    let handlers = vec![HandlerTask::unit(Handler::ReloadNginx, "nginx", UnitState::Reloaded)];
+    Play::new("nginx", Group::Web, tasks, handlers)
 }
 
 /// Fails, naming the files, when a file the artifacts need is missing on the host. One
 /// task for all of them: every task costs a module run on the host.
-fn exists(what: &str, paths: &[&str]) -> Value {
-    let script = "missing=; for f in \"$@\"; do [ -f \"$f\" ] || missing=\"$missing $f\"; done; \
-                  [ -z \"$missing\" ] || { echo \"missing:$missing\" >&2; exit 1; }";
-    let mut words = vec![s("sh"), s("-c"), s(script), s("exists")];
-    words.extend(paths.iter().map(|p| unsafe_str(p)));
-    task(
-        &format!("{what} exist (provided by the operator, not by pynoc)"),
-        "ansible.builtin.command",
-        argv(&words),
-        vec![("changed_when", Value::Bool(false)), ("check_mode", Value::Bool(false))],
-    )
+fn exists(what: &str, paths: &[&str]) -> Task {
+    let mut argv = vec![plain("sh"), plain("-c"), plain(one_line(EXISTS)), plain("exists")];
+    argv.extend(paths.iter().map(|p| unsafe_str(p)));
+    Step::new(&format!("{what} exist (provided by the operator, not by pynoc)"), Command::argv(argv)).read_only().task()
 }
 
-fn psql(db: &Value, extra: &[Value]) -> Vec<Value> {
+fn psql(db: &Word, extra: &[Word]) -> Vec<Word> {
     let mut w =
         words(&["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d"]);
     w.push(db.clone());
@@ -486,8 +374,8 @@ fn psql(db: &Value, extra: &[Value]) -> Vec<Value> {
 }
 
 /// psql reading one query from its standard input (no shell, no argument parsing).
-fn query(db: &Value, sql: &str) -> Value {
-    map(vec![("argv", seq(psql(db, &[]))), ("stdin", unsafe_str(sql))])
+fn query(db: &Word, sql: &str) -> Module {
+    Module::Command(Command { argv: psql(db, &[]), creates: None, stdin: Some(unsafe_str(sql)) })
 }
 
 fn sql_literal(x: &str) -> String {
@@ -496,68 +384,52 @@ fn sql_literal(x: &str) -> String {
 
 /// pgAudit's settings and event triggers exist only once the library is loaded, so it is
 /// loaded (and the server restarted) before the security SQL runs, which then sets them.
-fn pgaudit_loaded(p: &Postgres, cluster: &str, tasks: &mut Vec<Value>) {
-    const NOT_LOADED: &str = "'pgaudit' not in pynoc_preload.stdout.split(',')";
+fn pgaudit_loaded(p: &Postgres, cluster: &str, tasks: &mut Vec<Task>) {
+    let not_loaded = || Registered::Preload.cond("'pgaudit' not in {var}.stdout.split(',')");
     let preload = p.settings.iter().find(|x| x.name == "shared_preload_libraries").map_or("pgaudit", |x| &x.value);
-    tasks.push(task(
-        "the libraries the server has loaded",
-        "ansible.builtin.command",
-        query(&s("postgres"), "SELECT replace(current_setting('shared_preload_libraries'), ' ', '');"),
-        vec![
-            ("register", s("pynoc_preload")),
-            ("changed_when", Value::Bool(false)),
-            ("check_mode", Value::Bool(false)),
-        ],
-    ));
-    tasks.push(task(
-        "load pgAudit: shared_preload_libraries, then a restart",
-        "ansible.builtin.command",
-        map(vec![(
-            "argv",
-            seq(psql(
-                &s("postgres"),
-                &[
-                    s("-c"),
-                    unsafe_str(&format!("ALTER SYSTEM SET shared_preload_libraries = {}", sql_literal(preload))),
-                ],
-            )),
-        )]),
-        vec![("when", s(NOT_LOADED))],
-    ));
-    tasks.push(task(
-        "restart so that pgAudit is loaded",
-        "ansible.builtin.systemd_service",
-        map(vec![("name", s(cluster)), ("state", s("restarted"))]),
-        vec![("when", s(NOT_LOADED))],
-    ));
+    tasks.push(
+        Step::new(
+            "the libraries the server has loaded",
+            query(&plain("postgres"), "SELECT replace(current_setting('shared_preload_libraries'), ' ', '');"),
+        )
+        .register(Registered::Preload)
+        .read_only()
+        .task(),
+    );
+    let alter = format!("ALTER SYSTEM SET shared_preload_libraries = {}", sql_literal(preload));
+    tasks.push(
+        Step::new(
+            "load pgAudit: shared_preload_libraries, then a restart",
+            Command::argv(psql(&plain("postgres"), &[plain("-c"), unsafe_str(&alter)])),
+        )
+        .when(not_loaded())
+        .task(),
+    );
+    tasks.push(
+        Step::new(
+            "restart so that pgAudit is loaded",
+            Module::Systemd(Systemd { name: cluster.into(), enabled: None, state: Some(UnitState::Restarted) }),
+        )
+        .when(not_loaded())
+        .task(),
+    );
 }
 
-fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Value {
+fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Play {
     let db = unsafe_str(&p.database);
     let cluster = format!("postgresql@{}-main", p.version);
     let envs: Vec<&str> = sql.env.iter().map(String::as_str).collect();
     let mut tasks = Vec::new();
     if !envs.is_empty() {
         // Runs on the controller: no module on the host.
-        tasks.push(task(
-            "the controller's environment has every password",
-            "ansible.builtin.assert",
-            map(vec![
-                (
-                    "that",
-                    seq(envs
-                        .iter()
-                        .map(|e| s(&format!("lookup('ansible.builtin.env', '{e}') | length > 0")))
-                        .collect()),
-                ),
-                (
-                    "fail_msg",
-                    s(&format!("export {} (the roles' passwords) before running the playbook", envs.join(", "))),
-                ),
-                ("quiet", Value::Bool(true)),
-            ]),
-            vec![("no_log", Value::Bool(true))],
-        ));
+        let check = Assert {
+            that: envs.iter().map(|e| format!("lookup('ansible.builtin.env', '{e}') | length > 0")).collect(),
+            fail_msg: format!("export {} (the roles' passwords) before running the playbook", envs.join(", ")),
+            quiet: true,
+        };
+        let mut step = Step::new("the controller's environment has every password", Module::Assert(check));
+        step.no_log = Some(true);
+        tasks.push(step.task());
     }
     let server = format!("postgresql-{}", p.version);
     let mut packages = vec![server.as_str()];
@@ -568,27 +440,30 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Value {
     if let Some(ssl) = &p.ssl {
         tasks.push(exists("the server's certificate and key", &[&ssl.cert, &ssl.key]));
     }
-    tasks.push(service("PostgreSQL enabled and running", &cluster, Some("started")));
-    tasks.push(task(
-        "the database exists",
-        "ansible.builtin.command",
-        query(
-            &s("postgres"),
-            &format!("SELECT 'exists' FROM pg_database WHERE datname = {};", sql_literal(&p.database)),
-        ),
-        vec![("register", s("pynoc_db")), ("changed_when", Value::Bool(false)), ("check_mode", Value::Bool(false))],
-    ));
-    tasks.push(task(
-        "create the database",
-        "ansible.builtin.command",
-        argv(&[s("runuser"), s("-u"), s("postgres"), s("--"), s("createdb"), s("--"), db.clone()]),
-        vec![("when", s("pynoc_db.stdout != 'exists'"))],
-    ));
+    tasks.push(service("PostgreSQL enabled and running", &cluster, Some(UnitState::Started)));
+    tasks.push(
+        Step::new(
+            "the database exists",
+            query(
+                &plain("postgres"),
+                &format!("SELECT 'exists' FROM pg_database WHERE datname = {};", sql_literal(&p.database)),
+            ),
+        )
+        .register(Registered::Db)
+        .read_only()
+        .task(),
+    );
+    let mut createdb = words(&["runuser", "-u", "postgres", "--", "createdb", "--"]);
+    createdb.push(db.clone());
+    tasks.push(
+        Step::new("create the database", Command::argv(createdb))
+            .when(Registered::Db.cond("{var}.stdout != 'exists'"))
+            .task(),
+    );
     if !p.tables.is_empty() {
         let names: Vec<String> = p.tables.iter().map(|t| sql_literal(&t.name)).collect();
-        tasks.push(task(
+        let mut step = Step::new(
             "the application's tables exist (its migrations create them)",
-            "ansible.builtin.command",
             query(
                 &db,
                 &format!(
@@ -597,48 +472,40 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Value {
                     names.join(", ")
                 ),
             ),
-            vec![
-                ("register", s("pynoc_missing")),
-                ("changed_when", Value::Bool(false)),
-                ("check_mode", Value::Bool(false)),
-                ("failed_when", s("pynoc_missing.rc != 0 or pynoc_missing.stdout != ''")),
-            ],
-        ));
+        )
+        .register(Registered::Missing)
+        .read_only();
+        step.failed_when = Some(Registered::Missing.cond("{var}.rc != 0 or {var}.stdout != ''"));
+        tasks.push(step.task());
     }
     let check_hba = psql(
-        &s("postgres"),
+        &plain("postgres"),
         &[
-            s("-c"),
-            s("DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_hba_file_rules WHERE error IS NOT NULL) THEN \
-               RAISE EXCEPTION 'pg_hba.conf has errors'; END IF; END $$"),
-            s("-c"),
-            s("SELECT pg_reload_conf()"),
+            plain("-c"),
+            plain(
+                "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_hba_file_rules WHERE error IS NOT NULL) THEN \
+                 RAISE EXCEPTION 'pg_hba.conf has errors'; END IF; END $$",
+            ),
+            plain("-c"),
+            plain("SELECT pg_reload_conf()"),
         ],
     );
-    tasks.push(guarded(
-        "pg_hba.conf",
-        hba,
-        "hba",
-        check_hba,
-        psql(&s("postgres"), &[s("-c"), s("SELECT pg_reload_conf()")]),
-    ));
+    let reload = psql(&plain("postgres"), &[plain("-c"), plain("SELECT pg_reload_conf()")]);
+    tasks.push(guarded("pg_hba.conf", hba, Registered::Hba, check_hba, reload));
     let sql_dir = sql.install.rsplit_once('/').map_or("/", |(d, _)| d);
-    tasks.push(task(
-        "a directory for the security SQL",
-        "ansible.builtin.file",
-        map(vec![
-            ("path", s(sql_dir)),
-            ("state", s("directory")),
-            ("owner", s("postgres")),
-            ("group", s("postgres")),
-            ("mode", s("0750")),
-        ]),
-        vec![],
-    ));
+    let dir = File {
+        path: plain(sql_dir),
+        state: FileState::Directory,
+        owner: Some("postgres"),
+        group: Some("postgres"),
+        mode: Some("0750"),
+        follow: None,
+    };
+    tasks.push(Step::new("a directory for the security SQL", Module::File(dir)).task());
     if p.pgaudit.is_some() {
         pgaudit_loaded(p, &cluster, &mut tasks);
     }
-    tasks.push(task("security SQL", "ansible.builtin.copy", copy(sql, None, vec![]), vec![]));
+    tasks.push(Step::new("security SQL", Module::Copy(copy(sql, None))).task());
     // Applied once per content: the stamp names the file's sha256, and is written only
     // after psql succeeded, so a failed run is tried again on the next one.
     let digest = crate::sha256_hex(sql.content.as_bytes());
@@ -652,28 +519,38 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Value {
         sql.install
     ));
     let stdin: Vec<String> = envs.iter().map(|e| format!("{{{{ lookup('ansible.builtin.env', '{e}') }}}}")).collect();
-    let mut args = vec![
-        ("argv", seq(vec![s("sh"), s("-c"), s(&script), s("pynoc-sql"), db.clone(), s(&stamp)])),
-        ("creates", s(&stamp)),
-    ];
-    if !envs.is_empty() {
-        args.push(("stdin", s(&stdin.join("\n"))));
-    }
-    let mut extra = vec![("no_log", Value::Bool(true))];
+    let apply = Command {
+        argv: vec![plain("sh"), plain("-c"), plain(&script), plain("pynoc-sql"), db.clone(), plain(&stamp)],
+        creates: Some(stamp.clone()),
+        stdin: (!envs.is_empty()).then(|| plain(&stdin.join("\n"))),
+    };
+    let mut step =
+        Step::new("apply the security SQL (roles, grants, row-level security, settings)", Module::Command(apply));
+    step.no_log = Some(true);
     if p.settings.iter().any(|x| x.apply == "restart") {
-        extra.push(("notify", s("restart postgresql")));
+        step.notify = Some(Handler::RestartPostgresql);
     }
-    tasks.push(task(
-        "apply the security SQL (roles, grants, row-level security, settings)",
-        "ansible.builtin.command",
-        map(args),
-        extra,
-    ));
-    let handlers = vec![unit_handler(
+    tasks.push(step.task());
+    let handlers = vec![HandlerTask::new(
         "restart postgresql (settings that only a restart applies)",
-        "restart postgresql",
-        &cluster,
-        "restarted",
+        Handler::RestartPostgresql,
+        Module::Systemd(Systemd { name: cluster, enabled: None, state: Some(UnitState::Restarted) }),
     )];
-    play("PostgreSQL", "pynoc_database", tasks, handlers)
+    Play::new("PostgreSQL", Group::Database, tasks, handlers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_validators_scripts_fit_in_one_single_quoted_word() {
+        for script in [SYSCTL_KEYS, FAIL2BAN_CHECK] {
+            let body = one_line(script);
+            assert!(!body.contains(['\'', '\n']), "{body}");
+        }
+        for script in [AUDIT_LOAD, EXISTS] {
+            assert!(!one_line(script).contains('\n'), "{script}");
+        }
+    }
 }

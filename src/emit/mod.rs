@@ -1,6 +1,7 @@
 //! Stage 4: the IR into artifacts, one module per target, each paired with its template
 //! in `stdlib/<target>/`. Rendering is strict: an undefined value is an error, never empty.
 
+pub(crate) mod ansible;
 mod audit;
 mod container;
 mod deploy;
