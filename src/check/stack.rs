@@ -111,7 +111,7 @@ pub(super) fn database_reachable(spec: &Spec, d: &Diags) {
         return;
     }
     for app in stack.services.iter().filter(|s| s.kind == ServiceKind::App) {
-        let Some(user) = app.env.iter().find(|e| e.name == "DATABASE_USER") else { continue };
+        let Some((user, _)) = &app.db_role else { continue };
         for net in
             stack.networks.iter().filter(|n| app.networks.contains(&n.name) && db_nets.contains(&n.name.as_str()))
         {
@@ -128,7 +128,7 @@ pub(super) fn database_reachable(spec: &Spec, d: &Diags) {
                     .also(app.span, "the application")
                     .help(format!(
                         "give `{}` a `subnet=\"…\"` (Docker then uses it) and add a `hostssl {} {} \"SUBNET\"` line to `hba`",
-                        net.name, pg.database, user.value
+                        net.name, pg.database, user
                     )),
                 );
                 continue;
@@ -136,7 +136,7 @@ pub(super) fn database_reachable(spec: &Spec, d: &Diags) {
             let allowed = pg.hba.iter().any(|l| {
                 l.kind.is_network()
                     && l.method != HbaMethod::Reject
-                    && (l.user == user.value || l.user == "all")
+                    && (l.user == *user || l.user == "all")
                     && (l.database == pg.database || l.database == "all")
                     && l.address.is_some_and(|a| a.contains(&subnet))
             });
@@ -146,12 +146,12 @@ pub(super) fn database_reachable(spec: &Spec, d: &Diags) {
                         Kind::HbaGap,
                         format!(
                             "`{}` connects as `{}` from {subnet}, but pg_hba.conf has no line for it there",
-                            app.name, user.value
+                            app.name, user
                         ),
                     )
                     .at(pg.span, "pg_hba.conf comes from this section")
                     .also(app.span, "the application, on that network")
-                    .help(format!("add `hostssl {} {} \"{subnet}\"` to `hba`", pg.database, user.value)),
+                    .help(format!("add `hostssl {} {} \"{subnet}\"` to `hba`", pg.database, user)),
                 );
             }
         }
@@ -172,7 +172,7 @@ pub(super) fn secrets_mounted(spec: &Spec, d: &Diags) {
                 continue;
             }
             let defined = stack.secrets.iter().any(|x| x.name == name);
-            let at = if e.span == Default::default() { s.span } else { e.span };
+            let at = e.span.unwrap_or(s.span);
             d.push(
                 Diagnostic::new(
                     Kind::UnmountedSecret,

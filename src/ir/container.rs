@@ -68,12 +68,29 @@ impl Serialize for Seconds {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct EnvVar {
-    /// Where the spec sets it; the service's for a variable pynoc sets.
+    /// Where the spec sets it; `None` for a variable pynoc sets.
     #[serde(skip)]
-    pub span: Span,
+    pub span: Option<Span>,
     pub name: String,
     pub value: String,
 }
+
+impl EnvVar {
+    /// A variable the spec sets with `env NAME VALUE` at `span`.
+    pub fn spec(span: Span, name: String, value: String) -> EnvVar {
+        EnvVar { span: Some(span), name, value }
+    }
+
+    /// A variable pynoc sets (the wiring to the database, the image's defaults).
+    pub fn pynoc(name: &str, value: String) -> EnvVar {
+        EnvVar { span: None, name: name.into(), value }
+    }
+}
+
+/// The variable through which an application names the database role it connects as: the
+/// one contract between a spec's `env` and pynoc's wiring, read once, in lowering, into
+/// [`Service::db_role`].
+pub const DB_ROLE_ENV: &str = "DATABASE_USER";
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Stack {
@@ -175,6 +192,11 @@ pub struct Service {
     pub volumes: Vec<VolumeMount>,
     pub secrets: Vec<String>,
     pub env: Vec<EnvVar>,
+    /// The database role the service connects as (its `env DATABASE_USER`), with where the
+    /// spec says so.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub db_role: Option<(String, Span)>,
     pub networks: Vec<String>,
     pub ports: Vec<Port>,
     pub depends_on: Vec<String>,

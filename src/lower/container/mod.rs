@@ -192,8 +192,8 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
         writable: Vec::new(),
         healthcheck: None,
         env: vec![
-            ir::EnvVar { span: crate::ast::Span::default(), name: "PYTHONDONTWRITEBYTECODE".into(), value: "1".into() },
-            ir::EnvVar { span: crate::ast::Span::default(), name: "PYTHONUNBUFFERED".into(), value: "1".into() },
+            ir::EnvVar::pynoc("PYTHONDONTWRITEBYTECODE", "1".into()),
+            ir::EnvVar::pynoc("PYTHONUNBUFFERED", "1".into()),
         ],
         cmd: Vec::new(),
         ignore: Vec::new(),
@@ -319,7 +319,7 @@ fn env(d: &Diags, c: &Node, cr: &Reader, img: &mut ir::Image) {
                 );
         } else {
             img.env.retain(|e| e.name != name);
-            img.env.push(ir::EnvVar { span: c.span, name, value });
+            img.env.push(ir::EnvVar::spec(c.span, name, value));
         }
     }
 }

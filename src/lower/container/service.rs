@@ -79,6 +79,7 @@ pub(super) fn service(
         volumes: Vec::new(),
         secrets: Vec::new(),
         env: Vec::new(),
+        db_role: None,
         networks: Vec::new(),
         ports: Vec::new(),
         depends_on: Vec::new(),
@@ -316,7 +317,7 @@ fn env(cx: &Cx, c: &Node, cr: &Reader, svc: &mut ir::Service) {
                     .help("secrets never appear in a spec: add a `secret` and read its file (a `*_FILE` variable)"),
             );
         }
-        if k == "DATABASE_USER" && (v == "postgres" || pg.and_then(|p| p.owner.as_ref()) == Some(&v)) {
+        if k == ir::DB_ROLE_ENV && (v == "postgres" || pg.and_then(|p| p.owner.as_ref()) == Some(&v)) {
             d.push(
                 Diagnostic::new(
                     Kind::RlsBypass,
@@ -326,7 +327,10 @@ fn env(cx: &Cx, c: &Node, cr: &Reader, svc: &mut ir::Service) {
                 .help("connect as the application role of the `postgres` section, e.g. `pynomaly_app`"),
             );
         }
-        svc.env.push(ir::EnvVar { span: c.span, name: k, value: v });
+        if k == ir::DB_ROLE_ENV {
+            svc.db_role = Some((v.clone(), span));
+        }
+        svc.env.push(ir::EnvVar::spec(c.span, k, v));
     }
 }
 
@@ -385,14 +389,13 @@ fn postgres_needs(cx: &Cx, f: &crate::stdlib::ImageFacts, database: Option<Spann
         );
     }
     svc.env = vec![
-        ir::EnvVar { span: crate::ast::Span::default(), name: "POSTGRES_DB".into(), value: db.clone() },
-        ir::EnvVar { span: crate::ast::Span::default(), name: "POSTGRES_USER".into(), value: "postgres".into() },
-        ir::EnvVar {
-            span: crate::ast::Span::default(),
-            name: "POSTGRES_PASSWORD_FILE".into(),
-            value: format!("/run/secrets/{}", svc.secrets.first().cloned().unwrap_or_default()),
-        },
-        ir::EnvVar { span: crate::ast::Span::default(), name: "PGDATA".into(), value: f.data.clone() },
+        ir::EnvVar::pynoc("POSTGRES_DB", db.clone()),
+        ir::EnvVar::pynoc("POSTGRES_USER", "postgres".into()),
+        ir::EnvVar::pynoc(
+            "POSTGRES_PASSWORD_FILE",
+            format!("/run/secrets/{}", svc.secrets.first().cloned().unwrap_or_default()),
+        ),
+        ir::EnvVar::pynoc("PGDATA", f.data.clone()),
     ];
     svc.healthcheck = vec!["CMD".into(), "pg_isready".into(), "-U".into(), "postgres".into(), "-d".into(), db];
 }

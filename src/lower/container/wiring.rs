@@ -107,7 +107,7 @@ pub(super) fn wire(
     // Each application that names its role connects as it, over TLS.
     let db_networks = stack.services[i].networks.clone();
     for s in stack.services.iter_mut().filter(|s| s.kind != ir::ServiceKind::Postgres) {
-        let Some(user) = s.env.iter().find(|e| e.name == "DATABASE_USER").map(|e| e.value.clone()) else {
+        let Some(user) = s.db_role.as_ref().map(|(r, _)| r.clone()) else {
             continue;
         };
         let Some(role) = roles.iter().find(|r| r.role == user) else {
@@ -144,7 +144,7 @@ pub(super) fn wire(
         }
         for (k, v) in env {
             s.env.retain(|e| e.name != k);
-            s.env.push(ir::EnvVar { span: crate::ast::Span::default(), name: k.into(), value: v });
+            s.env.push(ir::EnvVar::pynoc(k, v));
         }
     }
 
