@@ -41,7 +41,7 @@ pub enum Kind {
 /// How an artifact reaches its consumer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum How {
+pub(crate) enum How {
     /// Replaces the file at the install path.
     Replace,
     /// Its lines are merged into the file at the install path (fstab).
@@ -56,7 +56,7 @@ pub enum How {
 
 /// The tool that checks an artifact in `pynoc verify`, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Checker {
+pub(crate) enum Checker {
     /// A daemon of the release's own version: its verdict on another release's files would
     /// judge another version's settings. The name is the daemon's, for messages.
     Daemon(&'static str),
@@ -66,7 +66,7 @@ pub enum Checker {
 
 /// A file mode, written as four octal digits (`0640`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mode(pub u32);
+pub(crate) struct Mode(pub u32);
 
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -94,22 +94,22 @@ impl<'de> Deserialize<'de> for Mode {
 
 /// What every consumer knows of a kind, whatever the spec.
 #[derive(Debug, Clone, Copy)]
-pub struct Desc {
+pub(crate) struct Desc {
     /// Its name in manifest.json and waiver lists.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Its path inside the output directory, `FOLDER/FILE`.
-    pub path: &'static str,
+    pub(crate) path: &'static str,
     /// `user:group` on the host, `-` where it is not installed on a host.
-    pub owner: &'static str,
-    pub mode: Mode,
-    pub how: How,
+    pub(crate) owner: &'static str,
+    pub(crate) mode: Mode,
+    pub(crate) how: How,
     /// The comment syntax of its consumer: the generated-file header's prefix.
-    pub comment: &'static str,
+    pub(crate) comment: &'static str,
     /// The stdlib template it is rendered from, or the emitter that serializes it.
-    pub source: &'static str,
+    pub(crate) source: &'static str,
     /// The spec's sections (and `host` subsections) whose nodes feed it, for provenance.
-    pub sections: &'static [&'static str],
-    pub checker: Checker,
+    pub(crate) sections: &'static [&'static str],
+    pub(crate) checker: Checker,
 }
 
 const HASH: &str = "#";
@@ -117,7 +117,7 @@ const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub const ALL: [Kind; 20] = [
+    pub(crate) const ALL: [Kind; 20] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -141,7 +141,8 @@ impl Kind {
     ];
 
     /// The one description of each kind.
-    pub fn desc(self) -> Desc {
+    #[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
+    pub(crate) fn desc(self) -> Desc {
         use How::*;
         let d = |name, path, owner, mode, how, source, sections, checker| Desc {
             name,
@@ -321,7 +322,7 @@ impl Kind {
 
     /// Where the file goes: an absolute path on the host, or `./…` beside the application
     /// or the playbook for the files that are not installed on a host.
-    pub fn install(self, spec: &Spec) -> &'static str {
+    pub(crate) fn install(self, spec: &Spec) -> &'static str {
         match self {
             Kind::Sysctl => "/etc/sysctl.d/99-pynoc.conf",
             Kind::Sshd => "/etc/ssh/sshd_config.d/00-pynoc.conf",
@@ -359,7 +360,7 @@ impl Kind {
     /// kind that the audit rules must watch. The firewall's alternatives to the nftables
     /// ruleset (ufw.sh, the iptables files) are installed by hand instead, when at all; the
     /// files read at boot only (sysctl, audit, fstab) are watched by the audit sets' own rules.
-    pub fn watched_in(self, spec: &Spec) -> bool {
+    pub(crate) fn watched_in(self, spec: &Spec) -> bool {
         let host = spec.host.as_ref();
         match self {
             Kind::Sshd => host.is_some_and(|h| h.ssh.is_some()),
@@ -438,17 +439,17 @@ impl Kind {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         self.desc().name
     }
 
     /// The kind of a manifest name.
-    pub fn from_name(name: &str) -> Option<Kind> {
+    pub(crate) fn from_name(name: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.name() == name)
     }
 
     /// The kind written at `path` inside the output directory.
-    pub fn from_path(path: &str) -> Option<Kind> {
+    pub(crate) fn from_path(path: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.desc().path == path)
     }
 }

@@ -32,7 +32,7 @@ pub enum Value {
 
 impl Value {
     /// How a diagnostic names the type of this value.
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Value::String(_) => "a string",
             Value::Int(_) => "an integer",
@@ -46,36 +46,36 @@ impl Value {
 #[derive(Debug, Clone)]
 pub struct Spanned<T> {
     pub value: T,
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 #[derive(Debug, Clone)]
-pub struct Prop {
-    pub name: Spanned<String>,
-    pub value: Spanned<Value>,
+pub(crate) struct Prop {
+    pub(crate) name: Spanned<String>,
+    pub(crate) value: Spanned<Value>,
 }
 
 #[derive(Debug, Clone)]
-pub struct Node {
-    pub name: Spanned<String>,
-    pub args: Vec<Spanned<Value>>,
-    pub props: Vec<Prop>,
-    pub children: Option<Vec<Node>>,
+pub(crate) struct Node {
+    pub(crate) name: Spanned<String>,
+    pub(crate) args: Vec<Spanned<Value>>,
+    pub(crate) props: Vec<Prop>,
+    pub(crate) children: Option<Vec<Node>>,
     /// The whole node, name to end of its children.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 impl Node {
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name.value
     }
 
-    pub fn children(&self) -> &[Node] {
+    pub(crate) fn children(&self) -> &[Node] {
         self.children.as_deref().unwrap_or(&[])
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct Document {
-    pub nodes: Vec<Node>,
+pub(crate) struct Document {
+    pub(crate) nodes: Vec<Node>,
 }

@@ -41,7 +41,7 @@ macro_rules! catalog {
         }),*];
 
         impl Kind {
-            pub fn rule(self) -> &'static Rule {
+            pub(crate) fn rule(self) -> &'static Rule {
                 let i = match self { $(Kind::$kind => $code),* };
                 CATALOG.iter().find(|r| r.code == i).expect("every kind is in the catalog")
             }
@@ -69,7 +69,7 @@ pub enum Level {
 }
 
 impl Level {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Level::Error => "error",
             Level::Warning => "warning",
@@ -99,7 +99,7 @@ impl Kind {
         self.rule().code
     }
 
-    pub fn slug(self) -> &'static str {
+    pub(crate) fn slug(self) -> &'static str {
         self.rule().slug
     }
 }

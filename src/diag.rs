@@ -20,7 +20,7 @@ pub struct Label {
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
     pub kind: Kind,
-    pub severity: Severity,
+    pub(crate) severity: Severity,
     pub message: String,
     pub primary: Option<Label>,
     pub secondary: Vec<Label>,
@@ -30,7 +30,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A finding of rule `kind`, at the rule's level (error or warning) from the catalog.
-    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: Kind, message: impl Into<String>) -> Self {
         Diagnostic {
             kind,
             severity: match kind.rule().level {
@@ -45,21 +45,17 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(kind: Kind, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::new(kind, message) }
-    }
-
-    pub fn at(mut self, span: Span, label: impl Into<String>) -> Self {
+    pub(crate) fn at(mut self, span: Span, label: impl Into<String>) -> Self {
         self.primary = Some(Label { span, text: label.into() });
         self
     }
 
-    pub fn also(mut self, span: Span, label: impl Into<String>) -> Self {
+    pub(crate) fn also(mut self, span: Span, label: impl Into<String>) -> Self {
         self.secondary.push(Label { span, text: label.into() });
         self
     }
 
-    pub fn help(mut self, help: impl Into<String>) -> Self {
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
@@ -68,7 +64,7 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    pub fn with_source(mut self, source: Arc<NamedSource<Arc<String>>>) -> Self {
+    pub(crate) fn with_source(mut self, source: Arc<NamedSource<Arc<String>>>) -> Self {
         self.source = Some(source);
         self
     }
@@ -177,21 +173,21 @@ fn plural(n: usize) -> &'static str {
 
 /// Collects every diagnostic of a run; checks push here and go on.
 #[derive(Default)]
-pub struct Diags {
+pub(crate) struct Diags {
     list: RefCell<Vec<Diagnostic>>,
 }
 
 impl Diags {
-    pub fn push(&self, d: Diagnostic) {
+    pub(crate) fn push(&self, d: Diagnostic) {
         self.list.borrow_mut().push(d);
     }
 
-    pub fn error_count(&self) -> usize {
+    pub(crate) fn error_count(&self) -> usize {
         self.list.borrow().iter().filter(|d| d.is_error()).count()
     }
 
     /// Sorted by position in the spec, so output is stable and reads top to bottom.
-    pub fn into_sorted(self) -> Vec<Diagnostic> {
+    pub(crate) fn into_sorted(self) -> Vec<Diagnostic> {
         let mut v = self.list.into_inner();
         sort_by_place(&mut v);
         v
@@ -199,12 +195,12 @@ impl Diags {
 }
 
 /// Orders diagnostics by where their primary label points in the spec.
-pub fn sort_by_place(v: &mut [Diagnostic]) {
+pub(crate) fn sort_by_place(v: &mut [Diagnostic]) {
     v.sort_by_key(|d| d.primary.as_ref().map(|l| (l.span.offset, l.span.len)).unwrap_or((0, 0)));
 }
 
 /// The closest of `candidates` to `name`, for "did you mean" help.
-pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))
@@ -221,6 +217,6 @@ pub fn unknown_help(name: &str, candidates: &[&str]) -> String {
     }
 }
 
-pub fn list(items: &[&str]) -> String {
+pub(crate) fn list(items: &[&str]) -> String {
     items.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
 }

@@ -35,7 +35,7 @@ pub fn mutated(data: &[u8]) -> bool {
 /// length byte has the top bit set is spliced in raw (not as a KDL string), to reach the
 /// syntax around the values too; a raw chunk of length 0 is followed by 2 more bytes that
 /// name another value, copied over this one as written (a value of one field in another).
-pub fn mutate(data: &[u8]) -> String {
+pub(crate) fn mutate(data: &[u8]) -> String {
     let Some((&pick, mut rest)) = data.split_first() else {
         return EXAMPLES[0].to_string();
     };
@@ -65,7 +65,7 @@ pub fn mutate(data: &[u8]) -> String {
 
 /// Runs one spec text through the pipeline and asserts what must hold for every input;
 /// true when the spec was accepted.
-pub fn run(text: &str) -> bool {
+pub(crate) fn run(text: &str) -> bool {
     // `pynoc fmt`: never an internal error (a layout that would change the meaning or not
     // parse), and formatting its own output changes nothing.
     match crate::fmt::format(text, "spec.kdl") {

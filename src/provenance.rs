@@ -15,7 +15,7 @@ use crate::diag::Diags;
 
 /// Where a generated line comes from.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// Spec nodes whose values or names the line carries, best first.
     Spec(Vec<Span>),
     /// The generated-file header.
@@ -109,7 +109,7 @@ fn score(node: &Node, line: &str, toks: &[&str]) -> usize {
 
 /// Traces `line` (1-based) of the artifact at `artifact` (its path in the output directory)
 /// compiled from `text`. `generated` is the artifact's content.
-pub fn trace(text: &str, artifact: &str, generated: &str, line: usize) -> Result<Source, String> {
+pub(crate) fn trace(text: &str, artifact: &str, generated: &str, line: usize) -> Result<Source, String> {
     let Some(content) = generated.lines().nth(line.wrapping_sub(1)) else {
         return Err(format!("{artifact} has {} lines; there is no line {line}", generated.lines().count()));
     };
@@ -221,7 +221,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (r.start_line, r.start_column)
 }
 
-pub fn render(file: &str, line: usize, content: &str, spec_path: &str, text: &str, source: &Source) -> String {
+pub(crate) fn render(file: &str, line: usize, content: &str, spec_path: &str, text: &str, source: &Source) -> String {
     let mut s = format!("{file}:{line}: {}\n", content.trim_end());
     match source {
         Source::Header => {

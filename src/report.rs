@@ -32,34 +32,34 @@ pub struct FileReport<'a> {
 
 /// A label's place in the text: 1-based lines and columns, the end exclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Region {
-    pub start_line: usize,
-    pub start_column: usize,
-    pub end_line: usize,
-    pub end_column: usize,
+pub(crate) struct Region {
+    pub(crate) start_line: usize,
+    pub(crate) start_column: usize,
+    pub(crate) end_line: usize,
+    pub(crate) end_column: usize,
 }
 
 /// Where `offset..offset+len` (bytes) lies in `text`, clamped to the text. For one label;
 /// a run over many builds one [`Lines`] per file.
-pub fn region(text: &str, offset: usize, len: usize) -> Region {
+pub(crate) fn region(text: &str, offset: usize, len: usize) -> Region {
     Lines::new(text).region(offset, len)
 }
 
 /// Where each line of a text starts: a label's line is found by binary search and its
 /// column by counting within that line, so placing every diagnostic of a run takes time
 /// linear in the text plus the labels, not their product.
-pub struct Lines<'a> {
+pub(crate) struct Lines<'a> {
     text: &'a str,
     starts: Vec<usize>,
 }
 
 impl<'a> Lines<'a> {
-    pub fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         Lines { text, starts }
     }
 
-    pub fn region(&self, offset: usize, len: usize) -> Region {
+    pub(crate) fn region(&self, offset: usize, len: usize) -> Region {
         let (start_line, start_column) = self.line_col(offset);
         let (end_line, end_column) = self.line_col(offset.saturating_add(len));
         Region { start_line, start_column, end_line, end_column }

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 /// Every template, by the name the emitters use.
-pub const TEMPLATES: &[(&str, &str)] = &[
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("sysctl/sysctl.conf.j2", include_str!("../stdlib/sysctl/sysctl.conf.j2")),
     ("sshd/sshd_config.j2", include_str!("../stdlib/sshd/sshd_config.j2")),
     ("fail2ban/jail.local.j2", include_str!("../stdlib/fail2ban/jail.local.j2")),
@@ -30,36 +30,36 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 pub struct SysctlProfile {
     /// Settings that break common setups, written only when the spec enables them.
     #[serde(default)]
-    pub option: Vec<SysctlOption>,
+    pub(crate) option: Vec<SysctlOption>,
     pub setting: Vec<ProfileSetting>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SysctlOption {
-    pub name: String,
+pub(crate) struct SysctlOption {
+    pub(crate) name: String,
     /// What turning it on costs, stated in the README, the output and `pynoc report`.
-    pub tradeoff: String,
+    pub(crate) tradeoff: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileSetting {
-    pub group: String,
+    pub(crate) group: String,
     pub key: String,
     pub value: String,
     #[serde(default)]
-    pub optional: bool,
-    pub comment: Option<String>,
+    pub(crate) optional: bool,
+    pub(crate) comment: Option<String>,
     /// The option that writes this setting; none: written by default.
     pub option: Option<String>,
     /// Baseline items (`BASELINE:ID`) this setting satisfies.
     #[serde(default)]
-    pub satisfies: Vec<String>,
+    pub(crate) satisfies: Vec<String>,
 }
 
 impl SysctlProfile {
-    pub fn option(&self, name: &str) -> Option<&SysctlOption> {
+    pub(crate) fn option(&self, name: &str) -> Option<&SysctlOption> {
         self.option.iter().find(|o| o.name == name)
     }
 }
@@ -69,50 +69,52 @@ impl SysctlProfile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SshdDefaults {
-    pub setting: Vec<SshdSetting>,
-    pub file: FileMode,
-    pub step: Vec<Step>,
+    pub(crate) setting: Vec<SshdSetting>,
+    pub(crate) file: FileMode,
+    pub(crate) step: Vec<Step>,
     /// Algorithm names and the first OpenSSH that knows each: left out of the lists for a
     /// release whose OpenSSH is older (sshd refuses an unknown name).
     #[serde(rename = "openssh-min", default)]
-    pub openssh_min: BTreeMap<String, String>,
+    pub(crate) openssh_min: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SshdSetting {
-    pub keyword: String,
-    pub value: String,
+pub(crate) struct SshdSetting {
+    pub(crate) keyword: String,
+    pub(crate) value: String,
     /// The `ssh` child that sets it; none: only `unset KEYWORD reason=…` changes it.
-    pub spec: Option<String>,
-    pub comment: Option<String>,
+    pub(crate) spec: Option<String>,
+    /// For the catalog's readers; nothing writes it.
+    #[allow(dead_code)]
+    pub(crate) comment: Option<String>,
     /// A number for which any smaller value meets the same items.
     #[serde(default, rename = "at-most")]
-    pub at_most: bool,
+    pub(crate) at_most: bool,
     #[serde(default)]
-    pub satisfies: Vec<String>,
+    pub(crate) satisfies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileMode {
-    pub mode: crate::artifact::Mode,
+pub(crate) struct FileMode {
+    pub(crate) mode: crate::artifact::Mode,
     #[serde(default)]
-    pub satisfies: Vec<String>,
+    pub(crate) satisfies: Vec<String>,
 }
 
 /// A step of the playbook beyond installing a file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Step {
-    pub name: String,
-    pub what: String,
+pub(crate) struct Step {
+    pub(crate) name: String,
+    pub(crate) what: String,
     #[serde(default)]
-    pub satisfies: Vec<String>,
+    pub(crate) satisfies: Vec<String>,
 }
 
 impl SshdDefaults {
-    pub fn value(&self, keyword: &str) -> Option<&str> {
+    pub(crate) fn value(&self, keyword: &str) -> Option<&str> {
         self.setting.iter().find(|s| s.keyword == keyword).map(|s| s.value.as_str())
     }
 }
@@ -123,31 +125,31 @@ impl SshdDefaults {
 #[serde(rename_all = "kebab-case")]
 pub struct PgHardening {
     /// pg_hba.conf's mode.
-    pub hba_file: FileMode,
-    pub ssl: Claims,
+    pub(crate) hba_file: FileMode,
+    pub(crate) ssl: Claims,
     pub parameter: Vec<PgDefault>,
     /// The `pgaudit` node's defaults.
-    pub pgaudit: PgAuditDefaults,
+    pub(crate) pgaudit: PgAuditDefaults,
     /// Login roles' connection limit when the spec sets none.
-    pub connection_limit: Claims,
+    pub(crate) connection_limit: Claims,
     /// What the SQL and pg_hba.conf always do, with what each satisfies.
-    pub fixed_claims: BTreeMap<String, Vec<String>>,
-    pub hba_local_peer: Claims,
-    pub hba_remote_tls: Claims,
+    pub(crate) fixed_claims: BTreeMap<String, Vec<String>>,
+    pub(crate) hba_local_peer: Claims,
+    pub(crate) hba_remote_tls: Claims,
     /// No network line admits the superuser or replication: the administrator logs in as
     /// `postgres` by peer only.
-    pub hba_admin_local: Claims,
-    pub listen_bound: Claims,
-    pub row_security: Claims,
+    pub(crate) hba_admin_local: Claims,
+    pub(crate) listen_bound: Claims,
+    pub(crate) row_security: Claims,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct PgAuditDefaults {
+pub(crate) struct PgAuditDefaults {
     /// Classes logged when `pgaudit` names none.
-    pub log: Vec<String>,
+    pub(crate) log: Vec<String>,
     #[serde(default)]
-    pub satisfies: Vec<String>,
+    pub(crate) satisfies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,60 +159,62 @@ pub struct PgDefault {
     pub value: String,
     /// Only with the spec's `ssl` node.
     #[serde(default)]
-    pub with_ssl: bool,
+    pub(crate) with_ssl: bool,
     #[serde(default)]
-    pub satisfies: Vec<String>,
+    pub(crate) satisfies: Vec<String>,
 }
 
 /// What every compose service gets (`stdlib/container/hardening.toml`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ContainerHardening {
-    pub service: ServiceDefaults,
+    pub(crate) service: ServiceDefaults,
     /// Properties of every service, with what each satisfies.
-    pub claims: BTreeMap<String, Vec<String>>,
+    pub(crate) claims: BTreeMap<String, Vec<String>>,
     /// Compose keys pynoc never writes, with what each absence satisfies.
-    pub never: BTreeMap<String, Vec<String>>,
+    pub(crate) never: BTreeMap<String, Vec<String>>,
     /// Properties of the Dockerfile of an `image`.
-    pub image_claims: BTreeMap<String, Vec<String>>,
+    pub(crate) image_claims: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ServiceDefaults {
-    pub read_only: bool,
-    pub security_opt: Vec<String>,
-    pub cap_drop: Vec<String>,
-    pub restart: String,
-    pub pids: u32,
-    pub host_ip: std::net::IpAddr,
-    pub healthcheck_interval: String,
-    pub healthcheck_timeout: String,
-    pub healthcheck_retries: u32,
+pub(crate) struct ServiceDefaults {
+    pub(crate) read_only: bool,
+    pub(crate) security_opt: Vec<String>,
+    pub(crate) cap_drop: Vec<String>,
+    pub(crate) restart: String,
+    pub(crate) pids: u32,
+    pub(crate) host_ip: std::net::IpAddr,
+    pub(crate) healthcheck_interval: String,
+    pub(crate) healthcheck_timeout: String,
+    pub(crate) healthcheck_retries: u32,
 }
 
 /// The releases pynoc writes for (`stdlib/targets.toml`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Targets {
-    pub default: String,
-    pub release: BTreeMap<String, Release>,
+    pub(crate) default: String,
+    pub(crate) release: BTreeMap<String, Release>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Release {
-    pub title: String,
-    pub openssl: String,
-    pub openssh: String,
-    pub nginx: String,
-    pub postgresql: u32,
-    pub kernel: String,
+pub(crate) struct Release {
+    pub(crate) title: String,
+    pub(crate) openssl: String,
+    pub(crate) openssh: String,
+    pub(crate) nginx: String,
+    pub(crate) postgresql: u32,
+    /// For the table's readers; no setting depends on the kernel's version yet.
+    #[allow(dead_code)]
+    pub(crate) kernel: String,
 }
 
 impl Targets {
     /// The default release (a test keeps it in the table).
-    pub fn current(&self) -> Option<&Release> {
+    pub(crate) fn current(&self) -> Option<&Release> {
         self.release.get(&self.default)
     }
 }
@@ -218,7 +222,7 @@ impl Targets {
 impl SshdDefaults {
     /// A setting's value for a release whose OpenSSH is `openssh`: algorithm names that
     /// OpenSSH lacks are left out of the list.
-    pub fn value_for(&self, x: &SshdSetting, openssh: &str) -> String {
+    pub(crate) fn value_for(&self, x: &SshdSetting, openssh: &str) -> String {
         x.value
             .split(',')
             .filter(|a| self.openssh_min.get(*a).is_none_or(|min| version_at_least(openssh, min)))
@@ -230,13 +234,13 @@ impl SshdDefaults {
 impl Targets {
     /// The release a spec names (the default one for a name not in the table, which
     /// lowering has refused).
-    pub fn get(&self, name: &str) -> &Release {
+    pub(crate) fn get(&self, name: &str) -> &Release {
         self.release.get(name).or_else(|| self.current()).expect("a test keeps the default release")
     }
 }
 
 /// `a` ≥ `b` for dotted version numbers (`3.0` < `3.5` < `3.10`).
-pub fn version_at_least(a: &str, b: &str) -> bool {
+pub(crate) fn version_at_least(a: &str, b: &str) -> bool {
     let parse = |v: &str| v.split('.').map(|x| x.parse::<u32>().unwrap_or(0)).collect::<Vec<_>>();
     parse(a) >= parse(b)
 }
@@ -246,62 +250,62 @@ pub fn version_at_least(a: &str, b: &str) -> bool {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct NginxHardening {
     /// nginx.conf's mode.
-    pub file: FileMode,
-    pub header: Vec<HeaderDefault>,
-    pub limit_conn: LimitConn,
-    pub default_server: Claims,
+    pub(crate) file: FileMode,
+    pub(crate) header: Vec<HeaderDefault>,
+    pub(crate) limit_conn: LimitConn,
+    pub(crate) default_server: Claims,
     /// Every site's plain-HTTP server redirecting to HTTPS.
-    pub redirect: Claims,
+    pub(crate) redirect: Claims,
     /// Properties of the template itself, with what each satisfies.
-    pub template_claims: BTreeMap<String, Vec<String>>,
-    pub header_check: Vec<HeaderCheck>,
+    pub(crate) template_claims: BTreeMap<String, Vec<String>>,
+    pub(crate) header_check: Vec<HeaderCheck>,
 }
 
 /// A baseline item met when every site sends a header (one of `values`, or any value).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct HeaderCheck {
-    pub name: String,
+pub(crate) struct HeaderCheck {
+    pub(crate) name: String,
     #[serde(default)]
-    pub values: Vec<String>,
+    pub(crate) values: Vec<String>,
     /// For HSTS: the smallest max-age that meets the items.
-    pub min_max_age: Option<u64>,
-    pub satisfies: Vec<String>,
+    pub(crate) min_max_age: Option<u64>,
+    pub(crate) satisfies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct HeaderDefault {
-    pub name: String,
-    pub value: String,
+pub(crate) struct HeaderDefault {
+    pub(crate) name: String,
+    pub(crate) value: String,
     /// The `site` child that sets it.
-    pub spec: Option<String>,
+    pub(crate) spec: Option<String>,
     /// The value comes from the TLS profile and `hsts`.
     #[serde(default)]
-    pub computed: bool,
+    pub(crate) computed: bool,
     /// Sent only when the site has this child.
-    pub opt_in: Option<String>,
+    pub(crate) opt_in: Option<String>,
     #[serde(default)]
-    pub satisfies: Vec<String>,
+    pub(crate) satisfies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct LimitConn {
-    pub per_address: u32,
+pub(crate) struct LimitConn {
+    pub(crate) per_address: u32,
     #[serde(default)]
-    pub satisfies: Vec<String>,
+    pub(crate) satisfies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Claims {
+pub(crate) struct Claims {
     #[serde(default)]
-    pub satisfies: Vec<String>,
+    pub(crate) satisfies: Vec<String>,
 }
 
 impl NginxHardening {
-    pub fn header(&self, name: &str) -> Option<&HeaderDefault> {
+    pub(crate) fn header(&self, name: &str) -> Option<&HeaderDefault> {
         self.header.iter().find(|h| h.name.eq_ignore_ascii_case(name))
     }
 }
@@ -310,26 +314,26 @@ impl NginxHardening {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Baseline {
-    pub name: String,
-    pub title: String,
+    pub(crate) name: String,
+    pub(crate) title: String,
     /// The sections of the spec whose items this catalog lists.
-    pub covers: Vec<String>,
-    pub item: Vec<BaselineItem>,
+    pub(crate) covers: Vec<String>,
+    pub(crate) item: Vec<BaselineItem>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BaselineItem {
-    pub id: String,
-    pub title: String,
-    pub level: Option<String>,
+pub(crate) struct BaselineItem {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) level: Option<String>,
     /// Not met on purpose: why.
-    pub declined: Option<String>,
+    pub(crate) declined: Option<String>,
     /// Outside what pynoc writes: why.
-    pub scope: Option<String>,
+    pub(crate) scope: Option<String>,
     /// Codes whose waiver leaves the item unmet: the report quotes the waiver's reason.
     #[serde(default, rename = "waived-by")]
-    pub waived_by: Vec<String>,
+    pub(crate) waived_by: Vec<String>,
 }
 
 /// The baselines `pynoc report` knows, by name.
@@ -337,7 +341,7 @@ pub const BASELINES: &[&str] =
     &["cis-debian12", "devsec", "kspp", "mozilla", "owasp", "cis-pg", "cis-docker", "ssh-audit", "neo23x0"];
 
 /// Every baseline catalog, loaded once, in the order of `BASELINES`.
-pub fn baselines() -> &'static [Baseline] {
+pub(crate) fn baselines() -> &'static [Baseline] {
     static CELL: OnceLock<Vec<Baseline>> = OnceLock::new();
     CELL.get_or_init(|| BASELINES.iter().map(|n| load(&format!("baselines/{n}.toml"))).collect())
 }
@@ -348,169 +352,169 @@ pub fn baseline(name: &str) -> Option<&'static Baseline> {
 
 #[derive(Debug, Deserialize)]
 pub struct JailCatalog {
-    pub jail: BTreeMap<String, JailEntry>,
-    pub banactions: BanActions,
+    pub(crate) jail: BTreeMap<String, JailEntry>,
+    pub(crate) banactions: BanActions,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct JailEntry {
-    pub filter: String,
-    pub port: String,
-    pub source: LogSource,
-    pub logpath: Option<String>,
+pub(crate) struct JailEntry {
+    pub(crate) filter: String,
+    pub(crate) port: String,
+    pub(crate) source: LogSource,
+    pub(crate) logpath: Option<String>,
     /// Which nginx log the jail reads, when the spec has an nginx section.
-    pub nginx_log: Option<String>,
+    pub(crate) nginx_log: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum LogSource {
+pub(crate) enum LogSource {
     Journal,
     File,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct BanActions {
-    pub names: Vec<String>,
+pub(crate) struct BanActions {
+    pub(crate) names: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct AuditSets {
     /// The rules file's mode.
-    pub file: FileMode,
+    pub(crate) file: FileMode,
     /// What `-e 2` satisfies.
-    pub immutable: Claims,
+    pub(crate) immutable: Claims,
     /// What installing and running auditd satisfies.
-    pub service: Claims,
-    pub set: BTreeMap<String, AuditSet>,
+    pub(crate) service: Claims,
+    pub(crate) set: BTreeMap<String, AuditSet>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct AuditSet {
-    pub comment: String,
+pub(crate) struct AuditSet {
+    pub(crate) comment: String,
     /// In the sets an `audit` section without `rules` gets.
     #[serde(default)]
-    pub default: bool,
+    pub(crate) default: bool,
     #[serde(default)]
-    pub syscall_rules: Vec<SyscallRule>,
+    pub(crate) syscall_rules: Vec<SyscallRule>,
     #[serde(default)]
-    pub watches: Vec<Watch>,
+    pub(crate) watches: Vec<Watch>,
     /// Programs whose every run is recorded (`-F path=… -F perm=x`).
     #[serde(default)]
-    pub exec: Vec<ExecRule>,
+    pub(crate) exec: Vec<ExecRule>,
     #[serde(default)]
-    pub satisfies: Vec<String>,
+    pub(crate) satisfies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SyscallRule {
-    pub syscalls: Vec<String>,
+pub(crate) struct SyscallRule {
+    pub(crate) syscalls: Vec<String>,
     /// `-F`/`-C` fields written after the syscalls, e.g. `-F auid>=1000`.
     #[serde(default)]
-    pub filters: Vec<String>,
+    pub(crate) filters: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExecRule {
-    pub path: String,
+pub(crate) struct ExecRule {
+    pub(crate) path: String,
     #[serde(default)]
-    pub filters: Vec<String>,
+    pub(crate) filters: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Watch {
-    pub path: String,
-    pub perms: String,
+pub(crate) struct Watch {
+    pub(crate) path: String,
+    pub(crate) perms: String,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct SyscallTable {
-    pub b64: Vec<String>,
-    pub b32: Vec<String>,
+    pub(crate) b64: Vec<String>,
+    pub(crate) b32: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TlsProfiles {
     /// The newest guideline, used when a site names none.
-    pub default: String,
+    pub(crate) default: String,
     /// What a site on the newest guideline satisfies.
     #[serde(default)]
-    pub satisfies: Vec<String>,
+    pub(crate) satisfies: Vec<String>,
     /// What an HSTS max-age of at least the profile's satisfies.
     #[serde(default)]
-    pub hsts_satisfies: Vec<String>,
+    pub(crate) hsts_satisfies: Vec<String>,
     /// What sites on TLS 1.2 and 1.3 only satisfy.
     #[serde(default)]
-    pub protocols_satisfies: Vec<String>,
+    pub(crate) protocols_satisfies: Vec<String>,
     /// Groups that need at least this OpenSSL version.
-    pub openssl_min: BTreeMap<String, String>,
-    pub guideline: BTreeMap<String, TlsGuideline>,
+    pub(crate) openssl_min: BTreeMap<String, String>,
+    pub(crate) guideline: BTreeMap<String, TlsGuideline>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TlsGuideline {
-    pub title: String,
-    pub profile: BTreeMap<String, TlsProfile>,
+pub(crate) struct TlsGuideline {
+    pub(crate) title: String,
+    pub(crate) profile: BTreeMap<String, TlsProfile>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct TlsProfile {
-    pub protocols: Vec<String>,
-    pub ciphers: Vec<String>,
+pub(crate) struct TlsProfile {
+    pub(crate) protocols: Vec<String>,
+    pub(crate) ciphers: Vec<String>,
     #[serde(default)]
-    pub dhe_ciphers: Vec<String>,
-    pub curves: Vec<String>,
-    pub session_timeout: String,
-    pub session_cache: String,
-    pub hsts_max_age: u64,
+    pub(crate) dhe_ciphers: Vec<String>,
+    pub(crate) curves: Vec<String>,
+    pub(crate) session_timeout: String,
+    pub(crate) session_cache: String,
+    pub(crate) hsts_max_age: u64,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct Images {
-    pub image: BTreeMap<String, ImageFacts>,
+    pub(crate) image: BTreeMap<String, ImageFacts>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct ImageFacts {
-    pub user: String,
-    pub data: String,
-    pub runtime_dirs: Vec<String>,
+pub(crate) struct ImageFacts {
+    pub(crate) user: String,
+    pub(crate) data: String,
+    pub(crate) runtime_dirs: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct Services {
-    pub service: BTreeMap<String, Service>,
+    pub(crate) service: BTreeMap<String, Service>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Service {
-    pub port: u16,
-    pub proto: String,
+pub(crate) struct Service {
+    pub(crate) port: u16,
+    pub(crate) proto: String,
 }
 
 /// One run-time parameter of a PostgreSQL version.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PgParam {
-    pub name: String,
+    pub(crate) name: String,
     #[serde(rename = "type")]
     pub kind: String,
-    pub context: String,
+    pub(crate) context: String,
     #[serde(default)]
     pub values: Vec<String>,
-    pub default: String,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
+    pub(crate) default: String,
+    pub(crate) min: Option<f64>,
+    pub(crate) max: Option<f64>,
     #[serde(default)]
-    pub unit: String,
+    pub(crate) unit: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -522,7 +526,7 @@ struct VersionDiff {
 /// The starter spec `pynoc init` writes.
 /// The stdlib's catalogs as text, for `pynoc explain FILE:LINE` to name where a default
 /// comes from.
-pub const DATA: &[(&str, &str)] = &[
+pub(crate) const DATA: &[(&str, &str)] = &[
     ("sysctl/hardened.toml", include_str!("../stdlib/sysctl/hardened.toml")),
     ("sysctl/meaning.toml", include_str!("../stdlib/sysctl/meaning.toml")),
     ("sshd/defaults.toml", include_str!("../stdlib/sshd/defaults.toml")),
@@ -541,7 +545,7 @@ pub const DATA: &[(&str, &str)] = &[
 
 pub const STARTER: &str = include_str!("../stdlib/init/spec.kdl");
 
-pub const PG_VERSIONS: &[u32] = &[13, 14, 15, 16, 17];
+pub(crate) const PG_VERSIONS: &[u32] = &[13, 14, 15, 16, 17];
 
 /// The parameters of a PostgreSQL major version: the table read from PostgreSQL 15, with
 /// the differences of `versions.toml` applied.
@@ -618,28 +622,28 @@ macro_rules! catalog {
 /// PostgreSQL settings that need a reason: any value of `parameter`, the listed `value`s.
 #[derive(Debug, Deserialize)]
 pub struct PgDangerous {
-    pub parameter: BTreeMap<String, String>,
-    pub value: BTreeMap<String, PgDangerousValue>,
+    pub(crate) parameter: BTreeMap<String, String>,
+    pub(crate) value: BTreeMap<String, PgDangerousValue>,
     /// Comma-separated values that need a reason when they name one of `values` (`items`).
     #[serde(default)]
-    pub list: BTreeMap<String, PgDangerousList>,
+    pub(crate) list: BTreeMap<String, PgDangerousList>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct PgDangerousList {
-    pub items: Vec<String>,
-    pub why: String,
+pub(crate) struct PgDangerousList {
+    pub(crate) items: Vec<String>,
+    pub(crate) why: String,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct PgDangerousValue {
-    pub values: Vec<String>,
-    pub why: String,
+pub(crate) struct PgDangerousValue {
+    pub(crate) values: Vec<String>,
+    pub(crate) why: String,
 }
 
 impl PgDangerous {
     /// Why setting `name` to `value` needs a reason, if it does.
-    pub fn why(&self, name: &str, value: &str) -> Option<&str> {
+    pub(crate) fn why(&self, name: &str, value: &str) -> Option<&str> {
         self.parameter.get(name).map(String::as_str).or_else(|| {
             self.value
                 .get(name)
@@ -682,24 +686,24 @@ catalog!(nginx_hardening, NginxHardening, "nginx/hardening.toml");
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SysctlMeaning {
-    pub helper: Vec<SysctlHelper>,
-    pub alias: Vec<SysctlAlias>,
+    pub(crate) helper: Vec<SysctlHelper>,
+    pub(crate) alias: Vec<SysctlAlias>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SysctlHelper {
-    pub key: Option<String>,
-    pub prefix: Option<String>,
-    pub pattern: Option<String>,
-    pub does: String,
+pub(crate) struct SysctlHelper {
+    pub(crate) key: Option<String>,
+    pub(crate) prefix: Option<String>,
+    pub(crate) pattern: Option<String>,
+    pub(crate) does: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SysctlAlias {
-    pub pattern: String,
-    pub key: String,
+pub(crate) struct SysctlAlias {
+    pub(crate) pattern: String,
+    pub(crate) key: String,
 }
 
 /// `key`'s components against `pattern`'s (`*` any one, `{name}` one captured): the capture
@@ -723,7 +727,7 @@ fn sysctl_match<'k>(pattern: &str, key: &'k str) -> Option<&'k str> {
 
 impl SysctlMeaning {
     /// What a helper key makes the kernel do, if `key` is one.
-    pub fn helper(&self, key: &str) -> Option<&str> {
+    pub(crate) fn helper(&self, key: &str) -> Option<&str> {
         self.helper
             .iter()
             .find(|h| {
@@ -735,7 +739,7 @@ impl SysctlMeaning {
     }
 
     /// The key of `profile` that `key` acts as, when it is another spelling of it.
-    pub fn alias<'p>(&self, key: &str, profile: &'p [String]) -> Option<&'p str> {
+    pub(crate) fn alias<'p>(&self, key: &str, profile: &'p [String]) -> Option<&'p str> {
         self.alias.iter().find_map(|a| {
             let name = sysctl_match(&a.pattern, key)?;
             let target = a.key.replace("{name}", name);
@@ -755,7 +759,7 @@ pub fn sysctl_profile(name: &str) -> Option<&'static SysctlProfile> {
     }
 }
 
-pub const SYSCTL_PROFILES: &[&str] = &["hardened"];
+pub(crate) const SYSCTL_PROFILES: &[&str] = &["hardened"];
 
 #[cfg(test)]
 mod tests {

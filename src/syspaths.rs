@@ -81,15 +81,15 @@ pub(crate) enum Place {
 
 /// One allow-list: where a [`Place`] may point.
 pub(crate) struct PlaceRule {
-    pub place: Place,
+    pub(crate) place: Place,
     /// What the value is, in a diagnostic.
-    pub what: &'static str,
+    pub(crate) what: &'static str,
     /// The directories it may lie strictly inside; `{project}` is the project's name.
-    pub inside: &'static [&'static str],
+    pub(crate) inside: &'static [&'static str],
     /// The exact paths it may also be.
-    pub exactly: &'static [&'static str],
+    pub(crate) exactly: &'static [&'static str],
     /// What its consumer does with it: why the list is short.
-    pub because: &'static str,
+    pub(crate) because: &'static str,
 }
 
 /// The allow-lists, one row per [`Place`].

@@ -53,7 +53,7 @@ fn escaped<'a>(s: &'a str, keep: &[char]) -> Cow<'a, str> {
 }
 
 /// One line of user text for the terminal: every hidden character escaped, newlines too.
-pub fn clean(s: &str) -> Cow<'_, str> {
+pub(crate) fn clean(s: &str) -> Cow<'_, str> {
     escaped(s, &[])
 }
 
@@ -90,7 +90,7 @@ pub fn json_safe(doc: &str) -> Cow<'_, str> {
 /// character, U+FFFD `�` for a three-byte one, combinations of them for two and four bytes.
 /// KDL's line breaks other than `\n` and `\r\n` (a lone CR, VT, FF, NEL, U+2028, U+2029)
 /// become spaces and a `\n`, so lines are counted as the parser counted them.
-pub fn same_len(s: &str) -> Cow<'_, str> {
+pub(crate) fn same_len(s: &str) -> Cow<'_, str> {
     let shown = |c: char| c == '\n' || c == '\t' || c == '\r' || !hidden_char(c);
     let lone_cr = s.as_bytes().windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n') || s.ends_with('\r');
     if !lone_cr && s.chars().all(shown) {

@@ -19,12 +19,12 @@ pub struct Waived {
     pub slug: &'static str,
     pub message: String,
     pub reason: String,
-    pub until: Option<String>,
+    pub(crate) until: Option<String>,
     /// The artifacts whose header repeats it.
-    pub artifacts: &'static [crate::artifact::Kind],
+    pub(crate) artifacts: &'static [crate::artifact::Kind],
     /// The finding itself, with its place in the spec: `--format json` and `sarif` keep it
     /// (as a suppressed result), so a waived finding never vanishes from a machine's view.
-    pub finding: Diagnostic,
+    pub(crate) finding: Diagnostic,
 }
 
 pub(crate) struct Waiver {
@@ -74,6 +74,7 @@ fn take(nodes: &mut Vec<Node>, scope: Span, today: (i32, u32, u32), d: &Diags, o
     }
 }
 
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 fn waiver(n: &Node, scope: Span, today: (i32, u32, u32), d: &Diags) -> Option<Waiver> {
     let code_arg = &n.args[0];
     let Value::String(code) = &code_arg.value else { return None };
@@ -280,7 +281,7 @@ pub(crate) fn apply(diags: Vec<Diagnostic>, waivers: &[Waiver]) -> (Vec<Diagnost
 
 /// The lines a waived finding adds to an artifact's header, after `prefix`: one printable
 /// line each, so nothing of the spec can end the comment.
-pub fn header_lines(prefix: &str, artifact: crate::artifact::Kind, waived: &[Waived]) -> String {
+pub(crate) fn header_lines(prefix: &str, artifact: crate::artifact::Kind, waived: &[Waived]) -> String {
     let mut out = String::new();
     for w in waived.iter().filter(|w| w.artifacts.contains(&artifact)) {
         let until = w.until.as_deref().map(|u| format!(" until {u}")).unwrap_or_default();

@@ -18,10 +18,10 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
 use crate::Compiled;
 
-pub const MANIFEST: &str = "manifest.json";
+pub(crate) const MANIFEST: &str = "manifest.json";
 
 /// The folders of the output directory that pynoc writes, and the only ones it removes from.
-pub const FOLDERS: &[&str] = &["container", "deploy", "host", "nginx", "postgres"];
+pub(crate) const FOLDERS: &[&str] = &["container", "deploy", "host", "nginx", "postgres"];
 
 /// What a build did to the output directory.
 #[derive(Debug, Default)]
@@ -300,7 +300,7 @@ fn previous(root: &OwnedFd, out: &Utf8Path) -> Vec<(String, String)> {
 }
 
 /// `folder/name`, with `folder` one of [`FOLDERS`] and `name` a plain file name.
-pub fn owned(path: &str) -> bool {
+pub(crate) fn owned(path: &str) -> bool {
     let mut parts = path.split('/');
     match (parts.next(), parts.next(), parts.next()) {
         (Some(folder), Some(name), None) => {

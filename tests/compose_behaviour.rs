@@ -16,6 +16,7 @@ fn unescape(v: &serde_norway::Value) -> Vec<String> {
 }
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "a test reads as one script")]
 fn redis_reads_its_password_from_the_secret_only_and_fails_closed() {
     let tools = ["redis-server", "redis-cli", "python3", "ps"];
     if !sandbox::is_root() || tools.iter().any(|t| pynoc::verify::which(t).is_none()) {

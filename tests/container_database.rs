@@ -20,6 +20,7 @@ const A: &str = "00000000-0000-0000-0000-00000000000a";
 const B: &str = "00000000-0000-0000-0000-00000000000b";
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "a test reads as one script")]
 fn the_stack_database_runs_the_spec_and_the_app_gets_in_as_its_role() {
     let tools = ["setpriv", "ip", "openssl", "psql", "pg_isready", "unshare"];
     let have = tools.iter().all(|t| pynoc::verify::which(t).is_some()) && pg_bin("postgres").is_some();

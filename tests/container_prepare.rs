@@ -29,6 +29,7 @@ fn run(dir: &Path, tls: &Path) -> std::process::Output {
 }
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "a test reads as one script")]
 fn prepare_gives_each_secret_to_its_reader() {
     if !pynoc::verify::sandbox::is_root() {
         assert!(!strict(), "the prepare.sh test needs root (it gives files to other users)");

@@ -48,6 +48,7 @@ fn warning_specs() {
 /// The compile never panics, whatever the input: every prefix of the example, and many
 /// deterministic byte mutations of it.
 #[test]
+#[allow(clippy::too_many_lines, reason = "a test reads as one script")]
 fn no_panic_on_mangled_input() {
     let text = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/pynomaly/spec.kdl")).unwrap();
     let bytes = text.as_bytes();

@@ -171,6 +171,7 @@ fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
         .find_map(|l| l.split_once(':').filter(|(n, _)| n.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()))
 }
 
+#[allow(clippy::too_many_lines, reason = "a test reads as one script")]
 fn serve_and_check(kind: &str) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

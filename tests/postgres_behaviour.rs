@@ -17,6 +17,7 @@ const B: &str = "00000000-0000-0000-0000-00000000000b";
 const TABLES: &[&str] = &["detectors", "datasets", "detection_results"];
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "a test reads as one script")]
 fn tenants_are_kept_apart_on_a_real_server() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");

@@ -12,7 +12,7 @@ mod web;
 use crate::diag::Diags;
 use crate::ir::Spec;
 
-pub fn check(spec: &Spec, d: &Diags) {
+pub(crate) fn check(spec: &Spec, d: &Diags) {
     network::ssh_reachable(spec, d);
     network::web_reachable(spec, d);
     network::docker_bypass(spec, d);

@@ -5,6 +5,7 @@ use super::{Claim, Claims};
 use crate::ir::{HbaKind, HbaMethod, Postgres, Spec};
 use crate::stdlib;
 
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     let data = stdlib::pg_hardening();
     let pg = spec.postgres.as_ref();

@@ -70,13 +70,13 @@ impl Serialize for Group {
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Play {
-    pub name: String,
-    pub hosts: Group,
-    pub r#become: bool,
-    pub gather_facts: bool,
-    pub tasks: Vec<Task>,
+    pub(crate) name: String,
+    pub(crate) hosts: Group,
+    pub(crate) r#become: bool,
+    pub(crate) gather_facts: bool,
+    pub(crate) tasks: Vec<Task>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub handlers: Vec<HandlerTask>,
+    pub(crate) handlers: Vec<HandlerTask>,
 }
 
 impl Play {
@@ -178,23 +178,23 @@ pub(crate) enum Task {
 /// One module run. The keys are written in this order.
 #[derive(Debug, Serialize)]
 pub(crate) struct Step {
-    pub name: String,
+    pub(crate) name: String,
     #[serde(flatten)]
-    pub module: Module,
+    pub(crate) module: Module,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub register: Option<Registered>,
+    pub(crate) register: Option<Registered>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub changed_when: Option<Changed>,
+    pub(crate) changed_when: Option<Changed>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub check_mode: Option<bool>,
+    pub(crate) check_mode: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub failed_when: Option<Cond>,
+    pub(crate) failed_when: Option<Cond>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub when: Option<Cond>,
+    pub(crate) when: Option<Cond>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub no_log: Option<bool>,
+    pub(crate) no_log: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub notify: Option<Handler>,
+    pub(crate) notify: Option<Handler>,
 }
 
 impl Step {
@@ -242,20 +242,20 @@ impl Step {
 /// A task that, if it fails, runs `rescue`.
 #[derive(Debug, Serialize)]
 pub(crate) struct Block {
-    pub name: String,
-    pub block: Vec<Task>,
-    pub rescue: Vec<Task>,
+    pub(crate) name: String,
+    pub(crate) block: Vec<Task>,
+    pub(crate) rescue: Vec<Task>,
 }
 
 /// A handler: a module run that listens to one [`Handler`].
 #[derive(Debug, Serialize)]
 pub(crate) struct HandlerTask {
-    pub name: String,
+    pub(crate) name: String,
     #[serde(flatten)]
-    pub module: Module,
-    pub listen: Handler,
+    pub(crate) module: Module,
+    pub(crate) listen: Handler,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub environment: Option<Environment>,
+    pub(crate) environment: Option<Environment>,
 }
 
 impl HandlerTask {
@@ -276,7 +276,7 @@ impl HandlerTask {
 #[derive(Debug, Serialize)]
 #[allow(non_snake_case)]
 pub(crate) struct Environment {
-    pub TMPDIR: &'static str,
+    pub(crate) TMPDIR: &'static str,
 }
 
 /// The ansible.builtin modules the playbook uses, each with the arguments it writes.
@@ -304,40 +304,40 @@ pub(crate) enum Module {
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Apt {
-    pub name: Vec<String>,
-    pub state: &'static str,
+    pub(crate) name: Vec<String>,
+    pub(crate) state: &'static str,
 }
 
 #[derive(Debug, Default, Serialize)]
 pub(crate) struct Copy {
-    pub src: String,
-    pub dest: String,
+    pub(crate) src: String,
+    pub(crate) dest: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
+    pub(crate) owner: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
+    pub(crate) group: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    pub(crate) mode: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub validate: Option<String>,
+    pub(crate) validate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub backup: Option<bool>,
+    pub(crate) backup: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remote_src: Option<bool>,
+    pub(crate) remote_src: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct File {
-    pub path: Word,
-    pub state: FileState,
+    pub(crate) path: Word,
+    pub(crate) state: FileState,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<&'static str>,
+    pub(crate) owner: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<&'static str>,
+    pub(crate) group: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<&'static str>,
+    pub(crate) mode: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub follow: Option<bool>,
+    pub(crate) follow: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -349,19 +349,19 @@ pub(crate) enum FileState {
 
 #[derive(Debug, Serialize)]
 pub(crate) struct BlockInFile {
-    pub path: &'static str,
-    pub marker: &'static str,
-    pub block: String,
-    pub validate: &'static str,
+    pub(crate) path: &'static str,
+    pub(crate) marker: &'static str,
+    pub(crate) block: String,
+    pub(crate) validate: &'static str,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Systemd {
-    pub name: String,
+    pub(crate) name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
+    pub(crate) enabled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<UnitState>,
+    pub(crate) state: Option<UnitState>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -375,11 +375,11 @@ pub(crate) enum UnitState {
 /// A command run without a shell: `argv` words, optionally fed `stdin`.
 #[derive(Debug, Serialize)]
 pub(crate) struct Command {
-    pub argv: Vec<Word>,
+    pub(crate) argv: Vec<Word>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub creates: Option<String>,
+    pub(crate) creates: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stdin: Option<Word>,
+    pub(crate) stdin: Option<Word>,
 }
 
 impl Command {
@@ -398,14 +398,14 @@ pub(crate) enum Shell {
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Assert {
-    pub that: Vec<String>,
-    pub fail_msg: String,
-    pub quiet: bool,
+    pub(crate) that: Vec<String>,
+    pub(crate) fail_msg: String,
+    pub(crate) quiet: bool,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Fail {
-    pub msg: String,
+    pub(crate) msg: String,
 }
 
 /// The playbook as YAML.

@@ -6,7 +6,7 @@ use super::{Artifact, Context, render};
 use crate::artifact::Kind;
 use crate::ir::Audit;
 
-pub fn emit(env: &Environment, cx: &Context, a: &Audit) -> Result<Artifact, Error> {
+pub(crate) fn emit(env: &Environment, cx: &Context, a: &Audit) -> Result<Artifact, Error> {
     Ok(Artifact {
         kind: Kind::Audit,
         install: Kind::Audit.install(cx.spec),

@@ -10,7 +10,7 @@ use super::{Artifact, Context, render};
 use crate::artifact::Kind;
 use crate::ir::{Container, Stack};
 
-pub fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec<Artifact>, Error> {
+pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec<Artifact>, Error> {
     let mut out = Vec::new();
     if let Some(image) = &c.image {
         out.push(Artifact {
@@ -225,6 +225,7 @@ fn lits(v: &[String]) -> Vec<String> {
     v.iter().map(|s| lit(s)).collect()
 }
 
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 fn compose(stack: &Stack) -> File {
     let defaults = &crate::stdlib::container_hardening().service;
     let services = stack

@@ -6,7 +6,7 @@ use super::{Artifact, Context, render};
 use crate::artifact::Kind;
 use crate::ir::Fail2ban;
 
-pub fn emit(env: &Environment, cx: &Context, f: &Fail2ban) -> Result<Artifact, Error> {
+pub(crate) fn emit(env: &Environment, cx: &Context, f: &Fail2ban) -> Result<Artifact, Error> {
     Ok(Artifact {
         kind: Kind::Fail2ban,
         install: Kind::Fail2ban.install(cx.spec),

@@ -7,7 +7,7 @@ use super::{Artifact, Context, render};
 use crate::artifact::Kind;
 use crate::ir::Firewall;
 
-pub fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<Artifact>, Error> {
+pub(crate) fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<Artifact>, Error> {
     // Why containers run on the host, when they do: the forward chain and the way
     // iptables rules load depend on it.
     let containers = cx.spec.host.as_ref().and_then(|h| h.containers.clone());

@@ -16,7 +16,7 @@ fn apply(f: &Fstab) -> Result<String, Error> {
     Ok(cmd)
 }
 
-pub fn emit(env: &Environment, cx: &Context, f: &Fstab) -> Result<Artifact, Error> {
+pub(crate) fn emit(env: &Environment, cx: &Context, f: &Fstab) -> Result<Artifact, Error> {
     Ok(Artifact {
         kind: Kind::Fstab,
         install: Kind::Fstab.install(cx.spec),

@@ -8,32 +8,32 @@ use super::Artifact;
 use crate::artifact::{How, Kind, Mode};
 
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Manifest {
-    pub generator: String,
-    pub spec: String,
-    pub spec_sha256: String,
+pub(crate) struct Manifest {
+    pub(crate) generator: String,
+    pub(crate) spec: String,
+    pub(crate) spec_sha256: String,
     /// The distribution release the files are for (stdlib/targets.toml).
-    pub release: String,
-    pub artifacts: Vec<Entry>,
+    pub(crate) release: String,
+    pub(crate) artifacts: Vec<Entry>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Entry {
-    pub name: Kind,
-    pub path: String,
-    pub install: String,
-    pub owner: String,
-    pub mode: Mode,
-    pub how: How,
-    pub sha256: String,
-    pub apply: String,
+pub(crate) struct Entry {
+    pub(crate) name: Kind,
+    pub(crate) path: String,
+    pub(crate) install: String,
+    pub(crate) owner: String,
+    pub(crate) mode: Mode,
+    pub(crate) how: How,
+    pub(crate) sha256: String,
+    pub(crate) apply: String,
     /// Environment variables `apply` needs (passwords), set by whoever runs it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub env: Vec<String>,
+    pub(crate) env: Vec<String>,
 }
 
 impl Manifest {
-    pub fn new(arts: &[Artifact], spec: &str, spec_sha256: &str, release: &str) -> Manifest {
+    pub(crate) fn new(arts: &[Artifact], spec: &str, spec_sha256: &str, release: &str) -> Manifest {
         Manifest {
             generator: format!("pynoc {}", env!("CARGO_PKG_VERSION")),
             spec: spec.into(),
@@ -60,14 +60,14 @@ impl Manifest {
     }
 
     /// Pretty JSON with a final newline.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("manifest serializes");
         s.push('\n');
         s
     }
 
     /// A manifest read back: every field typed, every artifact one this pynoc writes.
-    pub fn parse(bytes: &[u8]) -> Result<Manifest, serde_json::Error> {
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Manifest, serde_json::Error> {
         serde_json::from_slice(bytes)
     }
 }

@@ -6,7 +6,7 @@ use super::{Artifact, Context, render};
 use crate::artifact::Kind;
 use crate::ir::Nginx;
 
-pub fn emit(env: &Environment, cx: &Context, n: &Nginx) -> Result<Artifact, Error> {
+pub(crate) fn emit(env: &Environment, cx: &Context, n: &Nginx) -> Result<Artifact, Error> {
     Ok(Artifact {
         kind: Kind::Nginx,
         install: Kind::Nginx.install(cx.spec),

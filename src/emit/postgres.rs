@@ -28,7 +28,7 @@ const HBA_APPLY: &str = "cd / && runuser -u postgres -- psql -X -d postgres -v O
 THEN RAISE EXCEPTION 'pg_hba.conf has errors: see pg_hba_file_rules'; END IF; END \\$\\$\" \
 -c 'SELECT pg_reload_conf()'";
 
-pub fn emit(env: &Environment, cx: &Context, p: &Postgres) -> Result<Vec<Artifact>, Error> {
+pub(crate) fn emit(env: &Environment, cx: &Context, p: &Postgres) -> Result<Vec<Artifact>, Error> {
     Ok(vec![
         Artifact {
             kind: Kind::PostgresSql,

@@ -6,7 +6,7 @@ use super::{Artifact, Context, render};
 use crate::artifact::Kind;
 use crate::ir::Ssh;
 
-pub fn emit(env: &Environment, cx: &Context, s: &Ssh) -> Result<Artifact, Error> {
+pub(crate) fn emit(env: &Environment, cx: &Context, s: &Ssh) -> Result<Artifact, Error> {
     Ok(Artifact {
         kind: Kind::Sshd,
         install: Kind::Sshd.install(cx.spec),

@@ -6,7 +6,7 @@ use super::{Artifact, Context, render};
 use crate::artifact::Kind;
 use crate::ir::Sysctl;
 
-pub fn emit(env: &Environment, cx: &Context, s: &Sysctl) -> Result<Artifact, Error> {
+pub(crate) fn emit(env: &Environment, cx: &Context, s: &Sysctl) -> Result<Artifact, Error> {
     Ok(Artifact {
         kind: Kind::Sysctl,
         install: Kind::Sysctl.install(cx.spec),

@@ -9,56 +9,56 @@ use serde::Serialize;
 use crate::ast::Span;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Container {
+pub(crate) struct Container {
     #[serde(skip)]
-    pub span: Span,
+    pub(crate) span: Span,
     /// The application image: Dockerfile and .dockerignore.
-    pub image: Option<Image>,
+    pub(crate) image: Option<Image>,
     /// The stack: docker-compose.yml.
-    pub compose: Option<Stack>,
+    pub(crate) compose: Option<Stack>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Image {
-    pub name: String,
+pub(crate) struct Image {
+    pub(crate) name: String,
     /// Pinned base image, e.g. `python:3.11-slim-bookworm`.
-    pub base: String,
-    pub user: String,
-    pub uid: u32,
-    pub gid: u32,
-    pub port: u16,
+    pub(crate) base: String,
+    pub(crate) user: String,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) port: u16,
     /// Debian packages for the builder stage only (compilers, -dev packages).
-    pub build_packages: Vec<String>,
+    pub(crate) build_packages: Vec<String>,
     /// Debian packages the application needs at run time.
-    pub packages: Vec<String>,
+    pub(crate) packages: Vec<String>,
     /// The pip requirements file in the build context.
-    pub requirements: String,
+    pub(crate) requirements: String,
     /// Directories the application may write, owned by its user.
-    pub writable: Vec<String>,
-    pub healthcheck: Option<Healthcheck>,
-    pub env: Vec<EnvVar>,
-    pub cmd: Vec<String>,
+    pub(crate) writable: Vec<String>,
+    pub(crate) healthcheck: Option<Healthcheck>,
+    pub(crate) env: Vec<EnvVar>,
+    pub(crate) cmd: Vec<String>,
     /// The spec's own .dockerignore patterns (negations allowed).
-    pub ignore: Vec<String>,
+    pub(crate) ignore: Vec<String>,
     /// Patterns always excluded (secrets, VCS data, the build files), written after the
     /// spec's: the last matching pattern wins, so no `!pattern` can bring them back.
-    pub ignore_always: Vec<String>,
+    pub(crate) ignore_always: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Healthcheck {
+pub(crate) struct Healthcheck {
     /// HTTP path probed on the image's port.
-    pub path: String,
-    pub interval: Seconds,
-    pub timeout: Seconds,
-    pub start_period: Seconds,
-    pub retries: u32,
+    pub(crate) path: String,
+    pub(crate) interval: Seconds,
+    pub(crate) timeout: Seconds,
+    pub(crate) start_period: Seconds,
+    pub(crate) retries: u32,
 }
 
 /// A duration in whole seconds, written as Docker reads it (`30s`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[schemars(with = "String")]
-pub struct Seconds(pub u64);
+pub(crate) struct Seconds(pub u64);
 
 impl Serialize for Seconds {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -67,22 +67,22 @@ impl Serialize for Seconds {
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct EnvVar {
+pub(crate) struct EnvVar {
     /// Where the spec sets it; `None` for a variable pynoc sets.
     #[serde(skip)]
-    pub span: Option<Span>,
-    pub name: String,
-    pub value: String,
+    pub(crate) span: Option<Span>,
+    pub(crate) name: String,
+    pub(crate) value: String,
 }
 
 impl EnvVar {
     /// A variable the spec sets with `env NAME VALUE` at `span`.
-    pub fn spec(span: Span, name: String, value: String) -> EnvVar {
+    pub(crate) fn spec(span: Span, name: String, value: String) -> EnvVar {
         EnvVar { span: Some(span), name, value }
     }
 
     /// A variable pynoc sets (the wiring to the database, the image's defaults).
-    pub fn pynoc(name: &str, value: String) -> EnvVar {
+    pub(crate) fn pynoc(name: &str, value: String) -> EnvVar {
         EnvVar { span: None, name: name.into(), value }
     }
 }
@@ -90,69 +90,69 @@ impl EnvVar {
 /// The variable through which an application names the database role it connects as: the
 /// one contract between a spec's `env` and pynoc's wiring, read once, in lowering, into
 /// [`Service::db_role`].
-pub const DB_ROLE_ENV: &str = "DATABASE_USER";
+pub(crate) const DB_ROLE_ENV: &str = "DATABASE_USER";
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Stack {
-    pub networks: Vec<StackNetwork>,
-    pub services: Vec<Service>,
-    pub secrets: Vec<Secret>,
-    pub volumes: Vec<StackVolume>,
+pub(crate) struct Stack {
+    pub(crate) networks: Vec<StackNetwork>,
+    pub(crate) services: Vec<Service>,
+    pub(crate) secrets: Vec<Secret>,
+    pub(crate) volumes: Vec<StackVolume>,
     /// The `postgres` section, run by the stack's database service.
-    pub database: Option<StackDatabase>,
+    pub(crate) database: Option<StackDatabase>,
 }
 
 /// How the stack's database service runs the spec's `postgres` section: pg_hba.conf and
 /// the settings on its command line, TLS and role passwords as secrets, the security SQL
 /// applied inside it by `postgres-apply.sh`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct StackDatabase {
+pub(crate) struct StackDatabase {
     /// The compose service.
-    pub service: String,
+    pub(crate) service: String,
     /// `UID:GID` of the server.
-    pub user: String,
-    pub database: String,
+    pub(crate) user: String,
+    pub(crate) database: String,
     /// Login roles with their password's environment variable and secret.
-    pub roles: Vec<StackRole>,
-    pub tls: bool,
+    pub(crate) roles: Vec<StackRole>,
+    pub(crate) tls: bool,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct StackRole {
-    pub role: String,
+pub(crate) struct StackRole {
+    pub(crate) role: String,
     /// The variable the security SQL reads the password from.
-    pub password_env: String,
+    pub(crate) password_env: String,
     /// The compose secret that holds it.
-    pub secret: String,
+    pub(crate) secret: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct StackNetwork {
+pub(crate) struct StackNetwork {
     #[serde(skip)]
-    pub span: Span,
-    pub name: String,
+    pub(crate) span: Span,
+    pub(crate) name: String,
     /// No route outside: for the database and the cache.
-    pub internal: bool,
-    pub subnet: Option<IpNet>,
+    pub(crate) internal: bool,
+    pub(crate) subnet: Option<IpNet>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Secret {
-    pub name: String,
+pub(crate) struct Secret {
+    pub(crate) name: String,
     /// The file that holds it, next to the compose file; never its content.
-    pub file: String,
+    pub(crate) file: String,
     /// Where `prepare.sh` gets it when the file is missing.
-    pub source: SecretSource,
+    pub(crate) source: SecretSource,
     /// `UID:GID` the file belongs to: the user of the service that reads it (the owner) and,
     /// when a second service reads it, that one's group.
-    pub owner: String,
+    pub(crate) owner: String,
     /// `0400`, or `0440` for two readers.
-    pub mode: String,
+    pub(crate) mode: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
-pub enum SecretSource {
+pub(crate) enum SecretSource {
     /// A random password, made once and never printed.
     Random,
     /// A copy of a host file (a TLS certificate or key), refreshed on every run.
@@ -160,57 +160,57 @@ pub enum SecretSource {
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct StackVolume {
-    pub name: String,
+pub(crate) struct StackVolume {
+    pub(crate) name: String,
     /// A host directory bound with noexec,nosuid,nodev.
-    pub device: Option<String>,
+    pub(crate) device: Option<String>,
     #[serde(skip)]
-    pub device_span: Span,
+    pub(crate) device_span: Span,
     /// `UID:GID` of that directory: the user of the service that mounts it (the owner) and,
     /// when a second service mounts it, that one's group; `prepare.sh` creates it so.
-    pub owner: String,
+    pub(crate) owner: String,
     /// `0700`, or `0770` for two users.
-    pub mode: String,
+    pub(crate) mode: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Service {
+pub(crate) struct Service {
     #[serde(skip)]
-    pub span: Span,
-    pub name: String,
-    pub kind: ServiceKind,
-    pub image: String,
+    pub(crate) span: Span,
+    pub(crate) name: String,
+    pub(crate) kind: ServiceKind,
+    pub(crate) image: String,
     /// `UID:GID` the service runs as: the uid the image really has.
-    pub user: String,
-    pub cpus: String,
-    pub memory: String,
-    pub reservation_cpus: Option<String>,
-    pub reservation_memory: Option<String>,
-    pub pids: u32,
+    pub(crate) user: String,
+    pub(crate) cpus: String,
+    pub(crate) memory: String,
+    pub(crate) reservation_cpus: Option<String>,
+    pub(crate) reservation_memory: Option<String>,
+    pub(crate) pids: u32,
     /// tmpfs mounts with their options, e.g. `/tmp:size=100m,noexec,nosuid,nodev`.
-    pub tmpfs: Vec<String>,
-    pub volumes: Vec<VolumeMount>,
-    pub secrets: Vec<String>,
-    pub env: Vec<EnvVar>,
+    pub(crate) tmpfs: Vec<String>,
+    pub(crate) volumes: Vec<VolumeMount>,
+    pub(crate) secrets: Vec<String>,
+    pub(crate) env: Vec<EnvVar>,
     /// The database role the service connects as (its `env DATABASE_USER`), with where the
     /// spec says so.
     #[serde(skip)]
     #[schemars(skip)]
-    pub db_role: Option<(String, Span)>,
-    pub networks: Vec<String>,
-    pub ports: Vec<Port>,
-    pub depends_on: Vec<String>,
+    pub(crate) db_role: Option<(String, Span)>,
+    pub(crate) networks: Vec<String>,
+    pub(crate) ports: Vec<Port>,
+    pub(crate) depends_on: Vec<String>,
     /// Exec-form health check command.
-    pub healthcheck: Vec<String>,
-    pub command: Vec<String>,
-    pub cap_add: Vec<String>,
+    pub(crate) healthcheck: Vec<String>,
+    pub(crate) command: Vec<String>,
+    pub(crate) cap_add: Vec<String>,
 }
 
 /// What a service runs, which decides what pynoc knows about it (its uid, its health check,
 /// what it may publish).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum ServiceKind {
+pub(crate) enum ServiceKind {
     /// Built from the spec's Dockerfile.
     App,
     Postgres,
@@ -221,23 +221,23 @@ pub enum ServiceKind {
 
 impl ServiceKind {
     /// The database and the cache: never published, only on internal networks.
-    pub fn is_backend(self) -> bool {
+    pub(crate) fn is_backend(self) -> bool {
         matches!(self, ServiceKind::Postgres | ServiceKind::Redis)
     }
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct VolumeMount {
+pub(crate) struct VolumeMount {
     /// A named volume, or with `bind` a path relative to the compose file.
-    pub volume: String,
-    pub target: String,
-    pub read_only: bool,
-    pub bind: bool,
+    pub(crate) volume: String,
+    pub(crate) target: String,
+    pub(crate) read_only: bool,
+    pub(crate) bind: bool,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Port {
-    pub host_ip: IpAddr,
-    pub published: u16,
-    pub target: u16,
+pub(crate) struct Port {
+    pub(crate) host_ip: IpAddr,
+    pub(crate) published: u16,
+    pub(crate) target: u16,
 }

@@ -10,54 +10,54 @@ use crate::ast::Span;
 
 /// A complete nginx.conf: events, http, zones, upstreams, servers.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Nginx {
+pub(crate) struct Nginx {
     #[serde(skip)]
-    pub span: Span,
+    pub(crate) span: Span,
     /// The nginx version the output targets, e.g. `1.22` (Debian 12).
-    pub version: String,
+    pub(crate) version: String,
     /// From 1.25.1 on HTTP/2 is switched on with `http2 on;`, before with `listen … http2`.
-    pub http2_directive: bool,
-    pub access_log: String,
-    pub error_log: String,
+    pub(crate) http2_directive: bool,
+    pub(crate) access_log: String,
+    pub(crate) error_log: String,
     /// `client_max_body_size`, e.g. `100m`.
-    pub client_max_body_size: String,
+    pub(crate) client_max_body_size: String,
     /// Concurrent connections per client address (`limit_conn`), over every site.
-    pub limit_conn: u32,
+    pub(crate) limit_conn: u32,
     /// Third-party modules the spec declares as installed, e.g. `headers-more`.
-    pub modules: Vec<String>,
-    pub zones: Vec<Zone>,
-    pub upstreams: Vec<Upstream>,
-    pub sites: Vec<Site>,
+    pub(crate) modules: Vec<String>,
+    pub(crate) zones: Vec<Zone>,
+    pub(crate) upstreams: Vec<Upstream>,
+    pub(crate) sites: Vec<Site>,
     /// The protocols of every site: the default server's, which nginx negotiates with
     /// before the SNI name picks a site.
-    pub default_protocols: Vec<String>,
+    pub(crate) default_protocols: Vec<String>,
 }
 
 /// A `limit_req_zone`, keyed by client address.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Zone {
-    pub name: String,
+pub(crate) struct Zone {
+    pub(crate) name: String,
     /// e.g. `100r/m`.
-    pub rate: String,
+    pub(crate) rate: String,
     /// Shared memory size, e.g. `10m`.
-    pub size: String,
+    pub(crate) size: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Upstream {
+pub(crate) struct Upstream {
     #[serde(skip)]
-    pub span: Span,
-    pub name: String,
+    pub(crate) span: Span,
+    pub(crate) name: String,
     /// `ADDRESS:PORT`, `HOST:PORT` or `unix:/path`.
     #[schemars(with = "Vec<String>")]
-    pub servers: Vec<UpstreamServer>,
+    pub(crate) servers: Vec<UpstreamServer>,
     /// Idle keep-alive connections to the upstream per worker.
-    pub keepalive: u32,
+    pub(crate) keepalive: u32,
 }
 
 /// Where an upstream's server listens; serialized as nginx writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UpstreamServer {
+pub(crate) enum UpstreamServer {
     Socket(SocketAddr),
     Host { host: String, port: u16 },
     Unix(String),
@@ -65,7 +65,7 @@ pub enum UpstreamServer {
 
 /// What an upstream's address reaches, by meaning rather than by spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reach {
+pub(crate) enum Reach {
     /// This host: `127.0.0.0/8`, `::1`, `0.0.0.0` and `::` (a connection to the unspecified
     /// address goes to the local host), `localhost` and `*.localhost`, and the IPv4-mapped,
     /// IPv4-compatible and shorthand (`127.1`, `2130706433`, `0x7f.1`) forms of them.
@@ -79,7 +79,7 @@ pub enum Reach {
 
 /// An IPv4 address as `inet_aton` (and so nginx's resolver) reads it: one to four parts,
 /// each decimal, octal (`0…`) or hex (`0x…`); the last part fills the remaining bytes.
-pub fn inet_aton(s: &str) -> Option<std::net::Ipv4Addr> {
+pub(crate) fn inet_aton(s: &str) -> Option<std::net::Ipv4Addr> {
     let parts: Vec<&str> = s.split('.').collect();
     if parts.is_empty() || parts.len() > 4 {
         return None;
@@ -109,7 +109,7 @@ pub fn inet_aton(s: &str) -> Option<std::net::Ipv4Addr> {
 }
 
 /// What an IP address reaches, its IPv4-in-IPv6 forms taken as the IPv4 address.
-pub fn reach_ip(ip: std::net::IpAddr, port: u16) -> Reach {
+pub(crate) fn reach_ip(ip: std::net::IpAddr, port: u16) -> Reach {
     use std::net::IpAddr;
     let ip = match ip {
         IpAddr::V6(v6) => match v6.to_ipv4() {
@@ -131,7 +131,7 @@ pub fn reach_ip(ip: std::net::IpAddr, port: u16) -> Reach {
 
 impl UpstreamServer {
     /// What this server reaches ([`Reach`]).
-    pub fn reach(&self) -> Reach {
+    pub(crate) fn reach(&self) -> Reach {
         match self {
             UpstreamServer::Socket(a) => reach_ip(a.ip(), a.port()),
             UpstreamServer::Host { host, port } => {
@@ -171,60 +171,60 @@ impl Serialize for UpstreamServer {
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Site {
+pub(crate) struct Site {
     #[serde(skip)]
-    pub span: Span,
+    pub(crate) span: Span,
     /// `server_name`s; the first is the canonical name HTTP redirects to.
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
     /// The plain-HTTP server redirects everything but ACME challenges to HTTPS; when off,
     /// it answers those with 404.
-    pub redirect: bool,
+    pub(crate) redirect: bool,
     /// Why HSTS is kept under a year, when it is: repeated in the output.
-    pub hsts_reason: Option<String>,
+    pub(crate) hsts_reason: Option<String>,
     /// pynoc's headers the spec changed (`header NAME VALUE reason=…`), with the reason:
     /// repeated in the output.
-    pub header_reasons: Vec<crate::ir::Removed>,
-    pub tls: Tls,
+    pub(crate) header_reasons: Vec<crate::ir::Removed>,
+    pub(crate) tls: Tls,
     /// Served over plain HTTP at `/.well-known/acme-challenge/` for certificate renewal.
-    pub acme_webroot: Option<String>,
+    pub(crate) acme_webroot: Option<String>,
     /// Response headers, each sent once, with `always`.
-    pub headers: Vec<Header>,
+    pub(crate) headers: Vec<Header>,
     /// Upstream headers hidden so that no response carries two of them.
-    pub hide_headers: Vec<String>,
-    pub locations: Vec<Location>,
+    pub(crate) hide_headers: Vec<String>,
+    pub(crate) locations: Vec<Location>,
     /// File extensions whose requests are closed (`return 444`).
-    pub blocked_extensions: Vec<String>,
+    pub(crate) blocked_extensions: Vec<String>,
     /// Close requests for dotfiles (`/.git`, `/.env`), except `/.well-known/`.
-    pub block_dotfiles: bool,
+    pub(crate) block_dotfiles: bool,
     /// Why dotfiles are served, when they are: repeated in the output.
-    pub dotfiles_reason: Option<String>,
+    pub(crate) dotfiles_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Tls {
-    pub profile: TlsProfile,
+pub(crate) struct Tls {
+    pub(crate) profile: TlsProfile,
     /// The guideline the profile comes from, named in the output.
-    pub guideline: String,
+    pub(crate) guideline: String,
     /// Its version, e.g. `6.0`.
-    pub version: String,
-    pub protocols: Vec<String>,
+    pub(crate) version: String,
+    pub(crate) protocols: Vec<String>,
     /// TLS 1.2 cipher list; empty for TLS 1.3 only.
-    pub ciphers: Vec<String>,
-    pub curves: Vec<String>,
-    pub certificate: String,
-    pub key: String,
-    pub dhparam: Option<String>,
-    pub session_timeout: String,
-    pub session_cache: String,
+    pub(crate) ciphers: Vec<String>,
+    pub(crate) curves: Vec<String>,
+    pub(crate) certificate: String,
+    pub(crate) key: String,
+    pub(crate) dhparam: Option<String>,
+    pub(crate) session_timeout: String,
+    pub(crate) session_cache: String,
     /// The profile's HSTS max-age, the default of `hsts`.
     #[serde(skip)]
-    pub hsts_max_age: u64,
+    pub(crate) hsts_max_age: u64,
 }
 
 /// A Mozilla Server Side TLS profile (`stdlib/nginx/tls.toml` has one table per variant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum TlsProfile {
+pub(crate) enum TlsProfile {
     /// TLS 1.3 only.
     Modern,
     /// TLS 1.2 and 1.3.
@@ -232,9 +232,9 @@ pub enum TlsProfile {
 }
 
 impl TlsProfile {
-    pub const ALL: [TlsProfile; 2] = [TlsProfile::Intermediate, TlsProfile::Modern];
+    pub(crate) const ALL: [TlsProfile; 2] = [TlsProfile::Intermediate, TlsProfile::Modern];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             TlsProfile::Modern => "modern",
             TlsProfile::Intermediate => "intermediate",
@@ -243,24 +243,24 @@ impl TlsProfile {
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Header {
+pub(crate) struct Header {
     /// Where the spec sets it, or the site for a default.
     #[serde(skip)]
-    pub span: Span,
-    pub name: String,
-    pub value: String,
+    pub(crate) span: Span,
+    pub(crate) name: String,
+    pub(crate) value: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Location {
+pub(crate) struct Location {
     /// A plain path: `/`, `/api/`, `/auth/login`.
-    pub path: String,
+    pub(crate) path: String,
     /// `location = PATH`: this path only (paths not ending in `/` default to exact).
-    pub exact: bool,
+    pub(crate) exact: bool,
     /// The upstream requests are proxied to.
-    pub proxy: Option<String>,
+    pub(crate) proxy: Option<String>,
     /// A `limit_req` zone with its burst.
-    pub zone: Option<String>,
-    pub burst: u32,
-    pub nodelay: bool,
+    pub(crate) zone: Option<String>,
+    pub(crate) burst: u32,
+    pub(crate) nodelay: bool,
 }

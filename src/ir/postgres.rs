@@ -8,121 +8,121 @@ use crate::ast::Span;
 
 /// PostgreSQL security SQL and pg_hba.conf.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Postgres {
+pub(crate) struct Postgres {
     #[serde(skip)]
-    pub span: Span,
+    pub(crate) span: Span,
     /// Major version the output targets (13–17).
-    pub version: u32,
-    pub database: String,
+    pub(crate) version: u32,
+    pub(crate) database: String,
     /// The role that owns the tables (migrations run as it); default privileges are set for
     /// the tables and sequences it creates. Never an application role.
-    pub owner: Option<String>,
+    pub(crate) owner: Option<String>,
     /// `ALTER SYSTEM` settings that differ from the version's default.
-    pub settings: Vec<PgSetting>,
+    pub(crate) settings: Vec<PgSetting>,
     /// Settings of the spec that are already the default: noted, not repeated.
-    pub defaults: Vec<PgSetting>,
+    pub(crate) defaults: Vec<PgSetting>,
     /// Certificate and key the server reads when `ssl` is on: preconditions of the file.
-    pub ssl: Option<PgSsl>,
-    pub roles: Vec<Role>,
-    pub row_security: Vec<RowSecurity>,
-    pub hba: Vec<HbaLine>,
+    pub(crate) ssl: Option<PgSsl>,
+    pub(crate) roles: Vec<Role>,
+    pub(crate) row_security: Vec<RowSecurity>,
+    pub(crate) hba: Vec<HbaLine>,
     /// Every table the file names, with its tenant column where it has one.
-    pub tables: Vec<PgTable>,
+    pub(crate) tables: Vec<PgTable>,
     /// pgAudit, when the spec declares it (`pgaudit`).
-    pub pgaudit: Option<PgAudit>,
+    pub(crate) pgaudit: Option<PgAudit>,
 }
 
 /// pgAudit: loaded by `shared_preload_libraries`, its event triggers created once loaded.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct PgAudit {
+pub(crate) struct PgAudit {
     #[serde(skip)]
-    pub span: Span,
+    pub(crate) span: Span,
     /// Statement classes logged (`pgaudit.log`), lowercase.
-    pub log: Vec<String>,
+    pub(crate) log: Vec<String>,
     /// The Debian package that provides it for the target version.
-    pub package: String,
+    pub(crate) package: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct PgSetting {
-    pub name: String,
+pub(crate) struct PgSetting {
+    pub(crate) name: String,
     /// The value as PostgreSQL reads it, unquoted.
-    pub value: String,
+    pub(crate) value: String,
     /// pg_settings.context, e.g. `sighup`, `postmaster`.
-    pub context: String,
+    pub(crate) context: String,
     /// `reload` or `restart`.
-    pub apply: String,
+    pub(crate) apply: String,
     /// Why a setting that needs one (stdlib/postgres/dangerous.toml) is set.
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct PgSsl {
-    pub cert: String,
-    pub key: String,
+pub(crate) struct PgSsl {
+    pub(crate) cert: String,
+    pub(crate) key: String,
     /// The CA that signs client certificates (`ssl_ca_file`), for `method=cert` lines.
-    pub ca: Option<String>,
+    pub(crate) ca: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Role {
-    pub name: String,
-    pub login: bool,
+pub(crate) struct Role {
+    pub(crate) name: String,
+    pub(crate) login: bool,
     /// The environment variable the password is read from at apply time.
-    pub password_env: Option<String>,
+    pub(crate) password_env: Option<String>,
     /// `-1` for no limit.
-    pub connection_limit: i64,
+    pub(crate) connection_limit: i64,
     /// The limit is pynoc's default (the spec has no `connection-limit`).
-    pub connection_limit_default: bool,
+    pub(crate) connection_limit_default: bool,
     /// Built-in roles it is granted, e.g. `pg_monitor`.
-    pub member_of: Vec<String>,
-    pub grants: Vec<Grant>,
+    pub(crate) member_of: Vec<String>,
+    pub(crate) grants: Vec<Grant>,
     /// USAGE and SELECT on the schema's sequences (now and, with an owner, future ones).
-    pub sequences: bool,
+    pub(crate) sequences: bool,
     /// Privileges on tables the owner creates later.
-    pub future_tables: Vec<String>,
+    pub(crate) future_tables: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Grant {
+pub(crate) struct Grant {
     /// Upper-case privilege names, e.g. `SELECT`.
-    pub privileges: Vec<String>,
-    pub tables: Vec<String>,
+    pub(crate) privileges: Vec<String>,
+    pub(crate) tables: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct RowSecurity {
-    pub table: String,
+pub(crate) struct RowSecurity {
+    pub(crate) table: String,
     /// The tenant column; none for a deny-all table.
-    pub column: Option<String>,
+    pub(crate) column: Option<String>,
     /// The column's SQL type the setting is cast to, e.g. `uuid`.
-    pub column_type: String,
+    pub(crate) column_type: String,
     /// The custom setting that holds the current tenant, e.g. `app.current_user_id`.
-    pub setting: String,
+    pub(crate) setting: String,
     /// Roles the policy applies to.
-    pub roles: Vec<String>,
+    pub(crate) roles: Vec<String>,
     /// No policy on purpose: nobody but superusers sees a row.
-    pub deny_all: Option<String>,
+    pub(crate) deny_all: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct HbaLine {
+pub(crate) struct HbaLine {
     #[serde(skip)]
-    pub span: Span,
-    pub kind: HbaKind,
-    pub database: String,
-    pub user: String,
+    pub(crate) span: Span,
+    pub(crate) kind: HbaKind,
+    pub(crate) database: String,
+    pub(crate) user: String,
     /// The client network; none for `local` lines.
-    pub address: Option<IpNet>,
-    pub method: HbaMethod,
+    pub(crate) address: Option<IpNet>,
+    pub(crate) method: HbaMethod,
     /// Why a line weaker than the default (`host`, which admits connections without TLS) is
     /// there: repeated in pg_hba.conf.
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum HbaKind {
+pub(crate) enum HbaKind {
     Local,
     Host,
     Hostssl,
@@ -131,11 +131,11 @@ pub enum HbaKind {
 
 impl HbaKind {
     /// A TCP line (every kind but `local`).
-    pub fn is_network(self) -> bool {
+    pub(crate) fn is_network(self) -> bool {
         self != HbaKind::Local
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             HbaKind::Local => "local",
             HbaKind::Host => "host",
@@ -148,7 +148,7 @@ impl HbaKind {
 impl HbaLine {
     /// Whether the line lets the superuser (`postgres`, by name or as `all`) or a
     /// replication connection in over the network.
-    pub fn admits_administrator_remotely(&self) -> bool {
+    pub(crate) fn admits_administrator_remotely(&self) -> bool {
         admits_administrator_remotely(self.kind, &self.database, &self.user, self.method == HbaMethod::Reject)
     }
 }
@@ -156,12 +156,12 @@ impl HbaLine {
 /// A pg_hba line of `kind` for `database` and `user` that does not reject: whether it lets
 /// the superuser (`postgres`, by name or as `all`) or a replication connection in over the
 /// network. Lowering asks before the line exists, the report after.
-pub fn admits_administrator_remotely(kind: HbaKind, database: &str, user: &str, rejects: bool) -> bool {
+pub(crate) fn admits_administrator_remotely(kind: HbaKind, database: &str, user: &str, rejects: bool) -> bool {
     kind.is_network() && !rejects && (database == "replication" || user == "postgres" || user == "all")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-pub enum HbaMethod {
+pub(crate) enum HbaMethod {
     #[serde(rename = "scram-sha-256")]
     ScramSha256,
     #[serde(rename = "peer")]
@@ -173,8 +173,8 @@ pub enum HbaMethod {
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct PgTable {
-    pub name: String,
-    pub column: Option<String>,
-    pub column_type: Option<String>,
+pub(crate) struct PgTable {
+    pub(crate) name: String,
+    pub(crate) column: Option<String>,
+    pub(crate) column_type: Option<String>,
 }

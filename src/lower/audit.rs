@@ -12,7 +12,8 @@ use super::validate;
 /// asks for 8192 or more).
 const DEFAULT_BUFFER: u32 = 8192;
 
-pub fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
+pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
     let r = Reader::new(n, d);
     let buffer_v = r.int_prop("buffer", 64, 1 << 20);
     let failure_v = r.int_prop("failure", 0, 2);

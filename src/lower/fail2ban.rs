@@ -10,7 +10,14 @@ use super::{Scope, networks, validate};
 
 const DAY: u64 = 86_400;
 
-pub fn lower(n: &Node, d: &Diags, o: &Scope, ssh_port: u16, nginx: Option<&super::NginxLogs>) -> Option<ir::Fail2ban> {
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
+pub(crate) fn lower(
+    n: &Node,
+    d: &Diags,
+    o: &Scope,
+    ssh_port: u16,
+    nginx: Option<&super::NginxLogs>,
+) -> Option<ir::Fail2ban> {
     let r = Reader::new(n, d);
     let bantime = r.duration_prop("bantime", 60, 365 * DAY).map(|v| v.value).unwrap_or(3600);
     let findtime = r.duration_prop("findtime", 10, 30 * DAY).map(|v| v.value).unwrap_or(600);

@@ -20,7 +20,7 @@ fn policy(s: &str) -> Policy {
     }
 }
 
-pub fn lower(n: &Node, d: &Diags, o: &Scope, ssh_port: u16) -> Option<ir::Firewall> {
+pub(crate) fn lower(n: &Node, d: &Diags, o: &Scope, ssh_port: u16) -> Option<ir::Firewall> {
     let r = Reader::new(n, d);
     let mut incoming_span = n.name.span;
     let mut get = |name: &'static str, default: Policy| -> Policy {
@@ -54,6 +54,7 @@ pub fn lower(n: &Node, d: &Diags, o: &Scope, ssh_port: u16) -> Option<ir::Firewa
     Some(ir::Firewall { span: n.name.span, incoming_span, incoming, outgoing, routed, rules })
 }
 
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 fn rule(r: &Reader, c: &Node, o: &Scope, ssh_port: u16) -> Option<ir::FirewallRule> {
     let d = r.d;
     let services = &stdlib::services().service;

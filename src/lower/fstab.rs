@@ -7,7 +7,8 @@ use crate::ir;
 use super::node::{Reader, children, duplicate};
 use super::{need_reason, validate};
 
-pub fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
+pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
     Reader::new(n, d).finish(false);
     let mut mounts: Vec<ir::Mount> = Vec::new();
     let mut seen: Vec<(String, crate::ast::Span)> = Vec::new();

@@ -12,7 +12,7 @@ mod node;
 mod postgres;
 mod ssh;
 mod sysctl;
-pub mod validate;
+pub(crate) mod validate;
 
 use crate::stdlib;
 use std::collections::BTreeMap;
@@ -24,13 +24,13 @@ use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
 use crate::ir;
 use node::{Reader, children, duplicate};
 
-pub const FORMAT_VERSION: i128 = 1;
+pub(crate) const FORMAT_VERSION: i128 = 1;
 const TOP: &[&str] = &["pynoc", "project", "host", "nginx", "postgres", "container"];
 /// The names lowering resolves references against (the project's networks), and the
 /// sections that reported errors.
 #[derive(Default)]
 pub(crate) struct Scope {
-    pub networks: BTreeMap<String, (Vec<IpNet>, Span)>,
+    pub(crate) networks: BTreeMap<String, (Vec<IpNet>, Span)>,
     incomplete: std::cell::RefCell<std::collections::BTreeSet<ir::Section>>,
 }
 
@@ -52,7 +52,8 @@ impl Scope {
 /// The IR of the spec: whole when the spec has no error, otherwise partial (sections with
 /// errors left out, a placeholder project when it has none) so that the checks still run on
 /// what lowered.
-pub fn lower(doc: &Document, d: &Diags) -> ir::Spec {
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
+pub(crate) fn lower(doc: &Document, d: &Diags) -> ir::Spec {
     let mut o = Scope::default();
     let mut version = None;
     let mut project: Option<(Option<ir::Project>, &Node)> = None;
@@ -249,9 +250,9 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Scope) -> Option<ir::Project> {
 const HOST: &[&str] = &["accounts", "sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab"];
 
 /// Where nginx writes its logs: the fail2ban nginx jails read exactly these files.
-pub struct NginxLogs {
-    pub access: String,
-    pub error: String,
+pub(crate) struct NginxLogs {
+    pub(crate) access: String,
+    pub(crate) error: String,
 }
 
 /// Whether containers run on the host, and why: `host containers=#true|#false` says so;
@@ -384,7 +385,7 @@ pub(crate) fn networks(
 }
 
 /// A weakened setting needs `reason="…"`; returns it, or reports its absence.
-pub fn need_reason(r: &Reader, what: &str, at: Span, help: &str) -> Option<String> {
+pub(crate) fn need_reason(r: &Reader, what: &str, at: Span, help: &str) -> Option<String> {
     match r.str_prop("reason", "\"why this is needed\"") {
         Some(v) => validate::reason(r.d, &v),
         None => {

@@ -6,23 +6,23 @@ use std::cell::{Cell, RefCell};
 use crate::ast::{Node, Span, Spanned, Value};
 use crate::diag::{Diagnostic, Diags, Kind, list, unknown_help};
 
-pub struct Reader<'a> {
-    pub node: &'a Node,
-    pub d: &'a Diags,
+pub(crate) struct Reader<'a> {
+    pub(crate) node: &'a Node,
+    pub(crate) d: &'a Diags,
     known: RefCell<Vec<&'static str>>,
     args_read: Cell<usize>,
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(node: &'a Node, d: &'a Diags) -> Self {
+    pub(crate) fn new(node: &'a Node, d: &'a Diags) -> Self {
         Reader { node, d, known: RefCell::new(Vec::new()), args_read: Cell::new(0) }
     }
 
-    pub fn name(&self) -> &'a str {
+    pub(crate) fn name(&self) -> &'a str {
         &self.node.name.value
     }
 
-    pub fn span(&self) -> Span {
+    pub(crate) fn span(&self) -> Span {
         self.node.name.span
     }
 
@@ -36,39 +36,39 @@ impl<'a> Reader<'a> {
 
     // ----- properties -----
 
-    pub fn prop(&self, name: &'static str) -> Option<&'a Spanned<Value>> {
+    pub(crate) fn prop(&self, name: &'static str) -> Option<&'a Spanned<Value>> {
         self.known.borrow_mut().push(name);
         self.node.props.iter().find(|p| p.name.value == name).map(|p| &p.value)
     }
 
-    pub fn has_prop(&self, name: &'static str) -> bool {
+    pub(crate) fn has_prop(&self, name: &'static str) -> bool {
         self.prop(name).is_some()
     }
 
-    pub fn str_prop(&self, name: &'static str, example: &str) -> Option<Spanned<String>> {
+    pub(crate) fn str_prop(&self, name: &'static str, example: &str) -> Option<Spanned<String>> {
         let v = self.prop(name)?;
         self.as_str(&format!("`{name}`"), v, &format!("{name}={example}"))
     }
 
-    pub fn bool_prop(&self, name: &'static str) -> Option<Spanned<bool>> {
+    pub(crate) fn bool_prop(&self, name: &'static str) -> Option<Spanned<bool>> {
         let v = self.prop(name)?;
         self.as_bool(&format!("`{name}`"), v, &format!("{name}=#true"))
     }
 
-    pub fn int_prop(&self, name: &'static str, min: i128, max: i128) -> Option<Spanned<i128>> {
+    pub(crate) fn int_prop(&self, name: &'static str, min: i128, max: i128) -> Option<Spanned<i128>> {
         let v = self.prop(name)?;
         self.as_int(&format!("`{name}`"), v, min, max, &format!("{name}={min}"))
     }
 
     /// A duration: whole seconds, or a string with a unit (`30s`, `10m`, `1h`, `1d`, `1w`).
-    pub fn duration_prop(&self, name: &'static str, min: u64, max: u64) -> Option<Spanned<u64>> {
+    pub(crate) fn duration_prop(&self, name: &'static str, min: u64, max: u64) -> Option<Spanned<u64>> {
         let v = self.prop(name)?;
         self.as_duration(&format!("`{name}`"), v, min, max)
     }
 
     // ----- arguments -----
 
-    pub fn arg(&self, i: usize) -> Option<&'a Spanned<Value>> {
+    pub(crate) fn arg(&self, i: usize) -> Option<&'a Spanned<Value>> {
         if self.args_read.get() < i + 1 {
             self.args_read.set(i + 1);
         }
@@ -83,7 +83,7 @@ impl<'a> Reader<'a> {
         );
     }
 
-    pub fn str_arg(&self, i: usize, what: &str, example: &str) -> Option<Spanned<String>> {
+    pub(crate) fn str_arg(&self, i: usize, what: &str, example: &str) -> Option<Spanned<String>> {
         match self.arg(i) {
             Some(v) => self.as_str(&format!("`{}`", self.name()), v, example),
             None => {
@@ -93,7 +93,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn bool_arg(&self, example: &str) -> Option<Spanned<bool>> {
+    pub(crate) fn bool_arg(&self, example: &str) -> Option<Spanned<bool>> {
         match self.arg(0) {
             Some(v) => self.as_bool(&format!("`{}`", self.name()), v, example),
             None => {
@@ -103,7 +103,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn int_arg(&self, min: i128, max: i128, example: &str) -> Option<Spanned<i128>> {
+    pub(crate) fn int_arg(&self, min: i128, max: i128, example: &str) -> Option<Spanned<i128>> {
         match self.arg(0) {
             Some(v) => self.as_int(&format!("`{}`", self.name()), v, min, max, example),
             None => {
@@ -113,7 +113,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn duration_arg(&self, min: u64, max: u64, example: &str) -> Option<Spanned<u64>> {
+    pub(crate) fn duration_arg(&self, min: u64, max: u64, example: &str) -> Option<Spanned<u64>> {
         match self.arg(0) {
             Some(v) => self.as_duration(&format!("`{}`", self.name()), v, min, max),
             None => {
@@ -124,7 +124,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Every argument from `from` on, each a string; at least one.
-    pub fn str_args(&self, from: usize, what: &str, example: &str) -> Vec<Spanned<String>> {
+    pub(crate) fn str_args(&self, from: usize, what: &str, example: &str) -> Vec<Spanned<String>> {
         let n = self.node.args.len();
         if n <= from {
             self.missing(what, example);
@@ -138,7 +138,7 @@ impl<'a> Reader<'a> {
 
     // ----- conversions -----
 
-    pub fn as_str(&self, what: &str, v: &Spanned<Value>, example: &str) -> Option<Spanned<String>> {
+    pub(crate) fn as_str(&self, what: &str, v: &Spanned<Value>, example: &str) -> Option<Spanned<String>> {
         match &v.value {
             Value::String(s) => Some(Spanned { value: s.clone(), span: v.span }),
             _ => {
@@ -148,7 +148,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn as_bool(&self, what: &str, v: &Spanned<Value>, example: &str) -> Option<Spanned<bool>> {
+    pub(crate) fn as_bool(&self, what: &str, v: &Spanned<Value>, example: &str) -> Option<Spanned<bool>> {
         match &v.value {
             Value::Bool(b) => Some(Spanned { value: *b, span: v.span }),
             Value::String(s) if matches!(s.as_str(), "true" | "false" | "yes" | "no") => {
@@ -166,7 +166,14 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn as_int(&self, what: &str, v: &Spanned<Value>, min: i128, max: i128, example: &str) -> Option<Spanned<i128>> {
+    pub(crate) fn as_int(
+        &self,
+        what: &str,
+        v: &Spanned<Value>,
+        min: i128,
+        max: i128,
+        example: &str,
+    ) -> Option<Spanned<i128>> {
         match &v.value {
             Value::Int(i) if (*i < min || *i > max) => {
                 self.d.push(
@@ -195,7 +202,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn as_duration(&self, what: &str, v: &Spanned<Value>, min: u64, max: u64) -> Option<Spanned<u64>> {
+    pub(crate) fn as_duration(&self, what: &str, v: &Spanned<Value>, min: u64, max: u64) -> Option<Spanned<u64>> {
         let secs = match &v.value {
             Value::Int(i) if *i >= 0 => u64::try_from(*i).ok(),
             Value::String(s) => parse_duration(s),
@@ -231,7 +238,7 @@ impl<'a> Reader<'a> {
     // ----- the end of a node -----
 
     /// Reports unknown properties, extra arguments and (for `leaf`) an unexpected block.
-    pub fn finish(&self, leaf: bool) {
+    pub(crate) fn finish(&self, leaf: bool) {
         let known = self.known.borrow();
         for p in &self.node.props {
             if !known.contains(&p.name.value.as_str()) {
@@ -271,7 +278,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Seconds of a duration string: `90`, `30s`, `10m`, `1h`, `1d`, `1w`.
-pub fn parse_duration(s: &str) -> Option<u64> {
+pub(crate) fn parse_duration(s: &str) -> Option<u64> {
     let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
         Some(i) => s.split_at(i),
         None => (s, "s"),
@@ -290,7 +297,7 @@ pub fn parse_duration(s: &str) -> Option<u64> {
 
 /// The children of `node`, each checked against `known` names; unknown ones are reported
 /// with a suggestion, and a name that may appear once but appears twice is a duplicate.
-pub fn children<'a>(node: &'a Node, known: &[&str], once: &[&str], d: &Diags) -> Vec<&'a Node> {
+pub(crate) fn children<'a>(node: &'a Node, known: &[&str], once: &[&str], d: &Diags) -> Vec<&'a Node> {
     let mut out: Vec<&Node> = Vec::new();
     for c in node.children() {
         if !known.contains(&c.name()) {
@@ -312,7 +319,7 @@ pub fn children<'a>(node: &'a Node, known: &[&str], once: &[&str], d: &Diags) ->
     out
 }
 
-pub fn duplicate(name: &str, again: Span, first: Span) -> Diagnostic {
+pub(crate) fn duplicate(name: &str, again: Span, first: Span) -> Diagnostic {
     Diagnostic::new(Kind::Duplicate, format!("`{name}` is defined twice"))
         .at(again, "defined again here")
         .also(first, "first defined here")
@@ -320,7 +327,7 @@ pub fn duplicate(name: &str, again: Span, first: Span) -> Diagnostic {
 }
 
 /// A string that must be one of `allowed`.
-pub fn one_of(d: &Diags, what: &str, v: &Spanned<String>, allowed: &[&str]) -> Option<String> {
+pub(crate) fn one_of(d: &Diags, what: &str, v: &Spanned<String>, allowed: &[&str]) -> Option<String> {
     if allowed.contains(&v.value.as_str()) {
         return Some(v.value.clone());
     }

@@ -9,9 +9,10 @@ use super::node::{Reader, children, duplicate, one_of};
 use super::{need_reason, validate};
 
 /// What forwarding must be when containers run on the host.
-pub const FORWARD_KEY: &str = "net.ipv4.ip_forward";
+pub(crate) const FORWARD_KEY: &str = "net.ipv4.ip_forward";
 
-pub fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl> {
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
+pub(crate) fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl> {
     let r = Reader::new(n, d);
     let profile = r.str_prop("profile", "hardened").and_then(|v| one_of(d, "`profile`", &v, stdlib::SYSCTL_PROFILES));
     r.finish(false);

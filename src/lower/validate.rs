@@ -15,7 +15,7 @@ fn bad(d: &Diags, kind: Kind, v: &Spanned<String>, what: &str, label: &str, help
 }
 
 /// The value when `ok`; otherwise an error at it with `message`, `label` and `help`.
-pub fn accept(
+pub(crate) fn accept(
     d: &Diags,
     v: &Spanned<String>,
     ok: bool,
@@ -32,7 +32,7 @@ pub fn accept(
 }
 
 /// A lowercase name: project, network, key names. `[a-z][a-z0-9_-]*`, at most `max` long.
-pub fn ident(d: &Diags, v: &Spanned<String>, what: &str, max: usize) -> Option<String> {
+pub(crate) fn ident(d: &Diags, v: &Spanned<String>, what: &str, max: usize) -> Option<String> {
     let s = &v.value;
     let ok = !s.is_empty()
         && s.len() <= max
@@ -55,7 +55,7 @@ pub fn ident(d: &Diags, v: &Spanned<String>, what: &str, max: usize) -> Option<S
 
 /// An absolute path of safe characters: no whitespace, quotes, `%`, `;`, `$` or control
 /// characters, no `..` component. `glob` also allows `*`.
-pub fn path(d: &Diags, v: &Spanned<String>, what: &str, glob: bool) -> Option<String> {
+pub(crate) fn path(d: &Diags, v: &Spanned<String>, what: &str, glob: bool) -> Option<String> {
     let s = &v.value;
     let safe = s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+@".contains(c) || (glob && c == '*'));
     if !s.starts_with('/') {
@@ -104,7 +104,7 @@ pub(crate) fn placed(d: &Diags, v: &Spanned<String>, place: crate::syspaths::Pla
 }
 
 /// A network in CIDR notation with no host bits set.
-pub fn cidr(d: &Diags, v: &Spanned<String>) -> Option<IpNet> {
+pub(crate) fn cidr(d: &Diags, v: &Spanned<String>) -> Option<IpNet> {
     let parsed = v.value.parse::<IpNet>().or_else(|_| v.value.parse::<std::net::IpAddr>().map(IpNet::from));
     match parsed {
         Err(_) => {
@@ -131,7 +131,7 @@ pub fn cidr(d: &Diags, v: &Spanned<String>) -> Option<IpNet> {
 }
 
 /// A free-text comment that every firewall and config syntax can carry as data.
-pub fn comment(d: &Diags, v: &Spanned<String>) -> Option<String> {
+pub(crate) fn comment(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let s = &v.value;
     let ok = !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || " _.,:/()+-".contains(c));
     if ok {
@@ -151,12 +151,12 @@ pub fn comment(d: &Diags, v: &Spanned<String>) -> Option<String> {
 
 /// A character that must not appear in free text written into an artifact (see
 /// [`crate::term::hidden_char`]: controls, separators, every format and tag character).
-pub fn hidden_char(c: char) -> bool {
+pub(crate) fn hidden_char(c: char) -> bool {
     crate::term::hidden_char(c)
 }
 
 /// A `reason="…"`: free text repeated in a `#` comment, so one line of printable characters.
-pub fn reason(d: &Diags, v: &Spanned<String>) -> Option<String> {
+pub(crate) fn reason(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let s = &v.value;
     if s.trim().is_empty() || s.len() > 200 || s.chars().any(hidden_char) {
         bad(
@@ -174,7 +174,7 @@ pub fn reason(d: &Diags, v: &Spanned<String>) -> Option<String> {
 }
 
 /// A DNS host name.
-pub fn hostname(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
+pub(crate) fn hostname(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
     let s = &v.value;
     let ok = s.len() <= 253
         && s.split('.').count() >= 2
@@ -193,7 +193,7 @@ pub fn hostname(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
     }
 }
 
-pub fn email(d: &Diags, v: &Spanned<String>) -> Option<String> {
+pub(crate) fn email(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let s = &v.value;
     let ok = match s.split_once('@') {
         Some((local, domain)) => {
@@ -220,7 +220,7 @@ pub fn email(d: &Diags, v: &Spanned<String>) -> Option<String> {
 }
 
 /// A Unix user name as sshd's AllowUsers reads it.
-pub fn user(d: &Diags, v: &Spanned<String>) -> Option<String> {
+pub(crate) fn user(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let s = &v.value;
     let ok = !s.is_empty()
         && s.len() <= 32
@@ -244,8 +244,8 @@ pub fn user(d: &Diags, v: &Spanned<String>) -> Option<String> {
 /// The smallest prefix a network named in an allow or ignore list may have: a shorter one
 /// covers so much of the address space that it means "everyone" (`0.0.0.0/1` and
 /// `128.0.0.0/1` together are `/0`; `2000::/3` is every global IPv6 address).
-pub const MIN_PREFIX_V4: u8 = 8;
-pub const MIN_PREFIX_V6: u8 = 32;
+pub(crate) const MIN_PREFIX_V4: u8 = 8;
+pub(crate) const MIN_PREFIX_V6: u8 = 32;
 
 /// IPv6 ranges that embed the whole IPv4 space, with the bit where the IPv4 address starts:
 /// IPv4-mapped, IPv4-compatible, NAT64 and 6to4.
@@ -272,7 +272,7 @@ fn embedded_v4(net: &IpNet) -> Option<ipnet::Ipv4Net> {
 /// A network that grants something (an allow rule, a fail2ban exemption, a pg_hba line):
 /// refused when it covers more of the address space than [`MIN_PREFIX_V4`] /
 /// [`MIN_PREFIX_V6`] allow, however it is written.
-pub fn narrow(d: &Diags, v: &Spanned<String>, net: IpNet, grants: &str, help: &str) -> Option<IpNet> {
+pub(crate) fn narrow(d: &Diags, v: &Spanned<String>, net: IpNet, grants: &str, help: &str) -> Option<IpNet> {
     let (len, family, seen) = match net {
         IpNet::V4(n) if n.prefix_len() < MIN_PREFIX_V4 => (n.prefix_len(), "IPv4", String::new()),
         IpNet::V6(n) if n.prefix_len() < MIN_PREFIX_V6 => (n.prefix_len(), "IPv6", String::new()),
@@ -298,7 +298,7 @@ pub fn narrow(d: &Diags, v: &Spanned<String>, net: IpNet, grants: &str, help: &s
 /// A path the spec hands to someone (ownership, a mount): refused when it is a system
 /// directory (`crate::syspaths`), inside root's home, or one of `also`, with `grants` saying
 /// what would happen. Each of `also` is (path, whether paths inside it count too, what it is).
-pub fn handed_path(
+pub(crate) fn handed_path(
     d: &Diags,
     v: &Spanned<String>,
     p: &str,
@@ -332,7 +332,7 @@ fn zero_size(s: &str) -> bool {
 }
 
 /// Reports a limit of zero, which its consumer reads as "unlimited"; true when it did.
-pub fn zero_limit(d: &Diags, v: &Spanned<String>, what: &str) -> bool {
+pub(crate) fn zero_limit(d: &Diags, v: &Spanned<String>, what: &str) -> bool {
     if !zero_size(&v.value) {
         return false;
     }
@@ -346,7 +346,7 @@ pub fn zero_limit(d: &Diags, v: &Spanned<String>, what: &str) -> bool {
 
 /// A tmpfs mount point: refused over a system or data directory (it would hide the files
 /// below it, or replace them with an empty, writable directory).
-pub fn tmpfs_target(d: &Diags, v: &Spanned<String>) -> Option<String> {
+pub(crate) fn tmpfs_target(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let p = path(d, v, "tmpfs mount point", false)?;
     let image = ["/app", "/opt/venv"].into_iter().find(|dir| crate::syspaths::within(&p, dir));
     match crate::syspaths::tmpfs_hides(&p).or(image) {
@@ -365,7 +365,7 @@ pub fn tmpfs_target(d: &Diags, v: &Spanned<String>) -> Option<String> {
 /// What makes an environment variable look like it carries a secret, if anything: its name
 /// (`*_PASSWORD`, `*_TOKEN`, …, unless it is a `*_FILE` that points at one) or the shape
 /// of its value (cloud keys, tokens, private keys).
-pub fn secret_like(name: &str, value: &str) -> Option<&'static str> {
+pub(crate) fn secret_like(name: &str, value: &str) -> Option<&'static str> {
     const NAMES: &[&str] =
         &["PASSWORD", "PASSWD", "SECRET", "TOKEN", "PRIVATE_KEY", "API_KEY", "ACCESS_KEY", "CREDENTIAL", "AUTH_KEY"];
     if !name.ends_with("_FILE") && NAMES.iter().any(|n| name.contains(n)) && !value.is_empty() {

@@ -15,7 +15,7 @@ use crate::ast::{Span, Spanned, Value};
 
 /// How deep blocks (`{ … }`) and block comments (`/* /* … */ */`) may nest. pynoc's own
 /// grammar needs four levels; the limit keeps a hostile spec from exhausting the stack.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// A node as KDL reads it, before pynoc's own rules (no type annotations, each property once).
 #[derive(Debug, Clone)]
@@ -25,7 +25,7 @@ pub struct RawNode {
     pub entries: Vec<RawEntry>,
     pub children: Option<Vec<RawNode>>,
     /// From the annotation or name to the last entry or the closing brace.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
 /// An argument (no key) or a property.
@@ -40,11 +40,11 @@ pub struct RawEntry {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyntaxError {
     pub message: String,
-    pub span: Span,
-    pub label: &'static str,
-    pub help: String,
+    pub(crate) span: Span,
+    pub(crate) label: &'static str,
+    pub(crate) help: String,
     /// Where the construct that is not finished began (an unclosed block or string).
-    pub opened: Option<(Span, &'static str)>,
+    pub(crate) opened: Option<(Span, &'static str)>,
 }
 
 type Result<T> = std::result::Result<T, SyntaxError>;

@@ -7,9 +7,7 @@ pub mod kdl2;
 use crate::ast::{Document, Node, Prop, Span, Spanned};
 use crate::diag::{Diagnostic, Diags, Kind};
 
-pub use kdl2::MAX_DEPTH;
-
-pub fn parse(text: &str, diags: &Diags) -> Option<Document> {
+pub(crate) fn parse(text: &str, diags: &Diags) -> Option<Document> {
     match kdl2::parse(text) {
         Ok(nodes) => Some(Document { nodes: nodes.into_iter().map(|n| node(n, diags)).collect() }),
         Err(e) => {
@@ -27,7 +25,7 @@ pub fn parse(text: &str, diags: &Diags) -> Option<Document> {
 
 /// The spec's text, or a diagnostic at the first byte that is not UTF-8.
 /// The label points into the lossy text, where that byte became U+FFFD.
-pub fn decode(bytes: &[u8], diags: &Diags) -> Option<String> {
+pub(crate) fn decode(bytes: &[u8], diags: &Diags) -> Option<String> {
     match String::from_utf8(bytes.to_vec()) {
         Ok(text) => Some(text),
         Err(e) => {

@@ -10,7 +10,7 @@ use super::{Status, need, need_root};
 
 const DISABLED: &str = "The audit system is disabled";
 
-pub fn check(file: &Utf8Path) -> Status {
+pub(crate) fn check(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["auditctl", "setpriv", "unshare"]).and_then(|_| need_root()) {
         return s;
     }

@@ -11,7 +11,7 @@ use camino::Utf8Path;
 
 use super::{Status, brief, need, sandbox, which};
 
-pub fn dockerfile(file: &Utf8Path) -> Status {
+pub(crate) fn dockerfile(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["hadolint"]) {
         return s;
     }
@@ -31,7 +31,7 @@ pub fn dockerfile(file: &Utf8Path) -> Status {
 }
 
 /// The patterns that must never reach an image: secrets and repository metadata.
-pub fn dockerignore(file: &Utf8Path) -> Status {
+pub(crate) fn dockerignore(file: &Utf8Path) -> Status {
     let Ok(text) = std::fs::read_to_string(file) else { return Status::Fail("cannot read the file".into()) };
     let patterns: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
     for must in [".git", ".env", ".env.*", "secrets/"] {
@@ -45,7 +45,7 @@ pub fn dockerignore(file: &Utf8Path) -> Status {
     Status::Pass
 }
 
-pub fn compose(file: &Utf8Path) -> Status {
+pub(crate) fn compose(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["docker-compose", "check-jsonschema"]) {
         return s;
     }
@@ -84,7 +84,7 @@ pub fn compose(file: &Utf8Path) -> Status {
 
 /// prepare.sh and postgres-apply.sh: `sh -n` and shellcheck. What prepare.sh does on a host
 /// (owners, modes, no secret printed) is tested by running it (tests/container_prepare.rs).
-pub fn script(file: &Utf8Path) -> Status {
+pub(crate) fn script(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["sh", "shellcheck"]) {
         return s;
     }
@@ -102,7 +102,7 @@ pub fn script(file: &Utf8Path) -> Status {
 
 /// The container folder's .gitignore, read by git itself: what prepare.sh makes there (the
 /// secret files, the database's copies) is ignored, the generated files are not.
-pub fn gitignore(file: &Utf8Path) -> Status {
+pub(crate) fn gitignore(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["git"]) {
         return s;
     }

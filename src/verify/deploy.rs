@@ -9,7 +9,7 @@ use camino::Utf8Path;
 
 use super::{Status, brief, need, sandbox, which};
 
-pub fn playbook(file: &Utf8Path) -> Status {
+pub(crate) fn playbook(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["ansible-playbook"]) {
         return s;
     }
@@ -29,7 +29,7 @@ pub fn playbook(file: &Utf8Path) -> Status {
         .arg(file.as_str()))
 }
 
-pub fn inventory(file: &Utf8Path) -> Status {
+pub(crate) fn inventory(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["ansible-inventory"]) {
         return s;
     }

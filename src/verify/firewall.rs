@@ -10,7 +10,7 @@ use camino::Utf8Path;
 use super::sandbox::{self, quote};
 use super::{Status, brief, need, need_root};
 
-pub fn ufw(file: &Utf8Path) -> Status {
+pub(crate) fn ufw(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["sh", "shellcheck", "ufw", "unshare"]).and_then(|_| need_root()) {
         return s;
     }
@@ -51,7 +51,7 @@ pub fn ufw(file: &Utf8Path) -> Status {
     Status::Pass
 }
 
-pub fn restore(file: &Utf8Path, tool: &str) -> Status {
+pub(crate) fn restore(file: &Utf8Path, tool: &str) -> Status {
     if let Err(s) = need(&[tool, "unshare"]).and_then(|_| need_root()) {
         return s;
     }
@@ -62,7 +62,7 @@ pub fn restore(file: &Utf8Path, tool: &str) -> Status {
     }
 }
 
-pub fn nft(file: &Utf8Path) -> Status {
+pub(crate) fn nft(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["nft", "unshare"]).and_then(|_| need_root()) {
         return s;
     }

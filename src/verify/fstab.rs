@@ -7,7 +7,7 @@ use camino::Utf8Path;
 
 use super::{Status, brief, need, sandbox};
 
-pub fn check(file: &Utf8Path) -> Status {
+pub(crate) fn check(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["findmnt"]) {
         return s;
     }

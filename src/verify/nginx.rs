@@ -10,7 +10,7 @@ use camino::Utf8Path;
 use super::sandbox::{self, quote};
 use super::{Status, brief, need, need_root};
 
-pub fn check(file: &Utf8Path) -> Status {
+pub(crate) fn check(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["nginx", "openssl", "unshare"]).and_then(|_| need_root()) {
         return s;
     }

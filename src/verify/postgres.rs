@@ -25,7 +25,7 @@ pub fn pg_bin(tool: &str) -> Option<Utf8PathBuf> {
     })
 }
 
-pub fn check(sql: &Utf8Path) -> Status {
+pub(crate) fn check(sql: &Utf8Path) -> Status {
     let hba = sql.with_file_name("pg_hba.conf");
     match Run::prepare(sql, &hba) {
         Err(s) => s,
@@ -37,7 +37,7 @@ pub fn check(sql: &Utf8Path) -> Status {
 }
 
 /// pg_hba.conf is checked together with the SQL (it needs the server the SQL configures).
-pub fn check_hba(hba: &Utf8Path) -> Status {
+pub(crate) fn check_hba(hba: &Utf8Path) -> Status {
     let sql = hba.with_file_name("postgresql-security.sql");
     if !sql.exists() {
         return Status::Fail(

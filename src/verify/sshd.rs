@@ -13,7 +13,7 @@ use super::{Status, brief, need, need_root};
 const STOCK: &[&str] = &["/usr/share/openssh/sshd_config", "/etc/ssh/sshd_config"];
 const INCLUDE: &str = "Include /etc/ssh/sshd_config.d/*.conf";
 
-pub fn check(file: &Utf8Path) -> Status {
+pub(crate) fn check(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["sshd", "ssh-keygen", "unshare"]).and_then(|_| need_root()) {
         return s;
     }

@@ -8,7 +8,8 @@ use camino::Utf8Path;
 
 use super::{Status, brief, need, need_root};
 
-pub fn check(file: &Utf8Path) -> Status {
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
+pub(crate) fn check(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["sysctl", "unshare"]).and_then(|_| need_root()) {
         return s;
     }

@@ -1,5 +1,5 @@
 //! A small builder for running the `pynoc` binary in tests.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

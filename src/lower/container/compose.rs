@@ -18,6 +18,7 @@ pub(super) fn facts(image: &str) -> Option<(String, &'static crate::stdlib::Imag
     Some((repo.to_string(), f))
 }
 
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(super) fn compose(
     n: &Node,
     d: &Diags,

@@ -15,7 +15,13 @@ use compose::compose;
 
 /// `pg_failed`: the spec has a `postgres` section that did not lower (its errors are
 /// reported); the stack is then not checked against it.
-pub fn lower(n: &Node, d: &Diags, pg: Option<&ir::Postgres>, pg_failed: bool, project: &str) -> Option<ir::Container> {
+pub(crate) fn lower(
+    n: &Node,
+    d: &Diags,
+    pg: Option<&ir::Postgres>,
+    pg_failed: bool,
+    project: &str,
+) -> Option<ir::Container> {
     Reader::new(n, d).finish(false);
     let cs = children(n, &["image", "compose"], &["image", "compose"], d);
     let image = cs.iter().find(|c| c.name() == "image").and_then(|c| image(c, d));

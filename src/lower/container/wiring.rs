@@ -12,11 +12,11 @@ use crate::ir;
 
 /// Where `prepare.sh` puts pynoc's files for the database, next to the compose file, and
 /// where the database service sees them.
-pub const CONF_DIR: &str = "./postgres-conf";
-pub const CONF_TARGET: &str = "/etc/pynoc";
+pub(crate) const CONF_DIR: &str = "./postgres-conf";
+pub(crate) const CONF_TARGET: &str = "/etc/pynoc";
 
 /// Names of the secrets pynoc adds; a spec's own secret may not take one.
-pub const PREFIX: &str = "pynoc_";
+pub(crate) const PREFIX: &str = "pynoc_";
 
 fn secret(stack: &mut ir::Stack, name: &str, file_ext: &str, source: ir::SecretSource) -> String {
     stack.secrets.push(ir::Secret {
@@ -29,6 +29,7 @@ fn secret(stack: &mut ir::Stack, name: &str, file_ext: &str, source: ir::SecretS
     name.to_string()
 }
 
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(super) fn wire(
     stack: &mut ir::Stack,
     pg: Option<&ir::Postgres>,

@@ -17,7 +17,8 @@ const MODULES: &[&str] = &["headers-more"];
 /// The first nginx version that has `http2 on;` (and deprecates `listen … http2`).
 const HTTP2_DIRECTIVE: (u32, u32, u32) = (1, 25, 1);
 
-pub fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static Release) -> Option<ir::Nginx> {
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
+pub(crate) fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static Release) -> Option<ir::Nginx> {
     let r = Reader::new(n, d);
     // Without `version`, the release's nginx.
     let version = r

@@ -140,6 +140,7 @@ impl Parts {
     }
 
     /// The site: the spec's settings, the defaults for the rest, every header once.
+    #[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
     fn finish(self, n: &Node, d: &Diags, names: Vec<String>) -> Option<ir::Site> {
         let Parts {
             tls,

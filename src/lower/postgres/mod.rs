@@ -43,7 +43,8 @@ fn ident(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
     }
 }
 
-pub fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<ir::Postgres> {
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
+pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<ir::Postgres> {
     let r = Reader::new(n, d);
     let database = match r.str_prop("database", "pynomaly") {
         Some(v) => ident(d, &v, "database").and_then(|name| {
@@ -392,6 +393,7 @@ fn well_known_variable(name: &str) -> Option<&'static str> {
     }
 }
 
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
     let d = r.d;
     let name = r.str_arg(0, "a name", "`role pynomaly_app login=#true password-env=PYNOMALY_APP_PASSWORD`")?;
@@ -513,6 +515,7 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
     ))
 }
 
+#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 fn row_security(
     r: &Reader,
     pg: &ir::Postgres,
