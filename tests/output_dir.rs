@@ -103,7 +103,7 @@ fn a_hand_edited_stale_file_is_kept_with_a_warning_and_an_untouched_one_removed(
     fs::write(out.join("nginx/nginx.conf"), "edited by hand\n").unwrap();
     let small = dir.path().join("small.kdl");
     fs::write(&small, "pynoc 1\nproject demo\nhost {\n    ssh {\n        port 22\n    }\n}\n").unwrap();
-    let r = pynoc().arg("build").arg(&small).arg("-o").arg(&out).run();
+    let r = pynoc().arg("build").arg(&small).arg("-o").arg(&out).run().expect(0);
     assert!(!out.join("container/Dockerfile").exists(), "{}", r.stdout());
     assert!(r.stdout().contains("removed") && r.stdout().contains("Dockerfile"), "{}", r.stdout());
     assert_eq!(fs::read_to_string(out.join("nginx/nginx.conf")).unwrap(), "edited by hand\n");

@@ -12,6 +12,6 @@ pub(crate) fn emit(env: &Environment, cx: &Context, a: &Audit) -> Result<Artifac
         install: Kind::Audit.install(cx.spec),
         apply: "augenrules --load".into(),
         env: vec![],
-        content: render(env, Kind::Audit.desc().source, cx.header("#"), "audit", a, &[])?,
+        content: render(env, cx, Kind::Audit, "audit", a, &[])?,
     })
 }

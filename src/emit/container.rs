@@ -18,14 +18,14 @@ pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec
             install: Kind::Dockerfile.install(cx.spec),
             apply: "docker build -t IMAGE .".into(),
             env: vec![],
-            content: render(env, Kind::Dockerfile.desc().source, cx.header("#"), "image", image, &[])?,
+            content: render(env, cx, Kind::Dockerfile, "image", image, &[])?,
         });
         out.push(Artifact {
             kind: Kind::Dockerignore,
             install: Kind::Dockerignore.install(cx.spec),
             apply: "docker build -t IMAGE .".into(),
             env: vec![],
-            content: render(env, Kind::Dockerignore.desc().source, cx.header("#"), "image", image, &[])?,
+            content: render(env, cx, Kind::Dockerignore, "image", image, &[])?,
         });
     }
     if let Some(stack) = &c.compose {
@@ -36,21 +36,21 @@ pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec
             install: Kind::Compose.install(cx.spec),
             apply: "docker compose up -d".into(),
             env: vec![],
-            content: format!("{}\n{yaml}", cx.header("#")),
+            content: format!("{}\n{yaml}", cx.header(Kind::Compose)),
         });
         out.push(Artifact {
             kind: Kind::Prepare,
             install: Kind::Prepare.install(cx.spec),
             apply: "sh prepare.sh".into(),
             env: vec![],
-            content: render(env, Kind::Prepare.desc().source, cx.header("#"), "stack", stack, &[])?,
+            content: render(env, cx, Kind::Prepare, "stack", stack, &[])?,
         });
         out.push(Artifact {
             kind: Kind::Gitignore,
             install: Kind::Gitignore.install(cx.spec),
             apply: "-".into(),
             env: vec![],
-            content: render(env, Kind::Gitignore.desc().source, cx.header("#"), "stack", stack, &[])?,
+            content: render(env, cx, Kind::Gitignore, "stack", stack, &[])?,
         });
         if let Some(db) = &stack.database {
             out.push(Artifact {
@@ -58,7 +58,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec
                 install: Kind::PostgresApply.install(cx.spec),
                 apply: format!("docker compose exec {} sh /etc/pynoc/postgres-apply.sh", db.service),
                 env: vec![],
-                content: render(env, Kind::PostgresApply.desc().source, cx.header("#"), "db", db, &[])?,
+                content: render(env, cx, Kind::PostgresApply, "db", db, &[])?,
             });
         }
     }

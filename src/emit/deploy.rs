@@ -53,7 +53,7 @@ pub(crate) fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, min
          # output directory's parent or anywhere: paths are relative to this playbook.\n\
          #   ansible-playbook -i deploy/inventory.ini deploy/site.yml            # apply\n\
          #   ansible-playbook -i deploy/inventory.ini deploy/site.yml --check --diff   # dry run\n{}{yaml}",
-        cx.header("#"),
+        cx.header(Kind::Deploy),
         password_note(&passwords),
     );
     Ok(vec![
@@ -94,7 +94,7 @@ fn inventory(cx: &Context) -> String {
          # is hardened) and becomes root with sudo.\n\n[all:vars]\n\
          # Module arguments (passwords among them) go over SSH's standard input, never to a file.\n\
          ansible_pipelining=true\n",
-        cx.header("#")
+        cx.header(Kind::Inventory)
     );
     for g in Group::ALL {
         s.push_str(&format!("\n# {}\n[{}]\n", g.what(), g.name()));

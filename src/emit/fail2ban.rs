@@ -14,6 +14,6 @@ pub(crate) fn emit(env: &Environment, cx: &Context, f: &Fail2ban) -> Result<Arti
         // default sshd jail): `reload` of a failed unit fails, `restart` starts it.
         apply: "fail2ban-client -t && systemctl enable fail2ban && systemctl restart fail2ban".into(),
         env: vec![],
-        content: render(env, Kind::Fail2ban.desc().source, cx.header("#"), "f2b", f, &[])?,
+        content: render(env, cx, Kind::Fail2ban, "f2b", f, &[])?,
     })
 }

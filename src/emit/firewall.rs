@@ -27,7 +27,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<
             install,
             apply: format!("{restore}{noflush} {install}"),
             env: vec![],
-            content: render(env, kind.desc().source, cx.header("#"), "fw", f, &extra)?,
+            content: render(env, cx, kind, "fw", f, &extra)?,
         })
     };
     Ok(vec![
@@ -36,7 +36,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<
             install: Kind::Ufw.install(cx.spec),
             apply: "sh /usr/local/sbin/pynoc-ufw".into(),
             env: vec![],
-            content: render(env, Kind::Ufw.desc().source, cx.header("#"), "fw", f, &[])?,
+            content: render(env, cx, Kind::Ufw, "fw", f, &[])?,
         },
         tables(Kind::Iptables, "ipv4", "iptables-restore")?,
         tables(Kind::Ip6tables, "ipv6", "ip6tables-restore")?,
@@ -46,14 +46,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<
             // Enabled, nftables.service loads the file at boot; Debian 12 ships it disabled.
             apply: "nft -c -f /etc/nftables.conf && nft -f /etc/nftables.conf && systemctl enable nftables".into(),
             env: vec![],
-            content: render(
-                env,
-                Kind::Nftables.desc().source,
-                cx.header("#"),
-                "fw",
-                f,
-                &[("containers", Value::from(containers.clone()))],
-            )?,
+            content: render(env, cx, Kind::Nftables, "fw", f, &[("containers", Value::from(containers.clone()))])?,
         },
     ])
 }

@@ -22,6 +22,6 @@ pub(crate) fn emit(env: &Environment, cx: &Context, f: &Fstab) -> Result<Artifac
         install: Kind::Fstab.install(cx.spec),
         apply: apply(f)?,
         env: vec![],
-        content: render(env, Kind::Fstab.desc().source, cx.header("#"), "fstab", f, &[])?,
+        content: render(env, cx, Kind::Fstab, "fstab", f, &[])?,
     })
 }

@@ -12,6 +12,6 @@ pub(crate) fn emit(env: &Environment, cx: &Context, n: &Nginx) -> Result<Artifac
         install: Kind::Nginx.install(cx.spec),
         apply: "nginx -t && systemctl reload nginx".into(),
         env: vec![],
-        content: render(env, Kind::Nginx.desc().source, cx.header("#"), "nginx", n, &[])?,
+        content: render(env, cx, Kind::Nginx, "nginx", n, &[])?,
     })
 }

@@ -35,14 +35,14 @@ pub(crate) fn emit(env: &Environment, cx: &Context, p: &Postgres) -> Result<Vec<
             install: Kind::PostgresSql.install(cx.spec),
             apply: sql_apply(cx.spec, p)?,
             env: p.roles.iter().filter_map(|r| r.password_env.clone()).collect(),
-            content: render(env, Kind::PostgresSql.desc().source, cx.header("--"), "pg", p, &[])?,
+            content: render(env, cx, Kind::PostgresSql, "pg", p, &[])?,
         },
         Artifact {
             kind: Kind::PgHba,
             install: Kind::PgHba.install(cx.spec),
             apply: HBA_APPLY.into(),
             env: vec![],
-            content: render(env, Kind::PgHba.desc().source, cx.header("#"), "pg", p, &[])?,
+            content: render(env, cx, Kind::PgHba, "pg", p, &[])?,
         },
     ])
 }

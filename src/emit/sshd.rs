@@ -12,6 +12,6 @@ pub(crate) fn emit(env: &Environment, cx: &Context, s: &Ssh) -> Result<Artifact,
         install: Kind::Sshd.install(cx.spec),
         apply: "sshd -t && systemctl reload ssh".into(),
         env: vec![],
-        content: render(env, Kind::Sshd.desc().source, cx.header("#"), "ssh", s, &[])?,
+        content: render(env, cx, Kind::Sshd, "ssh", s, &[])?,
     })
 }

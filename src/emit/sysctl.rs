@@ -12,6 +12,6 @@ pub(crate) fn emit(env: &Environment, cx: &Context, s: &Sysctl) -> Result<Artifa
         install: Kind::Sysctl.install(cx.spec),
         apply: "sysctl --system".into(),
         env: vec![],
-        content: render(env, Kind::Sysctl.desc().source, cx.header("#"), "sysctl", s, &[])?,
+        content: render(env, cx, Kind::Sysctl, "sysctl", s, &[])?,
     })
 }
