@@ -48,7 +48,9 @@ for i in "${!targets[@]}"; do
     target=${targets[$i]}
     if ! wait "${pids[$i]}"; then
         status=1
-        tail -50 "$work/$target/log"
+        # The panic's message first (a backtrace can push it out of a short tail), then the end.
+        grep -m1 -A12 "panicked at" "$work/$target/log" || true
+        tail -25 "$work/$target/log"
         keep="$(mktemp -d /tmp/pynoc-fuzz-crash.XXXXXX)"
         cp -r "$work/$target/crashes/." "$keep/"
         echo "fuzz: $target FAILED; the input is kept in $keep"

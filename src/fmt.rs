@@ -51,7 +51,22 @@ fn layout(text: &str, file_name: &str) -> Result<String, Vec<Diagnostic>> {
                 .help("this is a bug in pynoc; the spec was left as it is. Please report it with the spec"),
         ]
     };
-    let mut doc = KdlDocument::parse_v2(text).map_err(|_| internal("the spec parsed once but not twice"))?;
+    // pynoc's parser follows the KDL specification; the layout comes from the `kdl` crate,
+    // which refuses a few valid spellings (a float whose digits overflow an i128, such as
+    // `1000…0.5e2` with forty digits). Such a spec is valid, only not laid out: the value
+    // is named, and the spec is left as it is.
+    let mut doc = KdlDocument::parse_v2(text).map_err(|e| {
+        let at = e.diagnostics.first().map_or(crate::ast::Span { offset: 0, len: 0 }, |x| crate::ast::Span {
+            offset: x.span.offset(),
+            len: x.span.len(),
+        });
+        vec![
+            Diagnostic::new(Kind::Unsupported, "`pynoc fmt` cannot lay out this spelling of a value")
+                .at(at, "valid KDL, but not read by the layout")
+                .help("write the value in a shorter form (a number with fewer digits, as `1e46`); the spec was left as it is")
+                .with_source(source.clone()),
+        ]
+    })?;
     let mut kept = Vec::new();
     terminators(&mut doc, &mut kept);
     doc.autoformat();
@@ -308,6 +323,18 @@ mod tests {
         );
         assert!(!out.contains('\u{2028}') && !out.contains('\u{202e}'), "{out}");
         assert_eq!(format(&out, "spec.kdl").unwrap(), out);
+    }
+
+    #[test]
+    fn a_valid_number_the_layout_cannot_read_is_refused_at_the_value() {
+        // Found by the fuzzer: valid KDL floats whose integer digits overflow an i128.
+        for number in ["9".repeat(40) + "E023", "9".repeat(45) + ".0", format!("-{}e-2", "1".repeat(40))] {
+            let text = format!("pynoc 1\nproject demo\nallow {number}\n");
+            let e = format(&text, "spec.kdl").unwrap_err();
+            assert!(e.iter().all(|d| d.kind == crate::diag::Kind::Unsupported), "{number}: {e:?}");
+            let rendered = crate::diag::render_all(&e, false);
+            assert!(rendered.contains("spec.kdl:3:"), "{rendered}");
+        }
     }
 
     #[test]
