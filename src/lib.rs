@@ -17,6 +17,7 @@ pub mod emit;
 pub mod fmt;
 #[doc(hidden)]
 pub mod fuzzing;
+mod grammar;
 #[doc(hidden)]
 pub mod input;
 pub mod ir;

@@ -165,31 +165,22 @@ fn per_arch(syscalls: &[String], filters: &[String], key: &str) -> Vec<AuditRule
 }
 
 fn perms(d: &Diags, v: &Spanned<String>) -> Option<String> {
-    let s = &v.value;
-    let mut seen = String::new();
-    for c in s.chars() {
-        if !"rwxa".contains(c) || seen.contains(c) {
-            d.push(
-                Diagnostic::new(
-                    Kind::InvalidValue,
-                    format!("`{}` is not a set of audit permissions", s.escape_debug()),
-                )
-                .at(v.span, "invalid permissions")
-                .help("use the letters `r`, `w`, `x`, `a` once each, e.g. `wa`"),
-            );
-            return None;
-        }
-        seen.push(c);
-    }
-    if s.is_empty() { None } else { Some(s.clone()) }
+    // An empty set is refused too (it used to fall back to `wa` without a word).
+    validate::accept(
+        d,
+        v,
+        crate::grammar::audit_perms(&v.value),
+        Kind::InvalidValue,
+        format!("`{}` is not a set of audit permissions", v.value.escape_debug()),
+        "invalid permissions",
+        "use the letters `r`, `w`, `x`, `a` once each, e.g. `wa`",
+    )
 }
 
 fn required_key(r: &Reader, c: &Node) -> Option<String> {
     match r.str_prop("key", "nginx-config") {
         Some(k) => {
-            let ok = !k.value.is_empty()
-                && k.value.len() <= 31
-                && k.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            let ok = crate::grammar::audit_key(&k.value);
             if ok {
                 Some(k.value)
             } else {

@@ -178,11 +178,7 @@ fn proto(s: &str) -> ir::Proto {
 
 /// `"8000"` or `"6000:6007"`.
 fn port_range(d: &Diags, v: &Spanned<String>) -> Option<(u16, u16)> {
-    let parse = |s: &str| s.parse::<u16>().ok().filter(|p| *p >= 1);
-    let range = match v.value.split_once(':') {
-        Some((a, b)) => parse(a).zip(parse(b)).filter(|(a, b)| a < b),
-        None => parse(&v.value).map(|p| (p, p)),
-    };
+    let range = crate::grammar::port_range(&v.value);
     if range.is_none() {
         d.push(
             Diagnostic::new(Kind::InvalidValue, format!("`{}` is not a port or a port range", v.value.escape_debug()))

@@ -222,11 +222,7 @@ fn forward_for_containers(d: &Diags, settings: &mut [ir::SysctlSetting], seen: &
 /// A dotted sysctl key: components of letters, digits, `_` and `-`.
 fn key(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let s = &v.value;
-    let parts: Vec<&str> = s.split('.').collect();
-    let ok = parts.len() >= 2
-        && s.len() <= 128
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
-    if ok {
+    if crate::grammar::sysctl_key(s) {
         Some(s.clone())
     } else {
         d.push(

@@ -1,10 +1,12 @@
 //! Value formats shared by the sections: names, paths, networks, comments. Each check
-//! rejects what could inject syntax into an artifact, with a diagnostic at the value.
+//! rejects what could inject syntax into an artifact, with a diagnostic at the value; the
+//! grammars themselves are in [`crate::grammar`], written once and table-tested there.
 
 use ipnet::IpNet;
 
 use crate::ast::Spanned;
 use crate::diag::{Diagnostic, Diags, Kind};
+use crate::grammar;
 
 fn bad(d: &Diags, kind: Kind, v: &Spanned<String>, what: &str, label: &str, help: &str) {
     d.push(
@@ -34,11 +36,7 @@ pub(crate) fn accept(
 /// A lowercase name: project, network, key names. `[a-z][a-z0-9_-]*`, at most `max` long.
 pub(crate) fn ident(d: &Diags, v: &Spanned<String>, what: &str, max: usize) -> Option<String> {
     let s = &v.value;
-    let ok = !s.is_empty()
-        && s.len() <= max
-        && s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if ok {
+    if grammar::name(s, max) {
         Some(s.clone())
     } else {
         bad(
@@ -57,7 +55,7 @@ pub(crate) fn ident(d: &Diags, v: &Spanned<String>, what: &str, max: usize) -> O
 /// characters, no `..` component. `glob` also allows `*`.
 pub(crate) fn path(d: &Diags, v: &Spanned<String>, what: &str, glob: bool) -> Option<String> {
     let s = &v.value;
-    let safe = s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+@".contains(c) || (glob && c == '*'));
+    let safe = grammar::path_chars(s, glob);
     if !s.starts_with('/') {
         bad(d, Kind::InvalidValue, v, what, "not an absolute path", "write an absolute path, starting with `/`");
         None
@@ -71,7 +69,7 @@ pub(crate) fn path(d: &Diags, v: &Spanned<String>, what: &str, glob: bool) -> Op
             "paths may contain letters, digits and `/._-+@` only: no spaces, quotes, `%`, `;`, `$` or newlines",
         );
         None
-    } else if s.split('/').any(|c| c == "..") || s.len() > 255 {
+    } else if !grammar::absolute_path(s, glob) {
         bad(d, Kind::InvalidValue, v, what, "not a plain absolute path", "no `..` components, at most 255 characters");
         None
     } else {
@@ -133,8 +131,7 @@ pub(crate) fn cidr(d: &Diags, v: &Spanned<String>) -> Option<IpNet> {
 /// A free-text comment that every firewall and config syntax can carry as data.
 pub(crate) fn comment(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let s = &v.value;
-    let ok = !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || " _.,:/()+-".contains(c));
-    if ok {
+    if grammar::comment(s) {
         Some(s.clone())
     } else {
         bad(
@@ -158,7 +155,7 @@ pub(crate) fn hidden_char(c: char) -> bool {
 /// A `reason="…"`: free text repeated in a `#` comment, so one line of printable characters.
 pub(crate) fn reason(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let s = &v.value;
-    if s.trim().is_empty() || s.len() > 200 || s.chars().any(hidden_char) {
+    if !grammar::one_line(s, 200) {
         bad(
             d,
             Kind::UnsafeValue,
@@ -176,16 +173,7 @@ pub(crate) fn reason(d: &Diags, v: &Spanned<String>) -> Option<String> {
 /// A DNS host name.
 pub(crate) fn hostname(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
     let s = &v.value;
-    let ok = s.len() <= 253
-        && s.split('.').count() >= 2
-        && s.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        });
-    if ok {
+    if grammar::hostname(s) {
         Some(s.clone())
     } else {
         bad(d, Kind::InvalidValue, v, what, "not a host name", "write a lowercase DNS name such as `api.example.com`");
@@ -195,16 +183,7 @@ pub(crate) fn hostname(d: &Diags, v: &Spanned<String>, what: &str) -> Option<Str
 
 pub(crate) fn email(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let s = &v.value;
-    let ok = match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && local.chars().all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
-                && domain.contains('.')
-                && domain.chars().all(|c| c.is_ascii_alphanumeric() || ".-".contains(c))
-        }
-        None => false,
-    };
-    if ok {
+    if grammar::email(s) {
         Some(s.clone())
     } else {
         bad(
@@ -222,11 +201,7 @@ pub(crate) fn email(d: &Diags, v: &Spanned<String>) -> Option<String> {
 /// A Unix user name as sshd's AllowUsers reads it.
 pub(crate) fn user(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let s = &v.value;
-    let ok = !s.is_empty()
-        && s.len() <= 32
-        && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-    if ok {
+    if grammar::user(s) {
         Some(s.clone())
     } else {
         bad(
@@ -325,15 +300,9 @@ pub(crate) fn handed_path(
     }
 }
 
-/// A size whose number is zero: to compose, nginx, tmpfs and redis, `0` means "no limit".
-fn zero_size(s: &str) -> bool {
-    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '%');
-    !digits.is_empty() && digits.chars().all(|c| c == '0')
-}
-
 /// Reports a limit of zero, which its consumer reads as "unlimited"; true when it did.
 pub(crate) fn zero_limit(d: &Diags, v: &Spanned<String>, what: &str) -> bool {
-    if !zero_size(&v.value) {
+    if !grammar::zero_size(&v.value) {
         return false;
     }
     d.push(

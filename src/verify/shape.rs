@@ -310,9 +310,9 @@ fn shape(kind: Kind, text: &str) -> Vec<String> {
             for l in lines() {
                 let ok = l == "set -eu"
                     || l.starts_with("exec psql -X -v ON_ERROR_STOP=1 --username postgres --dbname ")
-                    || l.strip_prefix("export ").is_some_and(env_name)
+                    || l.strip_prefix("export ").is_some_and(crate::grammar::env_name)
                     || l.split_once("=\"$(cat /run/secrets/").is_some_and(|(k, rest)| {
-                        env_name(k)
+                        crate::grammar::env_name(k)
                             && rest
                                 .strip_suffix(")\"")
                                 .is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
@@ -406,10 +406,6 @@ const PREPARE_SCRIPT: &[&str] = &[
     "fail",
     "put",
 ];
-
-fn env_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-}
 
 const UFW_SCRIPT: &[&str] = &["set", "if", "then", "else", "fi", "echo", "exit", "ufw", "sed"];
 

@@ -209,14 +209,13 @@ pub(super) fn health_probe(port: u16, path: &str) -> String {
 
 pub(super) fn cpus(d: &Diags, v: &Spanned<String>) -> Option<String> {
     // `0` is "no limit" to compose, so it is out of range like any other non-positive count.
-    let ok = v.value.parse::<f64>().is_ok_and(|f| f > 0.0 && f <= 256.0);
+    let ok = crate::grammar::cpus(&v.value);
     let message = format!("`{}` is not a CPU count", v.value.escape_debug());
     validate::accept(d, v, ok, Kind::InvalidValue, message, "not CPUs", "write a number of CPUs, e.g. `\"2.0\"`")
 }
 
 pub(super) fn mem(d: &Diags, v: &Spanned<String>) -> Option<String> {
-    let digits = v.value.trim_end_matches(['K', 'M', 'G']);
-    let ok = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && v.value.len() - digits.len() == 1;
+    let ok = crate::grammar::mem(&v.value);
     if ok && validate::zero_limit(d, v, "memory limit") {
         return None;
     }

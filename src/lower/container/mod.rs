@@ -32,9 +32,7 @@ pub(crate) fn lower(
 
 /// A word that is safe in a Dockerfile, YAML and a shell: package names, image references.
 pub(super) fn word(d: &Diags, v: &Spanned<String>, what: &str, extra: &str) -> Option<String> {
-    let ok = !v.value.is_empty()
-        && v.value.len() <= 128
-        && v.value.chars().all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c) || extra.contains(c));
+    let ok = crate::grammar::word(&v.value, extra);
     let message = format!("{what} `{}` is not valid", v.value.escape_debug());
     validate::accept(
         d,
@@ -52,14 +50,10 @@ pub(super) fn word(d: &Diags, v: &Spanned<String>, what: &str, extra: &str) -> O
 /// a word, so a leading `-` would be an option (`--allow-unauthenticated`).
 fn package(d: &Diags, v: &Spanned<String>) -> Option<String> {
     let s = &v.value;
-    let ok = s.len() >= 2
-        && s.len() <= 128
-        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
     validate::accept(
         d,
         v,
-        ok,
+        crate::grammar::package(s),
         Kind::UnsafeValue,
         format!("package name `{}` is not valid", s.escape_debug()),
         "not a Debian package name",
@@ -73,7 +67,7 @@ pub(super) fn duration(r: &Reader, name: &'static str, default: u64) -> ir::Seco
 }
 
 pub(super) fn env_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
-    if v.value.len() > 1024 || v.value.chars().any(validate::hidden_char) {
+    if !crate::grammar::env_value(&v.value) {
         d.push(
             Diagnostic::new(Kind::UnsafeValue, "this environment value is not safe to write")
                 .at(v.span, "unsafe value")
@@ -134,10 +128,7 @@ pub(super) fn env_name(d: &Diags, v: &Spanned<String>) -> Option<String> {
         );
         return None;
     }
-    let ok = !v.value.is_empty()
-        && v.value.len() <= 64
-        && v.value.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
-        && v.value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    let ok = crate::grammar::env_name(&v.value);
     let message = format!("`{}` is not an environment variable name", v.value.escape_debug());
     validate::accept(
         d,

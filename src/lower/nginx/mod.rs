@@ -163,12 +163,9 @@ pub(super) struct Scope<'a> {
 
 /// `"1.22"` or `"1.25.1"`.
 fn version(d: &Diags, v: &Spanned<String>) -> Option<(String, (u32, u32, u32))> {
-    let parts: Vec<Option<u32>> = v.value.split('.').map(|p| p.parse().ok()).collect();
-    match parts.as_slice() {
-        [Some(1), Some(minor), rest @ ..] if rest.len() <= 1 && rest.iter().all(Option::is_some) && *minor >= 18 => {
-            Some((v.value.clone(), (1, *minor, rest.first().copied().flatten().unwrap_or(0))))
-        }
-        _ => {
+    match crate::grammar::nginx_version(&v.value) {
+        Some(version) => Some((v.value.clone(), version)),
+        None => {
             d.push(
                 Diagnostic::new(
                     Kind::InvalidValue,
@@ -187,11 +184,7 @@ fn size(d: &Diags, v: &Spanned<String>) -> Option<String> {
         return None;
     }
     let s = v.value.to_ascii_lowercase();
-    let digits = s.trim_end_matches(['k', 'm', 'g']);
-    let ok = !digits.is_empty()
-        && digits.len() <= 6
-        && digits.chars().all(|c| c.is_ascii_digit())
-        && s.len() - digits.len() <= 1;
+    let ok = crate::grammar::nginx_size(&s);
     let message = format!("`{}` is not a size", v.value.escape_debug());
     validate::accept(
         d,
@@ -206,11 +199,7 @@ fn size(d: &Diags, v: &Spanned<String>) -> Option<String> {
 }
 
 fn rate(d: &Diags, v: &Spanned<String>) -> Option<String> {
-    let ok = v
-        .value
-        .strip_suffix("r/s")
-        .or_else(|| v.value.strip_suffix("r/m"))
-        .is_some_and(|n| !n.is_empty() && n.len() <= 6 && n.chars().all(|c| c.is_ascii_digit()) && n != "0");
+    let ok = crate::grammar::rate(&v.value);
     let message = format!("`{}` is not a request rate", v.value.escape_debug());
     validate::accept(
         d,
@@ -234,11 +223,7 @@ fn address(d: &Diags, v: &Spanned<String>) -> Option<ir::UpstreamServer> {
     } else {
         s.rsplit_once(':').and_then(|(host, port)| {
             let port = port.parse::<u16>().ok().filter(|p| *p != 0)?;
-            let ok = !host.is_empty()
-                && host.split('.').all(|l| {
-                    !l.is_empty() && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                });
-            ok.then(|| ir::UpstreamServer::Host { host: host.to_string(), port })
+            crate::grammar::upstream_host(host).then(|| ir::UpstreamServer::Host { host: host.to_string(), port })
         })
     };
     let message = format!("`{}` is not an upstream address", s.escape_debug());

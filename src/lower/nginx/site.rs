@@ -556,14 +556,14 @@ pub(super) fn location(r: &Reader, scope: &Scope) -> Option<(ir::Location, crate
 }
 
 pub(super) fn server_name(d: &Diags, v: &Spanned<String>) -> Option<String> {
-    let plain = v.value.strip_prefix("*.").unwrap_or(&v.value);
-    let probe = Spanned { value: plain.to_string(), span: v.span };
-    validate::hostname(d, &probe, "server name").map(|_| v.value.clone())
+    let ok = crate::grammar::server_name(&v.value);
+    let message = format!("server name `{}` is not valid", v.value.escape_debug());
+    let help = "write a lowercase DNS name such as `api.example.com`, or `*.example.com`";
+    validate::accept(d, v, ok, Kind::InvalidValue, message, "not a host name", help)
 }
 
 pub(super) fn header_name(d: &Diags, v: &Spanned<String>) -> Option<String> {
-    let ok =
-        !v.value.is_empty() && v.value.len() <= 64 && v.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let ok = crate::grammar::header_name(&v.value);
     let message = format!("`{}` is not a header name", v.value.escape_debug());
     validate::accept(
         d,
@@ -579,10 +579,7 @@ pub(super) fn header_name(d: &Diags, v: &Spanned<String>) -> Option<String> {
 /// A header value nginx can carry inside double quotes as data: no quote, backslash,
 /// `$` (nginx would expand a variable) or control character.
 pub(super) fn header_value(d: &Diags, v: &Spanned<String>) -> Option<String> {
-    let s = &v.value;
-    let ok = !s.trim().is_empty()
-        && s.len() <= 2048
-        && !s.chars().any(|c| validate::hidden_char(c) || c == '"' || c == '\\' || c == '$');
+    let ok = crate::grammar::header_value(&v.value);
     let help = "header values are one line with no `\"`, `\\` or `$` (nginx would expand `$` as a variable)";
     validate::accept(d, v, ok, Kind::UnsafeValue, "this header value is not safe to write".into(), "unsafe value", help)
 }

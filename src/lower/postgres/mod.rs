@@ -24,11 +24,7 @@ const BUILTIN: &[&str] =
 /// A PostgreSQL identifier pynoc accepts: lowercase, so it never needs case-folding rules.
 fn ident(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
     let s = &v.value;
-    let ok = !s.is_empty()
-        && s.len() <= 63
-        && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if ok {
+    if crate::grammar::pg_ident(s) {
         Some(s.clone())
     } else {
         d.push(
@@ -401,10 +397,7 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
     let name = role_name(d, &name, "role")?;
     let login = r.bool_prop("login").map(|v| v.value).unwrap_or(false);
     let password_env = r.str_prop("password-env", "PYNOMALY_APP_PASSWORD").and_then(|v| {
-        let ok = !v.value.is_empty()
-            && v.value.len() <= 64
-            && v.value.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
-            && v.value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        let ok = crate::grammar::env_name(&v.value);
         if !ok {
             d.push(
                 Diagnostic::new(
@@ -534,9 +527,7 @@ fn row_security(
     let setting = r
         .str_prop("setting", "\"app.current_user_id\"")
         .and_then(|v| {
-            let ok = v.value.split_once('.').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
-                && v.value.len() <= 63
-                && v.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+            let ok = crate::grammar::pg_setting(&v.value);
             if !ok {
                 d.push(
                     Diagnostic::new(
