@@ -5,7 +5,7 @@ use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
 use crate::ir::{self, AuditRule};
 use crate::stdlib;
 
-use super::node::{Reader, children, duplicate};
+use super::node::{Reader, Seen, children};
 use super::validate;
 
 /// The kernel audit backlog pynoc writes when the spec says nothing (CIS Debian 12 6.2.1.4
@@ -52,11 +52,11 @@ pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
         )
     });
     let immutable = immutable.map(|v| v.value).unwrap_or(true);
-    r.finish(false);
+    r.block_done();
     let sets = stdlib::audit_sets();
     let set_names: Vec<&str> = sets.set.keys().map(String::as_str).collect();
     let mut groups: Vec<ir::AuditGroup> = Vec::new();
-    let mut seen: Vec<(String, crate::ast::Span)> = Vec::new();
+    let mut seen = Seen::new("rule set");
     let mut custom: Vec<AuditRule> = Vec::new();
 
     for c in children(n, &["rules", "watch", "syscall"], &[], d) {
@@ -75,11 +75,9 @@ pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
                         );
                         continue;
                     };
-                    if let Some((_, first)) = seen.iter().find(|(s, _)| *s == name.value) {
-                        d.push(duplicate(&format!("rule set {}", name.value), name.span, *first));
+                    if !seen.first(d, &name.value, name.span) {
                         continue;
                     }
-                    seen.push((name.value.clone(), name.span));
                     groups.push(group(&name.value, set));
                 }
             }
@@ -118,7 +116,7 @@ pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
                 }
             }
         }
-        cr.finish(true);
+        cr.leaf_done();
     }
     // No `rules` line: the default sets, in the catalog's order.
     if !n.children().iter().any(|c| c.name() == "rules") {

@@ -5,7 +5,7 @@ use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
 use crate::ir;
 use crate::stdlib::{self, LogSource};
 
-use super::node::{Reader, children, duplicate, one_of};
+use super::node::{Reader, Seen, children, one_of};
 use super::{Scope, networks, validate};
 
 const DAY: u64 = 86_400;
@@ -25,11 +25,11 @@ pub(crate) fn lower(
     let catalog = stdlib::jails();
     let actions: Vec<&str> = catalog.banactions.names.iter().map(String::as_str).collect();
     let banaction = r.str_prop("banaction", "nftables-multiport").and_then(|v| one_of(d, "`banaction`", &v, &actions));
-    r.finish(false);
+    r.block_done();
 
     let mut ignoreip = vec!["127.0.0.1/8".to_string(), "::1".to_string()];
     let mut jails: Vec<ir::Jail> = Vec::new();
-    let mut jail_spans = Vec::new();
+    let mut jail_spans = Seen::new("jail");
     let names: Vec<&str> = catalog.jail.keys().map(String::as_str).collect();
     for c in children(n, &["jail", "ignore"], &[], d) {
         let cr = Reader::new(c, d);
@@ -42,11 +42,11 @@ pub(crate) fn lower(
                     }
                 }
             }
-            cr.finish(true);
+            cr.leaf_done();
             continue;
         }
         let Some(name) = cr.str_arg(0, "a jail name", "`jail sshd`") else {
-            cr.finish(true);
+            cr.leaf_done();
             continue;
         };
         let maxretry = cr.int_prop("maxretry", 1, 100).map(|v| v.value as u32);
@@ -57,7 +57,7 @@ pub(crate) fn lower(
             .str_prop("logpath", "\"/var/log/nginx/error.log\"")
             .map(|v| (validate::path(d, &v, "log path", true), v.span));
         let reason = cr.str_prop("reason", "\"rsyslog writes /var/log/auth.log\"");
-        cr.finish(true);
+        cr.leaf_done();
         let Some(entry) = catalog.jail.get(&name.value) else {
             d.push(
                 Diagnostic::new(Kind::UnknownReference, format!("no jail named `{}` in the catalog", name.value))
@@ -66,11 +66,9 @@ pub(crate) fn lower(
             );
             continue;
         };
-        if let Some((_, first)) = jail_spans.iter().find(|(j, _)| *j == name.value) {
-            d.push(duplicate(&format!("jail {}", name.value), name.span, *first));
+        if !jail_spans.first(d, &name.value, name.span) {
             continue;
         }
-        jail_spans.push((name.value.clone(), name.span));
         let source = match source.as_deref() {
             Some("file") => LogSource::File,
             Some(_) => LogSource::Journal,

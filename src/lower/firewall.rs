@@ -41,7 +41,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, o: &Scope, ssh_port: u16) -> Option<ir:
     let incoming = get("incoming", Policy::Deny);
     let outgoing = get("outgoing", Policy::Allow);
     let routed = get("routed", Policy::Deny);
-    r.finish(false);
+    r.block_done();
 
     let mut rules = Vec::new();
     for c in children(n, POLICIES, &[], d) {
@@ -49,7 +49,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, o: &Scope, ssh_port: u16) -> Option<ir:
         if let Some(rule) = rule(&cr, c, o, ssh_port) {
             rules.push(rule);
         }
-        cr.finish(true);
+        cr.leaf_done();
     }
     Some(ir::Firewall { span: n.name.span, incoming_span, incoming, outgoing, routed, rules })
 }

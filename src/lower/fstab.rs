@@ -4,14 +4,14 @@ use crate::ast::Node;
 use crate::diag::{Diagnostic, Diags, Kind};
 use crate::ir;
 
-use super::node::{Reader, children, duplicate};
+use super::node::{Reader, Seen, children};
 use super::{need_reason, validate};
 
 #[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
-    Reader::new(n, d).finish(false);
+    Reader::new(n, d).block_done();
     let mut mounts: Vec<ir::Mount> = Vec::new();
-    let mut seen: Vec<(String, crate::ast::Span)> = Vec::new();
+    let mut seen = Seen::new("tmpfs");
     for c in children(n, &["tmpfs"], &[], d) {
         let r = Reader::new(c, d);
         let target = r
@@ -81,15 +81,13 @@ pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Fstab> {
                 );
             }
         }
-        r.finish(true);
+        r.leaf_done();
         let Some((Some(target), span)) = target else {
             continue;
         };
-        if let Some((_, first)) = seen.iter().find(|(t, _)| *t == target) {
-            d.push(duplicate(&format!("tmpfs {target}"), span, *first));
+        if !seen.first(d, &target, span) {
             continue;
         }
-        seen.push((target.clone(), span));
         if target == "/var/tmp" {
             notes.push("/var/tmp on tmpfs is emptied at every boot".into());
         }

@@ -22,7 +22,7 @@ use ipnet::IpNet;
 use crate::ast::{Document, Node, Span, Value};
 use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
 use crate::ir;
-use node::{Reader, children, duplicate};
+use node::{Reader, Seen, children, duplicate};
 
 pub(crate) const FORMAT_VERSION: i128 = 1;
 const TOP: &[&str] = &["pynoc", "project", "host", "nginx", "postgres", "container"];
@@ -159,7 +159,7 @@ pub(crate) fn lower(doc: &Document, d: &Diags) -> ir::Spec {
 fn lower_version(n: &Node, d: &Diags) -> Option<u32> {
     let r = Reader::new(n, d);
     let v = r.arg(0);
-    r.finish(true);
+    r.leaf_done();
     match v.map(|v| &v.value) {
         Some(Value::Int(FORMAT_VERSION)) => Some(FORMAT_VERSION as u32),
         Some(Value::Int(other)) => {
@@ -189,7 +189,7 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Scope) -> Option<ir::Project> {
     let r = Reader::new(n, d);
     let name =
         r.str_arg(0, "a name", "`project pynomaly { … }`").and_then(|v| validate::ident(d, &v, "project name", 63));
-    r.finish(false);
+    r.block_done();
     let mut domain = None;
     let mut admin_email = None;
     let mut networks = Vec::new();
@@ -208,7 +208,7 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Scope) -> Option<ir::Project> {
             }
             _ => {
                 let Some(net_name) = cr.str_arg(0, "a name", "`network internal \"10.0.0.0/8\"`") else {
-                    cr.finish(true);
+                    cr.leaf_done();
                     continue;
                 };
                 let cidrs: Vec<IpNet> = cr
@@ -242,7 +242,7 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Scope) -> Option<ir::Project> {
                 }
             }
         }
-        cr.finish(true);
+        cr.leaf_done();
     }
     Some(ir::Project { name: name?, domain, admin_email, networks })
 }
@@ -300,7 +300,7 @@ fn lower_host(
     // Read (and diagnosed) by `release` before any section.
     let _ = r.prop("release");
     let containers = containers(&r, compose);
-    r.finish(false);
+    r.block_done();
     let mut host = ir::Host {
         containers: containers.clone(),
         accounts: Vec::new(),
@@ -340,15 +340,15 @@ fn lower_host(
 fn accounts(n: &Node, d: &Diags) -> Vec<ir::LoginUser> {
     let r = Reader::new(n, d);
     let mut out: Vec<ir::LoginUser> = Vec::new();
+    let mut seen = Seen::new("account");
     for u in r.str_args(0, "at least one account", "`accounts deploy`") {
-        if let Some(name) = validate::user(d, &u) {
-            match out.iter().find(|x| x.name == name) {
-                Some(first) => d.push(duplicate(&format!("account {name}"), u.span, first.span)),
-                None => out.push(ir::LoginUser { name, span: u.span }),
-            }
+        if let Some(name) = validate::user(d, &u)
+            && seen.first(d, &name, u.span)
+        {
+            out.push(ir::LoginUser { name, span: u.span });
         }
     }
-    r.finish(true);
+    r.leaf_done();
     out
 }
 

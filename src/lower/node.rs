@@ -237,8 +237,19 @@ impl<'a> Reader<'a> {
 
     // ----- the end of a node -----
 
-    /// Reports unknown properties, extra arguments and (for `leaf`) an unexpected block.
-    pub(crate) fn finish(&self, leaf: bool) {
+    /// The end of a node that takes no block: reports unknown properties, extra arguments
+    /// and a `{ … }` block.
+    pub(crate) fn leaf_done(&self) {
+        self.finish(true);
+    }
+
+    /// The end of a node whose block its section reads: reports unknown properties and extra
+    /// arguments (its children are checked by [`children`]).
+    pub(crate) fn block_done(&self) {
+        self.finish(false);
+    }
+
+    fn finish(&self, leaf: bool) {
         let known = self.known.borrow();
         for p in &self.node.props {
             if !known.contains(&p.name.value.as_str()) {
@@ -317,6 +328,57 @@ pub(crate) fn children<'a>(node: &'a Node, known: &[&str], once: &[&str], d: &Di
         out.push(c);
     }
     out
+}
+
+/// The names a block has defined so far, each with where: the one helper for duplicates.
+/// `kind` is the node that defines them (`tmpfs`, `role`), named in the diagnostic with the
+/// name (`tmpfs /tmp is defined twice`); empty when the name speaks for itself (a sysctl key).
+pub(crate) struct Seen {
+    kind: &'static str,
+    names: Vec<(String, Span)>,
+}
+
+impl Seen {
+    pub(crate) fn new(kind: &'static str) -> Self {
+        Self { kind, names: Vec::new() }
+    }
+
+    /// True, after reporting a duplicate at `at` that points at the first definition, when
+    /// `name` was defined before; false (nothing recorded) otherwise.
+    pub(crate) fn again(&self, d: &Diags, name: &str, at: Span) -> bool {
+        let Some(first) = self.get(name) else { return false };
+        let shown = if self.kind.is_empty() { name.to_string() } else { format!("{} {name}", self.kind) };
+        d.push(duplicate(&shown, at, first));
+        true
+    }
+
+    /// Records `name` as defined at `at`.
+    pub(crate) fn add(&mut self, name: &str, at: Span) {
+        self.names.push((name.to_string(), at));
+    }
+
+    /// Records `name` and returns true when it is new; reports the duplicate otherwise.
+    pub(crate) fn first(&mut self, d: &Diags, name: &str, at: Span) -> bool {
+        if self.again(d, name, at) {
+            return false;
+        }
+        self.add(name, at);
+        true
+    }
+
+    /// Where `name` was defined, if it was.
+    pub(crate) fn get(&self, name: &str) -> Option<Span> {
+        self.names.iter().find(|(n, _)| n == name).map(|(_, at)| *at)
+    }
+
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Every name with where it was defined, in the order defined.
+    pub(crate) fn all(&self) -> &[(String, Span)] {
+        &self.names
+    }
 }
 
 pub(crate) fn duplicate(name: &str, again: Span, first: Span) -> Diagnostic {

@@ -5,7 +5,7 @@ use crate::diag::{Diagnostic, Diags, Kind};
 use crate::ir;
 use crate::stdlib;
 
-use super::node::{Reader, children, duplicate};
+use super::node::{Reader, Seen, children};
 use super::{need_reason, validate};
 
 const SETTINGS: &[&str] = &[
@@ -42,7 +42,7 @@ const TYPED: &[&str] = &[
 
 #[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<ir::Ssh> {
-    Reader::new(n, d).finish(false);
+    Reader::new(n, d).block_done();
     let defaults = stdlib::sshd_defaults();
     // The typed settings start from stdlib/sshd/defaults.toml (a test keeps every value
     // there readable as its type).
@@ -72,12 +72,12 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
         steps: defaults.step.iter().map(|x| x.name.clone()).collect(),
     };
     let mut unset: Vec<String> = Vec::new();
-    let mut seen: Vec<(String, crate::ast::Span)> = Vec::new();
+    let mut seen = Seen::new("unset");
     for c in n.children().iter().filter(|c| c.name() == "unset") {
         let r = Reader::new(c, d);
         if let Some(k) = r.str_arg(0, "a keyword or step", "`unset \"RequiredRSASize\" reason=\"…\"`") {
-            if let Some((_, first)) = seen.iter().find(|(x, _)| *x == k.value) {
-                d.push(duplicate(&k.value, k.span, *first));
+            if seen.again(d, &k.value, k.span) {
+                // Reported: a second `unset` of one keyword.
             } else if let Some(why) = refuse_unset(defaults, &k.value) {
                 // The line is refused as a whole: its reason is not reported as unknown.
                 let _ = r.str_prop("reason", "\"why\"");
@@ -89,12 +89,12 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
             } else if let Some(reason) =
                 need_reason(&r, &format!("unsetting `{}`", k.value), k.span, "keep pynoc's setting")
             {
-                seen.push((k.value.clone(), k.span));
+                seen.add(&k.value, k.span);
                 s.reasons.push(ir::Removed { key: k.value.clone(), reason });
                 unset.push(k.value);
             }
         }
-        r.finish(true);
+        r.leaf_done();
     }
     let mut known: Vec<&str> = SETTINGS.to_vec();
     known.push("unset");
@@ -245,7 +245,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
                 }
             }
         }
-        r.finish(true);
+        r.leaf_done();
     }
     s.steps.retain(|x| !unset.contains(x));
     s.lines = lines(defaults, &s, &unset, &release.openssh);

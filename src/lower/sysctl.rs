@@ -5,7 +5,7 @@ use crate::diag::{Diagnostic, Diags, Kind};
 use crate::ir;
 use crate::stdlib;
 
-use super::node::{Reader, children, duplicate, one_of};
+use super::node::{Reader, Seen, children, duplicate, one_of};
 use super::{need_reason, validate};
 
 /// What forwarding must be when containers run on the host.
@@ -15,7 +15,7 @@ pub(crate) const FORWARD_KEY: &str = "net.ipv4.ip_forward";
 pub(crate) fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl> {
     let r = Reader::new(n, d);
     let profile = r.str_prop("profile", "hardened").and_then(|v| one_of(d, "`profile`", &v, stdlib::SYSCTL_PROFILES));
-    r.finish(false);
+    r.block_done();
     let catalog = profile.as_deref().and_then(stdlib::sysctl_profile);
     let options = enabled_options(n, d, catalog);
     let mut settings: Vec<ir::SysctlSetting> = catalog
@@ -42,22 +42,20 @@ pub(crate) fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir:
         .unwrap_or_default();
     let from_profile: Vec<String> = settings.iter().map(|s| s.key.clone()).collect();
     let mut removed = Vec::new();
-    let mut seen: Vec<(String, crate::ast::Span)> = Vec::new();
+    let mut seen = Seen::new("");
 
     for c in children(n, &["set", "unset", "enable"], &[], d).into_iter().filter(|c| c.name() != "enable") {
         let cr = Reader::new(c, d);
         let Some(key) =
             cr.str_arg(0, "a key", "`set \"net.ipv4.ip_forward\" 0`").and_then(|k| key(d, &k).map(|v| (v, k.span)))
         else {
-            cr.finish(true);
+            cr.leaf_done();
             continue;
         };
-        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key.0) {
-            d.push(duplicate(&key.0, key.1, *first));
-            cr.finish(true);
+        if !seen.first(d, &key.0, key.1) {
+            cr.leaf_done();
             continue;
         }
-        seen.push(key.clone());
         let in_profile = from_profile.contains(&key.0);
         if c.name() == "unset" {
             if !in_profile {
@@ -72,7 +70,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir:
                 settings.retain(|s| s.key != key.0);
                 removed.push(ir::Removed { key: key.0.clone(), reason });
             }
-            cr.finish(true);
+            cr.leaf_done();
             continue;
         }
         let value = cr.arg(1).and_then(|v| value(d, v));
@@ -115,7 +113,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir:
             }
             _ => cr.str_prop("reason", "\"why\"").and_then(|v| validate::reason(d, &v)),
         };
-        cr.finish(true);
+        cr.leaf_done();
         let Some(value) = value else { continue };
         match existing {
             Some(i) => {
@@ -137,7 +135,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir:
         }
     }
     if let Some(why) = containers {
-        forward_for_containers(d, &mut settings, &seen, why);
+        forward_for_containers(d, &mut settings, seen.all(), why);
     }
     if settings.is_empty() && removed.is_empty() && n.children().is_empty() {
         d.push(
@@ -192,7 +190,7 @@ fn enabled_options(n: &Node, d: &Diags, catalog: Option<&stdlib::SysctlProfile>)
             }
             on.push((ir::SysctlOption { name: o.name.clone(), tradeoff: o.tradeoff.clone() }, name.span));
         }
-        r.finish(true);
+        r.leaf_done();
     }
     on.into_iter().map(|(o, _)| o).collect()
 }

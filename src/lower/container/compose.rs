@@ -27,7 +27,7 @@ pub(super) fn compose(
     pg_failed: bool,
     project: &str,
 ) -> Option<ir::Stack> {
-    Reader::new(n, d).finish(false);
+    Reader::new(n, d).block_done();
     let mut stack = ir::Stack {
         networks: Vec::new(),
         services: Vec::new(),
@@ -44,13 +44,13 @@ pub(super) fn compose(
             .str_arg(0, "a name", "`network backend internal=#true`")
             .and_then(|v| validate::ident(d, &v, c.name(), 63).map(|x| (x, v.span)))
         else {
-            r.finish(true);
+            r.leaf_done();
             continue;
         };
         let key = (c.name().to_string(), name.0.clone());
         if let Some(first) = spans.get(&key) {
             d.push(duplicate(&format!("{} {}", c.name(), name.0), name.1, *first));
-            r.finish(true);
+            r.leaf_done();
             continue;
         }
         spans.insert(key, name.1);
@@ -149,7 +149,7 @@ pub(super) fn compose(
                 });
             }
         }
-        r.finish(true);
+        r.leaf_done();
     }
     let service_names: Vec<String> = cs
         .iter()

@@ -22,7 +22,7 @@ pub(crate) fn lower(
     pg_failed: bool,
     project: &str,
 ) -> Option<ir::Container> {
-    Reader::new(n, d).finish(false);
+    Reader::new(n, d).block_done();
     let cs = children(n, &["image", "compose"], &["image", "compose"], d);
     let image = cs.iter().find(|c| c.name() == "image").and_then(|c| image(c, d));
     let compose =
@@ -175,7 +175,7 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
             );
         }
     }
-    r.finish(false);
+    r.block_done();
     let mut img = ir::Image {
         name: name.clone().unwrap_or_default(),
         base: base.clone().unwrap_or_default(),
@@ -228,7 +228,7 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
             "cmd" => cmd(d, c, &cr, &mut img),
             _ => ignore(d, &cr, &mut img),
         }
-        cr.finish(true);
+        cr.leaf_done();
     }
     runs_nothing_writable(d, n, &img);
     if img.cmd.is_empty() && !n.children().iter().any(|c| c.name() == "cmd") {

@@ -52,7 +52,7 @@ pub(super) fn service(
     let user_v = r.str_prop("user", "\"999:999\"");
     let maxmemory = r.str_prop("maxmemory", "\"512mb\"");
     let database = r.str_prop("database", "pynomaly");
-    r.finish(false);
+    r.block_done();
     let Some(image_v) = image_v else {
         d.push(
             Diagnostic::new(Kind::Missing, "`service` needs an `image`")
@@ -105,7 +105,7 @@ pub(super) fn service(
             "secret" => secret(&cx, &cr, &mut svc),
             _ => depends_on(&cx, &cr, &mut svc),
         }
-        cr.finish(true);
+        cr.leaf_done();
     }
     // What each kind of service needs to run read-only, healthy and without root.
     match kind {

@@ -5,7 +5,7 @@ use crate::diag::{Diagnostic, Diags, Kind};
 use crate::ir;
 use crate::stdlib::Release;
 
-use super::node::{Reader, children, duplicate, one_of};
+use super::node::{Reader, Seen, children, one_of};
 use super::validate;
 
 mod site;
@@ -33,7 +33,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static
         .int_prop("limit-conn", 1, 100_000)
         .map(|v| v.value as u32)
         .unwrap_or(crate::stdlib::nginx_hardening().limit_conn.per_address);
-    r.finish(false);
+    r.block_done();
 
     let mut nginx = ir::Nginx {
         span: n.name.span,
@@ -49,8 +49,8 @@ pub(crate) fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static
         sites: Vec::new(),
         default_protocols: Vec::new(),
     };
-    let mut zone_spans: Vec<(String, crate::ast::Span)> = Vec::new();
-    let mut upstream_spans: Vec<(String, crate::ast::Span)> = Vec::new();
+    let mut zone_spans = Seen::new("zone");
+    let mut upstream_spans = Seen::new("upstream");
     let cs = children(n, NODES, &["logs"], d);
     for c in cs.iter().filter(|c| c.name() != "site") {
         let cr = Reader::new(c, d);
@@ -91,13 +91,10 @@ pub(crate) fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static
                     );
                 }
                 let size = cr.str_prop("size", "\"10m\"").and_then(|v| size(d, &v)).unwrap_or_else(|| "10m".into());
-                if let (Some((name, span)), Some(rate)) = (name, rate) {
-                    if let Some((_, first)) = zone_spans.iter().find(|(z, _)| *z == name) {
-                        d.push(duplicate(&format!("zone {name}"), span, *first));
-                    } else {
-                        zone_spans.push((name.clone(), span));
-                        nginx.zones.push(ir::Zone { name, rate, size });
-                    }
+                if let (Some((name, span)), Some(rate)) = (name, rate)
+                    && zone_spans.first(d, &name, span)
+                {
+                    nginx.zones.push(ir::Zone { name, rate, size });
                 }
             }
             "upstream" => {
@@ -113,7 +110,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static
                     {
                         servers.push(a);
                     }
-                    sr.finish(true);
+                    sr.leaf_done();
                 }
                 if servers.is_empty() && c.children().is_empty() {
                     d.push(
@@ -122,21 +119,22 @@ pub(crate) fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static
                             .help("add `server \"127.0.0.1:8000\"` inside its block"),
                     );
                 }
-                if let Some((name, span)) = name {
-                    if let Some((_, first)) = upstream_spans.iter().find(|(u, _)| *u == name) {
-                        d.push(duplicate(&format!("upstream {name}"), span, *first));
-                    } else {
-                        upstream_spans.push((name.clone(), span));
-                        nginx.upstreams.push(ir::Upstream { span: c.name.span, name, servers, keepalive });
-                    }
+                if let Some((name, span)) = name
+                    && upstream_spans.first(d, &name, span)
+                {
+                    nginx.upstreams.push(ir::Upstream { span: c.name.span, name, servers, keepalive });
                 }
             }
             _ => {}
         }
-        cr.finish(c.name() != "upstream");
+        if c.name() == "upstream" {
+            cr.block_done();
+        } else {
+            cr.leaf_done();
+        }
     }
-    let scope = Scope { zones: &zone_spans, upstreams: &upstream_spans };
-    let mut names_seen: Vec<(String, crate::ast::Span)> = Vec::new();
+    let scope = Scope { zones: zone_spans.all(), upstreams: upstream_spans.all() };
+    let mut names_seen = Seen::new("site");
     for c in cs.iter().filter(|c| c.name() == "site") {
         if let Some(site) = site(c, d, &scope, domain, &mut names_seen, release) {
             nginx.sites.push(site);

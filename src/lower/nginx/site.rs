@@ -5,7 +5,7 @@ use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
 use crate::ir;
 use crate::stdlib;
 
-use super::super::node::{Reader, children, duplicate, one_of};
+use super::super::node::{Reader, Seen, children, one_of};
 use super::super::validate;
 use super::Scope;
 
@@ -34,21 +34,18 @@ fn default(name: &str) -> String {
 }
 
 /// The server names of a `site`: its arguments, or the project's domain.
-fn names(n: &Node, d: &Diags, domain: Option<&str>, seen: &mut Vec<(String, crate::ast::Span)>) -> Option<Vec<String>> {
+fn names(n: &Node, d: &Diags, domain: Option<&str>, seen: &mut Seen) -> Option<Vec<String>> {
     let r = Reader::new(n, d);
     let mut names: Vec<String> = Vec::new();
     for v in
         (0..n.args.len()).filter_map(|i| r.arg(i)).filter_map(|v| r.as_str("`site`", v, "`site \"api.example.com\"`"))
     {
         let Some(name) = server_name(d, &v) else { continue };
-        if let Some((_, first)) = seen.iter().find(|(s, _)| *s == name) {
-            d.push(duplicate(&format!("site {name}"), v.span, *first));
-            continue;
+        if seen.first(d, &name, v.span) {
+            names.push(name);
         }
-        seen.push((name.clone(), v.span));
-        names.push(name);
     }
-    r.finish(false);
+    r.block_done();
     if n.args.is_empty() {
         match domain {
             Some(dom) => names.push(dom.to_string()),
@@ -71,7 +68,7 @@ pub(super) fn site(
     d: &Diags,
     scope: &Scope,
     domain: Option<&str>,
-    seen: &mut Vec<(String, crate::ast::Span)>,
+    seen: &mut Seen,
     release: &'static crate::stdlib::Release,
 ) -> Option<ir::Site> {
     let names = names(n, d, domain, seen)?;
@@ -80,7 +77,11 @@ pub(super) fn site(
     for c in children(n, &known, ONCE, d) {
         let cr = Reader::new(c, d);
         parts.child(c, &cr, scope);
-        cr.finish(c.name() != "tls");
+        if c.name() == "tls" {
+            cr.block_done();
+        } else {
+            cr.leaf_done();
+        }
     }
     parts.finish(n, d, names)
 }
@@ -105,7 +106,8 @@ struct Parts {
     no_store: bool,
     hide: Vec<String>,
     locations: Vec<ir::Location>,
-    location_spans: Vec<((String, bool), crate::ast::Span)>,
+    /// By path as written in nginx: `= /x` (exact) and `/x` (prefix) are two locations.
+    location_spans: Seen,
     blocked: Vec<String>,
     dotfiles: bool,
     dotfiles_reason: Option<String>,
@@ -132,7 +134,7 @@ impl Parts {
             no_store: false,
             hide: Vec::new(),
             locations: Vec::new(),
-            location_spans: Vec::new(),
+            location_spans: Seen::new("location"),
             blocked: ["php", "jsp", "asp", "aspx", "cgi"].into_iter().map(String::from).collect(),
             dotfiles: true,
             dotfiles_reason: None,
@@ -384,11 +386,8 @@ impl Parts {
     fn location(&mut self, cr: &Reader, scope: &Scope) {
         let d = cr.d;
         if let Some((loc, span)) = location(cr, scope) {
-            let key = (loc.path.clone(), loc.exact);
-            if let Some((_, first)) = self.location_spans.iter().find(|(k, _)| *k == key) {
-                d.push(duplicate(&format!("location {}", loc.path), span, *first));
-            } else {
-                self.location_spans.push((key, span));
+            let key = if loc.exact { format!("= {}", loc.path) } else { loc.path.clone() };
+            if self.location_spans.first(d, &key, span) {
                 self.locations.push(loc);
             }
         }

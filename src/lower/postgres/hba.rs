@@ -11,7 +11,7 @@ pub(super) const METHODS: &[&str] = &["scram-sha-256", "peer", "cert", "reject"]
 
 #[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span)]) -> Vec<ir::HbaLine> {
-    Reader::new(n, d).finish(false);
+    Reader::new(n, d).block_done();
     let mut lines: Vec<(ir::HbaLine, Span)> = Vec::new();
     for c in children(n, &["local", "host", "hostssl", "hostnossl"], &[], d) {
         let r = Reader::new(c, d);
@@ -49,7 +49,7 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
         } else {
             weakened(&r, c, kind, rejects)
         };
-        r.finish(true);
+        r.leaf_done();
         let (Some(db), Some(user)) = (db, user) else { continue };
         let mut ok = true;
         if !(db.value == "all" || db.value == pg.database || db.value == "replication") {

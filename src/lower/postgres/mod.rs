@@ -5,7 +5,7 @@ use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
 use crate::ir;
 use crate::stdlib::{self};
 
-use super::node::{Reader, children, duplicate, one_of};
+use super::node::{Reader, Seen, children, one_of};
 use super::{need_reason, validate};
 
 mod hba;
@@ -71,7 +71,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
     if r.has_prop("password") {
         secret_in_spec(d, r.prop("password").map(|v| v.span).unwrap_or(n.name.span));
     }
-    r.finish(false);
+    r.block_done();
     let params = stdlib::pg_params(version).expect("versions 13..=17 are in the stdlib");
 
     let mut pg = ir::Postgres {
@@ -88,8 +88,8 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
         tables: Vec::new(),
         pgaudit: None,
     };
-    let mut set_spans: Vec<(String, Span)> = Vec::new();
-    let mut role_spans: Vec<(String, Span)> = Vec::new();
+    let mut set_spans = Seen::new("set");
+    let mut role_spans = Seen::new("role");
     let mut hba_node = None;
     let cs = children(n, NODES, &["ssl", "pgaudit", "hba"], d);
     for c in cs.iter().filter(|c| c.name() != "row-security") {
@@ -120,8 +120,8 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
             }
             "set" => {
                 if let Some((name, value, reason)) = setting(&cr, params, version) {
-                    if let Some((_, first)) = set_spans.iter().find(|(s, _)| *s == name.0) {
-                        d.push(duplicate(&format!("set {}", name.0), name.1, *first));
+                    if set_spans.again(d, &name.0, name.1) {
+                        // Reported: the first `set` stands.
                     } else if name.0 == "ssl"
                         || name.0.starts_with("ssl_") && (name.0.ends_with("_file") || name.0.ends_with("_dir"))
                     {
@@ -133,30 +133,27 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
                                 .help("write `ssl cert=\"…\" key=\"…\" [ca=\"…\"]`: pynoc states the files as preconditions"),
                         );
                     } else {
-                        set_spans.push(name.clone());
+                        set_spans.add(&name.0, name.1);
                         push_setting(&mut pg, params, &name.0, &value, reason);
                     }
                 }
             }
             "role" => {
-                if let Some((role, span)) = role(&cr, c) {
-                    if let Some((_, first)) = role_spans.iter().find(|(s, _)| *s == role.name) {
-                        d.push(duplicate(&format!("role {}", role.name), span, *first));
-                    } else {
-                        if owner.as_ref().is_some_and(|(o, _)| *o == role.name) {
-                            d.push(
-                                Diagnostic::new(
-                                    Kind::RlsBypass,
-                                    format!("`{}` is the table owner and cannot also be a role here", role.name),
-                                )
-                                .at(span, "the owner")
-                                .also(owner.as_ref().unwrap().1, "owner named here")
-                                .help("the owner bypasses grants; give the application its own role"),
-                            );
-                        }
-                        role_spans.push((role.name.clone(), span));
-                        pg.roles.push(role);
+                if let Some((role, span)) = role(&cr, c)
+                    && role_spans.first(d, &role.name, span)
+                {
+                    if let Some((_, at)) = owner.as_ref().filter(|(o, _)| *o == role.name) {
+                        d.push(
+                            Diagnostic::new(
+                                Kind::RlsBypass,
+                                format!("`{}` is the table owner and cannot also be a role here", role.name),
+                            )
+                            .at(span, "the owner")
+                            .also(*at, "owner named here")
+                            .help("the owner bypasses grants; give the application its own role"),
+                        );
                     }
+                    pg.roles.push(role);
                 }
             }
             "pgaudit" => {
@@ -178,26 +175,27 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
             "hba" => hba_node = Some(*c),
             _ => {}
         }
-        cr.finish(!matches!(c.name(), "role" | "hba"));
+        if matches!(c.name(), "role" | "hba") {
+            cr.block_done();
+        } else {
+            cr.leaf_done();
+        }
     }
 
     // Row-level security, after the roles it refers to.
-    let mut rls_spans: Vec<(String, Span)> = Vec::new();
+    let mut rls_spans = Seen::new("row-security");
     for c in cs.iter().filter(|c| c.name() == "row-security") {
         let cr = Reader::new(c, d);
-        if let Some((rls, span)) = row_security(&cr, &pg, &role_spans, owner.as_ref()) {
-            if let Some((_, first)) = rls_spans.iter().find(|(t, _)| *t == rls.table) {
-                d.push(duplicate(&format!("row-security {}", rls.table), span, *first));
-            } else {
-                rls_spans.push((rls.table.clone(), span));
-                pg.row_security.push(rls);
-            }
+        if let Some((rls, span)) = row_security(&cr, &pg, role_spans.all(), owner.as_ref())
+            && rls_spans.first(d, &rls.table, span)
+        {
+            pg.row_security.push(rls);
         }
-        cr.finish(true);
+        cr.leaf_done();
     }
     // pynoc's parameters, where the spec sets none of its own.
     for p in &stdlib::pg_hardening().parameter {
-        if (!p.with_ssl || pg.ssl.is_some()) && !set_spans.iter().any(|(n, _)| *n == p.name) {
+        if (!p.with_ssl || pg.ssl.is_some()) && !set_spans.contains(&p.name) {
             push_setting(&mut pg, params, &p.name, &p.value, None);
         }
     }
@@ -206,7 +204,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
     }
     default_connection_limits(&mut pg, params);
     if let Some(h) = hba_node {
-        pg.hba = hba(h, d, &pg, &role_spans);
+        pg.hba = hba(h, d, &pg, role_spans.all());
     }
     // Every table the file names, for the preconditions and the verify fixture.
     let mut tables: Vec<ir::PgTable> = Vec::new();
@@ -490,7 +488,7 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
                     .collect();
             }
         }
-        gr.finish(true);
+        gr.leaf_done();
     }
     Some((
         ir::Role {
