@@ -1,5 +1,5 @@
 //! The catalog of diagnostic codes: one table that the diagnostics, `pynoc explain`, the
-//! README's table, the SARIF rule list and the tests all read. A code is stable: once
+//! codes table of docs/diagnostics.md, the SARIF rule list and the tests all read. A code is stable: once
 //! published it keeps its meaning; a retired rule keeps its number unused.
 //!
 //! Each row: the [`Kind`] it defines, its code, a slug, a one-line summary, why the rule
@@ -109,7 +109,7 @@ pub fn find(name: &str) -> Option<&'static Rule> {
     CATALOG.iter().find(|r| r.code.eq_ignore_ascii_case(name) || r.slug == name)
 }
 
-/// The README's table of codes, generated from the catalog; a test keeps the README equal.
+/// The table of codes in docs/diagnostics.md, generated from the catalog; a test keeps it equal.
 pub fn markdown_table() -> String {
     let mut s = String::from("| code | name | level | waivable | what it catches |\n|---|---|---|---|---|\n");
     for r in CATALOG {

@@ -78,7 +78,7 @@ enum Command {
         /// Print every code with its one-line summary.
         #[arg(long, conflicts_with = "what")]
         list: bool,
-        /// With --list, print the README's markdown table instead.
+        /// With --list, print the list as a markdown table (the one in docs/diagnostics.md).
         #[arg(long, requires = "list")]
         markdown: bool,
         /// With OUT/FILE:LINE, the spec that built OUT (default: the manifest's spec next to

@@ -38,7 +38,7 @@ pub struct SysctlProfile {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SysctlOption {
     pub(crate) name: String,
-    /// What turning it on costs, stated in the README, the output and `pynoc report`.
+    /// What turning it on costs, stated in docs/baselines.md, the output and `pynoc report`.
     pub(crate) tradeoff: String,
 }
 

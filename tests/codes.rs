@@ -1,5 +1,5 @@
 //! The code catalog is the one source of the codes: every code has an explanation, an
-//! example spec that triggers it, a README row and a bad spec in tests/bad/ that triggers it.
+//! example spec that triggers it, a row in docs/diagnostics.md and a bad spec in tests/bad/ that triggers it.
 
 mod common;
 
@@ -81,14 +81,14 @@ fn every_code_has_a_bad_spec_in_tests_bad() {
 
 #[test]
 fn the_readme_table_is_the_catalog() {
-    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = fs::read_to_string(root().join("docs/diagnostics.md")).unwrap();
     let table = pynoc::codes::markdown_table();
     assert!(
         readme.contains(&table),
-        "README.md's table of codes differs from the catalog; paste `pynoc explain --list --markdown`:\n{table}"
+        "docs/diagnostics.md's table of codes differs from the catalog; paste `pynoc explain --list --markdown`:\n{table}"
     );
     for r in CATALOG {
-        assert!(readme.contains(&format!("| {} | {} |", r.code, r.slug)), "README has no row for {}", r.code);
+        assert!(readme.contains(&format!("| {} | {} |", r.code, r.slug)), "docs/diagnostics.md has no row for {}", r.code);
     }
 }
 

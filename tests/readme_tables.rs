@@ -1,10 +1,10 @@
-//! The README's tables of cross-artifact rules and of the guide's faults: each row names a
+//! The tables of docs/diagnostics.md of cross-artifact rules and of the guide's faults: each row names a
 //! spec (and a line) that must report the row's code there.
 
 use std::path::Path;
 
 fn rows(readme: &str, marker: &str) -> Vec<(String, String)> {
-    let start = readme.find(&format!("<!-- {marker}:")).unwrap_or_else(|| panic!("README has no `{marker}` table"));
+    let start = readme.find(&format!("<!-- {marker}:")).unwrap_or_else(|| panic!("docs/diagnostics.md has no `{marker}` table"));
     let end = readme.find(&format!("<!-- /{marker} -->")).expect("the table ends");
     readme[start..end]
         .lines()
@@ -35,7 +35,7 @@ fn findings(path: &Path) -> Vec<(String, usize)> {
 
 fn check(marker: &str, least: usize) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let readme = std::fs::read_to_string(root.join("docs/diagnostics.md")).expect("docs/diagnostics.md");
     let rows = rows(&readme, marker);
     assert!(rows.len() >= least, "the `{marker}` table has {} rows, fewer than {least}", rows.len());
     let mut failures = Vec::new();
@@ -50,7 +50,7 @@ fn check(marker: &str, least: usize) {
             failures.push(format!("{spec}: expected {code}, found {found:?}"));
         }
     }
-    assert!(failures.is_empty(), "README `{marker}` rows not reported:\n{}", failures.join("\n"));
+    assert!(failures.is_empty(), "docs/diagnostics.md `{marker}` rows not reported:\n{}", failures.join("\n"));
 }
 
 #[test]
@@ -67,7 +67,7 @@ fn every_guide_fault_is_caught_at_its_line() {
 #[test]
 fn cross_artifact_codes_are_rules() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let readme = std::fs::read_to_string(root.join("docs/diagnostics.md")).expect("docs/diagnostics.md");
     for (code, _) in rows(&readme, "cross-artifact") {
         assert!(pynoc::codes::find(&code).is_some(), "{code} is not in the catalog");
     }

@@ -137,11 +137,12 @@ fn explain_names_the_settings_or_the_reason() {
     pynoc().args(["explain", "cis-debian12:9.9.9"]).run().expect(2);
 }
 
-/// The README's table of the reference example's counts is what `pynoc report` says, one row
-/// per baseline; the sysctl options' trade-offs are stated in the README as in the data.
+/// The table of the reference example's counts (docs/baselines.md) is what `pynoc report`
+/// says, one row per baseline; the sysctl options' trade-offs are stated in the spec
+/// language's page as in the data.
 #[test]
 fn readme_states_the_counts_and_tradeoffs() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("docs/baselines.md")).unwrap();
     let (_, table) = readme.split_once("<!-- baselines: examples/pynomaly/spec.kdl -->").expect("the baselines table");
     let rows: Vec<Vec<String>> = table
         .lines()
@@ -155,12 +156,13 @@ fn readme_states_the_counts_and_tradeoffs() {
         let s = &j["summary"];
         let got: Vec<String> =
             ["met", "not_met", "declined", "out_of_scope"].iter().map(|k| s[*k].to_string()).collect();
-        assert_eq!(row[2..6], got[..], "README's counts for {}", row[0]);
+        assert_eq!(row[2..6], got[..], "docs/baselines.md's counts for {}", row[0]);
     }
     let profile: toml::Value =
         toml::from_str(&std::fs::read_to_string(root().join("stdlib/sysctl/hardened.toml")).unwrap()).unwrap();
+    let readme = std::fs::read_to_string(root().join("docs/spec-language.md")).unwrap();
     for o in profile["option"].as_array().unwrap() {
         let (name, tradeoff) = (o["name"].as_str().unwrap(), o["tradeoff"].as_str().unwrap());
-        assert!(readme.contains(&format!("| `{name}` |")) && readme.contains(tradeoff), "README lacks option {name}");
+        assert!(readme.contains(&format!("| `{name}` |")) && readme.contains(tradeoff), "docs/spec-language.md lacks option {name}");
     }
 }

@@ -136,3 +136,9 @@ pub fn accepted(field: (&str, &str), payload: &str) {
         panic!("`{payload}` in `{}` was refused:\n{rendered}", field.1);
     }
 }
+
+/// A page of the user documentation, by its path from the root (`README.md`,
+/// `docs/diagnostics.md`): the tests that keep the documentation true read it here.
+pub fn doc(path: &str) -> String {
+    std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
