@@ -5,26 +5,6 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-/// Every template, by the name the emitters use.
-pub(crate) const TEMPLATES: &[(&str, &str)] = &[
-    ("sysctl/sysctl.conf.j2", include_str!("../stdlib/sysctl/sysctl.conf.j2")),
-    ("sshd/sshd_config.j2", include_str!("../stdlib/sshd/sshd_config.j2")),
-    ("fail2ban/jail.local.j2", include_str!("../stdlib/fail2ban/jail.local.j2")),
-    ("audit/audit.rules.j2", include_str!("../stdlib/audit/audit.rules.j2")),
-    ("ufw/ufw.sh.j2", include_str!("../stdlib/ufw/ufw.sh.j2")),
-    ("iptables/rules.j2", include_str!("../stdlib/iptables/rules.j2")),
-    ("nftables/nftables.conf.j2", include_str!("../stdlib/nftables/nftables.conf.j2")),
-    ("fstab/fstab.j2", include_str!("../stdlib/fstab/fstab.j2")),
-    ("nginx/nginx.conf.j2", include_str!("../stdlib/nginx/nginx.conf.j2")),
-    ("postgres/postgresql-security.sql.j2", include_str!("../stdlib/postgres/postgresql-security.sql.j2")),
-    ("postgres/pg_hba.conf.j2", include_str!("../stdlib/postgres/pg_hba.conf.j2")),
-    ("container/Dockerfile.j2", include_str!("../stdlib/container/Dockerfile.j2")),
-    ("container/dockerignore.j2", include_str!("../stdlib/container/dockerignore.j2")),
-    ("container/prepare.sh.j2", include_str!("../stdlib/container/prepare.sh.j2")),
-    ("container/postgres-apply.sh.j2", include_str!("../stdlib/container/postgres-apply.sh.j2")),
-    ("container/gitignore.j2", include_str!("../stdlib/container/gitignore.j2")),
-];
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SysctlProfile {
