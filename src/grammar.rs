@@ -179,6 +179,20 @@ pub(crate) fn cpus(s: &str) -> bool {
     s.chars().all(|c| c.is_ascii_digit() || c == '.') && s.parse::<f64>().is_ok_and(|f| f > 0.0 && f <= 256.0)
 }
 
+/// A tmpfs size: digits and an optional unit `k`, `m`, `g` (either case) or `%` of RAM, at
+/// most 12 bytes.
+pub(crate) fn tmpfs_size(s: &str) -> bool {
+    let digits = s.trim_end_matches(['k', 'm', 'g', 'K', 'M', 'G', '%']);
+    s.len() <= 12 && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && s.len() - digits.len() <= 1
+}
+
+/// An octal file mode of three or four digits (`"644"`, `"1777"`), as its bits.
+pub(crate) fn octal_mode(s: &str) -> Option<u32> {
+    ((3..=4).contains(&s.len()) && s.chars().all(|c| ('0'..='7').contains(&c)))
+        .then(|| u32::from_str_radix(s, 8).ok())
+        .flatten()
+}
+
 /// A compose memory size: digits and one unit `K`, `M` or `G`.
 pub(crate) fn mem(s: &str) -> bool {
     let digits = s.trim_end_matches(['K', 'M', 'G']);
@@ -414,6 +428,8 @@ mod tests {
             "header name",
             "cpus",
             "mem",
+            "tmpfs size",
+            "octal mode",
             "word",
             "package",
         ];

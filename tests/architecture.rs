@@ -92,8 +92,7 @@ fn a_host_artifact_lives_in_the_files_the_recipe_names() {
         ["Fstab", "fstab::", "mod fstab;"].iter().any(|n| {
             text.match_indices(n).any(|(i, m)| {
                 let before = text[..i].chars().next_back().is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
-                let after =
-                    text[i + m.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
+                let after = text[i + m.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
                 before && (after || m.ends_with([':', ';']))
             })
         })

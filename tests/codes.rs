@@ -88,7 +88,11 @@ fn the_readme_table_is_the_catalog() {
         "docs/diagnostics.md's table of codes differs from the catalog; paste `pynoc explain --list --markdown`:\n{table}"
     );
     for r in CATALOG {
-        assert!(readme.contains(&format!("| {} | {} |", r.code, r.slug)), "docs/diagnostics.md has no row for {}", r.code);
+        assert!(
+            readme.contains(&format!("| {} | {} |", r.code, r.slug)),
+            "docs/diagnostics.md has no row for {}",
+            r.code
+        );
     }
 }
 

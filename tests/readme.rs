@@ -20,7 +20,8 @@ fn readme() -> String {
 
 /// The fenced block (without its fences) whose first line is `first`.
 fn block(text: &str, first: &str) -> String {
-    let start = text.find(first).unwrap_or_else(|| panic!("docs/working-in-a-repository.md has no block starting `{first}`"));
+    let start =
+        text.find(first).unwrap_or_else(|| panic!("docs/working-in-a-repository.md has no block starting `{first}`"));
     let end = text[start..].find("```").unwrap() + start;
     text[start..end].to_string()
 }

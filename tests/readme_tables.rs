@@ -4,7 +4,9 @@
 use std::path::Path;
 
 fn rows(readme: &str, marker: &str) -> Vec<(String, String)> {
-    let start = readme.find(&format!("<!-- {marker}:")).unwrap_or_else(|| panic!("docs/diagnostics.md has no `{marker}` table"));
+    let start = readme
+        .find(&format!("<!-- {marker}:"))
+        .unwrap_or_else(|| panic!("docs/diagnostics.md has no `{marker}` table"));
     let end = readme.find(&format!("<!-- /{marker} -->")).expect("the table ends");
     readme[start..end]
         .lines()

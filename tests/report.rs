@@ -163,6 +163,9 @@ fn readme_states_the_counts_and_tradeoffs() {
     let readme = std::fs::read_to_string(root().join("docs/spec-language.md")).unwrap();
     for o in profile["option"].as_array().unwrap() {
         let (name, tradeoff) = (o["name"].as_str().unwrap(), o["tradeoff"].as_str().unwrap());
-        assert!(readme.contains(&format!("| `{name}` |")) && readme.contains(tradeoff), "docs/spec-language.md lacks option {name}");
+        assert!(
+            readme.contains(&format!("| `{name}` |")) && readme.contains(tradeoff),
+            "docs/spec-language.md lacks option {name}"
+        );
     }
 }
