@@ -12,36 +12,9 @@ use super::validate;
 /// asks for 8192 or more).
 const DEFAULT_BUFFER: u32 = 8192;
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
     let r = Reader::new(n, d);
-    let buffer_v = r.int_prop("buffer", 64, 1 << 20);
-    let failure_v = r.int_prop("failure", 0, 2);
-    let buffer = buffer_v.as_ref().map(|v| v.value as u32).unwrap_or(DEFAULT_BUFFER);
-    let failure = failure_v.as_ref().map(|v| v.value as u8).unwrap_or(1);
-    // Weakenings: a backlog smaller than the default loses events under load; failure mode
-    // 0 loses them silently.
-    let mut weakened = Vec::new();
-    if let Some(v) = buffer_v.as_ref().filter(|v| (v.value as u32) < DEFAULT_BUFFER)
-        && let Some(reason) = super::need_reason(
-            &r,
-            &format!("`buffer={}` (under {DEFAULT_BUFFER}: events are lost when the backlog fills)", v.value),
-            v.span,
-            &format!("keep `buffer={DEFAULT_BUFFER}` or more"),
-        )
-    {
-        weakened.push(format!("backlog {buffer} (under {DEFAULT_BUFFER}): {reason}"));
-    }
-    if let Some(v) = failure_v.as_ref().filter(|v| v.value == 0)
-        && let Some(reason) = super::need_reason(
-            &r,
-            "`failure=0` (lost events are not even logged)",
-            v.span,
-            "keep `failure=1` (printk) or `failure=2` (panic)",
-        )
-    {
-        weakened.push(format!("failure mode 0 (silent): {reason}"));
-    }
+    let (buffer, failure, weakened) = backlog(&r);
     let immutable = r.bool_prop("immutable");
     let immutable_reason = immutable.as_ref().filter(|v| !v.value).and_then(|v| {
         super::need_reason(
@@ -53,73 +26,21 @@ pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
     });
     let immutable = immutable.map(|v| v.value).unwrap_or(true);
     r.block_done();
-    let sets = stdlib::audit_sets();
-    let set_names: Vec<&str> = sets.set.keys().map(String::as_str).collect();
     let mut groups: Vec<ir::AuditGroup> = Vec::new();
     let mut seen = Seen::new("rule set");
     let mut custom: Vec<AuditRule> = Vec::new();
-
     for c in children(n, &["rules", "watch", "syscall"], &[], d) {
         let cr = Reader::new(c, d);
         match c.name() {
-            "rules" => {
-                for name in cr.str_args(0, "a rule set name", "`rules time-change identity`") {
-                    let Some(set) = sets.set.get(&name.value) else {
-                        d.push(
-                            Diagnostic::new(
-                                Kind::UnknownReference,
-                                format!("no audit rule set named `{}`", name.value),
-                            )
-                            .at(name.span, "unknown rule set")
-                            .help(unknown_help(&name.value, &set_names)),
-                        );
-                        continue;
-                    };
-                    if !seen.first(d, &name.value, name.span) {
-                        continue;
-                    }
-                    groups.push(group(&name.value, set));
-                }
-            }
-            "watch" => {
-                let path = cr
-                    .str_arg(0, "a path", "`watch \"/etc/nginx/nginx.conf\" perms=wa key=nginx-config`")
-                    .and_then(|p| validate::path(d, &p, "watch path", false));
-                let perms = cr.str_prop("perms", "wa").and_then(|p| perms(d, &p)).unwrap_or_else(|| "wa".into());
-                let key = required_key(&cr, c);
-                if let (Some(path), Some(key)) = (path, key) {
-                    custom.push(AuditRule::Watch { path, perms, key });
-                }
-            }
-            _ => {
-                let table = stdlib::syscalls();
-                let mut names = Vec::new();
-                for s in cr.str_args(0, "a syscall name", "`syscall mount umount2 key=mounts`") {
-                    if table.b64.contains(&s.value) || table.b32.contains(&s.value) {
-                        names.push(s.value);
-                    } else {
-                        let known: Vec<&str> = table.b64.iter().chain(&table.b32).map(String::as_str).collect();
-                        d.push(
-                            Diagnostic::new(
-                                Kind::UnknownReference,
-                                format!("`{}` is not a syscall pynoc knows", s.value),
-                            )
-                            .at(s.span, "unknown syscall")
-                            .help(unknown_help(&s.value, &known)),
-                        );
-                    }
-                }
-                if let Some(key) = required_key(&cr, c)
-                    && !names.is_empty()
-                {
-                    custom.extend(per_arch(&names, &[], &key));
-                }
-            }
+            "rules" => groups.extend(rules(&cr, &mut seen)),
+            "watch" => custom.extend(watch(&cr, c)),
+            _ => custom.extend(syscall(&cr, c)),
         }
         cr.leaf_done();
     }
     // No `rules` line: the default sets, in the catalog's order.
     if !n.children().iter().any(|c| c.name() == "rules") {
+        let sets = stdlib::audit_sets();
         let defaults: Vec<ir::AuditGroup> =
             sets.set.iter().filter(|(_, s)| s.default).map(|(name, s)| group(name, s)).collect();
         groups.splice(0..0, defaults);
@@ -128,6 +49,93 @@ pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
         groups.push(ir::AuditGroup { name: "custom".into(), comment: "Rules of this spec".into(), rules: custom });
     }
     Some(ir::Audit { span: n.name.span, buffer, failure, weakened, immutable, immutable_reason, groups })
+}
+
+/// `buffer=` and `failure=`, with the weakenings they need a reason for: a backlog smaller
+/// than the default loses events under load; failure mode 0 loses them silently.
+fn backlog(r: &Reader) -> (u32, u8, Vec<String>) {
+    let buffer_v = r.int_prop("buffer", 64, 1 << 20);
+    let failure_v = r.int_prop("failure", 0, 2);
+    let buffer = buffer_v.as_ref().map(|v| v.value as u32).unwrap_or(DEFAULT_BUFFER);
+    let failure = failure_v.as_ref().map(|v| v.value as u8).unwrap_or(1);
+    let mut weakened = Vec::new();
+    if let Some(v) = buffer_v.as_ref().filter(|v| (v.value as u32) < DEFAULT_BUFFER)
+        && let Some(reason) = super::need_reason(
+            r,
+            &format!("`buffer={}` (under {DEFAULT_BUFFER}: events are lost when the backlog fills)", v.value),
+            v.span,
+            &format!("keep `buffer={DEFAULT_BUFFER}` or more"),
+        )
+    {
+        weakened.push(format!("backlog {buffer} (under {DEFAULT_BUFFER}): {reason}"));
+    }
+    if let Some(v) = failure_v.as_ref().filter(|v| v.value == 0)
+        && let Some(reason) = super::need_reason(
+            r,
+            "`failure=0` (lost events are not even logged)",
+            v.span,
+            "keep `failure=1` (printk) or `failure=2` (panic)",
+        )
+    {
+        weakened.push(format!("failure mode 0 (silent): {reason}"));
+    }
+    (buffer, failure, weakened)
+}
+
+/// `rules SET…`: the catalog's named sets, each once.
+fn rules(cr: &Reader, seen: &mut Seen) -> Vec<ir::AuditGroup> {
+    let d = cr.d;
+    let sets = stdlib::audit_sets();
+    let mut groups = Vec::new();
+    for name in cr.str_args(0, "a rule set name", "`rules time-change identity`") {
+        let Some(set) = sets.set.get(&name.value) else {
+            let set_names: Vec<&str> = sets.set.keys().map(String::as_str).collect();
+            d.push(
+                Diagnostic::new(Kind::UnknownReference, format!("no audit rule set named `{}`", name.value))
+                    .at(name.span, "unknown rule set")
+                    .help(unknown_help(&name.value, &set_names)),
+            );
+            continue;
+        };
+        if seen.first(d, &name.value, name.span) {
+            groups.push(group(&name.value, set));
+        }
+    }
+    groups
+}
+
+/// `watch PATH perms=… key=…`.
+fn watch(cr: &Reader, c: &Node) -> Option<AuditRule> {
+    let d = cr.d;
+    let path = cr
+        .str_arg(0, "a path", "`watch \"/etc/nginx/nginx.conf\" perms=wa key=nginx-config`")
+        .and_then(|p| validate::path(d, &p, "watch path", false));
+    let perms = cr.str_prop("perms", "wa").and_then(|p| perms(d, &p)).unwrap_or_else(|| "wa".into());
+    let key = required_key(cr, c);
+    Some(AuditRule::Watch { path: path?, perms, key: key? })
+}
+
+/// `syscall NAME… key=…`: one rule per ABI that has the syscalls.
+fn syscall(cr: &Reader, c: &Node) -> Vec<AuditRule> {
+    let d = cr.d;
+    let table = stdlib::syscalls();
+    let mut names = Vec::new();
+    for s in cr.str_args(0, "a syscall name", "`syscall mount umount2 key=mounts`") {
+        if table.b64.contains(&s.value) || table.b32.contains(&s.value) {
+            names.push(s.value);
+        } else {
+            let known: Vec<&str> = table.b64.iter().chain(&table.b32).map(String::as_str).collect();
+            d.push(
+                Diagnostic::new(Kind::UnknownReference, format!("`{}` is not a syscall pynoc knows", s.value))
+                    .at(s.span, "unknown syscall")
+                    .help(unknown_help(&s.value, &known)),
+            );
+        }
+    }
+    match required_key(cr, c) {
+        Some(key) if !names.is_empty() => per_arch(&names, &[], &key),
+        _ => Vec::new(),
+    }
 }
 
 /// A named set's rules, keyed by its name.
