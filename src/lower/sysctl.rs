@@ -11,129 +11,32 @@ use super::{need_reason, validate};
 /// What forwarding must be when containers run on the host.
 pub(crate) const FORWARD_KEY: &str = "net.ipv4.ip_forward";
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(crate) fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir::Sysctl> {
     let r = Reader::new(n, d);
     let profile = r.str_prop("profile", "hardened").and_then(|v| one_of(d, "`profile`", &v, stdlib::SYSCTL_PROFILES));
     r.block_done();
     let catalog = profile.as_deref().and_then(stdlib::sysctl_profile);
     let options = enabled_options(n, d, catalog);
-    let mut settings: Vec<ir::SysctlSetting> = catalog
-        .map(|p| {
-            p.setting
-                .iter()
-                .filter(|s| match &s.option {
-                    Some(o) => options.iter().any(|x| x.name == *o),
-                    // A default gives way to an enabled option's value for the same key.
-                    None => !p.setting.iter().any(|x| {
-                        x.key == s.key && x.option.as_ref().is_some_and(|o| options.iter().any(|y| y.name == *o))
-                    }),
-                })
-                .map(|s| ir::SysctlSetting {
-                    key: s.key.clone(),
-                    value: s.value.clone(),
-                    optional: s.optional,
-                    group: s.group.clone(),
-                    comment: s.comment.clone(),
-                    acts_as: None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let from_profile: Vec<String> = settings.iter().map(|s| s.key.clone()).collect();
-    let mut removed = Vec::new();
+    let mut t = Table { settings: catalog.map(|p| from_catalog(p, &options)).unwrap_or_default(), ..Table::default() };
+    t.from_profile = t.settings.iter().map(|s| s.key.clone()).collect();
     let mut seen = Seen::new("");
-
     for c in children(n, &["set", "unset", "enable"], &[], d).into_iter().filter(|c| c.name() != "enable") {
         let cr = Reader::new(c, d);
-        let Some(key) =
-            cr.str_arg(0, "a key", "`set \"net.ipv4.ip_forward\" 0`").and_then(|k| key(d, &k).map(|v| (v, k.span)))
-        else {
-            cr.leaf_done();
-            continue;
-        };
-        if !seen.first(d, &key.0, key.1) {
-            cr.leaf_done();
-            continue;
-        }
-        let in_profile = from_profile.contains(&key.0);
-        if c.name() == "unset" {
-            if !in_profile {
-                d.push(
-                    Diagnostic::new(Kind::UnknownReference, format!("`{}` is not set by the profile", key.0))
-                        .at(key.1, "nothing to unset")
-                        .help("`unset` removes a key of the `profile`; remove this line"),
-                );
-            } else if let Some(reason) =
-                need_reason(&cr, &format!("unsetting `{}`", key.0), key.1, "keep the profile's value")
-            {
-                settings.retain(|s| s.key != key.0);
-                removed.push(ir::Removed { key: key.0.clone(), reason });
-            }
-            cr.leaf_done();
-            continue;
-        }
-        let value = cr.arg(1).and_then(|v| value(d, v));
-        if cr.arg(1).is_none() {
-            d.push(
-                Diagnostic::new(Kind::Missing, format!("`set {}` needs a value", key.0))
-                    .at(key.1, "value missing after this key")
-                    .help("for example: `set \"net.ipv4.ip_forward\" 0`"),
-            );
-        }
-        let optional = cr.bool_prop("optional").map(|b| b.value);
-        let existing = settings.iter().position(|s| s.key == key.0);
-        // By meaning: a key that acts as a profile key (`net.ipv4.conf.all.forwarding` is
-        // `ip_forward`; an interface's `send_redirects` is OR-ed with `all`'s), or one that
-        // makes the kernel run, load or route something.
-        let meaning = stdlib::sysctl_meaning();
-        let alias = existing.is_none().then(|| meaning.alias(&key.0, &from_profile)).flatten().and_then(|target| {
-            let s = settings.iter().find(|s| s.key == target)?;
-            value.as_ref().is_some_and(|v| *v != s.value).then(|| (target.to_string(), s.value.clone()))
-        });
-        let helper = existing.is_none().then(|| meaning.helper(&key.0)).flatten();
-        let comment = match (existing, &value) {
-            (Some(i), Some(v)) if settings[i].value != *v => need_reason(
-                &cr,
-                &format!("changing `{}` from the profile's `{}`", key.0, settings[i].value),
-                key.1,
-                "keep the profile's value",
-            ),
-            (None, Some(_)) if alias.is_some() => {
-                let (target, was) = alias.as_ref().expect("checked");
-                need_reason(
-                    &cr,
-                    &format!("`{}`, which acts as the profile's `{target}` (`{was}`),", key.0),
-                    key.1,
-                    &format!("remove it, or keep `{target}`'s value"),
-                )
-            }
-            (None, Some(_)) if let Some(does) = helper => {
-                need_reason(&cr, &format!("`{}` ({does})", key.0), key.1, "leave it as the kernel sets it")
-            }
-            _ => cr.str_prop("reason", "\"why\"").and_then(|v| validate::reason(d, &v)),
-        };
-        cr.leaf_done();
-        let Some(value) = value else { continue };
-        match existing {
-            Some(i) => {
-                let s = &mut settings[i];
-                s.value = value;
-                s.optional = optional.unwrap_or(s.optional);
-                if comment.is_some() {
-                    s.comment = comment;
+        let key =
+            cr.str_arg(0, "a key", "`set \"net.ipv4.ip_forward\" 0`").and_then(|k| key(d, &k).map(|v| (v, k.span)));
+        match key {
+            Some(key) if seen.first(d, &key.0, key.1) => {
+                if c.name() == "unset" {
+                    unset(&cr, key, &mut t);
+                } else {
+                    set(&cr, key, &mut t);
                 }
             }
-            None => settings.push(ir::SysctlSetting {
-                key: key.0,
-                value,
-                optional: optional.unwrap_or(false),
-                group: "Set by the spec".into(),
-                comment,
-                acts_as: alias.map(|(target, _)| target),
-            }),
+            _ => {}
         }
+        cr.leaf_done();
     }
+    let Table { mut settings, removed, .. } = t;
     if let Some(why) = containers {
         forward_for_containers(d, &mut settings, seen.all(), why);
     }
@@ -146,6 +49,114 @@ pub(crate) fn lower(n: &Node, d: &Diags, containers: Option<&str>) -> Option<ir:
         return None;
     }
     Some(ir::Sysctl { profile, options, settings, removed })
+}
+
+/// The settings being built: the profile's, then the spec's `set` and `unset` lines.
+#[derive(Default)]
+struct Table {
+    settings: Vec<ir::SysctlSetting>,
+    /// The keys the profile (with its enabled options) sets, before any line of the spec.
+    from_profile: Vec<String>,
+    removed: Vec<ir::Removed>,
+}
+
+/// The profile's settings with `options` on: an option's setting replaces the default for
+/// its key.
+fn from_catalog(p: &stdlib::SysctlProfile, options: &[ir::SysctlOption]) -> Vec<ir::SysctlSetting> {
+    let on = |o: &String| options.iter().any(|x| x.name == *o);
+    p.setting
+        .iter()
+        .filter(|s| match &s.option {
+            Some(o) => on(o),
+            None => !p.setting.iter().any(|x| x.key == s.key && x.option.as_ref().is_some_and(on)),
+        })
+        .map(|s| ir::SysctlSetting {
+            key: s.key.clone(),
+            value: s.value.clone(),
+            optional: s.optional,
+            group: s.group.clone(),
+            comment: s.comment.clone(),
+            acts_as: None,
+        })
+        .collect()
+}
+
+/// `unset KEY reason=…`: a key of the profile, removed with its reason.
+fn unset(cr: &Reader, key: (String, Span), t: &mut Table) {
+    if !t.from_profile.contains(&key.0) {
+        cr.d.push(
+            Diagnostic::new(Kind::UnknownReference, format!("`{}` is not set by the profile", key.0))
+                .at(key.1, "nothing to unset")
+                .help("`unset` removes a key of the `profile`; remove this line"),
+        );
+    } else if let Some(reason) = need_reason(cr, &format!("unsetting `{}`", key.0), key.1, "keep the profile's value") {
+        t.settings.retain(|s| s.key != key.0);
+        t.removed.push(ir::Removed { key: key.0, reason });
+    }
+}
+
+/// `set KEY VALUE [optional=…] [reason=…]`: a new key, or a profile key's new value. A
+/// change of the profile's value, a key that acts as a profile key, or one that makes the
+/// kernel run or load something needs a reason.
+fn set(cr: &Reader, key: (String, Span), t: &mut Table) {
+    let d = cr.d;
+    let value = cr.arg(1).and_then(|v| value(d, v));
+    if cr.arg(1).is_none() {
+        d.push(
+            Diagnostic::new(Kind::Missing, format!("`set {}` needs a value", key.0))
+                .at(key.1, "value missing after this key")
+                .help("for example: `set \"net.ipv4.ip_forward\" 0`"),
+        );
+    }
+    let optional = cr.bool_prop("optional").map(|b| b.value);
+    let settings = &mut t.settings;
+    let existing = settings.iter().position(|s| s.key == key.0);
+    // By meaning: a key that acts as a profile key (`net.ipv4.conf.all.forwarding` is
+    // `ip_forward`; an interface's `send_redirects` is OR-ed with `all`'s), or one that
+    // makes the kernel run, load or route something.
+    let meaning = stdlib::sysctl_meaning();
+    let alias = existing.is_none().then(|| meaning.alias(&key.0, &t.from_profile)).flatten().and_then(|target| {
+        let s = settings.iter().find(|s| s.key == target)?;
+        value.as_ref().is_some_and(|v| *v != s.value).then(|| (target.to_string(), s.value.clone()))
+    });
+    let helper = existing.is_none().then(|| meaning.helper(&key.0)).flatten();
+    let comment = match (existing, &value) {
+        (Some(i), Some(v)) if settings[i].value != *v => need_reason(
+            cr,
+            &format!("changing `{}` from the profile's `{}`", key.0, settings[i].value),
+            key.1,
+            "keep the profile's value",
+        ),
+        (None, Some(_)) if let Some((target, was)) = &alias => need_reason(
+            cr,
+            &format!("`{}`, which acts as the profile's `{target}` (`{was}`),", key.0),
+            key.1,
+            &format!("remove it, or keep `{target}`'s value"),
+        ),
+        (None, Some(_)) if let Some(does) = helper => {
+            need_reason(cr, &format!("`{}` ({does})", key.0), key.1, "leave it as the kernel sets it")
+        }
+        _ => cr.str_prop("reason", "\"why\"").and_then(|v| validate::reason(d, &v)),
+    };
+    let Some(value) = value else { return };
+    match existing {
+        Some(i) => {
+            let s = &mut settings[i];
+            s.value = value;
+            s.optional = optional.unwrap_or(s.optional);
+            if comment.is_some() {
+                s.comment = comment;
+            }
+        }
+        None => settings.push(ir::SysctlSetting {
+            key: key.0,
+            value,
+            optional: optional.unwrap_or(false),
+            group: "Set by the spec".into(),
+            comment,
+            acts_as: alias.map(|(target, _)| target),
+        }),
+    }
 }
 
 /// `enable NAME…`: the profile's options the spec turns on, each once; two options that set
