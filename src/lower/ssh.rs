@@ -40,17 +40,47 @@ const TYPED: &[&str] = &[
     "AllowUsers",
 ];
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<ir::Ssh> {
     Reader::new(n, d).block_done();
     let defaults = stdlib::sshd_defaults();
-    // The typed settings start from stdlib/sshd/defaults.toml (a test keeps every value
-    // there readable as its type).
+    let mut s = from_defaults(n, defaults);
+    let unset = unsets(n, d, defaults, &mut s);
+    let mut known: Vec<&str> = SETTINGS.to_vec();
+    known.push("unset");
+    for c in children(n, &known, SETTINGS, d).into_iter().filter(|c| c.name() != "unset") {
+        let r = Reader::new(c, d);
+        match c.name() {
+            "port" => {
+                if let Some(p) = r.int_arg(1, 65535, "`port 22`") {
+                    s.port = p.value as u16;
+                    s.port_span = p.span;
+                }
+            }
+            "permit-root-login" => root_login(&r, c, &mut s),
+            "max-auth-tries" => max_auth_tries(&r, &mut s),
+            "login-grace-time" => login_grace_time(&r, &mut s),
+            "allow-users" => s.allow_users = allow_users(&r),
+            "client-alive" => client_alive(&r, c, &mut s),
+            name => flag(&r, name, &mut s),
+        }
+        r.leaf_done();
+    }
+    s.steps.retain(|x| !unset.contains(x));
+    s.lines = lines(defaults, &s, &unset, &release.openssh);
+    Some(s)
+}
+
+/// A number of stdlib/sshd/defaults.toml (a test keeps every value there readable as its type).
+fn default_num(k: &str) -> u32 {
+    stdlib::sshd_defaults().value(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0)
+}
+
+/// The typed settings as stdlib/sshd/defaults.toml sets them.
+fn from_defaults(n: &Node, defaults: &stdlib::SshdDefaults) -> ir::Ssh {
     let yes = |k: &str| defaults.value(k) == Some("yes");
-    let num = |k: &str| defaults.value(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
-    let mut s = ir::Ssh {
+    ir::Ssh {
         port_span: n.name.span,
-        port: num("Port") as u16,
+        port: default_num("Port") as u16,
         permit_root_login: match defaults.value("PermitRootLogin") {
             Some("prohibit-password") => ir::RootLogin::ProhibitPassword,
             Some("yes") => ir::RootLogin::Yes,
@@ -63,14 +93,18 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
         allow_agent_forwarding: yes("AllowAgentForwarding"),
         allow_tcp_forwarding: yes("AllowTcpForwarding"),
         allow_users: Vec::new(),
-        max_auth_tries: num("MaxAuthTries"),
-        login_grace_time: num("LoginGraceTime"),
-        client_alive_interval: num("ClientAliveInterval"),
-        client_alive_count_max: num("ClientAliveCountMax"),
+        max_auth_tries: default_num("MaxAuthTries"),
+        login_grace_time: default_num("LoginGraceTime"),
+        client_alive_interval: default_num("ClientAliveInterval"),
+        client_alive_count_max: default_num("ClientAliveCountMax"),
         reasons: Vec::new(),
         lines: Vec::new(),
         steps: defaults.step.iter().map(|x| x.name.clone()).collect(),
-    };
+    }
+}
+
+/// `unset KEYWORD reason=…` lines: the keywords and steps removed, each with its reason.
+fn unsets(n: &Node, d: &Diags, defaults: &stdlib::SshdDefaults, s: &mut ir::Ssh) -> Vec<String> {
     let mut unset: Vec<String> = Vec::new();
     let mut seen = Seen::new("unset");
     for c in n.children().iter().filter(|c| c.name() == "unset") {
@@ -96,160 +130,148 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
         }
         r.leaf_done();
     }
-    let mut known: Vec<&str> = SETTINGS.to_vec();
-    known.push("unset");
-    for c in children(n, &known, SETTINGS, d).into_iter().filter(|c| c.name() != "unset") {
-        let r = Reader::new(c, d);
-        let name = c.name();
-        match name {
-            "port" => {
-                if let Some(p) = r.int_arg(1, 65535, "`port 22`") {
-                    s.port = p.value as u16;
-                    s.port_span = p.span;
-                }
-            }
-            "permit-root-login" => {
-                let v = r.arg(0);
-                let value = match v.map(|v| &v.value) {
-                    Some(crate::ast::Value::Bool(false)) => Some(ir::RootLogin::No),
-                    Some(crate::ast::Value::Bool(true)) => Some(ir::RootLogin::Yes),
-                    Some(crate::ast::Value::String(x)) if x == "prohibit-password" => {
-                        Some(ir::RootLogin::ProhibitPassword)
-                    }
-                    Some(_) => {
-                        d.push(
-                            Diagnostic::new(
-                                Kind::InvalidValue,
-                                "`permit-root-login` expects `#false`, `\"prohibit-password\"` or `#true`",
-                            )
-                            .at(v.map(|v| v.span).unwrap_or(c.name.span), "not a valid choice")
-                            .help("write `permit-root-login #false`"),
-                        );
-                        None
-                    }
-                    None => {
-                        r.bool_arg("`permit-root-login #false`");
-                        None
-                    }
-                };
-                if let (Some(value), Some(v)) = (value, v) {
-                    if value != ir::RootLogin::No
-                        && let Some(reason) = need_reason(
-                            &r,
-                            &format!("`permit-root-login {}`", value.spec_word()),
-                            v.span,
-                            "use `permit-root-login #false` and log in as a named user",
-                        )
-                    {
-                        s.reasons.push(ir::Removed { key: "PermitRootLogin".into(), reason });
-                    }
-                    s.permit_root_login = value;
-                }
-            }
-            "password-authentication"
-            | "kbd-interactive-authentication"
-            | "permit-empty-passwords"
-            | "x11-forwarding"
-            | "allow-agent-forwarding"
-            | "allow-tcp-forwarding" => {
-                if let Some(b) = r.bool_arg(&format!("`{name} #false`")) {
-                    if b.value
-                        && let Some(reason) =
-                            need_reason(&r, &format!("`{name} #true`"), b.span, &format!("use `{name} #false`"))
-                    {
-                        s.reasons.push(ir::Removed { key: camel(name), reason });
-                    }
-                    let slot = match name {
-                        "password-authentication" => &mut s.password_authentication,
-                        "kbd-interactive-authentication" => &mut s.kbd_interactive_authentication,
-                        "permit-empty-passwords" => &mut s.permit_empty_passwords,
-                        "x11-forwarding" => &mut s.x11_forwarding,
-                        "allow-agent-forwarding" => &mut s.allow_agent_forwarding,
-                        _ => &mut s.allow_tcp_forwarding,
-                    };
-                    *slot = b.value;
-                }
-            }
-            "max-auth-tries" => {
-                if let Some(v) = r.int_arg(1, 10, "`max-auth-tries 3`") {
-                    let was = num("MaxAuthTries");
-                    if v.value as u32 > was
-                        && let Some(reason) = need_reason(
-                            &r,
-                            &format!("`max-auth-tries {}` (more guesses per connection than pynoc's {was})", v.value),
-                            v.span,
-                            &format!("keep `max-auth-tries {was}` or fewer"),
-                        )
-                    {
-                        s.reasons.push(ir::Removed { key: "MaxAuthTries".into(), reason });
-                    }
-                    s.max_auth_tries = v.value as u32;
-                }
-            }
-            "login-grace-time" => {
-                if let Some(v) = r.duration_arg(1, 600, "`login-grace-time 30`") {
-                    let was = num("LoginGraceTime");
-                    if v.value as u32 > was
-                        && let Some(reason) = need_reason(
-                            &r,
-                            &format!(
-                                "`login-grace-time {}` (unauthenticated connections held longer than pynoc's {was}s)",
-                                v.value
-                            ),
-                            v.span,
-                            &format!("keep `login-grace-time {was}` or less"),
-                        )
-                    {
-                        s.reasons.push(ir::Removed { key: "LoginGraceTime".into(), reason });
-                    }
-                    s.login_grace_time = v.value as u32;
-                }
-            }
-            "allow-users" => {
-                let mut users: Vec<ir::LoginUser> = Vec::new();
-                for u in r.str_args(0, "at least one user", "`allow-users deploy`") {
-                    if let Some(name) = validate::user(d, &u) {
-                        if users.iter().any(|x| x.name == name) {
-                            d.push(
-                                Diagnostic::new(Kind::Duplicate, format!("user `{name}` is listed twice"))
-                                    .at(u.span, "listed again")
-                                    .help("list each user once"),
-                            );
-                        } else {
-                            users.push(ir::LoginUser { name, span: u.span });
-                        }
-                    }
-                }
-                s.allow_users = users;
-            }
-            _ => {
-                if let Some(v) = r.duration_prop("interval", 1, 3600) {
-                    s.client_alive_interval = v.value as u32;
-                }
-                if let Some(v) = r.int_prop("count-max", 1, 10) {
-                    s.client_alive_count_max = v.value as u32;
-                }
-                // An idle session lingers interval × count-max seconds: longer than pynoc's
-                // is a weakening, however the two are split.
-                let was = num("ClientAliveInterval") * num("ClientAliveCountMax");
-                let now = s.client_alive_interval * s.client_alive_count_max;
-                if now > was
-                    && let Some(reason) = need_reason(
-                        &r,
-                        &format!("`client-alive` keeping a dead session {now}s (pynoc's {was}s)"),
-                        c.name.span,
-                        &format!("keep interval × count-max at {was}s or less"),
-                    )
-                {
-                    s.reasons.push(ir::Removed { key: "ClientAliveInterval".into(), reason });
-                }
+    unset
+}
+
+/// `permit-root-login #false | "prohibit-password" | #true`; anything but `#false` needs a reason.
+fn root_login(r: &Reader, c: &Node, s: &mut ir::Ssh) {
+    let d = r.d;
+    let v = r.arg(0);
+    let value = match v.map(|v| &v.value) {
+        Some(crate::ast::Value::Bool(false)) => Some(ir::RootLogin::No),
+        Some(crate::ast::Value::Bool(true)) => Some(ir::RootLogin::Yes),
+        Some(crate::ast::Value::String(x)) if x == "prohibit-password" => Some(ir::RootLogin::ProhibitPassword),
+        Some(_) => {
+            d.push(
+                Diagnostic::new(
+                    Kind::InvalidValue,
+                    "`permit-root-login` expects `#false`, `\"prohibit-password\"` or `#true`",
+                )
+                .at(v.map(|v| v.span).unwrap_or(c.name.span), "not a valid choice")
+                .help("write `permit-root-login #false`"),
+            );
+            None
+        }
+        None => {
+            r.bool_arg("`permit-root-login #false`");
+            None
+        }
+    };
+    if let (Some(value), Some(v)) = (value, v) {
+        if value != ir::RootLogin::No
+            && let Some(reason) = need_reason(
+                r,
+                &format!("`permit-root-login {}`", value.spec_word()),
+                v.span,
+                "use `permit-root-login #false` and log in as a named user",
+            )
+        {
+            s.reasons.push(ir::Removed { key: "PermitRootLogin".into(), reason });
+        }
+        s.permit_root_login = value;
+    }
+}
+
+/// The yes/no settings (`password-authentication #false`, …); `#true` needs a reason.
+fn flag(r: &Reader, name: &str, s: &mut ir::Ssh) {
+    let Some(b) = r.bool_arg(&format!("`{name} #false`")) else { return };
+    if b.value
+        && let Some(reason) = need_reason(r, &format!("`{name} #true`"), b.span, &format!("use `{name} #false`"))
+    {
+        s.reasons.push(ir::Removed { key: camel(name), reason });
+    }
+    let slot = match name {
+        "password-authentication" => &mut s.password_authentication,
+        "kbd-interactive-authentication" => &mut s.kbd_interactive_authentication,
+        "permit-empty-passwords" => &mut s.permit_empty_passwords,
+        "x11-forwarding" => &mut s.x11_forwarding,
+        "allow-agent-forwarding" => &mut s.allow_agent_forwarding,
+        _ => &mut s.allow_tcp_forwarding,
+    };
+    *slot = b.value;
+}
+
+/// `max-auth-tries N`; more than pynoc's needs a reason.
+fn max_auth_tries(r: &Reader, s: &mut ir::Ssh) {
+    if let Some(v) = r.int_arg(1, 10, "`max-auth-tries 3`") {
+        let was = default_num("MaxAuthTries");
+        if v.value as u32 > was
+            && let Some(reason) = need_reason(
+                r,
+                &format!("`max-auth-tries {}` (more guesses per connection than pynoc's {was})", v.value),
+                v.span,
+                &format!("keep `max-auth-tries {was}` or fewer"),
+            )
+        {
+            s.reasons.push(ir::Removed { key: "MaxAuthTries".into(), reason });
+        }
+        s.max_auth_tries = v.value as u32;
+    }
+}
+
+/// `login-grace-time SECONDS`; longer than pynoc's needs a reason.
+fn login_grace_time(r: &Reader, s: &mut ir::Ssh) {
+    if let Some(v) = r.duration_arg(1, 600, "`login-grace-time 30`") {
+        let was = default_num("LoginGraceTime");
+        if v.value as u32 > was
+            && let Some(reason) = need_reason(
+                r,
+                &format!(
+                    "`login-grace-time {}` (unauthenticated connections held longer than pynoc's {was}s)",
+                    v.value
+                ),
+                v.span,
+                &format!("keep `login-grace-time {was}` or less"),
+            )
+        {
+            s.reasons.push(ir::Removed { key: "LoginGraceTime".into(), reason });
+        }
+        s.login_grace_time = v.value as u32;
+    }
+}
+
+/// `allow-users USER…`, each once.
+fn allow_users(r: &Reader) -> Vec<ir::LoginUser> {
+    let d = r.d;
+    let mut users: Vec<ir::LoginUser> = Vec::new();
+    for u in r.str_args(0, "at least one user", "`allow-users deploy`") {
+        if let Some(name) = validate::user(d, &u) {
+            if users.iter().any(|x| x.name == name) {
+                d.push(
+                    Diagnostic::new(Kind::Duplicate, format!("user `{name}` is listed twice"))
+                        .at(u.span, "listed again")
+                        .help("list each user once"),
+                );
+            } else {
+                users.push(ir::LoginUser { name, span: u.span });
             }
         }
-        r.leaf_done();
     }
-    s.steps.retain(|x| !unset.contains(x));
-    s.lines = lines(defaults, &s, &unset, &release.openssh);
-    Some(s)
+    users
+}
+
+/// `client-alive interval=… count-max=…`; a dead session kept longer than pynoc's needs a reason.
+fn client_alive(r: &Reader, c: &Node, s: &mut ir::Ssh) {
+    if let Some(v) = r.duration_prop("interval", 1, 3600) {
+        s.client_alive_interval = v.value as u32;
+    }
+    if let Some(v) = r.int_prop("count-max", 1, 10) {
+        s.client_alive_count_max = v.value as u32;
+    }
+    // An idle session lingers interval × count-max seconds: longer than pynoc's
+    // is a weakening, however the two are split.
+    let was = default_num("ClientAliveInterval") * default_num("ClientAliveCountMax");
+    let now = s.client_alive_interval * s.client_alive_count_max;
+    if now > was
+        && let Some(reason) = need_reason(
+            r,
+            &format!("`client-alive` keeping a dead session {now}s (pynoc's {was}s)"),
+            c.name.span,
+            &format!("keep interval × count-max at {was}s or less"),
+        )
+    {
+        s.reasons.push(ir::Removed { key: "ClientAliveInterval".into(), reason });
+    }
 }
 
 /// Why `unset NAME` is refused, if it is: a setting the spec sets with its own node, or a
