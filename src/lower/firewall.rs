@@ -54,13 +54,57 @@ pub(crate) fn lower(n: &Node, d: &Diags, o: &Scope, ssh_port: u16) -> Option<ir:
     Some(ir::Firewall { span: n.name.span, incoming_span, incoming, outgoing, routed, rules })
 }
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 fn rule(r: &Reader, c: &Node, o: &Scope, ssh_port: u16) -> Option<ir::FirewallRule> {
     let d = r.d;
-    let services = &stdlib::services().service;
-    let target = r.arg(0);
     let proto_prop =
         r.str_prop("proto", "tcp").and_then(|v| one_of(d, "`proto`", &v, &["tcp", "udp"])).map(|p| proto(&p));
+    let (direction, peer) = side(r);
+    let limit = r.bool_prop("limit");
+    let comment = r.str_prop("comment", "\"API\"").and_then(|v| validate::comment(d, &v));
+    let (port, port_end, default_proto, port_comment) = ports(d, c, r.arg(0), ssh_port)?;
+    let proto = proto_prop.unwrap_or(default_proto);
+    let peers: Vec<IpNet> = match &peer {
+        Some(v) if v.value == "any" => Vec::new(),
+        Some(v) => {
+            let grants = (c.name() == "allow")
+                .then_some("the rule would allow nearly every address; write `any` if that is meant");
+            networks(d, o, v, grants)?
+        }
+        None => Vec::new(),
+    };
+    let limit = match limit {
+        Some(l) if l.value && (direction != ir::Direction::In || c.name() != "allow") => {
+            d.push(
+                Diagnostic::new(Kind::ExclusiveOptions, "`limit` applies to incoming `allow` rules only")
+                    .at(l.span, "cannot limit this rule")
+                    .help("remove `limit`, or make this an incoming `allow` rule"),
+            );
+            false
+        }
+        Some(l) => l.value,
+        None => false,
+    };
+    let ipv4 = peers.is_empty() || peers.iter().any(|p| matches!(p, IpNet::V4(_)));
+    let ipv6 = peers.is_empty() || peers.iter().any(|p| matches!(p, IpNet::V6(_)));
+    Some(ir::FirewallRule {
+        span: c.span,
+        action: policy(c.name()),
+        direction,
+        proto,
+        port,
+        port_end,
+        peers,
+        ipv4,
+        ipv6,
+        limit,
+        comment: comment.or(port_comment),
+    })
+}
+
+/// `direction=in|out` and the peer it names: `from=` for incoming rules, `to=` for outgoing
+/// ones; the other side is an error.
+fn side(r: &Reader) -> (ir::Direction, Option<Spanned<String>>) {
+    let d = r.d;
     let direction = match r.str_prop("direction", "in").and_then(|v| one_of(d, "`direction`", &v, &["in", "out"])) {
         Some(s) if s == "out" => ir::Direction::Out,
         _ => ir::Direction::In,
@@ -80,10 +124,19 @@ fn rule(r: &Reader, c: &Node, o: &Scope, ssh_port: u16) -> Option<ir::FirewallRu
             .help(format!("write `{peer_prop}=…`")),
         );
     }
-    let limit = r.bool_prop("limit");
-    let comment = r.str_prop("comment", "\"API\"").and_then(|v| validate::comment(d, &v));
+    (direction, peer)
+}
 
-    let (port, port_end, default_proto, port_comment) = match target.map(|t| &t.value) {
+/// The rule's first argument: a port, a range `"6000:6007"` or a service of the catalog, as
+/// (first port, last port, default protocol, the service's name).
+fn ports(
+    d: &Diags,
+    c: &Node,
+    target: Option<&Spanned<Value>>,
+    ssh_port: u16,
+) -> Option<(u16, u16, ir::Proto, Option<String>)> {
+    let services = &stdlib::services().service;
+    let ports = match target.map(|t| &t.value) {
         None => {
             d.push(
                 Diagnostic::new(Kind::Missing, format!("`{}` needs a port or a service", c.name()))
@@ -133,43 +186,7 @@ fn rule(r: &Reader, c: &Node, o: &Scope, ssh_port: u16) -> Option<ir::FirewallRu
             return None;
         }
     };
-    let proto = proto_prop.unwrap_or(default_proto);
-    let peers: Vec<IpNet> = match &peer {
-        Some(v) if v.value == "any" => Vec::new(),
-        Some(v) => {
-            let grants = (c.name() == "allow")
-                .then_some("the rule would allow nearly every address; write `any` if that is meant");
-            networks(d, o, v, grants)?
-        }
-        None => Vec::new(),
-    };
-    let limit = match limit {
-        Some(l) if l.value && (direction != ir::Direction::In || c.name() != "allow") => {
-            d.push(
-                Diagnostic::new(Kind::ExclusiveOptions, "`limit` applies to incoming `allow` rules only")
-                    .at(l.span, "cannot limit this rule")
-                    .help("remove `limit`, or make this an incoming `allow` rule"),
-            );
-            false
-        }
-        Some(l) => l.value,
-        None => false,
-    };
-    let ipv4 = peers.is_empty() || peers.iter().any(|p| matches!(p, IpNet::V4(_)));
-    let ipv6 = peers.is_empty() || peers.iter().any(|p| matches!(p, IpNet::V6(_)));
-    Some(ir::FirewallRule {
-        span: c.span,
-        action: policy(c.name()),
-        direction,
-        proto,
-        port,
-        port_end,
-        peers,
-        ipv4,
-        ipv6,
-        limit,
-        comment: comment.or(port_comment),
-    })
+    Some(ports)
 }
 
 fn proto(s: &str) -> ir::Proto {
