@@ -17,58 +17,15 @@ const MODULES: &[&str] = &["headers-more"];
 /// The first nginx version that has `http2 on;` (and deprecates `listen … http2`).
 const HTTP2_DIRECTIVE: (u32, u32, u32) = (1, 25, 1);
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(crate) fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static Release) -> Option<ir::Nginx> {
-    let r = Reader::new(n, d);
-    // Without `version`, the release's nginx.
-    let version = r
-        .str_prop("version", "\"1.22\"")
-        .and_then(|v| version(d, &v))
-        .or_else(|| version(d, &Spanned { value: release.nginx.clone(), span: n.name.span }))
-        .unwrap_or(("1.22".into(), (1, 22, 0)));
-    let client_max_body_size =
-        r.str_prop("client-max-body-size", "\"100m\"").and_then(|v| size(d, &v)).unwrap_or_else(|| "1m".into());
-    // `size` refuses `0`: to nginx it means "no limit on request bodies".
-    let limit_conn = r
-        .int_prop("limit-conn", 1, 100_000)
-        .map(|v| v.value as u32)
-        .unwrap_or(crate::stdlib::nginx_hardening().limit_conn.per_address);
-    r.block_done();
-
-    let mut nginx = ir::Nginx {
-        span: n.name.span,
-        version: version.0,
-        http2_directive: version.1 >= HTTP2_DIRECTIVE,
-        access_log: "/var/log/nginx/access.log".into(),
-        error_log: "/var/log/nginx/error.log".into(),
-        client_max_body_size,
-        limit_conn,
-        modules: Vec::new(),
-        zones: Vec::new(),
-        upstreams: Vec::new(),
-        sites: Vec::new(),
-        default_protocols: Vec::new(),
-    };
+    let mut nginx = http(n, d, release);
     let mut zone_spans = Seen::new("zone");
     let mut upstream_spans = Seen::new("upstream");
     let cs = children(n, NODES, &["logs"], d);
     for c in cs.iter().filter(|c| c.name() != "site") {
         let cr = Reader::new(c, d);
         match c.name() {
-            "logs" => {
-                if let Some(p) = cr
-                    .str_prop("access", "\"/var/log/nginx/access.log\"")
-                    .and_then(|v| validate::placed(d, &v, crate::syspaths::Place::NginxLog, ""))
-                {
-                    nginx.access_log = p;
-                }
-                if let Some(p) = cr
-                    .str_prop("error", "\"/var/log/nginx/error.log\"")
-                    .and_then(|v| validate::placed(d, &v, crate::syspaths::Place::NginxLog, ""))
-                {
-                    nginx.error_log = p;
-                }
-            }
+            "logs" => logs(&cr, &mut nginx),
             "module" => {
                 for m in cr.str_args(0, "a module name", "`module headers-more`") {
                     if let Some(m) = one_of(d, "`module`", &m, MODULES)
@@ -78,53 +35,8 @@ pub(crate) fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static
                     }
                 }
             }
-            "zone" => {
-                let name = cr
-                    .str_arg(0, "a name", "`zone api rate=\"100r/m\"`")
-                    .and_then(|v| validate::ident(d, &v, "zone name", 32).map(|n| (n, v.span)));
-                let rate = cr.str_prop("rate", "\"100r/m\"").and_then(|v| rate(d, &v));
-                if rate.is_none() && !cr.has_prop("rate") {
-                    d.push(
-                        Diagnostic::new(Kind::Missing, "`zone` needs a `rate`")
-                            .at(c.name.span, "no rate")
-                            .help("for example: `zone api rate=\"100r/m\"`"),
-                    );
-                }
-                let size = cr.str_prop("size", "\"10m\"").and_then(|v| size(d, &v)).unwrap_or_else(|| "10m".into());
-                if let (Some((name, span)), Some(rate)) = (name, rate)
-                    && zone_spans.first(d, &name, span)
-                {
-                    nginx.zones.push(ir::Zone { name, rate, size });
-                }
-            }
-            "upstream" => {
-                let name = cr
-                    .str_arg(0, "a name", "`upstream backend { server \"127.0.0.1:8000\" }`")
-                    .and_then(|v| validate::ident(d, &v, "upstream name", 32).map(|n| (n, v.span)));
-                let keepalive = cr.int_prop("keepalive", 0, 1024).map(|v| v.value as u32).unwrap_or(16);
-                let mut servers = Vec::new();
-                for s in children(c, &["server"], &[], d) {
-                    let sr = Reader::new(s, d);
-                    if let Some(a) =
-                        sr.str_arg(0, "an address", "`server \"127.0.0.1:8000\"`").and_then(|v| address(d, &v))
-                    {
-                        servers.push(a);
-                    }
-                    sr.leaf_done();
-                }
-                if servers.is_empty() && c.children().is_empty() {
-                    d.push(
-                        Diagnostic::new(Kind::Missing, "`upstream` has no server")
-                            .at(c.name.span, "no server")
-                            .help("add `server \"127.0.0.1:8000\"` inside its block"),
-                    );
-                }
-                if let Some((name, span)) = name
-                    && upstream_spans.first(d, &name, span)
-                {
-                    nginx.upstreams.push(ir::Upstream { span: c.name.span, name, servers, keepalive });
-                }
-            }
+            "zone" => nginx.zones.extend(zone(&cr, c, &mut zone_spans)),
+            "upstream" => nginx.upstreams.extend(upstream(&cr, c, &mut upstream_spans)),
             _ => {}
         }
         if c.name() == "upstream" {
@@ -152,6 +64,97 @@ pub(crate) fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static
     protocols.dedup();
     nginx.default_protocols = protocols;
     Some(nginx)
+}
+
+/// The `nginx` node's own properties: the version it writes for, the body size, the
+/// connections per address.
+fn http(n: &Node, d: &Diags, release: &'static Release) -> ir::Nginx {
+    let r = Reader::new(n, d);
+    // Without `version`, the release's nginx.
+    let version = r
+        .str_prop("version", "\"1.22\"")
+        .and_then(|v| version(d, &v))
+        .or_else(|| version(d, &Spanned { value: release.nginx.clone(), span: n.name.span }))
+        .unwrap_or(("1.22".into(), (1, 22, 0)));
+    // `size` refuses `0`: to nginx it means "no limit on request bodies".
+    let client_max_body_size =
+        r.str_prop("client-max-body-size", "\"100m\"").and_then(|v| size(d, &v)).unwrap_or_else(|| "1m".into());
+    let limit_conn = r
+        .int_prop("limit-conn", 1, 100_000)
+        .map(|v| v.value as u32)
+        .unwrap_or(crate::stdlib::nginx_hardening().limit_conn.per_address);
+    r.block_done();
+    ir::Nginx {
+        span: n.name.span,
+        version: version.0,
+        http2_directive: version.1 >= HTTP2_DIRECTIVE,
+        access_log: "/var/log/nginx/access.log".into(),
+        error_log: "/var/log/nginx/error.log".into(),
+        client_max_body_size,
+        limit_conn,
+        modules: Vec::new(),
+        zones: Vec::new(),
+        upstreams: Vec::new(),
+        sites: Vec::new(),
+        default_protocols: Vec::new(),
+    }
+}
+
+/// `logs access=… error=…`: where nginx writes, inside its allow-list.
+fn logs(cr: &Reader, nginx: &mut ir::Nginx) {
+    let d = cr.d;
+    let place = |v: Spanned<String>| validate::placed(d, &v, crate::syspaths::Place::NginxLog, "");
+    if let Some(p) = cr.str_prop("access", "\"/var/log/nginx/access.log\"").and_then(place) {
+        nginx.access_log = p;
+    }
+    if let Some(p) = cr.str_prop("error", "\"/var/log/nginx/error.log\"").and_then(place) {
+        nginx.error_log = p;
+    }
+}
+
+/// `zone NAME rate=… [size=…]`, each name once.
+fn zone(cr: &Reader, c: &Node, seen: &mut Seen) -> Option<ir::Zone> {
+    let d = cr.d;
+    let name = cr
+        .str_arg(0, "a name", "`zone api rate=\"100r/m\"`")
+        .and_then(|v| validate::ident(d, &v, "zone name", 32).map(|n| (n, v.span)));
+    let rate = cr.str_prop("rate", "\"100r/m\"").and_then(|v| rate(d, &v));
+    if rate.is_none() && !cr.has_prop("rate") {
+        d.push(
+            Diagnostic::new(Kind::Missing, "`zone` needs a `rate`")
+                .at(c.name.span, "no rate")
+                .help("for example: `zone api rate=\"100r/m\"`"),
+        );
+    }
+    let size = cr.str_prop("size", "\"10m\"").and_then(|v| size(d, &v)).unwrap_or_else(|| "10m".into());
+    let ((name, span), rate) = (name?, rate?);
+    seen.first(d, &name, span).then_some(ir::Zone { name, rate, size })
+}
+
+/// `upstream NAME [keepalive=…] { server ADDRESS… }`, each name once.
+fn upstream(cr: &Reader, c: &Node, seen: &mut Seen) -> Option<ir::Upstream> {
+    let d = cr.d;
+    let name = cr
+        .str_arg(0, "a name", "`upstream backend { server \"127.0.0.1:8000\" }`")
+        .and_then(|v| validate::ident(d, &v, "upstream name", 32).map(|n| (n, v.span)));
+    let keepalive = cr.int_prop("keepalive", 0, 1024).map(|v| v.value as u32).unwrap_or(16);
+    let mut servers = Vec::new();
+    for s in children(c, &["server"], &[], d) {
+        let sr = Reader::new(s, d);
+        if let Some(a) = sr.str_arg(0, "an address", "`server \"127.0.0.1:8000\"`").and_then(|v| address(d, &v)) {
+            servers.push(a);
+        }
+        sr.leaf_done();
+    }
+    if servers.is_empty() && c.children().is_empty() {
+        d.push(
+            Diagnostic::new(Kind::Missing, "`upstream` has no server")
+                .at(c.name.span, "no server")
+                .help("add `server \"127.0.0.1:8000\"` inside its block"),
+        );
+    }
+    let (name, span) = name?;
+    seen.first(d, &name, span).then_some(ir::Upstream { span: c.name.span, name, servers, keepalive })
 }
 
 pub(super) struct Scope<'a> {
