@@ -52,93 +52,26 @@ impl Scope {
 /// The IR of the spec: whole when the spec has no error, otherwise partial (sections with
 /// errors left out, a placeholder project when it has none) so that the checks still run on
 /// what lowered.
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(crate) fn lower(doc: &Document, d: &Diags) -> ir::Spec {
     let mut o = Scope::default();
-    let mut version = None;
-    let mut project: Option<(Option<ir::Project>, &Node)> = None;
-    let mut host: Option<&Node> = None;
-    let mut nginx: Option<&Node> = None;
-    let mut postgres: Option<&Node> = None;
-    let mut container: Option<&Node> = None;
-    let mut version_node: Option<&Node> = None;
-
-    for n in &doc.nodes {
-        match n.name() {
-            "pynoc" => {
-                if let Some(first) = version_node {
-                    d.push(duplicate("pynoc", n.name.span, first.name.span));
-                    continue;
-                }
-                version_node = Some(n);
-                version = lower_version(n, d);
-            }
-            "project" => match &project {
-                Some((_, first)) => d.push(duplicate("project", n.name.span, first.name.span)),
-                None => project = Some((lower_project(n, d, &mut o), n)),
-            },
-            "container" => match container {
-                Some(first) => d.push(duplicate("container", n.name.span, first.name.span)),
-                None => container = Some(n),
-            },
-            "postgres" => match postgres {
-                Some(first) => d.push(duplicate("postgres", n.name.span, first.name.span)),
-                None => postgres = Some(n),
-            },
-            "nginx" => match nginx {
-                Some(first) => d.push(duplicate("nginx", n.name.span, first.name.span)),
-                None => nginx = Some(n),
-            },
-            "host" => match host {
-                Some(first) => d.push(duplicate("host", n.name.span, first.name.span)),
-                None => host = Some(n),
-            },
-            name => d.push(
-                Diagnostic::new(Kind::UnknownNode, format!("unknown top-level node `{name}`"))
-                    .at(n.name.span, "unknown node")
-                    .help(unknown_help(name, TOP)),
-            ),
-        }
-    }
-    if version_node.is_none() {
-        let at = doc.nodes.first().map(|n| n.name.span).unwrap_or_default();
-        d.push(
-            Diagnostic::new(Kind::Version, "the spec does not say its format version")
-                .at(at, "expected `pynoc 1` before this")
-                .help("start the spec with the line `pynoc 1`"),
-        );
-    } else if let (Some(v), Some(first)) = (version_node, doc.nodes.first())
-        && !std::ptr::eq(v, first)
-    {
-        d.push(
-            Diagnostic::new(Kind::Version, "`pynoc` must be the first node of the spec")
-                .at(v.name.span, "the format version")
-                .also(first.name.span, "comes after this")
-                .help("move `pynoc 1` to the top, so readers know the format before anything else"),
-        );
-    }
-    if project.is_none() {
-        let at = doc.nodes.first().map(|n| n.name.span).unwrap_or_default();
-        d.push(
-            Diagnostic::new(Kind::Missing, "the spec has no `project` node")
-                .at(at, "expected a `project` node in this spec")
-                .help("add `project NAME { … }` after `pynoc 1`"),
-        );
-    }
-    let (release_name, release) = release(host, d);
-    let domain = project.as_ref().and_then(|(p, _)| p.as_ref()).and_then(|p| p.domain.clone());
+    let t = top(doc, d);
+    let version = t.version.and_then(|n| lower_version(n, d));
+    required(doc, &t, d);
+    let project = t.project.and_then(|n| lower_project(n, d, &mut o));
+    let (release_name, release) = release(t.host, d);
+    let domain = project.as_ref().and_then(|p| p.domain.clone());
     let nginx_ir =
-        nginx.and_then(|n| o.section(d, ir::Section::Nginx, || nginx::lower(n, d, domain.as_deref(), release)));
+        t.nginx.and_then(|n| o.section(d, ir::Section::Nginx, || nginx::lower(n, d, domain.as_deref(), release)));
     let logs = nginx_ir.as_ref().map(|n| NginxLogs { access: n.access_log.clone(), error: n.error_log.clone() });
-    let compose = container.is_some_and(|c| c.children().iter().any(|n| n.name() == "compose"));
-    let host_ir = host.and_then(|n| lower_host(n, d, &o, logs.as_ref(), compose, release));
-    let postgres_ir = postgres.and_then(|n| o.section(d, ir::Section::Postgres, || postgres::lower(n, d, release)));
-    let pg_failed = postgres.is_some() && postgres_ir.is_none();
-    let project_name = project.as_ref().and_then(|(p, _)| p.as_ref()).map(|p| p.name.clone()).unwrap_or_default();
-    let container_ir = container.and_then(|n| {
+    let compose = t.container.is_some_and(|c| c.children().iter().any(|n| n.name() == "compose"));
+    let host_ir = t.host.and_then(|n| lower_host(n, d, &o, logs.as_ref(), compose, release));
+    let postgres_ir = t.postgres.and_then(|n| o.section(d, ir::Section::Postgres, || postgres::lower(n, d, release)));
+    let pg_failed = t.postgres.is_some() && postgres_ir.is_none();
+    let project_name = project.as_ref().map(|p| p.name.clone()).unwrap_or_default();
+    let container_ir = t.container.and_then(|n| {
         o.section(d, ir::Section::Container, || container::lower(n, d, postgres_ir.as_ref(), pg_failed, &project_name))
     });
-    let project = project.and_then(|(p, _)| p).unwrap_or_else(|| ir::Project {
+    let project = project.unwrap_or_else(|| ir::Project {
         name: String::new(),
         domain: None,
         admin_email: None,
@@ -153,6 +86,72 @@ pub(crate) fn lower(doc: &Document, d: &Diags) -> ir::Spec {
         nginx: nginx_ir,
         postgres: postgres_ir,
         container: container_ir,
+    }
+}
+
+/// The top-level nodes: the first of each name (a second one is a duplicate).
+#[derive(Default)]
+struct Top<'a> {
+    version: Option<&'a Node>,
+    project: Option<&'a Node>,
+    host: Option<&'a Node>,
+    nginx: Option<&'a Node>,
+    postgres: Option<&'a Node>,
+    container: Option<&'a Node>,
+}
+
+fn top<'a>(doc: &'a Document, d: &Diags) -> Top<'a> {
+    let mut t = Top::default();
+    for n in &doc.nodes {
+        let slot = match n.name() {
+            "pynoc" => &mut t.version,
+            "project" => &mut t.project,
+            "host" => &mut t.host,
+            "nginx" => &mut t.nginx,
+            "postgres" => &mut t.postgres,
+            "container" => &mut t.container,
+            name => {
+                d.push(
+                    Diagnostic::new(Kind::UnknownNode, format!("unknown top-level node `{name}`"))
+                        .at(n.name.span, "unknown node")
+                        .help(unknown_help(name, TOP)),
+                );
+                continue;
+            }
+        };
+        match slot {
+            Some(first) => d.push(duplicate(n.name(), n.name.span, first.name.span)),
+            None => *slot = Some(n),
+        }
+    }
+    t
+}
+
+/// `pynoc 1` first, and a `project`.
+fn required(doc: &Document, t: &Top, d: &Diags) {
+    let at = doc.nodes.first().map(|n| n.name.span).unwrap_or_default();
+    if t.version.is_none() {
+        d.push(
+            Diagnostic::new(Kind::Version, "the spec does not say its format version")
+                .at(at, "expected `pynoc 1` before this")
+                .help("start the spec with the line `pynoc 1`"),
+        );
+    } else if let (Some(v), Some(first)) = (t.version, doc.nodes.first())
+        && !std::ptr::eq(v, first)
+    {
+        d.push(
+            Diagnostic::new(Kind::Version, "`pynoc` must be the first node of the spec")
+                .at(v.name.span, "the format version")
+                .also(first.name.span, "comes after this")
+                .help("move `pynoc 1` to the top, so readers know the format before anything else"),
+        );
+    }
+    if t.project.is_none() {
+        d.push(
+            Diagnostic::new(Kind::Missing, "the spec has no `project` node")
+                .at(at, "expected a `project` node in this spec")
+                .help("add `project NAME { … }` after `pynoc 1`"),
+        );
     }
 }
 
