@@ -39,8 +39,74 @@ fn ident(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
     }
 }
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<ir::Postgres> {
+    let (mut pg, database, owner) = server(n, d, release);
+    let params = stdlib::pg_params(pg.version).expect("versions 13..=17 are in the stdlib");
+    let mut set_spans = Seen::new("set");
+    let mut role_spans = Seen::new("role");
+    let mut hba_node = None;
+    let cs = children(n, NODES, &["ssl", "pgaudit", "hba"], d);
+    for c in cs.iter().filter(|c| c.name() != "row-security") {
+        let cr = Reader::new(c, d);
+        match c.name() {
+            "ssl" => ssl(&cr, c, &mut pg, params),
+            "set" => set(&cr, &mut pg, params, &mut set_spans),
+            "role" => {
+                if let Some((role, span)) = role(&cr, c)
+                    && role_spans.first(d, &role.name, span)
+                {
+                    not_the_owner(d, &role.name, span, owner.as_ref());
+                    pg.roles.push(role);
+                }
+            }
+            "pgaudit" => pg.pgaudit = Some(pgaudit(&cr, c, pg.version)),
+            "hba" => hba_node = Some(*c),
+            _ => {}
+        }
+        if matches!(c.name(), "role" | "hba") {
+            cr.block_done();
+        } else {
+            cr.leaf_done();
+        }
+    }
+    // Row-level security, after the roles it refers to.
+    let mut rls_spans = Seen::new("row-security");
+    for c in cs.iter().filter(|c| c.name() == "row-security") {
+        let cr = Reader::new(c, d);
+        if let Some((rls, span)) = row_security(&cr, &pg, role_spans.all(), owner.as_ref())
+            && rls_spans.first(d, &rls.table, span)
+        {
+            pg.row_security.push(rls);
+        }
+        cr.leaf_done();
+    }
+    // pynoc's parameters, where the spec sets none of its own.
+    for p in &stdlib::pg_hardening().parameter {
+        if (!p.with_ssl || pg.ssl.is_some()) && !set_spans.contains(&p.name) {
+            push_setting(&mut pg, params, &p.name, &p.value, None);
+        }
+    }
+    if pg.pgaudit.is_some() {
+        preload_pgaudit(&mut pg, params);
+    }
+    default_connection_limits(&mut pg, params);
+    if let Some(h) = hba_node {
+        pg.hba = hba(h, d, &pg, role_spans.all());
+    }
+    pg.tables = tables(&pg);
+    database?;
+    Some(pg)
+}
+
+type Params = std::collections::BTreeMap<String, stdlib::PgParam>;
+
+/// The `postgres` node's own properties: the database (never one of the server's own), the
+/// version, the tables' owner; a password there is a secret in the spec.
+fn server(
+    n: &Node,
+    d: &Diags,
+    release: &'static stdlib::Release,
+) -> (ir::Postgres, Option<String>, Option<(String, Span)>) {
     let r = Reader::new(n, d);
     let database = match r.str_prop("database", "pynomaly") {
         Some(v) => ident(d, &v, "database").and_then(|name| {
@@ -72,9 +138,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
         secret_in_spec(d, r.prop("password").map(|v| v.span).unwrap_or(n.name.span));
     }
     r.block_done();
-    let params = stdlib::pg_params(version).expect("versions 13..=17 are in the stdlib");
-
-    let mut pg = ir::Postgres {
+    let pg = ir::Postgres {
         span: n.name.span,
         version,
         database: database.clone().unwrap_or_default(),
@@ -88,125 +152,89 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
         tables: Vec::new(),
         pgaudit: None,
     };
-    let mut set_spans = Seen::new("set");
-    let mut role_spans = Seen::new("role");
-    let mut hba_node = None;
-    let cs = children(n, NODES, &["ssl", "pgaudit", "hba"], d);
-    for c in cs.iter().filter(|c| c.name() != "row-security") {
-        let cr = Reader::new(c, d);
-        match c.name() {
-            "ssl" => {
-                let cert = cr
-                    .str_prop("cert", "\"/etc/ssl/certs/postgresql.crt\"")
-                    .and_then(|v| validate::placed(d, &v, crate::syspaths::Place::TlsMaterial, ""));
-                let key = cr
-                    .str_prop("key", "\"/etc/ssl/private/postgresql.key\"")
-                    .and_then(|v| validate::placed(d, &v, crate::syspaths::Place::TlsMaterial, ""));
-                let ca = cr
-                    .str_prop("ca", "\"/etc/ssl/certs/root.crt\"")
-                    .and_then(|v| validate::placed(d, &v, crate::syspaths::Place::TlsMaterial, ""));
-                if !cr.has_prop("cert") || !cr.has_prop("key") {
-                    d.push(Diagnostic::new(Kind::Missing, "`ssl` needs `cert` and `key`").at(c.name.span, "incomplete").help("for example: `ssl cert=\"/etc/ssl/certs/postgresql.crt\" key=\"/etc/ssl/private/postgresql.key\"`"));
-                }
-                if let (Some(cert), Some(key)) = (cert, key) {
-                    push_setting(&mut pg, params, "ssl", "on", None);
-                    push_setting(&mut pg, params, "ssl_cert_file", &cert, None);
-                    push_setting(&mut pg, params, "ssl_key_file", &key, None);
-                    if let Some(ca) = &ca {
-                        push_setting(&mut pg, params, "ssl_ca_file", ca, None);
-                    }
-                    pg.ssl = Some(ir::PgSsl { cert, key, ca });
-                }
-            }
-            "set" => {
-                if let Some((name, value, reason)) = setting(&cr, params, version) {
-                    if set_spans.again(d, &name.0, name.1) {
-                        // Reported: the first `set` stands.
-                    } else if name.0 == "ssl"
-                        || name.0.starts_with("ssl_") && (name.0.ends_with("_file") || name.0.ends_with("_dir"))
-                    {
-                        // The TLS switch and files come from the `ssl` node; the protocol and
-                        // cipher settings may be set here.
-                        d.push(
-                            Diagnostic::new(Kind::ExclusiveOptions, format!("`{}` is set by the `ssl` node", name.0))
-                                .at(name.1, "set with `ssl`")
-                                .help("write `ssl cert=\"…\" key=\"…\" [ca=\"…\"]`: pynoc states the files as preconditions"),
-                        );
-                    } else {
-                        set_spans.add(&name.0, name.1);
-                        push_setting(&mut pg, params, &name.0, &value, reason);
-                    }
-                }
-            }
-            "role" => {
-                if let Some((role, span)) = role(&cr, c)
-                    && role_spans.first(d, &role.name, span)
-                {
-                    if let Some((_, at)) = owner.as_ref().filter(|(o, _)| *o == role.name) {
-                        d.push(
-                            Diagnostic::new(
-                                Kind::RlsBypass,
-                                format!("`{}` is the table owner and cannot also be a role here", role.name),
-                            )
-                            .at(span, "the owner")
-                            .also(*at, "owner named here")
-                            .help("the owner bypasses grants; give the application its own role"),
-                        );
-                    }
-                    pg.roles.push(role);
-                }
-            }
-            "pgaudit" => {
-                let mut log = Vec::new();
-                for a in (0..c.args.len()).filter_map(|i| cr.arg(i)) {
-                    let Some(v) = cr.as_str("`pgaudit`", a, "`pgaudit ddl role write`") else { continue };
-                    if let Some(class) = one_of(d, "a pgAudit class", &v, AUDIT_CLASSES)
-                        && !log.contains(&class)
-                    {
-                        log.push(class);
-                    }
-                }
-                if c.args.is_empty() {
-                    log = stdlib::pg_hardening().pgaudit.log.clone();
-                }
-                pg.pgaudit =
-                    Some(ir::PgAudit { span: c.name.span, log, package: format!("postgresql-{version}-pgaudit") });
-            }
-            "hba" => hba_node = Some(*c),
-            _ => {}
-        }
-        if matches!(c.name(), "role" | "hba") {
-            cr.block_done();
-        } else {
-            cr.leaf_done();
-        }
-    }
+    (pg, database, owner)
+}
 
-    // Row-level security, after the roles it refers to.
-    let mut rls_spans = Seen::new("row-security");
-    for c in cs.iter().filter(|c| c.name() == "row-security") {
-        let cr = Reader::new(c, d);
-        if let Some((rls, span)) = row_security(&cr, &pg, role_spans.all(), owner.as_ref())
-            && rls_spans.first(d, &rls.table, span)
+/// `ssl cert=… key=… [ca=…]`: the TLS switch and files, inside the TLS allow-list.
+fn ssl(cr: &Reader, c: &Node, pg: &mut ir::Postgres, params: &Params) {
+    let d = cr.d;
+    let file = |name: &'static str, example: &str| {
+        cr.str_prop(name, example).and_then(|v| validate::placed(d, &v, crate::syspaths::Place::TlsMaterial, ""))
+    };
+    let cert = file("cert", "\"/etc/ssl/certs/postgresql.crt\"");
+    let key = file("key", "\"/etc/ssl/private/postgresql.key\"");
+    let ca = file("ca", "\"/etc/ssl/certs/root.crt\"");
+    if !cr.has_prop("cert") || !cr.has_prop("key") {
+        d.push(
+            Diagnostic::new(Kind::Missing, "`ssl` needs `cert` and `key`").at(c.name.span, "incomplete").help(
+                "for example: `ssl cert=\"/etc/ssl/certs/postgresql.crt\" key=\"/etc/ssl/private/postgresql.key\"`",
+            ),
+        );
+    }
+    if let (Some(cert), Some(key)) = (cert, key) {
+        push_setting(pg, params, "ssl", "on", None);
+        push_setting(pg, params, "ssl_cert_file", &cert, None);
+        push_setting(pg, params, "ssl_key_file", &key, None);
+        if let Some(ca) = &ca {
+            push_setting(pg, params, "ssl_ca_file", ca, None);
+        }
+        pg.ssl = Some(ir::PgSsl { cert, key, ca });
+    }
+}
+
+/// `set NAME VALUE [reason=…]`: a server parameter, each once; the TLS switch and files are
+/// the `ssl` node's.
+fn set(cr: &Reader, pg: &mut ir::Postgres, params: &Params, seen: &mut Seen) {
+    let d = cr.d;
+    let Some((name, value, reason)) = setting(cr, params, pg.version) else { return };
+    if seen.again(d, &name.0, name.1) {
+        return;
+    }
+    if name.0 == "ssl" || name.0.starts_with("ssl_") && (name.0.ends_with("_file") || name.0.ends_with("_dir")) {
+        // The TLS switch and files come from the `ssl` node; the protocol and cipher
+        // settings may be set here.
+        d.push(
+            Diagnostic::new(Kind::ExclusiveOptions, format!("`{}` is set by the `ssl` node", name.0))
+                .at(name.1, "set with `ssl`")
+                .help("write `ssl cert=\"…\" key=\"…\" [ca=\"…\"]`: pynoc states the files as preconditions"),
+        );
+        return;
+    }
+    seen.add(&name.0, name.1);
+    push_setting(pg, params, &name.0, &value, reason);
+}
+
+/// A role may not be the tables' owner: the owner bypasses grants and row security.
+fn not_the_owner(d: &Diags, role: &str, span: Span, owner: Option<&(String, Span)>) {
+    if let Some((_, at)) = owner.filter(|(o, _)| o == role) {
+        d.push(
+            Diagnostic::new(Kind::RlsBypass, format!("`{role}` is the table owner and cannot also be a role here"))
+                .at(span, "the owner")
+                .also(*at, "owner named here")
+                .help("the owner bypasses grants; give the application its own role"),
+        );
+    }
+}
+
+/// `pgaudit [CLASS…]`: the classes pgAudit logs, each once (the stdlib's without any).
+fn pgaudit(cr: &Reader, c: &Node, version: u32) -> ir::PgAudit {
+    let mut log = Vec::new();
+    for a in (0..c.args.len()).filter_map(|i| cr.arg(i)) {
+        let Some(v) = cr.as_str("`pgaudit`", a, "`pgaudit ddl role write`") else { continue };
+        if let Some(class) = one_of(cr.d, "a pgAudit class", &v, AUDIT_CLASSES)
+            && !log.contains(&class)
         {
-            pg.row_security.push(rls);
-        }
-        cr.leaf_done();
-    }
-    // pynoc's parameters, where the spec sets none of its own.
-    for p in &stdlib::pg_hardening().parameter {
-        if (!p.with_ssl || pg.ssl.is_some()) && !set_spans.contains(&p.name) {
-            push_setting(&mut pg, params, &p.name, &p.value, None);
+            log.push(class);
         }
     }
-    if pg.pgaudit.is_some() {
-        preload_pgaudit(&mut pg, params);
+    if c.args.is_empty() {
+        log = stdlib::pg_hardening().pgaudit.log.clone();
     }
-    default_connection_limits(&mut pg, params);
-    if let Some(h) = hba_node {
-        pg.hba = hba(h, d, &pg, role_spans.all());
-    }
-    // Every table the file names, for the preconditions and the verify fixture.
+    ir::PgAudit { span: c.name.span, log, package: format!("postgresql-{version}-pgaudit") }
+}
+
+/// Every table the file names, for the preconditions and the verify fixture.
+fn tables(pg: &ir::Postgres) -> Vec<ir::PgTable> {
     let mut tables: Vec<ir::PgTable> = Vec::new();
     for t in pg.roles.iter().flat_map(|r| r.grants.iter().flat_map(|g| g.tables.iter())) {
         if !tables.iter().any(|x| x.name == *t) {
@@ -226,9 +254,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
             }),
         }
     }
-    pg.tables = tables;
-    database?;
-    Some(pg)
+    tables
 }
 
 /// pgAudit in `shared_preload_libraries`, after the libraries the spec loads itself.
