@@ -413,45 +413,19 @@ fn well_known_variable(name: &str) -> Option<&'static str> {
     }
 }
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
+/// `role NAME [login=…] [password-env=…] [connection-limit=…] [monitor=…] [sequences=…] { grant …;
+/// member-of …; future-tables … }`: a least-privilege role.
 fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
     let d = r.d;
     let name = r.str_arg(0, "a name", "`role pynomaly_app login=#true password-env=PYNOMALY_APP_PASSWORD`")?;
     let span = name.span;
     let name = role_name(d, &name, "role")?;
     let login = r.bool_prop("login").map(|v| v.value).unwrap_or(false);
-    let password_env = r.str_prop("password-env", "PYNOMALY_APP_PASSWORD").and_then(|v| {
-        let ok = crate::grammar::env_name(&v.value);
-        if !ok {
-            d.push(
-                Diagnostic::new(
-                    Kind::InvalidValue,
-                    format!("`{}` is not an environment variable name", v.value.escape_debug()),
-                )
-                .at(v.span, "not a variable name")
-                .help("use uppercase letters, digits and `_`, e.g. `PYNOMALY_APP_PASSWORD`"),
-            );
-        }
-        if ok && let Some(why) = well_known_variable(&v.value) {
-            d.push(
-                Diagnostic::new(Kind::PlaintextSecret, format!("`{}` is {why}, not a password", v.value))
-                    .at(v.span, "a well-known variable")
-                    .help("name a variable that holds only this role's password, e.g. `PYNOMALY_APP_PASSWORD`"),
-            );
-            return None;
-        }
-        ok.then_some(v.value)
-    });
+    let password_env = r.str_prop("password-env", "PYNOMALY_APP_PASSWORD").and_then(|v| password_env(d, v));
     if let Some(v) = r.prop("password") {
         secret_in_spec(d, v.span);
     }
-    for bad in ["superuser", "bypassrls", "createrole", "createdb", "replication"] {
-        if let Some(v) = r.prop(bad)
-            && v.value == Value::Bool(true)
-        {
-            d.push(Diagnostic::new(Kind::ExcessPrivilege, format!("`{bad}=#true` is not allowed for `{name}`")).at(v.span, "too much privilege").help("pynoc's roles are least-privilege: superuser and BYPASSRLS ignore row-level security; administer with the `postgres` role"));
-        }
-    }
+    least_privilege(r, &name);
     if login && !r.has_prop("password-env") {
         d.push(Diagnostic::new(Kind::Missing, format!("login role `{name}` has no `password-env`")).at(span, "no password source").help("add `password-env=NAME`: the password is read from that environment variable when the SQL is applied"));
     }
@@ -469,33 +443,7 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
     for g in children(c, &["grant", "member-of", "future-tables"], &["future-tables"], d) {
         let gr = Reader::new(g, d);
         match g.name() {
-            "grant" => {
-                let privileges: Vec<String> = gr
-                    .str_args(0, "privileges", "`grant select insert on=\"detectors,datasets\"`")
-                    .iter()
-                    .filter_map(|p| one_of(d, "a table privilege", p, PRIVILEGES))
-                    .map(|p| p.to_uppercase())
-                    .collect();
-                let tables: Vec<String> = match gr.str_prop("on", "\"detectors,datasets\"") {
-                    Some(v) => v
-                        .value
-                        .split(',')
-                        .map(|t| Spanned { value: t.trim().to_string(), span: v.span })
-                        .filter_map(|t| ident(d, &t, "table"))
-                        .collect(),
-                    None => {
-                        d.push(
-                            Diagnostic::new(Kind::Missing, "`grant` needs `on`")
-                                .at(g.name.span, "no tables")
-                                .help("for example: `grant select insert on=\"detectors,datasets\"`"),
-                        );
-                        Vec::new()
-                    }
-                };
-                if !privileges.is_empty() && !tables.is_empty() {
-                    grants.push(ir::Grant { privileges, tables });
-                }
-            }
+            "grant" => grants.extend(grant(&gr, g)),
             "member-of" => {
                 for m in gr.str_args(0, "a built-in role", "`member-of pg_read_all_stats`") {
                     if let Some(m) = one_of(d, "`member-of`", &m, BUILTIN)
@@ -505,31 +453,89 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
                     }
                 }
             }
-            _ => {
-                future_tables = gr
-                    .str_args(0, "privileges", "`future-tables select insert update delete`")
-                    .iter()
-                    .filter_map(|p| one_of(d, "a table privilege", p, PRIVILEGES))
-                    .map(|p| p.to_uppercase())
-                    .collect();
-            }
+            _ => future_tables = privileges(&gr, "`future-tables select insert update delete`"),
         }
         gr.leaf_done();
     }
-    Some((
-        ir::Role {
-            name,
-            login,
-            password_env,
-            connection_limit,
-            connection_limit_default,
-            member_of,
-            grants,
-            sequences,
-            future_tables,
-        },
-        span,
-    ))
+    let role = ir::Role {
+        name,
+        login,
+        password_env,
+        connection_limit,
+        connection_limit_default,
+        member_of,
+        grants,
+        sequences,
+        future_tables,
+    };
+    Some((role, span))
+}
+
+/// `password-env=NAME`: a variable name, and not one whose value is well known.
+fn password_env(d: &Diags, v: Spanned<String>) -> Option<String> {
+    if !crate::grammar::env_name(&v.value) {
+        d.push(
+            Diagnostic::new(
+                Kind::InvalidValue,
+                format!("`{}` is not an environment variable name", v.value.escape_debug()),
+            )
+            .at(v.span, "not a variable name")
+            .help("use uppercase letters, digits and `_`, e.g. `PYNOMALY_APP_PASSWORD`"),
+        );
+        return None;
+    }
+    if let Some(why) = well_known_variable(&v.value) {
+        d.push(
+            Diagnostic::new(Kind::PlaintextSecret, format!("`{}` is {why}, not a password", v.value))
+                .at(v.span, "a well-known variable")
+                .help("name a variable that holds only this role's password, e.g. `PYNOMALY_APP_PASSWORD`"),
+        );
+        return None;
+    }
+    Some(v.value)
+}
+
+/// No role attribute that escapes grants or row security, or administers the server.
+fn least_privilege(r: &Reader, name: &str) {
+    for bad in ["superuser", "bypassrls", "createrole", "createdb", "replication"] {
+        if let Some(v) = r.prop(bad)
+            && v.value == Value::Bool(true)
+        {
+            r.d.push(Diagnostic::new(Kind::ExcessPrivilege, format!("`{bad}=#true` is not allowed for `{name}`")).at(v.span, "too much privilege").help("pynoc's roles are least-privilege: superuser and BYPASSRLS ignore row-level security; administer with the `postgres` role"));
+        }
+    }
+}
+
+/// Table privileges as SQL writes them (`SELECT`), each a known one.
+fn privileges(gr: &Reader, example: &str) -> Vec<String> {
+    gr.str_args(0, "privileges", example)
+        .iter()
+        .filter_map(|p| one_of(gr.d, "a table privilege", p, PRIVILEGES))
+        .map(|p| p.to_uppercase())
+        .collect()
+}
+
+/// `grant PRIVILEGE… on="TABLE,…"`.
+fn grant(gr: &Reader, g: &Node) -> Option<ir::Grant> {
+    let d = gr.d;
+    let privileges = privileges(gr, "`grant select insert on=\"detectors,datasets\"`");
+    let tables: Vec<String> = match gr.str_prop("on", "\"detectors,datasets\"") {
+        Some(v) => v
+            .value
+            .split(',')
+            .map(|t| Spanned { value: t.trim().to_string(), span: v.span })
+            .filter_map(|t| ident(d, &t, "table"))
+            .collect(),
+        None => {
+            d.push(
+                Diagnostic::new(Kind::Missing, "`grant` needs `on`")
+                    .at(g.name.span, "no tables")
+                    .help("for example: `grant select insert on=\"detectors,datasets\"`"),
+            );
+            Vec::new()
+        }
+    };
+    (!privileges.is_empty() && !tables.is_empty()).then_some(ir::Grant { privileges, tables })
 }
 
 #[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
