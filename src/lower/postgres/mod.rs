@@ -538,7 +538,8 @@ fn grant(gr: &Reader, g: &Node) -> Option<ir::Grant> {
     (!privileges.is_empty() && !tables.is_empty()).then_some(ir::Grant { privileges, tables })
 }
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
+/// `row-security TABLE column=… [type=…] [setting=…] [roles=…]` or `deny-all=#true`: a
+/// per-tenant policy, never one that an owner bypasses or that applies to nobody.
 fn row_security(
     r: &Reader,
     pg: &ir::Postgres,
@@ -557,18 +558,17 @@ fn row_security(
     let setting = r
         .str_prop("setting", "\"app.current_user_id\"")
         .and_then(|v| {
-            let ok = crate::grammar::pg_setting(&v.value);
-            if !ok {
-                d.push(
-                    Diagnostic::new(
-                        Kind::InvalidValue,
-                        format!("`{}` is not a custom setting name", v.value.escape_debug()),
-                    )
-                    .at(v.span, "not PREFIX.NAME")
-                    .help("custom settings have a prefix: `app.current_user_id`"),
-                );
-            }
-            ok.then_some(v.value)
+            let message = format!("`{}` is not a custom setting name", v.value.escape_debug());
+            let help = "custom settings have a prefix: `app.current_user_id`";
+            validate::accept(
+                d,
+                &v,
+                crate::grammar::pg_setting(&v.value),
+                Kind::InvalidValue,
+                message,
+                "not PREFIX.NAME",
+                help,
+            )
         })
         .unwrap_or_else(|| "app.current_user_id".into());
     let deny_all = r.bool_prop("deny-all");
@@ -597,25 +597,8 @@ fn row_security(
         return None;
     }
     // The policy applies to the named roles, or to every role granted on the table.
-    let policy_roles: Vec<String> = match explicit_roles {
-        Some(v) => v
-            .value
-            .split(',')
-            .map(str::trim)
-            .filter_map(|name| {
-                if roles.iter().any(|(r, _)| r == name) {
-                    Some(name.to_string())
-                } else {
-                    let names: Vec<&str> = roles.iter().map(|(r, _)| r.as_str()).collect();
-                    d.push(
-                        Diagnostic::new(Kind::UnknownReference, format!("no role named `{name}`"))
-                            .at(v.span, "not defined in `postgres`")
-                            .help(unknown_help(name, &names)),
-                    );
-                    None
-                }
-            })
-            .collect(),
+    let policy_roles = match explicit_roles {
+        Some(v) => named_roles(d, &v, roles),
         None => pg
             .roles
             .iter()
@@ -644,4 +627,22 @@ fn row_security(
         );
     }
     Some((ir::RowSecurity { table, column, column_type, setting, roles: policy_roles, deny_all }, span))
+}
+
+/// `roles="A,B"`: roles the `postgres` section defines.
+fn named_roles(d: &Diags, v: &Spanned<String>, roles: &[(String, Span)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in v.value.split(',').map(str::trim) {
+        if roles.iter().any(|(r, _)| r == name) {
+            out.push(name.to_string());
+        } else {
+            let names: Vec<&str> = roles.iter().map(|(r, _)| r.as_str()).collect();
+            d.push(
+                Diagnostic::new(Kind::UnknownReference, format!("no role named `{name}`"))
+                    .at(v.span, "not defined in `postgres`")
+                    .help(unknown_help(name, &names)),
+            );
+        }
+    }
+    out
 }
