@@ -1,6 +1,6 @@
 //! `hba { local|host|hostssl|hostnossl DATABASE USER [CIDR] [method=…] }`: pg_hba.conf lines.
 
-use crate::ast::{Node, Span};
+use crate::ast::{Node, Span, Spanned};
 use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
 use crate::ir;
 
@@ -9,167 +9,174 @@ use super::super::{need_reason, validate};
 
 pub(super) const METHODS: &[&str] = &["scram-sha-256", "peer", "cert", "reject"];
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span)]) -> Vec<ir::HbaLine> {
     Reader::new(n, d).block_done();
-    let mut lines: Vec<(ir::HbaLine, Span)> = Vec::new();
+    let mut lines: Vec<ir::HbaLine> = Vec::new();
     for c in children(n, &["local", "host", "hostssl", "hostnossl"], &[], d) {
-        let r = Reader::new(c, d);
-        let kind = match c.name() {
-            "local" => ir::HbaKind::Local,
-            "host" => ir::HbaKind::Host,
-            "hostssl" => ir::HbaKind::Hostssl,
-            _ => ir::HbaKind::Hostnossl,
-        };
-        let db = r.str_arg(0, "a database", "`hostssl pynomaly pynomaly_app \"10.0.0.0/8\"`");
-        let user = r.str_arg(1, "a user", "`hostssl pynomaly pynomaly_app \"10.0.0.0/8\"`");
-        let address = if kind == ir::HbaKind::Local {
-            None
-        } else {
-            r.str_arg(2, "an address", "`hostssl pynomaly pynomaly_app \"10.0.0.0/8\"`")
-        };
-        let method = r.str_prop("method", "scram-sha-256");
-        let rejects = method.as_ref().is_some_and(|m| m.value == "reject");
-        let admin = match (&db, &user) {
-            (Some(db), Some(user)) => ir::admits_administrator_remotely(kind, &db.value, &user.value, rejects),
-            _ => false,
-        };
-        let reason = if admin {
-            let who = match (db.as_ref().map(|v| v.value.as_str()), user.as_ref().map(|v| v.value.as_str())) {
-                (Some("replication"), _) => "replication connections (a copy of every table)",
-                (_, Some("all")) => "every role, the superuser `postgres` included,",
-                _ => "the superuser `postgres`",
-            };
-            need_reason(
-                &r,
-                &format!("a network line for {who}"),
-                c.name.span,
-                "the administrator logs in locally by peer; name the application's roles and database",
-            )
-        } else {
-            weakened(&r, c, kind, rejects)
-        };
-        r.leaf_done();
-        let (Some(db), Some(user)) = (db, user) else { continue };
-        let mut ok = true;
-        if !(db.value == "all" || db.value == pg.database || db.value == "replication") {
+        let Some(line) = line(c, d, pg, roles) else { continue };
+        if let Some(first) = lines.iter().find(|l| covers(l, &line)) {
             d.push(
-                Diagnostic::new(Kind::UnknownReference, format!("database `{}` is not this spec's", db.value))
-                    .at(db.span, "unknown database")
-                    .help(format!("write `{}` or `all`", pg.database)),
+                Diagnostic::new(Kind::Shadowed, "this pg_hba line never applies")
+                    .at(c.name.span, "shadowed")
+                    .also(first.span, "every connection it matches is matched here first")
+                    .help("move it above the broader line, or remove it"),
             );
-            ok = false;
+            continue;
         }
-        let known_user = user.value == "all"
-            || user.value == "postgres"
-            || roles.iter().any(|(r, _)| *r == user.value)
-            || pg.owner.as_deref() == Some(user.value.as_str());
-        if !known_user {
-            let names: Vec<&str> = roles.iter().map(|(r, _)| r.as_str()).collect();
-            d.push(
-                Diagnostic::new(Kind::UnknownReference, format!("role `{}` is not defined in the spec", user.value))
-                    .at(user.span, "no such role")
-                    .help(format!("{} (or `all`, `postgres`)", unknown_help(&user.value, &names))),
-            );
-            ok = false;
-        }
-        let method_value = match method.as_ref().map(|m| m.value.as_str()) {
-            Some("peer") => ir::HbaMethod::Peer,
-            Some("cert") => ir::HbaMethod::Cert,
-            Some("reject") => ir::HbaMethod::Reject,
-            _ => ir::HbaMethod::ScramSha256,
+        lines.push(line);
+    }
+    lines
+}
+
+/// `KIND DATABASE USER [CIDR] [method=…] [reason=…]`: one line, when all of it is valid.
+fn line(c: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span)]) -> Option<ir::HbaLine> {
+    let r = Reader::new(c, d);
+    let kind = match c.name() {
+        "local" => ir::HbaKind::Local,
+        "host" => ir::HbaKind::Host,
+        "hostssl" => ir::HbaKind::Hostssl,
+        _ => ir::HbaKind::Hostnossl,
+    };
+    let example = "`hostssl pynomaly pynomaly_app \"10.0.0.0/8\"`";
+    let db = r.str_arg(0, "a database", example);
+    let user = r.str_arg(1, "a user", example);
+    let address = if kind == ir::HbaKind::Local { None } else { r.str_arg(2, "an address", example) };
+    let method = r.str_prop("method", "scram-sha-256");
+    let rejects = method.as_ref().is_some_and(|m| m.value == "reject");
+    let admin = match (&db, &user) {
+        (Some(db), Some(user)) => ir::admits_administrator_remotely(kind, &db.value, &user.value, rejects),
+        _ => false,
+    };
+    let reason = if admin {
+        let who = match (db.as_ref().map(|v| v.value.as_str()), user.as_ref().map(|v| v.value.as_str())) {
+            (Some("replication"), _) => "replication connections (a copy of every table)",
+            (_, Some("all")) => "every role, the superuser `postgres` included,",
+            _ => "the superuser `postgres`",
         };
-        if let Some(m) = &method {
-            let why = match m.value.as_str() {
-                "trust" => Some("`trust` lets anyone in without a password"),
-                "password" => Some("`password` sends the password in clear text"),
-                "md5" => Some(
-                    "`md5` is deprecated and weaker than SCRAM; PostgreSQL 15 stores scram-sha-256 verifiers, which md5 cannot use",
-                ),
-                "ident" => Some("`ident` trusts the client host's ident server"),
-                _ => None,
-            };
-            if let Some(why) = why {
-                d.push(
-                    Diagnostic::new(Kind::InvalidValue, format!("method `{}` is not allowed", m.value))
-                        .at(m.span, "insecure method")
-                        .help(format!("{why}: use `scram-sha-256`")),
-                );
-                ok = false;
-            } else if !METHODS.contains(&m.value.as_str()) {
-                one_of(d, "`method`", m, METHODS);
-                ok = false;
-            } else if m.value == "peer" && kind != ir::HbaKind::Local {
-                d.push(
-                    Diagnostic::new(Kind::InvalidValue, "`peer` works only on `local` lines")
-                        .at(m.span, "not local")
-                        .help("use `scram-sha-256` or `cert` for network lines"),
-                );
-                ok = false;
-            } else if m.value == "cert" && kind != ir::HbaKind::Hostssl {
-                d.push(
-                    Diagnostic::new(Kind::InvalidValue, "`cert` needs a `hostssl` line")
-                        .at(m.span, "no TLS")
-                        .help("write the line as `hostssl`"),
-                );
-                ok = false;
-            }
-        }
-        let address = match address {
-            Some(a) => match validate::cidr(d, &a) {
-                Some(net) if method_value == ir::HbaMethod::Reject => Some(net),
-                Some(net) => match validate::narrow(
+        need_reason(
+            &r,
+            &format!("a network line for {who}"),
+            c.name.span,
+            "the administrator logs in locally by peer; name the application's roles and database",
+        )
+    } else {
+        weakened(&r, c, kind, rejects)
+    };
+    r.leaf_done();
+    let (db, user) = (db?, user?);
+    let mut ok = known_names(d, &db, &user, pg, roles);
+    let method_value = match method.as_ref().map(|m| m.value.as_str()) {
+        Some("peer") => ir::HbaMethod::Peer,
+        Some("cert") => ir::HbaMethod::Cert,
+        Some("reject") => ir::HbaMethod::Reject,
+        _ => ir::HbaMethod::ScramSha256,
+    };
+    if let Some(m) = &method {
+        ok &= method_allowed(d, m, kind);
+    }
+    let address = match address {
+        Some(a) => {
+            let net = validate::cidr(d, &a).and_then(|net| {
+                if method_value == ir::HbaMethod::Reject {
+                    return Some(net);
+                }
+                validate::narrow(
                     d,
                     &a,
                     net,
                     "nearly the whole Internet could try to log in",
                     "name the networks that need the database, e.g. `\"10.0.0.0/8\"`",
-                ) {
-                    Some(net) => Some(net),
-                    None => {
-                        ok = false;
-                        None
-                    }
-                },
-                None => {
-                    ok = false;
-                    None
-                }
-            },
-            None => None,
-        };
-        if kind == ir::HbaKind::Hostssl && pg.ssl.is_none() {
-            d.push(
-                Diagnostic::new(Kind::TlsRequired, "a `hostssl` line needs TLS on the server")
-                    .at(c.name.span, "never matches without ssl")
-                    .help("add `ssl cert=\"…\" key=\"…\"` to `postgres`"),
-            );
-            ok = false;
+                )
+            });
+            ok &= net.is_some();
+            net
         }
-        if !ok {
-            continue;
-        }
-        let line = ir::HbaLine {
-            span: c.name.span,
-            kind,
-            database: db.value,
-            user: user.value,
-            address,
-            method: method_value,
-            reason,
-        };
-        if let Some((_, first)) = lines.iter().find(|(l, _)| covers(l, &line)) {
-            d.push(
-                Diagnostic::new(Kind::Shadowed, "this pg_hba line never applies")
-                    .at(c.name.span, "shadowed")
-                    .also(*first, "every connection it matches is matched here first")
-                    .help("move it above the broader line, or remove it"),
-            );
-            continue;
-        }
-        lines.push((line, c.name.span));
+        None => None,
+    };
+    if kind == ir::HbaKind::Hostssl && pg.ssl.is_none() {
+        d.push(
+            Diagnostic::new(Kind::TlsRequired, "a `hostssl` line needs TLS on the server")
+                .at(c.name.span, "never matches without ssl")
+                .help("add `ssl cert=\"…\" key=\"…\"` to `postgres`"),
+        );
+        ok = false;
     }
-    lines.into_iter().map(|(l, _)| l).collect()
+    ok.then_some(ir::HbaLine {
+        span: c.name.span,
+        kind,
+        database: db.value,
+        user: user.value,
+        address,
+        method: method_value,
+        reason,
+    })
+}
+
+/// The database is this spec's (or `all`, `replication`), the user one of its roles (or
+/// `all`, `postgres`, the owner).
+fn known_names(
+    d: &Diags,
+    db: &Spanned<String>,
+    user: &Spanned<String>,
+    pg: &ir::Postgres,
+    roles: &[(String, Span)],
+) -> bool {
+    let mut ok = true;
+    if !(db.value == "all" || db.value == pg.database || db.value == "replication") {
+        d.push(
+            Diagnostic::new(Kind::UnknownReference, format!("database `{}` is not this spec's", db.value))
+                .at(db.span, "unknown database")
+                .help(format!("write `{}` or `all`", pg.database)),
+        );
+        ok = false;
+    }
+    let known_user = user.value == "all"
+        || user.value == "postgres"
+        || roles.iter().any(|(r, _)| *r == user.value)
+        || pg.owner.as_deref() == Some(user.value.as_str());
+    if !known_user {
+        let names: Vec<&str> = roles.iter().map(|(r, _)| r.as_str()).collect();
+        d.push(
+            Diagnostic::new(Kind::UnknownReference, format!("role `{}` is not defined in the spec", user.value))
+                .at(user.span, "no such role")
+                .help(format!("{} (or `all`, `postgres`)", unknown_help(&user.value, &names))),
+        );
+        ok = false;
+    }
+    ok
+}
+
+/// `method=`: never an insecure one, and one that works on this kind of line.
+fn method_allowed(d: &Diags, m: &Spanned<String>, kind: ir::HbaKind) -> bool {
+    let why = match m.value.as_str() {
+        "trust" => Some("`trust` lets anyone in without a password"),
+        "password" => Some("`password` sends the password in clear text"),
+        "md5" => Some(
+            "`md5` is deprecated and weaker than SCRAM; PostgreSQL 15 stores scram-sha-256 verifiers, which md5 cannot use",
+        ),
+        "ident" => Some("`ident` trusts the client host's ident server"),
+        _ => None,
+    };
+    let refused = if let Some(why) = why {
+        Diagnostic::new(Kind::InvalidValue, format!("method `{}` is not allowed", m.value))
+            .at(m.span, "insecure method")
+            .help(format!("{why}: use `scram-sha-256`"))
+    } else if !METHODS.contains(&m.value.as_str()) {
+        one_of(d, "`method`", m, METHODS);
+        return false;
+    } else if m.value == "peer" && kind != ir::HbaKind::Local {
+        Diagnostic::new(Kind::InvalidValue, "`peer` works only on `local` lines")
+            .at(m.span, "not local")
+            .help("use `scram-sha-256` or `cert` for network lines")
+    } else if m.value == "cert" && kind != ir::HbaKind::Hostssl {
+        Diagnostic::new(Kind::InvalidValue, "`cert` needs a `hostssl` line")
+            .at(m.span, "no TLS")
+            .help("write the line as `hostssl`")
+    } else {
+        return true;
+    };
+    d.push(refused);
+    false
 }
 
 /// A network line that admits clients without TLS (`host`, `hostnossl`) is weaker than the
