@@ -1,7 +1,7 @@
 //! `set NAME VALUE`: server settings checked against the target version's parameters.
 
-use crate::ast::{Span, Value};
-use crate::diag::{Diagnostic, Kind, unknown_help};
+use crate::ast::{Span, Spanned, Value};
+use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
 use crate::ir;
 use crate::stdlib::PgParam;
 
@@ -40,8 +40,8 @@ pub(super) fn normalize(p: &PgParam, v: &str) -> String {
     }
 }
 
-/// `set NAME VALUE`: a parameter of the target version, with a value of its type.
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
+/// `set NAME VALUE`: a parameter of the target version, with a value of its type; a
+/// dangerous value or a change of pynoc's hardening needs a reason.
 pub(super) fn setting(
     r: &Reader,
     params: &std::collections::BTreeMap<String, PgParam>,
@@ -50,6 +50,27 @@ pub(super) fn setting(
     let d = r.d;
     let name = r.str_arg(0, "a parameter name", "`set log_connections #true`")?;
     let value = r.arg(1);
+    let p = param(d, &name, params, version)?;
+    let Some(value) = value else {
+        d.push(
+            Diagnostic::new(Kind::Missing, format!("`set {}` needs a value", p.name))
+                .at(name.span, "no value")
+                .help(format!("for example: `set {} {}`", p.name, example(p))),
+        );
+        return None;
+    };
+    let text = text(r, p, value)?;
+    let reason = reason(r, p, &name, &text)?;
+    Some(((name.value.clone(), name.span), text, reason))
+}
+
+/// The parameter `name` names in this version, if it may be set.
+fn param<'a>(
+    d: &Diags,
+    name: &Spanned<String>,
+    params: &'a std::collections::BTreeMap<String, PgParam>,
+    version: u32,
+) -> Option<&'a PgParam> {
     let Some(p) = params.get(&name.value) else {
         let known: Vec<&str> = params.keys().map(String::as_str).collect();
         let help = match name.value.as_str() {
@@ -72,42 +93,15 @@ pub(super) fn setting(
         );
         return None;
     }
-    let Some(value) = value else {
-        d.push(
-            Diagnostic::new(Kind::Missing, format!("`set {}` needs a value", p.name))
-                .at(name.span, "no value")
-                .help(format!("for example: `set {} {}`", p.name, example(p))),
-        );
-        return None;
-    };
-    let text = match (&value.value, p.kind.as_str()) {
+    Some(p)
+}
+
+/// The value as postgresql.conf and `ALTER SYSTEM` take it, when it has the parameter's type.
+fn text(r: &Reader, p: &PgParam, value: &Spanned<Value>) -> Option<String> {
+    let d = r.d;
+    match (&value.value, p.kind.as_str()) {
         (Value::Bool(b), "bool") => Some(if *b { "on" } else { "off" }.to_string()),
-        (Value::Int(i), "integer") => {
-            let f = *i as f64;
-            if p.min.is_some_and(|m| f < m) || p.max.is_some_and(|m| f > m) {
-                d.push(
-                    Diagnostic::new(
-                        Kind::OutOfRange,
-                        format!(
-                            "`{}` is out of range: {i} is not within {}..={}",
-                            p.name,
-                            p.min.unwrap_or(f),
-                            p.max.unwrap_or(f)
-                        ),
-                    )
-                    .at(value.span, "out of range")
-                    .help(format!(
-                        "use a value from {} to {}{}",
-                        p.min.unwrap_or(f),
-                        p.max.unwrap_or(f),
-                        if p.unit.is_empty() { String::new() } else { format!(" (unit: {})", p.unit) }
-                    )),
-                );
-                None
-            } else {
-                Some(i.to_string())
-            }
-        }
+        (Value::Int(i), "integer") => int_in_range(r, p, *i, value.span).then(|| i.to_string()),
         (Value::String(s), "integer")
             if !p.unit.is_empty()
                 && s.len() <= 16
@@ -154,10 +148,15 @@ pub(super) fn setting(
             );
             None
         }
-    }?;
+    }
+}
+
+/// The reason a setting needs, if it needs one (`Some(None)`: it needs none; `None`: it
+/// needs one and has none, an error already reported).
+fn reason(r: &Reader, p: &PgParam, name: &Spanned<String>, text: &str) -> Option<Option<String>> {
     // A setting that runs code, loads a library, moves the server's files or weakens
     // authentication needs a reason; without one it is an error.
-    let reason = match crate::stdlib::pg_dangerous().why(&p.name, &normalize(p, &text)) {
+    let reason = match crate::stdlib::pg_dangerous().why(&p.name, &normalize(p, text)) {
         Some(why) => Some(super::super::need_reason(
             r,
             &format!("`set {} {text}`", p.name),
@@ -170,17 +169,42 @@ pub(super) fn setting(
     // whatever the new value.
     let hardened = crate::stdlib::pg_hardening().parameter.iter().find(|h| h.name == p.name);
     let reason = match hardened {
-        Some(h) if reason.is_none() && normalize(p, &text) != normalize(p, &h.value) => {
-            Some(super::super::need_reason(
-                r,
-                &format!("`set {} {text}`, which changes pynoc's `{}`,", p.name, h.value.escape_debug()),
-                name.span,
-                "leave it to pynoc's hardening",
-            )?)
-        }
+        Some(h) if reason.is_none() && normalize(p, text) != normalize(p, &h.value) => Some(super::super::need_reason(
+            r,
+            &format!("`set {} {text}`, which changes pynoc's `{}`,", p.name, h.value.escape_debug()),
+            name.span,
+            "leave it to pynoc's hardening",
+        )?),
         _ => reason,
     };
-    Some(((name.value.clone(), name.span), text, reason))
+    Some(reason)
+}
+
+/// An `integer` parameter's value is within its range; otherwise an error at it.
+fn int_in_range(r: &Reader, p: &PgParam, i: i128, at: Span) -> bool {
+    let f = i as f64;
+    if p.min.is_some_and(|m| f < m) || p.max.is_some_and(|m| f > m) {
+        r.d.push(
+            Diagnostic::new(
+                Kind::OutOfRange,
+                format!(
+                    "`{}` is out of range: {i} is not within {}..={}",
+                    p.name,
+                    p.min.unwrap_or(f),
+                    p.max.unwrap_or(f)
+                ),
+            )
+            .at(at, "out of range")
+            .help(format!(
+                "use a value from {} to {}{}",
+                p.min.unwrap_or(f),
+                p.max.unwrap_or(f),
+                if p.unit.is_empty() { String::new() } else { format!(" (unit: {})", p.unit) }
+            )),
+        );
+        return false;
+    }
+    true
 }
 
 /// A `real` parameter's value is a finite number within its range (`#nan` and `#inf` are
