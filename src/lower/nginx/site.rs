@@ -142,67 +142,71 @@ impl Parts {
     }
 
     /// The site: the spec's settings, the defaults for the rest, every header once.
-    #[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
     fn finish(self, n: &Node, d: &Diags, names: Vec<String>) -> Option<ir::Site> {
-        let Parts {
-            tls,
-            acme,
-            hsts,
-            hsts_reason,
-            redirect,
-            set_at,
-            csp,
-            frame,
-            referrer,
-            permissions,
-            extra,
-            changed,
-            no_store,
-            hide,
-            locations,
-            location_spans: _,
-            blocked,
-            dotfiles,
-            dotfiles_reason,
-            openssl: _,
-        } = self;
-        let Some(tls) = tls else {
+        let Some(max_age) = self.tls.as_ref().map(|t| t.hsts_max_age) else {
             if !n.children().iter().any(|c| c.name() == "tls") {
                 d.push(Diagnostic::new(Kind::Missing, "`site` needs `tls`").at(n.name.span, "no certificate").help("add `tls profile=intermediate cert=\"/etc/letsencrypt/live/NAME/fullchain.pem\" key=\"/etc/letsencrypt/live/NAME/privkey.pem\"`"));
             }
             return None;
         };
-        if locations.is_empty() && !n.children().iter().any(|c| c.name() == "location") {
+        if self.locations.is_empty() && !n.children().iter().any(|c| c.name() == "location") {
             d.push(
                 Diagnostic::new(Kind::Missing, "`site` has no `location`")
                     .at(n.name.span, "nothing to serve")
                     .help("add `location \"/\" proxy=backend`"),
             );
         }
-        let max_age = hsts.0.unwrap_or(tls.hsts_max_age);
-        let mut hsts_value = format!("max-age={max_age}");
-        if hsts.1 {
+        let (headers, header_reasons) = self.headers(n, max_age);
+        let mut hide_headers: Vec<String> = headers.iter().map(|h| h.name.clone()).collect();
+        hide_headers.push("X-Powered-By".into());
+        for h in &self.hide {
+            if !hide_headers.iter().any(|x| x.eq_ignore_ascii_case(h)) {
+                hide_headers.push(h.clone());
+            }
+        }
+        let Parts { tls, acme, hsts_reason, redirect, locations, blocked, dotfiles, dotfiles_reason, .. } = self;
+        Some(ir::Site {
+            span: n.name.span,
+            names,
+            redirect,
+            hsts_reason,
+            header_reasons,
+            tls: tls?,
+            acme_webroot: acme,
+            headers,
+            hide_headers,
+            locations,
+            blocked_extensions: blocked,
+            block_dotfiles: dotfiles,
+            dotfiles_reason,
+        })
+    }
+
+    /// stdlib/nginx/hardening.toml's headers, in its order, with the spec's values, then the
+    /// spec's own; with the reasons for those it changed.
+    fn headers(&self, n: &Node, default_max_age: u64) -> (Vec<ir::Header>, Vec<ir::Removed>) {
+        let mut hsts_value = format!("max-age={}", self.hsts.0.unwrap_or(default_max_age));
+        if self.hsts.1 {
             hsts_value.push_str("; includeSubDomains");
         }
-        if hsts.2 {
+        if self.hsts.2 {
             hsts_value.push_str("; preload");
         }
-        let at = |name: &str| set_at.iter().find(|(h, _)| *h == name).map(|(_, s)| *s).unwrap_or(n.name.span);
+        let at = |name: &str| self.set_at.iter().find(|(h, _)| *h == name).map(|(_, s)| *s).unwrap_or(n.name.span);
         let header = |name: &str, value: String| ir::Header { span: at(name), name: name.into(), value };
-        // stdlib/nginx/hardening.toml's headers, in its order, with the spec's values.
         let mut headers: Vec<ir::Header> = Vec::new();
         let mut header_reasons: Vec<ir::Removed> = Vec::new();
         for h in &stdlib::nginx_hardening().header {
-            if h.opt_in.as_deref() == Some("no-store") && !no_store {
+            if h.opt_in.as_deref() == Some("no-store") && !self.no_store {
                 continue;
             }
             let value = match h.name.as_str() {
                 "Strict-Transport-Security" => hsts_value.clone(),
-                "Content-Security-Policy" => csp.clone(),
-                "X-Frame-Options" => frame.clone(),
-                "Referrer-Policy" => referrer.clone(),
-                "Permissions-Policy" => permissions.clone(),
-                _ => match changed.iter().find(|(c, _)| c.name.eq_ignore_ascii_case(&h.name)) {
+                "Content-Security-Policy" => self.csp.clone(),
+                "X-Frame-Options" => self.frame.clone(),
+                "Referrer-Policy" => self.referrer.clone(),
+                "Permissions-Policy" => self.permissions.clone(),
+                _ => match self.changed.iter().find(|(c, _)| c.name.eq_ignore_ascii_case(&h.name)) {
                     Some((c, reason)) => {
                         header_reasons.push(ir::Removed { key: h.name.clone(), reason: reason.clone() });
                         headers.push(c.clone());
@@ -213,29 +217,8 @@ impl Parts {
             };
             headers.push(header(&h.name, value));
         }
-        headers.extend(extra);
-        let mut hide_headers: Vec<String> = headers.iter().map(|h| h.name.clone()).collect();
-        hide_headers.push("X-Powered-By".into());
-        for h in hide {
-            if !hide_headers.iter().any(|x| x.eq_ignore_ascii_case(&h)) {
-                hide_headers.push(h);
-            }
-        }
-        Some(ir::Site {
-            span: n.name.span,
-            names,
-            redirect,
-            hsts_reason,
-            header_reasons,
-            tls,
-            acme_webroot: acme,
-            headers,
-            hide_headers,
-            locations,
-            blocked_extensions: blocked,
-            block_dotfiles: dotfiles,
-            dotfiles_reason,
-        })
+        headers.extend(self.extra.iter().cloned());
+        (headers, header_reasons)
     }
 
     /// One child of `site`.
