@@ -18,7 +18,6 @@ pub(super) fn facts(image: &str) -> Option<(String, &'static crate::stdlib::Imag
     Some((repo.to_string(), f))
 }
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(super) fn compose(
     n: &Node,
     d: &Diags,
@@ -37,7 +36,7 @@ pub(super) fn compose(
     };
     let mut spans: BTreeMap<(String, String), Span> = Default::default();
     let cs = children(n, &["network", "secret", "volume", "service"], &[], d);
-    let mut devices: Vec<(String, crate::ast::Span)> = Vec::new();
+    let mut devices: Vec<(String, Span)> = Vec::new();
     for c in cs.iter().filter(|c| c.name() != "service") {
         let r = Reader::new(c, d);
         let Some(name) = r
@@ -60,94 +59,8 @@ pub(super) fn compose(
                 let subnet = r.str_prop("subnet", "\"172.20.0.0/16\"").and_then(|v| validate::cidr(d, &v));
                 stack.networks.push(ir::StackNetwork { span: name.1, name: name.0, internal, subnet });
             }
-            "secret" => {
-                let file = r.str_prop("file", "\"./secrets/db_password.txt\"").and_then(|v| {
-                    let safe = v.value.starts_with("./")
-                        && !v.value.split('/').any(|c| c == "..")
-                        && v.value.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c));
-                    if !safe {
-                        d.push(
-                            Diagnostic::new(
-                                Kind::InvalidValue,
-                                format!("`{}` is not a relative file path", v.value.escape_debug()),
-                            )
-                            .at(v.span, "not ./PATH")
-                            .help("secret files live next to the compose file: `\"./secrets/NAME.txt\"`"),
-                        );
-                        return None;
-                    }
-                    // By meaning: prepare.sh (root) gives the file to the service's user, so it
-                    // must be a file of secrets/ (root's, 0700) and nothing else next to the
-                    // compose file: `./prepare.sh` or `./docker-compose.yml` would be handed to
-                    // a container's user, and root runs or reads them next.
-                    let parts: Vec<&str> = v.value.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
-                    match parts.as_slice() {
-                        ["secrets", name] if !name.starts_with('.') => Some(format!("./secrets/{name}")),
-                        _ => {
-                            d.push(
-                                Diagnostic::new(
-                                    Kind::SystemPath,
-                                    format!(
-                                        "`{}` is not a file of `./secrets/`: prepare.sh (root) gives a secret file to the service's user",
-                                        v.value.escape_debug()
-                                    ),
-                                )
-                                .at(v.span, "outside ./secrets/")
-                                .help("name a file directly in `./secrets/`, e.g. `\"./secrets/NAME.txt\"`"),
-                            );
-                            None
-                        }
-                    }
-                });
-                if !r.has_prop("file") {
-                    d.push(Diagnostic::new(Kind::Missing, "`secret` needs a `file`").at(c.name.span, "no file").help("for example: `secret db_password file=\"./secrets/db_password.txt\"`; the file holds the secret, the spec only its name"));
-                }
-                if r.has_prop("value") {
-                    d.push(
-                        Diagnostic::new(Kind::PlaintextSecret, "secrets never appear in a spec")
-                            .at(r.prop("value").unwrap().span, "a secret in plain text")
-                            .help("put it in the `file` instead"),
-                    );
-                }
-                if let Some(file) = file {
-                    stack.secrets.push(ir::Secret {
-                        name: name.0,
-                        file,
-                        source: ir::SecretSource::Random,
-                        owner: String::new(),
-                        mode: String::new(),
-                    });
-                }
-            }
-            _ => {
-                let device = r.str_prop("device", "\"/opt/pynomaly/data/postgres\"").and_then(|v| {
-                    let p = validate::placed(d, &v, crate::syspaths::Place::VolumeDevice, project)?;
-                    // One device inside another: the outer one's owner (a container user)
-                    // could replace the inner directory that root chowns and binds.
-                    if let Some((other, at)) = devices.iter().find(|(o, _)| crate::syspaths::overlap(o, &p)) {
-                        d.push(
-                            Diagnostic::new(
-                                Kind::PathOverlap,
-                                format!("volume directories `{p}` and `{other}` lie one inside the other"),
-                            )
-                            .at(v.span, "nested volume directory")
-                            .also(*at, "the other volume's directory")
-                            .help("give each volume a directory of its own, side by side, e.g. `/srv/NAME/data/db` and `/srv/NAME/data/cache`"),
-                        );
-                        return None;
-                    }
-                    devices.push((p.clone(), v.span));
-                    Some(p)
-                });
-                let device_span = r.prop("device").map(|v| v.span).unwrap_or(name.1);
-                stack.volumes.push(ir::StackVolume {
-                    name: name.0,
-                    device,
-                    device_span,
-                    owner: String::new(),
-                    mode: String::new(),
-                });
-            }
+            "secret" => stack.secrets.extend(secret(&r, c, name.0)),
+            _ => stack.volumes.push(volume(&r, name, project, &mut devices)),
         }
         r.leaf_done();
     }
@@ -176,6 +89,87 @@ pub(super) fn compose(
     super::wiring::wire(&mut stack, pg, pg_failed, d, &spans);
     super::wiring::owners(&mut stack, d, &spans);
     Some(stack)
+}
+
+/// `secret NAME file="./secrets/FILE"`: a file of `./secrets/`, never the secret itself.
+fn secret(r: &Reader, c: &Node, name: String) -> Option<ir::Secret> {
+    let d = r.d;
+    let file = r.str_prop("file", "\"./secrets/db_password.txt\"").and_then(|v| {
+        let safe = v.value.starts_with("./")
+            && !v.value.split('/').any(|c| c == "..")
+            && v.value.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c));
+        if !safe {
+            d.push(
+                Diagnostic::new(
+                    Kind::InvalidValue,
+                    format!("`{}` is not a relative file path", v.value.escape_debug()),
+                )
+                .at(v.span, "not ./PATH")
+                .help("secret files live next to the compose file: `\"./secrets/NAME.txt\"`"),
+            );
+            return None;
+        }
+        // By meaning: prepare.sh (root) gives the file to the service's user, so it
+        // must be a file of secrets/ (root's, 0700) and nothing else next to the
+        // compose file: `./prepare.sh` or `./docker-compose.yml` would be handed to
+        // a container's user, and root runs or reads them next.
+        let parts: Vec<&str> = v.value.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+        match parts.as_slice() {
+            ["secrets", name] if !name.starts_with('.') => Some(format!("./secrets/{name}")),
+            _ => {
+                d.push(
+                    Diagnostic::new(
+                        Kind::SystemPath,
+                        format!(
+                            "`{}` is not a file of `./secrets/`: prepare.sh (root) gives a secret file to the service's user",
+                            v.value.escape_debug()
+                        ),
+                    )
+                    .at(v.span, "outside ./secrets/")
+                    .help("name a file directly in `./secrets/`, e.g. `\"./secrets/NAME.txt\"`"),
+                );
+                None
+            }
+        }
+    });
+    if !r.has_prop("file") {
+        d.push(Diagnostic::new(Kind::Missing, "`secret` needs a `file`").at(c.name.span, "no file").help("for example: `secret db_password file=\"./secrets/db_password.txt\"`; the file holds the secret, the spec only its name"));
+    }
+    if r.has_prop("value") {
+        d.push(
+            Diagnostic::new(Kind::PlaintextSecret, "secrets never appear in a spec")
+                .at(r.prop("value").unwrap().span, "a secret in plain text")
+                .help("put it in the `file` instead"),
+        );
+    }
+    Some(ir::Secret { name, file: file?, source: ir::SecretSource::Random, owner: String::new(), mode: String::new() })
+}
+
+/// `volume NAME device="/srv/PROJECT/…"`: a directory of its own, inside the volumes'
+/// allow-list and not inside another volume's.
+fn volume(r: &Reader, name: (String, Span), project: &str, devices: &mut Vec<(String, Span)>) -> ir::StackVolume {
+    let d = r.d;
+    let device = r.str_prop("device", "\"/opt/pynomaly/data/postgres\"").and_then(|v| {
+        let p = validate::placed(d, &v, crate::syspaths::Place::VolumeDevice, project)?;
+        // One device inside another: the outer one's owner (a container user)
+        // could replace the inner directory that root chowns and binds.
+        if let Some((other, at)) = devices.iter().find(|(o, _)| crate::syspaths::overlap(o, &p)) {
+            d.push(
+                Diagnostic::new(
+                    Kind::PathOverlap,
+                    format!("volume directories `{p}` and `{other}` lie one inside the other"),
+                )
+                .at(v.span, "nested volume directory")
+                .also(*at, "the other volume's directory")
+                .help("give each volume a directory of its own, side by side, e.g. `/srv/NAME/data/db` and `/srv/NAME/data/cache`"),
+            );
+            return None;
+        }
+        devices.push((p.clone(), v.span));
+        Some(p)
+    });
+    let device_span = r.prop("device").map(|v| v.span).unwrap_or(name.1);
+    ir::StackVolume { name: name.0, device, device_span, owner: String::new(), mode: String::new() }
 }
 
 pub(super) fn refer(
