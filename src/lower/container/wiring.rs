@@ -29,7 +29,6 @@ fn secret(stack: &mut ir::Stack, name: &str, file_ext: &str, source: ir::SecretS
     name.to_string()
 }
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(super) fn wire(
     stack: &mut ir::Stack,
     pg: Option<&ir::Postgres>,
@@ -45,48 +44,8 @@ pub(super) fn wire(
                 .help(format!("name the secret without the `{PREFIX}` prefix")),
         );
     }
-    let dbs: Vec<usize> =
-        (0..stack.services.len()).filter(|i| stack.services[*i].kind == ir::ServiceKind::Postgres).collect();
-    let Some(&i) = dbs.first() else { return };
+    let Some((i, pg)) = database_service(stack, pg, pg_failed, d, &at) else { return };
     let name = stack.services[i].name.clone();
-    for j in &dbs[1..] {
-        let other = &stack.services[*j].name;
-        d.push(
-            Diagnostic::new(Kind::StackWiring, format!("`{other}` is a second PostgreSQL service"))
-                .at(at(other), "a second database")
-                .also(at(&name), "the stack's database")
-                .help("the spec's `postgres` section describes one server: keep one `postgres` service"),
-        );
-    }
-    let Some(pg) = pg else {
-        if pg_failed {
-            return;
-        }
-        d.push(
-            Diagnostic::new(Kind::StackWiring, format!("`{name}` would run PostgreSQL without the spec's hardening"))
-                .at(at(&name), "no `postgres` section")
-                .help(
-                    "add a `postgres` section: the stack's database then runs its pg_hba.conf, settings, TLS and roles",
-                ),
-        );
-        return;
-    };
-    let image = stack.services[i].image.clone();
-    let major = image
-        .split_once(':')
-        .map(|(_, tag)| tag.chars().take_while(char::is_ascii_digit).collect::<String>())
-        .and_then(|v| v.parse::<u32>().ok());
-    if major != Some(pg.version) {
-        d.push(
-            Diagnostic::new(
-                Kind::StackWiring,
-                format!("`{image}` is not PostgreSQL {}, the version of the `postgres` section", pg.version),
-            )
-            .at(at(&name), "another version")
-            .help(format!("use `postgres:{}-bookworm`, or set the section's `version`", pg.version)),
-        );
-    }
-
     let mut db_secrets = Vec::new();
     if let Some(ssl) = &pg.ssl {
         let copy = |from: &str| ir::SecretSource::Copy { from: from.to_string() };
@@ -104,8 +63,89 @@ pub(super) fn wire(
             roles.push(ir::StackRole { role: r.name.clone(), password_env: env.clone(), secret: s });
         }
     }
+    connect(stack, pg, &roles, i, d, &at);
+    let db = &mut stack.services[i];
+    db.command = command(pg);
+    db.secrets.extend(db_secrets);
+    db.volumes.push(ir::VolumeMount {
+        volume: CONF_DIR.into(),
+        target: CONF_TARGET.into(),
+        read_only: true,
+        bind: true,
+    });
+    stack.database = Some(ir::StackDatabase {
+        service: name,
+        user: db.user.clone(),
+        database: pg.database.clone(),
+        roles,
+        tls: pg.ssl.is_some(),
+    });
+}
 
-    // Each application that names its role connects as it, over TLS.
+/// The stack's PostgreSQL service (its index) and the section that hardens it, when there is one and a `postgres` section
+/// to harden it: one service, of the section's version.
+fn database_service<'a>(
+    stack: &ir::Stack,
+    pg: Option<&'a ir::Postgres>,
+    pg_failed: bool,
+    d: &Diags,
+    at: &dyn Fn(&str) -> Span,
+) -> Option<(usize, &'a ir::Postgres)> {
+    let dbs: Vec<usize> =
+        (0..stack.services.len()).filter(|i| stack.services[*i].kind == ir::ServiceKind::Postgres).collect();
+    let &i = dbs.first()?;
+    let name = stack.services[i].name.clone();
+    for j in &dbs[1..] {
+        let other = &stack.services[*j].name;
+        d.push(
+            Diagnostic::new(Kind::StackWiring, format!("`{other}` is a second PostgreSQL service"))
+                .at(at(other), "a second database")
+                .also(at(&name), "the stack's database")
+                .help("the spec's `postgres` section describes one server: keep one `postgres` service"),
+        );
+    }
+    let Some(pg) = pg else {
+        if pg_failed {
+            return None;
+        }
+        d.push(
+            Diagnostic::new(Kind::StackWiring, format!("`{name}` would run PostgreSQL without the spec's hardening"))
+                .at(at(&name), "no `postgres` section")
+                .help(
+                    "add a `postgres` section: the stack's database then runs its pg_hba.conf, settings, TLS and roles",
+                ),
+        );
+        return None;
+    };
+    let image = stack.services[i].image.clone();
+    let major = image
+        .split_once(':')
+        .map(|(_, tag)| tag.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .and_then(|v| v.parse::<u32>().ok());
+    if major != Some(pg.version) {
+        d.push(
+            Diagnostic::new(
+                Kind::StackWiring,
+                format!("`{image}` is not PostgreSQL {}, the version of the `postgres` section", pg.version),
+            )
+            .at(at(&name), "another version")
+            .help(format!("use `postgres:{}-bookworm`, or set the section's `version`", pg.version)),
+        );
+    }
+    Some((i, pg))
+}
+
+/// Each application that names its role connects as it, over TLS, on a network it shares
+/// with the database.
+fn connect(
+    stack: &mut ir::Stack,
+    pg: &ir::Postgres,
+    roles: &[ir::StackRole],
+    i: usize,
+    d: &Diags,
+    at: &dyn Fn(&str) -> Span,
+) {
+    let name = stack.services[i].name.clone();
     let db_networks = stack.services[i].networks.clone();
     for s in stack.services.iter_mut().filter(|s| s.kind != ir::ServiceKind::Postgres) {
         let Some(user) = s.db_role.as_ref().map(|(r, _)| r.clone()) else {
@@ -148,8 +188,11 @@ pub(super) fn wire(
             s.env.push(ir::EnvVar::pynoc(k, v));
         }
     }
+}
 
-    let db = &mut stack.services[i];
+/// The database's command line: pynoc's pg_hba.conf, the section's settings, and the TLS
+/// files as the container's secrets.
+fn command(pg: &ir::Postgres) -> Vec<String> {
     let mut command = vec!["postgres".to_string(), "-c".into(), format!("hba_file={CONF_TARGET}/pg_hba.conf")];
     // The `ssl` node's settings name the host's files; the container's are its secrets.
     let by_tls = ["ssl", "ssl_cert_file", "ssl_key_file", "ssl_ca_file", "hba_file"];
@@ -169,21 +212,7 @@ pub(super) fn wire(
             command.extend(["-c".to_string(), format!("{k}={v}")]);
         }
     }
-    db.command = command;
-    db.secrets.extend(db_secrets);
-    db.volumes.push(ir::VolumeMount {
-        volume: CONF_DIR.into(),
-        target: CONF_TARGET.into(),
-        read_only: true,
-        bind: true,
-    });
-    stack.database = Some(ir::StackDatabase {
-        service: name,
-        user: db.user.clone(),
-        database: pg.database.clone(),
-        roles,
-        tls: pg.ssl.is_some(),
-    });
+    command
 }
 
 /// Gives each secret file the owner and mode its readers need: a bind-mounted file keeps
