@@ -74,51 +74,13 @@ fn take(nodes: &mut Vec<Node>, scope: Span, today: (i32, u32, u32), d: &Diags, o
     }
 }
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 fn waiver(n: &Node, scope: Span, today: (i32, u32, u32), d: &Diags) -> Option<Waiver> {
     let code_arg = &n.args[0];
     let Value::String(code) = &code_arg.value else { return None };
-    let invalid = |span: Span, message: String, label: &str, help: &str| {
-        d.push(Diagnostic::new(Kind::Waiver, message).at(span, label).help(help.to_string()));
-    };
-    let mut ok = true;
-    for extra in &n.args[1..] {
-        invalid(extra.span, "a waiver names one code".into(), "extra argument", "write one `allow` per code");
-        ok = false;
-    }
-    if let Some(c) = &n.children {
-        let at = c.first().map(|c| c.span).unwrap_or(n.span);
-        invalid(at, "a waiver has no block".into(), "unexpected block", "write `allow CODE reason=\"…\"`");
-        ok = false;
-    }
-    let mut reason = None;
-    let mut until = None;
-    for p in &n.props {
-        match (p.name.value.as_str(), &p.value.value) {
-            ("reason", Value::String(s)) => reason = Some((s.clone(), p.value.span)),
-            ("until", Value::String(s)) => until = Some((s.clone(), p.value.span)),
-            (name @ ("reason" | "until"), other) => {
-                invalid(
-                    p.value.span,
-                    format!("`{name}` expects a string, found {}", other.type_name()),
-                    "not a string",
-                    if name == "until" { "write `until=\"2027-06-30\"`" } else { "write `reason=\"why\"`" },
-                );
-                ok = false;
-            }
-            (name, _) => {
-                invalid(
-                    p.name.span,
-                    format!("unknown property `{name}` on a waiver"),
-                    "unknown property",
-                    "a waiver takes `reason=\"…\"` and `until=\"YYYY-MM-DD\"`",
-                );
-                ok = false;
-            }
-        }
-    }
+    let (mut ok, reason, until) = parts(n, d);
     let Some(rule) = codes::find(code) else {
         invalid(
+            d,
             code_arg.span,
             format!("no rule has the code `{code}`"),
             "unknown code",
@@ -128,6 +90,7 @@ fn waiver(n: &Node, scope: Span, today: (i32, u32, u32), d: &Diags) -> Option<Wa
     };
     if rule.waive.is_none() {
         invalid(
+            d,
             code_arg.span,
             format!("`{}` ({}) cannot be waived", rule.code, rule.slug),
             "not waivable",
@@ -140,10 +103,9 @@ fn waiver(n: &Node, scope: Span, today: (i32, u32, u32), d: &Diags) -> Option<Wa
             let clean = r.trim();
             // Repeated in a comment of each artifact: one line, nothing a reader of the
             // comment syntax would take for a line break or hide (the same rule as `reason=`).
-            let safe =
-                !clean.is_empty() && clean.len() <= 200 && !clean.chars().any(crate::lower::validate::hidden_char);
-            if !safe {
+            if !crate::grammar::one_line(clean, 200) {
                 invalid(
+                    d,
                     span,
                     "a waiver's reason is one line of text".into(),
                     "not a reason",
@@ -155,6 +117,7 @@ fn waiver(n: &Node, scope: Span, today: (i32, u32, u32), d: &Diags) -> Option<Wa
         }
         None => {
             invalid(
+                d,
                 n.name.span,
                 format!("the waiver of {} has no reason", rule.code),
                 "no `reason`",
@@ -164,29 +127,8 @@ fn waiver(n: &Node, scope: Span, today: (i32, u32, u32), d: &Diags) -> Option<Wa
             String::new()
         }
     };
-    let mut expired = false;
-    if let Some((u, span)) = &until {
-        match parse_date(u) {
-            None => {
-                invalid(
-                    *span,
-                    format!("`{}` is not a date", u.escape_debug()),
-                    "not YYYY-MM-DD",
-                    "write a date such as `until=\"2027-06-30\"`",
-                );
-                ok = false;
-            }
-            Some(date) if date < today => {
-                d.push(
-                    Diagnostic::new(Kind::WaiverExpired, format!("the waiver of {} expired on {u}", rule.code))
-                        .at(*span, "expired")
-                        .help("fix what it excused, or move `until` forward after a new review"),
-                );
-                expired = true;
-            }
-            Some(_) => {}
-        }
-    }
+    let (valid, expired) = until.as_ref().map_or((true, false), |(u, span)| date(d, rule.code, u, *span, today));
+    ok &= valid;
     ok.then(|| Waiver {
         rule,
         reason,
@@ -196,6 +138,81 @@ fn waiver(n: &Node, scope: Span, today: (i32, u32, u32), d: &Diags) -> Option<Wa
         expired,
         used: Cell::new(false),
     })
+}
+
+fn invalid(d: &Diags, span: Span, message: String, label: &str, help: &str) {
+    d.push(Diagnostic::new(Kind::Waiver, message).at(span, label).help(help.to_string()));
+}
+
+type Text = Option<(String, Span)>;
+
+/// A waiver's shape: one code, no block, only `reason` and `until` as strings; false when
+/// it breaks one of these (each reported).
+fn parts(n: &Node, d: &Diags) -> (bool, Text, Text) {
+    let mut ok = true;
+    for extra in &n.args[1..] {
+        invalid(d, extra.span, "a waiver names one code".into(), "extra argument", "write one `allow` per code");
+        ok = false;
+    }
+    if let Some(c) = &n.children {
+        let at = c.first().map(|c| c.span).unwrap_or(n.span);
+        invalid(d, at, "a waiver has no block".into(), "unexpected block", "write `allow CODE reason=\"…\"`");
+        ok = false;
+    }
+    let mut reason = None;
+    let mut until = None;
+    for p in &n.props {
+        match (p.name.value.as_str(), &p.value.value) {
+            ("reason", Value::String(s)) => reason = Some((s.clone(), p.value.span)),
+            ("until", Value::String(s)) => until = Some((s.clone(), p.value.span)),
+            (name @ ("reason" | "until"), other) => {
+                invalid(
+                    d,
+                    p.value.span,
+                    format!("`{name}` expects a string, found {}", other.type_name()),
+                    "not a string",
+                    if name == "until" { "write `until=\"2027-06-30\"`" } else { "write `reason=\"why\"`" },
+                );
+                ok = false;
+            }
+            (name, _) => {
+                invalid(
+                    d,
+                    p.name.span,
+                    format!("unknown property `{name}` on a waiver"),
+                    "unknown property",
+                    "a waiver takes `reason=\"…\"` and `until=\"YYYY-MM-DD\"`",
+                );
+                ok = false;
+            }
+        }
+    }
+    (ok, reason, until)
+}
+
+/// `until="YYYY-MM-DD"`: (a real date, already past); a past date is reported as expired.
+fn date(d: &Diags, code: &str, u: &str, span: Span, today: (i32, u32, u32)) -> (bool, bool) {
+    match parse_date(u) {
+        None => {
+            invalid(
+                d,
+                span,
+                format!("`{}` is not a date", u.escape_debug()),
+                "not YYYY-MM-DD",
+                "write a date such as `until=\"2027-06-30\"`",
+            );
+            (false, false)
+        }
+        Some(date) if date < today => {
+            d.push(
+                Diagnostic::new(Kind::WaiverExpired, format!("the waiver of {code} expired on {u}"))
+                    .at(span, "expired")
+                    .help("fix what it excused, or move `until` forward after a new review"),
+            );
+            (true, true)
+        }
+        Some(_) => (true, false),
+    }
 }
 
 /// `YYYY-MM-DD`, a real calendar date: four, two and two ASCII digits (no sign, no space).
