@@ -191,7 +191,6 @@ fn guarded(what: &str, a: &Artifact, reg: Registered, check: Vec<Word>, undo: Ve
 
 // ---- plays -----------------------------------------------------------------------------
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifact>) -> Play {
     let containers = host.containers.is_some();
     // The packages whose files this play installs, in the registry's order.
@@ -201,115 +200,148 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifa
         .flat_map(|k| k.packages())
         .copied()
         .collect();
-    let mut tasks = if packages.is_empty() { vec![] } else { vec![apt(&packages)] };
-    let mut handlers = Vec::new();
+    let mut p = Steps { tasks: if packages.is_empty() { vec![] } else { vec![apt(&packages)] }, handlers: Vec::new() };
     if let Some(a) = art(Kind::Sysctl) {
-        // Every key without a leading `-` must exist in this kernel, or `sysctl --system` fails.
-        let validate = format!("sh -c '{}' sysctl %s", one_line(SYSCTL_KEYS));
-        tasks.push(
-            Step::new("kernel parameters (sysctl drop-in)", Module::Copy(copy(a, Some(validate))))
-                .notify(Handler::ApplySysctl)
-                .task(),
-        );
-        handlers.push(HandlerTask::new(
-            Handler::ApplySysctl.topic(),
-            Handler::ApplySysctl,
-            Command::argv(words(&["sysctl", "--system"])),
-        ));
+        sysctl(&mut p, a);
     }
     if let Some(a) = art(Kind::Sshd) {
-        if !host.accounts.is_empty() {
-            // `AllowUsers` names only declared accounts: each must exist before sshd is
-            // restricted to them (getent exits 2 when one is missing).
-            let mut argv = words(&["getent", "passwd", "--"]);
-            argv.extend(host.accounts.iter().map(|a| unsafe_str(&a.name)));
-            tasks.push(Step::new("the login accounts exist", Command::argv(argv)).read_only().task());
-        }
-        tasks.push(
-            Step::new("sshd drop-in", Module::Copy(copy(a, Some("/usr/sbin/sshd -t -f %s".into()))))
-                .notify(Handler::ReloadSsh)
-                .task(),
-        );
-        if host.ssh.as_ref().is_some_and(|x| x.steps.iter().any(|s| s == "moduli-3072")) {
-            let mut step = Step::new(
-                "Diffie-Hellman moduli under 3072 bits removed from /etc/ssh/moduli",
-                Module::Shell(Shell::Script { cmd: MODULI, executable: "/bin/sh" }),
-            )
-            .register(Registered::Moduli)
-            .notify(Handler::ReloadSsh);
-            step.changed_when = Some(Changed::When(Registered::Moduli.cond("{var}.stdout == 'changed'")));
-            tasks.push(step.task());
-        }
-        tasks.push(service("ssh enabled and running", "ssh", Some(UnitState::Started)));
-        handlers.push(HandlerTask::new(
-            "sshd accepts the whole configuration",
-            Handler::ReloadSsh,
-            Command::argv(words(&["/usr/sbin/sshd", "-t"])),
-        ));
-        handlers.push(HandlerTask::unit(Handler::ReloadSsh, "ssh", UnitState::Reloaded));
+        sshd(&mut p, a, host);
     }
     if let Some(a) = art(Kind::Nftables) {
-        tasks.push(
-            Step::new(
-                "firewall (nftables; ufw.sh and iptables rules are the alternatives, not deployed)",
-                Module::Copy(copy(a, Some("/usr/sbin/nft -c -f %s".into()))),
-            )
-            .notify(Handler::ReloadNftables)
-            .task(),
-        );
-        // Enabled, nftables.service loads the file at boot. Never restarted: its stop
-        // flushes every table, Docker's and fail2ban's included.
-        tasks.push(service("nftables loads the firewall at boot", "nftables", None));
-        handlers.push(HandlerTask::unit(Handler::ReloadNftables, "nftables", UnitState::Reloaded));
+        nftables(&mut p, a);
     }
     if let Some(a) = art(Kind::Fail2ban) {
-        let validate = format!("sh -c '{}' fail2ban %s", one_line(FAIL2BAN_CHECK));
-        tasks.push(
-            Step::new("fail2ban jail.local", Module::Copy(copy(a, Some(validate))))
-                .notify(Handler::RestartFail2ban)
-                .task(),
-        );
-        // Stock Debian 12 fail2ban is failed until jail.local exists: started now, with it.
-        tasks.push(service("fail2ban enabled and running", "fail2ban", Some(UnitState::Started)));
-        handlers.push(HandlerTask::unit(Handler::RestartFail2ban, "fail2ban", UnitState::Restarted));
+        fail2ban(&mut p, a);
     }
     if let Some(a) = art(Kind::Audit) {
-        // Rules locked by `-e 2` cannot change until reboot: then the new file waits for the
-        // next boot (augenrules loads it there) instead of failing the run.
-        let load = || vec![plain("sh"), plain("-c"), plain(one_line(AUDIT_LOAD))];
-        tasks.push(guarded("audit rules", a, Registered::Audit, load(), load()));
-        tasks.push(service("auditd enabled and running", "auditd", Some(UnitState::Started)));
+        audit(&mut p, a);
     }
     if let Some(a) = art(Kind::Fstab) {
-        tasks.push(
-            Step::new(
-                "tmpfs mounts in /etc/fstab",
-                Module::BlockInFile(BlockInFile {
-                    path: "/etc/fstab",
-                    marker: "# {mark} pynoc tmpfs mounts",
-                    // A lookup's result is data to Ansible: never evaluated as a template.
-                    block: format!("{{{{ lookup('ansible.builtin.file', playbook_dir ~ '/../{}') }}}}", a.path()),
-                    validate: "findmnt --verify --tab-file %s",
-                }),
-            )
-            .notify(Handler::MountTmpfs)
-            .task(),
-        );
-        let mut h = HandlerTask::new(
-            "mount and remount every tmpfs (mount -a skips what is already mounted)",
-            Handler::MountTmpfs,
-            Module::Shell(Shell::Line(unsafe_str(&a.apply))),
-        );
-        // The module runs from a temporary directory: not in /tmp, which this mounts over.
-        h.environment = Some(Environment { TMPDIR: "/run" });
-        handlers.push(h);
+        fstab(&mut p, a);
     }
     let name = if containers {
         "host hardening (containers run here: forwarding on, container traffic routed)"
     } else {
         "host hardening"
     };
-    Play::new(name, Group::Host, tasks, handlers)
+    Play::new(name, Group::Host, p.tasks, p.handlers)
+}
+
+/// A play's tasks and handlers, as each artifact adds its own.
+struct Steps {
+    tasks: Vec<Task>,
+    handlers: Vec<HandlerTask>,
+}
+
+/// The sysctl drop-in, applied by `sysctl --system`.
+fn sysctl(p: &mut Steps, a: &Artifact) {
+    // Every key without a leading `-` must exist in this kernel, or `sysctl --system` fails.
+    let validate = format!("sh -c '{}' sysctl %s", one_line(SYSCTL_KEYS));
+    p.tasks.push(
+        Step::new("kernel parameters (sysctl drop-in)", Module::Copy(copy(a, Some(validate))))
+            .notify(Handler::ApplySysctl)
+            .task(),
+    );
+    p.handlers.push(HandlerTask::new(
+        Handler::ApplySysctl.topic(),
+        Handler::ApplySysctl,
+        Command::argv(words(&["sysctl", "--system"])),
+    ));
+}
+
+/// The login accounts checked, the sshd drop-in (checked by `sshd -t`), the moduli step, ssh running.
+fn sshd(p: &mut Steps, a: &Artifact, host: &crate::ir::Host) {
+    if !host.accounts.is_empty() {
+        // `AllowUsers` names only declared accounts: each must exist before sshd is
+        // restricted to them (getent exits 2 when one is missing).
+        let mut argv = words(&["getent", "passwd", "--"]);
+        argv.extend(host.accounts.iter().map(|a| unsafe_str(&a.name)));
+        p.tasks.push(Step::new("the login accounts exist", Command::argv(argv)).read_only().task());
+    }
+    p.tasks.push(
+        Step::new("sshd drop-in", Module::Copy(copy(a, Some("/usr/sbin/sshd -t -f %s".into()))))
+            .notify(Handler::ReloadSsh)
+            .task(),
+    );
+    if host.ssh.as_ref().is_some_and(|x| x.steps.iter().any(|s| s == "moduli-3072")) {
+        let mut step = Step::new(
+            "Diffie-Hellman moduli under 3072 bits removed from /etc/ssh/moduli",
+            Module::Shell(Shell::Script { cmd: MODULI, executable: "/bin/sh" }),
+        )
+        .register(Registered::Moduli)
+        .notify(Handler::ReloadSsh);
+        step.changed_when = Some(Changed::When(Registered::Moduli.cond("{var}.stdout == 'changed'")));
+        p.tasks.push(step.task());
+    }
+    p.tasks.push(service("ssh enabled and running", "ssh", Some(UnitState::Started)));
+    p.handlers.push(HandlerTask::new(
+        "sshd accepts the whole configuration",
+        Handler::ReloadSsh,
+        Command::argv(words(&["/usr/sbin/sshd", "-t"])),
+    ));
+    p.handlers.push(HandlerTask::unit(Handler::ReloadSsh, "ssh", UnitState::Reloaded));
+}
+
+/// The nftables firewall, loaded at boot, reloaded (never restarted).
+fn nftables(p: &mut Steps, a: &Artifact) {
+    p.tasks.push(
+        Step::new(
+            "firewall (nftables; ufw.sh and iptables rules are the alternatives, not deployed)",
+            Module::Copy(copy(a, Some("/usr/sbin/nft -c -f %s".into()))),
+        )
+        .notify(Handler::ReloadNftables)
+        .task(),
+    );
+    // Enabled, nftables.service loads the file at boot. Never restarted: its stop
+    // flushes every table, Docker's and fail2ban's included.
+    p.tasks.push(service("nftables loads the firewall at boot", "nftables", None));
+    p.handlers.push(HandlerTask::unit(Handler::ReloadNftables, "nftables", UnitState::Reloaded));
+}
+
+/// Jail.local (checked by fail2ban), fail2ban running.
+fn fail2ban(p: &mut Steps, a: &Artifact) {
+    let validate = format!("sh -c '{}' fail2ban %s", one_line(FAIL2BAN_CHECK));
+    p.tasks.push(
+        Step::new("fail2ban jail.local", Module::Copy(copy(a, Some(validate)))).notify(Handler::RestartFail2ban).task(),
+    );
+    // Stock Debian 12 fail2ban is failed until jail.local exists: started now, with it.
+    p.tasks.push(service("fail2ban enabled and running", "fail2ban", Some(UnitState::Started)));
+    p.handlers.push(HandlerTask::unit(Handler::RestartFail2ban, "fail2ban", UnitState::Restarted));
+}
+
+/// The audit rules, loaded now or at the next boot when locked; auditd running.
+fn audit(p: &mut Steps, a: &Artifact) {
+    // Rules locked by `-e 2` cannot change until reboot: then the new file waits for the
+    // next boot (augenrules loads it there) instead of failing the run.
+    let load = || vec![plain("sh"), plain("-c"), plain(one_line(AUDIT_LOAD))];
+    p.tasks.push(guarded("audit rules", a, Registered::Audit, load(), load()));
+    p.tasks.push(service("auditd enabled and running", "auditd", Some(UnitState::Started)));
+}
+
+/// The tmpfs lines merged into /etc/fstab, mounted and remounted.
+fn fstab(p: &mut Steps, a: &Artifact) {
+    p.tasks.push(
+        Step::new(
+            "tmpfs mounts in /etc/fstab",
+            Module::BlockInFile(BlockInFile {
+                path: "/etc/fstab",
+                marker: "# {mark} pynoc tmpfs mounts",
+                // A lookup's result is data to Ansible: never evaluated as a template.
+                block: format!("{{{{ lookup('ansible.builtin.file', playbook_dir ~ '/../{}') }}}}", a.path()),
+                validate: "findmnt --verify --tab-file %s",
+            }),
+        )
+        .notify(Handler::MountTmpfs)
+        .task(),
+    );
+    let mut h = HandlerTask::new(
+        "mount and remount every tmpfs (mount -a skips what is already mounted)",
+        Handler::MountTmpfs,
+        Module::Shell(Shell::Line(unsafe_str(&a.apply))),
+    );
+    // The module runs from a temporary directory: not in /tmp, which this mounts over.
+    h.environment = Some(Environment { TMPDIR: "/run" });
+    p.handlers.push(h);
 }
 
 fn containers_play() -> Play {
