@@ -448,22 +448,13 @@ fn pgaudit_loaded(p: &Postgres, cluster: &str, tasks: &mut Vec<Task>) {
     );
 }
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Play {
     let db = unsafe_str(&p.database);
     let cluster = format!("postgresql@{}-main", p.version);
     let envs: Vec<&str> = sql.env.iter().map(String::as_str).collect();
     let mut tasks = Vec::new();
     if !envs.is_empty() {
-        // Runs on the controller: no module on the host.
-        let check = Assert {
-            that: envs.iter().map(|e| format!("lookup('ansible.builtin.env', '{e}') | length > 0")).collect(),
-            fail_msg: format!("export {} (the roles' passwords) before running the playbook", envs.join(", ")),
-            quiet: true,
-        };
-        let mut step = Step::new("the controller's environment has every password", Module::Assert(check));
-        step.no_log = Some(true);
-        tasks.push(step.task());
+        tasks.push(passwords_exported(&envs));
     }
     let server = format!("postgresql-{}", p.version);
     let mut packages = vec![server.as_str()];
@@ -475,6 +466,50 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Play {
         tasks.push(exists("the server's certificate and key", &[&ssl.cert, &ssl.key]));
     }
     tasks.push(service("PostgreSQL enabled and running", &cluster, Some(UnitState::Started)));
+    tasks.extend(database_exists(p, &db));
+    if !p.tables.is_empty() {
+        tasks.push(tables_exist(p, &db));
+    }
+    tasks.push(hba_installed(hba));
+    let sql_dir = sql.install.rsplit_once('/').map_or("/", |(d, _)| d);
+    let dir = File {
+        path: plain(sql_dir),
+        state: FileState::Directory,
+        owner: Some("postgres"),
+        group: Some("postgres"),
+        mode: Some("0750"),
+        follow: None,
+    };
+    tasks.push(Step::new("a directory for the security SQL", Module::File(dir)).task());
+    if p.pgaudit.is_some() {
+        pgaudit_loaded(p, &cluster, &mut tasks);
+    }
+    tasks.push(Step::new("security SQL", Module::Copy(copy(sql, None))).task());
+    tasks.push(sql_applied(p, sql, &db, &envs));
+    let handlers = vec![HandlerTask::new(
+        "restart postgresql (settings that only a restart applies)",
+        Handler::RestartPostgresql,
+        Module::Systemd(Systemd { name: cluster, enabled: None, state: Some(UnitState::Restarted) }),
+    )];
+    Play::new("PostgreSQL", Group::Database, tasks, handlers)
+}
+
+/// The roles' passwords are in the controller's environment (checked there, never logged).
+fn passwords_exported(envs: &[&str]) -> Task {
+    // Runs on the controller: no module on the host.
+    let check = Assert {
+        that: envs.iter().map(|e| format!("lookup('ansible.builtin.env', '{e}') | length > 0")).collect(),
+        fail_msg: format!("export {} (the roles' passwords) before running the playbook", envs.join(", ")),
+        quiet: true,
+    };
+    let mut step = Step::new("the controller's environment has every password", Module::Assert(check));
+    step.no_log = Some(true);
+    step.task()
+}
+
+/// The spec's database exists, created when it does not.
+fn database_exists(p: &Postgres, db: &Word) -> Vec<Task> {
+    let mut tasks = Vec::new();
     tasks.push(
         Step::new(
             "the database exists",
@@ -494,24 +529,31 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Play {
             .when(Registered::Db.cond("{var}.stdout != 'exists'"))
             .task(),
     );
-    if !p.tables.is_empty() {
-        let names: Vec<String> = p.tables.iter().map(|t| sql_literal(&t.name)).collect();
-        let mut step = Step::new(
-            "the application's tables exist (its migrations create them)",
-            query(
-                &db,
-                &format!(
-                    "SELECT string_agg(t, ', ') FROM unnest(ARRAY[{}]) AS t \
-                     WHERE to_regclass(format('public.%I', t)) IS NULL;",
-                    names.join(", ")
-                ),
+    tasks
+}
+
+/// The tables the SQL names exist: the application's migrations made them.
+fn tables_exist(p: &Postgres, db: &Word) -> Task {
+    let names: Vec<String> = p.tables.iter().map(|t| sql_literal(&t.name)).collect();
+    let mut step = Step::new(
+        "the application's tables exist (its migrations create them)",
+        query(
+            db,
+            &format!(
+                "SELECT string_agg(t, ', ') FROM unnest(ARRAY[{}]) AS t \
+                 WHERE to_regclass(format('public.%I', t)) IS NULL;",
+                names.join(", ")
             ),
-        )
-        .register(Registered::Missing)
-        .read_only();
-        step.failed_when = Some(Registered::Missing.cond("{var}.rc != 0 or {var}.stdout != ''"));
-        tasks.push(step.task());
-    }
+        ),
+    )
+    .register(Registered::Missing)
+    .read_only();
+    step.failed_when = Some(Registered::Missing.cond("{var}.rc != 0 or {var}.stdout != ''"));
+    step.task()
+}
+
+/// pg_hba.conf installed only when the server reads it without an error.
+fn hba_installed(hba: &Artifact) -> Task {
     let check_hba = psql(
         &plain("postgres"),
         &[
@@ -525,21 +567,11 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Play {
         ],
     );
     let reload = psql(&plain("postgres"), &[plain("-c"), plain("SELECT pg_reload_conf()")]);
-    tasks.push(guarded("pg_hba.conf", hba, Registered::Hba, check_hba, reload));
-    let sql_dir = sql.install.rsplit_once('/').map_or("/", |(d, _)| d);
-    let dir = File {
-        path: plain(sql_dir),
-        state: FileState::Directory,
-        owner: Some("postgres"),
-        group: Some("postgres"),
-        mode: Some("0750"),
-        follow: None,
-    };
-    tasks.push(Step::new("a directory for the security SQL", Module::File(dir)).task());
-    if p.pgaudit.is_some() {
-        pgaudit_loaded(p, &cluster, &mut tasks);
-    }
-    tasks.push(Step::new("security SQL", Module::Copy(copy(sql, None))).task());
+    guarded("pg_hba.conf", hba, Registered::Hba, check_hba, reload)
+}
+
+/// The security SQL applied once per content, with the passwords on stdin.
+fn sql_applied(p: &Postgres, sql: &Artifact, db: &Word, envs: &[&str]) -> Task {
     // Applied once per content: the stamp names the file's sha256, and is written only
     // after psql succeeded, so a failed run is tried again on the next one.
     let digest = crate::sha256_hex(sql.content.as_bytes());
@@ -564,13 +596,7 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Play {
     if p.settings.iter().any(|x| x.apply == "restart") {
         step.notify = Some(Handler::RestartPostgresql);
     }
-    tasks.push(step.task());
-    let handlers = vec![HandlerTask::new(
-        "restart postgresql (settings that only a restart applies)",
-        Handler::RestartPostgresql,
-        Module::Systemd(Systemd { name: cluster, enabled: None, state: Some(UnitState::Restarted) }),
-    )];
-    Play::new("PostgreSQL", Group::Database, tasks, handlers)
+    step.task()
 }
 
 #[cfg(test)]
