@@ -125,7 +125,6 @@ fn meaning(p: &mut Vec<String>, kind: Kind, text: &str) {
 }
 
 /// What the artifact's consumer reads: its directives, sections and statements.
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 fn shape(kind: Kind, text: &str) -> Vec<String> {
     let mut p = Vec::new();
     // Every consumer reads lines; no character may hide a line break from a reviewer or
@@ -143,194 +142,167 @@ fn shape(kind: Kind, text: &str) -> Vec<String> {
         other => p.push(format!("no generated-file header, found {other:?}")),
     }
     let lines = || text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with(comment));
+    let mut each = |ok: fn(&str) -> bool, what: &str| {
+        p.extend(lines().filter(|l| !ok(l)).map(|l| format!("{what}: {l:?}")));
+    };
     match kind {
-        Kind::Sshd => {
-            let mut seen: Vec<&str> = Vec::new();
-            for l in lines() {
-                let word = l.split_whitespace().next().unwrap_or("");
-                // The keywords stdlib/sshd/defaults.toml lists, and nothing else.
-                if !crate::stdlib::sshd_defaults().setting.iter().any(|s| s.keyword == word) {
-                    p.push(format!("a keyword the drop-in never writes: {l:?}"));
-                } else if seen.contains(&word) {
-                    // sshd keeps the first value: a second one is a sign of a planted line.
-                    p.push(format!("`{word}` given twice"));
-                }
-                seen.push(word);
-            }
-        }
-        Kind::Sysctl => {
-            for l in lines() {
-                let ok = l.split_once(" = ").is_some_and(|(k, v)| {
-                    !k.is_empty()
-                        && k.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-                        && !v.is_empty()
-                        && v.chars().all(|c| c.is_ascii_alphanumeric() || " -_.:/,".contains(c))
-                });
-                if !ok {
-                    p.push(format!("not a `key = value` line: {l:?}"));
-                }
-            }
-        }
-        Kind::Fail2ban => {
-            for l in lines() {
-                let ok = if let Some(section) = l.strip_prefix('[') {
-                    section
-                        .strip_suffix(']')
-                        .is_some_and(|s| s == "DEFAULT" || s.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
-                } else {
-                    l.split_once(" = ").is_some_and(|(k, _)| FAIL2BAN.contains(&k))
-                };
-                if !ok {
-                    p.push(format!("not a section or a known option: {l:?}"));
-                }
-            }
-        }
-        Kind::Fstab => {
-            for l in lines() {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                if f.len() != 6 || f[0] != "tmpfs" || f[2] != "tmpfs" || f[4] != "0" || f[5] != "0" {
-                    p.push(format!("not a tmpfs line of six fields: {l:?}"));
-                }
-            }
-        }
-        Kind::Audit => {
-            for l in lines() {
-                let opt = l.split_whitespace().next().unwrap_or("");
-                if !["-D", "-b", "-f", "-e", "-a", "-w", "--backlog_wait_time", "-i", "-r"].contains(&opt) {
-                    p.push(format!("not an audit rule: {l:?}"));
-                }
-            }
-        }
+        Kind::Sshd => sshd_keywords(&mut p, lines()),
+        Kind::Sysctl => each(sysctl_line, "not a `key = value` line"),
+        Kind::Fail2ban => each(fail2ban_line, "not a section or a known option"),
+        Kind::Fstab => each(fstab_line, "not a tmpfs line of six fields"),
+        Kind::Audit => each(audit_line, "not an audit rule"),
         Kind::Iptables | Kind::Ip6tables => {
-            for l in lines() {
-                let ok = l == "COMMIT"
-                    || l.starts_with("*filter")
-                    || l.starts_with(':')
-                    || ["-A ", "-F ", "-N ", "-I "].iter().any(|s| l.starts_with(s));
-                if !ok {
-                    p.push(format!("not an iptables-restore line: {l:?}"));
-                }
-            }
+            each(iptables_line, "not an iptables-restore line");
             quotes(&mut p, text, comment);
         }
-        Kind::Nftables | Kind::Nginx => {
+        Kind::Nftables => braces(&mut p, text, comment),
+        Kind::Nginx => {
             braces(&mut p, text, comment);
-            if kind == Kind::Nginx {
-                for l in lines() {
-                    if !(l.ends_with(';') || l.ends_with('{') || l == "}") {
-                        p.push(format!("a statement that does not end with `;`, `{{` or `}}`: {l:?}"));
-                    }
-                    let directive = l.split_whitespace().next().unwrap_or("");
-                    if ["include", "load_module", "lua_code_cache", "perl", "js_import", "access_by_lua"]
-                        .contains(&directive)
-                        && !NGINX_INCLUDES.contains(&l)
-                    {
-                        p.push(format!("a directive that loads code or files: {l:?}"));
-                    }
+            for l in lines() {
+                if !(l.ends_with(';') || l.ends_with('{') || l == "}") {
+                    p.push(format!("a statement that does not end with `;`, `{{` or `}}`: {l:?}"));
+                }
+                if !nginx_loads_nothing(l) {
+                    p.push(format!("a directive that loads code or files: {l:?}"));
                 }
             }
         }
         Kind::Ufw => {
-            for l in lines() {
-                let word = l.split_whitespace().next().unwrap_or("");
-                if !UFW_SCRIPT.contains(&word) {
-                    p.push(format!("a command the ufw script never runs: {l:?}"));
-                }
-            }
+            each(|l| UFW_SCRIPT.contains(&first_word(l)), "a command the ufw script never runs");
             quotes(&mut p, text, comment);
         }
-        Kind::PgHba => {
-            for l in lines() {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                let ok = match f.first() {
-                    Some(&"local") => f.len() == 4 || f.len() == 5,
-                    Some(&("host" | "hostssl" | "hostnossl")) => f.len() == 5 || f.len() == 6,
-                    _ => false,
-                };
-                if !ok {
-                    p.push(format!("not a pg_hba line: {l:?}"));
-                }
-            }
-        }
+        Kind::PgHba => each(pg_hba_line, "not a pg_hba line"),
         Kind::PostgresSql => sql(&mut p, text),
-        Kind::Dockerfile => {
-            let mut continued = false;
-            for l in lines() {
-                let word = l.split_whitespace().next().unwrap_or("");
-                if !continued && !DOCKERFILE.contains(&word) {
-                    p.push(format!("not a Dockerfile instruction: {l:?}"));
-                }
-                continued = l.ends_with('\\');
-            }
-        }
-        Kind::Dockerignore => {
-            for l in lines() {
-                if l.chars().any(char::is_whitespace) {
-                    p.push(format!("a pattern with white space: {l:?}"));
-                }
-            }
-        }
-        Kind::Inventory => {
-            for l in lines() {
-                let ok = l
-                    .strip_prefix('[')
-                    .and_then(|s| s.strip_suffix(']'))
-                    .is_some_and(|g| g.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == ':'))
-                    || l.split_once('=').is_some_and(|(k, _)| k.starts_with("ansible_"));
-                if !ok {
-                    p.push(format!("not an inventory group or variable: {l:?}"));
-                }
-            }
-        }
+        Kind::Dockerfile => dockerfile_instructions(&mut p, lines()),
+        Kind::Dockerignore => each(|l| !l.chars().any(char::is_whitespace), "a pattern with white space"),
+        Kind::Inventory => each(inventory_line, "not an inventory group or variable"),
         Kind::Compose => yaml_keys(&mut p, text, &["name", "services", "networks", "volumes", "secrets"]),
-        Kind::Deploy => match serde_norway::from_str::<serde_norway::Value>(text) {
-            Ok(serde_norway::Value::Sequence(plays)) => {
-                for play in plays {
-                    let keys = play.as_mapping().map(|m| m.keys().filter_map(|k| k.as_str()).collect::<Vec<_>>());
-                    for k in keys.unwrap_or_default() {
-                        if !PLAY.contains(&k) {
-                            p.push(format!("a play key the playbook never writes: `{k}`"));
-                        }
-                    }
-                }
-            }
-            Ok(_) => p.push("not a list of plays".into()),
-            Err(e) => p.push(format!("not YAML: {e}")),
-        },
+        Kind::Deploy => plays(&mut p, text),
         Kind::Prepare => {
-            for l in lines() {
-                let word = l.split_whitespace().next().unwrap_or("");
-                if !PREPARE_SCRIPT.contains(&word) {
-                    p.push(format!("a command prepare.sh never runs: {l:?}"));
-                }
-            }
+            each(|l| PREPARE_SCRIPT.contains(&first_word(l)), "a command prepare.sh never runs");
             quotes(&mut p, text, comment);
         }
-        Kind::PostgresApply => {
-            for l in lines() {
-                let ok = l == "set -eu"
-                    || l.starts_with("exec psql -X -v ON_ERROR_STOP=1 --username postgres --dbname ")
-                    || l.strip_prefix("export ").is_some_and(crate::grammar::env_name)
-                    || l.split_once("=\"$(cat /run/secrets/").is_some_and(|(k, rest)| {
-                        crate::grammar::env_name(k)
-                            && rest
-                                .strip_suffix(")\"")
-                                .is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-                    });
-                if !ok {
-                    p.push(format!("a line postgres-apply.sh never holds: {l:?}"));
-                }
-            }
-        }
+        Kind::PostgresApply => each(postgres_apply_line, "a line postgres-apply.sh never holds"),
         Kind::Gitignore => {
-            for l in lines() {
-                if !l.starts_with('/') || l.contains(char::is_whitespace) {
-                    p.push(format!("a pattern .gitignore never holds: {l:?}"));
-                }
-            }
+            each(|l| l.starts_with('/') && !l.contains(char::is_whitespace), "a pattern .gitignore never holds")
         }
     }
     p
+}
+
+fn first_word(l: &str) -> &str {
+    l.split_whitespace().next().unwrap_or("")
+}
+
+/// The keywords stdlib/sshd/defaults.toml lists, each once (sshd keeps the first value: a
+/// second one is a sign of a planted line).
+fn sshd_keywords<'a>(p: &mut Vec<String>, lines: impl Iterator<Item = &'a str>) {
+    let mut seen: Vec<&str> = Vec::new();
+    for l in lines {
+        let word = first_word(l);
+        if !crate::stdlib::sshd_defaults().setting.iter().any(|s| s.keyword == word) {
+            p.push(format!("a keyword the drop-in never writes: {l:?}"));
+        } else if seen.contains(&word) {
+            p.push(format!("`{word}` given twice"));
+        }
+        seen.push(word);
+    }
+}
+
+fn sysctl_line(l: &str) -> bool {
+    l.split_once(" = ").is_some_and(|(k, v)| {
+        !k.is_empty()
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            && !v.is_empty()
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || " -_.:/,".contains(c))
+    })
+}
+
+fn fail2ban_line(l: &str) -> bool {
+    if let Some(section) = l.strip_prefix('[') {
+        section
+            .strip_suffix(']')
+            .is_some_and(|s| s == "DEFAULT" || s.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+    } else {
+        l.split_once(" = ").is_some_and(|(k, _)| FAIL2BAN.contains(&k))
+    }
+}
+
+fn fstab_line(l: &str) -> bool {
+    let f: Vec<&str> = l.split_whitespace().collect();
+    f.len() == 6 && f[0] == "tmpfs" && f[2] == "tmpfs" && f[4] == "0" && f[5] == "0"
+}
+
+fn audit_line(l: &str) -> bool {
+    ["-D", "-b", "-f", "-e", "-a", "-w", "--backlog_wait_time", "-i", "-r"].contains(&first_word(l))
+}
+
+fn iptables_line(l: &str) -> bool {
+    l == "COMMIT"
+        || l.starts_with("*filter")
+        || l.starts_with(':')
+        || ["-A ", "-F ", "-N ", "-I "].iter().any(|s| l.starts_with(s))
+}
+
+/// No directive that loads code or files, but the includes pynoc writes itself.
+fn nginx_loads_nothing(l: &str) -> bool {
+    !["include", "load_module", "lua_code_cache", "perl", "js_import", "access_by_lua"].contains(&first_word(l))
+        || NGINX_INCLUDES.contains(&l)
+}
+
+fn pg_hba_line(l: &str) -> bool {
+    let f: Vec<&str> = l.split_whitespace().collect();
+    match f.first() {
+        Some(&"local") => f.len() == 4 || f.len() == 5,
+        Some(&("host" | "hostssl" | "hostnossl")) => f.len() == 5 || f.len() == 6,
+        _ => false,
+    }
+}
+
+/// Dockerfile instructions; a line after one ending with `\` continues it.
+fn dockerfile_instructions<'a>(p: &mut Vec<String>, lines: impl Iterator<Item = &'a str>) {
+    let mut continued = false;
+    for l in lines {
+        if !continued && !DOCKERFILE.contains(&first_word(l)) {
+            p.push(format!("not a Dockerfile instruction: {l:?}"));
+        }
+        continued = l.ends_with('\\');
+    }
+}
+
+fn inventory_line(l: &str) -> bool {
+    l.strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .is_some_and(|g| g.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == ':'))
+        || l.split_once('=').is_some_and(|(k, _)| k.starts_with("ansible_"))
+}
+
+/// A list of plays, each with only the keys the playbook writes.
+fn plays(p: &mut Vec<String>, text: &str) {
+    match serde_norway::from_str::<serde_norway::Value>(text) {
+        Ok(serde_norway::Value::Sequence(plays)) => {
+            for play in plays {
+                let keys = play.as_mapping().map(|m| m.keys().filter_map(|k| k.as_str()).collect::<Vec<_>>());
+                for k in keys.unwrap_or_default() {
+                    if !PLAY.contains(&k) {
+                        p.push(format!("a play key the playbook never writes: `{k}`"));
+                    }
+                }
+            }
+        }
+        Ok(_) => p.push("not a list of plays".into()),
+        Err(e) => p.push(format!("not YAML: {e}")),
+    }
+}
+
+fn postgres_apply_line(l: &str) -> bool {
+    l == "set -eu"
+        || l.starts_with("exec psql -X -v ON_ERROR_STOP=1 --username postgres --dbname ")
+        || l.strip_prefix("export ").is_some_and(crate::grammar::env_name)
+        || l.split_once("=\"$(cat /run/secrets/").is_some_and(|(k, rest)| {
+            crate::grammar::env_name(k)
+                && rest.strip_suffix(")\"").is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        })
 }
 
 const FAIL2BAN: &[&str] = &[
