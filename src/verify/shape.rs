@@ -7,6 +7,7 @@
 
 use crate::artifact::Kind;
 use crate::emit::Artifact;
+use crate::syspaths::{Place, permitted};
 
 /// The problems of every artifact, each prefixed by its path.
 pub fn check(artifacts: &[Artifact]) -> Vec<String> {
@@ -35,34 +36,9 @@ pub(crate) fn meaning_of(kind: Kind, text: &str) -> Vec<String> {
 
 /// What a root process does with the artifact's values, by meaning (issue 24): no writer
 /// that runs as root outside its directory, no kernel helper key without its reason.
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 fn meaning(p: &mut Vec<String>, kind: Kind, text: &str) {
-    use crate::syspaths::{Place, permitted};
-    // A project directory's name is the second component: the allow-list's `{project}`.
-    let project = |path: &str| path.split('/').nth(2).unwrap_or_default().to_string();
-    let placed = |p: &mut Vec<String>, place: Place, path: &str| {
-        let canonical = crate::syspaths::canonical(path);
-        if canonical.as_deref() != Some(path) || !permitted(place, path, &project(path)) {
-            p.push(format!("{} outside its directories: {path:?}", place.rule().what));
-        }
-    };
-    let code = |l: &str| !l.trim_start().starts_with('#');
     match kind {
-        Kind::Nginx => {
-            for l in text.lines().map(str::trim).filter(|l| code(l)) {
-                if let Some(rest) = l.strip_prefix("access_log ").or_else(|| l.strip_prefix("error_log ")) {
-                    let path = rest.split_whitespace().next().unwrap_or_default().trim_end_matches(';');
-                    if path != "off" {
-                        placed(p, Place::NginxLog, path);
-                    }
-                }
-                if let Some(rest) =
-                    l.strip_prefix("ssl_certificate ").or_else(|| l.strip_prefix("ssl_certificate_key "))
-                {
-                    placed(p, Place::TlsMaterial, rest.trim_end_matches(';'));
-                }
-            }
-        }
+        Kind::Nginx => nginx_paths(p, text),
         Kind::Fstab => {
             for f in text.lines().filter(|l| code(l)).map(|l| l.split_whitespace().collect::<Vec<_>>()) {
                 if let Some(target) = f.get(1) {
@@ -70,42 +46,9 @@ fn meaning(p: &mut Vec<String>, kind: Kind, text: &str) {
                 }
             }
         }
-        Kind::Prepare => {
-            for l in text.lines().map(str::trim) {
-                if let Some(rest) = l.strip_prefix("dir ") {
-                    placed(p, Place::VolumeDevice, rest.split_whitespace().next().unwrap_or_default());
-                }
-                if let Some((_, from)) = l.strip_prefix("copy \"${").and_then(|r| r.split_once("_FROM:-"))
-                    && let Some(path) = from.split('}').next().filter(|f| f.starts_with('/'))
-                {
-                    placed(p, Place::TlsMaterial, path);
-                }
-            }
-        }
-        Kind::Deploy => {
-            // The ACME webroot the playbook makes (`path:` after the task's name).
-            let lines: Vec<&str> = text.lines().map(str::trim).collect();
-            for (i, _) in lines.iter().enumerate().filter(|(_, l)| **l == "- name: ACME webroot") {
-                let path = lines[i..].iter().find_map(|l| l.strip_prefix("path: !unsafe ")).unwrap_or_default();
-                placed(p, Place::AcmeWebroot, path);
-                if !lines[i..].iter().take(7).any(|l| *l == "follow: false") {
-                    p.push(format!("the ACME webroot task follows links: {path:?}"));
-                }
-            }
-        }
-        Kind::Sysctl => {
-            let meaning = crate::stdlib::sysctl_meaning();
-            let lines: Vec<&str> = text.lines().map(str::trim).collect();
-            for (i, l) in lines.iter().enumerate() {
-                let Some((key, _)) = l.trim_start_matches('-').split_once(" = ") else { continue };
-                // The reason is the comment right above the key; a group's heading is a
-                // comment after a blank line, the file's header the first line.
-                let reasoned = i >= 2 && lines[i - 1].starts_with("# ") && !lines[i - 2].is_empty();
-                if let Some(does) = meaning.helper(key).filter(|_| !reasoned && code(l)) {
-                    p.push(format!("the kernel helper key `{key}` ({does}) without its reason"));
-                }
-            }
-        }
+        Kind::Prepare => prepare_paths(p, text),
+        Kind::Deploy => acme_webroots(p, text),
+        Kind::Sysctl => kernel_helpers(p, text),
         Kind::Sshd
         | Kind::Fail2ban
         | Kind::Audit
@@ -121,6 +64,76 @@ fn meaning(p: &mut Vec<String>, kind: Kind, text: &str) {
         | Kind::Gitignore
         | Kind::PostgresApply
         | Kind::Inventory => {}
+    }
+}
+
+/// A line that is not a `#` comment.
+fn code(l: &str) -> bool {
+    !l.trim_start().starts_with('#')
+}
+
+/// A path a root process writes is canonical and where its place's allow-list says (a
+/// project directory's name is the second component: the allow-list's `{project}`).
+fn placed(p: &mut Vec<String>, place: Place, path: &str) {
+    let project = path.split('/').nth(2).unwrap_or_default();
+    let canonical = crate::syspaths::canonical(path);
+    if canonical.as_deref() != Some(path) || !permitted(place, path, project) {
+        p.push(format!("{} outside its directories: {path:?}", place.rule().what));
+    }
+}
+
+/// nginx's logs and TLS files.
+fn nginx_paths(p: &mut Vec<String>, text: &str) {
+    for l in text.lines().map(str::trim).filter(|l| code(l)) {
+        if let Some(rest) = l.strip_prefix("access_log ").or_else(|| l.strip_prefix("error_log ")) {
+            let path = rest.split_whitespace().next().unwrap_or_default().trim_end_matches(';');
+            if path != "off" {
+                placed(p, Place::NginxLog, path);
+            }
+        }
+        if let Some(rest) = l.strip_prefix("ssl_certificate ").or_else(|| l.strip_prefix("ssl_certificate_key ")) {
+            placed(p, Place::TlsMaterial, rest.trim_end_matches(';'));
+        }
+    }
+}
+
+/// The directories prepare.sh makes and the files it copies.
+fn prepare_paths(p: &mut Vec<String>, text: &str) {
+    for l in text.lines().map(str::trim) {
+        if let Some(rest) = l.strip_prefix("dir ") {
+            placed(p, Place::VolumeDevice, rest.split_whitespace().next().unwrap_or_default());
+        }
+        if let Some((_, from)) = l.strip_prefix("copy \"${").and_then(|r| r.split_once("_FROM:-"))
+            && let Some(path) = from.split('}').next().filter(|f| f.starts_with('/'))
+        {
+            placed(p, Place::TlsMaterial, path);
+        }
+    }
+}
+
+/// The ACME webroot the playbook makes (`path:` after the task's name), never through a link.
+fn acme_webroots(p: &mut Vec<String>, text: &str) {
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    for (i, _) in lines.iter().enumerate().filter(|(_, l)| **l == "- name: ACME webroot") {
+        let path = lines[i..].iter().find_map(|l| l.strip_prefix("path: !unsafe ")).unwrap_or_default();
+        placed(p, Place::AcmeWebroot, path);
+        if !lines[i..].iter().take(7).any(|l| *l == "follow: false") {
+            p.push(format!("the ACME webroot task follows links: {path:?}"));
+        }
+    }
+}
+
+/// A kernel helper key keeps its reason: the comment right above the key (a group's heading
+/// is a comment after a blank line, the file's header the first line).
+fn kernel_helpers(p: &mut Vec<String>, text: &str) {
+    let meaning = crate::stdlib::sysctl_meaning();
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    for (i, l) in lines.iter().enumerate() {
+        let Some((key, _)) = l.trim_start_matches('-').split_once(" = ") else { continue };
+        let reasoned = i >= 2 && lines[i - 1].starts_with("# ") && !lines[i - 2].is_empty();
+        if let Some(does) = meaning.helper(key).filter(|_| !reasoned && code(l)) {
+            p.push(format!("the kernel helper key `{key}` ({does}) without its reason"));
+        }
     }
 }
 
