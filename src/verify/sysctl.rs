@@ -8,7 +8,6 @@ use camino::Utf8Path;
 
 use super::{Status, brief, need, need_root};
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(crate) fn check(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["sysctl", "unshare"]).and_then(|_| need_root()) {
         return s;
@@ -16,6 +15,19 @@ pub(crate) fn check(file: &Utf8Path) -> Status {
     let Ok(text) = std::fs::read_to_string(file) else {
         return Status::Fail("cannot read the file".into());
     };
+    let net = match net_settings(&text).and_then(per_namespace) {
+        Ok(net) => net,
+        Err(why) => return Status::Fail(why),
+    };
+    if net.is_empty() {
+        return Status::Pass;
+    }
+    kept_as_written(&net)
+}
+
+/// Every key exists on this kernel (or is marked optional) and takes a value of its shape;
+/// the `net.*` settings, as `key=value`.
+fn net_settings(text: &str) -> Result<Vec<String>, String> {
     let mut net = Vec::new();
     for (no, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -23,7 +35,7 @@ pub(crate) fn check(file: &Utf8Path) -> Status {
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {
-            return Status::Fail(format!("line {}: not `key = value`", no + 1));
+            return Err(format!("line {}: not `key = value`", no + 1));
         };
         let (optional, key) = match key.trim().strip_prefix('-') {
             Some(k) => (true, k),
@@ -34,14 +46,14 @@ pub(crate) fn check(file: &Utf8Path) -> Status {
         match std::fs::read_to_string(&proc) {
             Err(_) if optional => continue,
             Err(_) => {
-                return Status::Fail(format!(
+                return Err(format!(
                     "line {}: `{key}` does not exist on this kernel and is not marked optional",
                     no + 1
                 ));
             }
             Ok(current) => {
                 if current.split_whitespace().count() != value.split_whitespace().count() {
-                    return Status::Fail(format!(
+                    return Err(format!(
                         "line {}: `{key}` takes {} field(s), the file gives `{value}`",
                         no + 1,
                         current.split_whitespace().count()
@@ -49,7 +61,7 @@ pub(crate) fn check(file: &Utf8Path) -> Status {
                 }
                 let numeric = |s: &str| s.split_whitespace().all(|f| f.parse::<i64>().is_ok());
                 if numeric(&current) && !numeric(value) {
-                    return Status::Fail(format!("line {}: `{key}` is numeric, the file gives `{value}`", no + 1));
+                    return Err(format!("line {}: `{key}` is numeric, the file gives `{value}`", no + 1));
                 }
             }
         }
@@ -57,8 +69,12 @@ pub(crate) fn check(file: &Utf8Path) -> Status {
             net.push(format!("{key}={value}"));
         }
     }
-    // A few net.* keys are global, not per namespace (`net.core.bpf_jit_harden`): a fresh
-    // namespace does not have them, and they are checked for shape only, as `kernel.*` is.
+    Ok(net)
+}
+
+/// A few net.* keys are global, not per namespace (`net.core.bpf_jit_harden`): a fresh
+/// namespace does not have them, and they are checked for shape only, as `kernel.*` is.
+fn per_namespace(mut net: Vec<String>) -> Result<Vec<String>, String> {
     let paths: Vec<String> =
         net.iter().map(|kv| kv.split_once('=').map_or(kv.as_str(), |(k, _)| k).replace('.', "/")).collect();
     let probe = format!("cd /proc/sys && for k in {}; do [ -e \"$k\" ] && echo \"$k\"; done; true", paths.join(" "));
@@ -70,15 +86,16 @@ pub(crate) fn check(file: &Utf8Path) -> Status {
                 i += 1;
                 here.contains(&paths[i - 1])
             });
+            Ok(net)
         }
-        Ok(o) => return Status::Fail(format!("cannot list a namespace's keys: {}", brief(&super::sandbox::text(&o)))),
-        Err(e) => return Status::Fail(format!("cannot run unshare: {e}")),
+        Ok(o) => Err(format!("cannot list a namespace's keys: {}", brief(&super::sandbox::text(&o)))),
+        Err(e) => Err(format!("cannot run unshare: {e}")),
     }
-    if net.is_empty() {
-        return Status::Pass;
-    }
-    // Write every net.* value in a throwaway network namespace, then read them back: the
-    // kernel must accept each and keep it as written.
+}
+
+/// Every net.* value written in a throwaway network namespace, then read back: the kernel
+/// must accept each and keep it as written.
+fn kept_as_written(net: &[String]) -> Status {
     let keys: Vec<&str> = net.iter().map(|kv| kv.split_once('=').map(|(k, _)| k).unwrap_or(kv)).collect();
     let script = format!("sysctl -q -w {} || exit 10\nsysctl -n {}", net.join(" "), keys.join(" "));
     match Command::new("unshare").args(["--net", "sh", "-c", &script]).output() {
