@@ -225,81 +225,8 @@ fn lits(v: &[String]) -> Vec<String> {
     v.iter().map(|s| lit(s)).collect()
 }
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 fn compose(stack: &Stack) -> File {
-    let defaults = &crate::stdlib::container_hardening().service;
-    let services = stack
-        .services
-        .iter()
-        .map(|s| {
-            let app = s.kind == crate::ir::ServiceKind::App;
-            let svc = Service {
-                build: app.then(|| Build { context: ".".into(), dockerfile: "Dockerfile".into() }),
-                image: s.image.clone(),
-                user: s.user.clone(),
-                read_only: defaults.read_only,
-                security_opt: defaults.security_opt.clone(),
-                cap_drop: defaults.cap_drop.clone(),
-                cap_add: s.cap_add.clone(),
-                tmpfs: s.tmpfs.clone(),
-                volumes: s
-                    .volumes
-                    .iter()
-                    .map(|v| VolumeMount {
-                        kind: if v.bind { "bind" } else { "volume" }.into(),
-                        source: v.volume.clone(),
-                        target: v.target.clone(),
-                        read_only: v.read_only,
-                        // A volume bound to a host directory keeps the owner and mode prepare.sh
-                        // gave it: Docker's copy of the image's directory into an empty volume
-                        // would replace them with the image's. A Docker-managed volume gets that
-                        // copy, as the image's user needs it.
-                        volume: (!v.bind).then(|| VolumeOptions {
-                            nocopy: stack.volumes.iter().any(|sv| sv.name == v.volume && sv.device.is_some()),
-                        }),
-                        // A bind whose directory is missing fails instead of mounting an empty one.
-                        bind: v.bind.then_some(BindOptions { create_host_path: false }),
-                    })
-                    .collect(),
-                environment: s.env.iter().map(|e| (e.name.clone(), lit(&e.value))).collect(),
-                secrets: s.secrets.clone(),
-                command: lits(&s.command),
-                networks: s.networks.clone(),
-                ports: s
-                    .ports
-                    .iter()
-                    .map(|p| PortMapping {
-                        target: p.target,
-                        published: p.published.to_string(),
-                        host_ip: p.host_ip.to_string(),
-                        protocol: "tcp".into(),
-                    })
-                    .collect(),
-                depends_on: s
-                    .depends_on
-                    .iter()
-                    .map(|dep| (dep.clone(), Condition { condition: "service_healthy".into() }))
-                    .collect(),
-                healthcheck: (!s.healthcheck.is_empty()).then(|| Health {
-                    test: lits(&s.healthcheck),
-                    interval: defaults.healthcheck_interval.clone(),
-                    timeout: defaults.healthcheck_timeout.clone(),
-                    retries: defaults.healthcheck_retries,
-                    start_period: if s.kind == crate::ir::ServiceKind::Postgres { "30s".into() } else { "10s".into() },
-                }),
-                restart: defaults.restart.clone(),
-                deploy: Deploy {
-                    resources: Resources {
-                        limits: Limits { cpus: s.cpus.clone(), memory: s.memory.clone(), pids: s.pids },
-                        reservations: (s.reservation_cpus.is_some() || s.reservation_memory.is_some()).then(|| {
-                            Reservations { cpus: s.reservation_cpus.clone(), memory: s.reservation_memory.clone() }
-                        }),
-                    },
-                },
-            };
-            (s.name.clone(), svc)
-        })
-        .collect();
+    let services = stack.services.iter().map(|s| (s.name.clone(), service(stack, s))).collect();
     let networks = stack
         .networks
         .iter()
@@ -330,4 +257,74 @@ fn compose(stack: &Stack) -> File {
         .collect();
     let secrets = stack.secrets.iter().map(|s| (s.name.clone(), SecretFile { file: s.file.clone() })).collect();
     File { services, networks, volumes, secrets }
+}
+
+/// One service with the stdlib's hardening (stdlib/container/hardening.toml).
+fn service(stack: &Stack, s: &crate::ir::Service) -> Service {
+    let defaults = &crate::stdlib::container_hardening().service;
+    let app = s.kind == crate::ir::ServiceKind::App;
+    Service {
+        build: app.then(|| Build { context: ".".into(), dockerfile: "Dockerfile".into() }),
+        image: s.image.clone(),
+        user: s.user.clone(),
+        read_only: defaults.read_only,
+        security_opt: defaults.security_opt.clone(),
+        cap_drop: defaults.cap_drop.clone(),
+        cap_add: s.cap_add.clone(),
+        tmpfs: s.tmpfs.clone(),
+        volumes: s.volumes.iter().map(|v| mount(stack, v)).collect(),
+        environment: s.env.iter().map(|e| (e.name.clone(), lit(&e.value))).collect(),
+        secrets: s.secrets.clone(),
+        command: lits(&s.command),
+        networks: s.networks.clone(),
+        ports: s
+            .ports
+            .iter()
+            .map(|p| PortMapping {
+                target: p.target,
+                published: p.published.to_string(),
+                host_ip: p.host_ip.to_string(),
+                protocol: "tcp".into(),
+            })
+            .collect(),
+        depends_on: s
+            .depends_on
+            .iter()
+            .map(|dep| (dep.clone(), Condition { condition: "service_healthy".into() }))
+            .collect(),
+        healthcheck: (!s.healthcheck.is_empty()).then(|| Health {
+            test: lits(&s.healthcheck),
+            interval: defaults.healthcheck_interval.clone(),
+            timeout: defaults.healthcheck_timeout.clone(),
+            retries: defaults.healthcheck_retries,
+            start_period: if s.kind == crate::ir::ServiceKind::Postgres { "30s".into() } else { "10s".into() },
+        }),
+        restart: defaults.restart.clone(),
+        deploy: Deploy {
+            resources: Resources {
+                limits: Limits { cpus: s.cpus.clone(), memory: s.memory.clone(), pids: s.pids },
+                reservations: (s.reservation_cpus.is_some() || s.reservation_memory.is_some())
+                    .then(|| Reservations { cpus: s.reservation_cpus.clone(), memory: s.reservation_memory.clone() }),
+            },
+        },
+    }
+}
+
+/// A service's mount of a volume or a bind.
+fn mount(stack: &Stack, v: &crate::ir::VolumeMount) -> VolumeMount {
+    VolumeMount {
+        kind: if v.bind { "bind" } else { "volume" }.into(),
+        source: v.volume.clone(),
+        target: v.target.clone(),
+        read_only: v.read_only,
+        // A volume bound to a host directory keeps the owner and mode prepare.sh
+        // gave it: Docker's copy of the image's directory into an empty volume
+        // would replace them with the image's. A Docker-managed volume gets that
+        // copy, as the image's user needs it.
+        volume: (!v.bind).then(|| VolumeOptions {
+            nocopy: stack.volumes.iter().any(|sv| sv.name == v.volume && sv.device.is_some()),
+        }),
+        // A bind whose directory is missing fails instead of mounting an empty one.
+        bind: v.bind.then_some(BindOptions { create_host_path: false }),
+    }
 }
