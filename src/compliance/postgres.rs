@@ -5,33 +5,12 @@ use super::{Claim, Claims};
 use crate::ir::{HbaKind, HbaMethod, Postgres, Spec};
 use crate::stdlib;
 
-#[expect(clippy::too_many_lines, reason = "to split into a dispatcher and a function per child")]
 pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     let data = stdlib::pg_hardening();
     let pg = spec.postgres.as_ref();
     let none = || Err("the spec has no `postgres` section".to_string());
     let mut out = Claims::default();
-    for p in &data.parameter {
-        let outcome = pg.map_or_else(none, |pg| {
-            if p.with_ssl && pg.ssl.is_none() {
-                return Err(format!("`{}` is set only with TLS, and the spec has no `ssl` node", p.name));
-            }
-            let set = pg.settings.iter().find(|s| s.name == p.name);
-            let default = pg.defaults.iter().find(|s| s.name == p.name);
-            match (set, default) {
-                (Some(s), _) if s.value.eq_ignore_ascii_case(&p.value) => {
-                    Ok(format!("postgres/postgresql-security.sql: {} = '{}'", s.name, s.value))
-                }
-                (Some(s), _) => {
-                    let why = s.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
-                    Err(format!("the spec sets `{} = '{}'`{why}", s.name, s.value))
-                }
-                (None, Some(s)) => Ok(format!("{} = '{}' is PostgreSQL {}'s own default", s.name, s.value, pg.version)),
-                (None, None) => Err(format!("`{}` is not set", p.name)),
-            }
-        });
-        out.add(&p.satisfies, format!("postgres {}", p.name), outcome);
-    }
+    parameters(pg, &mut out);
     let ssl = pg.map_or_else(none, |pg| match &pg.ssl {
         Some(s) => Ok(format!("postgres/postgresql-security.sql: ssl = on, certificate {}", s.cert)),
         None => Err("the spec has no `ssl` node".to_string()),
@@ -91,6 +70,33 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     });
     out.add(&data.row_security.satisfies, "postgres row security".into(), rls);
     out.0
+}
+
+/// Each parameter pynoc sets: the value in force is pynoc's (the spec's, or the server's own
+/// default when that is pynoc's).
+fn parameters(pg: Option<&Postgres>, out: &mut Claims) {
+    let none = || Err("the spec has no `postgres` section".to_string());
+    for p in &stdlib::pg_hardening().parameter {
+        let outcome = pg.map_or_else(none, |pg| {
+            if p.with_ssl && pg.ssl.is_none() {
+                return Err(format!("`{}` is set only with TLS, and the spec has no `ssl` node", p.name));
+            }
+            let set = pg.settings.iter().find(|s| s.name == p.name);
+            let default = pg.defaults.iter().find(|s| s.name == p.name);
+            match (set, default) {
+                (Some(s), _) if s.value.eq_ignore_ascii_case(&p.value) => {
+                    Ok(format!("postgres/postgresql-security.sql: {} = '{}'", s.name, s.value))
+                }
+                (Some(s), _) => {
+                    let why = s.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+                    Err(format!("the spec sets `{} = '{}'`{why}", s.name, s.value))
+                }
+                (None, Some(s)) => Ok(format!("{} = '{}' is PostgreSQL {}'s own default", s.name, s.value, pg.version)),
+                (None, None) => Err(format!("`{}` is not set", p.name)),
+            }
+        });
+        out.add(&p.satisfies, format!("postgres {}", p.name), outcome);
+    }
 }
 
 fn local_peer(pg: &Postgres) -> Result<String, String> {
