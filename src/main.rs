@@ -358,6 +358,9 @@ fn build(spec: &Utf8Path, out: &Utf8Path, check_only: bool, force_system_dir: bo
             for (f, why) in &report.kept {
                 errln!("warning: kept {f}: {why}");
             }
+            for w in &report.warnings {
+                errln!("warning: {w}");
+            }
             OK
         }
         Err(e) => {

@@ -30,6 +30,9 @@ pub struct Report {
     pub removed: Vec<Utf8PathBuf>,
     /// Files an earlier build wrote that this one does not, kept, with why.
     pub kept: Vec<(Utf8PathBuf, String)>,
+    /// What the build could not do and the user should know: an earlier manifest it could
+    /// not read (so nothing that build wrote is removed).
+    pub warnings: Vec<String>,
 }
 
 /// Every file of a build: (path inside the output directory, content, mode).
@@ -208,8 +211,17 @@ fn sync_all<'a>(mut files: impl Iterator<Item = &'a File>) -> io::Result<()> {
 
 pub fn write(c: &Compiled, out: &Utf8Path) -> io::Result<Report> {
     let root = open_root(out, true)?;
-    let old = previous(&root, out);
     let mut report = Report::default();
+    let old = match previous(&root, out) {
+        Ok(old) => old,
+        Err(why) => {
+            report.warnings.push(format!(
+                "{} could not be read ({why}): files an earlier build wrote and this one does not are left in place",
+                out.join(MANIFEST)
+            ));
+            Vec::new()
+        }
+    };
     // Each folder is opened once; every file is written under a temporary name first.
     let mut dirs: Vec<(&Utf8Path, OwnedFd)> = Vec::new();
     let mut staged: Vec<Staged> = Vec::new();
@@ -284,19 +296,22 @@ pub fn write(c: &Compiled, out: &Utf8Path) -> io::Result<Report> {
 
 /// The artifacts the manifest already in `out` lists, with their sha256: only each kind's
 /// own file; anything else a manifest names is ignored.
-fn previous(root: &OwnedFd, out: &Utf8Path) -> Vec<(String, String)> {
-    let Ok(Some(bytes)) = read_file(root, MANIFEST, &out.join(MANIFEST)) else {
-        return Vec::new();
+fn previous(root: &OwnedFd, out: &Utf8Path) -> Result<Vec<(String, String)>, String> {
+    let bytes = match read_file(root, MANIFEST, &out.join(MANIFEST)) {
+        Ok(Some(bytes)) => bytes,
+        // No earlier build here.
+        Ok(None) => return Ok(Vec::new()),
+        Err(e) => return Err(e.to_string()),
     };
-    // A manifest this pynoc cannot read (another version's, or edited) names nothing.
-    let Ok(m) = crate::emit::manifest::Manifest::parse(&bytes) else {
-        return Vec::new();
-    };
-    m.artifacts
+    // A manifest this pynoc cannot read (another version's, or edited) names nothing, and
+    // the caller says so.
+    let m = crate::emit::manifest::Manifest::parse(&bytes).map_err(|e| e.to_string())?;
+    Ok(m
+        .artifacts
         .into_iter()
         .filter(|e| e.path == e.name.desc().path && owned(&e.path))
         .map(|e| (e.path, e.sha256))
-        .collect()
+        .collect())
 }
 
 /// `folder/name`, with `folder` one of [`FOLDERS`] and `name` a plain file name.

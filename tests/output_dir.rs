@@ -110,6 +110,31 @@ fn a_hand_edited_stale_file_is_kept_with_a_warning_and_an_untouched_one_removed(
     assert!(r.stderr().contains("warning: kept") && r.stderr().contains("nginx.conf"), "{}", r.stderr());
 }
 
+/// A manifest the build cannot read (hand-edited, another tool's, a link) names no file to
+/// remove: the stale files stay, and the build says why instead of keeping quiet.
+#[test]
+fn an_unreadable_earlier_manifest_is_a_warning_and_removes_nothing() {
+    for (what, bad) in [("not JSON", "{ not json"), ("another shape", "{\"artifacts\": 3}"), ("empty", "")] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        build(&out).expect(0);
+        fs::write(out.join("manifest.json"), bad).unwrap();
+        let small = dir.path().join("small.kdl");
+        fs::write(&small, "pynoc 1\nproject demo\nhost {\n    ssh {\n        port 22\n    }\n}\n").unwrap();
+        let r = pynoc().arg("build").arg(&small).arg("-o").arg(&out).run().expect(0);
+        assert!(out.join("container/Dockerfile").exists(), "{what}: a stale file was removed");
+        assert!(!r.stdout().contains("removed"), "{what}: {}", r.stdout());
+        assert!(
+            r.stderr().contains("warning:") && r.stderr().contains("manifest.json could not be read"),
+            "{what}: {}",
+            r.stderr()
+        );
+        // The new manifest is this build's: the next build reads it again without a warning.
+        let again = pynoc().arg("build").arg(&small).arg("-o").arg(&out).run().expect(0);
+        assert!(!again.stderr().contains("could not be read"), "{what}: {}", again.stderr());
+    }
+}
+
 #[test]
 fn system_directories_are_refused_without_the_flag() {
     for dir in
