@@ -76,3 +76,53 @@ fn stand_in_application_parses() {
         assert!(o.status.success(), "{f}: {}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+/// Every `sh -c SCRIPT` the generated playbooks run, as they are written (the SQL-apply script
+/// is built in Rust, with a line per password): each passes shellcheck at style level.
+#[test]
+fn the_scripts_inside_the_generated_playbooks_pass_shellcheck() {
+    fn scripts(v: &serde_norway::Value, out: &mut Vec<String>) {
+        use serde_norway::Value;
+        let text = |v: &Value| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Tagged(t) => t.value.as_str().map(str::to_string),
+            _ => None,
+        };
+        match v {
+            Value::Sequence(items) => {
+                let words: Vec<Option<String>> = items.iter().take(3).map(text).collect();
+                if let [Some(sh), Some(c), Some(script)] = words.as_slice()
+                    && sh == "sh"
+                    && c == "-c"
+                {
+                    out.push(script.clone());
+                }
+                items.iter().for_each(|i| scripts(i, out));
+            }
+            Value::Mapping(m) => m.values().for_each(|i| scripts(i, out)),
+            Value::Tagged(t) => scripts(&t.value, out),
+            _ => {}
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for example in ["pynomaly", "everything"] {
+        let text = std::fs::read_to_string(root().join(format!("golden/{example}/deploy/site.yml"))).unwrap();
+        let playbook: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+        let mut found = Vec::new();
+        scripts(&playbook, &mut found);
+        assert!(found.iter().any(|s| s.contains("psql")), "{example}: no SQL-apply script among {found:?}");
+        for (i, s) in found.iter().enumerate() {
+            let f = dir.path().join(format!("{example}-{i}.sh"));
+            std::fs::write(&f, s).unwrap();
+            files.push(f);
+        }
+    }
+    assert!(files.len() >= 4, "{files:?}");
+    let Ok(o) = Command::new("shellcheck").args(["-s", "sh", "-S", "style"]).args(&files).output() else {
+        assert!(!strict(), "shellcheck is missing (installed by .ci/install-validators)");
+        eprintln!("SKIP generated playbook script lint: no shellcheck");
+        return;
+    };
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+}
