@@ -306,8 +306,7 @@ fn previous(root: &OwnedFd, out: &Utf8Path) -> Result<Vec<(String, String)>, Str
     // A manifest this pynoc cannot read (another version's, or edited) names nothing, and
     // the caller says so.
     let m = crate::emit::manifest::Manifest::parse(&bytes).map_err(|e| e.to_string())?;
-    Ok(m
-        .artifacts
+    Ok(m.artifacts
         .into_iter()
         .filter(|e| e.path == e.name.desc().path && owned(&e.path))
         .map(|e| (e.path, e.sha256))
