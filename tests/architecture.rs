@@ -20,7 +20,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The variants of `pub enum Kind` in src/artifact.rs, as written.
+/// The variants of `pub enum Kind` in src/artifact/mod.rs, as written.
 fn kinds(text: &str) -> Vec<String> {
     let body = text.split("enum Kind {").nth(1).unwrap().split('}').next().unwrap();
     body.lines().map(str::trim).filter_map(|l| l.strip_suffix(',')).map(String::from).collect()
@@ -29,7 +29,7 @@ fn kinds(text: &str) -> Vec<String> {
 #[test]
 fn every_kind_is_in_the_registry_list_and_named_in_at_most_five_rust_files() {
     let r = root();
-    let registry = fs::read_to_string(r.join("src/artifact.rs")).unwrap();
+    let registry = fs::read_to_string(r.join("src/artifact/mod.rs")).unwrap();
     let kinds = kinds(&registry);
     assert!(kinds.len() >= 20, "{kinds:?}");
     let all = registry.split("const ALL:").nth(1).unwrap().split("];").next().unwrap();
@@ -48,7 +48,7 @@ fn every_kind_is_in_the_registry_list_and_named_in_at_most_five_rust_files() {
             })
             .map(|f| f.strip_prefix(&r).unwrap().display().to_string())
             .collect();
-        assert!(naming.iter().any(|f| f == "src/artifact.rs"), "{name}: {naming:?}");
+        assert!(naming.iter().any(|f| f == "src/artifact/mod.rs"), "{name}: {naming:?}");
         assert!(naming.len() <= 5, "{name} is named in {} Rust files, the recipe allows 5: {naming:?}", naming.len());
     }
 }
@@ -81,10 +81,10 @@ fn every_path_the_architecture_names_exists() {
 /// `mod fstab`) or is its own (`fstab.rs`), and its `stdlib/fstab/` folder. Generated files (goldens, the schema,
 /// snapshots) and specs that merely use the section are not counted. The recipe in
 /// ARCHITECTURE.md names each of them (with `foo` for `fstab`), and the count may only fall:
-/// `LIMIT` is today's; the goal is 8.
+/// `LIMIT` is the issue's: 8.
 #[test]
 fn a_host_artifact_lives_in_the_files_the_recipe_names() {
-    const LIMIT: usize = 12;
+    const LIMIT: usize = 8;
     let r = root();
     let mut files = Vec::new();
     rust_files(&r.join("src"), &mut files);

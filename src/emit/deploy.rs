@@ -9,8 +9,8 @@
 //! it as a Jinja expression, and reaches a command only as one `argv` word.
 
 use super::ansible::{
-    Apt, Assert, Block, BlockInFile, Changed, Command, Copy, Environment, Fail, File, FileState, Group, Handler,
-    HandlerTask, Module, Play, Registered, Shell, Step, Systemd, Task, UnitState, Word, plain, words,
+    Apt, Assert, Block, Changed, Command, Copy, Fail, File, FileState, Group, Handler, HandlerTask, Module, Play,
+    Registered, Shell, Step, Systemd, Task, UnitState, Word, plain, words,
 };
 use super::{Artifact, Context};
 use crate::artifact::Kind;
@@ -201,23 +201,10 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifa
         .copied()
         .collect();
     let mut p = Steps { tasks: if packages.is_empty() { vec![] } else { vec![apt(&packages)] }, handlers: Vec::new() };
-    if let Some(a) = art(Kind::Sysctl) {
-        sysctl(&mut p, a);
-    }
-    if let Some(a) = art(Kind::Sshd) {
-        sshd(&mut p, a, host);
-    }
-    if let Some(a) = art(Kind::Nftables) {
-        nftables(&mut p, a);
-    }
-    if let Some(a) = art(Kind::Fail2ban) {
-        fail2ban(&mut p, a);
-    }
-    if let Some(a) = art(Kind::Audit) {
-        audit(&mut p, a);
-    }
-    if let Some(a) = art(Kind::Fstab) {
-        fstab(&mut p, a);
+    for kind in crate::artifact::HOST_PLAY {
+        if let (Some(a), Some(steps)) = (art(kind), kind.behaviour().steps) {
+            steps(&mut p, a, host);
+        }
     }
     let name = if containers {
         "host hardening (containers run here: forwarding on, container traffic routed)"
@@ -228,13 +215,13 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifa
 }
 
 /// A play's tasks and handlers, as each artifact adds its own.
-struct Steps {
-    tasks: Vec<Task>,
-    handlers: Vec<HandlerTask>,
+pub(crate) struct Steps {
+    pub(crate) tasks: Vec<Task>,
+    pub(crate) handlers: Vec<HandlerTask>,
 }
 
 /// The sysctl drop-in, applied by `sysctl --system`.
-fn sysctl(p: &mut Steps, a: &Artifact) {
+pub(crate) fn sysctl(p: &mut Steps, a: &Artifact, _host: &crate::ir::Host) {
     // Every key without a leading `-` must exist in this kernel, or `sysctl --system` fails.
     let validate = format!("sh -c '{}' sysctl %s", one_line(SYSCTL_KEYS));
     p.tasks.push(
@@ -250,7 +237,7 @@ fn sysctl(p: &mut Steps, a: &Artifact) {
 }
 
 /// The login accounts checked, the sshd drop-in (checked by `sshd -t`), the moduli step, ssh running.
-fn sshd(p: &mut Steps, a: &Artifact, host: &crate::ir::Host) {
+pub(crate) fn sshd(p: &mut Steps, a: &Artifact, host: &crate::ir::Host) {
     if !host.accounts.is_empty() {
         // `AllowUsers` names only declared accounts: each must exist before sshd is
         // restricted to them (getent exits 2 when one is missing).
@@ -283,7 +270,7 @@ fn sshd(p: &mut Steps, a: &Artifact, host: &crate::ir::Host) {
 }
 
 /// The nftables firewall, loaded at boot, reloaded (never restarted).
-fn nftables(p: &mut Steps, a: &Artifact) {
+pub(crate) fn nftables(p: &mut Steps, a: &Artifact, _host: &crate::ir::Host) {
     p.tasks.push(
         Step::new(
             "firewall (nftables; ufw.sh and iptables rules are the alternatives, not deployed)",
@@ -299,7 +286,7 @@ fn nftables(p: &mut Steps, a: &Artifact) {
 }
 
 /// Jail.local (checked by fail2ban), fail2ban running.
-fn fail2ban(p: &mut Steps, a: &Artifact) {
+pub(crate) fn fail2ban(p: &mut Steps, a: &Artifact, _host: &crate::ir::Host) {
     let validate = format!("sh -c '{}' fail2ban %s", one_line(FAIL2BAN_CHECK));
     p.tasks.push(
         Step::new("fail2ban jail.local", Module::Copy(copy(a, Some(validate)))).notify(Handler::RestartFail2ban).task(),
@@ -310,38 +297,12 @@ fn fail2ban(p: &mut Steps, a: &Artifact) {
 }
 
 /// The audit rules, loaded now or at the next boot when locked; auditd running.
-fn audit(p: &mut Steps, a: &Artifact) {
+pub(crate) fn audit(p: &mut Steps, a: &Artifact, _host: &crate::ir::Host) {
     // Rules locked by `-e 2` cannot change until reboot: then the new file waits for the
     // next boot (augenrules loads it there) instead of failing the run.
     let load = || vec![plain("sh"), plain("-c"), plain(one_line(AUDIT_LOAD))];
     p.tasks.push(guarded("audit rules", a, Registered::Audit, load(), load()));
     p.tasks.push(service("auditd enabled and running", "auditd", Some(UnitState::Started)));
-}
-
-/// The tmpfs lines merged into /etc/fstab, mounted and remounted.
-fn fstab(p: &mut Steps, a: &Artifact) {
-    p.tasks.push(
-        Step::new(
-            "tmpfs mounts in /etc/fstab",
-            Module::BlockInFile(BlockInFile {
-                path: "/etc/fstab",
-                marker: "# {mark} pynoc tmpfs mounts",
-                // A lookup's result is data to Ansible: never evaluated as a template.
-                block: format!("{{{{ lookup('ansible.builtin.file', playbook_dir ~ '/../{}') }}}}", a.path()),
-                validate: "findmnt --verify --tab-file %s",
-            }),
-        )
-        .notify(Handler::MountTmpfs)
-        .task(),
-    );
-    let mut h = HandlerTask::new(
-        "mount and remount every tmpfs (mount -a skips what is already mounted)",
-        Handler::MountTmpfs,
-        Module::Shell(Shell::Line(unsafe_str(&a.apply))),
-    );
-    // The module runs from a temporary directory: not in /tmp, which this mounts over.
-    h.environment = Some(Environment { TMPDIR: "/run" });
-    p.handlers.push(h);
 }
 
 fn containers_play() -> Play {

@@ -4,10 +4,10 @@
 pub(crate) mod ansible;
 mod audit;
 mod container;
-mod deploy;
+pub(crate) mod deploy;
 mod fail2ban;
 mod firewall;
-mod fstab;
+pub(crate) mod host;
 pub(crate) mod manifest;
 mod nginx;
 mod postgres;
@@ -88,25 +88,15 @@ pub(crate) fn emit(cx: &Context) -> Result<Vec<Artifact>, Error> {
     static ENV: std::sync::OnceLock<Result<Environment<'static>, Error>> = std::sync::OnceLock::new();
     let env = ENV.get_or_init(environment).as_ref().map_err(|e| Error::new(e.kind(), e.to_string()))?;
     let mut out = Vec::new();
-    if let Some(host) = &cx.spec.host {
-        if let Some(s) = &host.sysctl {
-            out.push(sysctl::emit(env, cx, s)?);
+    // The kinds with an emitter of their own ([`Kind::behaviour`]), then the sections that
+    // write several files at once.
+    for kind in Kind::ALL {
+        if let crate::artifact::Emit::Own(emit) = kind.behaviour().emit {
+            out.extend(emit(env, cx)?);
         }
-        if let Some(s) = &host.ssh {
-            out.push(sshd::emit(env, cx, s)?);
-        }
-        if let Some(f) = &host.fail2ban {
-            out.push(fail2ban::emit(env, cx, f)?);
-        }
-        if let Some(a) = &host.audit {
-            out.push(audit::emit(env, cx, a)?);
-        }
-        if let Some(f) = &host.firewall {
-            out.extend(firewall::emit(env, cx, f)?);
-        }
-        if let Some(f) = &host.fstab {
-            out.push(fstab::emit(env, cx, f)?);
-        }
+    }
+    if let Some(f) = cx.spec.host.as_ref().and_then(|h| h.firewall.as_ref()) {
+        out.extend(firewall::emit(env, cx, f)?);
     }
     if let Some(n) = &cx.spec.nginx {
         out.push(nginx::emit(env, cx, n)?);

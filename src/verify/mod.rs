@@ -3,18 +3,17 @@
 //! directories a tool writes). One line per artifact: PASS, FAIL with the reason, or SKIP
 //! with why.
 
-mod audit;
-mod container;
-mod deploy;
-mod fail2ban;
-mod firewall;
-mod fstab;
-mod nginx;
+pub(crate) mod audit;
+pub(crate) mod container;
+pub(crate) mod deploy;
+pub(crate) mod fail2ban;
+pub(crate) mod firewall;
+pub(crate) mod nginx;
 pub mod postgres;
 pub mod sandbox;
 pub mod shape;
-mod sshd;
-mod sysctl;
+pub(crate) mod sshd;
+pub(crate) mod sysctl;
 
 use std::fmt;
 
@@ -128,30 +127,9 @@ fn local_release() -> Option<String> {
     Some(format!("{}-{}", field("ID")?, field("VERSION_ID")?))
 }
 
-/// Each kind checked by its consumer's own tool.
+/// Each kind checked by its consumer's own tool ([`Kind::behaviour`]).
 fn check(item: &Item) -> Status {
-    let f = &item.file;
-    match item.kind {
-        Kind::Sysctl => sysctl::check(f),
-        Kind::Sshd => sshd::check(f),
-        Kind::Fail2ban => fail2ban::check(f),
-        Kind::Audit => audit::check(f),
-        Kind::Ufw => firewall::ufw(f),
-        Kind::Iptables => firewall::restore(f, "iptables-restore"),
-        Kind::Ip6tables => firewall::restore(f, "ip6tables-restore"),
-        Kind::Nftables => firewall::nft(f),
-        Kind::Fstab => fstab::check(f),
-        Kind::Nginx => nginx::check(f),
-        Kind::PostgresSql => postgres::check(f),
-        Kind::PgHba => postgres::check_hba(f),
-        Kind::Dockerfile => container::dockerfile(f),
-        Kind::Dockerignore => container::dockerignore(f),
-        Kind::Compose => container::compose(f),
-        Kind::Prepare | Kind::PostgresApply => container::script(f),
-        Kind::Gitignore => container::gitignore(f),
-        Kind::Deploy => deploy::playbook(f),
-        Kind::Inventory => deploy::inventory(f),
-    }
+    (item.kind.behaviour().check)(&item.file)
 }
 
 /// `Skip` unless every tool is on PATH (or at the given path).

@@ -10,8 +10,16 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use camino::Utf8Path;
+use minijinja::Environment;
+
 use crate::emit::ansible::Group;
-use crate::ir::Spec;
+use crate::emit::deploy::Steps;
+use crate::emit::{Artifact, Context};
+use crate::ir::{Host, Spec};
+use crate::verify::Status;
+
+mod fstab;
 
 /// Every kind of generated file (manifest.json's `name`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -472,6 +480,129 @@ impl<'de> Deserialize<'de> for Kind {
         Kind::from_name(&s).ok_or_else(|| {
             serde::de::Error::custom(format!("`{}` is not an artifact this pynoc writes", s.escape_debug()))
         })
+    }
+}
+
+/// What each consumer does with a kind: the registry's second table. Every consumer goes
+/// through it (`pynoc verify`, the shape checks, the emitters, the host play), so a new kind
+/// is one arm here and its own module (`src/artifact/fstab.rs` is the pattern), and no
+/// consumer matches on kinds.
+pub(crate) struct Behaviour {
+    /// Its consumer's own tool, run by `pynoc verify` in the sandbox.
+    pub(crate) check: fn(&Utf8Path) -> Status,
+    /// What its lines may be: a rule each line meets, or a check of the whole text (given the
+    /// comment syntax).
+    pub(crate) lines: Lines,
+    /// What a root process does with its values, checked by meaning (paths against their
+    /// allow-list), when it does anything.
+    pub(crate) meaning: Option<fn(&mut Vec<String>, &str)>,
+    pub(crate) emit: Emit,
+    /// The host play's tasks and handlers that install it, for a file of the host play.
+    pub(crate) steps: Option<fn(&mut Steps, &Artifact, &Host)>,
+}
+
+pub(crate) enum Lines {
+    /// Every line that is not blank or a comment meets the rule; else `what: line`.
+    Each(fn(&str) -> bool, &'static str),
+    /// A check of the whole text: (problems, text, comment syntax).
+    Whole(fn(&mut Vec<String>, &str, &str)),
+}
+
+pub(crate) enum Emit {
+    /// Its own emitter: the artifact, when the spec has its section.
+    Own(fn(&Environment, &Context) -> Result<Option<Artifact>, minijinja::Error>),
+    /// Written with the other files of its section by that section's emitter in `src/emit/`
+    /// (the firewall's four, PostgreSQL's two, the container's six, the playbook's two, nginx).
+    Section,
+}
+
+/// The order of the host play's tasks: the kinds whose `steps` it runs.
+pub(crate) const HOST_PLAY: [Kind; 6] =
+    [Kind::Sysctl, Kind::Sshd, Kind::Nftables, Kind::Fail2ban, Kind::Audit, Kind::Fstab];
+
+impl Kind {
+    /// The one table of what each consumer does with a kind.
+    pub(crate) fn behaviour(self) -> Behaviour {
+        use crate::emit::{deploy, host};
+        use crate::verify::{self as v, shape as sh};
+        use Lines::{Each, Whole};
+        let b = |check, lines, meaning, emit, steps| Behaviour { check, lines, meaning, emit, steps };
+        match self {
+            Kind::Sysctl => b(
+                v::sysctl::check,
+                Each(sh::sysctl_line, "not a `key = value` line"),
+                Some(sh::kernel_helpers),
+                Emit::Own(host::sysctl),
+                Some(deploy::sysctl),
+            ),
+            Kind::Sshd => b(v::sshd::check, Whole(sh::sshd_keywords), None, Emit::Own(host::sshd), Some(deploy::sshd)),
+            Kind::Fail2ban => b(
+                v::fail2ban::check,
+                Each(sh::fail2ban_line, "not a section or a known option"),
+                None,
+                Emit::Own(host::fail2ban),
+                Some(deploy::fail2ban),
+            ),
+            Kind::Audit => b(
+                v::audit::check,
+                Each(sh::audit_line, "not an audit rule"),
+                None,
+                Emit::Own(host::audit),
+                Some(deploy::audit),
+            ),
+            Kind::Ufw => b(v::firewall::ufw, Whole(sh::ufw), None, Emit::Section, None),
+            Kind::Iptables => {
+                b(|f| v::firewall::restore(f, "iptables-restore"), Whole(sh::iptables), None, Emit::Section, None)
+            }
+            Kind::Ip6tables => {
+                b(|f| v::firewall::restore(f, "ip6tables-restore"), Whole(sh::iptables), None, Emit::Section, None)
+            }
+            Kind::Nftables => b(v::firewall::nft, Whole(sh::nftables), None, Emit::Section, Some(deploy::nftables)),
+            Kind::Fstab => b(
+                fstab::check,
+                Each(fstab::line, "not a tmpfs line of six fields"),
+                Some(fstab::meaning),
+                Emit::Own(fstab::emit),
+                Some(fstab::steps),
+            ),
+            Kind::Nginx => b(v::nginx::check, Whole(sh::nginx), Some(sh::nginx_paths), Emit::Section, None),
+            Kind::PostgresSql => b(v::postgres::check, Whole(sh::sql), None, Emit::Section, None),
+            Kind::PgHba => {
+                b(v::postgres::check_hba, Each(sh::pg_hba_line, "not a pg_hba line"), None, Emit::Section, None)
+            }
+            Kind::Dockerfile => b(v::container::dockerfile, Whole(sh::dockerfile), None, Emit::Section, None),
+            Kind::Dockerignore => b(
+                v::container::dockerignore,
+                Each(|l| !l.chars().any(char::is_whitespace), "a pattern with white space"),
+                None,
+                Emit::Section,
+                None,
+            ),
+            Kind::Compose => b(v::container::compose, Whole(sh::compose), None, Emit::Section, None),
+            Kind::Prepare => b(v::container::script, Whole(sh::prepare), Some(sh::prepare_paths), Emit::Section, None),
+            Kind::Gitignore => b(
+                v::container::gitignore,
+                Each(|l| l.starts_with('/') && !l.contains(char::is_whitespace), "a pattern .gitignore never holds"),
+                None,
+                Emit::Section,
+                None,
+            ),
+            Kind::PostgresApply => b(
+                v::container::script,
+                Each(sh::postgres_apply_line, "a line postgres-apply.sh never holds"),
+                None,
+                Emit::Section,
+                None,
+            ),
+            Kind::Deploy => b(v::deploy::playbook, Whole(sh::plays), Some(sh::acme_webroots), Emit::Section, None),
+            Kind::Inventory => b(
+                v::deploy::inventory,
+                Each(sh::inventory_line, "not an inventory group or variable"),
+                None,
+                Emit::Section,
+                None,
+            ),
+        }
     }
 }
 
