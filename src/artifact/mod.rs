@@ -19,7 +19,11 @@ use crate::emit::{Artifact, Context};
 use crate::ir::{Host, Spec};
 use crate::verify::Status;
 
+mod audit;
+mod fail2ban;
 mod fstab;
+mod sshd;
+mod sysctl;
 
 /// Every kind of generated file (manifest.json's `name`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -522,33 +526,33 @@ pub(crate) const HOST_PLAY: [Kind; 6] =
 
 impl Kind {
     /// The one table of what each consumer does with a kind.
+    #[expect(clippy::too_many_lines, reason = "the registry's table: one arm per artifact kind")]
     pub(crate) fn behaviour(self) -> Behaviour {
-        use crate::emit::{deploy, host};
         use crate::verify::{self as v, shape as sh};
         use Lines::{Each, Whole};
         let b = |check, lines, meaning, emit, steps| Behaviour { check, lines, meaning, emit, steps };
         match self {
             Kind::Sysctl => b(
-                v::sysctl::check,
-                Each(sh::sysctl_line, "not a `key = value` line"),
-                Some(sh::kernel_helpers),
-                Emit::Own(host::sysctl),
-                Some(deploy::sysctl),
+                sysctl::check,
+                Each(sysctl::line, "not a `key = value` line"),
+                Some(sysctl::kernel_helpers),
+                Emit::Own(sysctl::emit),
+                Some(sysctl::steps),
             ),
-            Kind::Sshd => b(v::sshd::check, Whole(sh::sshd_keywords), None, Emit::Own(host::sshd), Some(deploy::sshd)),
+            Kind::Sshd => b(sshd::check, Whole(sshd::keywords), None, Emit::Own(sshd::emit), Some(sshd::steps)),
             Kind::Fail2ban => b(
-                v::fail2ban::check,
-                Each(sh::fail2ban_line, "not a section or a known option"),
+                fail2ban::check,
+                Each(fail2ban::line, "not a section or a known option"),
                 None,
-                Emit::Own(host::fail2ban),
-                Some(deploy::fail2ban),
+                Emit::Own(fail2ban::emit),
+                Some(fail2ban::steps),
             ),
             Kind::Audit => b(
-                v::audit::check,
-                Each(sh::audit_line, "not an audit rule"),
+                audit::check,
+                Each(audit::line, "not an audit rule"),
                 None,
-                Emit::Own(host::audit),
-                Some(deploy::audit),
+                Emit::Own(audit::emit),
+                Some(audit::steps),
             ),
             Kind::Ufw => b(v::firewall::ufw, Whole(sh::ufw), None, Emit::Section, None),
             Kind::Iptables => {
@@ -557,7 +561,9 @@ impl Kind {
             Kind::Ip6tables => {
                 b(|f| v::firewall::restore(f, "ip6tables-restore"), Whole(sh::iptables), None, Emit::Section, None)
             }
-            Kind::Nftables => b(v::firewall::nft, Whole(sh::nftables), None, Emit::Section, Some(deploy::nftables)),
+            Kind::Nftables => {
+                b(v::firewall::nft, Whole(sh::nftables), None, Emit::Section, Some(crate::emit::deploy::nftables))
+            }
             Kind::Fstab => b(
                 fstab::check,
                 Each(fstab::line, "not a tmpfs line of six fields"),

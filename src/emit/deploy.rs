@@ -9,22 +9,18 @@
 //! it as a Jinja expression, and reaches a command only as one `argv` word.
 
 use super::ansible::{
-    Apt, Assert, Block, Changed, Command, Copy, Fail, File, FileState, Group, Handler, HandlerTask, Module, Play,
-    Registered, Shell, Step, Systemd, Task, UnitState, Word, plain, words,
+    Apt, Assert, Block, Command, Copy, Fail, File, FileState, Group, Handler, HandlerTask, Module, Play, Registered,
+    Step, Systemd, Task, UnitState, Word, plain, words,
 };
 use super::{Artifact, Context};
 use crate::artifact::Kind;
 use crate::ir::Postgres;
 
 /// The shell scripts the playbook runs on a host: files of their own, checked by shellcheck.
-const MODULI: &str = include_str!("../../stdlib/deploy/moduli.sh");
-const AUDIT_LOAD: &str = include_str!("../../stdlib/deploy/audit-load.sh");
-const SYSCTL_KEYS: &str = include_str!("../../stdlib/deploy/sysctl-keys.sh");
-const FAIL2BAN_CHECK: &str = include_str!("../../stdlib/deploy/fail2ban-check.sh");
 const EXISTS: &str = include_str!("../../stdlib/deploy/exists.sh");
 
 /// A one-line script as the single-quoted program of `sh -c`.
-fn one_line(script: &str) -> &str {
+pub(crate) fn one_line(script: &str) -> &str {
     script.trim_end_matches('\n')
 }
 
@@ -105,7 +101,7 @@ fn inventory(cx: &Context) -> String {
 // ---- building blocks -------------------------------------------------------------------
 
 /// A value from the spec: Ansible reads `!unsafe` strings as data, never as a template.
-fn unsafe_str(x: &str) -> Word {
+pub(crate) fn unsafe_str(x: &str) -> Word {
     Word::Unsafe(x.to_string())
 }
 
@@ -115,7 +111,7 @@ fn src(a: &Artifact) -> String {
 }
 
 /// `copy` of an artifact to its install path, with owner, mode and an optional validator.
-fn copy(a: &Artifact, validate: Option<String>) -> Copy {
+pub(crate) fn copy(a: &Artifact, validate: Option<String>) -> Copy {
     let (o, g) = a.desc().owner.split_once(':').unwrap_or(("root", "root"));
     Copy {
         src: src(a),
@@ -133,13 +129,13 @@ fn apt(names: &[&str]) -> Task {
     Step::new("packages", Module::Apt(Apt { name: names, state: "present" })).task()
 }
 
-fn service(name: &str, unit: &str, state: Option<UnitState>) -> Task {
+pub(crate) fn service(name: &str, unit: &str, state: Option<UnitState>) -> Task {
     Step::new(name, Module::Systemd(Systemd { name: unit.into(), enabled: Some(true), state })).task()
 }
 
 /// A file no tool can check on its own: install it with a backup, run `check` (which also
 /// applies it), and on failure put the previous file back, apply that, and fail.
-fn guarded(what: &str, a: &Artifact, reg: Registered, check: Vec<Word>, undo: Vec<Word>) -> Task {
+pub(crate) fn guarded(what: &str, a: &Artifact, reg: Registered, check: Vec<Word>, undo: Vec<Word>) -> Task {
     let mut rescue = vec![
         Step::new(
             &format!("restore the previous {what}"),
@@ -220,55 +216,6 @@ pub(crate) struct Steps {
     pub(crate) handlers: Vec<HandlerTask>,
 }
 
-/// The sysctl drop-in, applied by `sysctl --system`.
-pub(crate) fn sysctl(p: &mut Steps, a: &Artifact, _host: &crate::ir::Host) {
-    // Every key without a leading `-` must exist in this kernel, or `sysctl --system` fails.
-    let validate = format!("sh -c '{}' sysctl %s", one_line(SYSCTL_KEYS));
-    p.tasks.push(
-        Step::new("kernel parameters (sysctl drop-in)", Module::Copy(copy(a, Some(validate))))
-            .notify(Handler::ApplySysctl)
-            .task(),
-    );
-    p.handlers.push(HandlerTask::new(
-        Handler::ApplySysctl.topic(),
-        Handler::ApplySysctl,
-        Command::argv(words(&["sysctl", "--system"])),
-    ));
-}
-
-/// The login accounts checked, the sshd drop-in (checked by `sshd -t`), the moduli step, ssh running.
-pub(crate) fn sshd(p: &mut Steps, a: &Artifact, host: &crate::ir::Host) {
-    if !host.accounts.is_empty() {
-        // `AllowUsers` names only declared accounts: each must exist before sshd is
-        // restricted to them (getent exits 2 when one is missing).
-        let mut argv = words(&["getent", "passwd", "--"]);
-        argv.extend(host.accounts.iter().map(|a| unsafe_str(&a.name)));
-        p.tasks.push(Step::new("the login accounts exist", Command::argv(argv)).read_only().task());
-    }
-    p.tasks.push(
-        Step::new("sshd drop-in", Module::Copy(copy(a, Some("/usr/sbin/sshd -t -f %s".into()))))
-            .notify(Handler::ReloadSsh)
-            .task(),
-    );
-    if host.ssh.as_ref().is_some_and(|x| x.steps.iter().any(|s| s == "moduli-3072")) {
-        let mut step = Step::new(
-            "Diffie-Hellman moduli under 3072 bits removed from /etc/ssh/moduli",
-            Module::Shell(Shell::Script { cmd: MODULI, executable: "/bin/sh" }),
-        )
-        .register(Registered::Moduli)
-        .notify(Handler::ReloadSsh);
-        step.changed_when = Some(Changed::When(Registered::Moduli.cond("{var}.stdout == 'changed'")));
-        p.tasks.push(step.task());
-    }
-    p.tasks.push(service("ssh enabled and running", "ssh", Some(UnitState::Started)));
-    p.handlers.push(HandlerTask::new(
-        "sshd accepts the whole configuration",
-        Handler::ReloadSsh,
-        Command::argv(words(&["/usr/sbin/sshd", "-t"])),
-    ));
-    p.handlers.push(HandlerTask::unit(Handler::ReloadSsh, "ssh", UnitState::Reloaded));
-}
-
 /// The nftables firewall, loaded at boot, reloaded (never restarted).
 pub(crate) fn nftables(p: &mut Steps, a: &Artifact, _host: &crate::ir::Host) {
     p.tasks.push(
@@ -283,26 +230,6 @@ pub(crate) fn nftables(p: &mut Steps, a: &Artifact, _host: &crate::ir::Host) {
     // flushes every table, Docker's and fail2ban's included.
     p.tasks.push(service("nftables loads the firewall at boot", "nftables", None));
     p.handlers.push(HandlerTask::unit(Handler::ReloadNftables, "nftables", UnitState::Reloaded));
-}
-
-/// Jail.local (checked by fail2ban), fail2ban running.
-pub(crate) fn fail2ban(p: &mut Steps, a: &Artifact, _host: &crate::ir::Host) {
-    let validate = format!("sh -c '{}' fail2ban %s", one_line(FAIL2BAN_CHECK));
-    p.tasks.push(
-        Step::new("fail2ban jail.local", Module::Copy(copy(a, Some(validate)))).notify(Handler::RestartFail2ban).task(),
-    );
-    // Stock Debian 12 fail2ban is failed until jail.local exists: started now, with it.
-    p.tasks.push(service("fail2ban enabled and running", "fail2ban", Some(UnitState::Started)));
-    p.handlers.push(HandlerTask::unit(Handler::RestartFail2ban, "fail2ban", UnitState::Restarted));
-}
-
-/// The audit rules, loaded now or at the next boot when locked; auditd running.
-pub(crate) fn audit(p: &mut Steps, a: &Artifact, _host: &crate::ir::Host) {
-    // Rules locked by `-e 2` cannot change until reboot: then the new file waits for the
-    // next boot (augenrules loads it there) instead of failing the run.
-    let load = || vec![plain("sh"), plain("-c"), plain(one_line(AUDIT_LOAD))];
-    p.tasks.push(guarded("audit rules", a, Registered::Audit, load(), load()));
-    p.tasks.push(service("auditd enabled and running", "auditd", Some(UnitState::Started)));
 }
 
 fn containers_play() -> Play {
@@ -566,12 +493,14 @@ mod tests {
 
     #[test]
     fn the_validators_scripts_fit_in_one_single_quoted_word() {
-        for script in [SYSCTL_KEYS, FAIL2BAN_CHECK] {
-            let body = one_line(script);
+        let stdlib =
+            |name| std::fs::read_to_string(format!("{}/stdlib/deploy/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        for script in [stdlib("sysctl-keys.sh"), stdlib("fail2ban-check.sh")] {
+            let body = one_line(&script);
             assert!(!body.contains(['\'', '\n']), "{body}");
         }
-        for script in [AUDIT_LOAD, EXISTS] {
-            assert!(!one_line(script).contains('\n'), "{script}");
+        for script in [stdlib("audit-load.sh"), EXISTS.to_string()] {
+            assert!(!one_line(&script).contains('\n'), "{script}");
         }
     }
 }

@@ -2,17 +2,12 @@
 //! in `stdlib/<target>/`. Rendering is strict: an undefined value is an error, never empty.
 
 pub(crate) mod ansible;
-mod audit;
 mod container;
 pub(crate) mod deploy;
-mod fail2ban;
 mod firewall;
-pub(crate) mod host;
 pub(crate) mod manifest;
 mod nginx;
 mod postgres;
-mod sshd;
-mod sysctl;
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior, Value};

@@ -3,17 +3,13 @@
 //! directories a tool writes). One line per artifact: PASS, FAIL with the reason, or SKIP
 //! with why.
 
-pub(crate) mod audit;
 pub(crate) mod container;
 pub(crate) mod deploy;
-pub(crate) mod fail2ban;
 pub(crate) mod firewall;
 pub(crate) mod nginx;
 pub mod postgres;
 pub mod sandbox;
 pub mod shape;
-pub(crate) mod sshd;
-pub(crate) mod sysctl;
 
 use std::fmt;
 

@@ -99,20 +99,6 @@ pub(crate) fn acme_webroots(p: &mut Vec<String>, text: &str) {
     }
 }
 
-/// A kernel helper key keeps its reason: the comment right above the key (a group's heading
-/// is a comment after a blank line, the file's header the first line).
-pub(crate) fn kernel_helpers(p: &mut Vec<String>, text: &str) {
-    let meaning = crate::stdlib::sysctl_meaning();
-    let lines: Vec<&str> = text.lines().map(str::trim).collect();
-    for (i, l) in lines.iter().enumerate() {
-        let Some((key, _)) = l.trim_start_matches('-').split_once(" = ") else { continue };
-        let reasoned = i >= 2 && lines[i - 1].starts_with("# ") && !lines[i - 2].is_empty();
-        if let Some(does) = meaning.helper(key).filter(|_| !reasoned && code(l)) {
-            p.push(format!("the kernel helper key `{key}` ({does}) without its reason"));
-        }
-    }
-}
-
 /// What the artifact's consumer reads: its directives, sections and statements.
 fn shape(kind: Kind, text: &str) -> Vec<String> {
     let mut p = Vec::new();
@@ -185,44 +171,6 @@ pub(crate) fn first_word(l: &str) -> &str {
     l.split_whitespace().next().unwrap_or("")
 }
 
-/// The keywords stdlib/sshd/defaults.toml lists, each once (sshd keeps the first value: a
-/// second one is a sign of a planted line).
-pub(crate) fn sshd_keywords(p: &mut Vec<String>, text: &str, comment: &str) {
-    let mut seen: Vec<&str> = Vec::new();
-    for l in lines(text, comment) {
-        let word = first_word(l);
-        if !crate::stdlib::sshd_defaults().setting.iter().any(|s| s.keyword == word) {
-            p.push(format!("a keyword the drop-in never writes: {l:?}"));
-        } else if seen.contains(&word) {
-            p.push(format!("`{word}` given twice"));
-        }
-        seen.push(word);
-    }
-}
-
-pub(crate) fn sysctl_line(l: &str) -> bool {
-    l.split_once(" = ").is_some_and(|(k, v)| {
-        !k.is_empty()
-            && k.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-            && !v.is_empty()
-            && v.chars().all(|c| c.is_ascii_alphanumeric() || " -_.:/,".contains(c))
-    })
-}
-
-pub(crate) fn fail2ban_line(l: &str) -> bool {
-    if let Some(section) = l.strip_prefix('[') {
-        section
-            .strip_suffix(']')
-            .is_some_and(|s| s == "DEFAULT" || s.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
-    } else {
-        l.split_once(" = ").is_some_and(|(k, _)| FAIL2BAN.contains(&k))
-    }
-}
-
-pub(crate) fn audit_line(l: &str) -> bool {
-    ["-D", "-b", "-f", "-e", "-a", "-w", "--backlog_wait_time", "-i", "-r"].contains(&first_word(l))
-}
-
 pub(crate) fn iptables_line(l: &str) -> bool {
     l == "COMMIT"
         || l.starts_with("*filter")
@@ -290,33 +238,6 @@ pub(crate) fn postgres_apply_line(l: &str) -> bool {
                 && rest.strip_suffix(")\"").is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
         })
 }
-
-const FAIL2BAN: &[&str] = &[
-    "enabled",
-    "filter",
-    "port",
-    "backend",
-    "logpath",
-    "maxretry",
-    "bantime",
-    "findtime",
-    "ignoreip",
-    "banaction",
-    "banaction_allports",
-    "action",
-    "journalmatch",
-    "destemail",
-    "sender",
-    "mta",
-    "protocol",
-    "chain",
-    "bantime.increment",
-    "bantime.factor",
-    "bantime.maxtime",
-    "bantime.rndtime",
-    "usedns",
-    "mode",
-];
 
 const NGINX_INCLUDES: &[&str] = &["include /etc/nginx/mime.types;", "include /etc/nginx/modules-enabled/*.conf;"];
 

@@ -1,17 +1,46 @@
 //! fail2ban: a copy of /etc/fail2ban with the jail.local in it, `fail2ban-client -t`, and
 //! from its config dump: every jail on the systemd backend has no log path (it would be
 //! ignored), every other jail reads at least one.
+//!
+//! The artifact's back half, as the registry's [`super::Behaviour`] names it: its emitter,
+//! its consumer's check, its shape rules and the host play's steps that install it.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::process::Command;
 
 use camino::Utf8Path;
+use minijinja::{Environment, Error};
 
-use super::sandbox::{self, quote};
-use super::{Status, brief, need, need_root};
+use super::Kind;
+use crate::emit::ansible::{Handler, HandlerTask, Module, Step, UnitState};
+use crate::emit::deploy::{Steps, copy, one_line, service};
+use crate::emit::{Artifact, Context, render};
+use crate::ir::{Fail2ban, Host};
+use crate::verify::sandbox::{self, quote};
+use crate::verify::{Status, brief, need, need_root};
 
-pub(crate) fn check(file: &Utf8Path) -> Status {
+/// The script the host play runs for it (shellchecked by tests/harness_lint.rs).
+const FAIL2BAN_CHECK: &str = include_str!("../../stdlib/deploy/fail2ban-check.sh");
+
+/// The artifact, when the spec has its section.
+pub(super) fn emit(env: &Environment, cx: &Context) -> Result<Option<Artifact>, Error> {
+    cx.spec.host.as_ref().and_then(|h| h.fail2ban.as_ref()).map(|s| artifact(env, cx, s)).transpose()
+}
+
+fn artifact(env: &Environment, cx: &Context, f: &Fail2ban) -> Result<Artifact, Error> {
+    Ok(Artifact {
+        kind: Kind::Fail2ban,
+        install: Kind::Fail2ban.install(cx.spec),
+        // Stock Debian 12's fail2ban is failed until a jail.local exists (no auth.log for its
+        // default sshd jail): `reload` of a failed unit fails, `restart` starts it.
+        apply: "fail2ban-client -t && systemctl enable fail2ban && systemctl restart fail2ban".into(),
+        env: vec![],
+        content: render(env, cx, Kind::Fail2ban, "f2b", f, &[])?,
+    })
+}
+
+pub(super) fn check(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["fail2ban-client", "cp", "unshare"]).and_then(|_| need_root()) {
         return s;
     }
@@ -115,4 +144,52 @@ fn logpath_sections(ini: &str) -> Vec<String> {
         }
     }
     out
+}
+
+pub(super) fn line(l: &str) -> bool {
+    if let Some(section) = l.strip_prefix('[') {
+        section
+            .strip_suffix(']')
+            .is_some_and(|s| s == "DEFAULT" || s.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+    } else {
+        l.split_once(" = ").is_some_and(|(k, _)| FAIL2BAN.contains(&k))
+    }
+}
+
+const FAIL2BAN: &[&str] = &[
+    "enabled",
+    "filter",
+    "port",
+    "backend",
+    "logpath",
+    "maxretry",
+    "bantime",
+    "findtime",
+    "ignoreip",
+    "banaction",
+    "banaction_allports",
+    "action",
+    "journalmatch",
+    "destemail",
+    "sender",
+    "mta",
+    "protocol",
+    "chain",
+    "bantime.increment",
+    "bantime.factor",
+    "bantime.maxtime",
+    "bantime.rndtime",
+    "usedns",
+    "mode",
+];
+
+/// Jail.local (checked by fail2ban), fail2ban running.
+pub(super) fn steps(p: &mut Steps, a: &Artifact, _host: &Host) {
+    let validate = format!("sh -c '{}' fail2ban %s", one_line(FAIL2BAN_CHECK));
+    p.tasks.push(
+        Step::new("fail2ban jail.local", Module::Copy(copy(a, Some(validate)))).notify(Handler::RestartFail2ban).task(),
+    );
+    // Stock Debian 12 fail2ban is failed until jail.local exists: started now, with it.
+    p.tasks.push(service("fail2ban enabled and running", "fail2ban", Some(UnitState::Started)));
+    p.handlers.push(HandlerTask::unit(Handler::RestartFail2ban, "fail2ban", UnitState::Restarted));
 }

@@ -1,14 +1,43 @@
 //! sysctl: every key must exist under /proc/sys; `net.*` values are really written in a
 //! throwaway network namespace; global keys (`kernel.*`, `fs.*`, `vm.*`) are checked for
 //! shape only and never written.
+//!
+//! The artifact's back half, as the registry's [`super::Behaviour`] names it: its emitter,
+//! its consumer's check, its shape rules and the host play's steps that install it.
 
 use std::process::Command;
 
 use camino::Utf8Path;
+use minijinja::{Environment, Error};
 
-use super::{Status, brief, need, need_root};
+use super::Kind;
+use crate::emit::ansible::{Command as Cmd, Handler, HandlerTask, Module, Step, words};
+use crate::emit::deploy::{Steps, copy, one_line};
+use crate::emit::{Artifact, Context, render};
+use crate::ir::{Host, Sysctl};
+use crate::verify::sandbox;
+use crate::verify::shape::code;
+use crate::verify::{Status, brief, need, need_root};
 
-pub(crate) fn check(file: &Utf8Path) -> Status {
+/// The script the host play runs for it (shellchecked by tests/harness_lint.rs).
+const SYSCTL_KEYS: &str = include_str!("../../stdlib/deploy/sysctl-keys.sh");
+
+/// The artifact, when the spec has its section.
+pub(super) fn emit(env: &Environment, cx: &Context) -> Result<Option<Artifact>, Error> {
+    cx.spec.host.as_ref().and_then(|h| h.sysctl.as_ref()).map(|s| artifact(env, cx, s)).transpose()
+}
+
+fn artifact(env: &Environment, cx: &Context, s: &Sysctl) -> Result<Artifact, Error> {
+    Ok(Artifact {
+        kind: Kind::Sysctl,
+        install: Kind::Sysctl.install(cx.spec),
+        apply: "sysctl --system".into(),
+        env: vec![],
+        content: render(env, cx, Kind::Sysctl, "sysctl", s, &[])?,
+    })
+}
+
+pub(super) fn check(file: &Utf8Path) -> Status {
     if let Err(s) = need(&["sysctl", "unshare"]).and_then(|_| need_root()) {
         return s;
     }
@@ -88,7 +117,7 @@ fn per_namespace(mut net: Vec<String>) -> Result<Vec<String>, String> {
             });
             Ok(net)
         }
-        Ok(o) => Err(format!("cannot list a namespace's keys: {}", brief(&super::sandbox::text(&o)))),
+        Ok(o) => Err(format!("cannot list a namespace's keys: {}", brief(&sandbox::text(&o)))),
         Err(e) => Err(format!("cannot run unshare: {e}")),
     }
 }
@@ -109,7 +138,46 @@ fn kept_as_written(net: &[String]) -> Status {
             }
             Status::Pass
         }
-        Ok(o) => Status::Fail(format!("the kernel refused a net.* value: {}", brief(&super::sandbox::text(&o)))),
+        Ok(o) => Status::Fail(format!("the kernel refused a net.* value: {}", brief(&sandbox::text(&o)))),
         Err(e) => Status::Fail(format!("cannot run sysctl: {e}")),
     }
+}
+
+pub(super) fn line(l: &str) -> bool {
+    l.split_once(" = ").is_some_and(|(k, v)| {
+        !k.is_empty()
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            && !v.is_empty()
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || " -_.:/,".contains(c))
+    })
+}
+
+/// A kernel helper key keeps its reason: the comment right above the key (a group's heading
+/// is a comment after a blank line, the file's header the first line).
+pub(super) fn kernel_helpers(p: &mut Vec<String>, text: &str) {
+    let meaning = crate::stdlib::sysctl_meaning();
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    for (i, l) in lines.iter().enumerate() {
+        let Some((key, _)) = l.trim_start_matches('-').split_once(" = ") else { continue };
+        let reasoned = i >= 2 && lines[i - 1].starts_with("# ") && !lines[i - 2].is_empty();
+        if let Some(does) = meaning.helper(key).filter(|_| !reasoned && code(l)) {
+            p.push(format!("the kernel helper key `{key}` ({does}) without its reason"));
+        }
+    }
+}
+
+/// The sysctl drop-in, applied by `sysctl --system`.
+pub(super) fn steps(p: &mut Steps, a: &Artifact, _host: &Host) {
+    // Every key without a leading `-` must exist in this kernel, or `sysctl --system` fails.
+    let validate = format!("sh -c '{}' sysctl %s", one_line(SYSCTL_KEYS));
+    p.tasks.push(
+        Step::new("kernel parameters (sysctl drop-in)", Module::Copy(copy(a, Some(validate))))
+            .notify(Handler::ApplySysctl)
+            .task(),
+    );
+    p.handlers.push(HandlerTask::new(
+        Handler::ApplySysctl.topic(),
+        Handler::ApplySysctl,
+        Cmd::argv(words(&["sysctl", "--system"])),
+    ));
 }
