@@ -177,7 +177,11 @@ fn perms(d: &Diags, v: &Spanned<String>) -> Option<String> {
         v,
         crate::grammar::audit_perms(&v.value),
         Kind::InvalidValue,
-        format!("`{}` is not a set of audit permissions", v.value.escape_debug()),
+        if v.value.is_empty() {
+            "`perms` is empty: it names no audit permission".to_string()
+        } else {
+            format!("`{}` is not a set of audit permissions", v.value.escape_debug())
+        },
         "invalid permissions",
         "use the letters `r`, `w`, `x`, `a` once each, e.g. `wa`",
     )
