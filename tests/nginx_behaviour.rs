@@ -337,3 +337,48 @@ fn nginx_with_an_rsa_certificate() {
         serve_and_check("rsa");
     }
 }
+
+/// A site with no `location "/"` (the reference with that line removed): every path no
+/// location matches gets 404 from the catch-all, never nginx's default page or a file under
+/// its compiled-in root; the location that remains still reaches the application.
+#[test]
+fn a_site_without_a_root_location_answers_404_elsewhere() {
+    if !can_run() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    let spec = fs::read_to_string(example()).unwrap();
+    let without: String =
+        spec.lines().filter(|l| !l.trim().starts_with("location \"/\" ")).map(|l| format!("{l}\n")).collect();
+    assert_ne!(without, spec, "the reference has a `location \"/\"` to remove");
+    let spec_path = d.join("spec.kdl");
+    fs::write(&spec_path, &without).unwrap();
+    let out = d.join("out");
+    pynoc().arg("build").arg(&spec_path).arg("-o").arg(&out).run().expect(0);
+    let conf = fs::read_to_string(out.join("nginx/nginx.conf")).unwrap();
+    assert!(conf.contains("# No location matches: 404"), "no catch-all:\n{conf}");
+    let (cert, key) = certificate(d, "ecdsa");
+    fs::create_dir_all(d.join("webroot")).unwrap();
+    fs::set_permissions(d.join("webroot"), fs::Permissions::from_mode(0o755)).unwrap();
+    let test_conf = d.join("nginx.conf");
+    fs::write(&test_conf, rewrite(&conf, d, &cert, &key)).unwrap();
+    let mut lab = Lab::new("catchall");
+    let backend = root().join("tests/support/backend.py");
+    lab.spawn(&["python3", &backend.to_string_lossy(), &BACKEND.to_string()]);
+    lab.wait_port(BACKEND);
+    let t = lab.exec(&["nginx", "-t", "-c", &test_conf.to_string_lossy()]);
+    assert!(t.status.success(), "nginx -t: {}", String::from_utf8_lossy(&t.stderr));
+    lab.spawn(&["nginx", "-c", &test_conf.to_string_lossy(), "-g", "daemon off;"]);
+    lab.wait_port(HTTPS);
+    lab.nginx_pid = fs::read_to_string(d.join("nginx.pid")).ok().and_then(|p| p.trim().parse().ok());
+    for path in ["/", "/index.html", "/50x.html", "/api/detectors"] {
+        let (code, body) = lab.curl(&["-o", "-", "-w", "\n%{http_code}", &format!("https://{NAME}:{HTTPS}{path}")]);
+        assert_eq!(code, 0, "curl {path}");
+        assert!(body.ends_with("\n404") && !body.contains("Welcome to nginx"), "{path}: {body}");
+    }
+    let (code, status) =
+        lab.curl(&["-o", "/dev/null", "-w", "%{http_code}", &format!("https://{NAME}:{HTTPS}/auth/login")]);
+    assert_eq!((code, status.as_str()), (0, "200"), "the remaining location reaches the application");
+}

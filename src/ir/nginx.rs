@@ -192,6 +192,9 @@ pub(crate) struct Site {
     /// Upstream headers hidden so that no response carries two of them.
     pub(crate) hide_headers: Vec<String>,
     pub(crate) locations: Vec<Location>,
+    /// No prefix `location "/"`: a catch-all answers 404 for every path no location matches,
+    /// so nginx never serves its compiled-in root (its default page, any file under it).
+    pub(crate) catch_all: bool,
     /// File extensions whose requests are closed (`return 444`).
     pub(crate) blocked_extensions: Vec<String>,
     /// Close requests for dotfiles (`/.git`, `/.env`), except `/.well-known/`.

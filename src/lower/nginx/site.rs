@@ -165,6 +165,7 @@ impl Parts {
             }
         }
         let Parts { tls, acme, hsts_reason, redirect, locations, blocked, dotfiles, dotfiles_reason, .. } = self;
+        let catch_all = !locations.iter().any(|l| l.path == "/" && !l.exact);
         Some(ir::Site {
             span: n.name.span,
             names,
@@ -176,6 +177,7 @@ impl Parts {
             headers,
             hide_headers,
             locations,
+            catch_all,
             blocked_extensions: blocked,
             block_dotfiles: dotfiles,
             dotfiles_reason,
