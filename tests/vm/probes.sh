@@ -275,10 +275,13 @@ probe_containers() {
     python3 -m http.server "$HOST_HTTP" --bind 127.0.0.1 --directory "$WORK/out" >/dev/null 2>&1 &
     local web=$!
     sleep 1
+    # The probe networks have subnets of their own: from Docker's default pool they would
+    # take 172.18 and 172.19, and the stack's network without a subnet would then be given
+    # 172.20, the one its other network names (compose up failed on that once).
     G <<EOF 2>&1 | tally
 reach='timeout 8 bash -c "exec 3<>/dev/tcp/10.0.2.2/$HOST_HTTP && printf \"GET /manifest.json HTTP/1.0\\r\\n\\r\\n\" >&3 && head -1 <&3"'
-docker network inspect pynoc-probe >/dev/null 2>&1 || docker network create pynoc-probe >/dev/null
-docker network inspect pynoc-probe-internal >/dev/null 2>&1 || docker network create --internal pynoc-probe-internal >/dev/null
+docker network inspect pynoc-probe >/dev/null 2>&1 || docker network create --subnet 192.168.250.0/24 pynoc-probe >/dev/null
+docker network inspect pynoc-probe-internal >/dev/null 2>&1 || docker network create --internal --subnet 192.168.251.0/24 pynoc-probe-internal >/dev/null
 for net in bridge pynoc-probe; do
     out=\$(timeout 60 docker run --rm --network \$net local/probe bash -c "\$reach" 2>&1)
     case "\$out" in *"200 OK"*) echo "PASS container on \$net reaches the network";; *) echo "FAIL container on \$net: \$out";; esac
