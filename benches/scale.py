@@ -53,7 +53,7 @@ def spec(n):
         f'        location "/api/v{i}" proxy=pynomaly_backend zone=api burst=20\n' for i in range(n // 10)
     )
     anchors = [
-        ('        allow 9093 from=internal comment="AlertManager"\n', rules),
+        ('        allow 9093 from=internal comment=AlertManager\n', rules),
         ('        watch "/etc/nftables.conf" perms=wa key=firewall-config\n', watches),
         ('        location "/auth/login" proxy=pynomaly_backend zone=login burst=5\n', locations),
     ]

@@ -55,7 +55,7 @@ fn a_spec_whose_uids_differ_is_rejected() {
     );
     let alpine = fs::read_to_string(example())
         .unwrap()
-        .replace("image=\"postgres:15-bookworm\"", "image=\"postgres:15-alpine\" user=\"999:999\"");
+        .replace("image=postgres:15-bookworm", "image=\"postgres:15-alpine\" user=\"999:999\"");
     fs::write(&spec, &alpine).unwrap();
     let r = pynoc().arg("check").arg(&spec).run().expect(1);
     assert!(r.stderr().contains("but the image runs as 70:70"), "{}", r.stderr());
@@ -67,8 +67,8 @@ fn hostile_strings_stay_data_in_yaml_and_the_dockerfile() {
     let text = fs::read_to_string(example())
         .unwrap()
         .replace(
-            "env DATABASE_USER \"pynomaly_app\"",
-            &format!("env DATABASE_USER \"pynomaly_app\"\n            env APP_NOTE \"{hostile}\""),
+            "env DATABASE_USER pynomaly_app",
+            &format!("env DATABASE_USER pynomaly_app\n            env APP_NOTE \"{hostile}\""),
         )
         .replace(
             "writable \"/app/logs\" \"/app/data\"",

@@ -129,7 +129,7 @@ fn containers_keep_forwarding_and_a_routed_forward_chain() {
 
 #[test]
 fn without_containers_the_host_forwards_nothing() {
-    let text = example().replace("host release=\"debian-12\" {", "host release=\"debian-12\" containers=#false {");
+    let text = example().replace("host release=debian-12 {", "host release=debian-12 containers=#false {");
     let c = pynoc::compile(&text, "spec.kdl").unwrap();
     assert!(c.spec.host.as_ref().unwrap().containers.is_none());
     assert!(artifact(&c, "sysctl").contains("net.ipv4.ip_forward = 0"));
@@ -144,7 +144,7 @@ fn without_containers_the_host_forwards_nothing() {
 
 #[test]
 fn host_containers_true_without_compose() {
-    let text = example().replace("host release=\"debian-12\" {", "host release=\"debian-12\" containers=#true {");
+    let text = example().replace("host release=debian-12 {", "host release=debian-12 containers=#true {");
     let start = text.find("\ncontainer {").unwrap();
     let text = &text[..start];
     let c = pynoc::compile(text, "spec.kdl").unwrap();

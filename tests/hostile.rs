@@ -232,11 +232,8 @@ fn a_well_known_variable_is_no_password_source() {
 #[test]
 fn dockerignore_defaults_come_last_so_no_negation_brings_secrets_back() {
     for payload in ["!.env", "!secrets/", "!**", "!.git", "!*"] {
-        let (spec, _) = plant(
-            "requirements \"requirements.txt\"",
-            "requirements \"requirements.txt\"\n        ignore \"{}\"",
-            payload,
-        );
+        let (spec, _) =
+            plant("requirements requirements.txt", "requirements requirements.txt\n        ignore \"{}\"", payload);
         let c = pynoc::compile(&spec, "spec.kdl")
             .unwrap_or_else(|e| panic!("{}", e.iter().map(|d| d.render(false)).collect::<String>()));
         let ignore = &c.artifacts.iter().find(|a| a.path().ends_with(".dockerignore")).unwrap().content;
@@ -334,7 +331,7 @@ fn limits_are_never_switched_off_by_a_zero() {
 
 #[test]
 fn services_never_run_in_the_root_group() {
-    let field = ("service redis image=\"redis:7-bookworm\"", "service redis image=\"redis:7-bookworm\" user=\"{}\"");
+    let field = ("service redis image=redis:7-bookworm", "service redis image=redis:7-bookworm user=\"{}\"");
     for payload in ["999:0", "0:0", "0:999"] {
         refused(field, payload, "E031");
     }
@@ -363,7 +360,7 @@ fn secret_looking_values_are_never_baked_into_an_image_or_a_compose_file() {
     ];
     for (name, value) in secrets {
         // An image `env` (every layer) and a compose `env` (the file in the repository).
-        for anchor in ["requirements \"requirements.txt\"", "env DATABASE_USER \"pynomaly_app\""] {
+        for anchor in ["requirements requirements.txt", "env DATABASE_USER pynomaly_app"] {
             let (spec, _) = plant(anchor, &format!("{anchor}\n        env {name} \"{{}}\""), value);
             let errs = diags(&spec).expect_err(&format!("{name}={value} under `{anchor}`"));
             assert!(
@@ -378,8 +375,8 @@ fn secret_looking_values_are_never_baked_into_an_image_or_a_compose_file() {
         [("DB_PASSWORD_FILE", "/run/secrets/db_password"), ("APP_ENV", "production"), ("LOG_LEVEL", "info")]
     {
         let (spec, _) = plant(
-            "requirements \"requirements.txt\"",
-            &format!("requirements \"requirements.txt\"\n        env {name} \"{{}}\""),
+            "requirements requirements.txt",
+            &format!("requirements requirements.txt\n        env {name} \"{{}}\""),
             value,
         );
         diags(&spec).unwrap_or_else(|e| panic!("{name}: {}", e.iter().map(|d| d.render(false)).collect::<String>()));
@@ -392,10 +389,10 @@ fn free_text_cannot_hide_or_reorder_what_a_reviewer_reads() {
     for hidden in ["\\u{2028}", "\\u{202e}", "\\u{200b}", "\\u{feff}", "\\u{2066}"] {
         for field in [
             ("tmpfs \"/var/tmp\" size=\"1G\"", "tmpfs \"/var/tmp\" size=\"1G\" nodev=#false reason=\"{}\""),
-            ("env DATABASE_USER \"pynomaly_app\"", "env DATABASE_USER \"pynomaly_app\"\n            env NOTE \"{}\""),
-            ("cmd python \"-m\"", "cmd python \"{}\""),
+            ("env DATABASE_USER pynomaly_app", "env DATABASE_USER pynomaly_app\n            env NOTE \"{}\""),
+            ("cmd python -m", "cmd python \"{}\""),
             ("set log_line_prefix \"%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h \"", "set log_line_prefix \"{}\""),
-            ("referrer-policy \"no-referrer\"", "referrer-policy \"{}\""),
+            ("referrer-policy no-referrer", "referrer-policy \"{}\""),
         ] {
             refused(field, &format!("ok{hidden}ok"), "E013");
         }

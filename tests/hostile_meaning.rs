@@ -116,7 +116,7 @@ fn pg_spec(body: &str) -> String {
     format!(
         "pynoc 1\nproject demo\npostgres database=demo version=15 owner=demo_owner {{\n    \
          ssl cert=\"/etc/ssl/certs/pg.crt\" key=\"/etc/ssl/private/pg.key\"\n    \
-         set listen_addresses \"*\"\n    \
+         set listen_addresses *\n    \
          role demo_app login=#true password-env=DEMO_APP_PASSWORD\n{body}\n}}\n"
     )
 }
@@ -429,7 +429,7 @@ fn every_form_of_an_address_is_what_it_reaches() {
 fn the_code_stays_read_only_by_meaning() {
     let image = ("cmd python", "env {} \"/app/data\"\n        cmd python");
     let service =
-        ("env DATABASE_USER \"pynomaly_app\"", "env DATABASE_USER \"pynomaly_app\"\n            env {} \"/app/data\"");
+        ("env DATABASE_USER pynomaly_app", "env DATABASE_USER pynomaly_app\n            env {} \"/app/data\"");
     let names: Vec<&str> =
         pynoc::lower::LOADER_VARIABLES.iter().copied().chain(["LD_BIND_NOW", "LD_DEBUG_OUTPUT"]).collect();
     for name in names {
@@ -542,7 +542,7 @@ fn secret_files_stay_in_secrets() {
 /// `cmd` runs nothing from a writable directory, however the path is spelled.
 #[test]
 fn the_command_runs_no_writable_code() {
-    let field = ("cmd python \"-m\" uvicorn", "cmd python \"{}\" uvicorn");
+    let field = ("cmd python -m uvicorn", "cmd python \"{}\" uvicorn");
     for target in ["/app/data/x.py", "/app/logs/run.sh", "/app/data"] {
         for payload in spellings(target).into_iter().chain([format!("--config={target}")]) {
             common::refused(field, &payload, "E046");

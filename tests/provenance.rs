@@ -42,7 +42,7 @@ const CASES: &[(&str, &str, Want)] = &[
         "REVOKE ALL ON SCHEMA public FROM PUBLIC;",
         Want::Template("postgres/postgresql-security.sql.j2"),
     ),
-    ("container/Dockerfile", "FROM python:3.11-slim-bookworm", Want::Spec("base=\"python:3.11-slim-bookworm\"")),
+    ("container/Dockerfile", "FROM python:3.11-slim-bookworm", Want::Spec("base=python:3.11-slim-bookworm")),
     ("container/docker-compose.yml", "memory: 2G", Want::Spec("memory=\"2G\"")),
     ("container/prepare.sh", "PYNOC_PG_TLS_KEY_FROM", Want::Spec("ssl cert=\"/etc/ssl/certs/postgresql.crt\"")),
     ("container/postgres-apply.sh", "PYNOMALY_APP_PASSWORD=", Want::Spec("role pynomaly_app login=#true")),

@@ -34,14 +34,14 @@ fn one_line_edits_change_only_what_they_affect() {
         ("zone login rate=\"5r/m\"", "zone login rate=\"3r/m\"", &["nginx/nginx.conf"]),
         ("x11-forwarding #false", "x11-forwarding #false\n        max-auth-tries 2", &["host/sshd_config"]),
         (
-            "allow 9093 from=internal comment=\"AlertManager\"",
-            "allow 9094 from=internal comment=\"AlertManager\"",
+            "allow 9093 from=internal comment=AlertManager",
+            "allow 9094 from=internal comment=AlertManager",
             // `internal` is an IPv4 network: ip6tables has no rule for it.
             &["host/ufw.sh", "host/iptables.rules", "host/nftables.conf"],
         ),
         (
-            "grant select insert update delete on=\"detectors,datasets,detection_results\"",
-            "grant select insert update on=\"detectors,datasets,detection_results\"",
+            "grant select insert update delete on=detectors,datasets,detection_results",
+            "grant select insert update on=detectors,datasets,detection_results",
             // The playbook applies the SQL once per content: it names the SQL's sha256.
             &["postgres/postgresql-security.sql", "deploy/site.yml"],
         ),
