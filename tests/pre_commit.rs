@@ -72,8 +72,11 @@ fn the_hooks_fail_on_a_bad_spec_and_a_stale_output_and_pass_when_fixed() {
     let (repo, home) = (dir.path().join("repo"), dir.path().join("pre-commit-home"));
     fs::create_dir_all(&repo).unwrap();
     git(&repo, &["init", "-q"]);
-    let unformatted = fs::read_to_string(example()).unwrap();
-    let good = pynoc::fmt::format(&unformatted, "spec.kdl").unwrap();
+    // The example is in the layout; quoting a value that needs no quotes takes it out.
+    let good = fs::read_to_string(example()).unwrap();
+    let unformatted = good.replace("\n    domain api.pynomaly.com\n", "\n    domain \"api.pynomaly.com\"\n");
+    assert_ne!(unformatted, good);
+    assert_eq!(pynoc::fmt::format(&unformatted, "spec.kdl").unwrap(), good, "the example is in the layout");
     let spec = repo.join("spec.kdl");
     fs::write(&spec, good.replace("port 22\n", "port 70000\n")).unwrap();
     git(&repo, &["add", "."]);
