@@ -34,6 +34,22 @@ impl Lab {
         Lab { ns, children: Vec::new(), nginx_pid: None }
     }
 
+    /// The stand-in application, then nginx on `conf` (which `nginx -t` must accept), each
+    /// listening; nginx's pid from the pid file the rewritten conf names in `dir`.
+    fn serve(tag: &str, dir: &Path, conf: &Path) -> Lab {
+        let mut lab = Lab::new(tag);
+        let backend = root().join("tests/support/backend.py");
+        lab.spawn(&["python3", &backend.to_string_lossy(), &BACKEND.to_string()]);
+        lab.wait_port(BACKEND);
+        let t = lab.exec(&["nginx", "-t", "-c", &conf.to_string_lossy()]);
+        assert!(t.status.success(), "nginx -t: {}", String::from_utf8_lossy(&t.stderr));
+        lab.spawn(&["nginx", "-c", &conf.to_string_lossy(), "-g", "daemon off;"]);
+        lab.wait_port(HTTPS);
+        lab.nginx_pid = fs::read_to_string(dir.join("nginx.pid")).ok().and_then(|p| p.trim().parse().ok());
+        assert!(lab.nginx_pid.is_some(), "nginx wrote no pid file");
+        lab
+    }
+
     fn exec(&self, args: &[&str]) -> Output {
         Command::new("ip").args(["netns", "exec", &self.ns]).args(args).output().expect("ip netns exec")
     }
@@ -190,16 +206,7 @@ fn serve_and_check(kind: &str) {
     let test_conf = d.join("nginx.conf");
     fs::write(&test_conf, rewrite(&conf, d, &cert, &key)).unwrap();
 
-    let mut lab = Lab::new(kind);
-    let backend = root().join("tests/support/backend.py");
-    lab.spawn(&["python3", &backend.to_string_lossy(), &BACKEND.to_string()]);
-    lab.wait_port(BACKEND);
-    let t = lab.exec(&["nginx", "-t", "-c", &test_conf.to_string_lossy()]);
-    assert!(t.status.success(), "nginx -t: {}", String::from_utf8_lossy(&t.stderr));
-    lab.spawn(&["nginx", "-c", &test_conf.to_string_lossy(), "-g", "daemon off;"]);
-    lab.wait_port(HTTPS);
-    lab.nginx_pid = fs::read_to_string(d.join("nginx.pid")).ok().and_then(|p| p.trim().parse().ok());
-    assert!(lab.nginx_pid.is_some(), "nginx wrote no pid file");
+    let lab = Lab::serve(kind, d, &test_conf);
 
     // TLS: 1.0 and 1.1 refused, 1.2 and 1.3 accepted with this certificate type.
     for old in ["-tls1", "-tls1_1"] {
@@ -364,15 +371,7 @@ fn a_site_without_a_root_location_answers_404_elsewhere() {
     fs::set_permissions(d.join("webroot"), fs::Permissions::from_mode(0o755)).unwrap();
     let test_conf = d.join("nginx.conf");
     fs::write(&test_conf, rewrite(&conf, d, &cert, &key)).unwrap();
-    let mut lab = Lab::new("catchall");
-    let backend = root().join("tests/support/backend.py");
-    lab.spawn(&["python3", &backend.to_string_lossy(), &BACKEND.to_string()]);
-    lab.wait_port(BACKEND);
-    let t = lab.exec(&["nginx", "-t", "-c", &test_conf.to_string_lossy()]);
-    assert!(t.status.success(), "nginx -t: {}", String::from_utf8_lossy(&t.stderr));
-    lab.spawn(&["nginx", "-c", &test_conf.to_string_lossy(), "-g", "daemon off;"]);
-    lab.wait_port(HTTPS);
-    lab.nginx_pid = fs::read_to_string(d.join("nginx.pid")).ok().and_then(|p| p.trim().parse().ok());
+    let lab = Lab::serve("catchall", d, &test_conf);
     for path in ["/", "/index.html", "/50x.html", "/api/detectors"] {
         let (code, body) = lab.curl(&["-o", "-", "-w", "\n%{http_code}", &format!("https://{NAME}:{HTTPS}{path}")]);
         assert_eq!(code, 0, "curl {path}");
