@@ -456,6 +456,12 @@ catalog! {
         example: spec,
         fix: "mount volumes on directories of `writable`, and leave the loader's and the interpreter's search paths as the image sets them.",
     }
+    ApplyPath "E047" "apply-path" {
+        summary: "pg_hba.conf that locks out pynoc's own way in: the superuser `postgres` on the local socket by `peer`, for the `postgres` and `template1` databases and the spec's",
+        why: "the playbook (`runuser -u postgres -- psql`), the image's first start and `postgres-apply.sh` all connect as `postgres` on the socket with no password; if the first line that matches them is not `peer` (or none matches), every one of them is refused and the server keeps none of the spec's roles, grants or settings.",
+        example: spec,
+        fix: "put `local all postgres method=peer` first in `hba` (a `local` line needs `method=peer` to let the operating-system user in without a password).",
+    }
     Internal "E100" "internal" {
         summary: "an internal error in pynoc, not in the spec",
         why: "pynoc reports its own bugs instead of writing a half-rendered artifact.",

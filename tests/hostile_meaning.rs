@@ -113,6 +113,15 @@ fn kernel_helper_keys_need_a_reason() {
 }
 
 fn pg_spec(body: &str) -> String {
+    // pynoc's own way in comes first (E047), whatever else the case writes.
+    let peer = "local all postgres method=peer";
+    let body = if body.contains(peer) {
+        body.to_string()
+    } else if body.contains("hba {\n") {
+        body.replacen("hba {\n", &format!("hba {{\n        {peer}\n"), 1)
+    } else {
+        format!("{body}\n    hba {{\n        {peer}\n    }}")
+    };
     format!(
         "pynoc 1\nproject demo\npostgres database=demo version=15 owner=demo_owner {{\n    \
          ssl cert=\"/etc/ssl/certs/pg.crt\" key=\"/etc/ssl/private/pg.key\"\n    \

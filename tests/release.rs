@@ -28,6 +28,9 @@ nginx {{
 }}
 postgres database=app {{
     role app_rw login=#true password-env=APP_PW
+    hba {{
+        local all postgres method=peer
+    }}
 }}
 "#
     );
@@ -84,6 +87,9 @@ host release="debian-13" {
 }
 postgres database=app version=16 {
     role app_rw login=#true password-env=APP_PW
+    hba {
+        local all postgres method=peer
+    }
 }
 "#;
     let c = pynoc::compile(spec, "spec.kdl").unwrap_or_else(|d| panic!("{d:?}"));

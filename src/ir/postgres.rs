@@ -172,6 +172,17 @@ pub(crate) enum HbaMethod {
     Reject,
 }
 
+impl HbaMethod {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            HbaMethod::ScramSha256 => "scram-sha-256",
+            HbaMethod::Peer => "peer",
+            HbaMethod::Cert => "cert",
+            HbaMethod::Reject => "reject",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub(crate) struct PgTable {
     pub(crate) name: String,

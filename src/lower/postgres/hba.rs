@@ -12,8 +12,12 @@ pub(super) const METHODS: &[&str] = &["scram-sha-256", "peer", "cert", "reject"]
 pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span)]) -> Vec<ir::HbaLine> {
     Reader::new(n, d).block_done();
     let mut lines: Vec<ir::HbaLine> = Vec::new();
+    let mut whole = true;
     for c in children(n, &["local", "host", "hostssl", "hostnossl"], &[], d) {
-        let Some(line) = line(c, d, pg, roles) else { continue };
+        let Some(line) = line(c, d, pg, roles) else {
+            whole = false;
+            continue;
+        };
         if let Some(first) = lines.iter().find(|l| covers(l, &line)) {
             d.push(
                 Diagnostic::new(Kind::Shadowed, "this pg_hba line never applies")
@@ -21,11 +25,62 @@ pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span
                     .also(first.span, "every connection it matches is matched here first")
                     .help("move it above the broader line, or remove it"),
             );
+            whole = false;
             continue;
         }
         lines.push(line);
     }
+    // Judged on the whole list only: a line that failed to lower may be the one it needs.
+    if whole {
+        apply_path(d, &pg.database, &lines, n.name.span);
+    }
     lines
+}
+
+/// The databases pynoc's own connections as `postgres` open: the playbook's `psql -d
+/// postgres`, createdb's fallback `template1`, and the spec's database (its SQL).
+pub(super) fn apply_databases(database: &str) -> [&str; 3] {
+    ["postgres", "template1", database]
+}
+
+/// The invariant of pynoc's own way in (E047): for each database it opens, the first line
+/// that matches `postgres` on the local socket is `peer`. `at` is where to point when no line
+/// matches (the `hba` block, or the section when it has none).
+pub(super) fn apply_path(d: &Diags, database: &str, lines: &[ir::HbaLine], at: Span) {
+    let help = "put `local all postgres method=peer` first in `hba`: the playbook, the image's first start and `postgres-apply.sh` connect as `postgres` on the socket, without a password";
+    let mut reported = Vec::new();
+    for db in apply_databases(database) {
+        let first = lines.iter().find(|l| {
+            l.kind == ir::HbaKind::Local
+                && (l.database == "all" || l.database == db)
+                && (l.user == "all" || l.user == "postgres")
+        });
+        let diag = match first {
+            Some(l) if l.method == ir::HbaMethod::Peer => continue,
+            Some(l) if reported.contains(&l.span) => continue,
+            Some(l) => {
+                reported.push(l.span);
+                Diagnostic::new(
+                    Kind::ApplyPath,
+                    format!(
+                        "the first pg_hba line for `postgres` on the local socket says `{}`, not `peer`",
+                        l.method.as_str()
+                    ),
+                )
+                .at(l.span, format!("pynoc's own connections to `{db}` stop here"))
+            }
+            None if reported.contains(&at) => continue,
+            None => {
+                reported.push(at);
+                Diagnostic::new(
+                    Kind::ApplyPath,
+                    format!("no pg_hba line lets `postgres` in on the local socket to `{db}`"),
+                )
+                .at(at, "pynoc's own connections are refused")
+            }
+        };
+        d.push(diag.help(help));
+    }
 }
 
 /// `KIND DATABASE USER [CIDR] [method=…] [reason=…]`: one line, when all of it is valid.

@@ -90,8 +90,9 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
         preload_pgaudit(&mut pg, params);
     }
     default_connection_limits(&mut pg, params);
-    if let Some(h) = hba_node {
-        pg.hba = hba(h, d, &pg, role_spans.all());
+    match hba_node {
+        Some(h) => pg.hba = hba(h, d, &pg, role_spans.all()),
+        None => hba::apply_path(d, &pg.database, &[], n.name.span),
     }
     pg.tables = tables(&pg);
     database?;
