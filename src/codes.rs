@@ -105,6 +105,15 @@ impl Kind {
 }
 
 /// The rule of a code (`E016`, `e016`) or a slug (`shadowed`).
+/// Codes no longer in use, and what became of each: a waiver or `explain` naming one says so.
+pub const RETIRED: &[(&str, &str)] =
+    &[("W005", "it became E048: a database image without pgAudit, when the spec loads it, is an error now")];
+
+/// What became of a retired code.
+pub fn retired(name: &str) -> Option<&'static str> {
+    RETIRED.iter().find(|(c, _)| c.eq_ignore_ascii_case(name)).map(|(_, why)| *why)
+}
+
 pub fn find(name: &str) -> Option<&'static Rule> {
     CATALOG.iter().find(|r| r.code.eq_ignore_ascii_case(name) || r.slug == name)
 }
@@ -462,6 +471,12 @@ catalog! {
         example: spec,
         fix: "put `local all postgres method=peer` first in `hba` (a `local` line needs `method=peer` to let the operating-system user in without a password).",
     }
+    PgauditImage "E048" "pgaudit-image" {
+        summary: "the spec loads pgAudit while the stack's database runs the official `postgres` image, which has no pgAudit",
+        why: "the server preloads pgAudit from its first start (the image's initialisation included), so a server without it does not start; and the security SQL refuses to run without it.",
+        example: spec,
+        fix: "let pynoc build the image: `image=\"NAME:TAG\" base=\"postgres:15-bookworm\"` on the database's service writes container/postgres.Dockerfile, which installs `postgresql-15-pgaudit` from the PGDG repository the official image has; or name an image of your own built that way.",
+    }
     Internal "E100" "internal" {
         summary: "an internal error in pynoc, not in the spec",
         why: "pynoc reports its own bugs instead of writing a half-rendered artifact.",
@@ -494,12 +509,5 @@ catalog! {
         example: spec,
         fix: "give the network `subnet=\"172.20.0.0/16\"` and a `hostssl DATABASE ROLE \"172.20.0.0/16\"` line in `hba`.",
         waive: [Compose, PgHba],
-    }
-    PgauditImage "W005" "pgaudit-image" {
-        summary: "the spec loads pgAudit while the stack's database runs the official `postgres` image, which has no pgAudit",
-        why: "the security SQL refuses to run on a server without pgAudit (a preload library it cannot find would stop the next start), so `postgres-apply.sh` stops in that container: the database keeps none of the spec's roles, grants or settings.",
-        example: spec,
-        fix: "build an image `FROM postgres:15-bookworm` that installs `postgresql-15-pgaudit` (the official image has the PGDG repository) and name it in the service's `image=`; waive W005 if the image named already has it.",
-        waive: [Compose],
     }
 }

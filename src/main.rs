@@ -479,6 +479,10 @@ fn explain(what: Option<&str>, list: bool, markdown: bool, spec: Option<&Utf8Pat
         say(codes::explain(r).trim_end());
         return OK;
     }
+    if let Some(why) = codes::retired(what) {
+        say(format!("{}: retired; {why}", what.to_ascii_uppercase()));
+        return OK;
+    }
     if let Some(text) = pynoc::compliance::explain(what) {
         say(text.trim_end());
         return OK;

@@ -82,7 +82,10 @@ fn waiver(n: &Node, scope: Span, today: (i32, u32, u32), d: &Diags) -> Option<Wa
         invalid(
             d,
             code_arg.span,
-            format!("no rule has the code `{code}`"),
+            match codes::retired(code) {
+                Some(why) => format!("`{code}` is retired: {why}"),
+                None => format!("no rule has the code `{code}`"),
+            },
             "unknown code",
             "`pynoc explain --list` lists the codes",
         );

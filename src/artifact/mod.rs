@@ -42,6 +42,7 @@ pub enum Kind {
     PgHba,
     Dockerfile,
     Dockerignore,
+    PostgresDockerfile,
     Compose,
     Prepare,
     Gitignore,
@@ -129,7 +130,7 @@ const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 20] = [
+    pub(crate) const ALL: [Kind; 21] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -144,6 +145,7 @@ impl Kind {
         Kind::PgHba,
         Kind::Dockerfile,
         Kind::Dockerignore,
+        Kind::PostgresDockerfile,
         Kind::Compose,
         Kind::Prepare,
         Kind::Gitignore,
@@ -290,6 +292,16 @@ impl Kind {
                 &["container/image"],
                 Checker::Tool,
             ),
+            Kind::PostgresDockerfile => d(
+                "postgres-dockerfile",
+                "container/postgres.Dockerfile",
+                "-",
+                0o644,
+                Copy,
+                "container/postgres.Dockerfile.j2",
+                &["container/compose", "postgres"],
+                Checker::Tool,
+            ),
             Kind::Compose => d(
                 "compose",
                 "container/docker-compose.yml",
@@ -357,6 +369,7 @@ impl Kind {
             },
             Kind::Dockerfile => "./Dockerfile",
             Kind::Dockerignore => "./.dockerignore",
+            Kind::PostgresDockerfile => "./postgres.Dockerfile",
             Kind::Compose => "./docker-compose.yml",
             Kind::Prepare => "./prepare.sh",
             Kind::Gitignore => "./.gitignore",
@@ -389,6 +402,7 @@ impl Kind {
             | Kind::PostgresSql
             | Kind::Dockerfile
             | Kind::Dockerignore
+            | Kind::PostgresDockerfile
             | Kind::Compose
             | Kind::Prepare
             | Kind::Gitignore
@@ -414,6 +428,7 @@ impl Kind {
             | Kind::Ip6tables
             | Kind::Dockerfile
             | Kind::Dockerignore
+            | Kind::PostgresDockerfile
             | Kind::Compose
             | Kind::Prepare
             | Kind::Gitignore
@@ -442,6 +457,7 @@ impl Kind {
             | Kind::Ip6tables
             | Kind::Dockerfile
             | Kind::Dockerignore
+            | Kind::PostgresDockerfile
             | Kind::Compose
             | Kind::Prepare
             | Kind::Gitignore
@@ -584,6 +600,7 @@ impl Kind {
                 Emit::Section,
                 None,
             ),
+            Kind::PostgresDockerfile => b(v::container::dockerfile, Whole(sh::dockerfile), None, Emit::Section, None),
             Kind::Compose => b(v::container::compose, Whole(sh::compose), None, Emit::Section, None),
             Kind::Prepare => b(v::container::script, Whole(sh::prepare), Some(sh::prepare_paths), Emit::Section, None),
             Kind::Gitignore => b(

@@ -20,7 +20,6 @@ pub(crate) fn check(spec: &Spec, d: &Diags) {
     stack::upstreams_published(spec, d);
     stack::paths_apart(spec, d);
     stack::database_reachable(spec, d);
-    stack::pgaudit_in_image(spec, d);
     stack::secrets_mounted(spec, d);
     database::cert_needs_ca(spec, d);
     database::listen_matches_hba(spec, d);

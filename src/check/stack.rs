@@ -189,31 +189,3 @@ pub(super) fn secrets_mounted(spec: &Spec, d: &Diags) {
         }
     }
 }
-
-/// pgAudit in the `postgres` section and the stack's database on the official image, which
-/// lacks it: the SQL's guard would stop `postgres-apply.sh` there.
-pub(super) fn pgaudit_in_image(spec: &Spec, d: &Diags) {
-    let (Some(audit), Some(stack)) = (
-        spec.postgres.as_ref().and_then(|p| p.pgaudit.as_ref()),
-        spec.container.as_ref().and_then(|c| c.compose.as_ref()),
-    ) else {
-        return;
-    };
-    for s in stack.services.iter().filter(|s| s.kind == ServiceKind::Postgres) {
-        let repo = s.image.split(['@', ':']).next().unwrap_or("");
-        if matches!(repo, "postgres" | "library/postgres" | "docker.io/library/postgres") {
-            d.push(
-                Diagnostic::new(
-                    Kind::PgauditImage,
-                    format!("`{}` runs `{}`, which has no pgAudit, and the spec loads it", s.name, s.image),
-                )
-                .at(s.span, "the official image")
-                .also(audit.span, "pgAudit declared here")
-                .help(format!(
-                    "build an image `FROM {}` that installs `{}` and name it in `image=`, or waive W005 if `{}` has it",
-                    s.image, audit.package, s.image
-                )),
-            );
-        }
-    }
-}

@@ -52,6 +52,15 @@ pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec
             env: vec![],
             content: render(env, cx, Kind::Gitignore, "stack", stack, &[])?,
         });
+        if let Some(build) = stack.database.as_ref().and_then(|db| db.build.as_ref()) {
+            out.push(Artifact {
+                kind: Kind::PostgresDockerfile,
+                install: Kind::PostgresDockerfile.install(cx.spec),
+                apply: format!("docker build -f postgres.Dockerfile -t {} .", build.image),
+                env: vec![],
+                content: render(env, cx, Kind::PostgresDockerfile, "build", build, &[])?,
+            });
+        }
         if let Some(db) = &stack.database {
             out.push(Artifact {
                 kind: Kind::PostgresApply,
@@ -264,7 +273,11 @@ fn service(stack: &Stack, s: &crate::ir::Service) -> Service {
     let defaults = &crate::stdlib::container_hardening().service;
     let app = s.kind == crate::ir::ServiceKind::App;
     Service {
-        build: app.then(|| Build { context: ".".into(), dockerfile: "Dockerfile".into() }),
+        build: if app {
+            Some(Build { context: ".".into(), dockerfile: "Dockerfile".into() })
+        } else {
+            s.build.as_ref().map(|_| Build { context: ".".into(), dockerfile: "postgres.Dockerfile".into() })
+        },
         image: s.image.clone(),
         user: s.user.clone(),
         read_only: defaults.read_only,

@@ -115,6 +115,21 @@ pub(crate) struct StackDatabase {
     /// Login roles with their password's environment variable and secret.
     pub(crate) roles: Vec<StackRole>,
     pub(crate) tls: bool,
+    /// The image pynoc's Dockerfile builds for it, when the official one lacks what the
+    /// section needs (pgAudit).
+    pub(crate) build: Option<DatabaseBuild>,
+}
+
+/// `container/postgres.Dockerfile`: the official image plus Debian packages.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct DatabaseBuild {
+    /// The image compose runs, which the Dockerfile builds.
+    pub(crate) image: String,
+    /// The official image it is built `FROM`.
+    pub(crate) base: String,
+    pub(crate) packages: Vec<String>,
+    /// `UID:GID` of the base image's server.
+    pub(crate) user: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -180,6 +195,9 @@ pub(crate) struct Service {
     pub(crate) name: String,
     pub(crate) kind: ServiceKind,
     pub(crate) image: String,
+    /// The official image pynoc's Dockerfile builds this one from (`base=`): the stack's
+    /// database, with what its `postgres` section needs that the official image lacks.
+    pub(crate) build: Option<String>,
     /// `UID:GID` the service runs as: the uid the image really has.
     pub(crate) user: String,
     pub(crate) cpus: String,

@@ -11,8 +11,18 @@ use super::super::validate;
 
 /// The facts of a known image, from `stdlib/container/images.toml`: its repository and
 /// the catalog entry (which lives as long as the program).
+/// The official image `image` is, by meaning: Docker Hub's aliases of a library image
+/// (`docker.io/library/postgres`, `library/postgres`, `index.docker.io/…`) are that image.
 pub(super) fn facts(image: &str) -> Option<(String, &'static crate::stdlib::ImageFacts)> {
-    let (repo, tag) = image.split_once(':')?;
+    let (name, tag) = image.split_once('@').map_or(image, |(n, _)| n).rsplit_once(':')?;
+    if tag.contains('/') {
+        return None;
+    }
+    let repo = ["docker.io/", "index.docker.io/", "registry-1.docker.io/"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(name);
+    let repo = repo.strip_prefix("library/").unwrap_or(repo);
     let flavour = if tag.contains("alpine") { "alpine" } else { "debian" };
     let f = crate::stdlib::images().image.get(&format!("{repo}-{flavour}"))?;
     Some((repo.to_string(), f))

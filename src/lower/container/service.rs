@@ -52,23 +52,19 @@ pub(super) fn service(
     let user_v = r.str_prop("user", "\"999:999\"");
     let maxmemory = r.str_prop("maxmemory", "\"512mb\"");
     let database = r.str_prop("database", "pynomaly");
+    let base_v = r.str_prop("base", "\"postgres:15-bookworm\"");
     r.block_done();
-    let Some(image_v) = image_v else {
-        d.push(
-            Diagnostic::new(Kind::Missing, "`service` needs an `image`")
-                .at(n.name.span, "no image")
-                .help("for example: `image=\"postgres:15-bookworm\"`, or the name of the `image` node"),
-        );
-        return None;
-    };
+    let image_v = need_image(n, d, image_v)?;
     let app = img.filter(|i| i.name == image_v.value);
-    let (kind, image, user, f) = resolve(d, &image_v, app, user_v.as_ref())?;
-    check_user(d, &name_v, &image_v, user_v.as_ref(), (kind, &image, &user));
+    let said = Said { image: &image_v, user: user_v.as_ref(), database: database.as_ref(), base: base_v.as_ref() };
+    let (kind, image, user, f, build) = resolve(d, &name_v, said, app)?;
+    check_user(d, &name_v, &image_v, user_v.as_ref(), (kind, &image, &user, f.is_some() || build.is_some()));
     let mut svc = ir::Service {
         name: name.clone().unwrap_or_default(),
         span: n.name.span,
         kind,
         image,
+        build,
         user,
         cpus: cpu_limit,
         memory,
@@ -119,41 +115,144 @@ pub(super) fn service(
     Some(svc)
 }
 
-/// The service's image and what pynoc knows of it: its kind, its uid, and (for postgres and
-/// redis) the facts of the official image.
+fn need_image(n: &Node, d: &Diags, image_v: Option<Spanned<String>>) -> Option<Spanned<String>> {
+    if image_v.is_none() {
+        d.push(
+            Diagnostic::new(Kind::Missing, "`service` needs an `image`")
+                .at(n.name.span, "no image")
+                .help("for example: `image=\"postgres:15-bookworm\"`, or the name of the `image` node"),
+        );
+    }
+    image_v
+}
+
+/// What the spec says of a service's image.
+#[derive(Clone, Copy)]
+struct Said<'a> {
+    image: &'a Spanned<String>,
+    user: Option<&'a Spanned<String>>,
+    database: Option<&'a Spanned<String>>,
+    base: Option<&'a Spanned<String>>,
+}
+
+/// The service's image and what pynoc knows of it: its kind, its uid, the facts of the
+/// official image it is (or is built from), and the base pynoc builds it from.
+///
+/// The stack's database is the service that says `database=`, whatever its image is called
+/// (one documented rule, never the image's name): the official image, an image built `FROM`
+/// it (`user=` gives its uid), or the image pynoc writes a Dockerfile for (`base=`).
+#[allow(clippy::type_complexity, reason = "one tuple, unpacked at the one caller")]
 fn resolve(
     d: &Diags,
-    image_v: &Spanned<String>,
+    name_v: &Spanned<String>,
+    said: Said,
     app: Option<&ir::Image>,
-    user_v: Option<&Spanned<String>>,
-) -> Option<(ir::ServiceKind, String, String, Option<&'static crate::stdlib::ImageFacts>)> {
-    let (kind, image, user, f) = if let Some(i) = app {
-        (ir::ServiceKind::App, i.name.clone(), format!("{}:{}", i.uid, i.gid), None)
-    } else {
-        let image = word(d, image_v, "image reference", ":/@")?;
-        if !image.contains(':') || image.ends_with(":latest") {
+) -> Option<(ir::ServiceKind, String, String, Option<&'static crate::stdlib::ImageFacts>, Option<String>)> {
+    let image_v = said.image;
+    if let Some(i) = app {
+        if let Some(db) = said.database {
             d.push(
-                Diagnostic::new(Kind::InvalidValue, format!("`{image}` is not pinned"))
-                    .at(image_v.span, "unpinned image")
-                    .help("name a tag, e.g. `postgres:15-bookworm`"),
+                Diagnostic::new(
+                    Kind::StackWiring,
+                    format!("`{}` runs the application image, not a database", name_v.value),
+                )
+                .at(db.span, "not PostgreSQL")
+                .help("`database=` marks the service that runs the spec's `postgres` section: put it on that service"),
             );
-            return None;
         }
-        match facts(&image) {
-            Some((repo, f)) if repo == "postgres" || repo == "redis" => {
-                let kind = if repo == "postgres" { ir::ServiceKind::Postgres } else { ir::ServiceKind::Redis };
-                (kind, image, f.user.clone(), Some(f))
+        not_built(d, said.base);
+        return Some((ir::ServiceKind::App, i.name.clone(), format!("{}:{}", i.uid, i.gid), None, None));
+    }
+    let image = pinned(d, image_v)?;
+    let official = facts(&image);
+    if said.database.is_some() {
+        let (f, build) = match (said.base, official) {
+            (Some(b), _) => {
+                let base = pinned(d, b)?;
+                match facts(&base) {
+                    Some((repo, f)) if repo == "postgres" => (f, Some(base)),
+                    _ => {
+                        d.push(
+                            Diagnostic::new(Kind::StackWiring, format!("`{base}` is not the official PostgreSQL image"))
+                                .at(b.span, "not `postgres:…`")
+                                .help("pynoc builds the database's image `FROM` the official image, e.g. `base=\"postgres:15-bookworm\"`"),
+                        );
+                        return None;
+                    }
+                }
             }
-            _ => {
-                let Some(u) = &user_v else {
-                    d.push(Diagnostic::new(Kind::Missing, format!("pynoc knows no uid for `{image}`")).at(image_v.span, "unknown image").help("add `user=\"UID:GID\"` with the uid the image really runs as (known: postgres, redis, and the spec's own `image`)"));
+            (None, Some((repo, f))) if repo == "postgres" => (f, None),
+            (None, Some((repo, _))) => {
+                d.push(
+                    Diagnostic::new(Kind::StackWiring, format!("`{image}` is {repo}, not PostgreSQL"))
+                        .at(image_v.span, "not a PostgreSQL image")
+                        .help("`database=` marks the service that runs the spec's `postgres` section"),
+                );
+                return None;
+            }
+            // An image of the operator's own, built FROM the official one: its uid is the
+            // spec's, its layout the official Debian image's.
+            (None, None) => {
+                let Some(u) = said.user else {
+                    d.push(
+                        Diagnostic::new(Kind::Missing, format!("pynoc knows no uid for `{image}`"))
+                            .at(image_v.span, "unknown image")
+                            .help("add `user=\"UID:GID\"` (999:999 in an image built FROM postgres:…-bookworm), or name the official image in `base=` and pynoc builds one"),
+                    );
                     return None;
                 };
-                (ir::ServiceKind::Other, image, u.value.clone(), None)
+                let f = crate::stdlib::images().image.get("postgres-debian").expect("the stdlib knows postgres");
+                return Some((ir::ServiceKind::Postgres, image, u.value.clone(), Some(f), None));
             }
+        };
+        return Some((ir::ServiceKind::Postgres, image, f.user.clone(), Some(f), build));
+    }
+    not_built(d, said.base);
+    match official {
+        Some((repo, _)) if repo == "postgres" => {
+            d.push(
+                Diagnostic::new(Kind::StackWiring, format!("`{}` runs PostgreSQL but is not the stack's database", name_v.value))
+                    .at(image_v.span, "PostgreSQL's image")
+                    .help("add `database=NAME` (the `postgres` section's database): the service then runs that section's pg_hba.conf, settings, TLS and roles"),
+            );
+            None
         }
-    };
-    Some((kind, image, user, f))
+        Some((_, f)) => Some((ir::ServiceKind::Redis, image, f.user.clone(), Some(f), None)),
+        None => {
+            let Some(u) = said.user else {
+                d.push(Diagnostic::new(Kind::Missing, format!("pynoc knows no uid for `{image}`")).at(image_v.span, "unknown image").help("add `user=\"UID:GID\"` with the uid the image really runs as (known: postgres, redis, and the spec's own `image`)"));
+                return None;
+            };
+            Some((ir::ServiceKind::Other, image, u.value.clone(), None, None))
+        }
+    }
+}
+
+/// A valid image reference with a tag that is not `latest`.
+fn pinned(d: &Diags, v: &Spanned<String>) -> Option<String> {
+    let image = word(d, v, "image reference", ":/@")?;
+    if !image.contains(':') || image.ends_with(":latest") {
+        d.push(
+            Diagnostic::new(Kind::InvalidValue, format!("`{image}` is not pinned"))
+                .at(v.span, "unpinned image")
+                .help("name a tag, e.g. `postgres:15-bookworm`"),
+        );
+        return None;
+    }
+    Some(image)
+}
+
+/// `base=` belongs to the stack's database only.
+fn not_built(d: &Diags, base: Option<&Spanned<String>>) {
+    if let Some(b) = base {
+        d.push(
+            Diagnostic::new(Kind::StackWiring, "`base=` builds the stack's database only")
+                .at(b.span, "not the database")
+                .help(
+                    "the application's image is built from its `image` node; other services run their image as it is",
+                ),
+        );
+    }
 }
 
 /// The uid compose runs the service as must be the one the image really has, and not root.
@@ -162,11 +261,11 @@ fn check_user(
     name_v: &Spanned<String>,
     image_v: &Spanned<String>,
     user_v: Option<&Spanned<String>>,
-    (kind, image, user): (ir::ServiceKind, &str, &str),
+    (kind, image, user, known): (ir::ServiceKind, &str, &str, bool),
 ) {
     if let Some(u) = &user_v
         && u.value != user
-        && kind != ir::ServiceKind::Other
+        && (kind == ir::ServiceKind::App || known)
     {
         let source = if kind == ir::ServiceKind::App { "the Dockerfile creates" } else { "the image runs as" };
         d.push(

@@ -73,12 +73,19 @@ pub(super) fn wire(
         read_only: true,
         bind: true,
     });
+    let build = db.build.as_ref().map(|base| ir::DatabaseBuild {
+        image: db.image.clone(),
+        base: base.clone(),
+        packages: pg.pgaudit.iter().map(|a| a.package.clone()).collect(),
+        user: db.user.clone(),
+    });
     stack.database = Some(ir::StackDatabase {
         service: name,
         user: db.user.clone(),
         database: pg.database.clone(),
         roles,
         tls: pg.ssl.is_some(),
+        build,
     });
 }
 
@@ -117,9 +124,13 @@ fn database_service<'a>(
         );
         return None;
     };
-    let image = stack.services[i].image.clone();
+    // The image pynoc builds is its base's version.
+    let image = stack.services[i].build.clone().unwrap_or_else(|| stack.services[i].image.clone());
     let major = image
-        .split_once(':')
+        .split('@')
+        .next()
+        .and_then(|name| name.rsplit_once(':'))
+        .filter(|(_, tag)| !tag.contains('/'))
         .map(|(_, tag)| tag.chars().take_while(char::is_ascii_digit).collect::<String>())
         .and_then(|v| v.parse::<u32>().ok());
     if major != Some(pg.version) {
@@ -132,7 +143,34 @@ fn database_service<'a>(
             .help(format!("use `postgres:{}-bookworm`, or set the section's `version`", pg.version)),
         );
     }
+    pgaudit_in_image(&stack.services[i], pg, d, at);
     Some((i, pg))
+}
+
+/// pgAudit needs an image that has it: the official image lacks it (the SQL's guard would
+/// stop `postgres-apply.sh`, and the preload stops the server), pynoc's own build (`base=`)
+/// installs it, and an image of the operator's own is taken at its word.
+fn pgaudit_in_image(s: &ir::Service, pg: &ir::Postgres, d: &Diags, at: &dyn Fn(&str) -> Span) {
+    match (&pg.pgaudit, &s.build) {
+        (Some(audit), None) if super::compose::facts(&s.image).is_some_and(|(repo, _)| repo == "postgres") => d.push(
+            Diagnostic::new(
+                Kind::PgauditImage,
+                format!("`{}` runs `{}`, which has no pgAudit, and the spec loads it", s.name, s.image),
+            )
+            .at(at(&s.name), "the official image")
+            .also(audit.span, "pgAudit declared here")
+            .help(format!(
+                "write `image=\"{}-postgres:{}\" base=\"{}\"`: pynoc writes container/postgres.Dockerfile, which builds it `FROM {}` with `{}`",
+                s.name, pg.version, s.image, s.image, audit.package
+            )),
+        ),
+        (None, Some(base)) => d.push(
+            Diagnostic::new(Kind::StackWiring, format!("`{}` would be built from `{base}` with nothing added", s.name))
+                .at(at(&s.name), "`base=` without `pgaudit`")
+                .help(format!("name the official image itself, `image=\"{base}\"`; pynoc builds one only to add pgAudit")),
+        ),
+        _ => {}
+    }
 }
 
 /// Each application that names its role connects as it, over TLS, on a network it shares
