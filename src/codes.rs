@@ -510,4 +510,11 @@ catalog! {
         fix: "give the network `subnet=\"172.20.0.0/16\"` and a `hostssl DATABASE ROLE \"172.20.0.0/16\"` line in `hba`.",
         waive: [Compose, PgHba],
     }
+    ReleaseVersion "W006" "release-version" {
+        summary: "a section's `version` is not the one the host's release ships (nginx)",
+        why: "the playbook installs the release's package, and pynoc writes the settings of the version the spec names: an older one gets deprecated syntax (`listen … http2` on nginx 1.26 warns at every reload) and misses what the newer has, a newer one gets directives the installed daemon refuses.",
+        example: spec,
+        fix: "remove `version` (the release's is used), or waive W006 where the daemon comes from another repository than the release's.",
+        waive: [Nginx],
+    }
 }

@@ -25,8 +25,8 @@ pub(crate) enum Source {
     /// A default from a stdlib catalog (`key` found at `line` of `file`).
     Catalog { file: &'static str, line: usize, key: String },
     /// Rendered from the spec model as a whole (a blank line, a closing brace, a computed
-    /// list); the template or emitter that writes it.
-    Computed { by: &'static str },
+    /// list); the spec's sections that feed the artifact.
+    Computed { sections: &'static [&'static str] },
 }
 
 /// The nodes under `path` (`host/ssh`: every `ssh` child of a top-level `host`), leaves first.
@@ -128,6 +128,9 @@ pub(crate) fn trace(text: &str, artifact: &str, generated: &str, line: usize) ->
     {
         return Ok(Source::Template { file, line: i + 1 });
     }
+    if let Some(spans) = derived(&doc.nodes, kind, trimmed) {
+        return Ok(Source::Spec(spans));
+    }
     let toks = tokens(content);
     let mut scored: Vec<(usize, usize, &Node)> = Vec::new();
     let mut order = 0;
@@ -163,7 +166,61 @@ pub(crate) fn trace(text: &str, artifact: &str, generated: &str, line: usize) ->
             }
         }
     }
-    Ok(Source::Computed { by })
+    Ok(Source::Computed { sections: secs })
+}
+
+/// Lines that no single value of the spec carries but that a few nodes decide together: the
+/// artifact, how the line starts, and the nodes (a path as in [`nodes_under`], `[prop]` for
+/// only the nodes that have that property; the node itself, not its children).
+const DERIVED: &[(Kind, &str, &[&str])] = &[
+    // The TLS profile's key exchange groups, and what the release's OpenSSL has.
+    (Kind::Nginx, "ssl_ecdh_curve", &["nginx/site/tls", "host[release]"]),
+    (Kind::Nginx, "http2", &["host[release]", "nginx[version]"]),
+    (Kind::Nginx, "listen 443", &["nginx/site/tls", "host[release]", "nginx[version]"]),
+    // The catch-all of a site without `location "/"`.
+    (Kind::Nginx, "location / {", &["nginx/site"]),
+    (Kind::Nginx, "return 404", &["nginx/site"]),
+    // The database's command line: the `postgres` section run by the `database=` service.
+    (Kind::Compose, "- postgres", &["container/compose/service[database]", "postgres"]),
+    (Kind::Compose, "- -c", &["container/compose/service[database]", "postgres"]),
+    (Kind::Compose, "- hba_file=", &["postgres/hba", "container/compose/service[database]"]),
+    (Kind::Compose, "- ssl", &["postgres/ssl", "container/compose/service[database]"]),
+    (Kind::Compose, "- shared_preload_libraries", &["postgres/pgaudit", "postgres"]),
+    (Kind::PostgresSql, "ALTER SYSTEM SET \"ssl\"", &["postgres/ssl"]),
+];
+
+use crate::artifact::Kind;
+
+/// The nodes of a [`DERIVED`] rule that matches `line`, when the spec has any.
+fn derived(doc: &[Node], kind: Kind, line: &str) -> Option<Vec<Span>> {
+    let (_, _, paths) = DERIVED.iter().find(|(k, start, _)| *k == kind && line.starts_with(start))?;
+    let mut spans = Vec::new();
+    for path in *paths {
+        let (path, prop) = match path.split_once('[') {
+            Some((p, rest)) => (p, Some(rest.trim_end_matches(']'))),
+            None => (*path, None),
+        };
+        let mut nodes = Vec::new();
+        heads(doc, path, &mut nodes);
+        for n in nodes.into_iter().filter(|n| prop.is_none_or(|p| n.props.iter().any(|x| x.name.value == p))) {
+            if spans.len() < 3 {
+                spans.push(n.span);
+            }
+        }
+    }
+    (!spans.is_empty()).then_some(spans)
+}
+
+/// The nodes at exactly `path` (`nginx/site`: every `site` of the top-level `nginx`).
+fn heads<'a>(doc: &'a [Node], path: &str, out: &mut Vec<&'a Node>) {
+    let (head, rest) = path.split_once('/').unwrap_or((path, ""));
+    for n in doc.iter().filter(|n| n.name() == head) {
+        if rest.is_empty() {
+            out.push(n);
+        } else {
+            heads(n.children(), rest, out);
+        }
+    }
 }
 
 /// Finds the output directory (the nearest ancestor with manifest.json) and the spec that
@@ -233,11 +290,12 @@ pub(crate) fn render(file: &str, line: usize, content: &str, spec_path: &str, te
         Source::Catalog { file, line, key } => {
             let _ = writeln!(s, "  a default: `{key}` from stdlib/{file}:{line}");
         }
-        Source::Computed { by } => {
+        Source::Computed { sections } => {
+            let names: Vec<String> = sections.iter().map(|s| format!("`{}`", s.replace('/', " "))).collect();
             let _ = writeln!(
                 s,
-                "  written by {} from the spec model as a whole; no single spec line sets it",
-                if by.starts_with("src/") { by.to_string() } else { format!("the template stdlib/{by}") }
+                "  computed from the spec's {} as a whole; no single spec line sets it",
+                if names.is_empty() { "sections".to_string() } else { names.join(", ") }
             );
         }
         Source::Spec(spans) => {

@@ -265,3 +265,19 @@ fn waivers_are_repeated_and_warnings_can_be_denied() {
     pynoc().args(["build", "--deny", "warnings"]).arg(&warned).arg("-o").arg(&denied).run().expect(1);
     assert!(!denied.exists(), "nothing is written when warnings are denied");
 }
+
+/// `pynoc init`'s spec checks without a warning on either release, and its nginx follows the
+/// release (it once pinned 1.22, and Debian 13's 1.26 got the deprecated `listen … http2`).
+#[test]
+fn the_starter_spec_is_clean_and_follows_the_release() {
+    for release in ["debian-12", "debian-13"] {
+        let text = pynoc::stdlib::STARTER.replacen("release=debian-12", &format!("release={release}"), 1);
+        assert!(text.contains(&format!("release={release}")));
+        let a = pynoc::analyze(&text, "spec.kdl").unwrap_or_else(|e| panic!("{release}: {:?}", e[0].message));
+        let warned: Vec<String> = a.warnings.iter().map(|w| w.render(false)).collect();
+        assert!(warned.is_empty(), "{release}: {warned:?}");
+        let c = pynoc::compile(&text, "spec.kdl").unwrap();
+        let nginx = &c.artifacts.iter().find(|x| x.name() == "nginx").unwrap().content;
+        assert_eq!(nginx.contains("http2 on;"), release == "debian-13", "{release}");
+    }
+}

@@ -71,8 +71,25 @@ pub(crate) fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static
 fn http(n: &Node, d: &Diags, release: &'static Release) -> ir::Nginx {
     let r = Reader::new(n, d);
     // Without `version`, the release's nginx.
-    let version = r
-        .str_prop("version", "\"1.22\"")
+    let said = r.str_prop("version", "\"1.22\"");
+    let ships = crate::grammar::nginx_version(&release.nginx);
+    if let Some(v) = &said
+        && let (Some(want), Some(ships)) = (crate::grammar::nginx_version(&v.value), ships)
+        && (want.0, want.1) != (ships.0, ships.1)
+    {
+        d.push(
+            Diagnostic::new(
+                Kind::ReleaseVersion,
+                format!("nginx `{}` is not the nginx {} ships ({})", v.value, release.title, release.nginx),
+            )
+            .at(v.span, "another version than the host's")
+            .help(format!(
+                "remove `version`: pynoc then writes for the release's nginx {}; keep it, with a waiver, only when nginx comes from elsewhere (nginx.org's packages)",
+                release.nginx
+            )),
+        );
+    }
+    let version = said
         .and_then(|v| version(d, &v))
         .or_else(|| version(d, &Spanned { value: release.nginx.clone(), span: n.name.span }))
         .unwrap_or(("1.22".into(), (1, 22, 0)));
