@@ -381,3 +381,53 @@ fn a_site_without_a_root_location_answers_404_elsewhere() {
         lab.curl(&["-o", "/dev/null", "-w", "%{http_code}", &format!("https://{NAME}:{HTTPS}/auth/login")]);
     assert_eq!((code, status.as_str()), (0, "200"), "the remaining location reaches the application");
 }
+
+/// `allow from=…` on a site and on a location (issue 27): the reference with its site open to
+/// 127.0.0.0/30 only and `/auth/login` to 127.0.0.2 only, served by a real nginx; clients
+/// bound to different loopback addresses get the application or 403.
+#[test]
+fn allow_from_a_network_answers_403_to_everyone_else() {
+    if !can_run() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    let spec = fs::read_to_string(example()).unwrap();
+    let login = "        location \"/auth/login\" proxy=pynomaly_backend zone=login burst=5\n";
+    assert_eq!(spec.matches(login).count(), 1, "the reference's login location moved");
+    let spec = spec.replacen(
+        login,
+        "        allow from=\"127.0.0.0/30\"\n        location \"/auth/login\" proxy=pynomaly_backend zone=login burst=5 {\n            allow from=\"127.0.0.2/32\"\n        }\n",
+        1,
+    );
+    let spec_path = d.join("spec.kdl");
+    fs::write(&spec_path, &spec).unwrap();
+    let out = d.join("out");
+    pynoc().arg("build").arg(&spec_path).arg("-o").arg(&out).run().expect(0);
+    let conf = fs::read_to_string(out.join("nginx/nginx.conf")).unwrap();
+    let (cert, key) = certificate(d, "ecdsa");
+    fs::create_dir_all(d.join("webroot")).unwrap();
+    fs::set_permissions(d.join("webroot"), fs::Permissions::from_mode(0o755)).unwrap();
+    let test_conf = d.join("nginx.conf");
+    fs::write(&test_conf, rewrite(&conf, d, &cert, &key)).unwrap();
+    let lab = Lab::serve("allow", d, &test_conf);
+    for (from, path, want) in [
+        ("127.0.0.1", "/health", "200"),
+        ("127.0.0.1", "/auth/login", "403"),
+        ("127.0.0.2", "/auth/login", "200"),
+        ("127.0.0.5", "/health", "403"),
+        ("127.0.0.5", "/auth/login", "403"),
+    ] {
+        let (code, status) = lab.curl(&[
+            "--interface",
+            from,
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &format!("https://{NAME}:{HTTPS}{path}"),
+        ]);
+        assert_eq!((code, status.as_str()), (0, want), "{path} from {from}");
+    }
+}

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 
+use ipnet::IpNet;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -176,6 +177,9 @@ pub(crate) struct Site {
     pub(crate) span: Span,
     /// `server_name`s; the first is the canonical name HTTP redirects to.
     pub(crate) names: Vec<String>,
+    /// `allow from=…`: the HTTPS server answers only these networks (403 for the rest);
+    /// empty: everyone.
+    pub(crate) allow: Vec<IpNet>,
     /// The plain-HTTP server redirects everything but ACME challenges to HTTPS; when off,
     /// it answers those with 404.
     pub(crate) redirect: bool,
@@ -266,4 +270,7 @@ pub(crate) struct Location {
     pub(crate) zone: Option<String>,
     pub(crate) burst: u32,
     pub(crate) nodelay: bool,
+    /// `allow from=…` in the location: only these networks (403 for the rest); each lies
+    /// within the site's own `allow`, if it has one.
+    pub(crate) allow: Vec<IpNet>,
 }

@@ -61,7 +61,7 @@ pub(crate) fn lower(doc: &Document, d: &Diags) -> ir::Spec {
     let (release_name, release) = release(t.host, d);
     let domain = project.as_ref().and_then(|p| p.domain.clone());
     let nginx_ir =
-        t.nginx.and_then(|n| o.section(d, ir::Section::Nginx, || nginx::lower(n, d, domain.as_deref(), release)));
+        t.nginx.and_then(|n| o.section(d, ir::Section::Nginx, || nginx::lower(n, d, &o, domain.as_deref(), release)));
     let logs = nginx_ir.as_ref().map(|n| NginxLogs { access: n.access_log.clone(), error: n.error_log.clone() });
     let compose = t.container.is_some_and(|c| c.children().iter().any(|n| n.name() == "compose"));
     let host_ir = t.host.and_then(|n| lower_host(n, d, &o, logs.as_ref(), compose, release));

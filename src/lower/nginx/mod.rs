@@ -17,7 +17,13 @@ const MODULES: &[&str] = &["headers-more"];
 /// The first nginx version that has `http2 on;` (and deprecates `listen … http2`).
 const HTTP2_DIRECTIVE: (u32, u32, u32) = (1, 25, 1);
 
-pub(crate) fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static Release) -> Option<ir::Nginx> {
+pub(crate) fn lower(
+    n: &Node,
+    d: &Diags,
+    o: &super::Scope,
+    domain: Option<&str>,
+    release: &'static Release,
+) -> Option<ir::Nginx> {
     let mut nginx = http(n, d, release);
     let mut zone_spans = Seen::new("zone");
     let mut upstream_spans = Seen::new("upstream");
@@ -45,7 +51,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, domain: Option<&str>, release: &'static
             cr.leaf_done();
         }
     }
-    let scope = Scope { zones: zone_spans.all(), upstreams: upstream_spans.all() };
+    let scope = Scope { zones: zone_spans.all(), upstreams: upstream_spans.all(), project: o };
     let mut names_seen = Seen::new("site");
     for c in cs.iter().filter(|c| c.name() == "site") {
         if let Some(site) = site(c, d, &scope, domain, &mut names_seen, release) {
@@ -177,6 +183,8 @@ fn upstream(cr: &Reader, c: &Node, seen: &mut Seen) -> Option<ir::Upstream> {
 pub(super) struct Scope<'a> {
     pub(super) zones: &'a [(String, crate::ast::Span)],
     pub(super) upstreams: &'a [(String, crate::ast::Span)],
+    /// The project's networks, for `allow from=…`.
+    pub(super) project: &'a super::Scope,
 }
 
 /// `"1.22"` or `"1.25.1"`.

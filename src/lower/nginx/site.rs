@@ -26,7 +26,7 @@ pub(super) const ONCE: &[&str] = &[
     "http",
     "no-store",
 ];
-pub(super) const REPEATABLE: &[&str] = &["header", "hide-header", "location"];
+pub(super) const REPEATABLE: &[&str] = &["header", "hide-header", "location", "allow"];
 
 /// A header's value in stdlib/nginx/hardening.toml (a test keeps every name used here there).
 fn default(name: &str) -> String {
@@ -77,7 +77,7 @@ pub(super) fn site(
     for c in children(n, &known, ONCE, d) {
         let cr = Reader::new(c, d);
         parts.child(c, &cr, scope);
-        if c.name() == "tls" {
+        if matches!(c.name(), "tls" | "location") {
             cr.block_done();
         } else {
             cr.leaf_done();
@@ -106,6 +106,10 @@ struct Parts {
     no_store: bool,
     hide: Vec<String>,
     locations: Vec<ir::Location>,
+    /// `allow from=…` of the site, with where each network was named.
+    allow: Vec<(ipnet::IpNet, crate::ast::Span)>,
+    /// Every location's `allow from=…`, checked against the site's.
+    location_allow: Vec<(ipnet::IpNet, crate::ast::Span)>,
     /// By path as written in nginx: `= /x` (exact) and `/x` (prefix) are two locations.
     location_spans: Seen,
     blocked: Vec<String>,
@@ -134,6 +138,8 @@ impl Parts {
             no_store: false,
             hide: Vec::new(),
             locations: Vec::new(),
+            allow: Vec::new(),
+            location_allow: Vec::new(),
             location_spans: Seen::new("location"),
             blocked: ["php", "jsp", "asp", "aspx", "cgi"].into_iter().map(String::from).collect(),
             dotfiles: true,
@@ -164,11 +170,26 @@ impl Parts {
                 hide_headers.push(h.clone());
             }
         }
+        // A location's own `allow` replaces the site's in nginx: it may only narrow it.
+        if !self.allow.is_empty() {
+            for (net, span) in &self.location_allow {
+                if !self.allow.iter().any(|(site, _)| site.contains(net)) {
+                    d.push(
+                        Diagnostic::new(Kind::ExclusiveOptions, format!("`{net}` is outside the site's `allow`"))
+                            .at(*span, "would open the location wider than the site")
+                            .also(self.allow[0].1, "the site's networks")
+                            .help("a location's `allow` replaces the site's in nginx: name networks inside the site's, or allow them on the site"),
+                    );
+                }
+            }
+        }
+        let site_allow: Vec<ipnet::IpNet> = self.allow.iter().map(|(n, _)| *n).collect();
         let Parts { tls, acme, hsts_reason, redirect, locations, blocked, dotfiles, dotfiles_reason, .. } = self;
         let catch_all = !locations.iter().any(|l| l.path == "/" && !l.exact);
         Some(ir::Site {
             span: n.name.span,
             names,
+            allow: site_allow,
             redirect,
             hsts_reason,
             header_reasons,
@@ -233,7 +254,8 @@ impl Parts {
             "frame-options" => self.frame_options(c, cr),
             "header" => self.header(c, cr),
             "hide-header" => self.hide_header(cr),
-            "location" => self.location(cr, scope),
+            "location" => self.location(c, cr, scope),
+            "allow" => self.allow.extend(allow(cr, scope)),
             "deny-extensions" => self.deny_extensions(cr),
             "http" => self.http(cr),
             "no-store" => self.no_store = true,
@@ -368,9 +390,17 @@ impl Parts {
     }
 
     /// `location PATH proxy=… zone=… burst=…`.
-    fn location(&mut self, cr: &Reader, scope: &Scope) {
+    fn location(&mut self, c: &Node, cr: &Reader, scope: &Scope) {
         let d = cr.d;
-        if let Some((loc, span)) = location(cr, scope) {
+        let mut allowed = Vec::new();
+        for a in children(c, &["allow"], &[], d) {
+            let ar = Reader::new(a, d);
+            allowed.extend(allow(&ar, scope));
+            ar.leaf_done();
+        }
+        if let Some((mut loc, span)) = location(cr, scope) {
+            loc.allow = allowed.iter().map(|(n, _)| *n).collect();
+            self.location_allow.extend(allowed);
             let key = if loc.exact { format!("= {}", loc.path) } else { loc.path.clone() };
             if self.location_spans.first(d, &key, span) {
                 self.locations.push(loc);
@@ -536,7 +566,25 @@ pub(super) fn location(r: &Reader, scope: &Scope) -> Option<(ir::Location, crate
                 .help("add `zone=NAME`, or remove `burst`"),
         );
     }
-    Some((ir::Location { path: path.0, exact, proxy, zone, burst: burst.unwrap_or(0), nodelay }, path.1))
+    Some((
+        ir::Location { path: path.0, exact, proxy, zone, burst: burst.unwrap_or(0), nodelay, allow: Vec::new() },
+        path.1,
+    ))
+}
+
+/// `allow from=NETWORK`: the networks (a project network's name or a CIDR) a site or a
+/// location answers; each is given with the span it was named at.
+fn allow(r: &Reader, scope: &Scope) -> Vec<(ipnet::IpNet, crate::ast::Span)> {
+    let Some(v) = r.str_prop("from", "office") else {
+        r.d.push(
+            Diagnostic::new(Kind::Missing, "`allow` needs `from=`")
+                .at(r.node.name.span, "no network")
+                .help("name a network of `project` or a CIDR: `allow from=office`"),
+        );
+        return Vec::new();
+    };
+    let nets = crate::lower::networks(r.d, scope.project, &v, None).unwrap_or_default();
+    nets.into_iter().map(|n| (n, v.span)).collect()
 }
 
 pub(super) fn server_name(d: &Diags, v: &Spanned<String>) -> Option<String> {
