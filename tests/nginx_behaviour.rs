@@ -171,9 +171,11 @@ fn rewrite(conf: &str, dir: &Path, cert: &Path, key: &Path) -> String {
         })
         .collect();
     out = lines.join("\n") + "\n";
-    for moved in [format!("{HTTP}"), format!("{HTTPS}"), format!("{BACKEND}"), format!("{d}/nginx.pid")] {
+    for moved in [format!("{HTTPS}"), format!("{BACKEND}"), format!("{d}/nginx.pid")] {
         assert!(out.contains(&moved), "rewrite missed {moved}");
     }
+    // An HTTPS-only configuration has no port 80 to move.
+    assert!(!conf.contains("listen 80") || out.contains(&format!("{HTTP}")), "rewrite missed {HTTP}");
     out
 }
 
@@ -430,4 +432,35 @@ fn allow_from_a_network_answers_403_to_everyone_else() {
         ]);
         assert_eq!((code, status.as_str()), (0, want), "{path} from {from}");
     }
+}
+
+/// An HTTPS-only site (`http listen=#false`, issue 27): nginx has no port 80 at all (a
+/// connection there is refused), and HTTPS still reaches the application.
+#[test]
+fn an_https_only_site_has_no_port_80() {
+    if !can_run() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    let spec = fs::read_to_string(example()).unwrap();
+    let acme = "        acme webroot=\"/var/www/letsencrypt\"\n";
+    assert_eq!(spec.matches(acme).count(), 1, "the reference's acme line moved");
+    let spec = spec.replacen(acme, "        http listen=#false\n", 1);
+    let spec_path = d.join("spec.kdl");
+    fs::write(&spec_path, &spec).unwrap();
+    let out = d.join("out");
+    pynoc().arg("build").arg(&spec_path).arg("-o").arg(&out).run().expect(0);
+    let conf = fs::read_to_string(out.join("nginx/nginx.conf")).unwrap();
+    assert!(!conf.contains("listen 80") && !conf.contains("[::]:80"), "port 80 in an HTTPS-only nginx.conf");
+    let (cert, key) = certificate(d, "ecdsa");
+    let test_conf = d.join("nginx.conf");
+    fs::write(&test_conf, rewrite(&conf, d, &cert, &key)).unwrap();
+    let lab = Lab::serve("httpsonly", d, &test_conf);
+    let (code, status) =
+        lab.curl(&["-o", "/dev/null", "-w", "%{http_code}", &format!("https://{NAME}:{HTTPS}/health")]);
+    assert_eq!((code, status.as_str()), (0, "200"), "HTTPS reaches the application");
+    let refused = lab.exec(&["curl", "-s", "-o", "/dev/null", "--max-time", "5", &format!("http://127.0.0.1:{HTTP}/")]);
+    assert_eq!(refused.status.code(), Some(7), "port {HTTP} (80) must refuse the connection");
 }

@@ -36,7 +36,7 @@ pub(super) fn ssh_reachable(spec: &Spec, d: &Diags) {
     d.push(diag);
 }
 
-/// nginx listens on 80 (ACME, redirects) and 443: a firewall that drops incoming traffic
+/// nginx listens on 80 (ACME, redirects; unless every site is HTTPS only) and 443: a firewall that drops incoming traffic
 /// must open both to everyone, or certificates stop renewing and the site is unreachable.
 pub(super) fn web_reachable(spec: &Spec, d: &Diags) {
     let (Some(nginx), Some(fw)) = (&spec.nginx, spec.host.as_ref().and_then(|h| h.firewall.as_ref())) else {
@@ -45,7 +45,9 @@ pub(super) fn web_reachable(spec: &Spec, d: &Diags) {
     if fw.incoming == Policy::Allow || !spec.complete(&[Section::Firewall]) {
         return;
     }
-    for port in [80u16, 443] {
+    // An HTTPS-only nginx (every site `http listen=#false`) has no port 80 to open.
+    let ports: &[u16] = if nginx.listens_http { &[80, 443] } else { &[443] };
+    for &port in ports {
         let rule = first_match(fw, port);
         if rule.is_some_and(|r| r.action == Policy::Allow && r.peers.is_empty()) {
             continue;

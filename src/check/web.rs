@@ -58,7 +58,7 @@ pub(super) fn frame_agrees_with_csp(spec: &Spec, d: &Diags) {
 /// gets a first-time visitor there.
 pub(super) fn hsts_redirects(spec: &Spec, d: &Diags) {
     let Some(nginx) = &spec.nginx else { return };
-    for site in nginx.sites.iter().filter(|s| !s.redirect) {
+    for site in nginx.sites.iter().filter(|s| s.http && !s.redirect) {
         let Some(hsts) = header(site, "Strict-Transport-Security") else { continue };
         d.push(
             Diagnostic::new(

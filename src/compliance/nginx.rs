@@ -160,7 +160,9 @@ fn guideline(spec: &Spec) -> Vec<Claim> {
         Some(n) => {
             for s in &n.sites {
                 let name = &s.names[0];
-                let outcome = if s.redirect {
+                let outcome = if !s.http {
+                    Ok(format!("nginx/nginx.conf, {name}: HTTPS only, no plain-HTTP server at all"))
+                } else if s.redirect {
                     Ok(format!("nginx/nginx.conf, {name}: port 80 answers 301 to https://{name}"))
                 } else {
                     Err(format!("{name}: the plain-HTTP server serves the site (`http redirect=#false`)"))

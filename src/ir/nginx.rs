@@ -18,6 +18,8 @@ pub(crate) struct Nginx {
     pub(crate) version: String,
     /// From 1.25.1 on HTTP/2 is switched on with `http2 on;`, before with `listen … http2`.
     pub(crate) http2_directive: bool,
+    /// Some site has a plain-HTTP server: nginx listens on port 80.
+    pub(crate) listens_http: bool,
     pub(crate) access_log: String,
     pub(crate) error_log: String,
     /// `client_max_body_size`, e.g. `100m`.
@@ -180,6 +182,8 @@ pub(crate) struct Site {
     /// `allow from=…`: the HTTPS server answers only these networks (403 for the rest);
     /// empty: everyone.
     pub(crate) allow: Vec<IpNet>,
+    /// The site has a plain-HTTP server on port 80 (`http listen=#false`: HTTPS only).
+    pub(crate) http: bool,
     /// The plain-HTTP server redirects everything but ACME challenges to HTTPS; when off,
     /// it answers those with 404.
     pub(crate) redirect: bool,

@@ -65,6 +65,7 @@ pub(crate) fn lower(
                 .help("add `site \"api.example.com\" { tls …; location \"/\" proxy=backend }`"),
         );
     }
+    nginx.listens_http = nginx.sites.iter().any(|s| s.http);
     let mut protocols: Vec<String> = nginx.sites.iter().flat_map(|s| s.tls.protocols.iter().cloned()).collect();
     protocols.sort();
     protocols.dedup();
@@ -111,6 +112,7 @@ fn http(n: &Node, d: &Diags, release: &'static Release) -> ir::Nginx {
         span: n.name.span,
         version: version.0,
         http2_directive: version.1 >= HTTP2_DIRECTIVE,
+        listens_http: true,
         access_log: "/var/log/nginx/access.log".into(),
         error_log: "/var/log/nginx/error.log".into(),
         client_max_body_size,

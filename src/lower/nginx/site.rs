@@ -94,6 +94,8 @@ struct Parts {
     hsts: (Option<u64>, bool, bool),
     hsts_reason: Option<String>,
     redirect: bool,
+    /// `http listen=#false`: no plain-HTTP server, with where it was said.
+    no_http: Option<crate::ast::Span>,
     /// Where each managed header is set, for the checks that point at it.
     set_at: Vec<(&'static str, crate::ast::Span)>,
     csp: String,
@@ -128,6 +130,7 @@ impl Parts {
             hsts: (None, true, false),
             hsts_reason: None,
             redirect: true,
+            no_http: None,
             set_at: Vec::new(),
             csp: default("Content-Security-Policy"),
             frame: default("X-Frame-Options"),
@@ -184,12 +187,21 @@ impl Parts {
             }
         }
         let site_allow: Vec<ipnet::IpNet> = self.allow.iter().map(|(n, _)| *n).collect();
+        if let (Some(at), Some(_)) = (self.no_http, &self.acme) {
+            d.push(
+                Diagnostic::new(Kind::ExclusiveOptions, "`acme webroot` with `http listen=#false`")
+                    .at(at, "no port 80")
+                    .help("ACME's HTTP-01 challenge comes on port 80: keep the plain-HTTP server, or remove `acme` and renew the certificate another way (DNS-01)"),
+            );
+        }
+        let http = self.no_http.is_none();
         let Parts { tls, acme, hsts_reason, redirect, locations, blocked, dotfiles, dotfiles_reason, .. } = self;
         let catch_all = !locations.iter().any(|l| l.path == "/" && !l.exact);
         Some(ir::Site {
             span: n.name.span,
             names,
             allow: site_allow,
+            http,
             redirect,
             hsts_reason,
             header_reasons,
@@ -432,8 +444,21 @@ impl Parts {
 
     /// `http redirect=#false`: port 80 serves ACME only.
     fn http(&mut self, cr: &Reader) {
-        if let Some(b) = cr.bool_prop("redirect") {
+        let redirect = cr.bool_prop("redirect");
+        if let Some(b) = &redirect {
             self.redirect = b.value;
+        }
+        if let Some(l) = cr.bool_prop("listen")
+            && !l.value
+        {
+            self.no_http = Some(l.span);
+            if let Some(r) = redirect {
+                cr.d.push(
+                    Diagnostic::new(Kind::ExclusiveOptions, "`redirect` with `listen=#false`")
+                        .at(r.span, "no plain-HTTP server to redirect from")
+                        .help("remove `redirect`: an HTTPS-only site has no port 80 at all"),
+                );
+            }
         }
     }
 
