@@ -65,7 +65,8 @@ pub(crate) fn lower(doc: &Document, d: &Diags) -> ir::Spec {
     let logs = nginx_ir.as_ref().map(|n| NginxLogs { access: n.access_log.clone(), error: n.error_log.clone() });
     let compose = t.container.is_some_and(|c| c.children().iter().any(|n| n.name() == "compose"));
     let host_ir = t.host.and_then(|n| lower_host(n, d, &o, logs.as_ref(), compose, release));
-    let postgres_ir = t.postgres.and_then(|n| o.section(d, ir::Section::Postgres, || postgres::lower(n, d, release)));
+    let postgres_ir =
+        t.postgres.and_then(|n| o.section(d, ir::Section::Postgres, || postgres::lower(n, d, &o, release)));
     let pg_failed = t.postgres.is_some() && postgres_ir.is_none();
     let project_name = project.as_ref().map(|p| p.name.clone()).unwrap_or_default();
     let container_ir = t.container.and_then(|n| {

@@ -9,12 +9,27 @@ use super::super::{need_reason, validate};
 
 pub(super) const METHODS: &[&str] = &["scram-sha-256", "peer", "cert", "reject"];
 
-pub(super) fn hba(n: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span)]) -> Vec<ir::HbaLine> {
+pub(super) fn hba(
+    n: &Node,
+    d: &Diags,
+    o: &crate::lower::Scope,
+    pg: &ir::Postgres,
+    roles: &[(String, Span)],
+) -> Vec<ir::HbaLine> {
     Reader::new(n, d).block_done();
     let mut lines: Vec<ir::HbaLine> = Vec::new();
     let mut whole = true;
-    for c in children(n, &["local", "host", "hostssl", "hostnossl"], &[], d) {
-        let Some(line) = line(c, d, pg, roles) else {
+    // A project network's name stands for one line per network in it.
+    let each = children(n, &["local", "host", "hostssl", "hostnossl"], &[], d)
+        .into_iter()
+        .map(|c| (c, line(c, d, o, pg, roles)))
+        .flat_map(|(c, ls)| match ls {
+            Some(ls) => ls.into_iter().map(|l| (c, Some(l))).collect::<Vec<_>>(),
+            None => vec![(c, None)],
+        })
+        .collect::<Vec<_>>();
+    for (c, line) in each {
+        let Some(line) = line else {
             whole = false;
             continue;
         };
@@ -83,8 +98,15 @@ pub(super) fn apply_path(d: &Diags, database: &str, lines: &[ir::HbaLine], at: S
     }
 }
 
-/// `KIND DATABASE USER [CIDR] [method=…] [reason=…]`: one line, when all of it is valid.
-fn line(c: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span)]) -> Option<ir::HbaLine> {
+/// `KIND DATABASE USER [CIDR|NETWORK] [method=…] [reason=…]`: the line (one per network of a
+/// project network's name), when all of it is valid.
+fn line(
+    c: &Node,
+    d: &Diags,
+    o: &crate::lower::Scope,
+    pg: &ir::Postgres,
+    roles: &[(String, Span)],
+) -> Option<Vec<ir::HbaLine>> {
     let r = Reader::new(c, d);
     let kind = match c.name() {
         "local" => ir::HbaKind::Local,
@@ -129,25 +151,8 @@ fn line(c: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span)]) -> Opt
     if let Some(m) = &method {
         ok &= method_allowed(d, m, kind);
     }
-    let address = match address {
-        Some(a) => {
-            let net = validate::cidr(d, &a).and_then(|net| {
-                if method_value == ir::HbaMethod::Reject {
-                    return Some(net);
-                }
-                validate::narrow(
-                    d,
-                    &a,
-                    net,
-                    "nearly the whole Internet could try to log in",
-                    "name the networks that need the database, e.g. `\"10.0.0.0/8\"`",
-                )
-            });
-            ok &= net.is_some();
-            net
-        }
-        None => None,
-    };
+    let addresses = addresses(d, o, address, method_value);
+    ok &= addresses.is_some();
     if kind == ir::HbaKind::Hostssl && pg.ssl.is_none() {
         d.push(
             Diagnostic::new(Kind::TlsRequired, "a `hostssl` line needs TLS on the server")
@@ -156,14 +161,20 @@ fn line(c: &Node, d: &Diags, pg: &ir::Postgres, roles: &[(String, Span)]) -> Opt
         );
         ok = false;
     }
-    ok.then_some(ir::HbaLine {
-        span: c.name.span,
-        kind,
-        database: db.value,
-        user: user.value,
-        address,
-        method: method_value,
-        reason,
+    ok.then(|| {
+        addresses
+            .unwrap_or_default()
+            .into_iter()
+            .map(|address| ir::HbaLine {
+                span: c.name.span,
+                kind,
+                database: db.value.clone(),
+                user: user.value.clone(),
+                address,
+                method: method_value,
+                reason: reason.clone(),
+            })
+            .collect()
     })
 }
 
@@ -246,6 +257,32 @@ fn weakened(r: &Reader, c: &Node, kind: ir::HbaKind, rejects: bool) -> Option<St
         c.name.span,
         "use `hostssl`",
     )
+}
+
+/// A line's address: none for `local`, a CIDR (narrow unless the line rejects), or a project
+/// network's networks (checked where the project defines them); `None` when invalid.
+fn addresses(
+    d: &Diags,
+    o: &crate::lower::Scope,
+    address: Option<Spanned<String>>,
+    method: ir::HbaMethod,
+) -> Option<Vec<Option<ipnet::IpNet>>> {
+    let Some(a) = address else { return Some(vec![None]) };
+    if !(a.value.contains(['/', ':']) || a.value.starts_with(|c: char| c.is_ascii_digit())) {
+        return crate::lower::networks(d, o, &a, None).map(|nets| nets.into_iter().map(Some).collect());
+    }
+    let net = validate::cidr(d, &a)?;
+    if method == ir::HbaMethod::Reject {
+        return Some(vec![Some(net)]);
+    }
+    validate::narrow(
+        d,
+        &a,
+        net,
+        "nearly the whole Internet could try to log in",
+        "name the networks that need the database, e.g. `\"10.0.0.0/8\"`",
+    )
+    .map(|n| vec![Some(n)])
 }
 
 /// `earlier` matches every connection `later` matches (so `later` never applies).

@@ -39,7 +39,12 @@ fn ident(d: &Diags, v: &Spanned<String>, what: &str) -> Option<String> {
     }
 }
 
-pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<ir::Postgres> {
+pub(crate) fn lower(
+    n: &Node,
+    d: &Diags,
+    o: &crate::lower::Scope,
+    release: &'static stdlib::Release,
+) -> Option<ir::Postgres> {
     let (mut pg, database, owner) = server(n, d, release);
     let params = stdlib::pg_params(pg.version).expect("versions 13..=17 are in the stdlib");
     let mut set_spans = Seen::new("set");
@@ -91,7 +96,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
     }
     default_connection_limits(&mut pg, params);
     match hba_node {
-        Some(h) => pg.hba = hba(h, d, &pg, role_spans.all()),
+        Some(h) => pg.hba = hba(h, d, o, &pg, role_spans.all()),
         None => hba::apply_path(d, &pg.database, &[], n.name.span),
     }
     pg.tables = tables(&pg);
