@@ -106,7 +106,7 @@ impl Kind {
 
 /// The rule of a code (`E016`, `e016`) or a slug (`shadowed`).
 /// Codes no longer in use, and what became of each: a waiver or `explain` naming one says so.
-pub const RETIRED: &[(&str, &str)] =
+const RETIRED: &[(&str, &str)] =
     &[("W005", "it became E048: a database image without pgAudit, when the spec loads it, is an error now")];
 
 /// What became of a retired code.

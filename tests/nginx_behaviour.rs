@@ -333,6 +333,38 @@ fn can_run() -> bool {
     ready
 }
 
+/// A variant of the reference spec, built and served: nginx on its generated nginx.conf (an
+/// ECDSA certificate, a webroot for ACME) in front of the stand-in application. Returns the
+/// temporary directory (kept alive with the lab), the generated nginx.conf and the lab.
+fn serve_variant(tag: &str, spec: &str) -> (tempfile::TempDir, String, Lab) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    let spec_path = d.join("spec.kdl");
+    fs::write(&spec_path, spec).unwrap();
+    let out = d.join("out");
+    pynoc().arg("build").arg(&spec_path).arg("-o").arg(&out).run().expect(0);
+    let conf = fs::read_to_string(out.join("nginx/nginx.conf")).unwrap();
+    let (cert, key) = certificate(d, "ecdsa");
+    fs::create_dir_all(d.join("webroot")).unwrap();
+    fs::set_permissions(d.join("webroot"), fs::Permissions::from_mode(0o755)).unwrap();
+    let test_conf = d.join("nginx.conf");
+    fs::write(&test_conf, rewrite(&conf, d, &cert, &key)).unwrap();
+    let lab = Lab::serve(tag, d, &test_conf);
+    (dir, conf, lab)
+}
+
+impl Lab {
+    /// curl's exit code and the HTTP status of `path` on the site over HTTPS; `extra` goes
+    /// before the URL (`--interface 127.0.0.2`).
+    fn status(&self, extra: &[&str], path: &str) -> (i32, String) {
+        let url = format!("https://{NAME}:{HTTPS}{path}");
+        let mut args = extra.to_vec();
+        args.extend(["-o", "/dev/null", "-w", "%{http_code}", &url]);
+        self.curl(&args)
+    }
+}
+
 #[test]
 fn nginx_with_an_ecdsa_certificate() {
     if can_run() {
@@ -355,32 +387,18 @@ fn a_site_without_a_root_location_answers_404_elsewhere() {
     if !can_run() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
     let spec = fs::read_to_string(example()).unwrap();
     let without: String =
         spec.lines().filter(|l| !l.trim().starts_with("location \"/\" ")).map(|l| format!("{l}\n")).collect();
     assert_ne!(without, spec, "the reference has a `location \"/\"` to remove");
-    let spec_path = d.join("spec.kdl");
-    fs::write(&spec_path, &without).unwrap();
-    let out = d.join("out");
-    pynoc().arg("build").arg(&spec_path).arg("-o").arg(&out).run().expect(0);
-    let conf = fs::read_to_string(out.join("nginx/nginx.conf")).unwrap();
+    let (_dir, conf, lab) = serve_variant("catchall", &without);
     assert!(conf.contains("# No location matches: 404"), "no catch-all:\n{conf}");
-    let (cert, key) = certificate(d, "ecdsa");
-    fs::create_dir_all(d.join("webroot")).unwrap();
-    fs::set_permissions(d.join("webroot"), fs::Permissions::from_mode(0o755)).unwrap();
-    let test_conf = d.join("nginx.conf");
-    fs::write(&test_conf, rewrite(&conf, d, &cert, &key)).unwrap();
-    let lab = Lab::serve("catchall", d, &test_conf);
     for path in ["/", "/index.html", "/50x.html", "/api/detectors"] {
         let (code, body) = lab.curl(&["-o", "-", "-w", "\n%{http_code}", &format!("https://{NAME}:{HTTPS}{path}")]);
         assert_eq!(code, 0, "curl {path}");
         assert!(body.ends_with("\n404") && !body.contains("Welcome to nginx"), "{path}: {body}");
     }
-    let (code, status) =
-        lab.curl(&["-o", "/dev/null", "-w", "%{http_code}", &format!("https://{NAME}:{HTTPS}/auth/login")]);
+    let (code, status) = lab.status(&[], "/auth/login");
     assert_eq!((code, status.as_str()), (0, "200"), "the remaining location reaches the application");
 }
 
@@ -392,9 +410,6 @@ fn allow_from_a_network_answers_403_to_everyone_else() {
     if !can_run() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
     let spec = fs::read_to_string(example()).unwrap();
     let login = "        location \"/auth/login\" proxy=pynomaly_backend zone=login burst=5\n";
     assert_eq!(spec.matches(login).count(), 1, "the reference's login location moved");
@@ -403,17 +418,7 @@ fn allow_from_a_network_answers_403_to_everyone_else() {
         "        allow from=\"127.0.0.0/30\"\n        location \"/auth/login\" proxy=pynomaly_backend zone=login burst=5 {\n            allow from=\"127.0.0.2/32\"\n        }\n",
         1,
     );
-    let spec_path = d.join("spec.kdl");
-    fs::write(&spec_path, &spec).unwrap();
-    let out = d.join("out");
-    pynoc().arg("build").arg(&spec_path).arg("-o").arg(&out).run().expect(0);
-    let conf = fs::read_to_string(out.join("nginx/nginx.conf")).unwrap();
-    let (cert, key) = certificate(d, "ecdsa");
-    fs::create_dir_all(d.join("webroot")).unwrap();
-    fs::set_permissions(d.join("webroot"), fs::Permissions::from_mode(0o755)).unwrap();
-    let test_conf = d.join("nginx.conf");
-    fs::write(&test_conf, rewrite(&conf, d, &cert, &key)).unwrap();
-    let lab = Lab::serve("allow", d, &test_conf);
+    let (_dir, _conf, lab) = serve_variant("allow", &spec);
     for (from, path, want) in [
         ("127.0.0.1", "/health", "200"),
         ("127.0.0.1", "/auth/login", "403"),
@@ -421,15 +426,7 @@ fn allow_from_a_network_answers_403_to_everyone_else() {
         ("127.0.0.5", "/health", "403"),
         ("127.0.0.5", "/auth/login", "403"),
     ] {
-        let (code, status) = lab.curl(&[
-            "--interface",
-            from,
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            &format!("https://{NAME}:{HTTPS}{path}"),
-        ]);
+        let (code, status) = lab.status(&["--interface", from], path);
         assert_eq!((code, status.as_str()), (0, want), "{path} from {from}");
     }
 }
@@ -441,25 +438,13 @@ fn an_https_only_site_has_no_port_80() {
     if !can_run() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
     let spec = fs::read_to_string(example()).unwrap();
     let acme = "        acme webroot=\"/var/www/letsencrypt\"\n";
     assert_eq!(spec.matches(acme).count(), 1, "the reference's acme line moved");
     let spec = spec.replacen(acme, "        http listen=#false\n", 1);
-    let spec_path = d.join("spec.kdl");
-    fs::write(&spec_path, &spec).unwrap();
-    let out = d.join("out");
-    pynoc().arg("build").arg(&spec_path).arg("-o").arg(&out).run().expect(0);
-    let conf = fs::read_to_string(out.join("nginx/nginx.conf")).unwrap();
+    let (_dir, conf, lab) = serve_variant("httpsonly", &spec);
     assert!(!conf.contains("listen 80") && !conf.contains("[::]:80"), "port 80 in an HTTPS-only nginx.conf");
-    let (cert, key) = certificate(d, "ecdsa");
-    let test_conf = d.join("nginx.conf");
-    fs::write(&test_conf, rewrite(&conf, d, &cert, &key)).unwrap();
-    let lab = Lab::serve("httpsonly", d, &test_conf);
-    let (code, status) =
-        lab.curl(&["-o", "/dev/null", "-w", "%{http_code}", &format!("https://{NAME}:{HTTPS}/health")]);
+    let (code, status) = lab.status(&[], "/health");
     assert_eq!((code, status.as_str()), (0, "200"), "HTTPS reaches the application");
     let refused = lab.exec(&["curl", "-s", "-o", "/dev/null", "--max-time", "5", &format!("http://127.0.0.1:{HTTP}/")]);
     assert_eq!(refused.status.code(), Some(7), "port {HTTP} (80) must refuse the connection");

@@ -352,6 +352,12 @@ fn accounts(n: &Node, d: &Diags) -> Vec<ir::LoginUser> {
     out
 }
 
+/// An address written out (`10.0.0.0/8`, `2001:db8::/48`), not a project network's name
+/// (names start with a letter and hold neither `/` nor `:`).
+pub(crate) fn is_literal_network(v: &str) -> bool {
+    v.contains(['/', ':']) || v.starts_with(|c: char| c.is_ascii_digit())
+}
+
 /// Resolves `from=`/`to=`/`ignore`: a network name of the project or a literal CIDR. When
 /// the network grants something (`grants` says what), a literal one must be narrow; a named
 /// one was checked where the project defines it.
@@ -361,7 +367,7 @@ pub(crate) fn networks(
     v: &crate::ast::Spanned<String>,
     grants: Option<&str>,
 ) -> Option<Vec<IpNet>> {
-    if v.value.contains(['/', ':']) || v.value.starts_with(|c: char| c.is_ascii_digit()) {
+    if is_literal_network(&v.value) {
         let net = validate::cidr(d, v)?;
         return match grants {
             Some(g) => validate::narrow(d, v, net, g, "name the networks you mean").map(|n| vec![n]),

@@ -9,15 +9,18 @@ use crate::ir;
 use super::super::node::{Reader, children, duplicate};
 use super::super::validate;
 
+/// An image reference's name and tag (`registry:5000/acme/pg:15@sha256:…` → `registry:5000/
+/// acme/pg`, `15`): the digest dropped, a registry's port not taken for a tag.
+pub(super) fn name_and_tag(image: &str) -> Option<(&str, &str)> {
+    image.split('@').next()?.rsplit_once(':').filter(|(_, tag)| !tag.contains('/'))
+}
+
 /// The facts of a known image, from `stdlib/container/images.toml`: its repository and
-/// the catalog entry (which lives as long as the program).
-/// The official image `image` is, by meaning: Docker Hub's aliases of a library image
-/// (`docker.io/library/postgres`, `library/postgres`, `index.docker.io/…`) are that image.
+/// the catalog entry (which lives as long as the program). The official image `image` is, by
+/// meaning: Docker Hub's aliases of a library image (`docker.io/library/postgres`,
+/// `library/postgres`, `index.docker.io/…`) are that image.
 pub(super) fn facts(image: &str) -> Option<(String, &'static crate::stdlib::ImageFacts)> {
-    let (name, tag) = image.split_once('@').map_or(image, |(n, _)| n).rsplit_once(':')?;
-    if tag.contains('/') {
-        return None;
-    }
+    let (name, tag) = name_and_tag(image)?;
     let repo = ["docker.io/", "index.docker.io/", "registry-1.docker.io/"]
         .iter()
         .find_map(|p| name.strip_prefix(p))

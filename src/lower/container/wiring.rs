@@ -126,11 +126,7 @@ fn database_service<'a>(
     };
     // The image pynoc builds is its base's version.
     let image = stack.services[i].build.clone().unwrap_or_else(|| stack.services[i].image.clone());
-    let major = image
-        .split('@')
-        .next()
-        .and_then(|name| name.rsplit_once(':'))
-        .filter(|(_, tag)| !tag.contains('/'))
+    let major = super::compose::name_and_tag(&image)
         .map(|(_, tag)| tag.chars().take_while(char::is_ascii_digit).collect::<String>())
         .and_then(|v| v.parse::<u32>().ok());
     if major != Some(pg.version) {

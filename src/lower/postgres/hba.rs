@@ -52,19 +52,15 @@ pub(super) fn hba(
     lines
 }
 
-/// The databases pynoc's own connections as `postgres` open: the playbook's `psql -d
-/// postgres`, createdb's fallback `template1`, and the spec's database (its SQL).
-pub(super) fn apply_databases(database: &str) -> [&str; 3] {
-    ["postgres", "template1", database]
-}
-
 /// The invariant of pynoc's own way in (E047): for each database it opens, the first line
 /// that matches `postgres` on the local socket is `peer`. `at` is where to point when no line
 /// matches (the `hba` block, or the section when it has none).
 pub(super) fn apply_path(d: &Diags, database: &str, lines: &[ir::HbaLine], at: Span) {
     let help = "put `local all postgres method=peer` first in `hba`: the playbook, the image's first start and `postgres-apply.sh` connect as `postgres` on the socket, without a password";
     let mut reported = Vec::new();
-    for db in apply_databases(database) {
+    // The databases pynoc's own connections as `postgres` open: the playbook's `psql -d
+    // postgres`, createdb's fallback `template1`, and the spec's database (its SQL).
+    for db in ["postgres", "template1", database] {
         let first = lines.iter().find(|l| {
             l.kind == ir::HbaKind::Local
                 && (l.database == "all" || l.database == db)
@@ -268,7 +264,7 @@ fn addresses(
     method: ir::HbaMethod,
 ) -> Option<Vec<Option<ipnet::IpNet>>> {
     let Some(a) = address else { return Some(vec![None]) };
-    if !(a.value.contains(['/', ':']) || a.value.starts_with(|c: char| c.is_ascii_digit())) {
+    if !crate::lower::is_literal_network(&a.value) {
         return crate::lower::networks(d, o, &a, None).map(|nets| nets.into_iter().map(Some).collect());
     }
     let net = validate::cidr(d, &a)?;
