@@ -99,7 +99,7 @@ pub fn compile(text: &str, file_name: &str) -> Result<Compiled, Vec<Diagnostic>>
                 .help("this is a bug in pynoc; please report it with the spec"),
         ]
     })?;
-    let manifest = emit::manifest::Manifest::new(&artifacts, file_name, &digest, &spec.release).render();
+    let manifest = emit::manifest::Manifest::new(&artifacts, file_name, &digest, &spec).render();
     Ok(Compiled { spec, artifacts, manifest, warnings, waived })
 }
 

@@ -187,6 +187,8 @@ pub(crate) struct Release {
     pub(crate) openssh: String,
     pub(crate) nginx: String,
     pub(crate) postgresql: u32,
+    /// The package of Docker Compose v2, empty when the release has none.
+    pub(crate) compose: String,
     /// For the table's readers; no setting depends on the kernel's version yet.
     #[allow(dead_code)]
     pub(crate) kernel: String,

@@ -2,7 +2,8 @@
 //! directory: each secret file belongs to the user of the service that reads it with the
 //! mode the compose file needs, a password is made once and kept, TLS files are copied from
 //! their source, each volume's host directory belongs to the user of the service that
-//! mounts it, nothing secret is printed, and a planted symbolic link stops it. The
+//! mounts it, the database's files are written from the script itself (container/ needs
+//! nothing beside it), nothing secret is printed, and a planted symbolic link stops it. The
 //! volumes' directories are moved into the temporary directory: nothing is made in /opt.
 
 mod common;
@@ -52,6 +53,10 @@ fn prepare_gives_each_secret_to_its_reader() {
     fs::write(tls.join("server.crt"), "-----BEGIN CERTIFICATE-----\nstand-in\n").unwrap();
     fs::write(tls.join("server.key"), "-----BEGIN PRIVATE KEY-----\nstand-in\n").unwrap();
 
+    // container/ alone, as when it is copied into the application's repository: nothing of
+    // pynoc's output beside it (postgres/ moved away) is read.
+    let elsewhere = tmp.path().join("postgres-elsewhere");
+    fs::rename(out.join("postgres"), &elsewhere).unwrap();
     let o = run(&out, &tls);
     let printed = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     assert!(o.status.success(), "{printed}");
@@ -78,10 +83,10 @@ fn prepare_gives_each_secret_to_its_reader() {
     for f in ["pg_hba.conf", "postgresql-security.sql", "postgres-apply.sh"] {
         assert_eq!(owner_mode(&c.join("postgres-conf").join(f)), (999, 999, 0o400), "{f}");
     }
-    assert_eq!(
-        fs::read(c.join("postgres-conf/pg_hba.conf")).unwrap(),
-        fs::read(out.join("postgres/pg_hba.conf")).unwrap()
-    );
+    // Byte for byte the files of postgres/, which prepare.sh carries itself.
+    for f in ["pg_hba.conf", "postgresql-security.sql"] {
+        assert_eq!(fs::read(c.join("postgres-conf").join(f)).unwrap(), fs::read(elsewhere.join(f)).unwrap(), "{f}");
+    }
 
     // Again: a password is kept; a renewed key is copied.
     fs::write(tls.join("server.key"), "-----BEGIN PRIVATE KEY-----\nrenewed\n").unwrap();

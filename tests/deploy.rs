@@ -11,6 +11,15 @@ fn example() -> String {
     fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/pynomaly/spec.kdl")).unwrap()
 }
 
+/// The example whose PostgreSQL runs on the host (no containers).
+fn host_db() -> String {
+    fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ledger/spec.kdl")).unwrap()
+}
+
+fn tasks(play: &serde_norway::Value) -> Vec<&str> {
+    play["tasks"].as_sequence().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect()
+}
+
 fn artifact<'a>(c: &'a pynoc::Compiled, name: &str) -> &'a str {
     &c.artifacts.iter().find(|a| a.name() == name).unwrap_or_else(|| panic!("no artifact {name}")).content
 }
@@ -22,10 +31,14 @@ fn playbook(text: &str) -> Vec<serde_norway::Value> {
 
 #[test]
 fn one_play_per_role_each_with_its_group() {
+    // The database in the compose stack: no host PostgreSQL; on the host: no containers.
     let plays = playbook(&example());
     let hosts: Vec<&str> = plays.iter().map(|p| p["hosts"].as_str().unwrap()).collect();
-    assert_eq!(hosts, ["pynoc_host", "pynoc_containers", "pynoc_web", "pynoc_database"]);
-    for p in &plays {
+    assert_eq!(hosts, ["pynoc_host", "pynoc_containers", "pynoc_web"]);
+    let host = playbook(&host_db());
+    let hosts: Vec<&str> = host.iter().map(|p| p["hosts"].as_str().unwrap()).collect();
+    assert_eq!(hosts, ["pynoc_host", "pynoc_web", "pynoc_database"]);
+    for p in plays.iter().chain(&host) {
         assert_eq!(p["become"], serde_norway::Value::Bool(true));
     }
     let c = pynoc::compile(&example(), "spec.kdl").unwrap();
@@ -46,10 +59,11 @@ fn every_file_is_validated_or_rolled_back_and_services_are_enabled() {
         "fail2ban-client -c \"$d\" -t",
         "validate: findmnt --verify --tab-file %s",
         "restore the previous audit rules",
-        "restore the previous pg_hba.conf",
     ] {
         assert!(site.contains(v), "the playbook lacks `{v}`");
     }
+    let c = pynoc::compile(&host_db(), "spec.kdl").unwrap();
+    assert!(artifact(&c, "deploy").contains("restore the previous pg_hba.conf"));
     // nftables is enabled (Debian ships it disabled) and reloaded, never restarted.
     assert!(site.contains("name: nftables\n      enabled: true"));
     assert!(!site.contains("name: nftables\n      state: restarted"));
@@ -59,7 +73,7 @@ fn every_file_is_validated_or_rolled_back_and_services_are_enabled() {
 
 #[test]
 fn passwords_travel_on_stdin_and_are_never_logged() {
-    let plays = playbook(&example());
+    let plays = playbook(&host_db());
     let db = plays.iter().find(|p| p["hosts"] == "pynoc_database").unwrap();
     let apply = db["tasks"]
         .as_sequence()
@@ -70,7 +84,7 @@ fn passwords_travel_on_stdin_and_are_never_logged() {
     assert_eq!(apply["no_log"], serde_norway::Value::Bool(true));
     let cmd = &apply["ansible.builtin.command"];
     let stdin = cmd["stdin"].as_str().unwrap();
-    assert!(stdin.contains("lookup('ansible.builtin.env', 'PYNOMALY_APP_PASSWORD')"), "{stdin}");
+    assert!(stdin.contains("lookup('ansible.builtin.env', 'BOOKS_APP_PASSWORD')"), "{stdin}");
     let argv: Vec<String> = cmd["argv"].as_sequence().unwrap().iter().map(|w| format!("{w:?}")).collect();
     assert!(!argv.iter().any(|w| w.contains("lookup")), "a password reaches argv: {argv:?}");
     assert!(cmd["creates"].as_str().unwrap().starts_with("/var/lib/pynoc/postgres-sql."));
@@ -90,12 +104,14 @@ fn spec_values_cannot_become_templates() {
     assert!(pynoc::compile(&text, "spec.kdl").is_err());
     // And every value of the spec that reaches the playbook is data to Ansible (`!unsafe`).
     let c = pynoc::compile(&example(), "spec.kdl").unwrap();
-    let site = artifact(&c, "deploy");
+    let host = pynoc::compile(&host_db(), "spec.kdl").unwrap();
+    let site = format!("{}{}", artifact(&c, "deploy"), artifact(&host, "deploy"));
     for value in [
         "/etc/letsencrypt/live/api.pynomaly.com/fullchain.pem",
         "/var/www/letsencrypt",
         "/etc/ssl/private/postgresql.key",
         "mount -o remount /dev/shm",
+        "pynomaly-api",
     ] {
         let lines: Vec<&str> = site.lines().filter(|l| l.contains(value)).collect();
         assert!(!lines.is_empty(), "`{value}` is not in the playbook");
@@ -104,7 +120,7 @@ fn spec_values_cannot_become_templates() {
         }
     }
     // The database's name, as an argv word.
-    let db: Vec<&str> = site.lines().filter(|l| l.trim_end().ends_with(" pynomaly")).collect();
+    let db: Vec<&str> = site.lines().filter(|l| l.trim_end().ends_with(" books")).collect();
     assert!(!db.is_empty() && db.iter().all(|l| l.contains("!unsafe")), "{db:?}");
 }
 
@@ -137,8 +153,10 @@ fn without_containers_the_host_forwards_nothing() {
     let forward = &nft[nft.find("chain forward").unwrap()..nft.find("chain output").unwrap()];
     assert!(!forward.contains("accept"), "{forward}");
     assert!(!artifact(&c, "iptables").contains("-F INPUT"));
+    // The stack runs on the hosts of `pynoc_containers`, not on this one.
     let plays = playbook(&text);
-    assert!(!plays.iter().any(|p| p["hosts"] == "pynoc_containers"));
+    let engine: Vec<&serde_norway::Value> = plays.iter().filter(|p| p["hosts"] == "pynoc_containers").collect();
+    assert!(engine.len() == 1 && engine[0]["name"] == "container engine and the compose stack");
     assert!(pynoc::notes(&c.spec)[0].contains("no containers run on it"));
 }
 
@@ -198,4 +216,66 @@ fn moduli_step_keeps_only_strong_groups() {
             eprintln!("SKIP moduli step shellcheck: no shellcheck");
         }
     }
+}
+
+/// A compose database is the stack's: the playbook installs no host PostgreSQL and brings
+/// the stack up itself, in the order an operator would (its files, prepare.sh, the images,
+/// the database, the application's tables, the security SQL, every service), with Compose
+/// v2 from the release's package where it has one. The steps that change the host run once
+/// per content: an edit of pg_hba.conf changes both stamps.
+#[test]
+fn the_playbook_brings_the_compose_stack_up() {
+    let plays = playbook(&example());
+    let site = serde_norway::to_string(&plays).unwrap();
+    assert!(
+        !site.contains("postgresql-15") && !site.contains("postgresql@"),
+        "a host PostgreSQL for a compose database"
+    );
+    let stack = plays.iter().find(|p| p["hosts"] == "pynoc_containers").unwrap();
+    let names = tasks(stack);
+    let at = |prefix: &str| {
+        names.iter().position(|n| n.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix}: {names:?}"))
+    };
+    let order = [
+        "packages",
+        "the stack's directory",
+        "Docker Compose v2",
+        "the stack's docker-compose.yml",
+        "the stack's prepare.sh",
+        "prepare.sh:",
+        "the images compose builds",
+        "the database is up",
+        "the application's tables exist",
+        "apply the security SQL",
+        "every service is up",
+    ];
+    let pos: Vec<usize> = order.iter().map(|p| at(p)).collect();
+    assert!(pos.windows(2).all(|w| w[0] < w[1]), "{names:?}");
+    let packages = |plays: &[serde_norway::Value]| {
+        let s = plays.iter().find(|p| p["hosts"] == "pynoc_containers").unwrap();
+        serde_norway::to_string(&s["tasks"][0]["ansible.builtin.apt"]["name"]).unwrap()
+    };
+    assert_eq!(packages(&plays), "- docker.io\n");
+    let trixie = example()
+        .replace("host release=debian-12 {", "host release=debian-13 {")
+        .replace("nginx version=\"1.22\" ", "nginx ");
+    assert_eq!(packages(&playbook(&trixie)), "- docker.io\n- docker-compose\n");
+    // Each stamp names its content: pg_hba.conf is carried by prepare.sh, so an edit of it
+    // runs prepare.sh and the SQL's step again.
+    let stamps = |plays: &[serde_norway::Value]| -> Vec<String> {
+        let s = plays.iter().find(|p| p["hosts"] == "pynoc_containers").unwrap();
+        s["tasks"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["ansible.builtin.command"]["creates"].as_str())
+            .map(String::from)
+            .collect()
+    };
+    let before = stamps(&plays);
+    assert_eq!(before.len(), 2, "{before:?}");
+    assert!(before.iter().all(|s| s.starts_with("/var/lib/pynoc/stacks/pynomaly/.")), "{before:?}");
+    let edited = example().replace("hostssl pynomaly pynomaly_monitor \"10.0.0.0/8\"\n", "");
+    let after = stamps(&playbook(&edited));
+    assert!(before.iter().zip(&after).all(|(a, b)| a != b), "{before:?} {after:?}");
 }

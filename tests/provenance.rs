@@ -126,7 +126,7 @@ fn a_line_of_every_artifact_is_traced() {
     // From inside the output directory, with the spec found beside it.
     let (code, out, err) = explain(&dir.path().join("out"), "host/fstab:4");
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("spec.kdl:62:"), "{out}");
+    assert!(out.contains("spec.kdl:60:"), "{out}");
 }
 
 #[test]

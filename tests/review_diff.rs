@@ -42,8 +42,9 @@ fn one_line_edits_change_only_what_they_affect() {
         (
             "grant select insert update delete on=detectors,datasets,detection_results",
             "grant select insert update on=detectors,datasets,detection_results",
-            // The playbook applies the SQL once per content: it names the SQL's sha256.
-            &["postgres/postgresql-security.sql", "deploy/site.yml"],
+            // prepare.sh carries the compose database's SQL, and the playbook applies it
+            // once per content: its stamps name prepare.sh's sha256.
+            &["postgres/postgresql-security.sql", "container/prepare.sh", "deploy/site.yml"],
         ),
         ("memory=\"768M\"", "memory=\"640M\"", &["container/docker-compose.yml"]),
         ("// The guide's kernel parameters", "// The kernel parameters", &[]),

@@ -105,6 +105,11 @@ impl<'de> Deserialize<'de> for Mode {
     }
 }
 
+/// The spec's database runs in its compose stack (not on the host).
+fn in_compose(spec: &Spec) -> bool {
+    spec.postgres.as_ref().is_some_and(|p| p.place != crate::ir::Place::Host)
+}
+
 /// What every consumer knows of a kind, whatever the spec.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Desc {
@@ -358,6 +363,9 @@ impl Kind {
             Kind::Nftables => "/etc/nftables.conf",
             Kind::Fstab => "/etc/fstab",
             Kind::Nginx => "/etc/nginx/nginx.conf",
+            // A compose database reads both where prepare.sh copies them, beside the compose file.
+            Kind::PostgresSql if in_compose(spec) => "./postgres-conf/postgresql-security.sql",
+            Kind::PgHba if in_compose(spec) => "./postgres-conf/pg_hba.conf",
             Kind::PostgresSql => "/etc/postgresql/pynoc/postgresql-security.sql",
             // Where Debian's PostgreSQL of the spec's major version reads it.
             Kind::PgHba => match spec.postgres.as_ref().map(|p| p.version) {
@@ -392,7 +400,7 @@ impl Kind {
             Kind::Fail2ban => host.is_some_and(|h| h.fail2ban.is_some()),
             Kind::Nftables => host.is_some_and(|h| h.firewall.is_some()),
             Kind::Nginx => spec.nginx.is_some(),
-            Kind::PgHba => spec.postgres.is_some(),
+            Kind::PgHba => spec.postgres.as_ref().is_some_and(|p| p.place == crate::ir::Place::Host),
             Kind::Sysctl
             | Kind::Audit
             | Kind::Ufw

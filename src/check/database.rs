@@ -42,7 +42,7 @@ pub(super) fn listen_matches_hba(spec: &Spec, d: &Diags) {
     }
     // In the container stack the server listens inside its network namespace, where the
     // image's entrypoint sets `listen_addresses='*'`: only a host server is checked.
-    if spec.container.as_ref().and_then(|c| c.compose.as_ref()).and_then(|s| s.database.as_ref()).is_some() {
+    if pg.place != crate::ir::Place::Host {
         return;
     }
     let listen = setting(pg, "listen_addresses").unwrap_or("localhost");

@@ -127,6 +127,7 @@ pub(crate) enum Registered {
     Preload,
     Db,
     Missing,
+    Up,
 }
 
 impl Registered {
@@ -138,6 +139,7 @@ impl Registered {
             Registered::Preload => "pynoc_preload",
             Registered::Db => "pynoc_db",
             Registered::Missing => "pynoc_missing",
+            Registered::Up => "pynoc_up",
         }
     }
 

@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use minijinja::{Environment, Error, ErrorKind};
+use minijinja::{Environment, Error, ErrorKind, Value};
 use serde::Serialize;
 
 use super::{Artifact, Context, render};
 use crate::artifact::Kind;
 use crate::ir::{Container, Stack};
 
-pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec<Artifact>, Error> {
+pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container, pg: &[Artifact]) -> Result<Vec<Artifact>, Error> {
     let mut out = Vec::new();
     if let Some(image) = &c.image {
         out.push(Artifact {
@@ -29,7 +29,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec
         });
     }
     if let Some(stack) = &c.compose {
-        let yaml = serde_norway::to_string(&compose(stack))
+        let yaml = serde_norway::to_string(&compose(stack, &cx.spec.project.name))
             .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
         out.push(Artifact {
             kind: Kind::Compose,
@@ -43,7 +43,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec
             install: Kind::Prepare.install(cx.spec),
             apply: "sh prepare.sh".into(),
             env: vec![],
-            content: render(env, cx, Kind::Prepare, "stack", stack, &[])?,
+            content: render(env, cx, Kind::Prepare, "stack", stack, &[("conf", embedded(pg)?)])?,
         });
         out.push(Artifact {
             kind: Kind::Gitignore,
@@ -74,10 +74,31 @@ pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container) -> Result<Vec
     Ok(out)
 }
 
+/// The database's files (postgres/) prepare.sh writes from its own text (quoted here-documents), so that
+/// `container/` needs nothing else of pynoc's output. Each delimiter is named after its
+/// body's digest and is refused if a line of the body equals it.
+fn embedded(pg: &[Artifact]) -> Result<Value, Error> {
+    let mut out = Vec::new();
+    for a in pg {
+        let delim = format!("PYNOC_{}", &crate::sha256_hex(a.content.as_bytes())[..16].to_ascii_uppercase());
+        if !a.content.ends_with('\n') || a.content.lines().any(|l| l == delim) {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("{} cannot be embedded in prepare.sh", a.path()),
+            ));
+        }
+        let name = a.path().rsplit('/').next().unwrap_or_default();
+        out.push(BTreeMap::from([("name", name.to_string()), ("delim", delim), ("content", a.content.clone())]));
+    }
+    Ok(Value::from(minijinja::value::Serde(out)))
+}
+
 // The compose file's model: only what pynoc writes, in the compose specification's names.
 
 #[derive(Serialize)]
 struct File {
+    /// The compose project: the spec's, so that two stacks on one host never share names.
+    name: String,
     services: BTreeMap<String, Service>,
     networks: BTreeMap<String, Network>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -234,7 +255,7 @@ fn lits(v: &[String]) -> Vec<String> {
     v.iter().map(|s| lit(s)).collect()
 }
 
-fn compose(stack: &Stack) -> File {
+fn compose(stack: &Stack, project: &str) -> File {
     let services = stack.services.iter().map(|s| (s.name.clone(), service(stack, s))).collect();
     let networks = stack
         .networks
@@ -265,7 +286,7 @@ fn compose(stack: &Stack) -> File {
         })
         .collect();
     let secrets = stack.secrets.iter().map(|s| (s.name.clone(), SecretFile { file: s.file.clone() })).collect();
-    File { services, networks, volumes, secrets }
+    File { name: project.to_ascii_lowercase(), services, networks, volumes, secrets }
 }
 
 /// One service with the stdlib's hardening (stdlib/container/hardening.toml).

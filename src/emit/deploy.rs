@@ -9,8 +9,8 @@
 //! it as a Jinja expression, and reaches a command only as one `argv` word.
 
 use super::ansible::{
-    Apt, Assert, Block, Command, Copy, Fail, File, FileState, Group, Handler, HandlerTask, Module, Play, Registered,
-    Step, Systemd, Task, UnitState, Word, plain, words,
+    Apt, Assert, Block, Changed, Command, Copy, Fail, File, FileState, Group, Handler, HandlerTask, Module, Play,
+    Registered, Step, Systemd, Task, UnitState, Word, plain, words,
 };
 use super::{Artifact, Context};
 use crate::artifact::Kind;
@@ -18,6 +18,8 @@ use crate::ir::Postgres;
 
 /// The shell scripts the playbook runs on a host: files of their own, checked by shellcheck.
 const EXISTS: &str = include_str!("../../stdlib/deploy/exists.sh");
+const COMPOSE_V2: &str = include_str!("../../stdlib/deploy/compose-v2.sh");
+const IMAGES: &str = include_str!("../../stdlib/deploy/images.sh");
 
 /// A one-line script as the single-quoted program of `sh -c`.
 pub(crate) fn one_line(script: &str) -> &str {
@@ -28,16 +30,22 @@ pub(crate) fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, min
     let spec = cx.spec;
     let art = |kind: Kind| arts.iter().find(|a| a.kind == kind);
     let mut plays = Vec::new();
+    let stack = spec.container.as_ref().and_then(|c| c.compose.as_ref());
     if let Some(host) = &spec.host {
         plays.push(host_play(host, &art));
-        if host.containers.is_some() {
-            plays.push(containers_play());
-        }
+    }
+    // The engine where the host runs containers, and the stack brought up where there is one.
+    if spec.host.as_ref().is_some_and(|h| h.containers.is_some()) || stack.is_some() {
+        plays.push(containers_play(cx, stack.map(|s| (s, arts))));
     }
     if let (Some(a), Some(n)) = (art(Kind::Nginx), &spec.nginx) {
         plays.push(web_play(a, n));
     }
-    if let (Some(p), Some(sql), Some(hba)) = (&spec.postgres, art(Kind::PostgresSql), art(Kind::PgHba)) {
+    // A host PostgreSQL only where the database runs on the host: a compose database is
+    // the stack's (prepare.sh writes its files, postgres-apply.sh applies the SQL).
+    if let (Some(p), Some(sql), Some(hba)) = (&spec.postgres, art(Kind::PostgresSql), art(Kind::PgHba))
+        && p.place == crate::ir::Place::Host
+    {
         plays.push(database_play(p, sql, hba));
     }
     // The variables the security SQL reads its passwords from: the playbook needs the same.
@@ -232,11 +240,112 @@ pub(crate) fn nftables(p: &mut Steps, a: &Artifact, _host: &crate::ir::Host) {
     p.handlers.push(HandlerTask::unit(Handler::ReloadNftables, "nftables", UnitState::Reloaded));
 }
 
-fn containers_play() -> Play {
-    let tasks = vec![apt(&["docker.io"]), service("Docker enabled and running", "docker", Some(UnitState::Started))];
-    Play::new("container engine", Group::Containers, tasks, vec![])
+/// Where the playbook puts a project's stack on a host: the files of `container/` it needs,
+/// and what prepare.sh makes beside them (secrets/, postgres-conf/).
+pub(crate) fn stack_dir(project: &str) -> String {
+    format!("/var/lib/pynoc/stacks/{project}")
 }
 
+fn containers_play(cx: &Context, stack: Option<(&crate::ir::Stack, &[Artifact])>) -> Play {
+    let release = crate::stdlib::targets().get(&cx.spec.release);
+    let mut packages = vec!["docker.io"];
+    if stack.is_some() && !release.compose.is_empty() {
+        packages.push(&release.compose);
+    }
+    let mut tasks = vec![apt(&packages), service("Docker enabled and running", "docker", Some(UnitState::Started))];
+    let Some((stack, arts)) = stack else {
+        return Play::new("container engine", Group::Containers, tasks, vec![]);
+    };
+    tasks.extend(stack_tasks(cx, stack, arts));
+    Play::new("container engine and the compose stack", Group::Containers, tasks, vec![])
+}
+
+/// `docker compose -f FILE` followed by `rest`.
+fn compose_cmd(file: &str, rest: &[Word]) -> Vec<Word> {
+    let mut w = words(&["docker", "compose", "-f", file]);
+    w.extend(rest.iter().cloned());
+    w
+}
+
+/// `up -d` of `services` (all when empty), without building, waiting until each is healthy;
+/// changed only when a container was created or started.
+fn compose_up(name: &str, file: &str, services: &[Word]) -> Task {
+    let mut rest = words(&["up", "-d", "--no-build", "--wait", "--wait-timeout", "300"]);
+    rest.extend(services.iter().cloned());
+    let mut step = Step::new(name, Command::argv(compose_cmd(file, &rest))).register(Registered::Up);
+    step.changed_when =
+        Some(Changed::When(Registered::Up.cond("'Started' in {var}.stderr or 'Created' in {var}.stderr")));
+    step.task()
+}
+
+/// The stack's tasks: its files in [`stack_dir`], prepare.sh (once per content), the images
+/// compose builds present, the database up, the application's tables there, the security
+/// SQL applied in the container (once per content), then every service up and healthy.
+fn stack_tasks(cx: &Context, stack: &crate::ir::Stack, arts: &[Artifact]) -> Vec<Task> {
+    let dir = stack_dir(&cx.spec.project.name);
+    let file = format!("{dir}/docker-compose.yml");
+    let mut tasks =
+        vec![exists_dir("the stack's directory", &dir), one_line_check("Docker Compose v2", COMPOSE_V2, &[])];
+    let of = |k: Kind| arts.iter().find(|a| a.kind == k);
+    for kind in [
+        Kind::Compose,
+        Kind::Prepare,
+        Kind::PostgresApply,
+        Kind::Dockerfile,
+        Kind::Dockerignore,
+        Kind::PostgresDockerfile,
+    ] {
+        if let Some(a) = of(kind) {
+            let name = a.path().rsplit('/').next().unwrap_or_default();
+            let c = Copy {
+                dest: format!("{dir}/{name}"),
+                owner: Some("root".into()),
+                group: Some("root".into()),
+                mode: Some(if kind == Kind::Prepare { "0700" } else { "0600" }.into()),
+                ..copy(a, None)
+            };
+            tasks.push(Step::new(&format!("the stack's {name}"), Module::Copy(c)).task());
+        }
+    }
+    let prepare = of(Kind::Prepare).map(|a| crate::sha256_hex(a.content.as_bytes())).unwrap_or_default();
+    tasks.push(stamped(
+        "prepare.sh: secrets, volume directories, the database's files (once per content)",
+        "sh \"$1/prepare.sh\"",
+        &dir,
+        &format!("prepared-{}", &prepare[..16]),
+        vec![],
+    ));
+    let built: Vec<Word> = stack
+        .services
+        .iter()
+        .filter(|s| s.kind == crate::ir::ServiceKind::App || s.build.is_some())
+        .map(|s| unsafe_str(&s.image))
+        .collect();
+    if !built.is_empty() {
+        tasks.push(one_line_check("the images compose builds are on the host", IMAGES, &built));
+    }
+    if let (Some(db), Some(p)) = (&stack.database, &cx.spec.postgres) {
+        let svc = unsafe_str(&db.service);
+        tasks.push(compose_up("the database is up and healthy", &file, std::slice::from_ref(&svc)));
+        let mut exec = compose_cmd(&file, &[plain("exec"), plain("-T"), svc.clone()]);
+        exec.extend(words(&["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d"]));
+        exec.push(unsafe_str(&p.database));
+        if !p.tables.is_empty() {
+            tasks.push(tables_exist(p, exec));
+        }
+        let apply = format!("{prepare}{}", of(Kind::PostgresApply).map(|a| a.content.as_str()).unwrap_or_default());
+        tasks.push(stamped(
+            "apply the security SQL in the database's container, reload pg_hba.conf (once per content)",
+            "docker compose -f \"$1/docker-compose.yml\" exec -T \"$3\" sh /etc/pynoc/postgres-apply.sh; \
+             docker compose -f \"$1/docker-compose.yml\" exec -T \"$3\" psql -X -q -U postgres -d postgres -c 'SELECT pg_reload_conf()'",
+            &dir,
+            &format!("applied-{}", &crate::sha256_hex(apply.as_bytes())[..16]),
+            vec![svc],
+        ));
+    }
+    tasks.push(compose_up("every service is up and healthy", &file, &[]));
+    tasks
+}
 fn web_play(a: &Artifact, n: &crate::ir::Nginx) -> Play {
     let mut tasks = vec![apt(a.kind.packages())];
     let mut files: Vec<&str> = Vec::new();
@@ -278,6 +387,38 @@ fn web_play(a: &Artifact, n: &crate::ir::Nginx) -> Play {
     Play::new("nginx", Group::Web, tasks, handlers)
 }
 
+/// `script` (pynoc's) run by `sh -c` with the stack's directory as `$1`, the stamp as `$2`
+/// and `extra` after, once per stamp: the stamp is written only once the script succeeded
+/// (a failed run is tried again), and the step's older stamps are removed.
+fn stamped(name: &str, script: &str, dir: &str, stamp: &str, extra: Vec<Word>) -> Task {
+    let path = format!("{dir}/.{stamp}");
+    let step = stamp.split('-').next().unwrap_or(stamp);
+    let body = format!("set -e; {script}; rm -f \"$1\"/.{step}-*; : > \"$2\"");
+    let mut argv = vec![plain("sh"), plain("-c"), plain(&body), plain("pynoc-stack"), plain(dir), plain(&path)];
+    argv.extend(extra);
+    Step::new(name, Module::Command(Command { argv, creates: Some(path), stdin: None })).task()
+}
+
+/// A one-line script of stdlib/deploy/ that reads the host and fails with its reason.
+fn one_line_check(name: &str, script: &str, args: &[Word]) -> Task {
+    let mut argv = vec![plain("sh"), plain("-c"), plain(one_line(script)), plain("pynoc-check")];
+    argv.extend(args.iter().cloned());
+    Step::new(name, Command::argv(argv)).read_only().task()
+}
+
+/// A directory of root's alone (prepare.sh refuses one that others could write).
+fn exists_dir(name: &str, path: &str) -> Task {
+    let dir = File {
+        path: plain(path),
+        state: FileState::Directory,
+        owner: Some("root"),
+        group: Some("root"),
+        mode: Some("0700"),
+        follow: Some(false),
+    };
+    Step::new(name, Module::File(dir)).task()
+}
+
 /// Fails, naming the files, when a file the artifacts need is missing on the host. One
 /// task for all of them: every task costs a module run on the host.
 fn exists(what: &str, paths: &[&str]) -> Task {
@@ -296,7 +437,11 @@ fn psql(db: &Word, extra: &[Word]) -> Vec<Word> {
 
 /// psql reading one query from its standard input (no shell, no argument parsing).
 fn query(db: &Word, sql: &str) -> Module {
-    Module::Command(Command { argv: psql(db, &[]), creates: None, stdin: Some(unsafe_str(sql)) })
+    query_with(psql(db, &[]), sql)
+}
+
+fn query_with(psql: Vec<Word>, sql: &str) -> Module {
+    Module::Command(Command { argv: psql, creates: None, stdin: Some(unsafe_str(sql)) })
 }
 
 fn sql_literal(x: &str) -> String {
@@ -356,7 +501,7 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Play {
     tasks.push(service("PostgreSQL enabled and running", &cluster, Some(UnitState::Started)));
     tasks.extend(database_exists(p, &db));
     if !p.tables.is_empty() {
-        tasks.push(tables_exist(p, &db));
+        tasks.push(tables_exist(p, psql(&db, &[])));
     }
     tasks.push(hba_installed(hba));
     let sql_dir = sql.install.rsplit_once('/').map_or("/", |(d, _)| d);
@@ -421,12 +566,12 @@ fn database_exists(p: &Postgres, db: &Word) -> Vec<Task> {
 }
 
 /// The tables the SQL names exist: the application's migrations made them.
-fn tables_exist(p: &Postgres, db: &Word) -> Task {
+fn tables_exist(p: &Postgres, psql: Vec<Word>) -> Task {
     let names: Vec<String> = p.tables.iter().map(|t| sql_literal(&t.name)).collect();
     let mut step = Step::new(
         "the application's tables exist (its migrations create them)",
-        query(
-            db,
+        query_with(
+            psql,
             &format!(
                 "SELECT string_agg(t, ', ') FROM unnest(ARRAY[{}]) AS t \
                  WHERE to_regclass(format('public.%I', t)) IS NULL;",

@@ -14,6 +14,9 @@ pub(crate) struct Manifest {
     pub(crate) spec_sha256: String,
     /// The distribution release the files are for (stdlib/targets.toml).
     pub(crate) release: String,
+    /// Where the spec's PostgreSQL runs, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) database: Option<crate::ir::Place>,
     pub(crate) artifacts: Vec<Entry>,
 }
 
@@ -33,12 +36,13 @@ pub(crate) struct Entry {
 }
 
 impl Manifest {
-    pub(crate) fn new(arts: &[Artifact], spec: &str, spec_sha256: &str, release: &str) -> Manifest {
+    pub(crate) fn new(arts: &[Artifact], spec: &str, spec_sha256: &str, ir: &crate::ir::Spec) -> Manifest {
         Manifest {
             generator: format!("pynoc {}", env!("CARGO_PKG_VERSION")),
             spec: spec.into(),
             spec_sha256: spec_sha256.into(),
-            release: release.into(),
+            release: ir.release.clone(),
+            database: ir.postgres.as_ref().map(|p| p.place.clone()),
             artifacts: arts
                 .iter()
                 .map(|a| {

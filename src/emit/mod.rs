@@ -96,15 +96,25 @@ pub(crate) fn emit(cx: &Context) -> Result<Vec<Artifact>, Error> {
     if let Some(n) = &cx.spec.nginx {
         out.push(nginx::emit(env, cx, n)?);
     }
-    if let Some(p) = &cx.spec.postgres {
-        out.extend(postgres::emit(env, cx, p)?);
-    }
-    if let Some(c) = &cx.spec.container {
-        out.extend(container::emit(env, cx, c)?);
-    }
     for a in &mut out {
         repeat_waived(a, cx.waived);
     }
+    // The database's files are final (waivers repeated) before prepare.sh embeds them.
+    let mut pg = match &cx.spec.postgres {
+        Some(p) => postgres::emit(env, cx, p)?,
+        None => Vec::new(),
+    };
+    for a in &mut pg {
+        repeat_waived(a, cx.waived);
+    }
+    if let Some(c) = &cx.spec.container {
+        let mut files = container::emit(env, cx, c, &pg)?;
+        for a in &mut files {
+            repeat_waived(a, cx.waived);
+        }
+        out.extend(files);
+    }
+    out.extend(pg);
     if cx.spec.host.is_some() || cx.spec.nginx.is_some() || cx.spec.postgres.is_some() {
         let deploy = deploy::emit(cx, &out)?;
         out.extend(deploy);

@@ -4,7 +4,7 @@ use minijinja::{Environment, Error};
 
 use super::{Artifact, Context, render, shell_word};
 use crate::artifact::Kind;
-use crate::ir::{Postgres, Spec};
+use crate::ir::{Place, Postgres, Spec};
 
 /// The security SQL, applied as the `postgres` superuser (peer over the local socket) to
 /// the spec's database, with the passwords in the environment; settings that only a
@@ -29,18 +29,32 @@ THEN RAISE EXCEPTION 'pg_hba.conf has errors: see pg_hba_file_rules'; END IF; EN
 -c 'SELECT pg_reload_conf()'";
 
 pub(crate) fn emit(env: &Environment, cx: &Context, p: &Postgres) -> Result<Vec<Artifact>, Error> {
+    let (sql, hba) = match &p.place {
+        Place::Host => (sql_apply(cx.spec, p)?, HBA_APPLY.to_string()),
+        // In the stack, from the compose file's directory: prepare.sh copies both into
+        // postgres-conf/, which the server reads at /etc/pynoc.
+        Place::Compose { service } => {
+            let s = shell_word(service)?;
+            (
+                format!("sh prepare.sh && docker compose exec -T {s} sh /etc/pynoc/postgres-apply.sh"),
+                format!(
+                    "sh prepare.sh && docker compose exec -T {s} psql -X -U postgres -d postgres -c 'SELECT pg_reload_conf()'"
+                ),
+            )
+        }
+    };
     Ok(vec![
         Artifact {
             kind: Kind::PostgresSql,
             install: Kind::PostgresSql.install(cx.spec),
-            apply: sql_apply(cx.spec, p)?,
+            apply: sql,
             env: p.roles.iter().filter_map(|r| r.password_env.clone()).collect(),
             content: render(env, cx, Kind::PostgresSql, "pg", p, &[])?,
         },
         Artifact {
             kind: Kind::PgHba,
             install: Kind::PgHba.install(cx.spec),
-            apply: HBA_APPLY.into(),
+            apply: hba,
             env: vec![],
             content: render(env, cx, Kind::PgHba, "pg", p, &[])?,
         },

@@ -30,6 +30,19 @@ pub(crate) struct Postgres {
     pub(crate) tables: Vec<PgTable>,
     /// pgAudit, when the spec declares it (`pgaudit`).
     pub(crate) pgaudit: Option<PgAudit>,
+    /// Where the server runs: said once (a compose service's `database=`), followed by every
+    /// consumer (the playbook, the install paths, the audit watches).
+    pub(crate) place: Place,
+}
+
+/// Where the spec's PostgreSQL runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
+#[serde(tag = "runs", rename_all = "kebab-case")]
+pub(crate) enum Place {
+    /// Debian's PostgreSQL on the host, installed and configured by the playbook.
+    Host,
+    /// The compose service that says `database=`, brought up by the playbook's stack play.
+    Compose { service: String },
 }
 
 /// pgAudit: loaded by `shared_preload_libraries`, its event triggers created once loaded.

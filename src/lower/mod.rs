@@ -72,6 +72,14 @@ pub(crate) fn lower(doc: &Document, d: &Diags) -> ir::Spec {
     let container_ir = t.container.and_then(|n| {
         o.section(d, ir::Section::Container, || container::lower(n, d, postgres_ir.as_ref(), pg_failed, &project_name))
     });
+    // Where the database runs, said once: the compose service with `database=` (the rule of
+    // docs/spec-language.md), else the host.
+    let mut postgres_ir = postgres_ir;
+    if let (Some(pg), Some(db)) =
+        (postgres_ir.as_mut(), container_ir.as_ref().and_then(|c| c.compose.as_ref()).and_then(|s| s.database.as_ref()))
+    {
+        pg.place = ir::Place::Compose { service: db.service.clone() };
+    }
     let project = project.unwrap_or_else(|| ir::Project {
         name: String::new(),
         domain: None,

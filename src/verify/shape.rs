@@ -159,8 +159,52 @@ pub(crate) fn ufw(p: &mut Vec<String>, text: &str, comment: &str) {
 }
 
 pub(crate) fn prepare(p: &mut Vec<String>, text: &str, comment: &str) {
-    each(p, text, comment, |l| PREPARE_SCRIPT.contains(&first_word(l)), "a command prepare.sh never runs");
-    quotes(p, text, comment);
+    let (script, bodies) = heredocs(p, text);
+    each(p, &script, comment, |l| PREPARE_SCRIPT.contains(&first_word(l)), "a command prepare.sh never runs");
+    quotes(p, &script, comment);
+    // The database's files it writes from its own text are checked as those files are.
+    for (kind, body) in bodies {
+        p.extend(shape(kind, &body).into_iter().map(|x| format!("its {}: {x}", kind.name())));
+    }
+}
+
+/// prepare.sh without the bodies of its here-documents, and the bodies: only
+/// `put postgres-conf/FILE OWNER MODE <<'PYNOC_HEX'` opens one, for pg_hba.conf or the
+/// security SQL, and only its delimiter alone on a line ends it.
+fn heredocs(p: &mut Vec<String>, text: &str) -> (String, Vec<(Kind, String)>) {
+    let mut script = String::new();
+    let mut bodies = Vec::new();
+    let mut open: Option<(Kind, String, String)> = None;
+    for line in text.split_inclusive('\n') {
+        if let Some((kind, delim, body)) = &mut open {
+            if line.trim_end_matches('\n') == delim {
+                bodies.push((*kind, std::mem::take(body)));
+                open = None;
+            } else {
+                body.push_str(line);
+            }
+            continue;
+        }
+        script.push_str(line);
+        if let Some(rest) = line.trim_end().strip_prefix("put postgres-conf/") {
+            let f: Vec<&str> = rest.split(' ').collect();
+            let delim = f.get(3).and_then(|d| d.strip_prefix("<<'")).and_then(|d| d.strip_suffix('\''));
+            // A file of postgres/ in pynoc's output, by its name there.
+            let kind = Kind::ALL
+                .into_iter()
+                .find(|k| k.desc().path.strip_prefix("postgres/").is_some_and(|n| f.first() == Some(&n)));
+            match (kind, delim) {
+                (Some(k), Some(d)) if f.len() == 4 && d.len() == 22 && d.starts_with("PYNOC_") => {
+                    open = Some((k, d.to_string(), String::new()));
+                }
+                _ => p.push(format!("a file prepare.sh never writes this way: {:?}", line.trim_end())),
+            }
+        }
+    }
+    if open.is_some() {
+        p.push("a here-document that never ends".into());
+    }
+    (script, bodies)
 }
 
 pub(crate) fn compose(p: &mut Vec<String>, text: &str, _comment: &str) {

@@ -157,6 +157,7 @@ fn server(
         hba: Vec::new(),
         tables: Vec::new(),
         pgaudit: None,
+        place: ir::Place::Host,
     };
     (pg, database, owner)
 }

@@ -1,0 +1,1 @@
+v=$(docker compose version --short 2>/dev/null) || v=none; case $v in 2.* | v2.*) echo "docker compose $v" ;; *) echo "Docker Compose v2 (docker compose) is needed, found: $v. Debian 12's docker-compose is v1: install Docker's docker-compose-plugin, or the compose binary as /usr/local/lib/docker/cli-plugins/docker-compose" >&2; exit 1 ;; esac

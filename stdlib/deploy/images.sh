@@ -1,0 +1,1 @@
+missing=; for i in "$@"; do docker image inspect "$i" >/dev/null 2>&1 || missing="$missing $i"; done; [ -z "$missing" ] || { echo "build these images on the host first (docker compose build, where the application's code is):$missing" >&2; exit 1; }
