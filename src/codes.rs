@@ -477,6 +477,12 @@ catalog! {
         example: spec,
         fix: "let pynoc build the image: `image=\"NAME:TAG\" base=\"postgres:15-bookworm\"` on the database's service writes container/postgres.Dockerfile, which installs `postgresql-15-pgaudit` from the PGDG repository the official image has; or name an image of your own built that way.",
     }
+    HbaNeverMatches "E049" "hba-never-matches" {
+        summary: "a pg_hba line for an address no client of the stack's database can have",
+        why: "a compose database is never published: only the containers on its service's networks reach it, so a line for any other address never matches. It reads as access that does not exist, and hides that the client it names is refused.",
+        example: spec,
+        fix: "remove the line, or write a network the database's service is on (its `subnet`, or the project network's name that holds it); a network without `subnet` gets an address from Docker's default pools (172.17.0.0/16 to 172.31.0.0/16, 192.168.0.0/16).",
+    }
     Internal "E100" "internal" {
         summary: "an internal error in pynoc, not in the spec",
         why: "pynoc reports its own bugs instead of writing a half-rendered artifact.",

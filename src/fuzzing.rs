@@ -10,8 +10,11 @@
 
 use crate::verify::shape;
 
-pub const EXAMPLES: &[&str] =
-    &[include_str!("../examples/pynomaly/spec.kdl"), include_str!("../examples/everything/spec.kdl")];
+pub const EXAMPLES: &[&str] = &[
+    include_str!("../examples/pynomaly/spec.kdl"),
+    include_str!("../examples/everything/spec.kdl"),
+    include_str!("../examples/ledger/spec.kdl"),
+];
 
 /// Runs arbitrary bytes through the pipeline as a spec file.
 pub fn bytes(data: &[u8]) {

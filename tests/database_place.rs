@@ -155,3 +155,56 @@ fn a_retired_code_says_what_became_of_it() {
         errs.iter().map(|d| &d.message).collect::<Vec<_>>()
     );
 }
+
+/// A compose database is never published: a pg_hba line is an error when its address lies
+/// outside every network of the database's service (E049), whatever the line's width; on a
+/// network without `subnet`, Docker's default pools (172.16.0.0/12, 192.168.0.0/16) are what
+/// it may get. Generated lines on both sides of each boundary, both families.
+#[test]
+fn hba_lines_a_compose_database_never_receives_are_errors() {
+    const LINE: &str = "hostssl pynomaly pynomaly_app \"172.20.0.0/16\"";
+    const NET: &str = "network backend internal=#true subnet=\"172.20.0.0/16\"";
+    let text = reference();
+    assert_eq!(text.matches(LINE).count(), 1);
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        (
+            NET,
+            &["172.20.0.0/16", "172.20.9.0/24", "172.20.0.7/32", "172.16.0.0/12", "172.0.0.0/8"],
+            &[
+                "172.21.0.0/16",
+                "10.0.0.0/8",
+                "192.168.0.0/16",
+                "172.19.255.0/24",
+                "11.0.0.0/8",
+                "2001:db8::/32",
+                "fd00:1::/48",
+            ],
+        ),
+        (
+            "network backend internal=#true",
+            &["172.17.0.0/16", "172.31.255.0/24", "192.168.32.0/20", "172.0.0.0/8"],
+            &["172.32.0.0/16", "10.1.0.0/16", "192.169.0.0/16", "2001:db8::/32"],
+        ),
+    ];
+    let mut checked = 0;
+    for (net, inside, outside) in cases {
+        let spec = text.replacen(NET, net, 1);
+        for (addr, refused) in inside.iter().map(|a| (a, false)).chain(outside.iter().map(|a| (a, true))) {
+            // The line that keeps the application's way in stays; the candidate comes first.
+            let line = format!("hostssl pynomaly pynomaly_monitor \"{addr}\"\n        {LINE}");
+            let found = match diags(&spec.replacen(LINE, &line, 1)) {
+                Ok(_) => false,
+                Err(errs) => {
+                    assert!(
+                        errs.iter().filter(|d| d.kind.code().starts_with('E')).all(|d| d.kind.code() == "E049"),
+                        "{net}, {addr}: {errs:?}"
+                    );
+                    true
+                }
+            };
+            assert_eq!(found, refused, "{net}: a line for {addr}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20);
+}

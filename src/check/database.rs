@@ -77,3 +77,41 @@ pub(super) fn listen_matches_hba(spec: &Spec, d: &Diags) {
         _ => {}
     }
 }
+
+/// Docker's default address pools, from which a network without `subnet` gets its own:
+/// 172.17.0.0/16 to 172.31.0.0/16, and 192.168.0.0/16 in /20s.
+const DOCKER_POOLS: [&str; 2] = ["172.16.0.0/12", "192.168.0.0/16"];
+
+/// A compose database is never published: only the containers on its service's networks
+/// reach it, so a pg_hba line for an address outside all of them never matches.
+pub(super) fn hba_reaches_compose(spec: &Spec, d: &Diags) {
+    let Some(pg) = &spec.postgres else { return };
+    let crate::ir::Place::Compose { service } = &pg.place else { return };
+    if !spec.complete(&[Section::Postgres, Section::Container]) {
+        return;
+    }
+    let Some(stack) = spec.container.as_ref().and_then(|c| c.compose.as_ref()) else { return };
+    let Some(svc) = stack.services.iter().find(|s| &s.name == service) else { return };
+    let mut reach: Vec<ipnet::IpNet> = Vec::new();
+    for name in &svc.networks {
+        match stack.networks.iter().find(|n| &n.name == name).and_then(|n| n.subnet) {
+            Some(subnet) => reach.push(subnet),
+            None => reach.extend(DOCKER_POOLS.iter().filter_map(|p| p.parse::<ipnet::IpNet>().ok())),
+        }
+    }
+    let overlaps = |a: &ipnet::IpNet, b: &ipnet::IpNet| a.contains(&b.network()) || b.contains(&a.network());
+    for l in pg.hba.iter().filter(|l| l.method != HbaMethod::Reject) {
+        let Some(addr) = l.address else { continue };
+        if reach.iter().any(|r| overlaps(r, &addr)) {
+            continue;
+        }
+        let on =
+            if svc.networks.is_empty() { "no network".to_string() } else { format!("`{}`", svc.networks.join("`, `")) };
+        d.push(
+            Diagnostic::new(Kind::HbaNeverMatches, format!("no client of the stack's database can come from `{addr}`"))
+                .at(l.span, "this line never matches")
+                .also(svc.span, format!("the database runs here, reached only from {on}"))
+                .help("remove the line, or write a network the database's service is on (a compose database is never published)"),
+        );
+    }
+}

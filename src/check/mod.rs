@@ -23,6 +23,7 @@ pub(crate) fn check(spec: &Spec, d: &Diags) {
     stack::secrets_mounted(spec, d);
     database::cert_needs_ca(spec, d);
     database::listen_matches_hba(spec, d);
+    database::hba_reaches_compose(spec, d);
     web::frame_agrees_with_csp(spec, d);
     web::hsts_redirects(spec, d);
     host::accounts_declared(spec, d);

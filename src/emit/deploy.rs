@@ -315,17 +315,23 @@ fn stack_tasks(cx: &Context, stack: &crate::ir::Stack, arts: &[Artifact]) -> Vec
         &format!("prepared-{}", &prepare[..16]),
         vec![],
     ));
-    let built: Vec<Word> = stack
-        .services
-        .iter()
-        .filter(|s| s.kind == crate::ir::ServiceKind::App || s.build.is_some())
-        .map(|s| unsafe_str(&s.image))
-        .collect();
-    if !built.is_empty() {
-        tasks.push(one_line_check("the images compose builds are on the host", IMAGES, &built));
-    }
+    // The images compose builds (never the play: `--no-build`) are the operator's to build
+    // where the code is; each is asked for just before the first service that runs it.
+    let built = |only: Option<&str>| -> Vec<Word> {
+        stack
+            .services
+            .iter()
+            .filter(|s| s.kind == crate::ir::ServiceKind::App || s.build.is_some())
+            .filter(|s| only.is_none_or(|n| n == s.name))
+            .map(|s| unsafe_str(&s.image))
+            .collect()
+    };
     if let (Some(db), Some(p)) = (&stack.database, &cx.spec.postgres) {
         let svc = unsafe_str(&db.service);
+        let own = built(Some(&db.service));
+        if !own.is_empty() {
+            tasks.push(one_line_check("the database's image is on the host", IMAGES, &own));
+        }
         tasks.push(compose_up("the database is up and healthy", &file, std::slice::from_ref(&svc)));
         let mut exec = compose_cmd(&file, &[plain("exec"), plain("-T"), svc.clone()]);
         exec.extend(words(&["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d"]));
@@ -342,6 +348,10 @@ fn stack_tasks(cx: &Context, stack: &crate::ir::Stack, arts: &[Artifact]) -> Vec
             &format!("applied-{}", &crate::sha256_hex(apply.as_bytes())[..16]),
             vec![svc],
         ));
+    }
+    let all = built(None);
+    if !all.is_empty() {
+        tasks.push(one_line_check("the images compose builds are on the host", IMAGES, &all));
     }
     tasks.push(compose_up("every service is up and healthy", &file, &[]));
     tasks

@@ -7,6 +7,8 @@ ANSIBLE_PLAYBOOK=${ANSIBLE_PLAYBOOK:-/opt/pynoc-validators/bin/ansible-playbook}
 KVM=${PYNOC_VM_KVM:-0}
 APP_PW=vm-proof-app-password
 MON_PW=vm-proof-monitor-password
+BOOKS_APP_PW=vm-proof-books-app
+BOOKS_REPORTS_PW=vm-proof-books-reports
 
 # say STAGE: a heading; with PYNOC_TIMES set (.ci/test sets it), the seconds of the stage it
 # ends are appended there as `vm: STAGE<TAB>SECONDS`, for the time table CI prints.
@@ -122,12 +124,14 @@ vm_reboot() {
     echo 'systemctl is-system-running --wait >/dev/null 2>&1; systemctl is-system-running' | G | sed 's/^/   system: /'
 }
 
-# What the operator provides and pynoc does not: certificates, the application's tables
-# (its migrations) with rows of two tenants, a local container image, the probe's key.
+# What the operator provides and pynoc does not: certificates, the ledger's database with
+# its tables (its migrations) and rows of two organisations, its application (a stand-in on
+# 127.0.0.1:8080), the reference's migrations for later, a local container image, the
+# probe's key.
 prepare() {
     say "prepare the host as an operator would"
     scp -q $(ssh_opts | sed 's/^-p$/-P/') -o ControlPath="$WORK/ctl" "$WORK/key" \
-        "$here/migrations.sql" pynomaly@127.0.0.1:/tmp/ || { fail "copy to the VM"; exit 1; }
+        "$here/migrations.sql" "$here/ledger-migrations.sql" pynomaly@127.0.0.1:/tmp/ || { fail "copy to the VM"; exit 1; }
     G <<'EOF' 2>&1 | tally
 set -e
 install -m 600 /tmp/key /root/probe_key
@@ -138,11 +142,17 @@ chmod 600 $d/privkey.pem
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 -subj /CN=pynoc-vm \
     -keyout /etc/ssl/private/postgresql.key -out /etc/ssl/certs/postgresql.crt 2>/dev/null
 chown postgres:postgres /etc/ssl/private/postgresql.key; chmod 600 /etc/ssl/private/postgresql.key
+d=/etc/ssl/books; mkdir -p $d
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
+    -subj /CN=books.example.org -keyout $d/privkey.pem -out $d/fullchain.pem 2>/dev/null
+chmod 600 $d/privkey.pem
 cd /
-runuser -u postgres -- createdb pynomaly
+runuser -u postgres -- createdb books
+runuser -u postgres -- psql -qX -v ON_ERROR_STOP=1 -d books -f /tmp/ledger-migrations.sql
+mkdir -p /srv/ledger && echo ledger-ok >/srv/ledger/index.html
+systemd-run -q --unit=ledger-app -p Restart=always python3 -m http.server 8080 --bind 127.0.0.1 --directory /srv/ledger
 # Kept outside /tmp: the converge mounts a fresh tmpfs there, and the stack needs it later.
 install -m 644 /tmp/migrations.sql /opt/pynoc-migrations.sql
-runuser -u postgres -- psql -qX -v ON_ERROR_STOP=1 -d pynomaly -f /opt/pynoc-migrations.sql
 # A minimal image: bash (its /dev/tcp), timeout and head with their libraries are all the
 # container probes need. (A static busybox crashes resolving an address without NSS.)
 d=$(mktemp -d)
@@ -157,8 +167,9 @@ echo "PASS operator's preparation done"
 EOF
 }
 
-inventory() {
-    cat >"$WORK/vm.ini" <<EOF
+# The VM as the inventory's host `debian12`.
+vm_vars() {
+    cat <<EOF
 [vm:vars]
 ansible_host=127.0.0.1
 ansible_port=$SSH_PORT
@@ -168,22 +179,22 @@ ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/
 ansible_python_interpreter=/usr/bin/python3
 [vm]
 debian12
-[pynoc_host]
-debian12
-[pynoc_containers]
-debian12
-[pynoc_web]
-debian12
-[pynoc_database]
-debian12
 EOF
 }
 
-# The generated inventory (its groups and pipelining) plus the VM as a member of each group.
+# inventory GROUP…: $WORK/vm.ini, the VM a member of each group named.
+inventory() {
+    { vm_vars; for g in "$@"; do printf '[%s]\ndebian12\n' "$g"; done; } >"$WORK/vm.ini"
+}
+
+# The generated inventory (its groups and pipelining) plus the VM as a member of the groups
+# of PLAY_INV; the output of PLAY_OUT (the reference's by default).
 converge() {
-    PYNOMALY_APP_PASSWORD=$APP_PW PYNOMALY_MONITOR_PASSWORD=$MON_PW ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 \
+    local out=${PLAY_OUT:-$WORK/out} inv=${PLAY_INV:-$WORK/vm.ini}
+    PYNOMALY_APP_PASSWORD=$APP_PW PYNOMALY_MONITOR_PASSWORD=$MON_PW \
+        BOOKS_APP_PASSWORD=$BOOKS_APP_PW BOOKS_REPORTS_PASSWORD=$BOOKS_REPORTS_PW ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 \
         ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_LOCAL_TEMP="$WORK/ansible-local" ANSIBLE_HOME="$WORK/ansible" \
-        "$ANSIBLE_PLAYBOOK" -i "$WORK/out/deploy/inventory.ini" -i "$WORK/vm.ini" "$WORK/out/deploy/site.yml" "$@"
+        "$ANSIBLE_PLAYBOOK" -i "$out/deploy/inventory.ini" -i "$inv" "$out/deploy/site.yml" "$@"
 }
 # converge_again ARGS…: the same playbook and inventory with Mitogen's strategy, for the runs
 # that must change nothing (the second converge, the dry run). The modules and their

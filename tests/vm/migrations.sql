@@ -1,5 +1,5 @@
 -- The application's tables and two tenants' rows: its migrations, which pynoc does not
--- write. Run as postgres on the host's database (lib.sh) and in the stack's (stack.sh).
+-- write. Run as postgres in the stack's database (run.sh), once the playbook brought it up.
 CREATE TABLE detectors (id serial PRIMARY KEY, user_id uuid NOT NULL, name text);
 CREATE TABLE datasets (id serial PRIMARY KEY, user_id uuid NOT NULL, name text);
 CREATE TABLE detection_results (id serial PRIMARY KEY, user_id uuid NOT NULL, score real);

@@ -56,7 +56,7 @@ probe_served() {
 
 probe_services() {
     G <<'EOF' 2>&1 | tally
-for u in ssh nginx fail2ban auditd nftables postgresql@15-main docker; do
+for u in ssh nginx fail2ban auditd nftables docker; do
     [ "$(systemctl is-enabled $u 2>/dev/null)" = enabled ] && [ "$(systemctl is-active $u)" = active ] \
         && echo "PASS $u enabled and active" || echo "FAIL $u: $(systemctl is-enabled $u 2>&1) $(systemctl is-active $u 2>&1)"
 done
@@ -240,32 +240,15 @@ EOF
 
 # From this machine through the forwarded port: the source is QEMU's gateway 10.0.2.2, in
 # the internal network that pg_hba.conf lets the application role in from over TLS.
+# The reference's firewall opens 5432 to its internal network, which QEMU's gateway
+# (10.0.2.2) is in: the connection reaches the host's PostgreSQL (the ledger's, whose
+# pg_hba.conf names no such address and says so). Its own database runs in the stack, and
+# the stack's probes log in to it.
 probe_postgres() {
-    local c="host=127.0.0.1 port=$PG_PORT dbname=pynomaly user=pynomaly_app connect_timeout=10"
-    local ssl
-    ssl=$(PGPASSWORD=$APP_PW psql "$c sslmode=require" -XAtc 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()' 2>&1)
-    [ "$ssl" = t ] && pass "postgres: the app role logs in with its password over TLS" || fail "postgres TLS login: $ssl"
-    PGPASSWORD=$APP_PW psql "$c sslmode=disable" -XAtc 'SELECT 1' >/dev/null 2>&1 &&
-        fail "postgres: a connection without TLS is accepted" || pass "postgres: a connection without TLS is refused"
-    PGPASSWORD=wrong psql "$c sslmode=require" -XAtc 'SELECT 1' >/dev/null 2>&1 &&
-        fail "postgres: a wrong password is accepted" || pass "postgres: a wrong password is refused"
-    local rows
-    rows=$(PGPASSWORD=$APP_PW psql "$c sslmode=require" -XAt \
-        -c "SET app.current_user_id = 'aaaaaaaa-0000-0000-0000-000000000001'" -c 'SELECT count(*) FROM detectors' \
-        -c "SET app.current_user_id = 'bbbbbbbb-0000-0000-0000-000000000002'" -c 'SELECT count(*) FROM detectors' \
-        -c 'RESET app.current_user_id' -c 'SELECT count(*) FROM detectors' 2>&1 | grep -v '^SET\|^RESET' | tr '\n' ' ')
-    [ "$rows" = "2 1 0 " ] && pass "postgres: each tenant sees only its rows (2, 1; none unset)" || fail "postgres tenant rows: $rows"
-    echo 'cd / && runuser -u postgres -- psql -XAtc "SHOW ssl" -c "SHOW listen_addresses"' | G | tr '\n' ' ' |
-        grep -q '^on \* ' && pass "postgres: ssl on, listening beyond localhost" || fail "postgres settings not applied"
-    # pynoc's TLS parameters are in force: the session is TLS 1.2 or newer, and the server
-    # has pynoc's cipher list and log time zone (read as postgres: the app role may not).
-    local tls
-    tls=$(PGPASSWORD=$APP_PW psql "$c sslmode=require" -XAtc 'SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()' 2>&1)
-    tls="$tls $(echo 'cd / && runuser -u postgres -- psql -XAtc "SHOW ssl_ciphers" -c "SHOW log_timezone"' | G | tr '\n' ' ')"
-    case $tls in
-        TLSv1.[23]' 'ECDHE-ECDSA-AES128-GCM-SHA256:*' UTC ') pass "postgres: TLS 1.2+, pynoc's ciphers and UTC log times" ;;
-        *) fail "postgres TLS parameters: $tls" ;;
-    esac
+    local out
+    out=$(PGPASSWORD=$APP_PW psql "host=127.0.0.1 port=$PG_PORT dbname=pynomaly user=pynomaly_app sslmode=require connect_timeout=10" -XAtc 'SELECT 1' 2>&1)
+    case $out in *"no pg_hba.conf entry"*) pass "firewall: 5432 open to the internal network (the host's PostgreSQL answers)" ;;
+        *) fail "5432 from the internal network: $out" ;; esac
 }
 
 # A container on a non-internal network (Docker's default bridge and a compose-style user

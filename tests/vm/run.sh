@@ -4,20 +4,23 @@
 #
 #   bash tests/vm/run.sh            (as root; CI runs it from .ci/test)
 #
-# 1. builds pynoc's output for examples/pynomaly into a temporary directory;
+# 1. builds pynoc's output for examples/pynomaly and examples/ledger into a temporary
+#    directory;
 # 2. boots the cached Debian 12 image (tests/vm/image.sh) under QEMU on a throwaway overlay,
 #    user networking, forwarded to loopback ports only;
-# 3. prepares what an operator provides and pynoc does not (certificates, the application's
-#    tables, a local container image);
-# 4. converges the VM with the playbook, converges again and requires changed=0;
-# 5. builds the stand-in images and the application image from the generated Dockerfile
-#    (tests/vm/stack/; in the VM's background: the stand-ins during the first converge, the
-#    application during the second and the host's probes) and brings the container stack
-#    up with the generated compose file;
+# 3. prepares what an operator provides and pynoc does not (certificates, the ledger's
+#    tables and its application, a local container image);
+# 4. the ledger (no containers, PostgreSQL on the host): its web and database plays, twice
+#    (changed=0), and its probes (tests/vm/ledger.sh);
+# 5. the reference: converges the host and nginx while the stand-in images build in the
+#    VM's background (tests/vm/stack/); then with the containers play, which brings the
+#    stack up and stops at the application's missing tables; the operator's migrations; the
+#    host's probes while the application image builds from the generated Dockerfile; the
+#    playbook again (the SQL applied, every service up and healthy), and again: changed=0;
 # 6. probes from this machine and from inside the VM (a peer network namespace there is a
-#    second, non-internal client): the host's probes while the application image builds,
-#    then, with the stack up, HTTPS through nginx, the stack's probes and manifest.json's
-#    apply commands as written; reboots, and probes again (the stack comes back by itself);
+#    second, non-internal client): HTTPS through nginx, the stack's probes and
+#    manifest.json's apply commands as written; reboots, and probes again (the stack comes
+#    back by itself);
 # 7. dry-runs the playbook (--check --diff) against the rebooted host: changed=0.
 # Every probe prints PASS or FAIL; any FAIL, or a missing tool, fails the run.
 #
@@ -29,6 +32,7 @@ root=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 . "$here/probes.sh"
 . "$here/stack.sh"
+. "$here/ledger.sh"
 
 # The whole run is one function: bash parses it before running any of it, so an edit of this
 # file during a run cannot change what the run does.
@@ -42,34 +46,75 @@ main() {
     trap 'vm_stop; rm -rf "$WORK"' EXIT
     trap 'exit 130' INT TERM
 
-    say "build the reference output"
+    say "build the reference output and the ledger's"
     (cd "$root" && cargo build --quiet --locked --bin pynoc) || exit 1
-    "${CARGO_TARGET_DIR:-$root/target}/debug/pynoc" build "$root/examples/pynomaly/spec.kdl" -o "$WORK/out" >/dev/null || exit 1
+    local pynoc="${CARGO_TARGET_DIR:-$root/target}/debug/pynoc"
+    "$pynoc" build "$root/examples/pynomaly/spec.kdl" -o "$WORK/out" >/dev/null || exit 1
+    "$pynoc" build "$root/examples/ledger/spec.kdl" -o "$WORK/ledger" >/dev/null || exit 1
     cp "$image/id_ed25519" "$WORK/key"
     chmod 600 "$WORK/key"
 
     vm_boot "$image"
     prepare
     grep -q "^PASS operator's preparation" "$WORK/results" || { fail "preparation"; exit 1; }
-    inventory
 
     stack_build images
-    say "converge"
+    ledger_phase
+
+    # The reference: the host, web and (later) containers plays. The stack's play needs the
+    # stand-in images, which build in the VM's background meanwhile: the first converge,
+    # stock ansible-core as a user runs it, leaves it out.
+    inventory pynoc_host pynoc_web
+    say "converge (the host and nginx)"
     t=$SECONDS
     converge >"$WORK/converge1.log" 2>&1 || { tail -60 "$WORK/converge1.log"; fail "first converge failed"; exit 1; }
     recap "$WORK/converge1.log"
     echo "   $((SECONDS - t)) s"
     stack_wait images
     stack_build app
-    say "converge again: nothing may change"
+
+    # With the containers play: the stack's files, prepare.sh and the database come up, and
+    # the play stops where the operator's migrations are missing, naming the tables.
+    inventory pynoc_host pynoc_containers pynoc_web
+    say "converge with the stack: stops at the application's tables"
     t=$SECONDS
-    converge_again >"$WORK/converge2.log" 2>&1 || { tail -60 "$WORK/converge2.log"; fail "second converge failed"; exit 1; }
-    recap "$WORK/converge2.log"
+    local failed_at
+    if converge_again >"$WORK/converge2.log" 2>&1; then
+        fail "the converge without the application's tables succeeded"
+    fi
+    # The one task that failed, and what it said.
+    failed_at=$(awk '/^TASK \[/ { t = $0 } /^fatal:/ { print t }' "$WORK/converge2.log")
+    case $failed_at in
+        "TASK [the application's tables exist"*)
+            grep -q '"stdout": "detectors, datasets, detection_results"' "$WORK/converge2.log" &&
+                pass "the stack's play stops at the missing tables and names them" ||
+                fail "the stack's play stopped at the tables without naming them"
+            ;;
+        *)
+            tail -40 "$WORK/converge2.log"
+            fail "the converge with the stack failed elsewhere: ${failed_at:-nowhere}"
+            exit 1
+            ;;
+    esac
     echo "   $((SECONDS - t)) s"
-    unchanged "$WORK/converge2.log" "second converge: changed=0"
+    stack_migrations
 
     probe_host 1 192.0.2.2
-    stack_up
+    stack_wait app
+    say "converge with the stack: the SQL applied, every service up"
+    t=$SECONDS
+    converge_again >"$WORK/converge3.log" 2>&1 || { tail -60 "$WORK/converge3.log"; fail "the converge with the stack failed"; exit 1; }
+    recap "$WORK/converge3.log"
+    echo "   $((SECONDS - t)) s"
+    stack_converged
+    say "converge again: nothing may change"
+    t=$SECONDS
+    converge_again >"$WORK/converge4.log" 2>&1 || { tail -60 "$WORK/converge4.log"; fail "the last converge failed"; exit 1; }
+    recap "$WORK/converge4.log"
+    echo "   $((SECONDS - t)) s"
+    unchanged "$WORK/converge4.log" "converge again: changed=0"
+
+    stack_healthy
     probe_served 1 192.0.2.2
     vm_reboot
     probe_host 2 192.0.2.3
