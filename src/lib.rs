@@ -117,6 +117,20 @@ pub fn notes(spec: &ir::Spec) -> Vec<String> {
                 .to_string(),
         });
     }
+    // Forced row-level security hides every row from the owner, and so from migrations run
+    // as it: said once, with the way the spec offers.
+    if let Some(pg) = &spec.postgres
+        && let Some(owner) = &pg.owner
+        && !pg.row_security.is_empty()
+        && !pg.roles.iter().any(|r| r.migrations)
+    {
+        notes.push(format!(
+            "postgres: row-level security is forced on {} table(s), so their owner `{owner}` sees none of their rows: \
+             a data migration run as it changes nothing; a role with `migrations=#true` gets the owner's rights and \
+             every row",
+            pg.row_security.len()
+        ));
+    }
     notes
 }
 

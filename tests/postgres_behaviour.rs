@@ -117,3 +117,70 @@ fn tenants_are_kept_apart_on_a_real_server() {
     );
     assert!(!log.contains(&app_pw) && !log.contains(&mon_pw), "a password reached the server log");
 }
+
+/// Forced row-level security hides every row from the table owner, so a data migration run
+/// as it changes nothing (the reference, as is). A role with `migrations=#true` is the way
+/// the spec offers: a member of the owner, with a policy that lets the owner see and change
+/// all rows; the tenants stay apart. On a real server.
+#[test]
+fn migrations_see_every_row_only_through_the_migrations_role() {
+    let text = std::fs::read_to_string(example()).unwrap();
+    let monitor = "    role pynomaly_monitor login=#true password-env=PYNOMALY_MONITOR_PASSWORD monitor=#true\n";
+    let hba = "        local pynomaly pynomaly_monitor\n";
+    assert!(text.contains(monitor) && text.contains(hba));
+    let text = text
+        .replace(
+            monitor,
+            &format!("{monitor}    role pynomaly_migrate login=#true password-env=PYNOMALY_MIGRATE_PASSWORD migrations=#true\n"),
+        )
+        .replace(hba, &format!("{hba}        local pynomaly pynomaly_migrate\n"));
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.kdl");
+    std::fs::write(&spec, text).unwrap();
+    let out = dir.path().join("out");
+    pynoc().arg("build").arg(&spec).arg("-o").arg(&out).run().expect(0);
+    let sql = Utf8PathBuf::from_path_buf(out.join("postgres/postgresql-security.sql")).unwrap();
+    let run = match Run::prepare(&sql, &sql.with_file_name("pg_hba.conf")) {
+        Ok(r) => r,
+        Err(why) => {
+            assert!(!strict(), "the PostgreSQL behaviour test cannot run: {why:?}");
+            eprintln!("SKIP PostgreSQL migrations: {why:?}");
+            return;
+        }
+    };
+    let pw = |env: &str| run.passwords().iter().find(|(e, _)| e == env).map(|(_, p)| p.clone()).unwrap();
+    let (app_pw, mig_pw) = (pw("PYNOMALY_APP_PASSWORD"), pw("PYNOMALY_MIGRATE_PASSWORD"));
+    let mut script = String::from("set +e\n");
+    script.push_str(&format!(
+        "$PSQL -d pynomaly -c \"INSERT INTO detectors (user_id, note) VALUES ('{A}', 'a1'), ('{A}', 'a2'), ('{B}', 'b1')\"\n"
+    ));
+    script.push_str("$PSQL -d pynomaly -c 'SELECT pg_reload_conf()' >/dev/null\n");
+    let mig = format!("env PGPASSWORD={mig_pw} psql -X -q -At -h $SOCK -U pynomaly_migrate -d pynomaly");
+    let app = format!("env PGPASSWORD={app_pw} psql -X -q -At -h $SOCK -U pynomaly_app -d pynomaly");
+    let q = |who: &str, label: &str, sql: &str| format!("echo \"{label}=$({who} -c \"{sql}\" 2>&1 | tr '\\n' ' ')\"\n");
+    script.push_str(&q(&mig, "mig_count", "SELECT count(*) FROM detectors"));
+    script.push_str(&q(&mig, "mig_update", "UPDATE detectors SET note = note || '+' RETURNING id"));
+    script.push_str(&q(
+        &mig,
+        "owner_ddl",
+        "SET ROLE pynomaly_owner; ALTER TABLE detectors ADD COLUMN extra int; UPDATE detectors SET extra = 1 RETURNING id",
+    ));
+    script.push_str(&q(
+        &mig,
+        "owner_create",
+        "SET ROLE pynomaly_owner; CREATE TABLE public.later (i int); SELECT tableowner FROM pg_tables WHERE tablename = 'later'",
+    ));
+    script.push_str(&q(&app, "app_a", &format!("SET app.current_user_id = '{A}'; SELECT count(*) FROM detectors")));
+    script.push_str(&q(&app, "app_set_role", "SET ROLE pynomaly_owner"));
+    let (o, _) = run.execute(&script).unwrap();
+    let text = sandbox::text(&o);
+    println!("{text}");
+    let get = |label: &str| common::labelled(&text, label);
+    assert!(text.contains("---apply rc1=0 rc2=0---"), "the SQL did not apply twice:\n{text}");
+    assert_eq!(get("mig_count"), "3", "the migrations role sees every tenant's rows");
+    assert_eq!(get("mig_update").split_whitespace().count(), 3, "a data migration changes every row");
+    assert_eq!(get("owner_ddl").split_whitespace().count(), 3, "as the owner: DDL, and every row");
+    assert_eq!(get("owner_create"), "pynomaly_owner", "a new table belongs to the owner");
+    assert_eq!(get("app_a"), "2", "the application still sees only its tenant's rows");
+    assert!(get("app_set_role").contains("permission denied"), "the application can become the owner");
+}

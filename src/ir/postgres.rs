@@ -94,6 +94,10 @@ pub(crate) struct Role {
     pub(crate) sequences: bool,
     /// Privileges on tables the owner creates later.
     pub(crate) future_tables: Vec<String>,
+    /// Runs the application's migrations: a member of the owner (DDL as `SET ROLE OWNER`),
+    /// and every table under forced row-level security gets a policy that lets the owner
+    /// see and change all rows, so data migrations do not silently change nothing.
+    pub(crate) migrations: bool,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -38,6 +38,9 @@ rows=\$(PGPASSWORD=$BOOKS_APP_PW psql "\$c sslmode=require" -XAt -c "SET books.o
 [ "\$rows" = "2 1 0 " ] && echo "PASS ledger: each organisation sees only its entries (2, 1; none unset)" || echo "FAIL ledger: rows per organisation: \$rows"
 out=\$(PGPASSWORD=$BOOKS_APP_PW psql "\$c sslmode=require" -XAtc 'DELETE FROM entries' 2>&1)
 case \$out in *"permission denied"*) echo "PASS ledger: books_app may not delete (no grant)";; *) echo "FAIL ledger: DELETE as books_app: \$out";; esac
+# A data migration, as the migrations role over the socket: every organisation's rows.
+n=\$(PGPASSWORD=$BOOKS_MIGRATE_PW psql "host=/run/postgresql dbname=books user=books_migrate" -qXAtc 'UPDATE entries SET amount = amount RETURNING id' 2>&1 | wc -l)
+[ "\$n" = 3 ] && echo "PASS ledger: the migrations role's data migration reaches every row (3)" || echo "FAIL ledger: the migrations role changed \$n rows"
 [ "\$(runuser -u postgres -- psql -XAtc 'SHOW ssl')" = on ] && echo "PASS ledger: ssl on" || echo "FAIL ledger: ssl is not on"
 END
     local out

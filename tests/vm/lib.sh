@@ -9,6 +9,7 @@ APP_PW=vm-proof-app-password
 MON_PW=vm-proof-monitor-password
 BOOKS_APP_PW=vm-proof-books-app
 BOOKS_REPORTS_PW=vm-proof-books-reports
+BOOKS_MIGRATE_PW=vm-proof-books-migrate
 
 # say STAGE: a heading; with PYNOC_TIMES set (.ci/test sets it), the seconds of the stage it
 # ends are appended there as `vm: STAGE<TAB>SECONDS`, for the time table CI prints.
@@ -192,7 +193,8 @@ inventory() {
 converge() {
     local out=${PLAY_OUT:-$WORK/out} inv=${PLAY_INV:-$WORK/vm.ini}
     PYNOMALY_APP_PASSWORD=$APP_PW PYNOMALY_MONITOR_PASSWORD=$MON_PW \
-        BOOKS_APP_PASSWORD=$BOOKS_APP_PW BOOKS_REPORTS_PASSWORD=$BOOKS_REPORTS_PW ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 \
+        BOOKS_APP_PASSWORD=$BOOKS_APP_PW BOOKS_REPORTS_PASSWORD=$BOOKS_REPORTS_PW \
+        BOOKS_MIGRATE_PASSWORD=$BOOKS_MIGRATE_PW ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 \
         ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_LOCAL_TEMP="$WORK/ansible-local" ANSIBLE_HOME="$WORK/ansible" \
         "$ANSIBLE_PLAYBOOK" -i "$out/deploy/inventory.ini" -i "$inv" "$out/deploy/site.yml" "$@"
 }

@@ -247,7 +247,7 @@ EOF
 probe_postgres() {
     local out
     out=$(PGPASSWORD=$APP_PW psql "host=127.0.0.1 port=$PG_PORT dbname=pynomaly user=pynomaly_app sslmode=require connect_timeout=10" -XAtc 'SELECT 1' 2>&1)
-    case $out in *"no pg_hba.conf entry"*) pass "firewall: 5432 open to the internal network (the host's PostgreSQL answers)" ;;
+    case $out in *"no pg_hba.conf entry"* | *"pg_hba.conf rejects"*) pass "firewall: 5432 open to the internal network (the host's PostgreSQL answers)" ;;
         *) fail "5432 from the internal network: $out" ;; esac
 }
 

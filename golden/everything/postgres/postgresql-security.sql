@@ -122,6 +122,7 @@ GRANT SELECT, DELETE ON TABLE public."events" TO "edge_batch";
 ALTER TABLE public."orders" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public."orders" FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS pynoc_tenant ON public."orders";
+DROP POLICY IF EXISTS pynoc_owner ON public."orders";
 -- An unset edge.tenant means no rows, not an error.
 CREATE POLICY pynoc_tenant ON public."orders" AS PERMISSIVE FOR ALL
     TO "edge_rw", "edge_report"
@@ -132,6 +133,7 @@ CREATE POLICY pynoc_tenant ON public."orders" AS PERMISSIVE FOR ALL
 ALTER TABLE public."events" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public."events" FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS pynoc_tenant ON public."events";
+DROP POLICY IF EXISTS pynoc_owner ON public."events";
 -- An unset edge.account means no rows, not an error.
 CREATE POLICY pynoc_tenant ON public."events" AS PERMISSIVE FOR ALL
     TO "edge_rw", "edge_batch"
@@ -142,6 +144,7 @@ CREATE POLICY pynoc_tenant ON public."events" AS PERMISSIVE FOR ALL
 ALTER TABLE public."audit_trail" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public."audit_trail" FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS pynoc_tenant ON public."audit_trail";
+DROP POLICY IF EXISTS pynoc_owner ON public."audit_trail";
 
 -- No role the policy on orders applies to may own it, be a superuser or bypass RLS.
 DO $pynoc$ BEGIN

@@ -2,7 +2,7 @@
 -- PostgreSQL 15 security for the database books.
 --
 -- Apply as a superuser with psql 15 or later, the passwords in the environment:
---   BOOKS_APP_PASSWORD=… BOOKS_REPORTS_PASSWORD=… psql -X -v ON_ERROR_STOP=1 -d books -f postgresql-security.sql
+--   BOOKS_APP_PASSWORD=… BOOKS_REPORTS_PASSWORD=… BOOKS_MIGRATE_PASSWORD=… psql -X -v ON_ERROR_STOP=1 -d books -f postgresql-security.sql
 -- Never with `psql -1`, `--single-transaction` or a migration tool's transaction: ALTER
 -- SYSTEM cannot run inside a transaction block. Safe to apply again: every statement
 -- checks, replaces or converges what it changes.
@@ -28,6 +28,11 @@ DO $pynoc$ BEGIN RAISE EXCEPTION 'the environment variable BOOKS_APP_PASSWORD (p
 \if :{?pynoc_pw_2}
 \else
 DO $pynoc$ BEGIN RAISE EXCEPTION 'the environment variable BOOKS_REPORTS_PASSWORD (password of books_reports) is not set'; END $pynoc$;
+\endif
+\getenv pynoc_pw_3 BOOKS_MIGRATE_PASSWORD
+\if :{?pynoc_pw_3}
+\else
+DO $pynoc$ BEGIN RAISE EXCEPTION 'the environment variable BOOKS_MIGRATE_PASSWORD (password of books_migrate) is not set'; END $pynoc$;
 \endif
 
 -- 1. Server settings (ALTER SYSTEM, outside any transaction).
@@ -60,13 +65,31 @@ DO $pynoc$ BEGIN
         CREATE ROLE "books_app";
     END IF;
 END $pynoc$;
-ALTER ROLE "books_app" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 96;
+ALTER ROLE "books_app" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 95;
+DO $pynoc$ BEGIN
+    IF pg_catalog.pg_has_role('books_app', 'books_owner', 'MEMBER') THEN
+        EXECUTE pg_catalog.format('REVOKE %I FROM %I', 'books_owner', 'books_app');
+    END IF;
+END $pynoc$;
 DO $pynoc$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'books_reports') THEN
         CREATE ROLE "books_reports";
     END IF;
 END $pynoc$;
-ALTER ROLE "books_reports" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 96;
+ALTER ROLE "books_reports" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 95;
+DO $pynoc$ BEGIN
+    IF pg_catalog.pg_has_role('books_reports', 'books_owner', 'MEMBER') THEN
+        EXECUTE pg_catalog.format('REVOKE %I FROM %I', 'books_owner', 'books_reports');
+    END IF;
+END $pynoc$;
+DO $pynoc$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'books_migrate') THEN
+        CREATE ROLE "books_migrate";
+    END IF;
+END $pynoc$;
+ALTER ROLE "books_migrate" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 95;
+-- The migrations connect as books_migrate: the owner's rights, DDL after `SET ROLE books_owner`.
+GRANT "books_owner" TO "books_migrate";
 
 -- 3. Passwords, from the environment. This session logs none of these statements, and
 --    the server stores only SCRAM verifiers.
@@ -78,6 +101,8 @@ ALTER ROLE "books_app" PASSWORD :'pynoc_pw_1';
 \unset pynoc_pw_1
 ALTER ROLE "books_reports" PASSWORD :'pynoc_pw_2';
 \unset pynoc_pw_2
+ALTER ROLE "books_migrate" PASSWORD :'pynoc_pw_3';
+\unset pynoc_pw_3
 RESET log_statement;
 RESET log_min_duration_statement;
 RESET log_min_error_statement;
@@ -90,6 +115,9 @@ REVOKE ALL ON DATABASE "books" FROM PUBLIC;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE "books" TO "books_owner";
 GRANT USAGE, CREATE ON SCHEMA public TO "books_owner";
+-- The tables the spec names are the owner's, whoever created them (their sequences follow).
+ALTER TABLE public."entries" OWNER TO "books_owner";
+ALTER TABLE public."accounts" OWNER TO "books_owner";
 
 -- books_app
 GRANT CONNECT ON DATABASE "books" TO "books_app";
@@ -109,10 +137,23 @@ GRANT SELECT ON TABLE public."entries", public."accounts" TO "books_reports";
 ALTER DEFAULT PRIVILEGES FOR ROLE "books_owner" IN SCHEMA public REVOKE ALL ON TABLES FROM "books_reports";
 ALTER DEFAULT PRIVILEGES FOR ROLE "books_owner" IN SCHEMA public REVOKE ALL ON SEQUENCES FROM "books_reports";
 
+-- books_migrate
+GRANT CONNECT ON DATABASE "books" TO "books_migrate";
+GRANT USAGE ON SCHEMA public TO "books_migrate";
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "books_migrate";
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM "books_migrate";
+ALTER DEFAULT PRIVILEGES FOR ROLE "books_owner" IN SCHEMA public REVOKE ALL ON TABLES FROM "books_migrate";
+ALTER DEFAULT PRIVILEGES FOR ROLE "books_owner" IN SCHEMA public REVOKE ALL ON SEQUENCES FROM "books_migrate";
+
 -- 5. Row-level security on entries.
 ALTER TABLE public."entries" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public."entries" FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS pynoc_tenant ON public."entries";
+DROP POLICY IF EXISTS pynoc_owner ON public."entries";
+-- The owner (the migrations, through `books_migrate`) sees and changes every row:
+-- forced row-level security would otherwise hide them all from it.
+CREATE POLICY pynoc_owner ON public."entries" AS PERMISSIVE FOR ALL
+    TO "books_owner" USING (true) WITH CHECK (true);
 -- An unset books.org_id means no rows, not an error.
 CREATE POLICY pynoc_tenant ON public."entries" AS PERMISSIVE FOR ALL
     TO "books_app", "books_reports"
@@ -123,6 +164,11 @@ CREATE POLICY pynoc_tenant ON public."entries" AS PERMISSIVE FOR ALL
 ALTER TABLE public."accounts" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public."accounts" FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS pynoc_tenant ON public."accounts";
+DROP POLICY IF EXISTS pynoc_owner ON public."accounts";
+-- The owner (the migrations, through `books_migrate`) sees and changes every row:
+-- forced row-level security would otherwise hide them all from it.
+CREATE POLICY pynoc_owner ON public."accounts" AS PERMISSIVE FOR ALL
+    TO "books_owner" USING (true) WITH CHECK (true);
 -- An unset books.org_id means no rows, not an error.
 CREATE POLICY pynoc_tenant ON public."accounts" AS PERMISSIVE FOR ALL
     TO "books_app", "books_reports"

@@ -65,12 +65,22 @@ DO $pynoc$ BEGIN
 END $pynoc$;
 ALTER ROLE "pynomaly_app" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 96;
 DO $pynoc$ BEGIN
+    IF pg_catalog.pg_has_role('pynomaly_app', 'pynomaly_owner', 'MEMBER') THEN
+        EXECUTE pg_catalog.format('REVOKE %I FROM %I', 'pynomaly_owner', 'pynomaly_app');
+    END IF;
+END $pynoc$;
+DO $pynoc$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pynomaly_monitor') THEN
         CREATE ROLE "pynomaly_monitor";
     END IF;
 END $pynoc$;
 ALTER ROLE "pynomaly_monitor" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 96;
 GRANT "pg_monitor" TO "pynomaly_monitor";
+DO $pynoc$ BEGIN
+    IF pg_catalog.pg_has_role('pynomaly_monitor', 'pynomaly_owner', 'MEMBER') THEN
+        EXECUTE pg_catalog.format('REVOKE %I FROM %I', 'pynomaly_owner', 'pynomaly_monitor');
+    END IF;
+END $pynoc$;
 
 -- 3. Passwords, from the environment. This session logs none of these statements, and
 --    the server stores only SCRAM verifiers.
@@ -94,6 +104,10 @@ REVOKE ALL ON DATABASE "pynomaly" FROM PUBLIC;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE "pynomaly" TO "pynomaly_owner";
 GRANT USAGE, CREATE ON SCHEMA public TO "pynomaly_owner";
+-- The tables the spec names are the owner's, whoever created them (their sequences follow).
+ALTER TABLE public."detectors" OWNER TO "pynomaly_owner";
+ALTER TABLE public."datasets" OWNER TO "pynomaly_owner";
+ALTER TABLE public."detection_results" OWNER TO "pynomaly_owner";
 
 -- pynomaly_app
 GRANT CONNECT ON DATABASE "pynomaly" TO "pynomaly_app";
@@ -119,6 +133,7 @@ ALTER DEFAULT PRIVILEGES FOR ROLE "pynomaly_owner" IN SCHEMA public REVOKE ALL O
 ALTER TABLE public."detectors" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public."detectors" FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS pynoc_tenant ON public."detectors";
+DROP POLICY IF EXISTS pynoc_owner ON public."detectors";
 -- An unset app.current_user_id means no rows, not an error.
 CREATE POLICY pynoc_tenant ON public."detectors" AS PERMISSIVE FOR ALL
     TO "pynomaly_app"
@@ -129,6 +144,7 @@ CREATE POLICY pynoc_tenant ON public."detectors" AS PERMISSIVE FOR ALL
 ALTER TABLE public."datasets" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public."datasets" FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS pynoc_tenant ON public."datasets";
+DROP POLICY IF EXISTS pynoc_owner ON public."datasets";
 -- An unset app.current_user_id means no rows, not an error.
 CREATE POLICY pynoc_tenant ON public."datasets" AS PERMISSIVE FOR ALL
     TO "pynomaly_app"
@@ -139,6 +155,7 @@ CREATE POLICY pynoc_tenant ON public."datasets" AS PERMISSIVE FOR ALL
 ALTER TABLE public."detection_results" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public."detection_results" FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS pynoc_tenant ON public."detection_results";
+DROP POLICY IF EXISTS pynoc_owner ON public."detection_results";
 -- An unset app.current_user_id means no rows, not an error.
 CREATE POLICY pynoc_tenant ON public."detection_results" AS PERMISSIVE FOR ALL
     TO "pynomaly_app"

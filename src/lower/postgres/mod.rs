@@ -61,6 +61,14 @@ pub(crate) fn lower(
                     && role_spans.first(d, &role.name, span)
                 {
                     not_the_owner(d, &role.name, span, owner.as_ref());
+                    if role.migrations && owner.is_none() {
+                        d.push(
+                            Diagnostic::new(Kind::Missing, format!("migrations role `{}` has no owner to act as", role.name))
+                                .at(span, "runs the migrations")
+                                .also(n.name.span, "no `owner=` here")
+                                .help("add `owner=ROLE` to `postgres`: the role that owns the tables, whose rights the migrations get"),
+                        );
+                    }
                     pg.roles.push(role);
                 }
             }
@@ -420,8 +428,9 @@ fn well_known_variable(name: &str) -> Option<&'static str> {
     }
 }
 
-/// `role NAME [login=…] [password-env=…] [connection-limit=…] [monitor=…] [sequences=…] { grant …;
-/// member-of …; future-tables … }`: a least-privilege role.
+/// `role NAME [login=…] [password-env=…] [connection-limit=…] [monitor=…] [sequences=…]
+/// [migrations=…] { grant …; member-of …; future-tables … }`: a least-privilege role, or the
+/// one the application's migrations connect as (a member of the owner, no grants of its own).
 fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
     let d = r.d;
     let name = r.str_arg(0, "a name", "`role pynomaly_app login=#true password-env=PYNOMALY_APP_PASSWORD`")?;
@@ -441,6 +450,16 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
     let connection_limit = connection_limit.unwrap_or(-1);
     let monitor = r.bool_prop("monitor").map(|v| v.value).unwrap_or(false);
     let sequences = r.bool_prop("sequences").map(|v| v.value).unwrap_or(false);
+    let migrations = r.bool_prop("migrations").filter(|v| v.value);
+    if let Some(m) = &migrations
+        && !login
+    {
+        d.push(
+            Diagnostic::new(Kind::Missing, format!("migrations role `{name}` cannot log in"))
+                .at(m.span, "runs the migrations")
+                .help("add `login=#true password-env=NAME`: the migrations connect as this role"),
+        );
+    }
     let mut member_of = Vec::new();
     if monitor {
         member_of.push("pg_monitor".to_string());
@@ -449,6 +468,14 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
     let mut future_tables = Vec::new();
     for g in children(c, &["grant", "member-of", "future-tables"], &["future-tables"], d) {
         let gr = Reader::new(g, d);
+        if let Some(m) = &migrations {
+            d.push(
+                Diagnostic::new(Kind::ExclusiveOptions, format!("migrations role `{name}` takes no `{}`", g.name()))
+                    .at(g.name.span, "a grant of its own")
+                    .also(m.span, "it has the owner's rights")
+                    .help("remove it: the migrations role has the owner's rights on every table, and a grant would put it under the tenants' policy"),
+            );
+        }
         match g.name() {
             "grant" => grants.extend(grant(&gr, g)),
             "member-of" => {
@@ -474,6 +501,7 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
         grants,
         sequences,
         future_tables,
+        migrations: migrations.is_some(),
     };
     Some((role, span))
 }
@@ -613,6 +641,15 @@ fn row_security(
             .map(|ro| ro.name.clone())
             .collect(),
     };
+    // The migrations role has the owner's rights: under the tenants' policy it would be
+    // refused by the SQL's own check (a role of the policy that may act as the owner).
+    for m in pg.roles.iter().filter(|ro| ro.migrations && policy_roles.contains(&ro.name)) {
+        d.push(
+            Diagnostic::new(Kind::RlsBypass, format!("`{}` runs the migrations with the owner's rights", m.name))
+                .at(span, "protected table")
+                .help("leave it out of `roles=`: the tenants' policy is for the application's roles"),
+        );
+    }
     if let Some((o, ospan)) = owner
         && policy_roles.contains(o)
     {
