@@ -641,6 +641,21 @@ fn row_security(
             .map(|ro| ro.name.clone())
             .collect(),
     };
+    policy_bypass(d, pg, span, &policy_roles, owner);
+    if column.is_some() && policy_roles.is_empty() {
+        d.push(
+            Diagnostic::new(Kind::Missing, format!("no role is granted on `{table}`, so its policy applies to nobody"))
+                .at(span, "no role")
+                .help("grant a role on the table, or name it: `roles=\"pynomaly_app\"`"),
+        );
+    }
+    Some((ir::RowSecurity { table, column, column_type, setting, roles: policy_roles, deny_all }, span))
+}
+
+/// No role of a table's policy may act as the owner: the owner itself (it bypasses
+/// row-level security) or the migrations role (the owner's rights), either of which the
+/// SQL's own check would refuse when it is applied.
+fn policy_bypass(d: &Diags, pg: &ir::Postgres, span: Span, policy_roles: &[String], owner: Option<&(String, Span)>) {
     // The migrations role has the owner's rights: under the tenants' policy it would be
     // refused by the SQL's own check (a role of the policy that may act as the owner).
     for m in pg.roles.iter().filter(|ro| ro.migrations && policy_roles.contains(&ro.name)) {
@@ -663,14 +678,6 @@ fn row_security(
             .help("apply the policy to an application role that does not own the tables"),
         );
     }
-    if column.is_some() && policy_roles.is_empty() {
-        d.push(
-            Diagnostic::new(Kind::Missing, format!("no role is granted on `{table}`, so its policy applies to nobody"))
-                .at(span, "no role")
-                .help("grant a role on the table, or name it: `roles=\"pynomaly_app\"`"),
-        );
-    }
-    Some((ir::RowSecurity { table, column, column_type, setting, roles: policy_roles, deny_all }, span))
 }
 
 /// `roles="A,B"`: roles the `postgres` section defines.
