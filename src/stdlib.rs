@@ -189,6 +189,9 @@ pub(crate) struct Release {
     pub(crate) postgresql: u32,
     /// The package of Docker Compose v2, empty when the release has none.
     pub(crate) compose: String,
+    /// Where logins are recorded (`utmp` or `wtmpdb`): the audit sets watch those files.
+    #[serde(rename = "login-records")]
+    pub(crate) login_records: String,
     /// For the table's readers; no setting depends on the kernel's version yet.
     #[allow(dead_code)]
     pub(crate) kernel: String,
@@ -298,6 +301,9 @@ impl NginxHardening {
 pub struct Baseline {
     pub(crate) name: String,
     pub(crate) title: String,
+    /// The release (stdlib/targets.toml) a distribution's benchmark is written for.
+    #[serde(default)]
+    pub(crate) release: Option<String>,
     /// The sections of the spec whose items this catalog lists.
     pub(crate) covers: Vec<String>,
     pub(crate) item: Vec<BaselineItem>,
@@ -412,6 +418,9 @@ pub(crate) struct ExecRule {
 pub(crate) struct Watch {
     pub(crate) path: String,
     pub(crate) perms: String,
+    /// Only on releases whose logins are recorded this way (`utmp`, `wtmpdb`; targets.toml).
+    #[serde(default)]
+    pub(crate) records: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -834,5 +843,33 @@ mod tests {
             }
         }
         assert!(audit_sets().set.values().any(|s| s.default));
+    }
+
+    /// A benchmark's release is one of the releases pynoc writes for.
+    #[test]
+    fn baselines_name_known_releases() {
+        for b in baselines() {
+            if let Some(r) = &b.release {
+                assert!(targets().release.contains_key(r), "{}: unknown release `{r}`", b.name);
+            }
+        }
+        assert!(baselines().iter().any(|b| b.release.is_some()));
+    }
+
+    /// A watch kept for some releases names a way of recording logins a release has, and
+    /// each release gets at least one of them.
+    #[test]
+    fn audit_watches_follow_a_known_way_of_recording_logins() {
+        let kinds: Vec<&str> = targets().release.values().map(|r| r.login_records.as_str()).collect();
+        let mut used = Vec::new();
+        for (name, set) in &audit_sets().set {
+            for w in &set.watches {
+                if let Some(r) = &w.records {
+                    assert!(kinds.contains(&r.as_str()), "{name}: {} is for `{r}`, which no release has", w.path);
+                    used.push(r.as_str());
+                }
+            }
+        }
+        assert!(kinds.iter().all(|k| used.contains(k)), "a release's login records are watched nowhere");
     }
 }

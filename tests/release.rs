@@ -16,6 +16,7 @@ project demo {{
     ssh {{
         permit-root-login #false
     }}
+    audit
 }}
 nginx {{
     upstream app {{
@@ -166,4 +167,26 @@ fn debian_13_output_passes_debian_13_daemons() {
     }
     let sshd = std::fs::read_to_string(out.join("host/sshd_config")).unwrap();
     assert!(sshd.contains("KexAlgorithms mlkem768x25519-sha256,"), "the output under test has the ML-KEM exchange");
+}
+
+/// The audit sets watch where each release records logins: utmp files on Debian 12,
+/// wtmpdb's database on Debian 13 (no /run/utmp, no wtmp, no lastlog there).
+#[test]
+fn the_audit_watches_the_login_records_the_release_writes() {
+    let utmp = ["/var/run/utmp ", "/var/log/wtmp ", "/var/log/lastlog "];
+    let wtmpdb = "/var/lib/wtmpdb/wtmp.db ";
+    let bookworm = compile(Some("debian-12"));
+    let rules = file(&bookworm, "audit");
+    assert!(utmp.iter().all(|p| rules.contains(&format!("-w {p}"))) && !rules.contains(wtmpdb), "{rules}");
+    let trixie = compile(Some("debian-13"));
+    let rules = file(&trixie, "audit");
+    assert!(rules.contains(&format!("-w {wtmpdb}-p wa -k session")), "{rules}");
+    assert!(utmp.iter().all(|p| !rules.contains(&format!("-w {p}"))), "{rules}");
+    // What both write stays watched.
+    for both in ["/var/log/btmp ", "/var/log/faillog ", "/etc/login.defs "] {
+        assert!(
+            rules.contains(&format!("-w {both}")) && file(&bookworm, "audit").contains(&format!("-w {both}")),
+            "{both}"
+        );
+    }
 }

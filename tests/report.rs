@@ -169,3 +169,31 @@ fn readme_states_the_counts_and_tradeoffs() {
         );
     }
 }
+
+/// A benchmark written for one release says so when the spec's host runs another (text and
+/// JSON), and says nothing when they agree; each benchmark's release is one pynoc knows.
+#[test]
+fn a_benchmark_for_another_release_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("examples/pynomaly/spec.kdl")).unwrap();
+    let trixie = text
+        .replace("host release=debian-12 {", "host release=debian-13 {")
+        .replace("nginx version=\"1.22\" ", "nginx ");
+    assert_ne!(trixie, text);
+    let spec = dir.path().join("spec.kdl");
+    std::fs::write(&spec, trixie).unwrap();
+    let spec = spec.to_str().unwrap();
+    let out = report(spec, "cis-debian12", &[]).stdout();
+    assert!(
+        out.lines().nth(1).is_some_and(|l| l.starts_with(
+            "note: this benchmark is written for Debian 12 (bookworm) and the spec's host runs Debian 13 (trixie)"
+        )),
+        "{out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&report(spec, "cis-debian12", &["--format", "json"]).stdout()).unwrap();
+    assert!(json["release_note"].as_str().is_some_and(|n| n.contains("Debian 13")), "{json}");
+    // The same release, or a benchmark of no release: no note.
+    assert!(!report("examples/pynomaly/spec.kdl", "cis-debian12", &[]).stdout().contains("note: this benchmark"));
+    assert!(!report(spec, "mozilla", &[]).stdout().contains("note: this benchmark"));
+}

@@ -91,6 +91,10 @@ pub struct Report {
     pub(crate) title: String,
     /// The spec's sections whose items the baseline's catalog lists.
     pub(crate) covers: Vec<String>,
+    /// Set when the benchmark is written for another release than the spec's: what that
+    /// means for its scores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_note: Option<String>,
     pub items: Vec<ItemReport>,
     pub summary: Summary,
 }
@@ -269,10 +273,20 @@ pub fn report(spec: &Spec, baseline: &Baseline, waived: &[crate::waive::Waived])
     let count = |s: Status| items.iter().filter(|i| i.status == s).count();
     let (met, not_met) = (count(Status::Met), count(Status::NotMet));
     let percent = (met * 100).checked_div(met + not_met).map_or(100, |p| p as u32);
+    let targets = crate::stdlib::targets();
+    let release_note = baseline.release.as_ref().filter(|r| **r != spec.release).map(|r| {
+        format!(
+            "this benchmark is written for {} and the spec's host runs {}: each item is scored as the benchmark \
+             words it, and files or settings that release changed may make an item pass or fail on paper only",
+            targets.release.get(r).map_or(r.as_str(), |x| x.title.as_str()),
+            targets.get(&spec.release).title,
+        )
+    });
     Report {
         baseline: baseline.name.clone(),
         title: baseline.title.clone(),
         covers: baseline.covers.clone(),
+        release_note,
         summary: Summary {
             met,
             not_met,
@@ -317,6 +331,9 @@ impl Report {
     pub fn human(&self, spec_path: &str) -> String {
         let mut out =
             format!("{spec_path} against {} ({}; sections: {})\n", self.baseline, self.title, self.covers.join(", "));
+        if let Some(note) = &self.release_note {
+            out += &format!("note: {note}\n");
+        }
         for i in &self.items {
             let level = i.level.as_deref().map(|l| format!(" [{l}]")).unwrap_or_default();
             out += &format!("{:<12} {} {}{level}\n", i.status.label(), i.id, i.title);

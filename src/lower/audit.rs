@@ -12,7 +12,7 @@ use super::validate;
 /// asks for 8192 or more).
 const DEFAULT_BUFFER: u32 = 8192;
 
-pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
+pub(crate) fn lower(n: &Node, d: &Diags, release: &stdlib::Release) -> Option<ir::Audit> {
     let r = Reader::new(n, d);
     let (buffer, failure, weakened) = backlog(&r);
     let immutable = r.bool_prop("immutable");
@@ -32,7 +32,7 @@ pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
     for c in children(n, &["rules", "watch", "syscall"], &[], d) {
         let cr = Reader::new(c, d);
         match c.name() {
-            "rules" => groups.extend(rules(&cr, &mut seen)),
+            "rules" => groups.extend(rules(&cr, &mut seen, release)),
             "watch" => custom.extend(watch(&cr, c)),
             _ => custom.extend(syscall(&cr, c)),
         }
@@ -42,7 +42,7 @@ pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Audit> {
     if !n.children().iter().any(|c| c.name() == "rules") {
         let sets = stdlib::audit_sets();
         let defaults: Vec<ir::AuditGroup> =
-            sets.set.iter().filter(|(_, s)| s.default).map(|(name, s)| group(name, s)).collect();
+            sets.set.iter().filter(|(_, s)| s.default).map(|(name, s)| group(name, s, release)).collect();
         groups.splice(0..0, defaults);
     }
     if !custom.is_empty() {
@@ -83,7 +83,7 @@ fn backlog(r: &Reader) -> (u32, u8, Vec<String>) {
 }
 
 /// `rules SET…`: the catalog's named sets, each once.
-fn rules(cr: &Reader, seen: &mut Seen) -> Vec<ir::AuditGroup> {
+fn rules(cr: &Reader, seen: &mut Seen, release: &stdlib::Release) -> Vec<ir::AuditGroup> {
     let d = cr.d;
     let sets = stdlib::audit_sets();
     let mut groups = Vec::new();
@@ -98,7 +98,7 @@ fn rules(cr: &Reader, seen: &mut Seen) -> Vec<ir::AuditGroup> {
             continue;
         };
         if seen.first(d, &name.value, name.span) {
-            groups.push(group(&name.value, set));
+            groups.push(group(&name.value, set, release));
         }
     }
     groups
@@ -139,7 +139,7 @@ fn syscall(cr: &Reader, c: &Node) -> Vec<AuditRule> {
 }
 
 /// A named set's rules, keyed by its name.
-fn group(name: &str, set: &stdlib::AuditSet) -> ir::AuditGroup {
+fn group(name: &str, set: &stdlib::AuditSet, release: &stdlib::Release) -> ir::AuditGroup {
     let mut rules = Vec::new();
     for sr in &set.syscall_rules {
         rules.extend(per_arch(&sr.syscalls, &sr.filters, name));
@@ -147,7 +147,8 @@ fn group(name: &str, set: &stdlib::AuditSet) -> ir::AuditGroup {
     for e in &set.exec {
         rules.push(AuditRule::Exec { path: e.path.clone(), filters: e.filters.clone(), key: name.into() });
     }
-    for w in &set.watches {
+    // A file the release writes: its login records are utmp files or wtmpdb's database.
+    for w in set.watches.iter().filter(|w| w.records.as_ref().is_none_or(|r| *r == release.login_records)) {
         rules.push(AuditRule::Watch { path: w.path.clone(), perms: w.perms.clone(), key: name.into() });
     }
     ir::AuditGroup { name: name.into(), comment: set.comment.clone(), rules }

@@ -331,7 +331,7 @@ fn lower_host(
             "fail2ban" => {
                 host.fail2ban = o.section(d, ir::Section::Fail2ban, || fail2ban::lower(c, d, o, ssh_port, nginx))
             }
-            "audit" => host.audit = o.section(d, ir::Section::Audit, || audit::lower(c, d)),
+            "audit" => host.audit = o.section(d, ir::Section::Audit, || audit::lower(c, d, release)),
             "firewall" => host.firewall = o.section(d, ir::Section::Firewall, || firewall::lower(c, d, o, ssh_port)),
             "fstab" => host.fstab = o.section(d, ir::Section::Fstab, || fstab::lower(c, d)),
             "accounts" => {
