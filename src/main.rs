@@ -125,6 +125,10 @@ enum Command {
         /// Count a SKIP as a failure (also on with PYNOC_VERIFY_STRICT=1; CI sets it).
         #[arg(long)]
         strict: bool,
+        /// Judge the files with the programs of this root file system (another release's,
+        /// e.g. an mmdebstrap of Debian 13), under chroot; needs root.
+        #[arg(long)]
+        root: Option<Utf8PathBuf>,
     },
 }
 
@@ -179,8 +183,18 @@ fn main() -> ExitCode {
             OK
         }
         Command::Report { spec, baseline, format, min } => compliance(&spec, &baseline, format, min),
-        Command::Verify { dir, strict } => {
-            verify(&dir, strict || std::env::var("PYNOC_VERIFY_STRICT").is_ok_and(|v| v == "1"))
+        Command::Verify { dir, strict, root } => {
+            let strict = strict || std::env::var("PYNOC_VERIFY_STRICT").is_ok_and(|v| v == "1");
+            match root {
+                None => verify(&dir, strict),
+                Some(root) => match verify::root::verify_in(&dir, &root, strict) {
+                    Ok(code) => u8::try_from(code).unwrap_or(FAILED),
+                    Err(e) => {
+                        errln!("error: {e}");
+                        USAGE
+                    }
+                },
+            }
         }
     })
 }

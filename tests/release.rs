@@ -121,8 +121,8 @@ fn verify_skips_daemons_of_another_release() {
 /// openssl (mmdebstrap of trixie).
 const TRIXIE: &str = "/opt/pynoc-debian-13";
 
-/// Debian 13's output judged by Debian 13's own daemons: `pynoc verify` runs inside the
-/// trixie root (chroot), where sshd is OpenSSH 10.0, nginx 1.26 and OpenSSL 3.5, so the
+/// Debian 13's output judged by Debian 13's own daemons: `pynoc verify --root` runs verify
+/// inside the trixie root (chroot), where sshd is OpenSSH 10.0, nginx 1.26 and OpenSSL 3.5, so the
 /// ML-KEM key exchange, the X25519MLKEM768 group and `http2 on;` meet the programs that
 /// read them. Validators the root does not have say SKIP there, and are not asserted.
 #[test]
@@ -140,27 +140,19 @@ fn debian_13_output_passes_debian_13_daemons() {
         eprintln!("SKIP: {why}");
         return;
     }
-    // Everything goes to a temporary directory inside the root, removed afterwards.
-    let dir = tempfile::Builder::new().prefix("pynoc-test-").tempdir_in(root.join("tmp")).unwrap();
-    let inside = std::path::Path::new("/tmp").join(dir.path().file_name().unwrap());
+    // `pynoc verify --root`: the output and pynoc copied under the root's /tmp and judged
+    // there under chroot, the copy removed afterwards.
+    let dir = tempfile::tempdir().unwrap();
     let out = camino::Utf8PathBuf::from_path_buf(dir.path().join("out")).unwrap();
     pynoc::write::write(&compile(Some("debian-13")), &out).unwrap();
-    std::fs::copy(env!("CARGO_BIN_EXE_pynoc"), dir.path().join("pynoc")).unwrap();
-    // The root bind-mounted onto itself in a private mount namespace, so that inside the
-    // chroot `/` is a mount point (verify's own sandbox changes its propagation) and /dev is
-    // the host's.
-    let script = format!(
-        "set -e\nmount --bind {r} {r}\nmount --rbind /dev {r}/dev\nmount -t proc proc {r}/proc\nexec chroot {r} {p} verify {o}",
-        r = root.display(),
-        p = inside.join("pynoc").display(),
-        o = inside.join("out").display()
-    );
-    let o = std::process::Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
-        .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    let before: Vec<_> = std::fs::read_dir(root.join("tmp")).unwrap().flatten().map(|e| e.file_name()).collect();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_pynoc"))
+        .args(["verify", out.as_str(), "--root", TRIXIE])
         .env_remove("PYNOC_VERIFY_STRICT")
         .output()
         .unwrap();
+    let after: Vec<_> = std::fs::read_dir(root.join("tmp")).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(before, after, "verify --root left files in the root's /tmp");
     let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     for name in ["sshd", "nginx"] {
         assert!(text.lines().any(|l| l == format!("PASS {name}")), "{name} under Debian 13:\n{text}");
@@ -188,5 +180,23 @@ fn the_audit_watches_the_login_records_the_release_writes() {
             rules.contains(&format!("-w {both}")) && file(&bookworm, "audit").contains(&format!("-w {both}")),
             "{both}"
         );
+    }
+}
+
+/// `--root` must name a root file system; anything else is a usage error, not a SKIP.
+#[test]
+fn verify_root_must_be_a_root_file_system() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = camino::Utf8PathBuf::from_path_buf(dir.path().join("out")).unwrap();
+    pynoc::write::write(&compile(Some("debian-13")), &out).unwrap();
+    for root in [dir.path().join("missing"), dir.path().to_path_buf()] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_pynoc"))
+            .args(["verify", out.as_str(), "--root"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("--root"), "{err}");
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod deploy;
 pub(crate) mod firewall;
 pub(crate) mod nginx;
 pub mod postgres;
+pub mod root;
 pub mod sandbox;
 pub mod shape;
 
