@@ -51,6 +51,7 @@ fn the_stack_database_runs_the_spec_and_the_app_gets_in_as_its_role() {
         .arg(c.join("prepare.sh"))
         .env("PYNOC_PG_TLS_CERT_FROM", tls.join("cert.pem"))
         .env("PYNOC_PG_TLS_KEY_FROM", tls.join("key.pem"))
+        .env("PYNOC_PG_SERVER_CA_FROM", tls.join("cert.pem"))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", sandbox::text(&o));
@@ -78,7 +79,10 @@ fn the_stack_database_runs_the_spec_and_the_app_gets_in_as_its_role() {
     let app = &compose["services"]["pynomaly-api"];
     let app_env = |k: &str| app["environment"][k].as_str().unwrap().to_string();
     assert_eq!(app_env("DATABASE_HOST"), "postgres");
-    assert_eq!(app_env("PGSSLMODE"), "require");
+    // The application verifies the server against the CA the spec names (`server-ca`).
+    assert_eq!(app_env("PGSSLMODE"), "verify-full");
+    let ca = app_env("PGSSLROOTCERT").trim_start_matches("/run/secrets/").to_string();
+    assert!(words(&app["secrets"]).contains(&ca) && !secrets.contains(&ca), "{ca}");
     let app_secret = app_env("DATABASE_PASSWORD_FILE").trim_start_matches("/run/secrets/").to_string();
     assert!(words(&app["secrets"]).contains(&app_secret));
     let app_password = fs::read_to_string(secret_file(&app_secret)).unwrap();

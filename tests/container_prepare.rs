@@ -25,6 +25,7 @@ fn run(dir: &Path, tls: &Path) -> std::process::Output {
         .arg(dir.join("container/prepare.sh"))
         .env("PYNOC_PG_TLS_CERT_FROM", tls.join("server.crt"))
         .env("PYNOC_PG_TLS_KEY_FROM", tls.join("server.key"))
+        .env("PYNOC_PG_SERVER_CA_FROM", tls.join("server.crt"))
         .output()
         .unwrap()
 }

@@ -42,7 +42,8 @@ fn wired(c: &pynoc::Compiled) -> Vec<&'static str> {
         "pg_isready",
         "DATABASE_HOST: postgres",
         "DATABASE_PASSWORD_FILE: /run/secrets/pynoc_pg_pynomaly_app_password",
-        "PGSSLMODE: require",
+        "PGSSLMODE: verify-full",
+        "PGSSLROOTCERT: /run/secrets/pynoc_pg_server_ca",
         "POSTGRES_PASSWORD_FILE: /run/secrets/db_password",
     ] {
         if !compose.contains(must) {

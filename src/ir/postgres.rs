@@ -75,6 +75,9 @@ pub(crate) struct PgSsl {
     pub(crate) key: String,
     /// The CA that signs client certificates (`ssl_ca_file`), for `method=cert` lines.
     pub(crate) ca: Option<String>,
+    /// The CA that signed the server's certificate: the stack's applications get it and
+    /// verify the server (`PGSSLMODE=verify-full`) instead of only encrypting (`require`).
+    pub(crate) server_ca: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -140,8 +140,11 @@ d=/etc/letsencrypt/live/api.pynomaly.com; mkdir -p $d
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
     -subj /CN=api.pynomaly.com -keyout $d/privkey.pem -out $d/fullchain.pem 2>/dev/null
 chmod 600 $d/privkey.pem
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 -subj /CN=pynoc-vm \
-    -keyout /etc/ssl/private/postgresql.key -out /etc/ssl/certs/postgresql.crt 2>/dev/null
+# The database's certificate names the stack's service, `postgres`: the application verifies
+# it (verify-full) against the CA the spec names, here the certificate itself.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 -subj /CN=postgres \
+    -addext subjectAltName=DNS:postgres -keyout /etc/ssl/private/postgresql.key -out /etc/ssl/certs/postgresql.crt 2>/dev/null
+cp /etc/ssl/certs/postgresql.crt /etc/ssl/certs/pynomaly-db-ca.crt
 chown postgres:postgres /etc/ssl/private/postgresql.key; chmod 600 /etc/ssl/private/postgresql.key
 d=/etc/ssl/books; mkdir -p $d
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \

@@ -112,6 +112,19 @@ END
     done
     [ "$rows" = "2 1 0 " ] && pass "stack: the app reaches PostgreSQL over TLS as pynomaly_app; each tenant sees its rows (2, 1; none unset)" ||
         fail "stack: the app's tenant queries: $rows"
+    # verify-full: the same query with a CA that did not sign the server's certificate, or
+    # by an address the certificate does not name, is refused by the application's libpq.
+    G <<'END' 2>&1 | tally
+cd /var/lib/pynoc/stacks/pynomaly
+q='from pynomaly.main import tenant_rows; print(tenant_rows(""))'
+out=$(docker compose exec -T -e PGSSLROOTCERT=/etc/ssl/certs/ca-certificates.crt pynomaly-api python -c "$q" 2>&1)
+case $out in *"certificate verify failed"*) echo "PASS stack: the app refuses a server its CA did not sign (verify-full)" ;;
+    *) echo "FAIL stack: the app with another CA: $out" ;; esac
+ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(docker compose ps -q postgres)")
+out=$(docker compose exec -T -e DATABASE_HOST="$ip" pynomaly-api python -c "$q" 2>&1)
+case $out in *"does not match host name"*) echo "PASS stack: the app refuses the server by an address its certificate does not name" ;;
+    *) echo "FAIL stack: the app by address $ip: $out" ;; esac
+END
     # The database and the cache publish nothing: a peer with a route to the stack's network
     # (through the VM) reaches neither.
     G <<END 2>&1 | tally

@@ -114,6 +114,7 @@ copy "${PYNOC_PG_TLS_CERT_FROM:-/etc/ssl/certs/postgresql.crt}" ./secrets/pynoc_
 copy "${PYNOC_PG_TLS_KEY_FROM:-/etc/ssl/private/postgresql.key}" ./secrets/pynoc_pg_tls_key.pem 999:999 0400
 random ./secrets/pynoc_pg_pynomaly_app_password.txt 1001:999 0440
 random ./secrets/pynoc_pg_pynomaly_monitor_password.txt 999:999 0400
+copy "${PYNOC_PG_SERVER_CA_FROM:-/etc/ssl/certs/pynomaly-db-ca.crt}" ./secrets/pynoc_pg_server_ca.pem 1001:1001 0400
 
 # pynoc's files for `postgres`, readable by its user only: the folder is
 # root's while it is filled, and given to that user after.

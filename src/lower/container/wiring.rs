@@ -181,6 +181,15 @@ fn connect(
 ) {
     let name = stack.services[i].name.clone();
     let db_networks = stack.services[i].networks.clone();
+    // With the CA that signed the server's certificate, each application verifies the
+    // server it reaches is the database (its name, `DATABASE_HOST`, in the certificate).
+    let server_ca = pg
+        .ssl
+        .as_ref()
+        .and_then(|t| t.server_ca.as_ref())
+        .filter(|_| stack.services.iter().any(|s| s.kind != ir::ServiceKind::Postgres && s.db_role.is_some()));
+    let server_ca = server_ca
+        .map(|ca| secret(stack, &format!("{PREFIX}pg_server_ca"), "pem", ir::SecretSource::Copy { from: ca.clone() }));
     for s in stack.services.iter_mut().filter(|s| s.kind != ir::ServiceKind::Postgres) {
         let Some(user) = s.db_role.as_ref().map(|(r, _)| r.clone()) else {
             continue;
@@ -214,8 +223,14 @@ fn connect(
             ("DATABASE_NAME", pg.database.clone()),
             ("DATABASE_PASSWORD_FILE", format!("/run/secrets/{}", role.secret)),
         ];
-        if pg.ssl.is_some() {
-            env.push(("PGSSLMODE", "require".into()));
+        match &server_ca {
+            Some(ca) => {
+                s.secrets.push(ca.clone());
+                env.push(("PGSSLMODE", "verify-full".into()));
+                env.push(("PGSSLROOTCERT", format!("/run/secrets/{ca}")));
+            }
+            None if pg.ssl.is_some() => env.push(("PGSSLMODE", "require".into())),
+            None => {}
         }
         for (k, v) in env {
             s.env.retain(|e| e.name != k);

@@ -179,6 +179,7 @@ fn ssl(cr: &Reader, c: &Node, pg: &mut ir::Postgres, params: &Params) {
     let cert = file("cert", "\"/etc/ssl/certs/postgresql.crt\"");
     let key = file("key", "\"/etc/ssl/private/postgresql.key\"");
     let ca = file("ca", "\"/etc/ssl/certs/root.crt\"");
+    let server_ca = file("server-ca", "\"/etc/ssl/certs/pynomaly-db-ca.crt\"");
     if !cr.has_prop("cert") || !cr.has_prop("key") {
         d.push(
             Diagnostic::new(Kind::Missing, "`ssl` needs `cert` and `key`").at(c.name.span, "incomplete").help(
@@ -193,7 +194,7 @@ fn ssl(cr: &Reader, c: &Node, pg: &mut ir::Postgres, params: &Params) {
         if let Some(ca) = &ca {
             push_setting(pg, params, "ssl_ca_file", ca, None);
         }
-        pg.ssl = Some(ir::PgSsl { cert, key, ca });
+        pg.ssl = Some(ir::PgSsl { cert, key, ca, server_ca });
     }
 }
 
