@@ -319,6 +319,10 @@ pub(crate) struct BaselineItem {
     pub(crate) declined: Option<String>,
     /// Outside what pynoc writes: why.
     pub(crate) scope: Option<String>,
+    /// The releases on which `scope` holds (every release when empty); on the others the
+    /// item is judged by what the output claims.
+    #[serde(default, rename = "scope-on")]
+    pub(crate) scope_on: Vec<String>,
     /// Codes whose waiver leaves the item unmet: the report quotes the waiver's reason.
     #[serde(default, rename = "waived-by")]
     pub(crate) waived_by: Vec<String>,
@@ -443,6 +447,9 @@ pub struct TlsProfiles {
     /// What sites on TLS 1.2 and 1.3 only satisfy.
     #[serde(default)]
     pub(crate) protocols_satisfies: Vec<String>,
+    /// What sites that offer X25519MLKEM768 first satisfy (where the target's OpenSSL has it).
+    #[serde(default)]
+    pub(crate) mlkem_satisfies: Vec<String>,
     /// Groups that need at least this OpenSSL version.
     pub(crate) openssl_min: BTreeMap<String, String>,
     pub(crate) guideline: BTreeMap<String, TlsGuideline>,
@@ -854,6 +861,14 @@ mod tests {
             }
         }
         assert!(baselines().iter().any(|b| b.release.is_some()));
+        for b in baselines() {
+            for i in &b.item {
+                assert!(i.scope_on.is_empty() || i.scope.is_some(), "{}:{}: `scope-on` without `scope`", b.name, i.id);
+                for r in &i.scope_on {
+                    assert!(targets().release.contains_key(r), "{}:{}: unknown release `{r}`", b.name, i.id);
+                }
+            }
+        }
     }
 
     /// A watch kept for some releases names a way of recording logins a release has, and

@@ -170,6 +170,10 @@ fn readme_states_the_counts_and_tradeoffs() {
     }
 }
 
+fn json_of(spec: &str, baseline: &str) -> serde_json::Value {
+    serde_json::from_str(&report(spec, baseline, &["--format", "json"]).stdout()).unwrap()
+}
+
 /// A benchmark written for one release says so when the spec's host runs another (text and
 /// JSON), and says nothing when they agree; each benchmark's release is one pynoc knows.
 #[test]
@@ -193,6 +197,11 @@ fn a_benchmark_for_another_release_says_so() {
     let json: serde_json::Value =
         serde_json::from_str(&report(spec, "cis-debian12", &["--format", "json"]).stdout()).unwrap();
     assert!(json["release_note"].as_str().is_some_and(|n| n.contains("Debian 13")), "{json}");
+    // An item out of scope on Debian 12 only (its OpenSSL lacks the group) is judged on 13.
+    let moz: serde_json::Value =
+        serde_json::from_str(&report(spec, "mozilla", &["--format", "json"]).stdout()).unwrap();
+    assert_eq!(item(&moz, "tls:x25519mlkem768")["status"], "met", "{moz}");
+    assert_eq!(item(&json_of("examples/pynomaly/spec.kdl", "mozilla"), "tls:x25519mlkem768")["status"], "out-of-scope");
     // The same release, or a benchmark of no release: no note.
     assert!(!report("examples/pynomaly/spec.kdl", "cis-debian12", &[]).stdout().contains("note: this benchmark"));
     assert!(!report(spec, "mozilla", &[]).stdout().contains("note: this benchmark"));

@@ -247,7 +247,7 @@ pub fn report(spec: &Spec, baseline: &Baseline, waived: &[crate::waive::Waived])
         .map(|item| {
             let (status, details) = if let Some(why) = &item.declined {
                 (Status::Declined, vec![why.clone()])
-            } else if let Some(why) = &item.scope {
+            } else if let Some(why) = item.scope.as_ref().filter(|_| in_scope_off(item, &spec.release)) {
                 (Status::OutOfScope, vec![why.clone()])
             } else {
                 let full = format!("{prefix}{}", item.id);
@@ -297,6 +297,11 @@ pub fn report(spec: &Spec, baseline: &Baseline, waived: &[crate::waive::Waived])
         },
         items,
     }
+}
+
+/// An item's `scope` holds on this release: on every release, or on those `scope-on` names.
+fn in_scope_off(item: &crate::stdlib::BaselineItem, release: &str) -> bool {
+    item.scope_on.is_empty() || item.scope_on.iter().any(|r| r == release)
 }
 
 /// An item is met when, for every setting that claims it, one alternative holds.
@@ -407,8 +412,9 @@ mod tests {
             let found =
                 r.split_once(':').and_then(|(b, id)| stdlib::baseline(b).map(|b| b.item.iter().find(|i| i.id == id)));
             match found {
+                // An item out of scope on some releases only may be claimed on the others.
                 Some(Some(item)) => assert!(
-                    item.declined.is_none() && item.scope.is_none(),
+                    item.declined.is_none() && (item.scope.is_none() || !item.scope_on.is_empty()),
                     "stdlib/{file} claims `{r}`, which its catalog declines"
                 ),
                 _ => panic!("stdlib/{file} claims `{r}`, which no catalog in stdlib/baselines lists"),

@@ -154,6 +154,20 @@ fn guideline(spec: &Spec) -> Vec<Claim> {
         out.add(&tls.hsts_satisfies, format!("nginx hsts {site}"), hsts);
         out.add(&tls.protocols_satisfies, format!("nginx protocols {site}"), protocols);
     }
+    // The post-quantum group first, where the target's OpenSSL has it (lowering leaves it
+    // out of `ssl_ecdh_curve` elsewhere).
+    for s in spec.nginx.iter().flat_map(|n| &n.sites) {
+        let name = &s.names[0];
+        let outcome = match s.tls.curves.first() {
+            Some(c) if c == "X25519MLKEM768" => {
+                Ok(format!("nginx/nginx.conf, {name}: ssl_ecdh_curve {}", s.tls.curves.join(":")))
+            }
+            _ => {
+                Err(format!("{name} does not offer X25519MLKEM768 first (`ssl_ecdh_curve {}`)", s.tls.curves.join(":")))
+            }
+        };
+        out.add(&tls.mlkem_satisfies, format!("nginx mlkem {name}"), outcome);
+    }
     let redirect = &stdlib::nginx_hardening().redirect.satisfies;
     match &spec.nginx {
         None => out.add(redirect, "nginx redirect".into(), Err("the spec has no `nginx` section".into())),
