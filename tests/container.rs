@@ -90,3 +90,67 @@ fn hostile_strings_stay_data_in_yaml_and_the_dockerfile() {
         "a line was injected"
     );
 }
+
+/// A second service of the application's image with a `command` of its own (a worker):
+/// compose runs that command (`$` kept literal), turns off the image's HTTP health check for
+/// it, has its dependents wait for it started, builds the image once, and its file passes
+/// compose's own check. The database's and the cache's command lines stay pynoc's, and a
+/// worker that runs code from a writable directory is refused like `cmd`.
+#[test]
+fn a_worker_runs_its_own_command_of_the_application_image() {
+    let text = fs::read_to_string(example()).unwrap();
+    let worker = "        service pynomaly-worker image=pynomaly-api {\n            networks backend\n            \
+                  env DATABASE_USER pynomaly_app\n            command python -m pynomaly.worker --queue \"jobs-$HOME\"\n            \
+                  depends-on postgres\n        }\n";
+    let at = "        service postgres image=";
+    let api_deps = "            depends-on postgres redis\n";
+    assert_eq!(text.matches(api_deps).count(), 1);
+    let spec = text.replacen(at, &format!("{worker}{at}"), 1).replacen(
+        api_deps,
+        "            depends-on postgres redis pynomaly-worker\n",
+        1,
+    );
+    let (_dir, out) = build(&spec);
+    let yaml = compose_yaml(&out);
+    let w = &yaml["services"]["pynomaly-worker"];
+    let words: Vec<&str> = w["command"].as_sequence().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(words, ["python", "-m", "pynomaly.worker", "--queue", "jobs-$$HOME"]);
+    assert_eq!(serde_norway::to_string(&w["healthcheck"]).unwrap(), "test:\n- NONE\n");
+    assert!(w.get("build").is_none() && yaml["services"]["pynomaly-api"].get("build").is_some(), "built twice");
+    let dep = &yaml["services"]["pynomaly-api"]["depends_on"];
+    assert_eq!(dep["pynomaly-worker"]["condition"], "service_started");
+    assert_eq!(dep["postgres"]["condition"], "service_healthy");
+    assert_eq!(w["environment"]["PGSSLMODE"], "verify-full", "the worker is wired to the database as the app is");
+    // Compose's own reading of the file.
+    match pynoc::verify::which("docker-compose") {
+        Some(compose) => {
+            let o = std::process::Command::new(compose)
+                .args(["-f", "docker-compose.yml", "config", "-q"])
+                .current_dir(out.join("container"))
+                .output()
+                .unwrap();
+            assert!(o.status.success() && o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+        None => {
+            assert!(!common::strict(), "docker-compose is needed");
+            eprintln!("SKIP compose config of the worker: no docker-compose");
+        }
+    }
+    for (what, bad, code) in [
+        (
+            "the database's",
+            "        service postgres image=postgres:15-bookworm cpus=\"1.0\" memory=\"1G\" database=pynomaly {\n",
+            "E034",
+        ),
+        ("a writable directory's", "command python -m pynomaly.worker --queue", "E046"),
+    ] {
+        let broken = if code == "E034" {
+            spec.replacen(bad, &format!("{bad}            command postgres -c ssl=off\n"), 1)
+        } else {
+            spec.replacen(bad, "command \"/app/data/run.py\" --queue", 1)
+        };
+        assert_ne!(broken, spec, "{what}");
+        let errs = common::diags(&broken).expect_err(what);
+        assert!(errs.iter().any(|d| d.kind.code() == code), "{what}: {errs:?}");
+    }
+}

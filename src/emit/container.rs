@@ -183,10 +183,20 @@ struct Condition {
 #[derive(Serialize)]
 struct Health {
     test: Vec<String>,
-    interval: String,
-    timeout: String,
-    retries: u32,
-    start_period: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interval: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retries: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_period: Option<String>,
+}
+
+/// A service with no health check of its own (`NONE` turns off its image's): the services
+/// that depend on it wait for it started, not healthy.
+fn unchecked(s: &crate::ir::Service) -> bool {
+    s.healthcheck.is_empty() || s.healthcheck == ["NONE"]
 }
 
 #[derive(Serialize)]
@@ -292,7 +302,9 @@ fn compose(stack: &Stack, project: &str) -> File {
 /// One service with the stdlib's hardening (stdlib/container/hardening.toml).
 fn service(stack: &Stack, s: &crate::ir::Service) -> Service {
     let defaults = &crate::stdlib::container_hardening().service;
-    let app = s.kind == crate::ir::ServiceKind::App;
+    // The application's image is built once, by the first service that runs it.
+    let app = s.kind == crate::ir::ServiceKind::App
+        && stack.services.iter().find(|o| o.kind == crate::ir::ServiceKind::App).is_some_and(|o| o.name == s.name);
     Service {
         build: if app {
             Some(Build { context: ".".into(), dockerfile: "Dockerfile".into() })
@@ -324,14 +336,22 @@ fn service(stack: &Stack, s: &crate::ir::Service) -> Service {
         depends_on: s
             .depends_on
             .iter()
-            .map(|dep| (dep.clone(), Condition { condition: "service_healthy".into() }))
+            .map(|dep| {
+                let started = stack.services.iter().find(|o| &o.name == dep).is_some_and(unchecked);
+                let condition = if started { "service_started" } else { "service_healthy" };
+                (dep.clone(), Condition { condition: condition.into() })
+            })
             .collect(),
-        healthcheck: (!s.healthcheck.is_empty()).then(|| Health {
-            test: lits(&s.healthcheck),
-            interval: defaults.healthcheck_interval.clone(),
-            timeout: defaults.healthcheck_timeout.clone(),
-            retries: defaults.healthcheck_retries,
-            start_period: if s.kind == crate::ir::ServiceKind::Postgres { "30s".into() } else { "10s".into() },
+        healthcheck: (!s.healthcheck.is_empty()).then(|| {
+            let checked = !unchecked(s);
+            Health {
+                test: lits(&s.healthcheck),
+                interval: checked.then(|| defaults.healthcheck_interval.clone()),
+                timeout: checked.then(|| defaults.healthcheck_timeout.clone()),
+                retries: checked.then_some(defaults.healthcheck_retries),
+                start_period: checked
+                    .then(|| if s.kind == crate::ir::ServiceKind::Postgres { "30s".into() } else { "10s".into() }),
+            }
         }),
         restart: defaults.restart.clone(),
         deploy: Deploy {

@@ -318,13 +318,16 @@ fn stack_tasks(cx: &Context, stack: &crate::ir::Stack, arts: &[Artifact]) -> Vec
     // The images compose builds (never the play: `--no-build`) are the operator's to build
     // where the code is; each is asked for just before the first service that runs it.
     let built = |only: Option<&str>| -> Vec<Word> {
-        stack
+        let mut images: Vec<&str> = stack
             .services
             .iter()
             .filter(|s| s.kind == crate::ir::ServiceKind::App || s.build.is_some())
             .filter(|s| only.is_none_or(|n| n == s.name))
-            .map(|s| unsafe_str(&s.image))
-            .collect()
+            .map(|s| s.image.as_str())
+            .collect();
+        images.sort_unstable();
+        images.dedup();
+        images.into_iter().map(unsafe_str).collect()
     };
     if let (Some(db), Some(p)) = (&stack.database, &cx.spec.postgres) {
         let svc = unsafe_str(&db.service);

@@ -230,7 +230,7 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
         }
         cr.leaf_done();
     }
-    runs_nothing_writable(d, n, &img);
+    image_runs_nothing_writable(d, n, &img);
     if img.cmd.is_empty() && !n.children().iter().any(|c| c.name() == "cmd") {
         d.push(
             Diagnostic::new(Kind::Missing, "`image` needs a `cmd`")
@@ -247,22 +247,27 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
 
 /// The command runs nothing from a `writable` directory: a word of `cmd` that is a path
 /// (alone or after `=`) inside one would run what the application wrote there (E046).
-fn runs_nothing_writable(d: &Diags, n: &Node, img: &ir::Image) {
+fn image_runs_nothing_writable(d: &Diags, n: &Node, img: &ir::Image) {
     for c in n.children().iter().filter(|c| c.name() == "cmd") {
-        for a in &c.args {
-            let Value::String(word) = &a.value else { continue };
-            let path = word.rsplit_once('=').map_or(word.as_str(), |(_, p)| p);
-            let Some(p) = crate::syspaths::canonical(path) else { continue };
-            if let Some(w) = img.writable.iter().find(|w| crate::syspaths::within(&p, w)) {
-                d.push(
-                    Diagnostic::new(
-                        Kind::CodePath,
-                        format!("`cmd` runs `{p}`, inside the writable directory `{w}`"),
-                    )
+        runs_nothing_writable(d, "cmd", &c.args, &img.writable);
+    }
+}
+
+/// A command's words (`cmd` of the image, `command` of a service) name no path inside a
+/// writable directory of the image.
+pub(super) fn runs_nothing_writable(d: &Diags, what: &str, args: &[Spanned<Value>], writable: &[String]) {
+    for a in args {
+        let Value::String(word) = &a.value else { continue };
+        let path = word.rsplit_once('=').map_or(word.as_str(), |(_, p)| p);
+        let Some(p) = crate::syspaths::canonical(path) else { continue };
+        if let Some(w) = writable.iter().find(|w| crate::syspaths::within(&p, w)) {
+            d.push(
+                Diagnostic::new(Kind::CodePath, format!("`{what}` runs `{p}`, inside the writable directory `{w}`"))
                     .at(a.span, "code the application can rewrite")
-                    .help("run code from the image (`/app`, a module with `-m`); keep data in the writable directories"),
-                );
-            }
+                    .help(
+                        "run code from the image (`/app`, a module with `-m`); keep data in the writable directories",
+                    ),
+            );
         }
     }
 }
@@ -346,8 +351,9 @@ fn healthcheck(d: &Diags, cr: &Reader, img: &mut ir::Image) {
     });
 }
 
-/// `cmd WORD…`: the exec-form command.
-fn cmd(d: &Diags, c: &Node, cr: &Reader, img: &mut ir::Image) {
+/// The words of a command line (`cmd`, `command`): strings or integers, one line each.
+pub(super) fn words(d: &Diags, c: &Node, cr: &Reader, what: &str) -> Vec<String> {
+    let mut out = Vec::new();
     for i in 0..c.args.len() {
         let v = cr.arg(i).expect("in range");
         let s = match &v.value {
@@ -355,7 +361,7 @@ fn cmd(d: &Diags, c: &Node, cr: &Reader, img: &mut ir::Image) {
             Value::Int(i) => i.to_string(),
             other => {
                 d.push(
-                    Diagnostic::new(Kind::WrongType, format!("`cmd` takes strings, found {}", other.type_name()))
+                    Diagnostic::new(Kind::WrongType, format!("`{what}` takes strings, found {}", other.type_name()))
                         .at(v.span, "not a word")
                         .help("quote it: `\"…\"`"),
                 );
@@ -364,14 +370,20 @@ fn cmd(d: &Diags, c: &Node, cr: &Reader, img: &mut ir::Image) {
         };
         if s.chars().any(validate::hidden_char) {
             d.push(
-                Diagnostic::new(Kind::UnsafeValue, "a `cmd` word holds a control character")
+                Diagnostic::new(Kind::UnsafeValue, format!("a `{what}` word holds a control character"))
                     .at(v.span, "unsafe")
                     .help("one line per word"),
             );
             continue;
         }
-        img.cmd.push(s);
+        out.push(s);
     }
+    out
+}
+
+/// `cmd WORD…`: the exec-form command.
+fn cmd(d: &Diags, c: &Node, cr: &Reader, img: &mut ir::Image) {
+    img.cmd.extend(words(d, c, cr, "cmd"));
     if c.args.is_empty() {
         d.push(
             Diagnostic::new(Kind::Missing, "`cmd` needs the command")

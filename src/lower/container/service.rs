@@ -87,12 +87,13 @@ pub(super) fn service(
     let mut tmpfs_set = false;
     for c in children(
         n,
-        &["networks", "publish", "volume", "tmpfs", "env", "secret", "depends-on"],
-        &["networks", "depends-on"],
+        &["networks", "publish", "volume", "tmpfs", "env", "secret", "depends-on", "command"],
+        &["networks", "depends-on", "command"],
         d,
     ) {
         let cr = Reader::new(c, d);
         match c.name() {
+            "command" => command(&cx, c, &cr, &mut svc),
             "networks" => networks(&cx, &cr, &mut svc),
             "publish" => publish(&cx, c, &cr, &mut svc),
             "volume" => volume(&cx, &cr, &mut svc),
@@ -458,10 +459,41 @@ fn depends_on(cx: &Cx, cr: &Reader, svc: &mut ir::Service) {
     }
 }
 
+/// `command ARG…`: what a service of the application's image (a worker beside the web
+/// process) or of another image runs instead of its image's command. The database's and the
+/// cache's command lines are pynoc's. Words reach compose as YAML strings, `$` escaped.
+fn command(cx: &Cx, c: &Node, cr: &Reader, svc: &mut ir::Service) {
+    let Cx { d, name_v, kind, app, .. } = *cx;
+    if kind.is_backend() {
+        d.push(
+            Diagnostic::new(Kind::ExclusiveOptions, format!("pynoc writes `{}`'s command line", name_v.value))
+                .at(c.name.span, "a command of its own")
+                .help("remove it: the database's and the cache's command lines carry their hardening (set their settings in `postgres` or with the service's properties)"),
+        );
+        return;
+    }
+    let words = super::words(d, c, cr, "command");
+    if c.args.is_empty() {
+        d.push(
+            Diagnostic::new(Kind::Missing, "`command` needs the command")
+                .at(c.name.span, "empty")
+                .help("for example: `command python -m pynomaly.worker`"),
+        );
+    }
+    if let Some(i) = app {
+        super::runs_nothing_writable(d, "command", &c.args, &i.writable);
+    }
+    svc.command = words;
+}
+
 /// The application built from the Dockerfile: its health check, probed by its own Python.
+/// A service of that image with a `command` of its own (a worker) serves no HTTP: the
+/// image's health check is turned off for it (`NONE`), and services wait for it started.
 fn app_needs(cx: &Cx, svc: &mut ir::Service) {
     let Some(i) = cx.app else { return };
-    if let Some(h) = &i.healthcheck {
+    if !svc.command.is_empty() {
+        svc.healthcheck = vec!["NONE".into()];
+    } else if let Some(h) = &i.healthcheck {
         svc.healthcheck = vec!["CMD".into(), "python".into(), "-c".into(), health_probe(i.port, &h.path)];
     }
 }
