@@ -335,6 +335,11 @@ fn every_spelling_of_a_forbidden_path_is_refused() {
             ("key=\"/etc/ssl/private/postgresql.key\"", "key=\"{}\""),
             &["/etc/shadow", "/home/pynomaly/.ssh/id_ed25519", "/var/lib/postgresql/15/main/server.key", "/etc/ssl"],
         ),
+        (
+            // prepare.sh copies it, as root, into the stack's secrets.
+            ("server-ca=\"/etc/ssl/certs/pynomaly-db-ca.crt\"", "server-ca=\"{}\""),
+            &["/etc/shadow", "/root/.ssh/id_rsa", "/proc/self/environ"],
+        ),
     ];
     let mut count = 0;
     for (field, targets) in fields {

@@ -107,7 +107,7 @@ impl<'de> Deserialize<'de> for Mode {
 
 /// The spec's database runs in its compose stack (not on the host).
 fn in_compose(spec: &Spec) -> bool {
-    spec.postgres.as_ref().is_some_and(|p| p.place != crate::ir::Place::Host)
+    spec.postgres.as_ref().is_some_and(|p| !p.on_host())
 }
 
 /// What every consumer knows of a kind, whatever the spec.
@@ -400,7 +400,7 @@ impl Kind {
             Kind::Fail2ban => host.is_some_and(|h| h.fail2ban.is_some()),
             Kind::Nftables => host.is_some_and(|h| h.firewall.is_some()),
             Kind::Nginx => spec.nginx.is_some(),
-            Kind::PgHba => spec.postgres.as_ref().is_some_and(|p| p.place == crate::ir::Place::Host),
+            Kind::PgHba => spec.postgres.as_ref().is_some_and(crate::ir::Postgres::on_host),
             Kind::Sysctl
             | Kind::Audit
             | Kind::Ufw

@@ -42,7 +42,7 @@ pub(super) fn listen_matches_hba(spec: &Spec, d: &Diags) {
     }
     // In the container stack the server listens inside its network namespace, where the
     // image's entrypoint sets `listen_addresses='*'`: only a host server is checked.
-    if pg.place != crate::ir::Place::Host {
+    if !pg.on_host() {
         return;
     }
     let listen = setting(pg, "listen_addresses").unwrap_or("localhost");

@@ -296,7 +296,8 @@ fn compose(stack: &Stack, project: &str) -> File {
         })
         .collect();
     let secrets = stack.secrets.iter().map(|s| (s.name.clone(), SecretFile { file: s.file.clone() })).collect();
-    File { name: project.to_ascii_lowercase(), services, networks, volumes, secrets }
+    // The project's name is already a lowercase name (grammar::name), as compose wants.
+    File { name: project.to_string(), services, networks, volumes, secrets }
 }
 
 /// One service with the stdlib's hardening (stdlib/container/hardening.toml).

@@ -44,7 +44,7 @@ pub(crate) fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, min
     // A host PostgreSQL only where the database runs on the host: a compose database is
     // the stack's (prepare.sh writes its files, postgres-apply.sh applies the SQL).
     if let (Some(p), Some(sql), Some(hba)) = (&spec.postgres, art(Kind::PostgresSql), art(Kind::PgHba))
-        && p.place == crate::ir::Place::Host
+        && p.on_host()
     {
         plays.push(database_play(p, sql, hba));
     }
@@ -337,7 +337,8 @@ fn stack_tasks(cx: &Context, stack: &crate::ir::Stack, arts: &[Artifact]) -> Vec
         }
         tasks.push(compose_up("the database is up and healthy", &file, std::slice::from_ref(&svc)));
         let mut exec = compose_cmd(&file, &[plain("exec"), plain("-T"), svc.clone()]);
-        exec.extend(words(&["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d"]));
+        exec.extend(words(PSQL));
+        exec.extend(words(&["-U", "postgres", "-d"]));
         exec.push(unsafe_str(&p.database));
         if !p.tables.is_empty() {
             tasks.push(tables_exist(p, exec));
@@ -435,14 +436,18 @@ fn exists_dir(name: &str, path: &str) -> Task {
 /// Fails, naming the files, when a file the artifacts need is missing on the host. One
 /// task for all of them: every task costs a module run on the host.
 fn exists(what: &str, paths: &[&str]) -> Task {
-    let mut argv = vec![plain("sh"), plain("-c"), plain(one_line(EXISTS)), plain("exists")];
-    argv.extend(paths.iter().map(|p| unsafe_str(p)));
-    Step::new(&format!("{what} exist (provided by the operator, not by pynoc)"), Command::argv(argv)).read_only().task()
+    let paths: Vec<Word> = paths.iter().map(|p| unsafe_str(p)).collect();
+    one_line_check(&format!("{what} exist (provided by the operator, not by pynoc)"), EXISTS, &paths)
 }
 
+/// psql as the playbook runs it, quiet and unaligned, stopping at the first error; the
+/// connection (the database, `-d`) follows.
+const PSQL: &[&str] = &["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"];
+
 fn psql(db: &Word, extra: &[Word]) -> Vec<Word> {
-    let mut w =
-        words(&["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d"]);
+    let mut w = words(&["runuser", "-u", "postgres", "--"]);
+    w.extend(words(PSQL));
+    w.push(plain("-d"));
     w.push(db.clone());
     w.extend(extra.iter().cloned());
     w

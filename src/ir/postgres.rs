@@ -35,6 +35,13 @@ pub(crate) struct Postgres {
     pub(crate) place: Place,
 }
 
+impl Postgres {
+    /// The server is Debian's PostgreSQL on the host (not the compose stack's).
+    pub(crate) fn on_host(&self) -> bool {
+        self.place == Place::Host
+    }
+}
+
 /// Where the spec's PostgreSQL runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(tag = "runs", rename_all = "kebab-case")]
