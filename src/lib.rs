@@ -21,6 +21,7 @@ mod grammar;
 #[doc(hidden)]
 pub mod input;
 pub mod ir;
+pub mod language;
 pub mod lower;
 pub mod parse;
 pub mod provenance;
@@ -138,7 +139,38 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The JSON Schema of the spec model, as `pynoc schema` prints it.
+/// The language the lowerer accepts, as it read `texts`: the union, over the specs, of every
+/// node, property, argument and word it asked for (`src/lower/trace.rs`).
+#[doc(hidden)]
+pub fn trace_language(texts: &[String]) -> lower::trace::Language {
+    let mut lang = lower::trace::Language::new();
+    for text in texts {
+        let d = Diags::default();
+        if let Some(mut doc) = parse::parse(text, &d) {
+            waive::collect(&mut doc, waive::today(), &d);
+            lower::trace::begin(&doc, lang);
+            let _ = lower::lower(&doc, &d);
+            lang = lower::trace::end();
+        }
+    }
+    lang
+}
+
+/// The JSON Schema of the language a user writes, as `pynoc schema` prints it: the trace of
+/// the lowerer over the test suite's specs, kept equal to it by tests/language.rs.
+pub fn language_schema_json() -> &'static str {
+    include_str!("../schema/spec.schema.json")
+}
+
+/// The JSON Schema of `lang` with the stdlib's descriptions: what tests/language.rs compares
+/// with [`language_schema_json`].
+#[doc(hidden)]
+pub fn language_schema_of(lang: &lower::trace::Language) -> String {
+    language::schema(lang, stdlib::language())
+}
+
+/// The JSON Schema of the spec model (the IR the spec lowers to), as `pynoc schema --ir`
+/// prints it.
 pub fn schema_json() -> String {
     let schema = schemars::schema_for!(ir::Spec);
     let mut s = serde_json::to_string_pretty(&schema).expect("schema serializes");

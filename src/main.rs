@@ -97,8 +97,17 @@ enum Command {
     /// Write a commented starter spec, DIR/spec.kdl (DIR defaults to the current directory;
     /// an existing spec.kdl is never overwritten).
     Init { dir: Option<Utf8PathBuf> },
-    /// Print the JSON Schema of the spec model.
-    Schema,
+    /// Print the JSON Schema of the spec language (a spec as JSON: nodes with their `args`,
+    /// `props` and `children`), for editors and linters.
+    Schema {
+        /// Print the schema of the model a spec lowers to (the IR) instead.
+        #[arg(long, conflicts_with = "of")]
+        ir: bool,
+        /// Print this spec in the JSON form the schema describes, to check it with any JSON
+        /// Schema validator.
+        #[arg(long, value_name = "SPEC")]
+        of: Option<Utf8PathBuf>,
+    },
     /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
     /// Print the manual page (roff), e.g. `pynoc man > /usr/local/share/man/man1/pynoc.1`.
@@ -178,8 +187,28 @@ fn main() -> ExitCode {
             say(String::from_utf8_lossy(&out).trim_end());
             OK
         }
-        Command::Schema => {
-            say(pynoc::schema_json().trim_end());
+        Command::Schema { ir, of } => {
+            if let Some(spec) = of {
+                let mut sink = Sink::new(Format::Human);
+                let text = match read(&spec, &mut sink) {
+                    Ok((text, _)) => text,
+                    Err(code) => {
+                        sink.finish();
+                        return ExitCode::from(code);
+                    }
+                };
+                match pynoc::language::spec_as_json(&text, spec.as_str()) {
+                    Ok(json) => say(json.trim_end()),
+                    Err(diags) => {
+                        report(&diags);
+                        return ExitCode::from(FAILED);
+                    }
+                }
+            } else if ir {
+                say(pynoc::schema_json().trim_end());
+            } else {
+                say(pynoc::language_schema_json().trim_end());
+            }
             OK
         }
         Command::Report { spec, baseline, format, min } => compliance(&spec, &baseline, format, min),

@@ -539,6 +539,7 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("container/hardening.toml", include_str!("../stdlib/container/hardening.toml")),
     ("postgres/dangerous.toml", include_str!("../stdlib/postgres/dangerous.toml")),
     ("postgres/hardening.toml", include_str!("../stdlib/postgres/hardening.toml")),
+    ("language.toml", include_str!("../stdlib/language.toml")),
 ];
 
 pub const STARTER: &str = include_str!("../stdlib/init/spec.kdl");
@@ -671,6 +672,7 @@ catalog!(jails, JailCatalog, "fail2ban/jails.toml");
 catalog!(audit_sets, AuditSets, "audit/sets.toml");
 catalog!(syscalls, SyscallTable, "audit/syscalls.toml");
 catalog!(services, Services, "firewall/services.toml");
+catalog!(language, crate::language::Descriptions, "language.toml");
 catalog!(tls, TlsProfiles, "nginx/tls.toml");
 catalog!(targets, Targets, "targets.toml");
 catalog!(pg_hardening, PgHardening, "postgres/hardening.toml");

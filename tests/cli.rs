@@ -147,11 +147,11 @@ fn usage_and_io_errors_exit_2() {
 
 #[test]
 fn schema_file_matches_the_model() {
-    let r = pynoc().arg("schema").run().expect(0);
-    let file = fs::read_to_string(root().join("schema/pynoc.schema.json")).unwrap();
+    let r = pynoc().args(["schema", "--ir"]).run().expect(0);
+    let file = fs::read_to_string(root().join("schema/ir.schema.json")).unwrap();
     assert!(
         r.stdout() == file,
-        "schema/pynoc.schema.json is stale: run `cargo run -- schema > schema/pynoc.schema.json`"
+        "schema/ir.schema.json is stale: run `cargo run -- schema --ir > schema/ir.schema.json`"
     );
     let json: serde_json::Value = serde_json::from_str(&file).unwrap();
     assert_eq!(json["title"], "Spec");

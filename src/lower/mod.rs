@@ -12,6 +12,7 @@ mod node;
 mod postgres;
 mod ssh;
 mod sysctl;
+pub mod trace;
 pub(crate) mod validate;
 
 use crate::stdlib;
@@ -111,6 +112,7 @@ struct Top<'a> {
 
 fn top<'a>(doc: &'a Document, d: &Diags) -> Top<'a> {
     let mut t = Top::default();
+    trace::top(TOP);
     for n in &doc.nodes {
         let slot = match n.name() {
             "pynoc" => &mut t.version,

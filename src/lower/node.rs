@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 
 use crate::ast::{Node, Span, Spanned, Value};
 use crate::diag::{Diagnostic, Diags, Kind, list, unknown_help};
+use crate::lower::trace::{self, Ty};
 
 pub(crate) struct Reader<'a> {
     pub(crate) node: &'a Node,
@@ -41,27 +42,38 @@ impl<'a> Reader<'a> {
         self.node.props.iter().find(|p| p.name.value == name).map(|p| &p.value)
     }
 
+    /// A property asked for only to refuse it (a secret in the spec, a privilege never
+    /// granted when `#true`): `ty` says which.
+    pub(crate) fn refused_prop(&self, name: &'static str, ty: Ty) -> Option<&'a Spanned<Value>> {
+        trace::prop(self.span(), name, ty);
+        self.prop(name)
+    }
+
     pub(crate) fn has_prop(&self, name: &'static str) -> bool {
         self.prop(name).is_some()
     }
 
     pub(crate) fn str_prop(&self, name: &'static str, example: &str) -> Option<Spanned<String>> {
+        trace::prop(self.span(), name, Ty::String);
         let v = self.prop(name)?;
         self.as_str(&format!("`{name}`"), v, &format!("{name}={example}"))
     }
 
     pub(crate) fn bool_prop(&self, name: &'static str) -> Option<Spanned<bool>> {
+        trace::prop(self.span(), name, Ty::Bool);
         let v = self.prop(name)?;
         self.as_bool(&format!("`{name}`"), v, &format!("{name}=#true"))
     }
 
     pub(crate) fn int_prop(&self, name: &'static str, min: i128, max: i128) -> Option<Spanned<i128>> {
+        trace::prop(self.span(), name, Ty::Int { min, max });
         let v = self.prop(name)?;
         self.as_int(&format!("`{name}`"), v, min, max, &format!("{name}={min}"))
     }
 
     /// A duration: whole seconds, or a string with a unit (`30s`, `10m`, `1h`, `1d`, `1w`).
     pub(crate) fn duration_prop(&self, name: &'static str, min: u64, max: u64) -> Option<Spanned<u64>> {
+        trace::prop(self.span(), name, Ty::Duration);
         let v = self.prop(name)?;
         self.as_duration(&format!("`{name}`"), v, min, max)
     }
@@ -84,6 +96,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn str_arg(&self, i: usize, what: &str, example: &str) -> Option<Spanned<String>> {
+        trace::arg(self.span(), i, Ty::String, false);
         match self.arg(i) {
             Some(v) => self.as_str(&format!("`{}`", self.name()), v, example),
             None => {
@@ -94,6 +107,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn bool_arg(&self, example: &str) -> Option<Spanned<bool>> {
+        trace::arg(self.span(), 0, Ty::Bool, false);
         match self.arg(0) {
             Some(v) => self.as_bool(&format!("`{}`", self.name()), v, example),
             None => {
@@ -104,6 +118,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn int_arg(&self, min: i128, max: i128, example: &str) -> Option<Spanned<i128>> {
+        trace::arg(self.span(), 0, Ty::Int { min, max }, false);
         match self.arg(0) {
             Some(v) => self.as_int(&format!("`{}`", self.name()), v, min, max, example),
             None => {
@@ -114,6 +129,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn duration_arg(&self, min: u64, max: u64, example: &str) -> Option<Spanned<u64>> {
+        trace::arg(self.span(), 0, Ty::Duration, false);
         match self.arg(0) {
             Some(v) => self.as_duration(&format!("`{}`", self.name()), v, min, max),
             None => {
@@ -125,6 +141,7 @@ impl<'a> Reader<'a> {
 
     /// Every argument from `from` on, each a string; at least one.
     pub(crate) fn str_args(&self, from: usize, what: &str, example: &str) -> Vec<Spanned<String>> {
+        trace::arg(self.span(), from, Ty::String, true);
         let n = self.node.args.len();
         if n <= from {
             self.missing(what, example);
@@ -139,6 +156,7 @@ impl<'a> Reader<'a> {
     // ----- conversions -----
 
     pub(crate) fn as_str(&self, what: &str, v: &Spanned<Value>, example: &str) -> Option<Spanned<String>> {
+        trace::value(v.span, Ty::String);
         match &v.value {
             Value::String(s) => Some(Spanned { value: s.clone(), span: v.span }),
             _ => {
@@ -149,6 +167,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn as_bool(&self, what: &str, v: &Spanned<Value>, example: &str) -> Option<Spanned<bool>> {
+        trace::value(v.span, Ty::Bool);
         match &v.value {
             Value::Bool(b) => Some(Spanned { value: *b, span: v.span }),
             Value::String(s) if matches!(s.as_str(), "true" | "false" | "yes" | "no") => {
@@ -174,6 +193,7 @@ impl<'a> Reader<'a> {
         max: i128,
         example: &str,
     ) -> Option<Spanned<i128>> {
+        trace::value(v.span, Ty::Int { min, max });
         match &v.value {
             Value::Int(i) if (*i < min || *i > max) => {
                 self.d.push(
@@ -203,6 +223,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn as_duration(&self, what: &str, v: &Spanned<Value>, min: u64, max: u64) -> Option<Spanned<u64>> {
+        trace::value(v.span, Ty::Duration);
         let secs = match &v.value {
             Value::Int(i) if *i >= 0 => u64::try_from(*i).ok(),
             Value::String(s) => parse_duration(s),
@@ -251,6 +272,7 @@ impl<'a> Reader<'a> {
 
     fn finish(&self, leaf: bool) {
         let known = self.known.borrow();
+        trace::done(self.span(), &known, self.args_read.get(), leaf);
         for p in &self.node.props {
             if !known.contains(&p.name.value.as_str()) {
                 let help = if known.is_empty() {
@@ -309,6 +331,7 @@ pub(crate) fn parse_duration(s: &str) -> Option<u64> {
 /// The children of `node`, each checked against `known` names; unknown ones are reported
 /// with a suggestion, and a name that may appear once but appears twice is a duplicate.
 pub(crate) fn children<'a>(node: &'a Node, known: &[&str], once: &[&str], d: &Diags) -> Vec<&'a Node> {
+    trace::children(node.name.span, known);
     let mut out: Vec<&Node> = Vec::new();
     for c in node.children() {
         if !known.contains(&c.name()) {
@@ -390,6 +413,7 @@ pub(crate) fn duplicate(name: &str, again: Span, first: Span) -> Diagnostic {
 
 /// A string that must be one of `allowed`.
 pub(crate) fn one_of(d: &Diags, what: &str, v: &Spanned<String>, allowed: &[&str]) -> Option<String> {
+    trace::value(v.span, Ty::OneOf { words: allowed.iter().map(|s| (*s).to_string()).collect() });
     if allowed.contains(&v.value.as_str()) {
         return Some(v.value.clone());
     }

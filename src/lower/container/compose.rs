@@ -7,6 +7,7 @@ use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
 use crate::ir;
 
 use super::super::node::{Reader, children, duplicate};
+use super::super::trace::Ty;
 use super::super::validate;
 
 /// An image reference's name and tag (`registry:5000/acme/pg:15@sha256:…` → `registry:5000/
@@ -148,10 +149,10 @@ fn secret(r: &Reader, c: &Node, name: String) -> Option<ir::Secret> {
     if !r.has_prop("file") {
         d.push(Diagnostic::new(Kind::Missing, "`secret` needs a `file`").at(c.name.span, "no file").help("for example: `secret db_password file=\"./secrets/db_password.txt\"`; the file holds the secret, the spec only its name"));
     }
-    if r.has_prop("value") {
+    if let Some(v) = r.refused_prop("value", Ty::Refused) {
         d.push(
             Diagnostic::new(Kind::PlaintextSecret, "secrets never appear in a spec")
-                .at(r.prop("value").unwrap().span, "a secret in plain text")
+                .at(v.span, "a secret in plain text")
                 .help("put it in the `file` instead"),
         );
     }

@@ -354,6 +354,7 @@ fn healthcheck(d: &Diags, cr: &Reader, img: &mut ir::Image) {
 /// The words of a command line (`cmd`, `command`): strings or integers, one line each.
 pub(super) fn words(d: &Diags, c: &Node, cr: &Reader, what: &str) -> Vec<String> {
     let mut out = Vec::new();
+    crate::lower::trace::arg(c.name.span, 0, crate::lower::trace::Ty::Any, true);
     for i in 0..c.args.len() {
         let v = cr.arg(i).expect("in range");
         let s = match &v.value {

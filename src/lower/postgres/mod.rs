@@ -6,6 +6,7 @@ use crate::ir;
 use crate::stdlib::{self};
 
 use super::node::{Reader, Seen, children, one_of};
+use super::trace::Ty;
 use super::{need_reason, validate};
 
 mod hba;
@@ -148,8 +149,8 @@ fn server(
     // Without `version`, the release's PostgreSQL.
     let version = r.int_prop("version", 13, 17).map(|v| v.value as u32).unwrap_or(release.postgresql);
     let owner = r.str_prop("owner", "pynomaly_owner").and_then(|v| role_name(d, &v, "owner").map(|n| (n, v.span)));
-    if r.has_prop("password") {
-        secret_in_spec(d, r.prop("password").map(|v| v.span).unwrap_or(n.name.span));
+    if let Some(v) = r.refused_prop("password", Ty::Refused) {
+        secret_in_spec(d, v.span);
     }
     r.block_done();
     let pg = ir::Postgres {
@@ -439,7 +440,7 @@ fn role(r: &Reader, c: &Node) -> Option<(ir::Role, Span)> {
     let name = role_name(d, &name, "role")?;
     let login = r.bool_prop("login").map(|v| v.value).unwrap_or(false);
     let password_env = r.str_prop("password-env", "PYNOMALY_APP_PASSWORD").and_then(|v| password_env(d, v));
-    if let Some(v) = r.prop("password") {
+    if let Some(v) = r.refused_prop("password", Ty::Refused) {
         secret_in_spec(d, v.span);
     }
     least_privilege(r, &name);
@@ -534,7 +535,7 @@ fn password_env(d: &Diags, v: Spanned<String>) -> Option<String> {
 /// No role attribute that escapes grants or row security, or administers the server.
 fn least_privilege(r: &Reader, name: &str) {
     for bad in ["superuser", "bypassrls", "createrole", "createdb", "replication"] {
-        if let Some(v) = r.prop(bad)
+        if let Some(v) = r.refused_prop(bad, Ty::False)
             && v.value == Value::Bool(true)
         {
             r.d.push(Diagnostic::new(Kind::ExcessPrivilege, format!("`{bad}=#true` is not allowed for `{name}`")).at(v.span, "too much privilege").help("pynoc's roles are least-privilege: superuser and BYPASSRLS ignore row-level security; administer with the `postgres` role"));
