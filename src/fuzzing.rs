@@ -14,6 +14,7 @@ pub const EXAMPLES: &[&str] = &[
     include_str!("../examples/pynomaly/spec.kdl"),
     include_str!("../examples/everything/spec.kdl"),
     include_str!("../examples/ledger/spec.kdl"),
+    include_str!("../examples/atelier/spec.kdl"),
 ];
 
 /// Runs arbitrary bytes through the pipeline as a spec file.

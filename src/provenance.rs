@@ -108,6 +108,29 @@ fn score(node: &Node, line: &str, toks: &[&str]) -> usize {
     s
 }
 
+/// The span of the `image` node whose files `artifact` is (a Dockerfile or an ignore file):
+/// the first image for the kind's own path, the image it is named by for another.
+fn image_of(nodes: &[Node], kind: Kind, artifact: &str) -> Option<crate::ast::Span> {
+    if !matches!(kind, Kind::Dockerfile | Kind::Dockerignore) {
+        return None;
+    }
+    let images: Vec<&Node> = nodes
+        .iter()
+        .filter(|n| n.name() == "container")
+        .flat_map(|c| c.children().iter().filter(|i| i.name() == "image"))
+        .collect();
+    let name = |n: &Node| match n.args.first().map(|a| &a.value) {
+        Some(crate::ast::Value::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let found = if artifact == kind.desc().path {
+        images.first().copied()
+    } else {
+        images.into_iter().find(|i| kind.instance_path(&name(i)).as_deref() == Some(artifact))
+    };
+    found.map(|n| n.span)
+}
+
 /// Traces `line` (1-based) of the artifact at `artifact` (its path in the output directory)
 /// compiled from `text`. `generated` is the artifact's content.
 pub(crate) fn trace(text: &str, artifact: &str, generated: &str, line: usize) -> Result<Source, String> {
@@ -134,9 +157,12 @@ pub(crate) fn trace(text: &str, artifact: &str, generated: &str, line: usize) ->
     let toks = tokens(content);
     let mut scored: Vec<(usize, usize, &Node)> = Vec::new();
     let mut order = 0;
+    let within = image_of(&doc.nodes, kind, artifact);
     for sec in secs {
         let mut nodes = Vec::new();
         nodes_under(&doc.nodes, sec, &mut nodes);
+        // An image's files come from that image's node only.
+        nodes.retain(|n| within.is_none_or(|w| n.span.offset >= w.offset && n.span.offset < w.offset + w.len));
         for n in nodes {
             let s = score(n, content, &toks);
             if s >= 2 && !scored.iter().any(|(_, _, m)| std::ptr::eq(*m, n)) {

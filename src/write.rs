@@ -9,6 +9,7 @@
 //! lists them under a folder pynoc owns and their content still has the sha256 it recorded;
 //! a hand-edited file is kept and reported.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::OwnedFd;
@@ -17,6 +18,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
 use crate::Compiled;
+use crate::emit::Artifact;
 
 pub(crate) const MANIFEST: &str = "manifest.json";
 
@@ -36,10 +38,10 @@ pub struct Report {
 }
 
 /// Every file of a build: (path inside the output directory, content, mode).
-pub fn files(c: &Compiled) -> Vec<(&str, &str, u32)> {
-    let mut v: Vec<(&str, &str, u32)> =
+pub fn files(c: &Compiled) -> Vec<(Cow<'static, str>, &str, u32)> {
+    let mut v: Vec<(Cow<'static, str>, &str, u32)> =
         c.artifacts.iter().map(|a| (a.path(), a.content.as_str(), a.desc().mode.0 | 0o600)).collect();
-    v.push((MANIFEST, c.manifest.as_str(), 0o644));
+    v.push((Cow::Borrowed(MANIFEST), c.manifest.as_str(), 0o644));
     v
 }
 
@@ -226,8 +228,10 @@ pub fn write(c: &Compiled, out: &Utf8Path) -> io::Result<Report> {
     let mut dirs: Vec<(&Utf8Path, OwnedFd)> = Vec::new();
     let mut staged: Vec<Staged> = Vec::new();
     let mut renamed = 0;
+    let all = files(c);
     let written = (|| -> io::Result<()> {
-        for (path, content, mode) in files(c) {
+        for (path, content, mode) in &all {
+            let (path, content, mode) = (path.as_ref(), *content, *mode);
             let p = Utf8Path::new(path);
             let folder = p.parent().unwrap_or(Utf8Path::new(""));
             let dir = match dirs.iter().position(|(f, _)| *f == folder) {
@@ -263,8 +267,8 @@ pub fn write(c: &Compiled, out: &Utf8Path) -> io::Result<Report> {
         return Err(e);
     }
     // Files that an earlier build of this directory wrote and this one no longer does.
-    let now: Vec<&str> = c.artifacts.iter().map(|a| a.path()).collect();
-    for (path, sha) in old.iter().filter(|(p, _)| !now.contains(&p.as_str())) {
+    let now: Vec<Cow<'static, str>> = c.artifacts.iter().map(Artifact::path).collect();
+    for (path, sha) in old.iter().filter(|(p, _)| !now.iter().any(|n| n == p)) {
         let shown = out.join(path);
         let p = Utf8Path::new(path);
         let (Some(folder), Some(name)) = (p.parent(), p.file_name()) else { continue };
@@ -308,7 +312,7 @@ fn previous(root: &OwnedFd, out: &Utf8Path) -> Result<Vec<(String, String)>, Str
     let m = crate::emit::manifest::Manifest::parse(&bytes).map_err(|e| e.to_string())?;
     Ok(m.artifacts
         .into_iter()
-        .filter(|e| e.path == e.name.desc().path && owned(&e.path))
+        .filter(|e| e.name.writes_at(&e.path) && owned(&e.path))
         .map(|e| (e.path, e.sha256))
         .collect())
 }
@@ -330,6 +334,7 @@ pub fn stale(c: &Compiled, out: &Utf8Path) -> Vec<String> {
     let root = open_root(out, false).ok();
     let mut diffs = Vec::new();
     for (path, content, _) in files(c) {
+        let path = path.as_ref();
         let p = Utf8Path::new(path);
         let shown = out.join(path);
         let old = root

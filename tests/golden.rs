@@ -48,7 +48,7 @@ fn examples_match_goldens() {
         let mut produced: Vec<String> = pynoc::write::files(&compiled).iter().map(|(p, _, _)| p.to_string()).collect();
         produced.sort();
         for (path, content, _) in pynoc::write::files(&compiled) {
-            let file = golden.join(path);
+            let file = golden.join(path.as_ref());
             if bless {
                 fs::create_dir_all(file.parent().unwrap()).unwrap();
                 fs::write(&file, content).unwrap();

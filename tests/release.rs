@@ -127,24 +127,52 @@ const TRIXIE: &str = "/opt/pynoc-debian-13";
 /// read them. Validators the root does not have say SKIP there, and are not asserted.
 #[test]
 fn debian_13_output_passes_debian_13_daemons() {
+    let Some((out, text)) = verify_in_trixie(&compile(Some("debian-13"))) else { return };
+    for name in ["sshd", "nginx"] {
+        assert!(text.lines().any(|l| l == format!("PASS {name}")), "{name} under Debian 13:\n{text}");
+    }
+    let sshd = std::fs::read_to_string(out.path().join("out/host/sshd_config")).unwrap();
+    assert!(sshd.contains("KexAlgorithms mlkem768x25519-sha256,"), "the output under test has the ML-KEM exchange");
+}
+
+/// examples/atelier (Debian 13, its database PostgreSQL 17 with pgAudit in the compose stack)
+/// judged by Debian 13's sshd and nginx and by PostgreSQL 17 with pgAudit: the security SQL
+/// applied twice to a real server of the version the stack runs, pg_hba.conf loaded by it.
+#[test]
+fn the_debian_13_example_passes_debian_13_daemons_and_postgresql_17() {
+    let text = std::fs::read_to_string(common::root().join("examples/atelier/spec.kdl")).unwrap();
+    let compiled = pynoc::compile(&text, "spec.kdl").unwrap();
+    let Some((_out, text)) = verify_in_trixie(&compiled) else { return };
+    for name in ["sshd", "nginx", "pg_hba", "postgres-sql"] {
+        assert!(text.lines().any(|l| l == format!("PASS {name}")), "{name} under Debian 13:\n{text}");
+    }
+    assert!(!text.lines().any(|l| l.starts_with("FAIL")), "{text}");
+}
+
+/// `pynoc verify --root` of `compiled`'s output in the trixie root: the output's directory
+/// and what verify printed, or `None` (after saying SKIP) where the root or root privileges
+/// are missing.
+fn verify_in_trixie(compiled: &pynoc::Compiled) -> Option<(tempfile::TempDir, String)> {
     let root = std::path::Path::new(TRIXIE);
-    let ready = root.join("usr/sbin/sshd").exists() && root.join("usr/sbin/nginx").exists();
+    let ready = root.join("usr/sbin/sshd").exists()
+        && root.join("usr/sbin/nginx").exists()
+        && root.join("usr/lib/postgresql/17/lib/pgaudit.so").exists();
     let is_root = std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
     if !ready || !is_root {
         let why = if ready {
             "not root (chroot needs it)"
         } else {
-            "no Debian 13 root at /opt/pynoc-debian-13 (.ci/install-validators makes it)"
+            "no Debian 13 root with sshd, nginx and PostgreSQL 17 with pgAudit at /opt/pynoc-debian-13 (.ci/install-validators makes it)"
         };
         assert!(!common::strict(), "SKIP is a failure in CI: {why}");
         eprintln!("SKIP: {why}");
-        return;
+        return None;
     }
     // `pynoc verify --root`: the output and pynoc copied under the root's /tmp and judged
     // there under chroot, the copy removed afterwards.
     let dir = tempfile::tempdir().unwrap();
     let out = camino::Utf8PathBuf::from_path_buf(dir.path().join("out")).unwrap();
-    pynoc::write::write(&compile(Some("debian-13")), &out).unwrap();
+    pynoc::write::write(compiled, &out).unwrap();
     let before: Vec<_> = std::fs::read_dir(root.join("tmp")).unwrap().flatten().map(|e| e.file_name()).collect();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_pynoc"))
         .args(["verify", out.as_str(), "--root", TRIXIE])
@@ -153,12 +181,7 @@ fn debian_13_output_passes_debian_13_daemons() {
         .unwrap();
     let after: Vec<_> = std::fs::read_dir(root.join("tmp")).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(before, after, "verify --root left files in the root's /tmp");
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    for name in ["sshd", "nginx"] {
-        assert!(text.lines().any(|l| l == format!("PASS {name}")), "{name} under Debian 13:\n{text}");
-    }
-    let sshd = std::fs::read_to_string(out.join("host/sshd_config")).unwrap();
-    assert!(sshd.contains("KexAlgorithms mlkem768x25519-sha256,"), "the output under test has the ML-KEM exchange");
+    Some((dir, format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))))
 }
 
 /// The audit sets watch where each release records logins: utmp files on Debian 12,

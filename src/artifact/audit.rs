@@ -29,6 +29,7 @@ pub(super) fn emit(env: &Environment, cx: &Context) -> Result<Option<Artifact>, 
 fn artifact(env: &Environment, cx: &Context, a: &Audit) -> Result<Artifact, Error> {
     Ok(Artifact {
         kind: Kind::Audit,
+        instance: None,
         install: Kind::Audit.install(cx.spec),
         apply: "augenrules --load".into(),
         env: vec![],

@@ -31,6 +31,7 @@ pub(super) fn emit(env: &Environment, cx: &Context) -> Result<Option<Artifact>, 
 fn artifact(env: &Environment, cx: &Context, f: &Fail2ban) -> Result<Artifact, Error> {
     Ok(Artifact {
         kind: Kind::Fail2ban,
+        instance: None,
         install: Kind::Fail2ban.install(cx.spec),
         // Stock Debian 12's fail2ban is failed until a jail.local exists (no auth.log for its
         // default sshd jail): `reload` of a failed unit fails, `restart` starts it.

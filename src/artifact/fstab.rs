@@ -22,6 +22,7 @@ pub(super) fn emit(env: &Environment, cx: &Context) -> Result<Option<Artifact>, 
     let Some(f) = cx.spec.host.as_ref().and_then(|h| h.fstab.as_ref()) else { return Ok(None) };
     Ok(Some(Artifact {
         kind: Kind::Fstab,
+        instance: None,
         install: Kind::Fstab.install(cx.spec),
         apply: apply(f)?,
         env: vec![],

@@ -484,9 +484,46 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    /// The kind written at `path` inside the output directory.
+    /// The kind written at `path` inside the output directory: a kind's own path, or an
+    /// instance's ([`Kind::instance_path`]).
     pub(crate) fn from_path(path: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.desc().path == path)
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.desc().path == path)
+            .or_else(|| Kind::ALL.into_iter().find(|k| k.writes_at(path)))
+    }
+
+    /// The path of one of several files of this kind, for the kinds that have several: every
+    /// application image after the first has its own Dockerfile, `container/NAME.Dockerfile`,
+    /// and ignore file, `container/NAME.Dockerfile.dockerignore` (the one BuildKit reads for
+    /// that Dockerfile). `None` for the other kinds.
+    pub(crate) fn instance_path(self, instance: &str) -> Option<String> {
+        match self {
+            Kind::Dockerfile => Some(format!("container/{instance}.Dockerfile")),
+            Kind::Dockerignore => Some(format!("container/{instance}.Dockerfile.dockerignore")),
+            _ => None,
+        }
+    }
+
+    /// Whether pynoc writes a file of this kind at `path`: the kind's own path, or an
+    /// instance's with a name an image may have (never `postgres`: that is the database's).
+    pub(crate) fn writes_at(self, path: &str) -> bool {
+        let instance = |suffix: &str| {
+            path.strip_prefix("container/")
+                .and_then(|p| p.strip_suffix(suffix))
+                .is_some_and(|name| Kind::instance_name(name) && self.instance_path(name).as_deref() == Some(path))
+        };
+        path == self.desc().path
+            || match self {
+                Kind::Dockerfile => instance(".Dockerfile"),
+                Kind::Dockerignore => instance(".Dockerfile.dockerignore"),
+                _ => false,
+            }
+    }
+
+    /// A name an image after the first may have: its files are named by it.
+    pub(crate) fn instance_name(name: &str) -> bool {
+        crate::grammar::name(name, 63) && name != "postgres"
     }
 }
 

@@ -33,6 +33,7 @@ pub(super) fn emit(env: &Environment, cx: &Context) -> Result<Option<Artifact>, 
 fn artifact(env: &Environment, cx: &Context, s: &Ssh) -> Result<Artifact, Error> {
     Ok(Artifact {
         kind: Kind::Sshd,
+        instance: None,
         install: Kind::Sshd.install(cx.spec),
         apply: "sshd -t && systemctl reload ssh".into(),
         env: vec![],

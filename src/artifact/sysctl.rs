@@ -30,6 +30,7 @@ pub(super) fn emit(env: &Environment, cx: &Context) -> Result<Option<Artifact>, 
 fn artifact(env: &Environment, cx: &Context, s: &Sysctl) -> Result<Artifact, Error> {
     Ok(Artifact {
         kind: Kind::Sysctl,
+        instance: None,
         install: Kind::Sysctl.install(cx.spec),
         apply: "sysctl --system".into(),
         env: vec![],

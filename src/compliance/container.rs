@@ -9,7 +9,7 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     let data = stdlib::container_hardening();
     let d = &data.service;
     let stack = spec.container.as_ref().and_then(|c| c.compose.as_ref());
-    let image = spec.container.as_ref().and_then(|c| c.image.as_ref());
+    let images = spec.container.as_ref().map(|c| c.images.as_slice()).unwrap_or_default();
     let no_stack = || Err("the spec has no `compose` stack".to_string());
     let mut out = Claims::default();
     for (what, items) in &data.claims {
@@ -47,9 +47,12 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
         out.add(items, format!("compose never {key}"), outcome);
     }
     for (what, items) in &data.image_claims {
-        let outcome = match image {
-            Some(i) => Ok(format!("container/Dockerfile ({}): {what}", i.name)),
-            None => Err("the spec has no `image`".to_string()),
+        let outcome = if images.is_empty() {
+            Err("the spec has no `image`".to_string())
+        } else {
+            let files: Vec<String> =
+                images.iter().map(|i| format!("container/{} ({})", i.dockerfile, i.name)).collect();
+            Ok(format!("{}: {what}", files.join(", ")))
         };
         out.add(items, format!("image {what}"), outcome);
     }

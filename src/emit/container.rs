@@ -12,27 +12,37 @@ use crate::ir::{Container, Stack};
 
 pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container, pg: &[Artifact]) -> Result<Vec<Artifact>, Error> {
     let mut out = Vec::new();
-    if let Some(image) = &c.image {
+    for (i, image) in c.images.iter().enumerate() {
+        // The first image's files are `Dockerfile` and `.dockerignore`; every other's are
+        // named by it (BuildKit reads `NAME.Dockerfile.dockerignore` for `NAME.Dockerfile`).
+        let instance = (i > 0).then(|| image.name.clone());
+        let apply = match &instance {
+            None => format!("docker build -t {} .", image.name),
+            Some(_) => format!("docker build -f {} -t {} .", image.dockerfile, image.name),
+        };
         out.push(Artifact {
             kind: Kind::Dockerfile,
+            instance: instance.clone(),
             install: Kind::Dockerfile.install(cx.spec),
-            apply: "docker build -t IMAGE .".into(),
+            apply: apply.clone(),
             env: vec![],
             content: render(env, cx, Kind::Dockerfile, "image", image, &[])?,
         });
         out.push(Artifact {
             kind: Kind::Dockerignore,
+            instance,
             install: Kind::Dockerignore.install(cx.spec),
-            apply: "docker build -t IMAGE .".into(),
+            apply,
             env: vec![],
             content: render(env, cx, Kind::Dockerignore, "image", image, &[])?,
         });
     }
     if let Some(stack) = &c.compose {
-        let yaml = serde_norway::to_string(&compose(stack, &cx.spec.project.name))
+        let yaml = serde_norway::to_string(&compose(stack, &c.images, &cx.spec.project.name))
             .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
         out.push(Artifact {
             kind: Kind::Compose,
+            instance: None,
             install: Kind::Compose.install(cx.spec),
             apply: "docker compose up -d".into(),
             env: vec![],
@@ -40,6 +50,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container, pg: &[Artifac
         });
         out.push(Artifact {
             kind: Kind::Prepare,
+            instance: None,
             install: Kind::Prepare.install(cx.spec),
             apply: "sh prepare.sh".into(),
             env: vec![],
@@ -47,6 +58,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container, pg: &[Artifac
         });
         out.push(Artifact {
             kind: Kind::Gitignore,
+            instance: None,
             install: Kind::Gitignore.install(cx.spec),
             apply: "-".into(),
             env: vec![],
@@ -55,6 +67,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container, pg: &[Artifac
         if let Some(build) = stack.database.as_ref().and_then(|db| db.build.as_ref()) {
             out.push(Artifact {
                 kind: Kind::PostgresDockerfile,
+                instance: None,
                 install: Kind::PostgresDockerfile.install(cx.spec),
                 apply: format!("docker build -f postgres.Dockerfile -t {} .", build.image),
                 env: vec![],
@@ -64,6 +77,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, c: &Container, pg: &[Artifac
         if let Some(db) = &stack.database {
             out.push(Artifact {
                 kind: Kind::PostgresApply,
+                instance: None,
                 install: Kind::PostgresApply.install(cx.spec),
                 apply: format!("docker compose exec {} sh /etc/pynoc/postgres-apply.sh", db.service),
                 env: vec![],
@@ -87,7 +101,8 @@ fn embedded(pg: &[Artifact]) -> Result<Value, Error> {
                 format!("{} cannot be embedded in prepare.sh", a.path()),
             ));
         }
-        let name = a.path().rsplit('/').next().unwrap_or_default();
+        let path = a.path();
+        let name = path.rsplit('/').next().unwrap_or_default();
         out.push(BTreeMap::from([("name", name.to_string()), ("delim", delim), ("content", a.content.clone())]));
     }
     Ok(Value::from(minijinja::value::Serde(out)))
@@ -265,8 +280,8 @@ fn lits(v: &[String]) -> Vec<String> {
     v.iter().map(|s| lit(s)).collect()
 }
 
-fn compose(stack: &Stack, project: &str) -> File {
-    let services = stack.services.iter().map(|s| (s.name.clone(), service(stack, s))).collect();
+fn compose(stack: &Stack, images: &[crate::ir::Image], project: &str) -> File {
+    let services = stack.services.iter().map(|s| (s.name.clone(), service(stack, images, s))).collect();
     let networks = stack
         .networks
         .iter()
@@ -301,14 +316,16 @@ fn compose(stack: &Stack, project: &str) -> File {
 }
 
 /// One service with the stdlib's hardening (stdlib/container/hardening.toml).
-fn service(stack: &Stack, s: &crate::ir::Service) -> Service {
+fn service(stack: &Stack, images: &[crate::ir::Image], s: &crate::ir::Service) -> Service {
     let defaults = &crate::stdlib::container_hardening().service;
-    // The application's image is built once, by the first service that runs it.
-    let app = s.kind == crate::ir::ServiceKind::App
-        && stack.services.iter().find(|o| o.kind == crate::ir::ServiceKind::App).is_some_and(|o| o.name == s.name);
+    // Each application image is built once, by the first service that runs it.
+    let first = stack.services.iter().find(|o| o.kind == crate::ir::ServiceKind::App && o.image == s.image);
+    let app = (s.kind == crate::ir::ServiceKind::App && first.is_some_and(|o| o.name == s.name))
+        .then(|| images.iter().find(|i| i.name == s.image))
+        .flatten();
     Service {
-        build: if app {
-            Some(Build { context: ".".into(), dockerfile: "Dockerfile".into() })
+        build: if let Some(image) = app {
+            Some(Build { context: ".".into(), dockerfile: image.dockerfile.clone() })
         } else {
             s.build.as_ref().map(|_| Build { context: ".".into(), dockerfile: "postgres.Dockerfile".into() })
         },

@@ -63,6 +63,7 @@ pub(crate) fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, min
     Ok(vec![
         Artifact {
             kind: Kind::Deploy,
+            instance: None,
             install: Kind::Deploy.install(cx.spec),
             apply: "ansible-playbook -i deploy/inventory.ini deploy/site.yml".into(),
             env: passwords,
@@ -70,6 +71,7 @@ pub(crate) fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, min
         },
         Artifact {
             kind: Kind::Inventory,
+            instance: None,
             install: Kind::Inventory.install(cx.spec),
             apply: "put each host under the groups of its roles".into(),
             env: vec![],
@@ -295,8 +297,10 @@ fn stack_tasks(cx: &Context, stack: &crate::ir::Stack, arts: &[Artifact]) -> Vec
         Kind::Dockerignore,
         Kind::PostgresDockerfile,
     ] {
-        if let Some(a) = of(kind) {
-            let name = a.path().rsplit('/').next().unwrap_or_default();
+        // Every file of the kind: each application image has its own Dockerfile.
+        for a in arts.iter().filter(|a| a.kind == kind) {
+            let path = a.path();
+            let name = path.rsplit('/').next().unwrap_or_default();
             let c = Copy {
                 dest: format!("{dir}/{name}"),
                 owner: Some("root".into()),

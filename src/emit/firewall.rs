@@ -24,6 +24,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<
         ];
         Ok(Artifact {
             kind,
+            instance: None,
             install,
             apply: format!("{restore}{noflush} {install}"),
             env: vec![],
@@ -33,6 +34,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<
     Ok(vec![
         Artifact {
             kind: Kind::Ufw,
+            instance: None,
             install: Kind::Ufw.install(cx.spec),
             apply: "sh /usr/local/sbin/pynoc-ufw".into(),
             env: vec![],
@@ -42,6 +44,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, f: &Firewall) -> Result<Vec<
         tables(Kind::Ip6tables, "ipv6", "ip6tables-restore")?,
         Artifact {
             kind: Kind::Nftables,
+            instance: None,
             install: Kind::Nftables.install(cx.spec),
             // Enabled, nftables.service loads the file at boot; Debian 12 ships it disabled.
             apply: "nft -c -f /etc/nftables.conf && nft -f /etc/nftables.conf && systemctl enable nftables".into(),

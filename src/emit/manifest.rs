@@ -49,8 +49,8 @@ impl Manifest {
                     let d = a.desc();
                     Entry {
                         name: a.kind,
-                        path: d.path.into(),
-                        install: a.install.into(),
+                        path: a.path().into_owned(),
+                        install: a.install_path().into_owned(),
                         owner: d.owner.into(),
                         mode: d.mode,
                         how: d.how,

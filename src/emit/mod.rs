@@ -9,6 +9,8 @@ pub(crate) mod manifest;
 mod nginx;
 mod postgres;
 
+use std::borrow::Cow;
+
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior, Value};
 use serde::Serialize;
@@ -22,6 +24,9 @@ use crate::stdlib::TEMPLATES;
 #[derive(Debug, Clone)]
 pub struct Artifact {
     pub(crate) kind: Kind,
+    /// Which one of several files of its kind ([`Kind::instance_path`]): the name of an
+    /// application image after the first. `None` for the kind's own path.
+    pub(crate) instance: Option<String>,
     /// Where it goes ([`Kind::install`]).
     pub(crate) install: &'static str,
     /// The command that applies or reloads it on a stock Debian 12 host, as root; the
@@ -43,8 +48,19 @@ impl Artifact {
     }
 
     /// Its path inside the output directory, `/`-separated.
-    pub fn path(&self) -> &'static str {
-        self.kind.desc().path
+    pub fn path(&self) -> Cow<'static, str> {
+        match &self.instance {
+            Some(i) => Cow::Owned(self.kind.instance_path(i).expect("only kinds with instances have one")),
+            None => Cow::Borrowed(self.kind.desc().path),
+        }
+    }
+
+    /// Where it goes: [`Kind::install`], or beside the compose file for an instance.
+    pub(crate) fn install_path(&self) -> Cow<'static, str> {
+        match &self.instance {
+            Some(_) => Cow::Owned(format!("./{}", self.path().rsplit('/').next().unwrap_or_default())),
+            None => Cow::Borrowed(self.install),
+        }
     }
 }
 

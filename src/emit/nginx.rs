@@ -9,6 +9,7 @@ use crate::ir::Nginx;
 pub(crate) fn emit(env: &Environment, cx: &Context, n: &Nginx) -> Result<Artifact, Error> {
     Ok(Artifact {
         kind: Kind::Nginx,
+        instance: None,
         install: Kind::Nginx.install(cx.spec),
         apply: "nginx -t && systemctl reload nginx".into(),
         env: vec![],

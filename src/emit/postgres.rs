@@ -46,6 +46,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, p: &Postgres) -> Result<Vec<
     Ok(vec![
         Artifact {
             kind: Kind::PostgresSql,
+            instance: None,
             install: Kind::PostgresSql.install(cx.spec),
             apply: sql,
             env: p.roles.iter().filter_map(|r| r.password_env.clone()).collect(),
@@ -53,6 +54,7 @@ pub(crate) fn emit(env: &Environment, cx: &Context, p: &Postgres) -> Result<Vec<
         },
         Artifact {
             kind: Kind::PgHba,
+            instance: None,
             install: Kind::PgHba.install(cx.spec),
             apply: hba,
             env: vec![],

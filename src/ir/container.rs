@@ -12,8 +12,9 @@ use crate::ast::Span;
 pub(crate) struct Container {
     #[serde(skip)]
     pub(crate) span: Span,
-    /// The application image: Dockerfile and .dockerignore.
-    pub(crate) image: Option<Image>,
+    /// The application images, each with its Dockerfile and ignore file (the first's are
+    /// `Dockerfile` and `.dockerignore`, every other's named by it).
+    pub(crate) images: Vec<Image>,
     /// The stack: docker-compose.yml.
     pub(crate) compose: Option<Stack>,
 }
@@ -21,6 +22,9 @@ pub(crate) struct Container {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub(crate) struct Image {
     pub(crate) name: String,
+    /// Its Dockerfile beside the compose file: `Dockerfile` for the first image,
+    /// `NAME.Dockerfile` for every other (`artifact::Kind::instance_path`).
+    pub(crate) dockerfile: String,
     /// Pinned base image, e.g. `python:3.11-slim-bookworm`.
     pub(crate) base: String,
     pub(crate) user: String,

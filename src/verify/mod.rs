@@ -74,7 +74,7 @@ pub fn verify(dir: &Utf8Path, mut each: impl FnMut(&Outcome)) -> Result<Vec<Outc
         // it points at).
         let plain = std::fs::symlink_metadata(&item.file).is_ok_and(|m| m.file_type().is_file())
             && std::fs::symlink_metadata(item.file.parent().unwrap_or(dir)).is_ok_and(|m| m.file_type().is_dir());
-        let status = if a.path != a.name.desc().path {
+        let status = if !a.name.writes_at(&a.path) {
             Status::Fail(format!(
                 "`{}` is not where pynoc writes the `{}` artifact ({})",
                 a.path.escape_debug(),

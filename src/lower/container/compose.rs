@@ -35,7 +35,7 @@ pub(super) fn facts(image: &str) -> Option<(String, &'static crate::stdlib::Imag
 pub(super) fn compose(
     n: &Node,
     d: &Diags,
-    img: Option<&ir::Image>,
+    images: &[ir::Image],
     pg: Option<&ir::Postgres>,
     pg_failed: bool,
     project: &str,
@@ -87,7 +87,7 @@ pub(super) fn compose(
         })
         .collect();
     for c in cs.iter().filter(|c| c.name() == "service") {
-        if let Some(svc) = super::service::service(c, d, &stack, &spans, img, pg, &service_names) {
+        if let Some(svc) = super::service::service(c, d, &stack, &spans, images, pg, &service_names) {
             if let Some(first) = spans.get(&("service".to_string(), svc.name.clone())) {
                 d.push(duplicate(
                     &format!("service {}", svc.name),

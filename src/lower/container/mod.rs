@@ -23,11 +23,34 @@ pub(crate) fn lower(
     project: &str,
 ) -> Option<ir::Container> {
     Reader::new(n, d).block_done();
-    let cs = children(n, &["image", "compose"], &["image", "compose"], d);
-    let image = cs.iter().find(|c| c.name() == "image").and_then(|c| image(c, d));
+    let cs = children(n, &["image", "compose"], &["compose"], d);
+    let mut images: Vec<ir::Image> = Vec::new();
+    let mut seen = super::node::Seen::new("image");
+    for c in cs.iter().filter(|c| c.name() == "image") {
+        let Some(mut img) = image(c, d) else { continue };
+        let at = c.args.first().map_or(c.name.span, |a| a.span);
+        if !seen.first(d, &img.name, at) {
+            continue;
+        }
+        // Every image after the first has files named by it, beside the database's.
+        if !images.is_empty() {
+            if !crate::artifact::Kind::instance_name(&img.name) {
+                d.push(
+                    Diagnostic::new(Kind::ReservedName, format!("a second image cannot be called `{}`", img.name))
+                        .at(at, "its Dockerfile would be the database's")
+                        .help(
+                            "pynoc writes `postgres.Dockerfile` for the database's image: give this image another name",
+                        ),
+                );
+                continue;
+            }
+            img.dockerfile = format!("{}.Dockerfile", img.name);
+        }
+        images.push(img);
+    }
     let compose =
-        cs.iter().find(|c| c.name() == "compose").and_then(|c| compose(c, d, image.as_ref(), pg, pg_failed, project));
-    Some(ir::Container { span: n.name.span, image, compose })
+        cs.iter().find(|c| c.name() == "compose").and_then(|c| compose(c, d, &images, pg, pg_failed, project));
+    Some(ir::Container { span: n.name.span, images, compose })
 }
 
 /// A word that is safe in a Dockerfile, YAML and a shell: package names, image references.
@@ -178,6 +201,7 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
     r.block_done();
     let mut img = ir::Image {
         name: name.clone().unwrap_or_default(),
+        dockerfile: "Dockerfile".into(),
         base: base.clone().unwrap_or_default(),
         user: user.clone().unwrap_or_default(),
         uid: uid.unwrap_or(1001),
@@ -210,6 +234,8 @@ fn image(n: &Node, d: &Diags) -> Option<ir::Image> {
             "postgres-apply.sh",
             "Dockerfile",
             ".dockerignore",
+            "*.Dockerfile",
+            "*.Dockerfile.dockerignore",
             "docker-compose*.yml",
         ]
         .into_iter()

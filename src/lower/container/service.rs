@@ -33,7 +33,7 @@ pub(super) fn service(
     d: &Diags,
     stack: &ir::Stack,
     spans: &BTreeMap<(String, String), Span>,
-    img: Option<&ir::Image>,
+    images: &[ir::Image],
     pg: Option<&ir::Postgres>,
     all: &[String],
 ) -> Option<ir::Service> {
@@ -55,7 +55,7 @@ pub(super) fn service(
     let base_v = r.str_prop("base", "\"postgres:15-bookworm\"");
     r.block_done();
     let image_v = need_image(n, d, image_v)?;
-    let app = img.filter(|i| i.name == image_v.value);
+    let app = images.iter().find(|i| i.name == image_v.value);
     let said = Said { image: &image_v, user: user_v.as_ref(), database: database.as_ref(), base: base_v.as_ref() };
     let (kind, image, user, f, build) = resolve(d, &name_v, said, app)?;
     check_user(d, &name_v, &image_v, user_v.as_ref(), (kind, &image, &user, f.is_some() || build.is_some()));
