@@ -153,6 +153,9 @@ fn the_debian_13_example_passes_debian_13_daemons_and_postgresql_17() {
 /// and what verify printed, or `None` (after saying SKIP) where the root or root privileges
 /// are missing.
 fn verify_in_trixie(compiled: &pynoc::Compiled) -> Option<(tempfile::TempDir, String)> {
+    // One run at a time: each checks that it leaves the root's /tmp as it found it.
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let root = std::path::Path::new(TRIXIE);
     let ready = root.join("usr/sbin/sshd").exists()
         && root.join("usr/sbin/nginx").exists()
