@@ -200,7 +200,7 @@ fn main() -> ExitCode {
                 match pynoc::language::spec_as_json(&text, spec.as_str()) {
                     Ok(json) => say(json.trim_end()),
                     Err(diags) => {
-                        report(&diags);
+                        eprint!("{}", pynoc::diag::render_all(&diags, color()));
                         return ExitCode::from(FAILED);
                     }
                 }

@@ -176,3 +176,17 @@ fn specs_as_json_are_valid_and_variants_are_not() {
         bad.len()
     );
 }
+
+#[test]
+fn schema_of_prints_a_spec_as_json_or_its_syntax_error() {
+    let r = pynoc().args(["schema", "--of"]).arg(root().join("examples/ledger/spec.kdl")).run().expect(0);
+    let v: Value = serde_json::from_str(&r.stdout()).unwrap();
+    assert_eq!(v["children"]["project"][0]["args"][0], "ledger");
+    assert_eq!(v["children"]["host"][0]["props"]["release"], "debian-12");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.kdl");
+    fs::write(&bad, "pynoc 1\nproject x {\n").unwrap();
+    let r = pynoc().args(["schema", "--of"]).arg(&bad).run().expect(1);
+    assert!(r.stdout().is_empty() && r.stderr().contains("E001"), "{}", r.stderr());
+    assert!(!r.stderr().contains("written"), "{}", r.stderr());
+}
