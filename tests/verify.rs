@@ -20,16 +20,19 @@ fn verify_example(spec: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     pynoc().arg("build").arg(spec).arg("-o").arg(&out).run().expect(0);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    // Another release's daemons (sshd, nginx, PostgreSQL) are not judged by this machine's:
+    // they say SKIP here, and tests/release.rs judges them in that release's root.
+    let other = manifest["release"].as_str() != local_release().as_deref();
     let mut cmd = pynoc().arg("verify").arg(&out);
-    if strict() {
+    if strict() && !other {
         cmd = cmd.arg("--strict");
     }
     let r = cmd.run();
     let stdout = r.stdout();
     println!("{}:\n{stdout}", spec.display());
     assert_eq!(r.code(), 0, "{stdout}{}", r.stderr());
-    let manifest: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     let names: Vec<&str> =
         manifest["artifacts"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
     assert!(names.len() >= 9, "{names:?}");
@@ -38,9 +41,17 @@ fn verify_example(spec: &Path) {
             .lines()
             .find(|l| l.split([' ', ':']).nth(1) == Some(name))
             .unwrap_or_else(|| panic!("no line for {name}:\n{stdout}"));
-        assert!(line.starts_with("PASS ") || (!strict() && line.starts_with("SKIP ")), "{line}");
+        let another_release = other && line.starts_with("SKIP ") && line.contains(": the files are for debian-");
+        assert!(line.starts_with("PASS ") || another_release || (!strict() && line.starts_with("SKIP ")), "{line}");
     }
     assert!(stdout.lines().last().unwrap().starts_with("verify: "), "no summary line");
+}
+
+/// This machine's release as the manifest names one (`debian-12`), from /etc/os-release.
+fn local_release() -> Option<String> {
+    let text = fs::read_to_string("/etc/os-release").ok()?;
+    let field = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)).map(|v| v.trim_matches('"').to_string());
+    Some(format!("{}-{}", field("ID=")?, field("VERSION_ID=")?))
 }
 
 /// Writes one artifact and a manifest that lists it, runs verify, returns its line.
