@@ -24,7 +24,7 @@ fn verify_example(spec: &Path) {
         serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     // Another release's daemons (sshd, nginx, PostgreSQL) are not judged by this machine's:
     // they say SKIP here, and tests/release.rs judges them in that release's root.
-    let other = manifest["release"].as_str() != local_release().as_deref();
+    let other = manifest["release"].as_str() != pynoc::verify::local_release().as_deref();
     let mut cmd = pynoc().arg("verify").arg(&out);
     if strict() && !other {
         cmd = cmd.arg("--strict");
@@ -45,13 +45,6 @@ fn verify_example(spec: &Path) {
         assert!(line.starts_with("PASS ") || another_release || (!strict() && line.starts_with("SKIP ")), "{line}");
     }
     assert!(stdout.lines().last().unwrap().starts_with("verify: "), "no summary line");
-}
-
-/// This machine's release as the manifest names one (`debian-12`), from /etc/os-release.
-fn local_release() -> Option<String> {
-    let text = fs::read_to_string("/etc/os-release").ok()?;
-    let field = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)).map(|v| v.trim_matches('"').to_string());
-    Some(format!("{}-{}", field("ID=")?, field("VERSION_ID=")?))
 }
 
 /// Writes one artifact and a manifest that lists it, runs verify, returns its line.

@@ -116,8 +116,8 @@ pub fn verify(dir: &Utf8Path, mut each: impl FnMut(&Outcome)) -> Result<Vec<Outc
 }
 
 /// This machine's release as stdlib/targets.toml names releases (`debian-12`), from
-/// /etc/os-release.
-fn local_release() -> Option<String> {
+/// /etc/os-release: what `verify` compares with the manifest's release.
+pub fn local_release() -> Option<String> {
     let text = std::fs::read_to_string("/etc/os-release").ok()?;
     let field =
         |k: &str| text.lines().find_map(|l| l.strip_prefix(&format!("{k}="))).map(|v| v.trim_matches('"').to_string());
