@@ -187,6 +187,8 @@ pub(crate) struct Release {
     pub(crate) openssh: String,
     pub(crate) nginx: String,
     pub(crate) postgresql: u32,
+    /// The packages of the Docker engine and its command line.
+    pub(crate) docker: Vec<String>,
     /// The package of Docker Compose v2, empty when the release has none.
     pub(crate) compose: String,
     /// Where logins are recorded (`utmp` or `wtmpdb`): the audit sets watch those files.

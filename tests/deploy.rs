@@ -221,7 +221,7 @@ fn moduli_step_keeps_only_strong_groups() {
 /// A compose database is the stack's: the playbook installs no host PostgreSQL and brings
 /// the stack up itself, in the order an operator would (its files, prepare.sh, the images,
 /// the database, the application's tables, the security SQL, every service), with Compose
-/// v2 from the release's package where it has one. The steps that change the host run once
+/// v2 from the release's package where it has one, and the engine's command line. The steps that change the host run once
 /// per content: an edit of pg_hba.conf changes both stamps.
 #[test]
 fn the_playbook_brings_the_compose_stack_up() {
@@ -259,7 +259,10 @@ fn the_playbook_brings_the_compose_stack_up() {
     let trixie = example()
         .replace("host release=debian-12 {", "host release=debian-13 {")
         .replace("nginx version=\"1.22\" ", "nginx ");
-    assert_eq!(packages(&playbook(&trixie)), "- docker.io\n- docker-compose\n");
+    // Debian 13's docker.io only recommends its command line, and that only recommends
+    // buildx: a host that installs without recommends would get no `docker` (the VM proof
+    // on Debian 13 found it).
+    assert_eq!(packages(&playbook(&trixie)), "- docker.io\n- docker-cli\n- docker-buildx\n- docker-compose\n");
     // Each stamp names its content: pg_hba.conf is carried by prepare.sh, so an edit of it
     // runs prepare.sh and the SQL's step again.
     let stamps = |plays: &[serde_norway::Value]| -> Vec<String> {
@@ -278,4 +281,88 @@ fn the_playbook_brings_the_compose_stack_up() {
     let edited = example().replace("        local pynomaly pynomaly_monitor\n", "");
     let after = stamps(&playbook(&edited));
     assert!(before.iter().zip(&after).all(|(a, b)| a != b), "{before:?} {after:?}");
+}
+
+fn atelier() -> String {
+    fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/atelier/spec.kdl")).unwrap()
+}
+
+/// The stack's last step waits with pynoc's own loop, not `docker compose up --wait`, which
+/// refuses a service whose health check is turned off (atelier's worker: "has no
+/// healthcheck configured", docker/compose#13522, found by the Debian 13 VM proof). The loop
+/// is run here against a stand-in `docker` that answers as Compose does: running services
+/// without a check and healthy ones pass; a service still starting is waited for; an
+/// unhealthy or exited one fails at once, with its logs.
+#[test]
+fn the_stack_is_waited_for_with_services_that_have_no_health_check() {
+    let plays = playbook(&atelier());
+    let stack = plays.iter().find(|p| p["hosts"] == "pynoc_containers").unwrap();
+    let all = stack["tasks"].as_sequence().unwrap();
+    let up = all.iter().find(|t| t["name"] == "every service is up").expect("a start of every service");
+    let argv: Vec<&str> =
+        up["ansible.builtin.command"]["argv"].as_sequence().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert_eq!(argv[argv.len() - 3..], ["up", "-d", "--no-build"], "{argv:?}");
+    let wait = all.last().unwrap();
+    assert_eq!(wait["name"], "every service is running, and healthy where it has a health check");
+    let argv: Vec<&str> =
+        wait["ansible.builtin.command"]["argv"].as_sequence().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert_eq!(argv[..2], ["sh", "-c"]);
+    assert_eq!(argv[4], "/var/lib/pynoc/stacks/atelier/docker-compose.yml");
+    let script = argv[2].to_string();
+
+    let dir = tempfile::tempdir().unwrap();
+    // The stand-in: `config --services` lists the services; `ps` prints the state file, one
+    // line after another on each call (the last one stays); `logs` says which service.
+    let docker = dir.path().join("docker");
+    fs::write(
+        &docker,
+        r#"#!/bin/sh
+d=$(dirname "$0")
+case "$*" in
+*"config --services"*) printf 'api\nconsole\npostgres\nworker\n' ;;
+*" ps "*)
+    n=$(cat "$d/calls" 2>/dev/null || echo 0); echo $((n + 1)) > "$d/calls"
+    total=$(grep -c '^---' "$d/states")
+    [ "$n" -lt "$total" ] || n=$((total - 1))
+    awk -v want="$n" '/^---/ { i++; next } i - 1 == want' "$d/states" ;;
+*" logs "*) echo "logs of ${*##* }" ;;
+*) exit 2 ;;
+esac
+"#,
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&docker, fs::Permissions::from_mode(0o755)).unwrap();
+    let run = |states: &str| {
+        fs::write(dir.path().join("states"), states).unwrap();
+        let _ = fs::remove_file(dir.path().join("calls"));
+        let path = format!("{}:{}", dir.path().display(), std::env::var("PATH").unwrap());
+        std::process::Command::new("sh")
+            .args(["-c", &script, "pynoc-check", "/stack/docker-compose.yml"])
+            .env("PATH", path)
+            .output()
+            .unwrap()
+    };
+    let up = "---\napi:running:healthy\nconsole:running:healthy\npostgres:running:healthy\nworker:running:\n";
+    let o = run(up);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "running, and healthy where checked: api console postgres worker"
+    );
+    // Starting, then up: one round of waiting (5 s).
+    let starting = "---\napi:running:starting\nconsole:running:healthy\npostgres:running:healthy\nworker:restarting:\n";
+    let o = run(&format!("{starting}{up}"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(fs::read_to_string(dir.path().join("calls")).unwrap().trim(), "2");
+    for (bad, said) in [("api:running:unhealthy", "api is running:unhealthy"), ("worker:exited:", "worker is exited:")]
+    {
+        let svc = format!("{}:", bad.split(':').next().unwrap());
+        let mut states: String = up.lines().filter(|l| !l.starts_with(&svc)).map(|l| format!("{l}\n")).collect();
+        states.push_str(&format!("{bad}\n"));
+        let o = run(&states);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(said) && err.contains("logs of"), "{bad}: {err}");
+        assert_eq!(fs::read_to_string(dir.path().join("calls")).unwrap().trim(), "1", "{bad}: no waiting");
+    }
 }

@@ -15,6 +15,7 @@ fn scripts() -> Vec<PathBuf> {
     for dir in [
         "tests/vm",
         "tests/vm/stack",
+        "tests/vm/atelier",
         "tests/vm/stack/standins/postgres",
         "tests/vm/stack/standins/redis",
         ".ci",
@@ -66,8 +67,19 @@ fn playbook_scripts_pass_shellcheck() {
 
 #[test]
 fn stand_in_application_parses() {
-    let r = root().join("tests/vm/stack/app");
-    for f in ["uvicorn.py", "pynomaly/main.py"] {
+    let r = root().join("tests/vm");
+    for f in [
+        "stack/app/uvicorn.py",
+        "stack/app/pynomaly/main.py",
+        "atelier/app/uvicorn.py",
+        "atelier/app/gunicorn.py",
+        "atelier/app/atelier/__init__.py",
+        "atelier/app/atelier/db.py",
+        "atelier/app/atelier/web.py",
+        "atelier/app/atelier/api.py",
+        "atelier/app/atelier/console.py",
+        "atelier/app/atelier/worker.py",
+    ] {
         let o = Command::new("python3")
             .args(["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])"])
             .arg(r.join(f))

@@ -20,6 +20,7 @@ use crate::ir::Postgres;
 const EXISTS: &str = include_str!("../../stdlib/deploy/exists.sh");
 const COMPOSE_V2: &str = include_str!("../../stdlib/deploy/compose-v2.sh");
 const IMAGES: &str = include_str!("../../stdlib/deploy/images.sh");
+const COMPOSE_WAIT: &str = include_str!("../../stdlib/deploy/compose-wait.sh");
 
 /// A one-line script as the single-quoted program of `sh -c`.
 pub(crate) fn one_line(script: &str) -> &str {
@@ -250,7 +251,7 @@ pub(crate) fn stack_dir(project: &str) -> String {
 
 fn containers_play(cx: &Context, stack: Option<(&crate::ir::Stack, &[Artifact])>) -> Play {
     let release = crate::stdlib::targets().get(&cx.spec.release);
-    let mut packages = vec!["docker.io"];
+    let mut packages: Vec<&str> = release.docker.iter().map(String::as_str).collect();
     if stack.is_some() && !release.compose.is_empty() {
         packages.push(&release.compose);
     }
@@ -274,10 +275,29 @@ fn compose_cmd(file: &str, rest: &[Word]) -> Vec<Word> {
 fn compose_up(name: &str, file: &str, services: &[Word]) -> Task {
     let mut rest = words(&["up", "-d", "--no-build", "--wait", "--wait-timeout", "300"]);
     rest.extend(services.iter().cloned());
-    let mut step = Step::new(name, Command::argv(compose_cmd(file, &rest))).register(Registered::Up);
+    up_step(name, file, &rest)
+}
+
+/// `docker compose -f FILE REST`, changed only when a container was created or started.
+fn up_step(name: &str, file: &str, rest: &[Word]) -> Task {
+    let mut step = Step::new(name, Command::argv(compose_cmd(file, rest))).register(Registered::Up);
     step.changed_when =
         Some(Changed::When(Registered::Up.cond("'Started' in {var}.stderr or 'Created' in {var}.stderr")));
     step.task()
+}
+
+/// Every service started, then waited for by pynoc's own loop, not `up --wait`: that refuses
+/// a service whose image's health check is turned off (a worker's `NONE`: "has no
+/// healthcheck configured", docker/compose#13522, found by the Debian 13 VM proof).
+fn every_service_up(file: &str) -> [Task; 2] {
+    [
+        up_step("every service is up", file, &words(&["up", "-d", "--no-build"])),
+        one_line_check(
+            "every service is running, and healthy where it has a health check",
+            COMPOSE_WAIT,
+            &[unsafe_str(file)],
+        ),
+    ]
 }
 
 /// The stack's tasks: its files in [`stack_dir`], prepare.sh (once per content), the images
@@ -361,7 +381,7 @@ fn stack_tasks(cx: &Context, stack: &crate::ir::Stack, arts: &[Artifact]) -> Vec
     if !all.is_empty() {
         tasks.push(one_line_check("the images compose builds are on the host", IMAGES, &all));
     }
-    tasks.push(compose_up("every service is up and healthy", &file, &[]));
+    tasks.extend(every_service_up(&file));
     tasks
 }
 fn web_play(a: &Artifact, n: &crate::ir::Nginx) -> Play {

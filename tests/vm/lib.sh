@@ -10,6 +10,12 @@ MON_PW=vm-proof-monitor-password
 BOOKS_APP_PW=vm-proof-books-app
 BOOKS_REPORTS_PW=vm-proof-books-reports
 BOOKS_MIGRATE_PW=vm-proof-books-migrate
+ATELIER_API_PW=vm-proof-atelier-api
+ATELIER_CONSOLE_PW=vm-proof-atelier-console
+ATELIER_MIGRATE_PW=vm-proof-atelier-migrate
+# The operator the image was made with (tests/vm/image.sh) and the inventory's host name.
+VM_USER=pynomaly
+VM_HOST=debian12
 
 # say STAGE: a heading; with PYNOC_TIMES set (.ci/test sets it), the seconds of the stage it
 # ends are appended there as `vm: STAGE<TAB>SECONDS`, for the time table CI prints.
@@ -56,21 +62,22 @@ ssh_opts() {
     printf '%s\n' -i "$WORK/key" -o BatchMode=yes -o ConnectTimeout=10 -o StrictHostKeyChecking=no \
         -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p "$SSH_PORT"
 }
-# Root in the VM over one shared connection (the operator's: pynomaly, then sudo). The
+# Root in the VM over one shared connection (the operator's, $VM_USER, then sudo). The
 # script (G's standard input) travels as an argument, so no command in it can read the
 # rest of the script as its own input.
 G() {
     local script
     script=$(cat)
-    ssh $(ssh_opts) -S "$WORK/ctl" pynomaly@127.0.0.1 "sudo bash -c $(printf '%q' "$script")" </dev/null
+    ssh $(ssh_opts) -S "$WORK/ctl" "$VM_USER"@127.0.0.1 "sudo bash -c $(printf '%q' "$script")" </dev/null
 }
 master() {
-    ssh -S "$WORK/ctl" -O check pynomaly@127.0.0.1 2>/dev/null && return 0
-    ssh $(ssh_opts) -M -S "$WORK/ctl" -o ControlPersist=yes -o ServerAliveInterval=15 -fN pynomaly@127.0.0.1
+    ssh -S "$WORK/ctl" -O check "$VM_USER"@127.0.0.1 2>/dev/null && return 0
+    ssh $(ssh_opts) -M -S "$WORK/ctl" -o ControlPersist=yes -o ServerAliveInterval=15 -fN "$VM_USER"@127.0.0.1
 }
 
 vm_boot() {
     local image=$1
+    VM_USER=$(cat "$image/user" 2>/dev/null || echo pynomaly)
     SSH_PORT=$(free_port) HTTP_PORT=$(free_port) HTTPS_PORT=$(free_port) PG_PORT=$(free_port)
     CLOSED_PORT=$(free_port) HOST_HTTP=$(free_port)
     export SSH_PORT HTTP_PORT HTTPS_PORT PG_PORT CLOSED_PORT HOST_HTTP
@@ -93,7 +100,7 @@ vm_boot() {
 wait_ssh() {
     local limit=$1 t0=$SECONDS
     # One try every 10 s stays inside the firewall's limit on new SSH connections.
-    until timeout 20 ssh $(ssh_opts) pynomaly@127.0.0.1 true 2>/dev/null; do
+    until timeout 20 ssh $(ssh_opts) "$VM_USER"@127.0.0.1 true 2>/dev/null; do
         if [ $((SECONDS - t0)) -gt "$limit" ]; then
             echo "FAIL no ssh after ${limit}s" | tee -a "$WORK/results"
             return 1
@@ -106,7 +113,7 @@ vm_stop() {
     [ -f "$WORK/qemu.pid" ] || return 0
     local pid
     pid=$(cat "$WORK/qemu.pid")
-    ssh -S "$WORK/ctl" -O exit pynomaly@127.0.0.1 2>/dev/null || true
+    ssh -S "$WORK/ctl" -O exit "$VM_USER"@127.0.0.1 2>/dev/null || true
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     kill -9 "$pid" 2>/dev/null || true
@@ -117,7 +124,7 @@ vm_reboot() {
     say "reboot"
     local t0=$SECONDS
     echo 'systemctl reboot' | G || true
-    ssh -S "$WORK/ctl" -O exit pynomaly@127.0.0.1 2>/dev/null || true
+    ssh -S "$WORK/ctl" -O exit "$VM_USER"@127.0.0.1 2>/dev/null || true
     sleep 15
     wait_ssh 600 || { tail -30 "$WORK/serial.log"; exit 1; }
     echo "   ssh after $((SECONDS - t0)) s"
@@ -132,7 +139,7 @@ vm_reboot() {
 prepare() {
     say "prepare the host as an operator would"
     scp -q $(ssh_opts | sed 's/^-p$/-P/') -o ControlPath="$WORK/ctl" "$WORK/key" \
-        "$here/migrations.sql" "$here/ledger-migrations.sql" pynomaly@127.0.0.1:/tmp/ || { fail "copy to the VM"; exit 1; }
+        "$here/migrations.sql" "$here/ledger-migrations.sql" "$VM_USER"@127.0.0.1:/tmp/ || { fail "copy to the VM"; exit 1; }
     G <<'EOF' 2>&1 | tally
 set -e
 install -m 600 /tmp/key /root/probe_key
@@ -171,24 +178,24 @@ echo "PASS operator's preparation done"
 EOF
 }
 
-# The VM as the inventory's host `debian12`.
+# The VM as the inventory's host $VM_HOST.
 vm_vars() {
     cat <<EOF
 [vm:vars]
 ansible_host=127.0.0.1
 ansible_port=$SSH_PORT
-ansible_user=pynomaly
+ansible_user=$VM_USER
 ansible_ssh_private_key_file=$WORK/key
 ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'
 ansible_python_interpreter=/usr/bin/python3
 [vm]
-debian12
+$VM_HOST
 EOF
 }
 
 # inventory GROUP…: $WORK/vm.ini, the VM a member of each group named.
 inventory() {
-    { vm_vars; for g in "$@"; do printf '[%s]\ndebian12\n' "$g"; done; } >"$WORK/vm.ini"
+    { vm_vars; for g in "$@"; do printf '[%s]\n%s\n' "$g" "$VM_HOST"; done; } >"$WORK/vm.ini"
 }
 
 # The generated inventory (its groups and pipelining) plus the VM as a member of the groups
@@ -197,7 +204,8 @@ converge() {
     local out=${PLAY_OUT:-$WORK/out} inv=${PLAY_INV:-$WORK/vm.ini}
     PYNOMALY_APP_PASSWORD=$APP_PW PYNOMALY_MONITOR_PASSWORD=$MON_PW \
         BOOKS_APP_PASSWORD=$BOOKS_APP_PW BOOKS_REPORTS_PASSWORD=$BOOKS_REPORTS_PW \
-        BOOKS_MIGRATE_PASSWORD=$BOOKS_MIGRATE_PW ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 \
+        BOOKS_MIGRATE_PASSWORD=$BOOKS_MIGRATE_PW ATELIER_API_PASSWORD=$ATELIER_API_PW \
+        ATELIER_CONSOLE_PASSWORD=$ATELIER_CONSOLE_PW ATELIER_MIGRATE_PASSWORD=$ATELIER_MIGRATE_PW ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 \
         ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_LOCAL_TEMP="$WORK/ansible-local" ANSIBLE_HOME="$WORK/ansible" \
         "$ANSIBLE_PLAYBOOK" -i "$out/deploy/inventory.ini" -i "$inv" "$out/deploy/site.yml" "$@"
 }

@@ -87,7 +87,7 @@ probe_sysctl() {
 # gateway, and a ban of it would lock the harness out.
 probe_ssh_outside() {
     local out
-    if out=$(timeout 20 ssh $(ssh_opts) pynomaly@127.0.0.1 'id -un' 2>&1) && [ "$out" = pynomaly ]; then
+    if out=$(timeout 20 ssh $(ssh_opts) "$VM_USER"@127.0.0.1 'id -un' 2>&1) && [ "$out" = pynomaly ]; then
         pass "ssh from outside: pynomaly with its key gets in"
     else
         fail "ssh from outside as pynomaly: $out"

@@ -6,7 +6,7 @@
 
 # put DIRECTORY DEST: a directory of this machine copied to DEST in the VM, owned by root.
 put() {
-    tar -C "$1" -cz . | ssh $(ssh_opts) -S "$WORK/ctl" pynomaly@127.0.0.1 \
+    tar -C "$1" -cz . | ssh $(ssh_opts) -S "$WORK/ctl" "$VM_USER"@127.0.0.1 \
         "sudo rm -rf $2 && sudo mkdir -p $2 && sudo tar -C $2 -xz --no-same-owner"
 }
 
