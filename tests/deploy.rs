@@ -366,3 +366,30 @@ esac
         assert_eq!(fs::read_to_string(dir.path().join("calls")).unwrap().trim(), "1", "{bad}: no waiting");
     }
 }
+
+/// Ansible reads every string of the playbook as a Jinja template unless it is `!unsafe`.
+/// The only expressions in the others are pynoc's own (`playbook_dir`, a `lookup` of an
+/// environment variable or a file, a registered `pynoc_…` variable): a script with Go
+/// templates (`docker compose ps --format '{{.State}}'`) read as Jinja fails the run, as the
+/// Debian 13 VM proof found.
+#[test]
+fn the_only_jinja_in_the_playbooks_is_pynocs_own() {
+    let own = |t: &str| {
+        ["{{ playbook_dir }}", "{{ lookup('ansible.builtin.env', ", "{{ lookup('ansible.builtin.file', "]
+            .iter()
+            .any(|p| t.starts_with(p))
+            || t.strip_prefix("{{ pynoc_").is_some_and(|r| {
+                r.split_once('.').is_some_and(|(v, _)| v.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            })
+    };
+    for name in ["pynomaly", "ledger", "atelier", "everything"] {
+        let text = fs::read_to_string(format!("{}/examples/{name}/spec.kdl", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let c = pynoc::compile(&text, "spec.kdl").map_err(|d| format!("{d:?}")).unwrap();
+        for line in artifact(&c, "deploy").lines().filter(|l| !l.contains("!unsafe")) {
+            let unquoted = line.replace("''", "'");
+            for (at, _) in unquoted.match_indices("{{") {
+                assert!(own(&unquoted[at..]), "{name}: a template pynoc did not mean: {line}");
+            }
+        }
+    }
+}

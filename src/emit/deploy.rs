@@ -439,7 +439,9 @@ fn stamped(name: &str, script: &str, dir: &str, stamp: &str, extra: Vec<Word>) -
 
 /// A one-line script of stdlib/deploy/ that reads the host and fails with its reason.
 fn one_line_check(name: &str, script: &str, args: &[Word]) -> Task {
-    let mut argv = vec![plain("sh"), plain("-c"), plain(one_line(script)), plain("pynoc-check")];
+    // The script is data to Ansible (`!unsafe`): one that uses Go templates (`docker compose
+    // ps --format '{{.State}}'`) must never be read as Jinja.
+    let mut argv = vec![plain("sh"), plain("-c"), unsafe_str(one_line(script)), plain("pynoc-check")];
     argv.extend(args.iter().cloned());
     Step::new(name, Command::argv(argv)).read_only().task()
 }
