@@ -56,6 +56,14 @@ finish() {
     [ "$f" -eq 0 ] && [ "$p" -gt 0 ]
 }
 
+# inputs_key IMAGE DIR…: a key of the VM image and of every file under each DIR (its path
+# relative to the DIR, and its content), for what a run may keep for the next one.
+inputs_key() {
+    { echo "${1##*/}"; shift
+      for d in "$@"; do (cd "$d" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); done
+    } | sha256sum | cut -c1-16
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 ssh_opts() {

@@ -4,7 +4,8 @@
 # name (no network needed); `app` puts the operator's code beside the generated files and
 # builds the stack's three images with the generated compose file, as an operator does
 # (`docker compose build`: the API's and the console's Dockerfiles and postgres.Dockerfile,
-# which adds pgAudit from Debian's mirror through Docker's bridge). Prints PASS/FAIL.
+# which adds pgAudit from Debian's mirror through Docker's bridge), then `check`s them
+# (also run alone on images loaded from the harness's cache). Prints PASS/FAIL.
 set -u
 cd /opt/pynoc-out/container || exit 1
 case ${1:-} in
@@ -31,6 +32,10 @@ app)
         echo "FAIL docker compose build of the generated files"
         exit 1
     fi
+    exec bash "$0" check
+    ;;
+check)
+    # What the images hold, whether built now or loaded as an earlier run built them.
     for i in atelier-api atelier-console; do
         docker run --rm --entrypoint sh "$i" -c 'test ! -e /app/secrets && test ! -e /app/postgres-conf && test ! -e /app/prepare.sh && test ! -e /app/Dockerfile' &&
             echo "PASS $i holds no secrets/, postgres-conf/, prepare.sh or Dockerfile (its .dockerignore)" ||
@@ -41,7 +46,7 @@ app)
         echo "FAIL atelier-postgres:17: not uid 999, or no pgaudit.so"
     ;;
 *)
-    echo "usage: build.sh images|app" >&2
+    echo "usage: build.sh images|app|check" >&2
     exit 2
     ;;
 esac
