@@ -77,7 +77,7 @@ main() {
     converge_again >"$WORK/converge1.log" 2>&1 || { tail -60 "$WORK/converge1.log"; fail "atelier: the first converge failed"; exit 1; }
     recap "$WORK/converge1.log"
     if [ -n "$loading" ]; then
-        atelier_host 1
+        atelier_host 1 ", while the images load"
         say "atelier: the stack's images, loaded from $cached"
         wait "$loading" && pass "the stack's images loaded, as an earlier run built them from the same files ($(grep -c '^Loaded image' "$WORK/load.log") images)" ||
             { cat "$WORK/load.log"; fail "docker load of $cached"; exit 1; }
@@ -87,7 +87,7 @@ main() {
         # The images build (minutes: the API's builder installs a compiler) while the host's
         # probes of round 1 run.
         atelier_build app
-        atelier_host 1
+        atelier_host 1 ", while the images build"
         stack_wait app
         if ! grep -q '^FAIL' "$WORK/results"; then
             find "${cached%/*}" -maxdepth 1 -name 'atelier-images-*.tar' -delete
@@ -195,10 +195,11 @@ sleep 2
 EOF
 }
 
-# The host's probes: nothing here needs the stack (round 1 runs while its images build).
+# atelier_host ROUND [WHILE]: the host's probes; nothing here needs the stack (round 1 runs
+# while its images build or load).
 atelier_host() {
     local round=$1
-    say "atelier: probes, round $round: the host$([ "$round" = 1 ] && echo ', while the images build')"
+    say "atelier: probes, round $round: the host${2:-}"
     atelier_peers
     probe_services
     probe_sysctl
