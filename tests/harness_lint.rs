@@ -71,7 +71,7 @@ fn stand_in_application_parses() {
     for f in [
         "stack/app/uvicorn.py",
         "stack/app/pynomaly/main.py",
-        "atelier/app/uvicorn.py",
+        "stack/app/pq.py",
         "atelier/app/gunicorn.py",
         "atelier/app/atelier/__init__.py",
         "atelier/app/atelier/db.py",

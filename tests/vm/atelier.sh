@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # $image is set by lib.sh's vm_setup
 # The VM proof of examples/atelier, the second shape, on its own release: a Debian 13 VM.
 #
 #   bash tests/vm/atelier.sh        (as root; .ci/test runs it after tests/vm/run.sh)
@@ -33,22 +34,16 @@ B=bbbbbbbb-0000-0000-0000-00000000000b
 main() {
     need qemu-system-x86_64 qemu-img mmdebstrap ssh scp curl openssl python3 "$ANSIBLE_PLAYBOOK"
     say "atelier: the Debian 13 VM image (built once per version of image.sh)"
-    image=$(bash "$here/image.sh" trixie) || { echo "FAIL the Debian 13 VM image could not be built"; exit 1; }
-    WORK=$(mktemp -d /tmp/pynoc-vm13.XXXXXX)
-    export WORK
-    trap 'vm_stop; rm -rf "$WORK"' EXIT
-    trap 'exit 130' INT TERM
+    vm_setup trixie
 
     say "atelier: build its output (the harness's address in the office network)"
-    (cd "$root" && cargo build --quiet --locked --bin pynoc) || exit 1
-    local pynoc="${CARGO_TARGET_DIR:-$root/target}/debug/pynoc"
+    local pynoc
+    pynoc=$(pynoc_bin) || exit 1
     mkdir -p "$WORK/spec"
     sed 's|network office "203.0.113.0/24" "2001:db8:a7::/48"|& "10.0.2.2/32"|' \
         "$root/examples/atelier/spec.kdl" >"$WORK/spec/spec.kdl"
     grep -q '"10.0.2.2/32"' "$WORK/spec/spec.kdl" || { fail "atelier's office network line changed: update atelier.sh"; exit 1; }
     "$pynoc" build "$WORK/spec/spec.kdl" -o "$WORK/out" >/dev/null || exit 1
-    cp "$image/id_ed25519" "$WORK/key"
-    chmod 600 "$WORK/key"
 
     vm_boot "$image"
     # shellcheck disable=SC2034 # read by lib.sh's inventory
@@ -62,7 +57,7 @@ main() {
     # container/ files, the stand-ins, the application, the VM image), are loaded instead of
     # built again: about 4 minutes saved under emulation. Any change of an input builds anew.
     local key cached loading=""
-    key=$(inputs_key "$image" "$WORK/out/container" "$here/atelier" "$here/stack/standins")
+    key=$(inputs_key "$image" "$WORK/out/container" "$here/atelier" "$here/stack/standins" "$here/stack/app")
     cached=${PYNOC_VM_CACHE:-/var/cache/pynoc-vm}/atelier-images-$key.tar
     if [ -f "$cached" ]; then
         # shellcheck disable=SC2046 # ssh_opts prints one word per line

@@ -56,6 +56,25 @@ finish() {
     [ "$f" -eq 0 ] && [ "$p" -gt 0 ]
 }
 
+# vm_setup RELEASE: the cached image of RELEASE (tests/vm/image.sh) in $image, a temporary
+# $WORK with the harness's key, and the VM stopped by its pid whatever ends the run, a
+# signal included.
+vm_setup() {
+    image=$(bash "$here/image.sh" "$1") || { echo "FAIL the $1 VM image could not be built"; exit 1; }
+    WORK=$(mktemp -d /tmp/pynoc-vm.XXXXXX)
+    export WORK
+    trap 'vm_stop; rm -rf "$WORK"' EXIT
+    trap 'exit 130' INT TERM
+    cp "$image/id_ed25519" "$WORK/key"
+    chmod 600 "$WORK/key"
+}
+
+# pynoc_bin: pynoc built from this checkout; prints the binary's path.
+pynoc_bin() {
+    (cd "$root" && cargo build --quiet --locked --bin pynoc) || return 1
+    echo "${CARGO_TARGET_DIR:-$root/target}/debug/pynoc"
+}
+
 # inputs_key IMAGE DIR…: a key of the VM image and of every file under each DIR (its path
 # relative to the DIR, and its content), for what a run may keep for the next one.
 inputs_key() {

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # $image is set by lib.sh's vm_setup
 # The VM proof: the reference output, deployed by its own playbook on a real Debian 12
 # machine, works as a whole, and still does after a reboot.
 #
@@ -39,20 +40,13 @@ root=$(cd "$here/../.." && pwd)
 main() {
     need qemu-system-x86_64 qemu-img mmdebstrap ssh scp curl openssl psql python3 "$ANSIBLE_PLAYBOOK"
     say "the VM image (built once per version of image.sh)"
-    image=$(bash "$here/image.sh") || { echo "FAIL the VM image could not be built"; exit 1; }
-    WORK=$(mktemp -d /tmp/pynoc-vm.XXXXXX)
-    export WORK
-    # The VM is stopped by its pid whatever ends the run, a signal included.
-    trap 'vm_stop; rm -rf "$WORK"' EXIT
-    trap 'exit 130' INT TERM
+    vm_setup bookworm
 
     say "build the reference output and the ledger's"
-    (cd "$root" && cargo build --quiet --locked --bin pynoc) || exit 1
-    local pynoc="${CARGO_TARGET_DIR:-$root/target}/debug/pynoc"
+    local pynoc
+    pynoc=$(pynoc_bin) || exit 1
     "$pynoc" build "$root/examples/pynomaly/spec.kdl" -o "$WORK/out" >/dev/null || exit 1
     "$pynoc" build "$root/examples/ledger/spec.kdl" -o "$WORK/ledger" >/dev/null || exit 1
-    cp "$image/id_ed25519" "$WORK/key"
-    chmod 600 "$WORK/key"
 
     vm_boot "$image"
     prepare

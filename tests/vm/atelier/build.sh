@@ -23,7 +23,8 @@ images)
     echo "PASS stand-in images for python:3.12-slim-bookworm and postgres:17-bookworm ($((SECONDS - t)) s)"
     ;;
 app)
-    cp -r /opt/pynoc-atelier/app/. .
+    # The stand-in application, with the reference's libpq module and uvicorn stand-in.
+    cp -r /opt/pynoc-atelier/app/. . && cp /opt/pynoc-stack/app/pq.py /opt/pynoc-stack/app/uvicorn.py .
     t=$SECONDS
     if docker compose build >/var/log/pynoc-app-build.log 2>&1; then
         echo "PASS docker compose build: the API's, the console's and the database's images ($((SECONDS - t)) s)"
