@@ -523,7 +523,6 @@ struct VersionDiff {
     added: Vec<PgParam>,
 }
 
-/// The starter spec `pynoc init` writes.
 /// The stdlib's catalogs as text, for `pynoc explain FILE:LINE` to name where a default
 /// comes from.
 pub(crate) const DATA: &[(&str, &str)] = &[
@@ -542,8 +541,10 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("postgres/dangerous.toml", include_str!("../stdlib/postgres/dangerous.toml")),
     ("postgres/hardening.toml", include_str!("../stdlib/postgres/hardening.toml")),
     ("language.toml", include_str!("../stdlib/language.toml")),
+    ("systemd/sandbox.toml", include_str!("../stdlib/systemd/sandbox.toml")),
 ];
 
+/// The starter spec `pynoc init` writes.
 pub const STARTER: &str = include_str!("../stdlib/init/spec.kdl");
 
 pub(crate) const PG_VERSIONS: &[u32] = &[13, 14, 15, 16, 17];
@@ -751,6 +752,32 @@ impl SysctlMeaning {
 }
 
 catalog!(sysctl_meaning, SysctlMeaning, "sysctl/meaning.toml");
+catalog!(sandbox, SandboxCatalog, "systemd/sandbox.toml");
+
+/// stdlib/systemd/sandbox.toml: the systemd sandbox of each service pynoc configures.
+#[derive(Debug, Deserialize)]
+pub struct SandboxCatalog {
+    pub(crate) file: FileMode,
+    pub(crate) common: Vec<crate::ir::UnitSetting>,
+    pub(crate) unit: Vec<SandboxUnit>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SandboxUnit {
+    pub(crate) service: String,
+    pub(crate) unit: String,
+    pub(crate) threshold: f64,
+    #[serde(rename = "read-write")]
+    pub(crate) read_write: Vec<String>,
+    pub(crate) settings: Vec<crate::ir::UnitSetting>,
+}
+
+impl SandboxCatalog {
+    /// The catalog's entry for `service` (every service has one: a test says so).
+    pub(crate) fn unit(&self, service: crate::ir::Daemon) -> Option<&SandboxUnit> {
+        self.unit.iter().find(|u| u.service == service.name())
+    }
+}
 
 /// The sysctl profiles by name.
 pub fn sysctl_profile(name: &str) -> Option<&'static SysctlProfile> {

@@ -23,7 +23,7 @@ use crate::emit::Artifact;
 pub(crate) const MANIFEST: &str = "manifest.json";
 
 /// The folders of the output directory that pynoc writes, and the only ones it removes from.
-pub(crate) const FOLDERS: &[&str] = &["container", "deploy", "host", "nginx", "postgres"];
+pub(crate) const FOLDERS: &[&str] = &["container", "deploy", "host", "nginx", "postgres", "systemd"];
 
 /// What a build did to the output directory.
 #[derive(Debug, Default)]

@@ -60,7 +60,9 @@ fn build_writes_every_artifact_and_a_true_manifest() {
             "host/ufw.sh",
             "nginx/nginx.conf",
             "postgres/pg_hba.conf",
-            "postgres/postgresql-security.sql"
+            "postgres/postgresql-security.sql",
+            "systemd/fail2ban.service.conf",
+            "systemd/nginx.service.conf"
         ]
     );
     for a in arts {

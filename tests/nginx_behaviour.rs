@@ -152,7 +152,7 @@ fn rewrite(conf: &str, dir: &Path, cert: &Path, key: &Path) -> String {
         .replace("listen [::]:80 default_server;", &format!("listen [::1]:{HTTP} default_server;"))
         .replace("listen 443 ", &format!("listen 127.0.0.1:{HTTPS} "))
         .replace("listen [::]:443 ", &format!("listen [::1]:{HTTPS} "))
-        .replace("pid /run/nginx.pid;", &format!("pid {d}/nginx.pid;"))
+        .replace("pid /run/nginx/nginx.pid;", &format!("pid {d}/nginx.pid;"))
         .replace("/var/log/nginx/", &format!("{d}/log-"))
         .replace("root /var/www/letsencrypt;", &format!("root {d}/webroot;"))
         .replace("server 127.0.0.1:8000;", &format!("server 127.0.0.1:{BACKEND};"));

@@ -49,6 +49,8 @@ const CASES: &[(&str, &str, Want)] = &[
     ("container/.gitignore", "/postgres-conf/", Want::Template("container/gitignore.j2")),
     ("container/.dockerignore", "# Keeps these out of the build context", Want::Template("container/dockerignore.j2")),
     ("deploy/site.yml", "fullchain.pem", Want::Spec("tls profile=intermediate")),
+    ("systemd/nginx.service.conf", "ProtectSystem=strict", Want::Catalog("systemd/sandbox.toml")),
+    ("systemd/fail2ban.service.conf", "CapabilityBoundingSet=", Want::Catalog("systemd/sandbox.toml")),
     ("deploy/inventory.ini", "[pynoc_web]", Want::Computed("`project`, `host`, `nginx`, `postgres`, `container`")),
     // Lines several nodes decide together (issue 27): traced to them, never to pynoc's code.
     ("nginx/nginx.conf", "ssl_ecdh_curve", Want::Spec("tls profile=intermediate")),
@@ -108,7 +110,7 @@ fn a_line_of_every_artifact_is_traced() {
                 assert!(out.contains(&format!("a fixed line of the template stdlib/{t}:{tl}")), "{out}");
             }
             Want::Catalog(c) => {
-                let key = line.split_whitespace().next().unwrap();
+                let key = line.split(|c: char| c.is_whitespace() || c == '=').next().unwrap();
                 let body = fs::read_to_string(root().join("stdlib").join(c)).unwrap();
                 let cl = body.lines().position(|l| l.contains(key)).expect("the catalog has the key") + 1;
                 assert!(out.contains(&format!("a default: `{key}` from stdlib/{c}:{cl}")), "{out}");

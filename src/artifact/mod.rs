@@ -24,6 +24,7 @@ mod fail2ban;
 mod fstab;
 mod sshd;
 mod sysctl;
+pub(crate) mod unit;
 
 /// Every kind of generated file (manifest.json's `name`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -49,6 +50,9 @@ pub enum Kind {
     PostgresApply,
     Deploy,
     Inventory,
+    NginxUnit,
+    PostgresUnit,
+    Fail2banUnit,
 }
 
 /// How an artifact reaches its consumer.
@@ -131,11 +135,12 @@ pub(crate) struct Desc {
 }
 
 const HASH: &str = "#";
+const SANDBOX: &str = "systemd/sandbox.conf.j2";
 const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 21] = [
+    pub(crate) const ALL: [Kind; 24] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -157,6 +162,9 @@ impl Kind {
         Kind::PostgresApply,
         Kind::Deploy,
         Kind::Inventory,
+        Kind::NginxUnit,
+        Kind::PostgresUnit,
+        Kind::Fail2banUnit,
     ];
 
     /// The one description of each kind.
@@ -346,6 +354,36 @@ impl Kind {
             Kind::Inventory => {
                 d("inventory", "deploy/inventory.ini", "-", 0o644, Edit, "src/emit/deploy.rs", DEPLOY, Checker::Tool)
             }
+            Kind::NginxUnit => d(
+                "nginx-sandbox",
+                "systemd/nginx.service.conf",
+                root,
+                crate::stdlib::sandbox().file.mode.0,
+                Replace,
+                SANDBOX,
+                &["nginx", "host/sandbox"],
+                Checker::Tool,
+            ),
+            Kind::PostgresUnit => d(
+                "postgres-sandbox",
+                "systemd/postgresql@.service.conf",
+                root,
+                crate::stdlib::sandbox().file.mode.0,
+                Replace,
+                SANDBOX,
+                &["postgres/hba", "host/sandbox"],
+                Checker::Tool,
+            ),
+            Kind::Fail2banUnit => d(
+                "fail2ban-sandbox",
+                "systemd/fail2ban.service.conf",
+                root,
+                crate::stdlib::sandbox().file.mode.0,
+                Replace,
+                SANDBOX,
+                &["host/fail2ban", "host/sandbox"],
+                Checker::Tool,
+            ),
         }
     }
 
@@ -386,6 +424,9 @@ impl Kind {
             // Used where it is written, on the controller: never installed on a host.
             Kind::Deploy => "./deploy/site.yml",
             Kind::Inventory => "./deploy/inventory.ini",
+            Kind::NginxUnit => "/etc/systemd/system/nginx.service.d/50-pynoc-sandbox.conf",
+            Kind::PostgresUnit => "/etc/systemd/system/postgresql@.service.d/50-pynoc-sandbox.conf",
+            Kind::Fail2banUnit => "/etc/systemd/system/fail2ban.service.d/50-pynoc-sandbox.conf",
         }
     }
 
@@ -416,7 +457,12 @@ impl Kind {
             | Kind::Gitignore
             | Kind::PostgresApply
             | Kind::Deploy
-            | Kind::Inventory => false,
+            | Kind::Inventory
+            // Their directories do not exist when the audit rules load (a watch needs its
+            // parent): /etc/systemd/system is watched by the audit sets instead.
+            | Kind::NginxUnit
+            | Kind::PostgresUnit
+            | Kind::Fail2banUnit => false,
         }
     }
 
@@ -426,11 +472,15 @@ impl Kind {
     /// controller).
     pub(crate) fn play(self) -> Option<Group> {
         match self {
-            Kind::Sysctl | Kind::Sshd | Kind::Fail2ban | Kind::Audit | Kind::Nftables | Kind::Fstab => {
-                Some(Group::Host)
-            }
-            Kind::Nginx => Some(Group::Web),
-            Kind::PostgresSql | Kind::PgHba => Some(Group::Database),
+            Kind::Sysctl
+            | Kind::Sshd
+            | Kind::Fail2ban
+            | Kind::Audit
+            | Kind::Nftables
+            | Kind::Fstab
+            | Kind::Fail2banUnit => Some(Group::Host),
+            Kind::Nginx | Kind::NginxUnit => Some(Group::Web),
+            Kind::PostgresSql | Kind::PgHba | Kind::PostgresUnit => Some(Group::Database),
             Kind::Ufw
             | Kind::Iptables
             | Kind::Ip6tables
@@ -471,7 +521,10 @@ impl Kind {
             | Kind::Gitignore
             | Kind::PostgresApply
             | Kind::Deploy
-            | Kind::Inventory => &[],
+            | Kind::Inventory
+            | Kind::NginxUnit
+            | Kind::PostgresUnit
+            | Kind::Fail2banUnit => &[],
         }
     }
 
@@ -582,8 +635,8 @@ pub(crate) enum Emit {
 }
 
 /// The order of the host play's tasks: the kinds whose `steps` it runs.
-pub(crate) const HOST_PLAY: [Kind; 6] =
-    [Kind::Sysctl, Kind::Sshd, Kind::Nftables, Kind::Fail2ban, Kind::Audit, Kind::Fstab];
+pub(crate) const HOST_PLAY: [Kind; 7] =
+    [Kind::Sysctl, Kind::Sshd, Kind::Nftables, Kind::Fail2ban, Kind::Fail2banUnit, Kind::Audit, Kind::Fstab];
 
 impl Kind {
     /// The one table of what each consumer does with a kind.
@@ -669,6 +722,19 @@ impl Kind {
                 None,
                 Emit::Section,
                 None,
+            ),
+            Kind::NginxUnit => {
+                b(unit::check_nginx, Whole(unit::lines), Some(unit::meaning), Emit::Own(unit::emit_nginx), None)
+            }
+            Kind::PostgresUnit => {
+                b(unit::check_postgres, Whole(unit::lines), Some(unit::meaning), Emit::Own(unit::emit_postgres), None)
+            }
+            Kind::Fail2banUnit => b(
+                unit::check_fail2ban,
+                Whole(unit::lines),
+                Some(unit::meaning),
+                Emit::Own(unit::emit_fail2ban),
+                Some(unit::steps),
             ),
         }
     }

@@ -128,6 +128,7 @@ pub(crate) enum Registered {
     Db,
     Missing,
     Up,
+    Sandbox,
 }
 
 impl Registered {
@@ -140,6 +141,7 @@ impl Registered {
             Registered::Db => "pynoc_db",
             Registered::Missing => "pynoc_missing",
             Registered::Up => "pynoc_up",
+            Registered::Sandbox => "pynoc_sandbox",
         }
     }
 

@@ -13,8 +13,8 @@ use super::ansible::{
     Registered, Step, Systemd, Task, UnitState, Word, plain, words,
 };
 use super::{Artifact, Context};
-use crate::artifact::Kind;
-use crate::ir::Postgres;
+use crate::artifact::{Kind, unit};
+use crate::ir::{Daemon, Postgres};
 
 /// The shell scripts the playbook runs on a host: files of their own, checked by shellcheck.
 const EXISTS: &str = include_str!("../../stdlib/deploy/exists.sh");
@@ -33,21 +33,27 @@ pub(crate) fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, min
     let mut plays = Vec::new();
     let stack = spec.container.as_ref().and_then(|c| c.compose.as_ref());
     if let Some(host) = &spec.host {
-        plays.push(host_play(host, &art));
+        let mut play = host_play(host, &art);
+        if host.fail2ban.is_some() && art(Kind::Fail2banUnit).is_none() {
+            play.tasks.extend(sandbox(spec, Daemon::Fail2ban, None));
+        }
+        plays.push(play);
     }
     // The engine where the host runs containers, and the stack brought up where there is one.
     if spec.host.as_ref().is_some_and(|h| h.containers.is_some()) || stack.is_some() {
         plays.push(containers_play(cx, stack.map(|s| (s, arts))));
     }
     if let (Some(a), Some(n)) = (art(Kind::Nginx), &spec.nginx) {
-        plays.push(web_play(a, n));
+        let mut play = web_play(a, n, art(Kind::NginxUnit).is_some());
+        play.tasks.extend(sandbox(spec, Daemon::Nginx, art(Kind::NginxUnit)));
+        plays.push(play);
     }
     // A host PostgreSQL only where the database runs on the host: a compose database is
     // the stack's (prepare.sh writes its files, postgres-apply.sh applies the SQL).
     if let (Some(p), Some(sql), Some(hba)) = (&spec.postgres, art(Kind::PostgresSql), art(Kind::PgHba))
         && p.on_host()
     {
-        plays.push(database_play(p, sql, hba));
+        plays.push(database_play(p, sql, hba, sandbox(spec, Daemon::Postgresql, art(Kind::PostgresUnit))));
     }
     // The variables the security SQL reads its passwords from: the playbook needs the same.
     let passwords = art(Kind::PostgresSql).map(|a| a.env.clone()).unwrap_or_default();
@@ -57,9 +63,10 @@ pub(crate) fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, min
         "{}\n# Deploys the artifacts beside this directory as manifest.json lists them. Run from the\n\
          # output directory's parent or anywhere: paths are relative to this playbook.\n\
          #   ansible-playbook -i deploy/inventory.ini deploy/site.yml            # apply\n\
-         #   ansible-playbook -i deploy/inventory.ini deploy/site.yml --check --diff   # dry run\n{}{yaml}",
+         #   ansible-playbook -i deploy/inventory.ini deploy/site.yml --check --diff   # dry run\n{}{}{yaml}",
         cx.header(Kind::Deploy),
         password_note(&passwords),
+        unsandboxed_note(spec),
     );
     Ok(vec![
         Artifact {
@@ -79,6 +86,28 @@ pub(crate) fn emit(cx: &Context, arts: &[Artifact]) -> Result<Vec<Artifact>, min
             content: inventory(cx),
         },
     ])
+}
+
+/// A service's sandbox drop-in installed, or removed where the spec leaves it out.
+fn sandbox(spec: &crate::ir::Spec, service: Daemon, a: Option<&Artifact>) -> Vec<Task> {
+    let instance = unit::instance(spec, service);
+    match a {
+        Some(a) => unit::install(a, &instance),
+        None => unit::removed(unit::kind(service), spec, &instance),
+    }
+}
+
+/// The services the spec leaves without their sandbox, with its reasons.
+fn unsandboxed_note(spec: &crate::ir::Spec) -> String {
+    let Some(host) = &spec.host else { return String::new() };
+    let mut s = String::new();
+    for u in &host.unsandboxed {
+        if s.is_empty() {
+            s.push_str("# Left without their systemd sandbox by the spec (the drop-in is removed):\n");
+        }
+        s.push_str(&format!("#   {}: {}\n", u.service.name(), u.reason));
+    }
+    s
 }
 
 fn password_note(vars: &[String]) -> String {
@@ -384,7 +413,7 @@ fn stack_tasks(cx: &Context, stack: &crate::ir::Stack, arts: &[Artifact]) -> Vec
     tasks.extend(every_service_up(&file));
     tasks
 }
-fn web_play(a: &Artifact, n: &crate::ir::Nginx) -> Play {
+fn web_play(a: &Artifact, n: &crate::ir::Nginx, sandboxed: bool) -> Play {
     let mut tasks = vec![apt(a.kind.packages())];
     let mut files: Vec<&str> = Vec::new();
     for site in &n.sites {
@@ -414,6 +443,19 @@ fn web_play(a: &Artifact, n: &crate::ir::Nginx) -> Play {
             follow: Some(false),
         };
         tasks.push(Step::new("ACME webroot", Module::File(dir)).task());
+    }
+    if sandboxed {
+        // The sandbox's RuntimeDirectory, made now: `nginx -t` opens the pid file there.
+        let run = File {
+            path: plain("/run/nginx"),
+            state: FileState::Directory,
+            owner: Some("root"),
+            group: Some("root"),
+            mode: Some("0755"),
+            follow: Some(false),
+        };
+        tasks
+            .push(Step::new("/run/nginx for the pid file (the sandbox's runtime directory)", Module::File(run)).task());
     }
     tasks.push(
         Step::new("nginx.conf", Module::Copy(copy(a, Some("/usr/sbin/nginx -t -q -c %s".into()))))
@@ -525,7 +567,7 @@ fn pgaudit_loaded(p: &Postgres, cluster: &str, tasks: &mut Vec<Task>) {
     );
 }
 
-fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Play {
+fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact, sandboxed: Vec<Task>) -> Play {
     let db = unsafe_str(&p.database);
     let cluster = format!("postgresql@{}-main", p.version);
     let envs: Vec<&str> = sql.env.iter().map(String::as_str).collect();
@@ -543,6 +585,8 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact) -> Play {
         tasks.push(exists("the server's certificate and key", &[&ssl.cert, &ssl.key]));
     }
     tasks.push(service("PostgreSQL enabled and running", &cluster, Some(UnitState::Started)));
+    // Its sandbox next: every later step talks to the cluster as it will run.
+    tasks.extend(sandboxed);
     tasks.extend(database_exists(p, &db));
     if !p.tables.is_empty() {
         tasks.push(tables_exist(p, psql(&db, &[])));

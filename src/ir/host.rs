@@ -19,6 +19,65 @@ pub struct Host {
     pub(crate) audit: Option<Audit>,
     pub(crate) firewall: Option<Firewall>,
     pub(crate) fstab: Option<Fstab>,
+    /// `sandbox { off SERVICE reason=… }`: the services whose unit the spec leaves as
+    /// Debian ships it, each with its reason. Every other service pynoc configures runs
+    /// under its sandbox drop-in (`Spec::sandboxes`).
+    pub(crate) unsandboxed: Vec<Unsandboxed>,
+}
+
+/// A service left without its sandbox, and why.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Unsandboxed {
+    pub(crate) service: Daemon,
+    pub(crate) reason: String,
+}
+
+/// A service pynoc configures whose systemd unit it can sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Daemon {
+    Nginx,
+    Postgresql,
+    Fail2ban,
+}
+
+impl Daemon {
+    pub(crate) const ALL: [Daemon; 3] = [Daemon::Nginx, Daemon::Postgresql, Daemon::Fail2ban];
+
+    /// How the spec and stdlib/systemd/sandbox.toml name it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Daemon::Nginx => "nginx",
+            Daemon::Postgresql => "postgresql",
+            Daemon::Fail2ban => "fail2ban",
+        }
+    }
+}
+
+/// A systemd drop-in that sandboxes one service's unit: stdlib/systemd/sandbox.toml's
+/// settings with the paths and networks the spec gives.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Sandbox {
+    pub(crate) service: Daemon,
+    /// The unit the drop-in extends, e.g. `postgresql@.service` (every cluster's).
+    pub(crate) unit: String,
+    /// The highest exposure `systemd-analyze security` may give the unit under it.
+    pub(crate) threshold: f64,
+    /// Every setting in the order written, the common ones first.
+    pub(crate) settings: Vec<UnitSetting>,
+    /// The directories (and files) it may write, sorted; `-` before one that may be missing.
+    pub(crate) read_write: Vec<String>,
+    /// The networks it may exchange packets with, when it is limited to some (the database:
+    /// loopback and its pg_hba.conf networks); empty for any.
+    pub(crate) ip_allow: Vec<String>,
+}
+
+/// One `Key=value` line of a unit drop-in and why it is there.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
+pub(crate) struct UnitSetting {
+    pub(crate) key: String,
+    pub(crate) value: String,
+    pub(crate) why: String,
 }
 
 /// Kernel parameters, written as a drop-in for `/etc/sysctl.d/`.

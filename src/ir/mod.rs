@@ -37,6 +37,9 @@ pub struct Spec {
     pub(crate) postgres: Option<Postgres>,
     /// The application image and the container stack.
     pub(crate) container: Option<Container>,
+    /// The systemd sandbox drop-in of each service the spec configures (nginx, a host
+    /// PostgreSQL, fail2ban), unless `host { sandbox { off … } }` leaves it out.
+    pub(crate) sandboxes: Vec<Sandbox>,
 }
 
 /// A section of the spec, as a check names it.

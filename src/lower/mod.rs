@@ -10,6 +10,7 @@ mod fstab;
 mod nginx;
 mod node;
 mod postgres;
+mod sandbox;
 mod ssh;
 mod sysctl;
 pub mod trace;
@@ -87,7 +88,7 @@ pub(crate) fn lower(doc: &Document, d: &Diags) -> ir::Spec {
         admin_email: None,
         networks: Vec::new(),
     });
-    ir::Spec {
+    let mut spec = ir::Spec {
         incomplete: o.incomplete.take(),
         version: version.unwrap_or(FORMAT_VERSION as u32),
         release: release_name,
@@ -96,7 +97,10 @@ pub(crate) fn lower(doc: &Document, d: &Diags) -> ir::Spec {
         nginx: nginx_ir,
         postgres: postgres_ir,
         container: container_ir,
-    }
+        sandboxes: Vec::new(),
+    };
+    spec.sandboxes = sandbox::drop_ins(&spec);
+    spec
 }
 
 /// The top-level nodes: the first of each name (a second one is a duplicate).
@@ -257,7 +261,7 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Scope) -> Option<ir::Project> {
     Some(ir::Project { name: name?, domain, admin_email, networks })
 }
 
-const HOST: &[&str] = &["accounts", "sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab"];
+const HOST: &[&str] = &["accounts", "sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab", "sandbox"];
 
 /// Where nginx writes its logs: the fail2ban nginx jails read exactly these files.
 pub(crate) struct NginxLogs {
@@ -320,6 +324,7 @@ fn lower_host(
         audit: None,
         firewall: None,
         fstab: None,
+        unsandboxed: Vec::new(),
     };
     let cs = children(n, HOST, HOST, d);
     // ssh first: the firewall's `ssh` service and the sshd jail follow its port.
@@ -336,6 +341,7 @@ fn lower_host(
             "audit" => host.audit = o.section(d, ir::Section::Audit, || audit::lower(c, d, release)),
             "firewall" => host.firewall = o.section(d, ir::Section::Firewall, || firewall::lower(c, d, o, ssh_port)),
             "fstab" => host.fstab = o.section(d, ir::Section::Fstab, || fstab::lower(c, d)),
+            "sandbox" => host.unsandboxed = sandbox::lower(c, d),
             "accounts" => {
                 host.accounts = o.section(d, ir::Section::Accounts, || Some(accounts(c, d))).unwrap_or_default()
             }

@@ -80,7 +80,8 @@ fn run(file: &Utf8Path, conf: &str) -> std::io::Result<Status> {
     let certs = directive(conf, "ssl_certificate");
     let keys = directive(conf, "ssl_certificate_key");
     let mut overlays: Vec<String> = vec!["/etc".into(), "/var/log".into(), "/run".into()];
-    let mut script = format!("cp {} /etc/nginx/nginx.conf\n", quote(file.as_str()));
+    // /run/nginx is the sandbox's RuntimeDirectory, made by systemd before `nginx -t` runs.
+    let mut script = format!("mkdir -p /run/nginx\ncp {} /etc/nginx/nginx.conf\n", quote(file.as_str()));
     for (cert, key) in certs.iter().zip(&keys) {
         for p in [cert, key] {
             let top = format!("/{}", p.trim_start_matches('/').split('/').next().unwrap_or(""));

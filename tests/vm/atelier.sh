@@ -199,6 +199,7 @@ atelier_host() {
     probe_services
     probe_sysctl
     probe_fstab
+    probe_sandbox "$WORK/out"
     [ "$round" = 1 ] && probe_audit
     G <<'EOF' 2>&1 | tally
 # Debian 13 records logins in wtmpdb's database: the session set watches it, not wtmp.

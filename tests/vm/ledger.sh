@@ -43,9 +43,13 @@ n=\$(PGPASSWORD=$BOOKS_MIGRATE_PW psql "host=/run/postgresql dbname=books user=b
 [ "\$n" = 3 ] && echo "PASS ledger: the migrations role's data migration reaches every row (3)" || echo "FAIL ledger: the migrations role changed \$n rows"
 [ "\$(runuser -u postgres -- psql -XAtc 'SHOW ssl')" = on ] && echo "PASS ledger: ssl on" || echo "FAIL ledger: ssl is not on"
 END
+    probe_sandbox "$WORK/ledger"
+    # The database's sandbox lets only loopback and pg_hba.conf's networks exchange packets
+    # with it: a connection from QEMU's gateway is dropped before PostgreSQL sees it (pg_hba
+    # would reject it too), so it times out instead of being refused.
     local out
-    out=$(PGPASSWORD=$BOOKS_APP_PW psql "host=127.0.0.1 port=$PG_PORT dbname=books user=books_app sslmode=require connect_timeout=10" -XAtc 'SELECT 1' 2>&1)
-    case $out in *"no pg_hba.conf entry"* | *rejects*) pass "ledger: an address pg_hba.conf does not name is rejected" ;;
+    out=$(PGPASSWORD=$BOOKS_APP_PW psql "host=127.0.0.1 port=$PG_PORT dbname=books user=books_app sslmode=require connect_timeout=5" -XAtc 'SELECT 1' 2>&1)
+    case $out in *"timeout expired"*) pass "ledger: an address pg_hba.conf does not name is dropped by the database's sandbox" ;;
         *) fail "ledger: a login from QEMU's gateway: $out" ;; esac
     # nginx in front of the application on the host (a stand-in on 127.0.0.1:8080).
     local r=(--resolve "books.example.org:$HTTPS_PORT:127.0.0.1" --resolve "books.example.org:$HTTP_PORT:127.0.0.1")

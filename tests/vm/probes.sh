@@ -39,6 +39,7 @@ probe_host() {
     probe_fstab
     probe_postgres
     probe_containers
+    probe_sandbox "$WORK/out"
 }
 
 # What needs the stack up: HTTPS through nginx to the application, the stack's own probes,
@@ -63,6 +64,36 @@ done
 nft list table inet pynoc >/dev/null 2>&1 && echo "PASS nftables table inet pynoc loaded" || echo "FAIL no table inet pynoc"
 failed=$(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')
 [ -z "$failed" ] && echo "PASS no failed units" || echo "FAIL failed units: $failed"
+EOF
+}
+
+# probe_sandbox OUT: each service pynoc sandboxes runs under its drop-in: systemd scores
+# the running unit at most the drop-in's figure, the main process cannot gain privileges,
+# and in its mount namespace /etc is read-only while the paths it writes are not.
+probe_sandbox() {
+    local out=$1 f unit max writes checks=""
+    for f in "$out"/systemd/*.service.conf; do
+        [ -e "$f" ] || continue
+        unit=${f##*/}
+        unit=${unit%.conf}
+        [ "$unit" = postgresql@.service ] && unit=postgresql@15-main.service
+        max=$(sed -n 's/.*systemd-analyze security`: at most \([0-9.]*\).*/\1/p' "$f")
+        writes=$(sed -n 's/^ReadWritePaths=//p' "$f" | tr ' ' '\n' | grep -v '^-' | head -1)
+        checks+="sandbox $unit $max $writes"$'\n'
+    done
+    [ -n "$checks" ] || { fail "sandbox: no drop-in in $out/systemd"; return; }
+    G <<EOF 2>&1 | tally
+sandbox() {
+    local unit=\$1 max=\$2 writes=\$3 s pid
+    systemctl show -p DropInPaths --value \$unit | grep -q 50-pynoc-sandbox.conf && echo "PASS sandbox: \$unit runs with its drop-in" || echo "FAIL sandbox: \$unit has no drop-in"
+    s=\$(systemd-analyze security --no-pager \$unit 2>/dev/null | awk '/Overall exposure level/ { for (i = 1; i <= NF; i++) if (\$i ~ /:\$/) print \$(i + 1) }')
+    awk -v s="\$s" -v m="\$max" 'BEGIN { exit !(s != "" && s + 0 <= m + 0) }' && echo "PASS sandbox: \$unit exposure \$s (at most \$max)" || echo "FAIL sandbox: \$unit exposure '\$s' above \$max"
+    pid=\$(systemctl show -p MainPID --value \$unit)
+    grep -q '^NoNewPrivs:[[:space:]]*1' /proc/\$pid/status && echo "PASS sandbox: \$unit's main process has no_new_privs" || echo "FAIL sandbox: \$unit's process \$pid may gain privileges"
+    nsenter -t \$pid -m touch /etc/.pynoc-probe 2>/dev/null && { rm -f /etc/.pynoc-probe; echo "FAIL sandbox: \$unit may write /etc"; } || echo "PASS sandbox: /etc is read-only to \$unit"
+    nsenter -t \$pid -m sh -c "touch \$writes/.pynoc-probe && rm \$writes/.pynoc-probe" && echo "PASS sandbox: \$unit writes \$writes" || echo "FAIL sandbox: \$unit cannot write \$writes"
+}
+$checks
 EOF
 }
 
