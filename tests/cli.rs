@@ -58,6 +58,7 @@ fn build_writes_every_artifact_and_a_true_manifest() {
             "host/sshd_config",
             "host/sysctl.conf",
             "host/ufw.sh",
+            "host/unattended-upgrades.conf",
             "nginx/nginx.conf",
             "postgres/pg_hba.conf",
             "postgres/postgresql-security.sql",

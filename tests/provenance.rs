@@ -49,6 +49,11 @@ const CASES: &[(&str, &str, Want)] = &[
     ("container/.gitignore", "/postgres-conf/", Want::Template("container/gitignore.j2")),
     ("container/.dockerignore", "# Keeps these out of the build context", Want::Template("container/dockerignore.j2")),
     ("deploy/site.yml", "fullchain.pem", Want::Spec("tls profile=intermediate")),
+    (
+        "host/unattended-upgrades.conf",
+        "#clear Unattended-Upgrade::Origins-Pattern;",
+        Want::Template("updates/unattended-upgrades.j2"),
+    ),
     ("systemd/nginx.service.conf", "ProtectSystem=strict", Want::Catalog("systemd/sandbox.toml")),
     ("systemd/fail2ban.service.conf", "CapabilityBoundingSet=", Want::Catalog("systemd/sandbox.toml")),
     ("deploy/inventory.ini", "[pynoc_web]", Want::Computed("`project`, `host`, `nginx`, `postgres`, `container`")),
@@ -128,7 +133,7 @@ fn a_line_of_every_artifact_is_traced() {
     // From inside the output directory, with the spec found beside it.
     let (code, out, err) = explain(&dir.path().join("out"), "host/fstab:4");
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("spec.kdl:60:"), "{out}");
+    assert!(out.contains("spec.kdl:65:"), "{out}");
 }
 
 #[test]

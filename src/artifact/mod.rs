@@ -25,6 +25,7 @@ mod fstab;
 mod sshd;
 mod sysctl;
 pub(crate) mod unit;
+mod updates;
 
 /// Every kind of generated file (manifest.json's `name`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -53,6 +54,7 @@ pub enum Kind {
     NginxUnit,
     PostgresUnit,
     Fail2banUnit,
+    Updates,
 }
 
 /// How an artifact reaches its consumer.
@@ -140,7 +142,7 @@ const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 24] = [
+    pub(crate) const ALL: [Kind; 25] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -165,6 +167,7 @@ impl Kind {
         Kind::NginxUnit,
         Kind::PostgresUnit,
         Kind::Fail2banUnit,
+        Kind::Updates,
     ];
 
     /// The one description of each kind.
@@ -384,6 +387,17 @@ impl Kind {
                 &["host/fail2ban", "host/sandbox"],
                 Checker::Tool,
             ),
+            // apt reads `#` lines as comments (all but `#clear` and `#include`), `//` too.
+            Kind::Updates => d(
+                "updates",
+                "host/unattended-upgrades.conf",
+                root,
+                0o644,
+                Replace,
+                "updates/unattended-upgrades.j2",
+                &["host/updates", "project"],
+                Checker::Tool,
+            ),
         }
     }
 
@@ -427,6 +441,8 @@ impl Kind {
             Kind::NginxUnit => "/etc/systemd/system/nginx.service.d/50-pynoc-sandbox.conf",
             Kind::PostgresUnit => "/etc/systemd/system/postgresql@.service.d/50-pynoc-sandbox.conf",
             Kind::Fail2banUnit => "/etc/systemd/system/fail2ban.service.d/50-pynoc-sandbox.conf",
+            // After Debian's 20auto-upgrades and 50unattended-upgrades: its values win.
+            Kind::Updates => "/etc/apt/apt.conf.d/52pynoc-unattended-upgrades",
         }
     }
 
@@ -439,6 +455,7 @@ impl Kind {
         match self {
             Kind::Sshd => host.is_some_and(|h| h.ssh.is_some()),
             Kind::Fail2ban => host.is_some_and(|h| h.fail2ban.is_some()),
+            Kind::Updates => host.is_some_and(|h| h.updates.is_some()),
             Kind::Nftables => host.is_some_and(|h| h.firewall.is_some()),
             Kind::Nginx => spec.nginx.is_some(),
             Kind::PgHba => spec.postgres.as_ref().is_some_and(crate::ir::Postgres::on_host),
@@ -478,7 +495,8 @@ impl Kind {
             | Kind::Audit
             | Kind::Nftables
             | Kind::Fstab
-            | Kind::Fail2banUnit => Some(Group::Host),
+            | Kind::Fail2banUnit
+            | Kind::Updates => Some(Group::Host),
             Kind::Nginx | Kind::NginxUnit => Some(Group::Web),
             Kind::PostgresSql | Kind::PgHba | Kind::PostgresUnit => Some(Group::Database),
             Kind::Ufw
@@ -506,6 +524,7 @@ impl Kind {
             Kind::Audit => &["auditd"],
             Kind::Nftables => &["nftables"],
             Kind::Nginx => &["nginx"],
+            Kind::Updates => &["unattended-upgrades"],
             Kind::Sysctl
             | Kind::Fstab
             | Kind::PostgresSql
@@ -635,8 +654,16 @@ pub(crate) enum Emit {
 }
 
 /// The order of the host play's tasks: the kinds whose `steps` it runs.
-pub(crate) const HOST_PLAY: [Kind; 7] =
-    [Kind::Sysctl, Kind::Sshd, Kind::Nftables, Kind::Fail2ban, Kind::Fail2banUnit, Kind::Audit, Kind::Fstab];
+pub(crate) const HOST_PLAY: [Kind; 8] = [
+    Kind::Sysctl,
+    Kind::Sshd,
+    Kind::Nftables,
+    Kind::Fail2ban,
+    Kind::Fail2banUnit,
+    Kind::Audit,
+    Kind::Fstab,
+    Kind::Updates,
+];
 
 impl Kind {
     /// The one table of what each consumer does with a kind.
@@ -735,6 +762,13 @@ impl Kind {
                 Some(unit::meaning),
                 Emit::Own(unit::emit_fail2ban),
                 Some(unit::steps),
+            ),
+            Kind::Updates => b(
+                updates::check,
+                Whole(updates::lines),
+                None,
+                Emit::Own(updates::emit),
+                Some(updates::steps),
             ),
         }
     }

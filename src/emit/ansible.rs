@@ -272,7 +272,7 @@ impl HandlerTask {
         HandlerTask::new(
             listen.topic(),
             listen,
-            Module::Systemd(Systemd { name: unit.into(), enabled: None, state: Some(state) }),
+            Module::Systemd(Systemd { name: unit.into(), enabled: None, state: Some(state), masked: None }),
         )
     }
 }
@@ -366,6 +366,9 @@ pub(crate) struct Systemd {
     pub(crate) enabled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) state: Option<UnitState>,
+    /// `false`: a unit someone masked is unmasked first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) masked: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]

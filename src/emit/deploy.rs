@@ -170,7 +170,7 @@ fn apt(names: &[&str]) -> Task {
 }
 
 pub(crate) fn service(name: &str, unit: &str, state: Option<UnitState>) -> Task {
-    Step::new(name, Module::Systemd(Systemd { name: unit.into(), enabled: Some(true), state })).task()
+    Step::new(name, Module::Systemd(Systemd { name: unit.into(), enabled: Some(true), state, masked: None })).task()
 }
 
 /// A file no tool can check on its own: install it with a backup, run `check` (which also
@@ -560,7 +560,12 @@ fn pgaudit_loaded(p: &Postgres, cluster: &str, tasks: &mut Vec<Task>) {
     tasks.push(
         Step::new(
             "restart so that pgAudit is loaded",
-            Module::Systemd(Systemd { name: cluster.into(), enabled: None, state: Some(UnitState::Restarted) }),
+            Module::Systemd(Systemd {
+                name: cluster.into(),
+                enabled: None,
+                state: Some(UnitState::Restarted),
+                masked: None,
+            }),
         )
         .when(not_loaded())
         .task(),
@@ -610,7 +615,7 @@ fn database_play(p: &Postgres, sql: &Artifact, hba: &Artifact, sandboxed: Vec<Ta
     let handlers = vec![HandlerTask::new(
         "restart postgresql (settings that only a restart applies)",
         Handler::RestartPostgresql,
-        Module::Systemd(Systemd { name: cluster, enabled: None, state: Some(UnitState::Restarted) }),
+        Module::Systemd(Systemd { name: cluster, enabled: None, state: Some(UnitState::Restarted), masked: None }),
     )];
     Play::new("PostgreSQL", Group::Database, tasks, handlers)
 }

@@ -19,6 +19,7 @@ pub struct Host {
     pub(crate) audit: Option<Audit>,
     pub(crate) firewall: Option<Firewall>,
     pub(crate) fstab: Option<Fstab>,
+    pub(crate) updates: Option<Updates>,
     /// `sandbox { off SERVICE reason=… }`: the services whose unit the spec leaves as
     /// Debian ships it, each with its reason. Every other service pynoc configures runs
     /// under its sandbox drop-in (`Spec::sandboxes`).
@@ -325,6 +326,18 @@ pub(crate) struct FirewallRule {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub(crate) struct Fstab {
     pub(crate) mounts: Vec<Mount>,
+}
+
+/// Automatic updates by unattended-upgrades, written as a drop-in for `/etc/apt/apt.conf.d/`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Updates {
+    /// The origins whose updates install themselves (`Unattended-Upgrade::Origins-Pattern`).
+    pub(crate) origins: Vec<String>,
+    /// `HH:MM`: the host reboots then when an update needs it; none: it never reboots itself.
+    pub(crate) reboot: Option<String>,
+    /// Where the report goes (the project's `admin-email` by default), and when.
+    pub(crate) mail: Option<String>,
+    pub(crate) mail_report: String,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -52,6 +52,7 @@ pub(crate) enum Section {
     Audit,
     Firewall,
     Fstab,
+    Updates,
     Nginx,
     Postgres,
     Container,

@@ -14,6 +14,7 @@ mod sandbox;
 mod ssh;
 mod sysctl;
 pub mod trace;
+mod updates;
 pub(crate) mod validate;
 
 use crate::stdlib;
@@ -66,7 +67,13 @@ pub(crate) fn lower(doc: &Document, d: &Diags) -> ir::Spec {
         t.nginx.and_then(|n| o.section(d, ir::Section::Nginx, || nginx::lower(n, d, &o, domain.as_deref(), release)));
     let logs = nginx_ir.as_ref().map(|n| NginxLogs { access: n.access_log.clone(), error: n.error_log.clone() });
     let compose = t.container.is_some_and(|c| c.children().iter().any(|n| n.name() == "compose"));
-    let host_ir = t.host.and_then(|n| lower_host(n, d, &o, logs.as_ref(), compose, release));
+    let mut host_ir = t.host.and_then(|n| lower_host(n, d, &o, logs.as_ref(), compose, release));
+    // Update reports go to the project's admin address unless `updates mail=` names another.
+    if let Some(u) = host_ir.as_mut().and_then(|h| h.updates.as_mut())
+        && u.mail.is_none()
+    {
+        u.mail = project.as_ref().and_then(|p| p.admin_email.clone());
+    }
     let postgres_ir =
         t.postgres.and_then(|n| o.section(d, ir::Section::Postgres, || postgres::lower(n, d, &o, release)));
     let pg_failed = t.postgres.is_some() && postgres_ir.is_none();
@@ -261,7 +268,7 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Scope) -> Option<ir::Project> {
     Some(ir::Project { name: name?, domain, admin_email, networks })
 }
 
-const HOST: &[&str] = &["accounts", "sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab", "sandbox"];
+const HOST: &[&str] = &["accounts", "sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab", "updates", "sandbox"];
 
 /// Where nginx writes its logs: the fail2ban nginx jails read exactly these files.
 pub(crate) struct NginxLogs {
@@ -324,6 +331,7 @@ fn lower_host(
         audit: None,
         firewall: None,
         fstab: None,
+        updates: None,
         unsandboxed: Vec::new(),
     };
     let cs = children(n, HOST, HOST, d);
@@ -342,6 +350,7 @@ fn lower_host(
             "firewall" => host.firewall = o.section(d, ir::Section::Firewall, || firewall::lower(c, d, o, ssh_port)),
             "fstab" => host.fstab = o.section(d, ir::Section::Fstab, || fstab::lower(c, d)),
             "sandbox" => host.unsandboxed = sandbox::lower(c, d),
+            "updates" => host.updates = o.section(d, ir::Section::Updates, || updates::lower(c, d)),
             "accounts" => {
                 host.accounts = o.section(d, ir::Section::Accounts, || Some(accounts(c, d))).unwrap_or_default()
             }

@@ -40,6 +40,7 @@ probe_host() {
     probe_postgres
     probe_containers
     probe_sandbox "$WORK/out"
+    [ "$round" = 1 ] && probe_updates "$WORK/out"
 }
 
 # What needs the stack up: HTTPS through nginx to the application, the stack's own probes,
@@ -64,6 +65,27 @@ done
 nft list table inet pynoc >/dev/null 2>&1 && echo "PASS nftables table inet pynoc loaded" || echo "FAIL no table inet pynoc"
 failed=$(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')
 [ -z "$failed" ] && echo "PASS no failed units" || echo "FAIL failed units: $failed"
+EOF
+}
+
+# probe_updates OUT: unattended-upgrades, as the drop-in says: only Debian's security archive
+# is allowed (unattended-upgrade's own dry run lists what it would install from), the reboot
+# policy as written, and the timers that run it on.
+probe_updates() {
+    local conf=$1/host/unattended-upgrades.conf reboot
+    [ -e "$conf" ] || return 0
+    reboot=$(sed -n 's/^Unattended-Upgrade::Automatic-Reboot "\(.*\)";/\1/p' "$conf")
+    G <<EOF 2>&1 | tally
+for t in apt-daily.timer apt-daily-upgrade.timer; do
+    [ "\$(systemctl is-enabled \$t 2>&1)" = enabled ] && systemctl is-active -q \$t && echo "PASS updates: \$t enabled and active" || echo "FAIL updates: \$t \$(systemctl is-enabled \$t 2>&1)"
+done
+apt-config dump | grep -qx 'Unattended-Upgrade::Automatic-Reboot "$reboot";' && echo "PASS updates: Automatic-Reboot $reboot, as the spec says" || echo "FAIL updates: apt-config has \$(apt-config dump | grep Automatic-Reboot)"
+allowed=\$(unattended-upgrade --dry-run --debug 2>&1 | sed -n 's/^Allowed origins are: //p')
+case \$allowed in
+    *label=Debian-Security*) ;;
+    *) echo "FAIL updates: unattended-upgrade allows '\$allowed'"; exit ;;
+esac
+echo "\$allowed" | sed 's/, /\n/g' | grep -v 'label=Debian-Security' | grep -q . && echo "FAIL updates: origins beyond Debian's security archive: \$allowed" || echo "PASS updates: unattended-upgrade installs from Debian's security archive only (\$allowed)"
 EOF
 }
 
