@@ -753,6 +753,23 @@ impl SysctlMeaning {
 
 catalog!(sysctl_meaning, SysctlMeaning, "sysctl/meaning.toml");
 catalog!(sandbox, SandboxCatalog, "systemd/sandbox.toml");
+catalog!(critical_files, CriticalFiles, "permissions/files.toml");
+
+/// stdlib/permissions/files.toml: the owners and modes of the host's critical files.
+#[derive(Debug, Deserialize)]
+pub struct CriticalFiles {
+    pub(crate) file: Vec<CriticalFile>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CriticalFile {
+    pub(crate) path: String,
+    pub(crate) owner: String,
+    pub(crate) group: String,
+    pub(crate) mode: crate::artifact::Mode,
+    /// The CIS Debian 12 item it meets.
+    pub(crate) cis: String,
+}
 
 /// stdlib/systemd/sandbox.toml: the systemd sandbox of each service pynoc configures.
 #[derive(Debug, Deserialize)]

@@ -763,13 +763,9 @@ impl Kind {
                 Emit::Own(unit::emit_fail2ban),
                 Some(unit::steps),
             ),
-            Kind::Updates => b(
-                updates::check,
-                Whole(updates::lines),
-                None,
-                Emit::Own(updates::emit),
-                Some(updates::steps),
-            ),
+            Kind::Updates => {
+                b(updates::check, Whole(updates::lines), None, Emit::Own(updates::emit), Some(updates::steps))
+            }
         }
     }
 }

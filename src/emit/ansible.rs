@@ -129,6 +129,7 @@ pub(crate) enum Registered {
     Missing,
     Up,
     Sandbox,
+    Permissions,
 }
 
 impl Registered {
@@ -142,6 +143,7 @@ impl Registered {
             Registered::Missing => "pynoc_missing",
             Registered::Up => "pynoc_up",
             Registered::Sandbox => "pynoc_sandbox",
+            Registered::Permissions => "pynoc_permissions",
         }
     }
 

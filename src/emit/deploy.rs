@@ -21,6 +21,7 @@ const EXISTS: &str = include_str!("../../stdlib/deploy/exists.sh");
 const COMPOSE_V2: &str = include_str!("../../stdlib/deploy/compose-v2.sh");
 const IMAGES: &str = include_str!("../../stdlib/deploy/images.sh");
 const COMPOSE_WAIT: &str = include_str!("../../stdlib/deploy/compose-wait.sh");
+const PERMISSIONS: &str = include_str!("../../stdlib/deploy/permissions.sh");
 
 /// A one-line script as the single-quoted program of `sh -c`.
 pub(crate) fn one_line(script: &str) -> &str {
@@ -242,12 +243,31 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifa
             steps(&mut p, a, host);
         }
     }
+    p.tasks.push(critical_files());
     let name = if containers {
         "host hardening (containers run here: forwarding on, container traffic routed)"
     } else {
         "host hardening"
     };
     Play::new(name, Group::Host, p.tasks, p.handlers)
+}
+
+/// The owners and modes of the host's critical files (stdlib/permissions/files.toml): a
+/// mode only loses bits, a missing file or a link is left alone.
+fn critical_files() -> Task {
+    let files = &crate::stdlib::critical_files().file;
+    let mut argv = vec![plain("sh"), plain("-c"), unsafe_str(PERMISSIONS), plain("pynoc-permissions")];
+    for f in files {
+        argv.extend([plain(&f.path), plain(&f.owner), plain(&f.group), plain(&f.mode.to_string())]);
+    }
+    let items: Vec<&str> = files.iter().map(|f| f.cis.as_str()).collect();
+    let mut step = Step::new(
+        &format!("critical files' owners and modes (CIS Debian 12 {})", items.join(" ")),
+        Command::argv(argv),
+    )
+    .register(Registered::Permissions);
+    step.changed_when = Some(Changed::When(Registered::Permissions.cond("{var}.stdout == 'changed'")));
+    step.task()
 }
 
 /// A play's tasks and handlers, as each artifact adds its own.

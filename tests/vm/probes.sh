@@ -41,6 +41,19 @@ probe_host() {
     probe_containers
     probe_sandbox "$WORK/out"
     [ "$round" = 1 ] && probe_updates "$WORK/out"
+    [ "$round" = 1 ] && probe_permissions
+}
+
+# The critical files' owners and modes (stdlib/permissions/files.toml), read with stat.
+probe_permissions() {
+    G <<'EOF' 2>&1 | tally
+for want in "/etc/passwd root:root 644" "/etc/group root:root 644" "/etc/shadow root:shadow 640" \
+    "/etc/gshadow root:shadow 640" "/etc/crontab root:root 600" "/etc/cron.d root:root 700" "/etc/cron.daily root:root 700"; do
+    set -- $want
+    have=$(stat -c '%U:%G %a' "$1")
+    [ "$1 $have" = "$want" ] && echo "PASS permissions: $want" || echo "FAIL permissions: $1 is $have, not $2 $3"
+done
+EOF
 }
 
 # What needs the stack up: HTTPS through nginx to the application, the stack's own probes,
