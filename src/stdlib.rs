@@ -308,6 +308,9 @@ pub struct Baseline {
     pub(crate) release: Option<String>,
     /// The sections of the spec whose items this catalog lists.
     pub(crate) covers: Vec<String>,
+    /// The benchmark level the report scores apart (`l1_server`), when it has levels.
+    #[serde(default)]
+    pub(crate) level: Option<String>,
     pub(crate) item: Vec<BaselineItem>,
 }
 
@@ -328,6 +331,9 @@ pub(crate) struct BaselineItem {
     /// Codes whose waiver leaves the item unmet: the report quotes the waiver's reason.
     #[serde(default, rename = "waived-by")]
     pub(crate) waived_by: Vec<String>,
+    /// Only a host with a graphical desktop has what it checks (GDM, X).
+    #[serde(default)]
+    pub(crate) desktop: bool,
 }
 
 /// The baselines `pynoc report` knows, by name.
@@ -542,6 +548,9 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("postgres/hardening.toml", include_str!("../stdlib/postgres/hardening.toml")),
     ("language.toml", include_str!("../stdlib/language.toml")),
     ("systemd/sandbox.toml", include_str!("../stdlib/systemd/sandbox.toml")),
+    ("permissions/files.toml", include_str!("../stdlib/permissions/files.toml")),
+    ("fstab/claims.toml", include_str!("../stdlib/fstab/claims.toml")),
+    ("updates/claims.toml", include_str!("../stdlib/updates/claims.toml")),
 ];
 
 /// The starter spec `pynoc init` writes.
@@ -767,8 +776,32 @@ pub(crate) struct CriticalFile {
     pub(crate) owner: String,
     pub(crate) group: String,
     pub(crate) mode: crate::artifact::Mode,
-    /// The CIS Debian 12 item it meets.
-    pub(crate) cis: String,
+    /// The baseline items it meets (`cis-debian12:7.1.1`).
+    pub(crate) satisfies: Vec<String>,
+}
+
+catalog!(fstab_claims, FstabClaims, "fstab/claims.toml");
+catalog!(updates_claims, UpdatesClaims, "updates/claims.toml");
+
+/// stdlib/fstab/claims.toml: what a tmpfs line meets, per target and option.
+#[derive(Debug, Deserialize)]
+pub struct FstabClaims {
+    pub(crate) mount: Vec<MountClaims>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct MountClaims {
+    pub(crate) target: String,
+    pub(crate) separate: Vec<String>,
+    pub(crate) nodev: Vec<String>,
+    pub(crate) nosuid: Vec<String>,
+    pub(crate) noexec: Vec<String>,
+}
+
+/// stdlib/updates/claims.toml: what automatic security updates meet.
+#[derive(Debug, Deserialize)]
+pub struct UpdatesClaims {
+    pub(crate) satisfies: Vec<String>,
 }
 
 /// stdlib/systemd/sandbox.toml: the systemd sandbox of each service pynoc configures.

@@ -9,6 +9,7 @@
 
 mod audit;
 mod container;
+mod host;
 mod nginx;
 mod postgres;
 mod sshd;
@@ -50,6 +51,7 @@ pub enum Status {
     NotMet,
     Declined,
     OutOfScope,
+    NotApplicable,
 }
 
 impl Status {
@@ -59,6 +61,7 @@ impl Status {
             Status::NotMet => "NOT MET",
             Status::Declined => "declined",
             Status::OutOfScope => "out of scope",
+            Status::NotApplicable => "n/a",
         }
     }
 }
@@ -80,9 +83,27 @@ pub struct Summary {
     pub(crate) not_met: usize,
     pub(crate) declined: usize,
     pub(crate) out_of_scope: usize,
+    /// A desktop's items (GDM, X): they do not apply to a server.
+    pub(crate) not_applicable: usize,
     pub(crate) total: usize,
-    /// Met items in percent of the items pynoc could meet (met and not met), rounded down.
+    /// Met items in percent of every item that applies (declined and out-of-scope ones
+    /// count as not met), rounded down.
     pub percent: u32,
+    /// The benchmark's level scored apart (CIS Level 1 server), when the catalog names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) level: Option<LevelScore>,
+}
+
+/// One level of a benchmark: its share of all the level's items, and of those that apply to
+/// a server without a desktop.
+#[derive(Debug, Serialize)]
+pub struct LevelScore {
+    pub(crate) name: String,
+    pub(crate) met: usize,
+    pub(crate) total: usize,
+    pub(crate) percent: u32,
+    pub(crate) applicable: usize,
+    pub(crate) applicable_percent: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -107,6 +128,7 @@ pub(crate) fn claims(spec: &Spec) -> Vec<Claim> {
     out.extend(audit::claims(spec));
     out.extend(postgres::claims(spec));
     out.extend(container::claims(spec));
+    out.extend(host::claims(spec));
     out
 }
 
@@ -227,6 +249,16 @@ fn sources() -> Vec<Source> {
     for (what, items) in &c.image_claims {
         add!("container/hardening.toml", format!("the Dockerfile: {what}"), items);
     }
+    for m in &stdlib::fstab_claims().mount {
+        add!("fstab/claims.toml", format!("a tmpfs on {} (the spec's `fstab`)", m.target), &m.separate);
+        add!("fstab/claims.toml", format!("{} mounted nodev", m.target), &m.nodev);
+        add!("fstab/claims.toml", format!("{} mounted nosuid", m.target), &m.nosuid);
+        add!("fstab/claims.toml", format!("{} mounted noexec", m.target), &m.noexec);
+    }
+    for f in &stdlib::critical_files().file {
+        add!("permissions/files.toml", format!("{} {}:{} {}", f.path, f.owner, f.group, f.mode), &f.satisfies);
+    }
+    add!("updates/claims.toml", "automatic security updates (`updates`)".into(), &stdlib::updates_claims().satisfies);
     out
 }
 
@@ -245,13 +277,14 @@ pub fn report(spec: &Spec, baseline: &Baseline, waived: &[crate::waive::Waived])
         .item
         .iter()
         .map(|item| {
+            let full = format!("{prefix}{}", item.id);
+            let mine: Vec<&Claim> = claims.iter().filter(|c| c.item == full).collect();
+            // Declined first; then what the output claims; an item nothing claims is a
+            // desktop's, outside what pynoc writes (its reason), or not met.
             let (status, details) = if let Some(why) = &item.declined {
                 (Status::Declined, vec![why.clone()])
-            } else if let Some(why) = item.scope.as_ref().filter(|_| in_scope_off(item, &spec.release)) {
-                (Status::OutOfScope, vec![why.clone()])
-            } else {
-                let full = format!("{prefix}{}", item.id);
-                let (status, mut details) = judge(claims.iter().filter(|c| c.item == full));
+            } else if !mine.is_empty() && !item.scope.as_ref().is_some_and(|_| in_scope_off(item, &spec.release)) {
+                let (status, mut details) = judge(mine.into_iter());
                 let waivers: Vec<String> = waived
                     .iter()
                     .filter(|w| item.waived_by.iter().any(|c| c == w.code))
@@ -266,13 +299,35 @@ pub fn report(spec: &Spec, baseline: &Baseline, waived: &[crate::waive::Waived])
                     details.extend(waivers);
                     (Status::NotMet, details)
                 }
+            } else if item.desktop {
+                (Status::NotApplicable, vec!["a graphical desktop's: a server has none".into()])
+            } else if let Some(why) = item.scope.as_ref().filter(|_| in_scope_off(item, &spec.release)) {
+                (Status::OutOfScope, vec![why.clone()])
+            } else {
+                judge(std::iter::empty())
             };
             ItemReport { id: item.id.clone(), title: item.title.clone(), level: item.level.clone(), status, details }
         })
         .collect();
     let count = |s: Status| items.iter().filter(|i| i.status == s).count();
     let (met, not_met) = (count(Status::Met), count(Status::NotMet));
-    let percent = (met * 100).checked_div(met + not_met).map_or(100, |p| p as u32);
+    let not_applicable = count(Status::NotApplicable);
+    // Every item counts but a desktop's: declined and out-of-scope ones are not met.
+    let percent = share(met, items.len() - not_applicable);
+    let level = baseline.level.as_ref().map(|name| {
+        let at: Vec<&ItemReport> =
+            items.iter().filter(|i| i.level.as_deref().is_some_and(|l| l.split(',').any(|x| x == name))).collect();
+        let met = at.iter().filter(|i| i.status == Status::Met).count();
+        let server = at.iter().filter(|i| i.status != Status::NotApplicable).count();
+        LevelScore {
+            name: name.clone(),
+            met,
+            total: at.len(),
+            percent: share(met, at.len()),
+            applicable: server,
+            applicable_percent: share(met, server),
+        }
+    });
     let targets = crate::stdlib::targets();
     let release_note = baseline.release.as_ref().filter(|r| **r != spec.release).map(|r| {
         format!(
@@ -292,11 +347,18 @@ pub fn report(spec: &Spec, baseline: &Baseline, waived: &[crate::waive::Waived])
             not_met,
             declined: count(Status::Declined),
             out_of_scope: count(Status::OutOfScope),
+            not_applicable,
             total: items.len(),
             percent,
+            level,
         },
         items,
     }
+}
+
+/// `part` in percent of `whole`, rounded down; 100 of nothing.
+fn share(part: usize, whole: usize) -> u32 {
+    (part * 100).checked_div(whole).map_or(100, |p| p as u32)
 }
 
 /// An item's `scope` holds on this release: on every release, or on those `scope-on` names.
@@ -350,15 +412,22 @@ impl Report {
         }
         let s = &self.summary;
         out += &format!(
-            "summary: {} met, {} not met, {} declined, {} out of scope, of {} items; {}% of the {} items pynoc can meet are met\n",
+            "summary: {} met, {} not met, {} declined, {} out of scope, {} n/a, of {} items; {}% of the {} items that apply are met\n",
             s.met,
             s.not_met,
             s.declined,
             s.out_of_scope,
+            s.not_applicable,
             s.total,
             s.percent,
-            s.met + s.not_met
+            s.total - s.not_applicable
         );
+        if let Some(l) = &s.level {
+            out += &format!(
+                "{}: {} of {} items met ({}%); {}% of the {} that apply to a server without a desktop\n",
+                l.name, l.met, l.total, l.percent, l.applicable_percent, l.applicable
+            );
+        }
         out
     }
 }
@@ -424,7 +493,7 @@ mod tests {
             for i in &b.item {
                 let full = format!("{}:{}", b.name, i.id);
                 let claimed = refs.iter().any(|(r, _)| *r == full);
-                let excused = i.declined.is_some() || i.scope.is_some();
+                let excused = i.declined.is_some() || i.scope.is_some() || i.desktop;
                 assert!(
                     claimed || excused,
                     "stdlib/baselines/{}.toml: `{}` is neither claimed nor declined",

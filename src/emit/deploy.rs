@@ -260,7 +260,8 @@ fn critical_files() -> Task {
     for f in files {
         argv.extend([plain(&f.path), plain(&f.owner), plain(&f.group), plain(&f.mode.to_string())]);
     }
-    let items: Vec<&str> = files.iter().map(|f| f.cis.as_str()).collect();
+    let items: Vec<&str> =
+        files.iter().flat_map(|f| &f.satisfies).filter_map(|i| i.strip_prefix("cis-debian12:")).collect();
     let mut step = Step::new(
         &format!("critical files' owners and modes (CIS Debian 12 {})", items.join(" ")),
         Command::argv(argv),

@@ -43,7 +43,7 @@ n=\$(PGPASSWORD=$BOOKS_MIGRATE_PW psql "host=/run/postgresql dbname=books user=b
 [ "\$n" = 3 ] && echo "PASS ledger: the migrations role's data migration reaches every row (3)" || echo "FAIL ledger: the migrations role changed \$n rows"
 [ "\$(runuser -u postgres -- psql -XAtc 'SHOW ssl')" = on ] && echo "PASS ledger: ssl on" || echo "FAIL ledger: ssl is not on"
 END
-    probe_sandbox "$WORK/ledger"
+    probe_sandbox "$WORK/ledger" "nginx.service postgresql@.service"
     # The database's sandbox lets only loopback and pg_hba.conf's networks exchange packets
     # with it: a connection from QEMU's gateway is dropped before PostgreSQL sees it (pg_hba
     # would reject it too), so it times out instead of being refused.

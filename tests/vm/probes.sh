@@ -102,15 +102,17 @@ echo "\$allowed" | sed 's/, /\n/g' | grep -v 'label=Debian-Security' | grep -q .
 EOF
 }
 
-# probe_sandbox OUT: each service pynoc sandboxes runs under its drop-in: systemd scores
-# the running unit at most the drop-in's figure, the main process cannot gain privileges,
-# and in its mount namespace /etc is read-only while the paths it writes are not.
+# probe_sandbox OUT [UNITS]: each service pynoc sandboxes (of UNITS only, when given: the
+# plays that ran) runs under its drop-in: systemd scores the running unit at most the
+# drop-in's figure, the main process cannot gain privileges, and in its mount namespace /etc
+# is read-only while the paths it writes are not.
 probe_sandbox() {
-    local out=$1 f unit max writes checks=""
+    local out=$1 only=${2:-} f unit max writes checks=""
     for f in "$out"/systemd/*.service.conf; do
         [ -e "$f" ] || continue
         unit=${f##*/}
         unit=${unit%.conf}
+        [ -z "$only" ] || [[ " $only " == *" $unit "* ]] || continue
         [ "$unit" = postgresql@.service ] && unit=postgresql@15-main.service
         max=$(sed -n 's/.*systemd-analyze security`: at most \([0-9.]*\).*/\1/p' "$f")
         writes=$(sed -n 's/^ReadWritePaths=//p' "$f" | tr ' ' '\n' | grep -v '^-' | head -1)
