@@ -661,8 +661,10 @@ pub(crate) const HOST_PLAY: [Kind; 8] = [
     Kind::Fail2ban,
     Kind::Fail2banUnit,
     Kind::Audit,
-    Kind::Fstab,
     Kind::Updates,
+    // Last: a daemon-reload after the tmpfs lines are in fstab (unmasking a timer does one)
+    // has systemd mount /tmp under the modules Ansible unpacked there.
+    Kind::Fstab,
 ];
 
 impl Kind {

@@ -238,12 +238,12 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifa
         .copied()
         .collect();
     let mut p = Steps { tasks: if packages.is_empty() { vec![] } else { vec![apt(&packages)] }, handlers: Vec::new() };
+    p.tasks.push(critical_files());
     for kind in crate::artifact::HOST_PLAY {
         if let (Some(a), Some(steps)) = (art(kind), kind.behaviour().steps) {
             steps(&mut p, a, host);
         }
     }
-    p.tasks.push(critical_files());
     let name = if containers {
         "host hardening (containers run here: forwarding on, container traffic routed)"
     } else {
