@@ -551,6 +551,7 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("permissions/files.toml", include_str!("../stdlib/permissions/files.toml")),
     ("fstab/claims.toml", include_str!("../stdlib/fstab/claims.toml")),
     ("updates/claims.toml", include_str!("../stdlib/updates/claims.toml")),
+    ("aide/claims.toml", include_str!("../stdlib/aide/claims.toml")),
 ];
 
 /// The starter spec `pynoc init` writes.
@@ -782,6 +783,14 @@ pub(crate) struct CriticalFile {
 
 catalog!(fstab_claims, FstabClaims, "fstab/claims.toml");
 catalog!(updates_claims, UpdatesClaims, "updates/claims.toml");
+catalog!(aide_claims, AideClaims, "aide/claims.toml");
+
+/// stdlib/aide/claims.toml: what file integrity monitoring meets.
+#[derive(Debug, Deserialize)]
+pub struct AideClaims {
+    pub(crate) installed: Vec<String>,
+    pub(crate) checked: Vec<String>,
+}
 
 /// stdlib/fstab/claims.toml: what a tmpfs line meets, per target and option.
 #[derive(Debug, Deserialize)]

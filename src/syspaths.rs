@@ -77,6 +77,8 @@ pub(crate) enum Place {
     VolumeDevice,
     /// An fstab tmpfs: mounted by the playbook at boot, over whatever is there.
     HostTmpfs,
+    /// `aide { exclude … }`: a tree AIDE no longer watches, so a change there goes unseen.
+    AideExclude,
 }
 
 /// One allow-list: where a [`Place`] may point.
@@ -136,6 +138,15 @@ pub(crate) const PLACES: &[PlaceRule] = &[
         inside: &[],
         exactly: &["/tmp", "/var/tmp", "/dev/shm"],
         because: "the playbook mounts an empty file system over it at every boot, hiding what was there",
+    },
+    PlaceRule {
+        place: Place::AideExclude,
+        what: "a path AIDE skips",
+        // Data, never the system: /etc, /usr, /boot, the package database, AIDE's own and
+        // pynoc's stacks stay watched.
+        inside: &["/srv", "/opt", "/home", "/var/www", "/var/cache", "/var/spool", "/var/log", "/var/lib/{project}"],
+        exactly: &[],
+        because: "AIDE reports no change below it, whoever makes it",
     },
 ];
 

@@ -49,6 +49,7 @@ fn build_writes_every_artifact_and_a_true_manifest() {
             "container/prepare.sh",
             "deploy/inventory.ini",
             "deploy/site.yml",
+            "host/aide.conf",
             "host/audit.rules",
             "host/fstab",
             "host/ip6tables.rules",

@@ -30,12 +30,23 @@ pub(super) fn emit(env: &Environment, cx: &Context) -> Result<Option<Artifact>, 
     }))
 }
 
+/// The services with a private /tmp and /var/tmp (`PrivateTmp=`, as pynoc's sandboxes have):
+/// systemd keeps those under the host's /tmp and /var/tmp, which a new tmpfs hides, and then
+/// fails every later command of theirs (a reload, a stop) with 226/NAMESPACE. Restarted, they
+/// get new ones on the tmpfs. (At boot the tmpfs is there before any service.)
+const PRIVATE_TMP: &str = include_str!("../../stdlib/deploy/private-tmp.sh");
+
 /// `mount -a` skips a file system that is already mounted (`/dev/shm` always is), so each
-/// target is remounted too: `mount -o remount TARGET` takes its options from fstab.
+/// target is remounted too: `mount -o remount TARGET` takes its options from fstab. Then the
+/// services whose private /tmp the mounts hid are restarted.
 fn apply(f: &Fstab) -> Result<String, Error> {
     let mut cmd = String::from("findmnt --verify && mount -a");
     for m in &f.mounts {
         cmd.push_str(&format!(" && mount -o remount {}", shell_word(&m.target)?));
+    }
+    if f.mounts.iter().any(|m| m.target == "/tmp" || m.target == "/var/tmp") {
+        cmd.push_str(" && ");
+        cmd.push_str(crate::emit::deploy::one_line(PRIVATE_TMP));
     }
     Ok(cmd)
 }

@@ -19,6 +19,7 @@ use crate::emit::{Artifact, Context};
 use crate::ir::{Host, Spec};
 use crate::verify::Status;
 
+mod aide;
 mod audit;
 mod fail2ban;
 mod fstab;
@@ -55,6 +56,7 @@ pub enum Kind {
     PostgresUnit,
     Fail2banUnit,
     Updates,
+    Aide,
 }
 
 /// How an artifact reaches its consumer.
@@ -142,7 +144,7 @@ const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 25] = [
+    pub(crate) const ALL: [Kind; 26] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -168,6 +170,7 @@ impl Kind {
         Kind::PostgresUnit,
         Kind::Fail2banUnit,
         Kind::Updates,
+        Kind::Aide,
     ];
 
     /// The one description of each kind.
@@ -388,6 +391,16 @@ impl Kind {
                 Checker::Tool,
             ),
             // apt reads `#` lines as comments (all but `#clear` and `#include`), `//` too.
+            Kind::Aide => d(
+                "aide",
+                "host/aide.conf",
+                root,
+                0o644,
+                Replace,
+                "aide/aide.conf.j2",
+                &["host/aide", "project", "postgres", "container/compose"],
+                Checker::Tool,
+            ),
             Kind::Updates => d(
                 "updates",
                 "host/unattended-upgrades.conf",
@@ -443,6 +456,8 @@ impl Kind {
             Kind::Fail2banUnit => "/etc/systemd/system/fail2ban.service.d/50-pynoc-sandbox.conf",
             // After Debian's 20auto-upgrades and 50unattended-upgrades: its values win.
             Kind::Updates => "/etc/apt/apt.conf.d/52pynoc-unattended-upgrades",
+            // After Debian's rules (`99_aide_root` sorts before it).
+            Kind::Aide => "/etc/aide/aide.conf.d/99_pynoc",
         }
     }
 
@@ -456,6 +471,7 @@ impl Kind {
             Kind::Sshd => host.is_some_and(|h| h.ssh.is_some()),
             Kind::Fail2ban => host.is_some_and(|h| h.fail2ban.is_some()),
             Kind::Updates => host.is_some_and(|h| h.updates.is_some()),
+            Kind::Aide => host.is_some_and(|h| h.aide.is_some()),
             Kind::Nftables => host.is_some_and(|h| h.firewall.is_some()),
             Kind::Nginx => spec.nginx.is_some(),
             Kind::PgHba => spec.postgres.as_ref().is_some_and(crate::ir::Postgres::on_host),
@@ -496,7 +512,8 @@ impl Kind {
             | Kind::Nftables
             | Kind::Fstab
             | Kind::Fail2banUnit
-            | Kind::Updates => Some(Group::Host),
+            | Kind::Updates
+            | Kind::Aide => Some(Group::Host),
             Kind::Nginx | Kind::NginxUnit => Some(Group::Web),
             Kind::PostgresSql | Kind::PgHba | Kind::PostgresUnit => Some(Group::Database),
             Kind::Ufw
@@ -525,6 +542,7 @@ impl Kind {
             Kind::Nftables => &["nftables"],
             Kind::Nginx => &["nginx"],
             Kind::Updates => &["unattended-upgrades"],
+            Kind::Aide => &["aide"],
             Kind::Sysctl
             | Kind::Fstab
             | Kind::PostgresSql
@@ -654,7 +672,7 @@ pub(crate) enum Emit {
 }
 
 /// The order of the host play's tasks: the kinds whose `steps` it runs.
-pub(crate) const HOST_PLAY: [Kind; 8] = [
+pub(crate) const HOST_PLAY: [Kind; 9] = [
     Kind::Sysctl,
     Kind::Sshd,
     Kind::Nftables,
@@ -662,6 +680,7 @@ pub(crate) const HOST_PLAY: [Kind; 8] = [
     Kind::Fail2banUnit,
     Kind::Audit,
     Kind::Updates,
+    Kind::Aide,
     // Last: a daemon-reload after the tmpfs lines are in fstab (unmasking a timer does one)
     // has systemd mount /tmp under the modules Ansible unpacked there.
     Kind::Fstab,
@@ -767,6 +786,9 @@ impl Kind {
             ),
             Kind::Updates => {
                 b(updates::check, Whole(updates::lines), None, Emit::Own(updates::emit), Some(updates::steps))
+            }
+            Kind::Aide => {
+                b(aide::check, Whole(aide::lines), Some(aide::meaning), Emit::Own(aide::emit), Some(aide::steps))
             }
         }
     }

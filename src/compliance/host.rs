@@ -1,6 +1,7 @@
 //! Claims of the host's other parts: the tmpfs mounts (stdlib/fstab/claims.toml), the
 //! critical files' modes the host play sets (stdlib/permissions/files.toml), and automatic
-//! security updates (stdlib/updates/claims.toml).
+//! security updates (stdlib/updates/claims.toml), file integrity monitoring
+//! (stdlib/aide/claims.toml).
 
 use super::Claims;
 use crate::ir::Spec;
@@ -46,5 +47,18 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
         None => Err("the spec has no `updates` node: updates are the operator's".to_string()),
     };
     c.add(&stdlib::updates_claims().satisfies, "unattended-upgrades".into(), updates);
+    let aide = stdlib::aide_claims();
+    let (installed, checked) = match host.and_then(|h| h.aide.as_ref()) {
+        Some(_) => (
+            Ok("deploy/site.yml: AIDE installed, its database initialised".to_string()),
+            Ok("deploy/site.yml: dailyaidecheck.timer on".to_string()),
+        ),
+        None => {
+            let why = "the spec has no `aide` node".to_string();
+            (Err(why.clone()), Err(why))
+        }
+    };
+    c.add(&aide.installed, "aide".into(), installed);
+    c.add(&aide.checked, "aide check".into(), checked);
     c.0
 }

@@ -259,6 +259,8 @@ fn sources() -> Vec<Source> {
         add!("permissions/files.toml", format!("{} {}:{} {}", f.path, f.owner, f.group, f.mode), &f.satisfies);
     }
     add!("updates/claims.toml", "automatic security updates (`updates`)".into(), &stdlib::updates_claims().satisfies);
+    add!("aide/claims.toml", "AIDE with an initialised database (`aide`)".into(), &stdlib::aide_claims().installed);
+    add!("aide/claims.toml", "the daily AIDE check (`aide`)".into(), &stdlib::aide_claims().checked);
     out
 }
 

@@ -130,6 +130,7 @@ pub(crate) enum Registered {
     Up,
     Sandbox,
     Permissions,
+    Aide,
 }
 
 impl Registered {
@@ -144,6 +145,7 @@ impl Registered {
             Registered::Up => "pynoc_up",
             Registered::Sandbox => "pynoc_sandbox",
             Registered::Permissions => "pynoc_permissions",
+            Registered::Aide => "pynoc_aide",
         }
     }
 
@@ -296,6 +298,8 @@ pub(crate) enum Module {
     File(File),
     #[serde(rename = "ansible.builtin.blockinfile")]
     BlockInFile(BlockInFile),
+    #[serde(rename = "ansible.builtin.lineinfile")]
+    LineInFile(LineInFile),
     #[serde(rename = "ansible.builtin.systemd_service")]
     Systemd(Systemd),
     #[serde(rename = "ansible.builtin.command")]
@@ -359,6 +363,16 @@ pub(crate) struct BlockInFile {
     pub(crate) marker: &'static str,
     pub(crate) block: String,
     pub(crate) validate: &'static str,
+}
+
+/// One line of a file of the distribution's, replaced where `regexp` matches (else added).
+#[derive(Debug, Serialize)]
+pub(crate) struct LineInFile {
+    pub(crate) path: &'static str,
+    pub(crate) regexp: &'static str,
+    pub(crate) line: Word,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) validate: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]

@@ -20,6 +20,7 @@ pub struct Host {
     pub(crate) firewall: Option<Firewall>,
     pub(crate) fstab: Option<Fstab>,
     pub(crate) updates: Option<Updates>,
+    pub(crate) aide: Option<Aide>,
     /// `sandbox { off SERVICE reason=… }`: the services whose unit the spec leaves as
     /// Debian ships it, each with its reason. Every other service pynoc configures runs
     /// under its sandbox drop-in (`Spec::sandboxes`).
@@ -326,6 +327,24 @@ pub(crate) struct FirewallRule {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub(crate) struct Fstab {
     pub(crate) mounts: Vec<Mount>,
+}
+
+/// File integrity monitoring by AIDE: Debian's rules, the paths that change by design left
+/// out, a daily check whose report goes to `mail`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Aide {
+    /// The paths AIDE skips (with everything below them), each with why.
+    pub(crate) exclude: Vec<AideExclude>,
+    /// The daily check's report (the project's `admin-email` by default; root's mail without).
+    pub(crate) mail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct AideExclude {
+    pub(crate) path: String,
+    /// The path as AIDE's regular expression: `.` and `+` escaped, anchored at a component.
+    pub(crate) pattern: String,
+    pub(crate) reason: String,
 }
 
 /// Automatic updates by unattended-upgrades, written as a drop-in for `/etc/apt/apt.conf.d/`.

@@ -53,6 +53,7 @@ pub(crate) enum Section {
     Firewall,
     Fstab,
     Updates,
+    Aide,
     Nginx,
     Postgres,
     Container,

@@ -4,12 +4,14 @@
 mod audit;
 mod container;
 pub use container::LOADER_VARIABLES;
+mod aide;
 mod fail2ban;
 mod firewall;
 mod fstab;
 mod nginx;
 mod node;
 mod postgres;
+pub(crate) use aide::pattern as aide_pattern;
 mod sandbox;
 mod ssh;
 mod sysctl;
@@ -67,7 +69,8 @@ pub(crate) fn lower(doc: &Document, d: &Diags) -> ir::Spec {
         t.nginx.and_then(|n| o.section(d, ir::Section::Nginx, || nginx::lower(n, d, &o, domain.as_deref(), release)));
     let logs = nginx_ir.as_ref().map(|n| NginxLogs { access: n.access_log.clone(), error: n.error_log.clone() });
     let compose = t.container.is_some_and(|c| c.children().iter().any(|n| n.name() == "compose"));
-    let mut host_ir = t.host.and_then(|n| lower_host(n, d, &o, logs.as_ref(), compose, release));
+    let project_name = project.as_ref().map(|p| p.name.clone()).unwrap_or_default();
+    let mut host_ir = t.host.and_then(|n| lower_host(n, d, &o, (logs.as_ref(), &project_name), compose, release));
     // Update reports go to the project's admin address unless `updates mail=` names another.
     if let Some(u) = host_ir.as_mut().and_then(|h| h.updates.as_mut())
         && u.mail.is_none()
@@ -77,7 +80,6 @@ pub(crate) fn lower(doc: &Document, d: &Diags) -> ir::Spec {
     let postgres_ir =
         t.postgres.and_then(|n| o.section(d, ir::Section::Postgres, || postgres::lower(n, d, &o, release)));
     let pg_failed = t.postgres.is_some() && postgres_ir.is_none();
-    let project_name = project.as_ref().map(|p| p.name.clone()).unwrap_or_default();
     let container_ir = t.container.and_then(|n| {
         o.section(d, ir::Section::Container, || container::lower(n, d, postgres_ir.as_ref(), pg_failed, &project_name))
     });
@@ -107,6 +109,7 @@ pub(crate) fn lower(doc: &Document, d: &Diags) -> ir::Spec {
         sandboxes: Vec::new(),
     };
     spec.sandboxes = sandbox::drop_ins(&spec);
+    aide::derive(&mut spec);
     spec
 }
 
@@ -268,7 +271,8 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Scope) -> Option<ir::Project> {
     Some(ir::Project { name: name?, domain, admin_email, networks })
 }
 
-const HOST: &[&str] = &["accounts", "sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab", "updates", "sandbox"];
+const HOST: &[&str] =
+    &["accounts", "sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab", "updates", "aide", "sandbox"];
 
 /// Where nginx writes its logs: the fail2ban nginx jails read exactly these files.
 pub(crate) struct NginxLogs {
@@ -313,7 +317,7 @@ fn lower_host(
     n: &Node,
     d: &Diags,
     o: &Scope,
-    nginx: Option<&NginxLogs>,
+    (nginx, project): (Option<&NginxLogs>, &str),
     compose: bool,
     release: &'static stdlib::Release,
 ) -> Option<ir::Host> {
@@ -332,6 +336,7 @@ fn lower_host(
         firewall: None,
         fstab: None,
         updates: None,
+        aide: None,
         unsandboxed: Vec::new(),
     };
     let cs = children(n, HOST, HOST, d);
@@ -351,6 +356,7 @@ fn lower_host(
             "fstab" => host.fstab = o.section(d, ir::Section::Fstab, || fstab::lower(c, d)),
             "sandbox" => host.unsandboxed = sandbox::lower(c, d),
             "updates" => host.updates = o.section(d, ir::Section::Updates, || updates::lower(c, d)),
+            "aide" => host.aide = o.section(d, ir::Section::Aide, || aide::lower(c, d, project)),
             "accounts" => {
                 host.accounts = o.section(d, ir::Section::Accounts, || Some(accounts(c, d))).unwrap_or_default()
             }

@@ -92,6 +92,13 @@ ssh_opts() {
 # Root in the VM over one shared connection (the operator's, $VM_USER, then sudo). The
 # script (G's standard input) travels as an argument, so no command in it can read the
 # rest of the script as its own input.
+# What the VM says when a run failed: its failed units and the journal's last warnings.
+vm_diagnose() {
+    G <<'EOF' 2>&1 | sed 's/^/   vm: /' | tail -60
+systemctl --failed --no-legend --plain
+journalctl -b -p warning -n 40 --no-pager -o short-monotonic
+EOF
+}
 G() {
     local script
     script=$(cat)

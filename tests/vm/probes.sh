@@ -42,6 +42,26 @@ probe_host() {
     probe_sandbox "$WORK/out"
     [ "$round" = 1 ] && probe_updates "$WORK/out"
     [ "$round" = 1 ] && probe_permissions
+    [ "$round" = 1 ] && probe_aide "$WORK/out"
+}
+
+# probe_aide OUT: AIDE's database initialised, its daily check on, the report's address
+# set; a file added under /usr/local/sbin is reported by a check (limited to that tree), and
+# what the drop-in leaves out is left out.
+probe_aide() {
+    local conf=$1/host/aide.conf skipped
+    [ -e "$conf" ] || return 0
+    skipped=$(sed -n 's/^!\(.*\)(\/|\$)$/\1/p' "$conf" | tr -d '\\' | head -1)
+    G <<EOF 2>&1 | tally
+[ -s /var/lib/aide/aide.db ] && echo "PASS aide: the database is initialised (\$(du -h /var/lib/aide/aide.db | cut -f1))" || echo "FAIL aide: no /var/lib/aide/aide.db"
+[ "\$(systemctl is-enabled dailyaidecheck.timer)" = enabled ] && systemctl is-active -q dailyaidecheck.timer && echo "PASS aide: dailyaidecheck.timer enabled and active" || echo "FAIL aide: dailyaidecheck.timer"
+grep -qx 'MAILTO=admin@pynomaly.com' /etc/default/aide && echo "PASS aide: the report goes to admin@pynomaly.com" || echo "FAIL aide: MAILTO is \$(grep MAILTO /etc/default/aide)"
+echo probe > /usr/local/sbin/pynoc-aide-probe
+out=\$(aide --check --limit /usr/local/sbin 2>&1); rc=\$?
+rm -f /usr/local/sbin/pynoc-aide-probe
+[ \$((rc & 1)) = 1 ] && printf '%s' "\$out" | grep -q '/usr/local/sbin/pynoc-aide-probe' && echo "PASS aide: a file added under /usr/local/sbin is reported (exit \$rc)" || echo "FAIL aide: check exit \$rc: \$(printf '%s' "\$out" | tail -3)"
+aide --path-check=f:$skipped/pynoc-probe | grep -q '^\[ \]' && echo "PASS aide: $skipped is left out" || echo "FAIL aide: $skipped is watched"
+EOF
 }
 
 # The critical files' owners and modes (stdlib/permissions/files.toml), read with stat.

@@ -61,7 +61,12 @@ main() {
     inventory pynoc_host pynoc_web
     say "converge (the host and nginx)"
     t=$SECONDS
-    converge >"$WORK/converge1.log" 2>&1 || { tail -60 "$WORK/converge1.log"; fail "first converge failed"; exit 1; }
+    converge >"$WORK/converge1.log" 2>&1 || {
+        tail -60 "$WORK/converge1.log"
+        vm_diagnose
+        fail "first converge failed"
+        exit 1
+    }
     recap "$WORK/converge1.log"
     echo "   $((SECONDS - t)) s"
     stack_wait images

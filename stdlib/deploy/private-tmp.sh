@@ -1,0 +1,1 @@
+for u in $(systemctl list-units --type=service --state=running --plain --no-legend | awk '{print $1}'); do if [ "$(systemctl show -p PrivateTmp --value "$u")" = yes ]; then systemctl try-restart "$u"; fi; done
