@@ -552,6 +552,7 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("fstab/claims.toml", include_str!("../stdlib/fstab/claims.toml")),
     ("updates/claims.toml", include_str!("../stdlib/updates/claims.toml")),
     ("aide/claims.toml", include_str!("../stdlib/aide/claims.toml")),
+    ("modprobe/modules.toml", include_str!("../stdlib/modprobe/modules.toml")),
 ];
 
 /// The starter spec `pynoc init` writes.
@@ -784,6 +785,20 @@ pub(crate) struct CriticalFile {
 catalog!(fstab_claims, FstabClaims, "fstab/claims.toml");
 catalog!(updates_claims, UpdatesClaims, "updates/claims.toml");
 catalog!(aide_claims, AideClaims, "aide/claims.toml");
+catalog!(modules, ModuleCatalog, "modprobe/modules.toml");
+
+/// stdlib/modprobe/modules.toml: the kernel modules a server does not need.
+#[derive(Debug, Deserialize)]
+pub struct ModuleCatalog {
+    pub(crate) module: Vec<ModuleEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ModuleEntry {
+    pub(crate) name: String,
+    pub(crate) why: String,
+    pub(crate) satisfies: Vec<String>,
+}
 
 /// stdlib/aide/claims.toml: what file integrity monitoring meets.
 #[derive(Debug, Deserialize)]

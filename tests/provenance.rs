@@ -55,6 +55,7 @@ const CASES: &[(&str, &str, Want)] = &[
         Want::Template("updates/unattended-upgrades.j2"),
     ),
     ("host/aide.conf", "# File integrity monitoring: read by AIDE", Want::Template("aide/aide.conf.j2")),
+    ("host/modprobe.conf", "install cramfs /bin/false", Want::Catalog("modprobe/modules.toml")),
     ("systemd/nginx.service.conf", "ProtectSystem=strict", Want::Catalog("systemd/sandbox.toml")),
     ("systemd/fail2ban.service.conf", "CapabilityBoundingSet=", Want::Catalog("systemd/sandbox.toml")),
     ("deploy/inventory.ini", "[pynoc_web]", Want::Computed("`project`, `host`, `nginx`, `postgres`, `container`")),
@@ -116,7 +117,9 @@ fn a_line_of_every_artifact_is_traced() {
                 assert!(out.contains(&format!("a fixed line of the template stdlib/{t}:{tl}")), "{out}");
             }
             Want::Catalog(c) => {
-                let key = line.split(|c: char| c.is_whitespace() || c == '=').next().unwrap();
+                // The key explain names, a token of the line.
+                let key = out.split("a default: `").nth(1).and_then(|r| r.split('`').next()).unwrap_or_default();
+                assert!(!key.is_empty() && line.contains(key), "{file}: explain names no key of the line:\n{out}");
                 let body = fs::read_to_string(root().join("stdlib").join(c)).unwrap();
                 let cl = body.lines().position(|l| l.contains(key)).expect("the catalog has the key") + 1;
                 assert!(out.contains(&format!("a default: `{key}` from stdlib/{c}:{cl}")), "{out}");

@@ -23,6 +23,7 @@ mod aide;
 mod audit;
 mod fail2ban;
 mod fstab;
+mod modules;
 mod sshd;
 mod sysctl;
 pub(crate) mod unit;
@@ -57,6 +58,7 @@ pub enum Kind {
     Fail2banUnit,
     Updates,
     Aide,
+    Modules,
 }
 
 /// How an artifact reaches its consumer.
@@ -144,7 +146,7 @@ const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 26] = [
+    pub(crate) const ALL: [Kind; 27] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -171,6 +173,7 @@ impl Kind {
         Kind::Fail2banUnit,
         Kind::Updates,
         Kind::Aide,
+        Kind::Modules,
     ];
 
     /// The one description of each kind.
@@ -391,6 +394,16 @@ impl Kind {
                 Checker::Tool,
             ),
             // apt reads `#` lines as comments (all but `#clear` and `#include`), `//` too.
+            Kind::Modules => d(
+                "modules",
+                "host/modprobe.conf",
+                root,
+                0o644,
+                Replace,
+                "modprobe/modprobe.conf.j2",
+                &["host/modules"],
+                Checker::Tool,
+            ),
             Kind::Aide => d(
                 "aide",
                 "host/aide.conf",
@@ -458,6 +471,7 @@ impl Kind {
             Kind::Updates => "/etc/apt/apt.conf.d/52pynoc-unattended-upgrades",
             // After Debian's rules (`99_aide_root` sorts before it).
             Kind::Aide => "/etc/aide/aide.conf.d/99_pynoc",
+            Kind::Modules => "/etc/modprobe.d/pynoc.conf",
         }
     }
 
@@ -472,6 +486,7 @@ impl Kind {
             Kind::Fail2ban => host.is_some_and(|h| h.fail2ban.is_some()),
             Kind::Updates => host.is_some_and(|h| h.updates.is_some()),
             Kind::Aide => host.is_some_and(|h| h.aide.is_some()),
+            Kind::Modules => host.is_some_and(|h| h.modules.is_some()),
             Kind::Nftables => host.is_some_and(|h| h.firewall.is_some()),
             Kind::Nginx => spec.nginx.is_some(),
             Kind::PgHba => spec.postgres.as_ref().is_some_and(crate::ir::Postgres::on_host),
@@ -513,7 +528,8 @@ impl Kind {
             | Kind::Fstab
             | Kind::Fail2banUnit
             | Kind::Updates
-            | Kind::Aide => Some(Group::Host),
+            | Kind::Aide
+            | Kind::Modules => Some(Group::Host),
             Kind::Nginx | Kind::NginxUnit => Some(Group::Web),
             Kind::PostgresSql | Kind::PgHba | Kind::PostgresUnit => Some(Group::Database),
             Kind::Ufw
@@ -542,7 +558,10 @@ impl Kind {
             Kind::Nftables => &["nftables"],
             Kind::Nginx => &["nginx"],
             Kind::Updates => &["unattended-upgrades"],
-            Kind::Aide => &["aide"],
+            // aide-common (the rules, aideinit, the daily timer) is only a recommendation of
+            // aide's: a host installed without recommends lacks it.
+            Kind::Aide => &["aide", "aide-common"],
+            Kind::Modules => &["kmod"],
             Kind::Sysctl
             | Kind::Fstab
             | Kind::PostgresSql
@@ -672,8 +691,9 @@ pub(crate) enum Emit {
 }
 
 /// The order of the host play's tasks: the kinds whose `steps` it runs.
-pub(crate) const HOST_PLAY: [Kind; 9] = [
+pub(crate) const HOST_PLAY: [Kind; 10] = [
     Kind::Sysctl,
+    Kind::Modules,
     Kind::Sshd,
     Kind::Nftables,
     Kind::Fail2ban,
@@ -790,6 +810,13 @@ impl Kind {
             Kind::Aide => {
                 b(aide::check, Whole(aide::lines), Some(aide::meaning), Emit::Own(aide::emit), Some(aide::steps))
             }
+            Kind::Modules => b(
+                modules::check,
+                Each(modules::line, "not a module made unloadable"),
+                None,
+                Emit::Own(modules::emit),
+                Some(modules::steps),
+            ),
         }
     }
 }

@@ -60,5 +60,16 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
     };
     c.add(&aide.installed, "aide".into(), installed);
     c.add(&aide.checked, "aide check".into(), checked);
+    let modules = host.and_then(|h| h.modules.as_ref());
+    for m in &stdlib::modules().module {
+        let outcome = match modules {
+            None => Err("the spec has no `modules` node".to_string()),
+            Some(x) => match x.allowed.iter().find(|a| a.key == m.name) {
+                Some(a) => Err(format!("the spec keeps `{}` loadable: {}", m.name, a.reason)),
+                None => Ok(format!("host/modprobe.conf: install {} /bin/false", m.name)),
+            },
+        };
+        c.add(&m.satisfies, format!("module {}", m.name), outcome);
+    }
     c.0
 }

@@ -261,6 +261,9 @@ fn sources() -> Vec<Source> {
     add!("updates/claims.toml", "automatic security updates (`updates`)".into(), &stdlib::updates_claims().satisfies);
     add!("aide/claims.toml", "AIDE with an initialised database (`aide`)".into(), &stdlib::aide_claims().installed);
     add!("aide/claims.toml", "the daily AIDE check (`aide`)".into(), &stdlib::aide_claims().checked);
+    for m in &stdlib::modules().module {
+        add!("modprobe/modules.toml", format!("module {} unloadable (`modules`)", m.name), &m.satisfies);
+    }
     out
 }
 

@@ -21,6 +21,7 @@ pub struct Host {
     pub(crate) fstab: Option<Fstab>,
     pub(crate) updates: Option<Updates>,
     pub(crate) aide: Option<Aide>,
+    pub(crate) modules: Option<Modules>,
     /// `sandbox { off SERVICE reason=… }`: the services whose unit the spec leaves as
     /// Debian ships it, each with its reason. Every other service pynoc configures runs
     /// under its sandbox drop-in (`Spec::sandboxes`).
@@ -327,6 +328,21 @@ pub(crate) struct FirewallRule {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub(crate) struct Fstab {
     pub(crate) mounts: Vec<Mount>,
+}
+
+/// Kernel modules made unloadable, written as `/etc/modprobe.d/pynoc.conf`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Modules {
+    /// The catalog's modules but those the spec allows, in its order.
+    pub(crate) disabled: Vec<Module>,
+    /// Modules the spec keeps loadable, each with its reason.
+    pub(crate) allowed: Vec<Removed>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Module {
+    pub(crate) name: String,
+    pub(crate) why: String,
 }
 
 /// File integrity monitoring by AIDE: Debian's rules, the paths that change by design left

@@ -54,6 +54,7 @@ pub(crate) enum Section {
     Fstab,
     Updates,
     Aide,
+    Modules,
     Nginx,
     Postgres,
     Container,

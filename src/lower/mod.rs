@@ -12,6 +12,7 @@ mod nginx;
 mod node;
 mod postgres;
 pub(crate) use aide::pattern as aide_pattern;
+mod modules;
 mod sandbox;
 mod ssh;
 mod sysctl;
@@ -272,7 +273,7 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Scope) -> Option<ir::Project> {
 }
 
 const HOST: &[&str] =
-    &["accounts", "sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab", "updates", "aide", "sandbox"];
+    &["accounts", "sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab", "updates", "aide", "modules", "sandbox"];
 
 /// Where nginx writes its logs: the fail2ban nginx jails read exactly these files.
 pub(crate) struct NginxLogs {
@@ -337,6 +338,7 @@ fn lower_host(
         fstab: None,
         updates: None,
         aide: None,
+        modules: None,
         unsandboxed: Vec::new(),
     };
     let cs = children(n, HOST, HOST, d);
@@ -357,6 +359,7 @@ fn lower_host(
             "sandbox" => host.unsandboxed = sandbox::lower(c, d),
             "updates" => host.updates = o.section(d, ir::Section::Updates, || updates::lower(c, d)),
             "aide" => host.aide = o.section(d, ir::Section::Aide, || aide::lower(c, d, project)),
+            "modules" => host.modules = o.section(d, ir::Section::Modules, || modules::lower(c, d)),
             "accounts" => {
                 host.accounts = o.section(d, ir::Section::Accounts, || Some(accounts(c, d))).unwrap_or_default()
             }

@@ -43,6 +43,21 @@ probe_host() {
     [ "$round" = 1 ] && probe_updates "$WORK/out"
     [ "$round" = 1 ] && probe_permissions
     [ "$round" = 1 ] && probe_aide "$WORK/out"
+    [ "$round" = 2 ] && probe_modules "$WORK/out"
+}
+
+# probe_modules OUT: after the reboot, every module the file makes unloadable is not loaded,
+# and loading it by hand fails.
+probe_modules() {
+    local names
+    names=$(sed -n 's/^blacklist //p' "$1/host/modprobe.conf" | tr '\n' ' ')
+    [ -n "$names" ] || return 0
+    G <<EOF 2>&1 | tally
+for m in $names; do
+    if lsmod | awk '{print \$1}' | grep -qx "\$(echo \$m | tr - _)"; then echo "FAIL modules: \$m is loaded"; continue; fi
+    modprobe \$m 2>/dev/null && echo "FAIL modules: modprobe \$m loads it" || echo "PASS modules: \$m is not loaded and cannot be"
+done
+EOF
 }
 
 # probe_aide OUT: AIDE's database initialised, its daily check on, the report's address
@@ -149,6 +164,9 @@ sandbox() {
     grep -q '^NoNewPrivs:[[:space:]]*1' /proc/\$pid/status && echo "PASS sandbox: \$unit's main process has no_new_privs" || echo "FAIL sandbox: \$unit's process \$pid may gain privileges"
     nsenter -t \$pid -m touch /etc/.pynoc-probe 2>/dev/null && { rm -f /etc/.pynoc-probe; echo "FAIL sandbox: \$unit may write /etc"; } || echo "PASS sandbox: /etc is read-only to \$unit"
     nsenter -t \$pid -m sh -c "touch \$writes/.pynoc-probe && rm \$writes/.pynoc-probe" && echo "PASS sandbox: \$unit writes \$writes" || echo "FAIL sandbox: \$unit cannot write \$writes"
+    # Its own stop command works under the sandbox (else systemd kills the service instead).
+    systemctl stop \$unit; r=\$(systemctl show -p Result --value \$unit); systemctl start \$unit
+    [ "\$r" = success ] && systemctl is-active -q \$unit && echo "PASS sandbox: \$unit stops cleanly and starts again" || echo "FAIL sandbox: \$unit stop result '\$r', now \$(systemctl is-active \$unit)"
 }
 $checks
 EOF
