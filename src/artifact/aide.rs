@@ -34,7 +34,9 @@ pub(super) fn emit(env: &Environment, cx: &Context) -> Result<Option<Artifact>, 
         kind: Kind::Aide,
         instance: None,
         install: Kind::Aide.install(cx.spec),
-        apply: "aide --config-check && [ -e /var/lib/aide/aide.db ] || aideinit --yes --force".into(),
+        // Debian's aide names no configuration of its own: every command passes it.
+        apply: "aide --config /etc/aide/aide.conf --config-check && { [ -e /var/lib/aide/aide.db ] || aideinit --yes --force; }"
+            .into(),
         env: vec![],
         content: render(env, cx, Kind::Aide, "aide", a, &[])?,
     }))
@@ -124,12 +126,13 @@ pub(super) fn steps(p: &mut Steps, a: &Artifact, host: &Host) {
                 path: DEBIAN_CONF,
                 regexp: "^Checksums *=",
                 line: plain("Checksums = sha512"),
-                validate: Some("aide --config-check -c %s"),
+                validate: Some("aide --config %s --config-check"),
             }),
         )
         .task(),
     );
-    p.tasks.push(guarded("AIDE's exclusions", a, Registered::Aide, words(&["aide", "--config-check"]), vec![]));
+    let check = words(&["aide", "--config", DEBIAN_CONF, "--config-check"]);
+    p.tasks.push(guarded("AIDE's exclusions", a, Registered::Aide, check, vec![]));
     if let Some(mail) = host.aide.as_ref().and_then(|x| x.mail.as_deref()) {
         p.tasks.push(
             Step::new(

@@ -72,10 +72,10 @@ probe_aide() {
 [ "\$(systemctl is-enabled dailyaidecheck.timer)" = enabled ] && systemctl is-active -q dailyaidecheck.timer && echo "PASS aide: dailyaidecheck.timer enabled and active" || echo "FAIL aide: dailyaidecheck.timer"
 grep -qx 'MAILTO=admin@pynomaly.com' /etc/default/aide && echo "PASS aide: the report goes to admin@pynomaly.com" || echo "FAIL aide: MAILTO is \$(grep MAILTO /etc/default/aide)"
 echo probe > /usr/local/sbin/pynoc-aide-probe
-out=\$(aide --check --limit /usr/local/sbin 2>&1); rc=\$?
+out=\$(aide --config /etc/aide/aide.conf --check --limit /usr/local/sbin 2>&1); rc=\$?
 rm -f /usr/local/sbin/pynoc-aide-probe
 [ \$((rc & 1)) = 1 ] && printf '%s' "\$out" | grep -q '/usr/local/sbin/pynoc-aide-probe' && echo "PASS aide: a file added under /usr/local/sbin is reported (exit \$rc)" || echo "FAIL aide: check exit \$rc: \$(printf '%s' "\$out" | tail -3)"
-aide --path-check=f:$skipped/pynoc-probe | grep -q '^\[ \]' && echo "PASS aide: $skipped is left out" || echo "FAIL aide: $skipped is watched"
+aide --config /etc/aide/aide.conf --path-check=f:$skipped/pynoc-probe | grep -q '^\[ \]' && echo "PASS aide: $skipped is left out" || echo "FAIL aide: $skipped is watched"
 EOF
 }
 
