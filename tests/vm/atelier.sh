@@ -147,6 +147,7 @@ atelier_build() {
 # signed it, which the spec names (`server-ca`).
 atelier_prepare() {
     say "atelier: prepare the host as an operator would"
+    quiet_apt
     G <<'EOF' 2>&1 | tally
 set -e
 d=/etc/ssl/atelier; mkdir -p $d
@@ -187,6 +188,7 @@ for n in peer:192.0.2.1/24:192.0.2.2/24 office:203.0.113.6/31:203.0.113.7/31; do
     ip -n $ns link set v${ns}1 up && ip -n $ns link set lo up
 done
 sleep 2
+for ns in peer office; do ip netns exec $ns true || echo "FAIL peers: network namespace $ns: $(ls -la /run/netns 2>&1 | tr '\n' ' ')"; done
 EOF
 }
 

@@ -92,6 +92,20 @@ ssh_opts() {
 # Root in the VM over one shared connection (the operator's, $VM_USER, then sudo). The
 # script (G's standard input) travels as an argument, so no command in it can read the
 # rest of the script as its own input.
+# The harness's quiet: pynoc turns apt's timers on (`updates`), and after the reboot they
+# catch up at once (Persistent=): apt-get update and unattended-upgrade under emulation
+# beside the probes. Their services are no-ops by a drop-in of the harness's (pynoc manages
+# the timers, not these units), as the image masks the timers before pynoc runs.
+quiet_apt() {
+    G <<'EOF' >/dev/null 2>&1
+for u in apt-daily apt-daily-upgrade; do
+    mkdir -p /etc/systemd/system/$u.service.d
+    printf '[Service]\nExecStart=\nExecStart=/bin/true\n' >/etc/systemd/system/$u.service.d/zz-vm-harness.conf
+done
+systemctl daemon-reload
+EOF
+}
+
 # What the VM says when a run failed: its failed units and the journal's last warnings.
 vm_diagnose() {
     G <<'EOF' 2>&1 | sed 's/^/   vm: /' | tail -60
@@ -175,6 +189,7 @@ vm_reboot() {
 # probe's key.
 prepare() {
     say "prepare the host as an operator would"
+    quiet_apt
     scp -q $(ssh_opts | sed 's/^-p$/-P/') -o ControlPath="$WORK/ctl" "$WORK/key" \
         "$here/migrations.sql" "$here/ledger-migrations.sql" "$VM_USER"@127.0.0.1:/tmp/ || { fail "copy to the VM"; exit 1; }
     G <<'EOF' 2>&1 | tally
