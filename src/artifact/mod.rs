@@ -16,7 +16,7 @@ use minijinja::Environment;
 use crate::emit::ansible::Group;
 use crate::emit::deploy::Steps;
 use crate::emit::{Artifact, Context};
-use crate::ir::{Host, Spec};
+use crate::ir::{Daemon, Host, Spec};
 use crate::verify::Status;
 
 mod aide;
@@ -791,17 +791,25 @@ impl Kind {
                 Emit::Section,
                 None,
             ),
-            Kind::NginxUnit => {
-                b(unit::check_nginx, Whole(unit::lines), Some(unit::meaning), Emit::Own(unit::emit_nginx), None)
-            }
-            Kind::PostgresUnit => {
-                b(unit::check_postgres, Whole(unit::lines), Some(unit::meaning), Emit::Own(unit::emit_postgres), None)
-            }
-            Kind::Fail2banUnit => b(
-                unit::check_fail2ban,
+            Kind::NginxUnit => b(
+                |f| unit::check(f, Daemon::Nginx),
                 Whole(unit::lines),
                 Some(unit::meaning),
-                Emit::Own(unit::emit_fail2ban),
+                Emit::Own(|e, c| unit::emit(e, c, Daemon::Nginx)),
+                None,
+            ),
+            Kind::PostgresUnit => b(
+                |f| unit::check(f, Daemon::Postgresql),
+                Whole(unit::lines),
+                Some(unit::meaning),
+                Emit::Own(|e, c| unit::emit(e, c, Daemon::Postgresql)),
+                None,
+            ),
+            Kind::Fail2banUnit => b(
+                |f| unit::check(f, Daemon::Fail2ban),
+                Whole(unit::lines),
+                Some(unit::meaning),
+                Emit::Own(|e, c| unit::emit(e, c, Daemon::Fail2ban)),
                 Some(unit::steps),
             ),
             Kind::Updates => {

@@ -27,20 +27,8 @@ pub(crate) fn kind(service: Daemon) -> Kind {
     }
 }
 
-pub(super) fn emit_nginx(env: &Environment, cx: &Context) -> Result<Option<Artifact>, Error> {
-    emit(env, cx, Daemon::Nginx)
-}
-
-pub(super) fn emit_postgres(env: &Environment, cx: &Context) -> Result<Option<Artifact>, Error> {
-    emit(env, cx, Daemon::Postgresql)
-}
-
-pub(super) fn emit_fail2ban(env: &Environment, cx: &Context) -> Result<Option<Artifact>, Error> {
-    emit(env, cx, Daemon::Fail2ban)
-}
-
 /// The drop-in, when the spec configures the service and keeps its sandbox.
-fn emit(env: &Environment, cx: &Context, service: Daemon) -> Result<Option<Artifact>, Error> {
+pub(super) fn emit(env: &Environment, cx: &Context, service: Daemon) -> Result<Option<Artifact>, Error> {
     let Some(s) = cx.spec.sandboxes.iter().find(|s| s.service == service) else { return Ok(None) };
     let kind = kind(service);
     Ok(Some(Artifact {
@@ -64,23 +52,11 @@ pub(crate) fn instance(spec: &Spec, service: Daemon) -> String {
     }
 }
 
-pub(super) fn check_nginx(file: &Utf8Path) -> Status {
-    check(file, Daemon::Nginx)
-}
-
-pub(super) fn check_postgres(file: &Utf8Path) -> Status {
-    check(file, Daemon::Postgresql)
-}
-
-pub(super) fn check_fail2ban(file: &Utf8Path) -> Status {
-    check(file, Daemon::Fail2ban)
-}
-
 /// Debian's unit with the drop-in beside it in a scratch root: `systemd-analyze security
 /// --offline` must parse every line without a complaint and score the unit at most the
 /// catalog's threshold. The unit comes from this machine's package (nginx, postgresql-common,
 /// fail2ban); without it the check says SKIP with the package to install.
-fn check(file: &Utf8Path, service: Daemon) -> Status {
+pub(super) fn check(file: &Utf8Path, service: Daemon) -> Status {
     if let Err(s) = need(&["systemd-analyze"]) {
         return s;
     }

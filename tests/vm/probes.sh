@@ -64,13 +64,14 @@ EOF
 # set; a file added under /usr/local/sbin is reported by a check (limited to that tree), and
 # what the drop-in leaves out is left out.
 probe_aide() {
-    local conf=$1/host/aide.conf skipped
+    local conf=$1/host/aide.conf skipped mail
     [ -e "$conf" ] || return 0
+    mail=$(sed -n 's/^ *line: !unsafe MAILTO=\(.*\)$/\1/p' "$1/deploy/site.yml" | head -1)
     skipped=$(sed -n 's/^!\(.*\)(\/|\$)$/\1/p' "$conf" | tr -d '\\' | head -1)
     G <<EOF 2>&1 | tally
 [ -s /var/lib/aide/aide.db ] && echo "PASS aide: the database is initialised (\$(du -h /var/lib/aide/aide.db | cut -f1))" || echo "FAIL aide: no /var/lib/aide/aide.db"
 [ "\$(systemctl is-enabled dailyaidecheck.timer)" = enabled ] && systemctl is-active -q dailyaidecheck.timer && echo "PASS aide: dailyaidecheck.timer enabled and active" || echo "FAIL aide: dailyaidecheck.timer"
-grep -qx 'MAILTO=admin@pynomaly.com' /etc/default/aide && echo "PASS aide: the report goes to admin@pynomaly.com" || echo "FAIL aide: MAILTO is \$(grep MAILTO /etc/default/aide)"
+grep -qx 'MAILTO=$mail' /etc/default/aide && echo "PASS aide: the report goes to $mail, as the playbook says" || echo "FAIL aide: MAILTO is \$(grep MAILTO /etc/default/aide)"
 echo probe > /usr/local/sbin/pynoc-aide-probe
 out=\$(aide --config /etc/aide/aide.conf --check --limit /usr/local/sbin 2>&1); rc=\$?
 rm -f /usr/local/sbin/pynoc-aide-probe
