@@ -219,6 +219,8 @@ done
 [ -z "$(ss -Hltn 'sport = :80')" ] && echo "PASS nothing listens on port 80 (both sites HTTPS only)" || echo "FAIL a listener on port 80: $(ss -Hltn 'sport = :80')"
 # SSH and the console for the office alone; HTTPS for everyone.
 tcp() { ip netns exec $1 timeout 5 bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null; }
+# A refusal proves nothing without the peers: their namespaces must exist.
+for ns in peer office; do ip netns exec $ns true || { echo "FAIL the $ns namespace is gone"; exit 0; }; done
 tcp office 203.0.113.6 22 && echo "PASS the office (203.0.113.7) reaches SSH" || echo "FAIL the office cannot reach SSH"
 tcp peer 192.0.2.1 22 && echo "FAIL a peer outside the office (192.0.2.2) reaches SSH" || echo "PASS a peer outside the office cannot reach SSH"
 tcp peer 192.0.2.1 443 && echo "PASS a peer outside the office reaches 443" || echo "FAIL 443 closed to the peer"

@@ -173,12 +173,27 @@ vm_stop() {
 
 vm_reboot() {
     say "reboot"
-    local t0=$SECONDS
+    local t0=$SECONDS before after mark
+    # The old system still answers for a while after `systemctl reboot` (its units stop one by
+    # one, sshd late): the probes wait for a new boot id, not for any answer on port 22.
+    before=$(echo 'cat /proc/sys/kernel/random/boot_id' | G)
+    mark=$(wc -c <"$WORK/serial.log" 2>/dev/null || echo 0)
     echo 'systemctl reboot' | G || true
     ssh -S "$WORK/ctl" -O exit "$VM_USER"@127.0.0.1 2>/dev/null || true
-    sleep 15
-    wait_ssh 600 || { tail -30 "$WORK/serial.log"; exit 1; }
-    echo "   ssh after $((SECONDS - t0)) s"
+    while :; do
+        sleep 10
+        after=$(timeout 20 ssh $(ssh_opts) "$VM_USER"@127.0.0.1 'cat /proc/sys/kernel/random/boot_id' 2>/dev/null) || after=
+        [ -z "$after" ] || [ "$after" = "$before" ] || break
+        if [ $((SECONDS - t0)) -gt 600 ]; then
+            fail "no new boot after 600 s (boot id ${after:-unreachable})"
+            tail -c +$((mark + 1)) "$WORK/serial.log" 2>/dev/null | tail -30
+            exit 1
+        fi
+    done
+    echo "   a new boot answers after $((SECONDS - t0)) s"
+    # What held the shutdown up, from the serial console (systemd's "A stop job is running").
+    tail -c +$((mark + 1)) "$WORK/serial.log" 2>/dev/null | tr -d '\r' |
+        grep -aE 'stop job is running|Timed out|Failed to (stop|unmount)|Killing process' | sort -u | head -10 | sed 's/^/   shutdown: /'
     master
     echo 'systemctl is-system-running --wait >/dev/null 2>&1; systemctl is-system-running' | G | sed 's/^/   system: /'
 }

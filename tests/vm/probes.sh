@@ -231,6 +231,8 @@ probe_from_peer() {
     G <<EOF 2>&1 | tally
 P="ip netns exec peer"
 S="ssh -n -i /root/probe_key -o BatchMode=yes -o ConnectTimeout=8 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+# A refusal proves nothing without the peer: its namespace must exist.
+\$P true || { echo "FAIL the peer namespace is gone"; exit 0; }
 [ "\$(timeout 20 \$P \$S pynomaly@192.0.2.1 id -un 2>&1)" = pynomaly ] && echo "PASS peer: pynomaly with its key gets in" || echo "FAIL peer: pynomaly cannot log in"
 sleep 5
 methods=\$(timeout 20 \$P ssh -n -v -o BatchMode=yes -o PubkeyAuthentication=no -o PreferredAuthentications=password,keyboard-interactive -o ConnectTimeout=8 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null pynomaly@192.0.2.1 true 2>&1 | grep -m1 'Authentications that can continue' || true)

@@ -130,6 +130,8 @@ END
     G <<END 2>&1 | tally
 cd /var/lib/pynoc/stacks/pynomaly
 P="ip netns exec peer"
+# A refusal proves nothing without the peer: its namespace must exist.
+\$P true || { echo "FAIL the peer namespace is gone"; exit 0; }
 \$P ip route replace 172.20.0.0/16 via 192.0.2.1
 for s in postgres:5432 redis:6379; do
     ip=\$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "\$(docker compose ps -q \${s%%:*})")
