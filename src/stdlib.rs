@@ -786,6 +786,20 @@ catalog!(fstab_claims, FstabClaims, "fstab/claims.toml");
 catalog!(updates_claims, UpdatesClaims, "updates/claims.toml");
 catalog!(aide_claims, AideClaims, "aide/claims.toml");
 catalog!(modules, ModuleCatalog, "modprobe/modules.toml");
+catalog!(login_claims, LoginClaims, "login/claims.toml");
+
+/// stdlib/login/claims.toml: what `passwords` and `sudo` meet, per setting.
+#[derive(Debug, Deserialize)]
+pub struct LoginClaims {
+    pub(crate) max_age: Vec<String>,
+    pub(crate) min_age: Vec<String>,
+    pub(crate) warn: Vec<String>,
+    pub(crate) hash: Vec<String>,
+    pub(crate) umask: Vec<String>,
+    pub(crate) pwquality: Vec<String>,
+    pub(crate) min_length: Vec<String>,
+    pub(crate) sudo: Vec<String>,
+}
 
 /// stdlib/modprobe/modules.toml: the kernel modules a server does not need.
 #[derive(Debug, Deserialize)]

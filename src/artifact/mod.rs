@@ -23,6 +23,7 @@ mod aide;
 mod audit;
 mod fail2ban;
 mod fstab;
+mod login;
 mod modules;
 mod sshd;
 mod sysctl;
@@ -59,6 +60,9 @@ pub enum Kind {
     Updates,
     Aide,
     Modules,
+    LoginDefs,
+    Pwquality,
+    Sudoers,
 }
 
 /// How an artifact reaches its consumer.
@@ -146,7 +150,7 @@ const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 27] = [
+    pub(crate) const ALL: [Kind; 30] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -174,6 +178,9 @@ impl Kind {
         Kind::Updates,
         Kind::Aide,
         Kind::Modules,
+        Kind::LoginDefs,
+        Kind::Pwquality,
+        Kind::Sudoers,
     ];
 
     /// The one description of each kind.
@@ -404,6 +411,30 @@ impl Kind {
                 &["host/modules"],
                 Checker::Tool,
             ),
+            Kind::LoginDefs => d(
+                "login-defs",
+                "host/login.defs",
+                root,
+                0o644,
+                Merge,
+                "login/login.defs.j2",
+                &["host/passwords"],
+                Checker::Tool,
+            ),
+            Kind::Pwquality => d(
+                "pwquality",
+                "host/pwquality.conf",
+                root,
+                0o644,
+                Replace,
+                "login/pwquality.conf.j2",
+                &["host/passwords"],
+                Checker::Tool,
+            ),
+            // sudo refuses a file of its directory that others may write: 0440, as visudo makes.
+            Kind::Sudoers => {
+                d("sudoers", "host/sudoers", root, 0o440, Replace, "login/sudoers.j2", &["host/sudo"], Checker::Tool)
+            }
             Kind::Aide => d(
                 "aide",
                 "host/aide.conf",
@@ -472,6 +503,11 @@ impl Kind {
             // After Debian's rules (`99_aide_root` sorts before it).
             Kind::Aide => "/etc/aide/aide.conf.d/99_pynoc",
             Kind::Modules => "/etc/modprobe.d/pynoc.conf",
+            Kind::LoginDefs => "/etc/login.defs",
+            // libpwquality reads its directory after pwquality.conf: these values win.
+            Kind::Pwquality => "/etc/security/pwquality.conf.d/50-pynoc.conf",
+            // sudo skips a file of sudoers.d whose name has a dot.
+            Kind::Sudoers => "/etc/sudoers.d/pynoc",
         }
     }
 
@@ -487,6 +523,8 @@ impl Kind {
             Kind::Updates => host.is_some_and(|h| h.updates.is_some()),
             Kind::Aide => host.is_some_and(|h| h.aide.is_some()),
             Kind::Modules => host.is_some_and(|h| h.modules.is_some()),
+            Kind::LoginDefs | Kind::Pwquality => host.is_some_and(|h| h.passwords.is_some()),
+            Kind::Sudoers => host.is_some_and(|h| h.sudo.is_some()),
             Kind::Nftables => host.is_some_and(|h| h.firewall.is_some()),
             Kind::Nginx => spec.nginx.is_some(),
             Kind::PgHba => spec.postgres.as_ref().is_some_and(crate::ir::Postgres::on_host),
@@ -529,7 +567,10 @@ impl Kind {
             | Kind::Fail2banUnit
             | Kind::Updates
             | Kind::Aide
-            | Kind::Modules => Some(Group::Host),
+            | Kind::Modules
+            | Kind::LoginDefs
+            | Kind::Pwquality
+            | Kind::Sudoers => Some(Group::Host),
             Kind::Nginx | Kind::NginxUnit => Some(Group::Web),
             Kind::PostgresSql | Kind::PgHba | Kind::PostgresUnit => Some(Group::Database),
             Kind::Ufw
@@ -562,6 +603,10 @@ impl Kind {
             // aide's: a host installed without recommends lacks it.
             Kind::Aide => &["aide", "aide-common"],
             Kind::Modules => &["kmod"],
+            Kind::LoginDefs => &["login", "passwd"],
+            // Its installation puts pam_pwquality in /etc/pam.d/common-password.
+            Kind::Pwquality => &["libpam-pwquality"],
+            Kind::Sudoers => &["sudo"],
             Kind::Sysctl
             | Kind::Fstab
             | Kind::PostgresSql
@@ -691,9 +736,12 @@ pub(crate) enum Emit {
 }
 
 /// The order of the host play's tasks: the kinds whose `steps` it runs.
-pub(crate) const HOST_PLAY: [Kind; 10] = [
+pub(crate) const HOST_PLAY: [Kind; 13] = [
     Kind::Sysctl,
     Kind::Modules,
+    Kind::LoginDefs,
+    Kind::Pwquality,
+    Kind::Sudoers,
     Kind::Sshd,
     Kind::Nftables,
     Kind::Fail2ban,
@@ -818,6 +866,27 @@ impl Kind {
             Kind::Aide => {
                 b(aide::check, Whole(aide::lines), Some(aide::meaning), Emit::Own(aide::emit), Some(aide::steps))
             }
+            Kind::LoginDefs => b(
+                login::check_login_defs,
+                Each(login::login_defs_line, "not a login.defs key pynoc sets"),
+                None,
+                Emit::Own(login::emit_login_defs),
+                Some(login::login_defs_steps),
+            ),
+            Kind::Pwquality => b(
+                login::check_pwquality,
+                Each(login::pwquality_line, "not a pwquality setting pynoc writes"),
+                None,
+                Emit::Own(login::emit_pwquality),
+                Some(login::pwquality_steps),
+            ),
+            Kind::Sudoers => b(
+                login::check_sudoers,
+                Whole(login::sudoers_lines),
+                None,
+                Emit::Own(login::emit_sudoers),
+                Some(login::sudoers_steps),
+            ),
             Kind::Modules => b(
                 modules::check,
                 Each(modules::line, "not a module made unloadable"),

@@ -1,7 +1,7 @@
 //! Claims of the host's other parts: the tmpfs mounts (stdlib/fstab/claims.toml), the
 //! critical files' modes the host play sets (stdlib/permissions/files.toml), and automatic
 //! security updates (stdlib/updates/claims.toml), file integrity monitoring
-//! (stdlib/aide/claims.toml).
+//! (stdlib/aide/claims.toml), the login policy (stdlib/login/claims.toml).
 
 use super::Claims;
 use crate::ir::Spec;
@@ -71,5 +71,81 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
         };
         c.add(&m.satisfies, format!("module {}", m.name), outcome);
     }
+    login(&mut c, host);
     c.0
+}
+
+/// `passwords` and `sudo`: each CIS bound (365 days at most, a day at least, 7 days' warning,
+/// 14 characters) met only when the spec's value is within it.
+fn login(c: &mut Claims, host: Option<&crate::ir::Host>) {
+    let l = stdlib::login_claims();
+    let bound = |ok: bool, met: String, why: String| if ok { Ok(met) } else { Err(why) };
+    match host.and_then(|h| h.passwords.as_ref()) {
+        Some(p) => {
+            let age = |k: &str, v: u32| format!("host/login.defs: {k} {v} (accounts made from now on)");
+            c.add(
+                &l.max_age,
+                "PASS_MAX_DAYS".into(),
+                bound(
+                    p.max_age <= 365,
+                    age("PASS_MAX_DAYS", p.max_age),
+                    format!("the spec's `max-age={}` is above 365 days", p.max_age),
+                ),
+            );
+            c.add(
+                &l.min_age,
+                "PASS_MIN_DAYS".into(),
+                bound(
+                    p.min_age >= 1,
+                    age("PASS_MIN_DAYS", p.min_age),
+                    "the spec's `min-age=0` lets a password change back at once".into(),
+                ),
+            );
+            c.add(
+                &l.warn,
+                "PASS_WARN_AGE".into(),
+                bound(
+                    p.warn >= 7,
+                    age("PASS_WARN_AGE", p.warn),
+                    format!("the spec's `warn={}` is under 7 days", p.warn),
+                ),
+            );
+            c.add(&l.hash, "ENCRYPT_METHOD".into(), Ok("host/login.defs: ENCRYPT_METHOD YESCRYPT".into()));
+            c.add(&l.umask, "UMASK".into(), Ok("host/login.defs: UMASK 027".into()));
+            c.add(
+                &l.pwquality,
+                "pwquality".into(),
+                Ok("host/pwquality.conf: four classes, no repeats or sequences over 3, dictionary, enforced for root"
+                    .into()),
+            );
+            c.add(
+                &l.min_length,
+                "minlen".into(),
+                bound(
+                    p.min_length >= 14,
+                    format!("host/pwquality.conf: minlen = {}", p.min_length),
+                    format!("the spec's `min-length={}` is under 14", p.min_length),
+                ),
+            );
+        }
+        None => {
+            let why = || Err("the spec has no `passwords` node".to_string());
+            for (items, what) in [
+                (&l.max_age, "PASS_MAX_DAYS"),
+                (&l.min_age, "PASS_MIN_DAYS"),
+                (&l.warn, "PASS_WARN_AGE"),
+                (&l.hash, "ENCRYPT_METHOD"),
+                (&l.umask, "UMASK"),
+                (&l.pwquality, "pwquality"),
+                (&l.min_length, "minlen"),
+            ] {
+                c.add(items, what.into(), why());
+            }
+        }
+    }
+    let sudo = match host.and_then(|h| h.sudo.as_ref()) {
+        Some(s) => Ok(format!("host/sudoers: use_pty, a log file, timestamp_timeout={}", s.timeout)),
+        None => Err("the spec has no `sudo` node".to_string()),
+    };
+    c.add(&l.sudo, "sudo".into(), sudo);
 }

@@ -264,6 +264,19 @@ fn sources() -> Vec<Source> {
     for m in &stdlib::modules().module {
         add!("modprobe/modules.toml", format!("module {} unloadable (`modules`)", m.name), &m.satisfies);
     }
+    let l = stdlib::login_claims();
+    for (what, items) in [
+        ("PASS_MAX_DAYS 365 for new accounts (`passwords max-age`)", &l.max_age),
+        ("PASS_MIN_DAYS 1 (`passwords min-age`)", &l.min_age),
+        ("PASS_WARN_AGE 7 (`passwords warn`)", &l.warn),
+        ("ENCRYPT_METHOD YESCRYPT (`passwords`)", &l.hash),
+        ("UMASK 027 (`passwords`)", &l.umask),
+        ("pwquality: four classes, no repeats or sequences over 3, a dictionary, root too (`passwords`)", &l.pwquality),
+        ("pwquality: 14 characters at least (`passwords min-length`)", &l.min_length),
+        ("sudo: use_pty, /var/log/sudo.log, 15 minutes at most (`sudo`)", &l.sudo),
+    ] {
+        add!("login/claims.toml", what.into(), items);
+    }
     out
 }
 

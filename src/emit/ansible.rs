@@ -131,6 +131,7 @@ pub(crate) enum Registered {
     Sandbox,
     Permissions,
     Aide,
+    KeyOnly,
 }
 
 impl Registered {
@@ -146,6 +147,7 @@ impl Registered {
             Registered::Sandbox => "pynoc_sandbox",
             Registered::Permissions => "pynoc_permissions",
             Registered::Aide => "pynoc_aide",
+            Registered::KeyOnly => "pynoc_key_only",
         }
     }
 

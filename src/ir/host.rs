@@ -22,6 +22,8 @@ pub struct Host {
     pub(crate) updates: Option<Updates>,
     pub(crate) aide: Option<Aide>,
     pub(crate) modules: Option<Modules>,
+    pub(crate) passwords: Option<Passwords>,
+    pub(crate) sudo: Option<Sudo>,
     /// `sandbox { off SERVICE reason=… }`: the services whose unit the spec leaves as
     /// Debian ships it, each with its reason. Every other service pynoc configures runs
     /// under its sandbox drop-in (`Spec::sandboxes`).
@@ -361,6 +363,28 @@ pub(crate) struct AideExclude {
     /// The path as AIDE's regular expression: `.` and `+` escaped, anchored at a component.
     pub(crate) pattern: String,
     pub(crate) reason: String,
+}
+
+/// The password policy: ageing and hashing of the accounts made from now on
+/// (`/etc/login.defs`), and the strength every new password must have (pwquality, root's
+/// included).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Passwords {
+    /// Days a password lasts (`PASS_MAX_DAYS`).
+    pub(crate) max_age: u32,
+    /// Days before a password may change again (`PASS_MIN_DAYS`).
+    pub(crate) min_age: u32,
+    /// Days of warning before it expires (`PASS_WARN_AGE`).
+    pub(crate) warn: u32,
+    /// The shortest password pwquality accepts (`minlen`).
+    pub(crate) min_length: u32,
+}
+
+/// sudo's defaults, written as `/etc/sudoers.d/pynoc`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Sudo {
+    /// Minutes a sudo authentication lasts (`timestamp_timeout`).
+    pub(crate) timeout: u32,
 }
 
 /// Automatic updates by unattended-upgrades, written as a drop-in for `/etc/apt/apt.conf.d/`.

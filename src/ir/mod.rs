@@ -55,6 +55,8 @@ pub(crate) enum Section {
     Updates,
     Aide,
     Modules,
+    Passwords,
+    Sudo,
     Nginx,
     Postgres,
     Container,

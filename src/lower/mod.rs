@@ -12,6 +12,7 @@ mod nginx;
 mod node;
 mod postgres;
 pub(crate) use aide::pattern as aide_pattern;
+mod login;
 mod modules;
 mod sandbox;
 mod ssh;
@@ -272,8 +273,21 @@ fn lower_project(n: &Node, d: &Diags, o: &mut Scope) -> Option<ir::Project> {
     Some(ir::Project { name: name?, domain, admin_email, networks })
 }
 
-const HOST: &[&str] =
-    &["accounts", "sysctl", "ssh", "fail2ban", "audit", "firewall", "fstab", "updates", "aide", "modules", "sandbox"];
+const HOST: &[&str] = &[
+    "accounts",
+    "sysctl",
+    "ssh",
+    "fail2ban",
+    "audit",
+    "firewall",
+    "fstab",
+    "updates",
+    "aide",
+    "modules",
+    "passwords",
+    "sudo",
+    "sandbox",
+];
 
 /// Where nginx writes its logs: the fail2ban nginx jails read exactly these files.
 pub(crate) struct NginxLogs {
@@ -339,6 +353,8 @@ fn lower_host(
         updates: None,
         aide: None,
         modules: None,
+        passwords: None,
+        sudo: None,
         unsandboxed: Vec::new(),
     };
     let cs = children(n, HOST, HOST, d);
@@ -360,6 +376,8 @@ fn lower_host(
             "updates" => host.updates = o.section(d, ir::Section::Updates, || updates::lower(c, d)),
             "aide" => host.aide = o.section(d, ir::Section::Aide, || aide::lower(c, d, project)),
             "modules" => host.modules = o.section(d, ir::Section::Modules, || modules::lower(c, d)),
+            "passwords" => host.passwords = o.section(d, ir::Section::Passwords, || login::passwords(c, d)),
+            "sudo" => host.sudo = o.section(d, ir::Section::Sudo, || login::sudo(c, d)),
             "accounts" => {
                 host.accounts = o.section(d, ir::Section::Accounts, || Some(accounts(c, d))).unwrap_or_default()
             }

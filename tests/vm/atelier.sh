@@ -203,6 +203,7 @@ atelier_host() {
     probe_fstab
     probe_sandbox "$WORK/out"
     [ "$round" = 1 ] && probe_updates "$WORK/out"
+    [ "$round" = 1 ] && probe_login "$WORK/out" "$VM_USER"
     [ "$round" = 1 ] && probe_audit
     G <<'EOF' 2>&1 | tally
 # Debian 13 records logins in wtmpdb's database: the session set watches it, not wtmp.

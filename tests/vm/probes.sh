@@ -42,6 +42,7 @@ probe_host() {
     probe_sandbox "$WORK/out"
     [ "$round" = 1 ] && probe_updates "$WORK/out"
     [ "$round" = 1 ] && probe_permissions
+    [ "$round" = 1 ] && probe_login "$WORK/out" "$VM_USER"
     [ "$round" = 1 ] && probe_aide "$WORK/out"
     [ "$round" = 2 ] && probe_modules "$WORK/out"
 }
@@ -116,6 +117,43 @@ done
 nft list table inet pynoc >/dev/null 2>&1 && echo "PASS nftables table inet pynoc loaded" || echo "FAIL no table inet pynoc"
 failed=$(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')
 [ -z "$failed" ] && echo "PASS no failed units" || echo "FAIL failed units: $failed"
+EOF
+}
+
+# probe_login OUT USER: the login policy as its files say. login.defs holds each key once with
+# pynoc's value, and an account useradd makes now gets that ageing; the operator's account
+# (USER, key logins only) has none; root's chpasswd is refused a weak password and accepted a
+# strong one, hashed with yescrypt (PAM's pwquality, root included); sudo logs to its file
+# with the timeout written.
+probe_login() {
+    local out=$1 user=$2 keys="" timeout=""
+    [ -f "$out/host/login.defs" ] && keys=$(grep -E '^[A-Z_]+ ' "$out/host/login.defs" | tr ' ' '=' | tr '\n' ' ')
+    [ -f "$out/host/sudoers" ] && timeout=$(sed -n 's/^Defaults timestamp_timeout=//p' "$out/host/sudoers")
+    [ -n "$keys$timeout" ] || return 0
+    G <<EOF 2>&1 | tally
+for kv in $keys; do
+    k=\${kv%%=*} v=\${kv#*=}
+    [ "\$(grep -cE "^\$k[[:space:]]" /etc/login.defs)" = 1 ] && grep -qE "^\$k[[:space:]]+\$v\$" /etc/login.defs \
+        && echo "PASS login.defs: \$k \$v" || echo "FAIL login.defs: \$(grep -E "^#?\$k[[:space:]]" /etc/login.defs | tr '\n' '|')"
+done
+if [ -n "$keys" ]; then
+    userdel pynoc-probe 2>/dev/null || true
+    useradd -M pynoc-probe
+    max=\$(awk '\$1 == "PASS_MAX_DAYS" { print \$2 }' /etc/login.defs)
+    [ "\$(getent shadow pynoc-probe | cut -d: -f5)" = "\$max" ] && echo "PASS login.defs: a new account's password lasts \$max days" || echo "FAIL login.defs: a new account's ageing \$(getent shadow pynoc-probe | cut -d: -f3-6)"
+    m=\$(getent shadow $user | cut -d: -f5)
+    { [ -z "\$m" ] || [ "\$m" = 99999 ]; } && echo "PASS $user (key logins, no password) has no password ageing" || echo "FAIL $user's password expires after \$m days"
+    echo 'pynoc-probe:Password1' | chpasswd 2>/dev/null && echo "FAIL pwquality: root's chpasswd set a weak password" || echo "PASS pwquality: root's chpasswd refuses a weak password"
+    echo 'pynoc-probe:kV7#qz9!Lw2%Tn4@xR' | chpasswd && echo "PASS pwquality: a strong password is accepted" || echo "FAIL pwquality: a strong password is refused"
+    getent shadow pynoc-probe | cut -d: -f2 | grep -q '^[$]y[$]' && echo "PASS the password is hashed with yescrypt" || echo "FAIL the password hash: \$(getent shadow pynoc-probe | cut -d: -f2 | cut -c1-4)"
+    userdel pynoc-probe
+fi
+if [ -n "$timeout" ]; then
+    v=\$(sudo -V)
+    printf '%s\n' "\$v" | grep -q 'Path to log file: /var/log/sudo.log' && echo "PASS sudo: logs to /var/log/sudo.log" || echo "FAIL sudo: no log file in sudo -V"
+    printf '%s\n' "\$v" | grep -q "Authentication timestamp timeout: $timeout.0 minutes" && echo "PASS sudo: an authentication lasts $timeout minutes" || echo "FAIL sudo: \$(printf '%s\n' "\$v" | grep 'timestamp timeout')"
+    grep -q 'COMMAND=' /var/log/sudo.log && echo "PASS sudo: commands are in /var/log/sudo.log" || echo "FAIL sudo: /var/log/sudo.log has no command"
+fi
 EOF
 }
 
