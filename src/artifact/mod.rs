@@ -604,8 +604,10 @@ impl Kind {
             Kind::Aide => &["aide", "aide-common"],
             Kind::Modules => &["kmod"],
             Kind::LoginDefs => &["login", "passwd"],
-            // Its installation puts pam_pwquality in /etc/pam.d/common-password.
-            Kind::Pwquality => &["libpam-pwquality"],
+            // Its installation puts pam_pwquality in /etc/pam.d/common-password. Its word list
+            // (cracklib-runtime) is only a recommendation of libcrack2's: without it every
+            // password fails the dictionary check ("error loading dictionary"), root's too.
+            Kind::Pwquality => &["libpam-pwquality", "cracklib-runtime"],
             Kind::Sudoers => &["sudo"],
             Kind::Sysctl
             | Kind::Fstab

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2154 # $image is set by lib.sh's vm_setup
+# The side-by-side score: Lynis (Debian's package, a tool nobody here wrote) audits the same
+# Debian 12 VM image three times: stock, after pynoc's playbook for the reference example
+# (its host and web plays), and after dev-sec's os_hardening + ssh_hardening +
+# nginx_hardening (devsec.hardening, as the PyPI `ansible` package carries it), the peer.
+#
+#   bash tests/vm/score.sh          (as root, after .ci/install-vm; about 45 minutes)
+#
+# Not part of CI (each Lynis run takes 10–15 minutes under emulation): the README's figures
+# come from a run of this script on the landed code. Each run writes Lynis' report of each
+# machine and a summary (the hardening index, the warnings, the suggestions left open) to
+# $PYNOC_SCORE_OUT (a temporary directory by default), and fails when pynoc's machine has a
+# Lynis warning or an index under dev-sec's.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
+
+DEVSEC_VENV=${PYNOC_DEVSEC_VENV:-/opt/pynoc-score}
+
+main() {
+    need qemu-system-x86_64 qemu-img mmdebstrap ssh scp openssl python3 "$ANSIBLE_PLAYBOOK"
+    say "dev-sec's collection (PyPI ansible, in $DEVSEC_VENV)"
+    if [ ! -x "$DEVSEC_VENV/bin/ansible-playbook" ]; then
+        python3 -m venv "$DEVSEC_VENV" && "$DEVSEC_VENV/bin/pip" install -q --disable-pip-version-check ansible ||
+            { fail "cannot install PyPI's ansible"; exit 1; }
+    fi
+    local devsec_version
+    devsec_version=$("$DEVSEC_VENV/bin/ansible-galaxy" collection list devsec.hardening 2>/dev/null | awk '$1 == "devsec.hardening" { print $2 }')
+    [ -n "$devsec_version" ] || { fail "PyPI's ansible has no devsec.hardening"; exit 1; }
+    echo "   devsec.hardening $devsec_version"
+
+    say "the VM image (built once per version of image.sh)"
+    vm_setup bookworm
+    OUT=${PYNOC_SCORE_OUT:-$WORK/score}
+    mkdir -p "$OUT"
+    local pynoc
+    pynoc=$(pynoc_bin) || exit 1
+    "$pynoc" build "$root/examples/pynomaly/spec.kdl" -o "$WORK/out" >/dev/null || exit 1
+
+    # Stock, then pynoc's host and web plays on the same machine.
+    vm_boot "$image"
+    score_prepare
+    lynis_audit stock
+    inventory pynoc_host pynoc_web
+    say "pynoc: converge the host and nginx"
+    converge >"$WORK/converge.log" 2>&1 || { tail -40 "$WORK/converge.log"; fail "pynoc's converge"; exit 1; }
+    recap "$WORK/converge.log"
+    lynis_audit pynoc
+    vm_stop
+
+    # dev-sec's three roles on a fresh machine of the same image.
+    vm_boot "$image"
+    score_prepare
+    say "dev-sec: os_hardening, ssh_hardening, nginx_hardening"
+    devsec_converge >"$WORK/devsec.log" 2>&1 || { tail -40 "$WORK/devsec.log"; fail "dev-sec's converge"; exit 1; }
+    recap "$WORK/devsec.log"
+    lynis_audit devsec
+    vm_stop
+
+    say "scores (Lynis $(cat "$OUT/lynis-version"), devsec.hardening $devsec_version)"
+    summary | tee "$OUT/summary.txt"
+    local p d w
+    p=$(index pynoc) d=$(index devsec) w=$(count pynoc warning)
+    [ "$w" = 0 ] && pass "pynoc: no Lynis warning" || fail "pynoc: $w Lynis warnings"
+    [ "$p" -ge "$d" ] && pass "pynoc's index $p, dev-sec's $d" || fail "pynoc's index $p is under dev-sec's $d"
+    echo "   reports in $OUT"
+    finish
+}
+
+# What both machines get before anything hardens them: the site's certificate (nginx's
+# reference site needs it), apt quiet, and Lynis from Debian's archive.
+score_prepare() {
+    say "prepare: certificate, Lynis"
+    quiet_apt
+    G <<'EOF' 2>&1 | tally
+set -e
+d=/etc/letsencrypt/live/api.pynomaly.com; mkdir -p $d
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
+    -subj /CN=api.pynomaly.com -keyout $d/privkey.pem -out $d/fullchain.pem 2>/dev/null
+chmod 600 $d/privkey.pem
+DEBIAN_FRONTEND=noninteractive apt-get -qq update >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get -qq install --no-install-recommends lynis >/dev/null
+echo "PASS Lynis $(dpkg-query -W -f '${Version}' lynis) installed"
+EOF
+}
+
+# lynis_audit NAME: a full audit; its report file kept as $OUT/NAME.dat.
+lynis_audit() {
+    say "Lynis: $1"
+    local t=$SECONDS
+    G <<'EOF' >"$OUT/$1.log" 2>&1
+rm -f /var/log/lynis-report.dat
+lynis audit system --no-colors --quick --quiet >/dev/null 2>&1
+cat /var/log/lynis-report.dat
+EOF
+    grep -q '^hardening_index=' "$OUT/$1.log" || { tail -20 "$OUT/$1.log"; fail "Lynis on $1 wrote no report"; exit 1; }
+    mv "$OUT/$1.log" "$OUT/$1.dat"
+    sed -n 's/^lynis_version=//p' "$OUT/$1.dat" >"$OUT/lynis-version"
+    echo "   index $(index "$1"), $(count "$1" warning) warnings, $(count "$1" suggestion) suggestions ($((SECONDS - t)) s)"
+}
+
+index() { sed -n 's/^hardening_index=//p' "$OUT/$1.dat"; }
+count() { grep -c "^$2\[\]=" "$OUT/$1.dat" || true; }
+
+# The peer as its users run it: the three roles with their defaults on the same host group.
+devsec_converge() {
+    cat >"$WORK/devsec.yml" <<'EOF'
+- hosts: vm
+  become: true
+  collections: [devsec.hardening]
+  roles:
+    - devsec.hardening.os_hardening
+    - devsec.hardening.ssh_hardening
+    - devsec.hardening.nginx_hardening
+EOF
+    inventory
+    ANSIBLE_NOCOLOR=1 ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_LOCAL_TEMP="$WORK/ansible-local" \
+        ANSIBLE_HOME="$WORK/ansible-devsec" "$DEVSEC_VENV/bin/ansible-playbook" -i "$WORK/vm.ini" "$WORK/devsec.yml"
+}
+
+# The table, then each suggestion and warning Lynis leaves on pynoc's machine (its test id
+# and text), marked when dev-sec's machine has it too.
+summary() {
+    printf '%-8s %6s %9s %12s\n' machine index warnings suggestions
+    for m in stock pynoc devsec; do
+        printf '%-8s %6s %9s %12s\n' "$m" "$(index $m)" "$(count $m warning)" "$(count $m suggestion)"
+    done
+    echo
+    echo "left open on pynoc's machine (* also on dev-sec's):"
+    grep -E '^(warning|suggestion)\[\]=' "$OUT/pynoc.dat" | while IFS='|' read -r head text _; do
+        id=${head#*=}
+        mark=" "
+        grep -q "=$id|" "$OUT/devsec.dat" && mark="*"
+        printf '%s %-10s %s\n' "$mark" "$id" "$text"
+    done | sort -k2 | uniq
+}
+
+main "$@"
