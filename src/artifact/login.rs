@@ -11,7 +11,9 @@ use camino::Utf8Path;
 use minijinja::{Environment, Error};
 
 use super::Kind;
-use crate::emit::ansible::{Changed, Command as Cmd, LineInFile, Module, Registered, Step, Word, plain};
+use crate::emit::ansible::{
+    Changed, Command as Cmd, File, FileState, LineInFile, Module, Registered, Step, Word, plain,
+};
 use crate::emit::deploy::{Steps, copy, unsafe_str};
 use crate::emit::{Artifact, Context, render};
 use crate::ir::Host;
@@ -57,8 +59,8 @@ pub(super) fn emit_pwquality(env: &Environment, cx: &Context) -> Result<Option<A
         kind: Kind::Pwquality,
         instance: None,
         install: Kind::Pwquality.install(cx.spec),
-        // Read by pam_pwquality at every password change.
-        apply: "true".into(),
+        // Read by pam_pwquality at every password change: PAM's password stack has it.
+        apply: "grep -q pam_pwquality /etc/pam.d/common-password".into(),
         env: vec![],
         content: render(env, cx, Kind::Pwquality, "passwords", p, &[])?,
     }))
@@ -182,7 +184,9 @@ print("PASS")
             match out.trim() {
                 "PASS" => Status::Pass,
                 "SKIP" => Status::Skip("python3-pwquality (libpwquality's binding) is not installed".into()),
-                "NODICT" => Status::Skip("cracklib-runtime (the dictionary pwquality checks against) is not installed".into()),
+                "NODICT" => {
+                    Status::Skip("cracklib-runtime (the dictionary pwquality checks against) is not installed".into())
+                }
                 other => Status::Fail(format!(
                     "libpwquality: {}",
                     brief(&format!("{other}\n{}", String::from_utf8_lossy(&o.stderr)))
@@ -277,8 +281,18 @@ pub(super) fn login_defs_steps(p: &mut Steps, a: &Artifact, host: &Host) {
     p.tasks.push(step.task());
 }
 
-/// The drop-in pam_pwquality reads (its package is the play's: it enables the module).
+/// The drop-in pam_pwquality reads (its package is the play's: it enables the module), in
+/// the directory libpwquality reads after pwquality.conf (Debian's package makes none).
 pub(super) fn pwquality_steps(p: &mut Steps, a: &Artifact, _host: &Host) {
+    let dir = File {
+        path: plain(a.install.rsplit_once('/').map_or("/", |(d, _)| d)),
+        state: FileState::Directory,
+        owner: Some("root"),
+        group: Some("root"),
+        mode: Some("0755"),
+        follow: Some(false),
+    };
+    p.tasks.push(Step::new("pwquality's drop-in directory", Module::File(dir)).task());
     p.tasks.push(Step::new("the strength of new passwords (pwquality)", Module::Copy(copy(a, None))).task());
 }
 

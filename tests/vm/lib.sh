@@ -191,9 +191,11 @@ vm_reboot() {
         fi
     done
     echo "   a new boot answers after $((SECONDS - t0)) s"
-    # What held the shutdown up, from the serial console (systemd's "A stop job is running").
+    # What held the shutdown up, from the serial console: systemd's "A stop job is running"
+    # and what it killed, and the kernel's time at the restart.
     tail -c +$((mark + 1)) "$WORK/serial.log" 2>/dev/null | tr -d '\r' |
-        grep -aE 'stop job is running|Timed out|Failed to (stop|unmount)|Killing process' | sort -u | head -10 | sed 's/^/   shutdown: /'
+        grep -aE 'stop job is running|Timed out|Failed to (stop|unmount)|Killing process|reboot: Restarting' |
+        sed 's/\x1b\[[0-9;]*[a-zA-Z]//g' | uniq | head -12 | sed 's/^/   shutdown: /'
     master
     echo 'systemctl is-system-running --wait >/dev/null 2>&1; systemctl is-system-running' | G | sed 's/^/   system: /'
 }

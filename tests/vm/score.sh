@@ -3,10 +3,16 @@
 # The side-by-side score: Lynis (Debian's package, a tool nobody here wrote) audits the same
 # Debian 12 VM image three times: stock, after pynoc's playbook for the reference example
 # (its host and web plays), and after dev-sec's os_hardening + ssh_hardening +
-# nginx_hardening (devsec.hardening, as the PyPI `ansible` package carries it), the peer.
+# nginx_hardening (devsec.hardening, the collection the Ansible community uses), the peer.
 #
 #   bash tests/vm/score.sh          (as root, after .ci/install-vm; about 45 minutes)
 #
+# dev-sec's collection is not in PyPI's `ansible` package: the script runs it from
+# $PYNOC_DEVSEC_COLLECTIONS (default /opt/pynoc-score/collections), a directory holding
+# ansible_collections/devsec/hardening, as `ansible-galaxy collection install
+# devsec.hardening -p DIR` makes it (or a checkout of dev-sec/ansible-collection-hardening
+# there). Its dependencies (ansible.posix, community.crypto) come with PyPI's `ansible`,
+# installed in $PYNOC_DEVSEC_VENV (default /opt/pynoc-score) when missing.
 # Not part of CI (each Lynis run takes 10–15 minutes under emulation): the README's figures
 # come from a run of this script on the landed code. Each run writes Lynis' report of each
 # machine and a summary (the hardening index, the warnings, the suggestions left open) to
@@ -18,17 +24,22 @@ root=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 
 DEVSEC_VENV=${PYNOC_DEVSEC_VENV:-/opt/pynoc-score}
+DEVSEC_COLLECTIONS=${PYNOC_DEVSEC_COLLECTIONS:-/opt/pynoc-score/collections}
+export ANSIBLE_COLLECTIONS_PATH=$DEVSEC_COLLECTIONS
 
 main() {
     need qemu-system-x86_64 qemu-img mmdebstrap ssh scp openssl python3 "$ANSIBLE_PLAYBOOK"
-    say "dev-sec's collection (PyPI ansible, in $DEVSEC_VENV)"
+    say "dev-sec's collection (in $DEVSEC_COLLECTIONS, run by PyPI's ansible in $DEVSEC_VENV)"
     if [ ! -x "$DEVSEC_VENV/bin/ansible-playbook" ]; then
         python3 -m venv "$DEVSEC_VENV" && "$DEVSEC_VENV/bin/pip" install -q --disable-pip-version-check ansible ||
             { fail "cannot install PyPI's ansible"; exit 1; }
     fi
     local devsec_version
     devsec_version=$("$DEVSEC_VENV/bin/ansible-galaxy" collection list devsec.hardening 2>/dev/null | awk '$1 == "devsec.hardening" { print $2 }')
-    [ -n "$devsec_version" ] || { fail "PyPI's ansible has no devsec.hardening"; exit 1; }
+    [ -n "$devsec_version" ] || {
+        fail "no devsec.hardening in $DEVSEC_COLLECTIONS: ansible-galaxy collection install devsec.hardening -p $DEVSEC_COLLECTIONS"
+        exit 1
+    }
     echo "   devsec.hardening $devsec_version"
 
     say "the VM image (built once per version of image.sh)"
