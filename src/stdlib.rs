@@ -787,6 +787,7 @@ catalog!(updates_claims, UpdatesClaims, "updates/claims.toml");
 catalog!(aide_claims, AideClaims, "aide/claims.toml");
 catalog!(modules, ModuleCatalog, "modprobe/modules.toml");
 catalog!(login_claims, LoginClaims, "login/claims.toml");
+catalog!(limits_claims, UpdatesClaims, "limits/claims.toml");
 
 /// stdlib/login/claims.toml: what `passwords` and `sudo` meet, per setting.
 #[derive(Debug, Deserialize)]

@@ -55,6 +55,7 @@ fn build_writes_every_artifact_and_a_true_manifest() {
             "host/ip6tables.rules",
             "host/iptables.rules",
             "host/jail.local",
+            "host/limits.conf",
             "host/login.defs",
             "host/modprobe.conf",
             "host/nftables.conf",

@@ -23,6 +23,7 @@ mod aide;
 mod audit;
 mod fail2ban;
 mod fstab;
+mod limits;
 mod login;
 mod modules;
 mod sshd;
@@ -63,6 +64,7 @@ pub enum Kind {
     LoginDefs,
     Pwquality,
     Sudoers,
+    CoreDumps,
 }
 
 /// How an artifact reaches its consumer.
@@ -150,7 +152,7 @@ const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 30] = [
+    pub(crate) const ALL: [Kind; 31] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -181,6 +183,7 @@ impl Kind {
         Kind::LoginDefs,
         Kind::Pwquality,
         Kind::Sudoers,
+        Kind::CoreDumps,
     ];
 
     /// The one description of each kind.
@@ -435,6 +438,16 @@ impl Kind {
             Kind::Sudoers => {
                 d("sudoers", "host/sudoers", root, 0o440, Replace, "login/sudoers.j2", &["host/sudo"], Checker::Tool)
             }
+            Kind::CoreDumps => d(
+                "core-dumps",
+                "host/limits.conf",
+                root,
+                0o644,
+                Replace,
+                "limits/limits.conf.j2",
+                &["host/sysctl"],
+                Checker::Tool,
+            ),
             Kind::Aide => d(
                 "aide",
                 "host/aide.conf",
@@ -508,6 +521,7 @@ impl Kind {
             Kind::Pwquality => "/etc/security/pwquality.conf.d/50-pynoc.conf",
             // sudo skips a file of sudoers.d whose name has a dot.
             Kind::Sudoers => "/etc/sudoers.d/pynoc",
+            Kind::CoreDumps => "/etc/security/limits.d/50-pynoc-core.conf",
         }
     }
 
@@ -525,6 +539,7 @@ impl Kind {
             Kind::Modules => host.is_some_and(|h| h.modules.is_some()),
             Kind::LoginDefs | Kind::Pwquality => host.is_some_and(|h| h.passwords.is_some()),
             Kind::Sudoers => host.is_some_and(|h| h.sudo.is_some()),
+            Kind::CoreDumps => host.is_some_and(|h| h.sysctl.is_some()),
             Kind::Nftables => host.is_some_and(|h| h.firewall.is_some()),
             Kind::Nginx => spec.nginx.is_some(),
             Kind::PgHba => spec.postgres.as_ref().is_some_and(crate::ir::Postgres::on_host),
@@ -570,7 +585,8 @@ impl Kind {
             | Kind::Modules
             | Kind::LoginDefs
             | Kind::Pwquality
-            | Kind::Sudoers => Some(Group::Host),
+            | Kind::Sudoers
+            | Kind::CoreDumps => Some(Group::Host),
             Kind::Nginx | Kind::NginxUnit => Some(Group::Web),
             Kind::PostgresSql | Kind::PgHba | Kind::PostgresUnit => Some(Group::Database),
             Kind::Ufw
@@ -609,6 +625,7 @@ impl Kind {
             // password fails the dictionary check ("error loading dictionary"), root's too.
             Kind::Pwquality => &["libpam-pwquality", "cracklib-runtime"],
             Kind::Sudoers => &["sudo"],
+            Kind::CoreDumps => &["libpam-modules"],
             Kind::Sysctl
             | Kind::Fstab
             | Kind::PostgresSql
@@ -738,8 +755,9 @@ pub(crate) enum Emit {
 }
 
 /// The order of the host play's tasks: the kinds whose `steps` it runs.
-pub(crate) const HOST_PLAY: [Kind; 13] = [
+pub(crate) const HOST_PLAY: [Kind; 14] = [
     Kind::Sysctl,
+    Kind::CoreDumps,
     Kind::Modules,
     Kind::LoginDefs,
     Kind::Pwquality,
@@ -888,6 +906,13 @@ impl Kind {
                 None,
                 Emit::Own(login::emit_sudoers),
                 Some(login::sudoers_steps),
+            ),
+            Kind::CoreDumps => b(
+                limits::check,
+                Each(limits::line, "not a core limit of 0"),
+                None,
+                Emit::Own(limits::emit),
+                Some(limits::steps),
             ),
             Kind::Modules => b(
                 modules::check,

@@ -71,6 +71,16 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
         };
         c.add(&m.satisfies, format!("module {}", m.name), outcome);
     }
+    let dumpable =
+        host.and_then(|h| h.sysctl.as_ref()).and_then(|s| s.settings.iter().find(|x| x.key == "fs.suid_dumpable"));
+    let core = match dumpable {
+        Some(x) if x.value == "0" => {
+            Ok("host/limits.conf: core 0, soft and hard, for every session and root".to_string())
+        }
+        Some(x) => Err(format!("the spec sets `fs.suid_dumpable = {}`: core dumps stay on", x.value)),
+        None => Err("the spec has no `sysctl` section, or it leaves `fs.suid_dumpable` out".to_string()),
+    };
+    c.add(&stdlib::limits_claims().satisfies, "core limits".into(), core);
     login(&mut c, host);
     c.0
 }

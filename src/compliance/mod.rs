@@ -264,6 +264,11 @@ fn sources() -> Vec<Source> {
     for m in &stdlib::modules().module {
         add!("modprobe/modules.toml", format!("module {} unloadable (`modules`)", m.name), &m.satisfies);
     }
+    add!(
+        "limits/claims.toml",
+        "core dumps off for every session (with `sysctl`)".into(),
+        &stdlib::limits_claims().satisfies
+    );
     let l = stdlib::login_claims();
     for (what, items) in [
         ("PASS_MAX_DAYS 365 for new accounts (`passwords max-age`)", &l.max_age),
