@@ -129,6 +129,12 @@ probe_login() {
     local out=$1 user=$2 keys="" timeout=""
     [ -f "$out/host/login.defs" ] && keys=$(grep -E '^[A-Z_]+ ' "$out/host/login.defs" | tr ' ' '=' | tr '\n' ' ')
     [ -f "$out/host/sudoers" ] && timeout=$(sed -n 's/^Defaults timestamp_timeout=//p' "$out/host/sudoers")
+    if [ -f "$out/host/limits.conf" ]; then
+        # A real login session (sshd's PAM stack runs pam_limits): no core file.
+        local core
+        core=$(timeout 20 ssh $(ssh_opts) "$VM_USER"@127.0.0.1 'echo $(ulimit -Sc) $(ulimit -Hc)' 2>&1)
+        [ "$core" = "0 0" ] && pass "core dumps: an SSH session's core limits are 0" || fail "core dumps: an SSH session's core limits are '$core'"
+    fi
     [ -n "$keys$timeout" ] || return 0
     G <<EOF 2>&1 | tally
 for kv in $keys; do
