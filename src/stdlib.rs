@@ -553,6 +553,9 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("updates/claims.toml", include_str!("../stdlib/updates/claims.toml")),
     ("aide/claims.toml", include_str!("../stdlib/aide/claims.toml")),
     ("modprobe/modules.toml", include_str!("../stdlib/modprobe/modules.toml")),
+    ("login/claims.toml", include_str!("../stdlib/login/claims.toml")),
+    ("limits/claims.toml", include_str!("../stdlib/limits/claims.toml")),
+    ("services/absent.toml", include_str!("../stdlib/services/absent.toml")),
 ];
 
 /// The starter spec `pynoc init` writes.
@@ -787,6 +790,24 @@ catalog!(updates_claims, UpdatesClaims, "updates/claims.toml");
 catalog!(aide_claims, AideClaims, "aide/claims.toml");
 catalog!(modules, ModuleCatalog, "modprobe/modules.toml");
 catalog!(login_claims, LoginClaims, "login/claims.toml");
+catalog!(absent_services, ServiceCatalog, "services/absent.toml");
+
+/// stdlib/services/absent.toml: the servers and clients a host has no use for.
+#[derive(Debug, Deserialize)]
+pub struct ServiceCatalog {
+    pub(crate) service: Vec<ServiceEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ServiceEntry {
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) packages: Vec<String>,
+    #[serde(default)]
+    pub(crate) units: Vec<String>,
+    pub(crate) why: String,
+    pub(crate) satisfies: Vec<String>,
+}
 catalog!(limits_claims, UpdatesClaims, "limits/claims.toml");
 
 /// stdlib/login/claims.toml: what `passwords` and `sudo` meet, per setting.

@@ -82,7 +82,32 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
     };
     c.add(&stdlib::limits_claims().satisfies, "core limits".into(), core);
     login(&mut c, host);
+    services(&mut c, spec);
     c.0
+}
+
+/// `services`: each catalog entry met when the host play removes it; kept by the spec, or
+/// the spec's own nginx as the web server, not met with the reason.
+fn services(c: &mut Claims, spec: &Spec) {
+    let s = spec.host.as_ref().and_then(|h| h.services.as_ref());
+    for e in &stdlib::absent_services().service {
+        let what = || {
+            let mut w: Vec<String> = e.packages.iter().map(|p| format!("{p} purged")).collect();
+            w.extend(e.units.iter().map(|u| format!("{u} masked")));
+            w.join(", ")
+        };
+        let outcome = match s {
+            None => Err("the spec has no `services` node".to_string()),
+            Some(s) => match s.kept.iter().find(|k| k.key == e.name) {
+                Some(k) => Err(format!("the spec keeps `{}`: {}", e.name, k.reason)),
+                None if e.name == "web-server" && spec.nginx.is_some() => {
+                    Err("nginx is this host's web server (the spec's `nginx`); apache2 is purged".to_string())
+                }
+                None => Ok(format!("deploy/site.yml: {}", what())),
+            },
+        };
+        c.add(&e.satisfies, format!("service {}", e.name), outcome);
+    }
 }
 
 /// `passwords` and `sudo`: each CIS bound (365 days at most, a day at least, 7 days' warning,

@@ -264,6 +264,9 @@ fn sources() -> Vec<Source> {
     for m in &stdlib::modules().module {
         add!("modprobe/modules.toml", format!("module {} unloadable (`modules`)", m.name), &m.satisfies);
     }
+    for s in &stdlib::absent_services().service {
+        add!("services/absent.toml", format!("`{}` purged or masked (`services`)", s.name), &s.satisfies);
+    }
     add!(
         "limits/claims.toml",
         "core dumps off for every session (with `sysctl`)".into(),

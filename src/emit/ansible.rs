@@ -132,6 +132,7 @@ pub(crate) enum Registered {
     Permissions,
     Aide,
     KeyOnly,
+    Absent,
 }
 
 impl Registered {
@@ -148,6 +149,7 @@ impl Registered {
             Registered::Permissions => "pynoc_permissions",
             Registered::Aide => "pynoc_aide",
             Registered::KeyOnly => "pynoc_key_only",
+            Registered::Absent => "pynoc_absent",
         }
     }
 

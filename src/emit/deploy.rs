@@ -22,6 +22,7 @@ const COMPOSE_V2: &str = include_str!("../../stdlib/deploy/compose-v2.sh");
 const IMAGES: &str = include_str!("../../stdlib/deploy/images.sh");
 const COMPOSE_WAIT: &str = include_str!("../../stdlib/deploy/compose-wait.sh");
 const PERMISSIONS: &str = include_str!("../../stdlib/deploy/permissions.sh");
+const ABSENT: &str = include_str!("../../stdlib/deploy/absent.sh");
 
 /// A one-line script as the single-quoted program of `sh -c`.
 pub(crate) fn one_line(script: &str) -> &str {
@@ -239,6 +240,9 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifa
         .collect();
     let mut p = Steps { tasks: if packages.is_empty() { vec![] } else { vec![apt(&packages)] }, handlers: Vec::new() };
     p.tasks.push(critical_files());
+    if let Some(s) = &host.services {
+        p.tasks.push(absent_services(s));
+    }
     for kind in crate::artifact::HOST_PLAY {
         if let (Some(a), Some(steps)) = (art(kind), kind.behaviour().steps) {
             steps(&mut p, a, host);
@@ -250,6 +254,22 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifa
         "host hardening"
     };
     Play::new(name, Group::Host, p.tasks, p.handlers)
+}
+
+/// The catalog's servers and clients the spec does not keep (stdlib/services/absent.toml):
+/// units masked, installed packages purged, unless apt would take other packages with them
+/// (stdlib/deploy/absent.sh fails then, naming them).
+fn absent_services(s: &crate::ir::Services) -> Task {
+    let mut argv = vec![plain("sh"), plain("-c"), unsafe_str(ABSENT), plain("pynoc-absent"), plain("--mask")];
+    argv.extend(s.absent.iter().flat_map(|x| &x.units).map(|u| plain(u)));
+    argv.push(plain("--purge"));
+    argv.extend(s.absent.iter().flat_map(|x| &x.packages).map(|p| plain(p)));
+    let names: Vec<&str> = s.absent.iter().map(|x| x.name.as_str()).collect();
+    let mut step =
+        Step::new(&format!("servers and clear-text clients not in use: {}", names.join(", ")), Command::argv(argv))
+            .register(Registered::Absent);
+    step.changed_when = Some(Changed::When(Registered::Absent.cond("{var}.stdout == 'changed'")));
+    step.task()
 }
 
 /// The owners and modes of the host's critical files (stdlib/permissions/files.toml): a

@@ -24,6 +24,7 @@ pub struct Host {
     pub(crate) modules: Option<Modules>,
     pub(crate) passwords: Option<Passwords>,
     pub(crate) sudo: Option<Sudo>,
+    pub(crate) services: Option<Services>,
     /// `sandbox { off SERVICE reason=… }`: the services whose unit the spec leaves as
     /// Debian ships it, each with its reason. Every other service pynoc configures runs
     /// under its sandbox drop-in (`Spec::sandboxes`).
@@ -378,6 +379,23 @@ pub(crate) struct Passwords {
     pub(crate) warn: u32,
     /// The shortest password pwquality accepts (`minlen`).
     pub(crate) min_length: u32,
+}
+
+/// The servers and clear-text clients the host play purges (packages) and masks (units).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Services {
+    /// The catalog's entries but those the spec keeps, in its order.
+    pub(crate) absent: Vec<AbsentService>,
+    /// Entries the spec keeps, each with its reason.
+    pub(crate) kept: Vec<Removed>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct AbsentService {
+    pub(crate) name: String,
+    pub(crate) packages: Vec<String>,
+    pub(crate) units: Vec<String>,
+    pub(crate) why: String,
 }
 
 /// sudo's defaults, written as `/etc/sudoers.d/pynoc`.

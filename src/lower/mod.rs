@@ -15,6 +15,7 @@ pub(crate) use aide::pattern as aide_pattern;
 mod login;
 mod modules;
 mod sandbox;
+mod services;
 mod ssh;
 mod sysctl;
 pub mod trace;
@@ -285,6 +286,7 @@ const HOST: &[&str] = &[
     "aide",
     "modules",
     "passwords",
+    "services",
     "sudo",
     "sandbox",
 ];
@@ -355,6 +357,7 @@ fn lower_host(
         modules: None,
         passwords: None,
         sudo: None,
+        services: None,
         unsandboxed: Vec::new(),
     };
     let cs = children(n, HOST, HOST, d);
@@ -378,6 +381,9 @@ fn lower_host(
             "modules" => host.modules = o.section(d, ir::Section::Modules, || modules::lower(c, d)),
             "passwords" => host.passwords = o.section(d, ir::Section::Passwords, || login::passwords(c, d)),
             "sudo" => host.sudo = o.section(d, ir::Section::Sudo, || login::sudo(c, d)),
+            "services" => {
+                host.services = o.section(d, ir::Section::Services, || services::lower(c, d, nginx.is_some()))
+            }
             "accounts" => {
                 host.accounts = o.section(d, ir::Section::Accounts, || Some(accounts(c, d))).unwrap_or_default()
             }

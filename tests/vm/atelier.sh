@@ -204,6 +204,7 @@ atelier_host() {
     probe_sandbox "$WORK/out"
     [ "$round" = 1 ] && probe_updates "$WORK/out"
     [ "$round" = 1 ] && probe_login "$WORK/out" "$VM_USER"
+    [ "$round" = 1 ] && probe_absent "$WORK/out" "$root/stdlib/services/absent.toml"
     [ "$round" = 1 ] && probe_audit
     G <<'EOF' 2>&1 | tally
 # Debian 13 records logins in wtmpdb's database: the session set watches it, not wtmp.

@@ -43,6 +43,8 @@ probe_host() {
     [ "$round" = 1 ] && probe_updates "$WORK/out"
     [ "$round" = 1 ] && probe_permissions
     [ "$round" = 1 ] && probe_login "$WORK/out" "$VM_USER"
+    # shellcheck disable=SC2154 # $root is the checkout, set by run.sh
+    [ "$round" = 1 ] && probe_absent "$WORK/out" "$root/stdlib/services/absent.toml"
     [ "$round" = 1 ] && probe_aide "$WORK/out"
     [ "$round" = 2 ] && probe_modules "$WORK/out"
 }
@@ -117,6 +119,26 @@ done
 nft list table inet pynoc >/dev/null 2>&1 && echo "PASS nftables table inet pynoc loaded" || echo "FAIL no table inet pynoc"
 failed=$(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')
 [ -z "$failed" ] && echo "PASS no failed units" || echo "FAIL failed units: $failed"
+EOF
+}
+
+# probe_absent OUT CATALOG: the catalog's servers and clients (stdlib/services/absent.toml) are gone
+# when the spec has `services`: the image carries telnet and rsync (as many hosts do), the
+# play purged telnet, masked rsync's daemon and left the rsync command.
+probe_absent() {
+    grep -q "servers and clear-text clients not in use" "$1/deploy/site.yml" || return 0
+    local pkgs
+    pkgs=$(python3 -c 'import sys, tomllib
+for s in tomllib.load(open(sys.argv[1], "rb"))["service"]:
+    print(" ".join(p for p in s.get("packages", []) if p != "nginx"))' "$2" | tr '\n' ' ')
+    G <<EOF 2>&1 | tally
+left=""
+for p in $pkgs; do
+    [ "\$(dpkg-query -W -f '\${db:Status-Status}' \$p 2>/dev/null)" = installed ] && left="\$left \$p"
+done
+[ -z "\$left" ] && echo "PASS services: none of the catalog's packages is installed (telnet was)" || echo "FAIL services: still installed:\$left"
+[ "\$(systemctl show -p LoadState --value rsync.service)" = masked ] && echo "PASS services: rsync's daemon is masked" || echo "FAIL services: rsync.service is \$(systemctl show -p LoadState --value rsync.service)"
+command -v rsync >/dev/null && echo "PASS services: the rsync command stays" || echo "FAIL services: the rsync command is gone"
 EOF
 }
 
