@@ -177,6 +177,8 @@ vm_reboot() {
     # The old system still answers for a while after `systemctl reboot` (its units stop one by
     # one, sshd late): the probes wait for a new boot id, not for any answer on port 22.
     before=$(echo 'cat /proc/sys/kernel/random/boot_id' | G)
+    local up
+    up=$(echo 'cut -d" " -f1 /proc/uptime' | G)
     mark=$(wc -c <"$WORK/serial.log" 2>/dev/null || echo 0)
     echo 'systemctl reboot' | G || true
     ssh -S "$WORK/ctl" -O exit "$VM_USER"@127.0.0.1 2>/dev/null || true
@@ -191,10 +193,13 @@ vm_reboot() {
         fi
     done
     echo "   a new boot answers after $((SECONDS - t0)) s"
+    # The old system's shutdown, by its kernel's clock: from the reboot's request to the restart.
+    tail -c +$((mark + 1)) "$WORK/serial.log" 2>/dev/null | sed -n 's/.*\[ *\([0-9.]*\)\] reboot: Restarting system.*/\1/p' |
+        head -1 | awk -v up="$up" '{ printf "   shutdown: %d s\n", $1 - up }'
     # What held the shutdown up, from the serial console: systemd's "A stop job is running"
-    # and what it killed, and the kernel's time at the restart.
+    # and what it killed.
     tail -c +$((mark + 1)) "$WORK/serial.log" 2>/dev/null | tr -d '\r' |
-        grep -aE 'stop job is running|Timed out|Failed to (stop|unmount)|Killing process|reboot: Restarting' |
+        grep -aE 'stop job is running|Timed out|Failed to (stop|unmount)|Killing process' |
         sed 's/\x1b\[[0-9;]*[a-zA-Z]//g' | uniq | head -12 | sed 's/^/   shutdown: /'
     master
     echo 'systemctl is-system-running --wait >/dev/null 2>&1; systemctl is-system-running' | G | sed 's/^/   system: /'
