@@ -165,6 +165,15 @@ fn readme_states_the_counts_and_tradeoffs() {
             ["met", "not_met", "declined", "out_of_scope"].iter().map(|k| s[*k].to_string()).collect();
         assert_eq!(row[2..6], got[..], "docs/baselines.md's counts for {}", row[0]);
     }
+    // The README's sentence on CIS Debian 12, in words that wrap anywhere.
+    let s = &json("examples/pynomaly/spec.kdl", "cis-debian12")["summary"];
+    let want = format!(
+        "The reference example meets {} of its {} items; of the {} Level 1 server items, {}",
+        s["met"], s["total"], s["level"]["total"], s["level"]["met"]
+    );
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let main_readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(words(&main_readme).contains(&want), "README.md should say: {want}");
     let profile: toml::Value =
         toml::from_str(&std::fs::read_to_string(root().join("stdlib/sysctl/hardened.toml")).unwrap()).unwrap();
     let readme = std::fs::read_to_string(root().join("docs/spec-language.md")).unwrap();
