@@ -133,6 +133,7 @@ pub(crate) enum Registered {
     Aide,
     KeyOnly,
     Absent,
+    Homes,
 }
 
 impl Registered {
@@ -150,6 +151,7 @@ impl Registered {
             Registered::Aide => "pynoc_aide",
             Registered::KeyOnly => "pynoc_key_only",
             Registered::Absent => "pynoc_absent",
+            Registered::Homes => "pynoc_homes",
         }
     }
 

@@ -23,6 +23,7 @@ const IMAGES: &str = include_str!("../../stdlib/deploy/images.sh");
 const COMPOSE_WAIT: &str = include_str!("../../stdlib/deploy/compose-wait.sh");
 const PERMISSIONS: &str = include_str!("../../stdlib/deploy/permissions.sh");
 const ABSENT: &str = include_str!("../../stdlib/deploy/absent.sh");
+const HOMES: &str = include_str!("../../stdlib/deploy/homes.sh");
 
 /// A one-line script as the single-quoted program of `sh -c`.
 pub(crate) fn one_line(script: &str) -> &str {
@@ -243,6 +244,9 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifa
     if let Some(s) = &host.services {
         p.tasks.push(absent_services(s));
     }
+    if !host.accounts.is_empty() {
+        p.tasks.push(homes(&host.accounts));
+    }
     for kind in crate::artifact::HOST_PLAY {
         if let (Some(a), Some(steps)) = (art(kind), kind.behaviour().steps) {
             steps(&mut p, a, host);
@@ -269,6 +273,17 @@ fn absent_services(s: &crate::ir::Services) -> Task {
         Step::new(&format!("servers and clear-text clients not in use: {}", names.join(", ")), Command::argv(argv))
             .register(Registered::Absent);
     step.changed_when = Some(Changed::When(Registered::Absent.cond("{var}.stdout == 'changed'")));
+    step.task()
+}
+
+/// The spec's accounts' home directories at most 0750 (stdlib/deploy/homes.sh).
+fn homes(accounts: &[crate::ir::LoginUser]) -> Task {
+    let mut argv = vec![plain("sh"), plain("-c"), unsafe_str(HOMES), plain("pynoc-homes")];
+    argv.extend(accounts.iter().map(|u| Word::Unsafe(u.name.clone())));
+    let mut step =
+        Step::new("the login accounts' home directories: no group write, nothing for others", Command::argv(argv))
+            .register(Registered::Homes);
+    step.changed_when = Some(Changed::When(Registered::Homes.cond("{var}.stdout == 'changed'")));
     step.task()
 }
 

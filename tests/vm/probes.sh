@@ -169,6 +169,8 @@ if [ -n "$keys" ]; then
     useradd -M pynoc-probe
     max=\$(awk '\$1 == "PASS_MAX_DAYS" { print \$2 }' /etc/login.defs)
     [ "\$(getent shadow pynoc-probe | cut -d: -f5)" = "\$max" ] && echo "PASS login.defs: a new account's password lasts \$max days" || echo "FAIL login.defs: a new account's ageing \$(getent shadow pynoc-probe | cut -d: -f3-6)"
+    h=\$(getent passwd $user | cut -d: -f6)
+    [ \$(( 0\$(stat -c %a "\$h") & 027 )) = 0 ] && echo "PASS $user's home \$h is \$(stat -c %a "\$h"): no group write, nothing for others" || echo "FAIL $user's home \$h is \$(stat -c %a "\$h")"
     m=\$(getent shadow $user | cut -d: -f5)
     { [ -z "\$m" ] || [ "\$m" = 99999 ]; } && echo "PASS $user (key logins, no password) has no password ageing" || echo "FAIL $user's password expires after \$m days"
     echo 'pynoc-probe:Password1' | chpasswd 2>/dev/null && echo "FAIL pwquality: root's chpasswd set a weak password" || echo "PASS pwquality: root's chpasswd refuses a weak password"
