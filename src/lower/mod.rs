@@ -30,7 +30,7 @@ use ipnet::IpNet;
 use crate::ast::{Document, Node, Span, Value};
 use crate::diag::{Diagnostic, Diags, Kind, unknown_help};
 use crate::ir;
-use node::{Reader, Seen, children, duplicate};
+use node::{Reader, Seen, children, duplicate, one_of};
 
 pub(crate) const FORMAT_VERSION: i128 = 1;
 const TOP: &[&str] = &["pynoc", "project", "host", "nginx", "postgres", "container"];
@@ -449,6 +449,43 @@ pub(crate) fn networks(
 }
 
 /// A weakened setting needs `reason="…"`; returns it, or reports its absence.
+/// What one kind of exception to a catalog reads: `VERB NAME reason="…"` children of a
+/// section, each NAME one of `names`, once, with its reason.
+pub(crate) struct Exceptions<'a> {
+    /// The child's name (`allow`, `keep`, `off`).
+    pub(crate) verb: &'static str,
+    /// What NAME is, for messages (`module`, `service`).
+    pub(crate) noun: &'static str,
+    /// What a missing NAME is called, and how a second one of a NAME is named.
+    pub(crate) missing: &'a str,
+    pub(crate) seen_as: &'static str,
+    pub(crate) example: &'a str,
+    /// What an exception weakens, and what leaving it out does.
+    pub(crate) weakens: &'a str,
+    pub(crate) instead: &'a str,
+    pub(crate) names: &'a [&'a str],
+}
+
+/// The exceptions of `n`'s children, as (the catalog's name, the reason), in spec order.
+pub(crate) fn exceptions(n: &Node, d: &Diags, e: &Exceptions) -> Vec<ir::Removed> {
+    let mut out = Vec::new();
+    let mut seen = Seen::new(e.seen_as);
+    for c in children(n, &[e.verb], &[], d) {
+        let r = Reader::new(c, d);
+        let name = r.str_arg(0, e.missing, e.example);
+        let reason = need_reason(&r, e.weakens, c.name.span, e.instead);
+        r.leaf_done();
+        let Some(name) = name else { continue };
+        let Some(known) = one_of(d, e.noun, &name, e.names) else { continue };
+        if seen.first(d, &known, name.span)
+            && let Some(reason) = reason
+        {
+            out.push(ir::Removed { key: known, reason });
+        }
+    }
+    out
+}
+
 pub(crate) fn need_reason(r: &Reader, what: &str, at: Span, help: &str) -> Option<String> {
     match r.str_prop("reason", "\"why this is needed\"") {
         Some(v) => validate::reason(r.d, &v),

@@ -6,29 +6,34 @@ use crate::ast::Node;
 use crate::diag::{Diagnostic, Diags, Kind};
 use crate::ir::{self, Daemon, Sandbox, Unsandboxed};
 
-use super::need_reason;
-use super::node::{Reader, Seen, children, one_of};
+use super::node::Reader;
+use super::{Exceptions, exceptions};
 
 /// The services the spec leaves unsandboxed, each with its reason.
 pub(crate) fn lower(n: &Node, d: &Diags) -> Vec<Unsandboxed> {
     Reader::new(n, d).block_done();
     let names: Vec<&str> = Daemon::ALL.iter().map(|s| s.name()).collect();
-    let mut out = Vec::new();
-    let mut seen = Seen::new("service");
-    for c in children(n, &["off"], &[], d) {
-        let r = Reader::new(c, d);
-        let service = r.str_arg(0, "a service", "`off nginx reason=\"…\"`");
-        let reason = need_reason(&r, "a service without its sandbox", c.name.span, "keep the sandbox");
-        r.leaf_done();
-        let Some(service) = service else { continue };
-        let Some(name) = one_of(d, "service", &service, &names) else { continue };
-        let Some(s) = Daemon::ALL.into_iter().find(|s| s.name() == name) else { continue };
-        if seen.first(d, &name, service.span)
-            && let Some(reason) = reason
-        {
-            out.push(Unsandboxed { service: s, reason });
-        }
-    }
+    let off = exceptions(
+        n,
+        d,
+        &Exceptions {
+            verb: "off",
+            noun: "service",
+            missing: "a service",
+            seen_as: "service",
+            example: "`off nginx reason=\"…\"`",
+            weakens: "a service without its sandbox",
+            instead: "keep the sandbox",
+            names: &names,
+        },
+    );
+    let out: Vec<Unsandboxed> = off
+        .into_iter()
+        .filter_map(|o| {
+            let service = Daemon::ALL.into_iter().find(|s| s.name() == o.key)?;
+            Some(Unsandboxed { service, reason: o.reason })
+        })
+        .collect();
     if out.is_empty() && n.children().is_empty() {
         d.push(
             Diagnostic::new(Kind::Missing, "`sandbox` says nothing")
