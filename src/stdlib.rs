@@ -334,6 +334,10 @@ pub(crate) struct BaselineItem {
     /// Only a host with a graphical desktop has what it checks (GDM, X).
     #[serde(default)]
     pub(crate) desktop: bool,
+    /// The firewall utility whose item it is (`ufw`, `iptables`): it does not apply to a
+    /// host whose firewall is the host play's nftables ruleset (CIS asks for one utility).
+    #[serde(default)]
+    pub(crate) firewall: Option<String>,
 }
 
 /// The baselines `pynoc report` knows, by name.
@@ -555,6 +559,7 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("modprobe/modules.toml", include_str!("../stdlib/modprobe/modules.toml")),
     ("login/claims.toml", include_str!("../stdlib/login/claims.toml")),
     ("limits/claims.toml", include_str!("../stdlib/limits/claims.toml")),
+    ("nftables/claims.toml", include_str!("../stdlib/nftables/claims.toml")),
     ("services/absent.toml", include_str!("../stdlib/services/absent.toml")),
 ];
 
@@ -809,6 +814,7 @@ pub struct ServiceEntry {
     pub(crate) satisfies: Vec<String>,
 }
 catalog!(limits_claims, UpdatesClaims, "limits/claims.toml");
+catalog!(nftables_claims, UpdatesClaims, "nftables/claims.toml");
 
 /// stdlib/login/claims.toml: what `passwords` and `sudo` meet, per setting.
 #[derive(Debug, Deserialize)]
@@ -821,6 +827,7 @@ pub struct LoginClaims {
     pub(crate) pwquality: Vec<String>,
     pub(crate) min_length: Vec<String>,
     pub(crate) sudo: Vec<String>,
+    pub(crate) shell: Vec<String>,
 }
 
 /// stdlib/modprobe/modules.toml: the kernel modules a server does not need.

@@ -59,6 +59,7 @@ fn build_writes_every_artifact_and_a_true_manifest() {
             "host/login.defs",
             "host/modprobe.conf",
             "host/nftables.conf",
+            "host/profile.sh",
             "host/pwquality.conf",
             "host/sshd_config",
             "host/sudoers",

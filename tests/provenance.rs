@@ -59,6 +59,8 @@ const CASES: &[(&str, &str, Want)] = &[
     ("host/login.defs", "PASS_MAX_DAYS 365", Want::Computed("`host passwords`")),
     ("host/pwquality.conf", "minlen = 14", Want::Computed("`host passwords`")),
     ("host/sudoers", "Defaults timestamp_timeout=5", Want::Computed("`host sudo`")),
+    ("host/profile.sh", "TMOUT=900", Want::Computed("`host shell`")),
+    ("host/profile.sh", "umask 027", Want::Template("login/profile.sh.j2")),
     ("host/limits.conf", "*    hard core 0", Want::Template("limits/limits.conf.j2")),
     ("systemd/nginx.service.conf", "ProtectSystem=strict", Want::Catalog("systemd/sandbox.toml")),
     ("systemd/fail2ban.service.conf", "CapabilityBoundingSet=", Want::Catalog("systemd/sandbox.toml")),

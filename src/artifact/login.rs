@@ -1,9 +1,10 @@
-//! The login policy's three files, from `stdlib/login/`: `host/login.defs` (the keys pynoc
-//! sets in /etc/login.defs), `host/pwquality.conf` (PAM's password strength) and
-//! `host/sudoers` (sudo's defaults). Their back half, as the registry's [`super::Behaviour`]
-//! names it: the emitters, each consumer's own check (shadow's useradd making an account
-//! under the keys, libpwquality's parser judging passwords, visudo), the line rules and the
-//! host play's steps.
+//! The login policy's four files, from `stdlib/login/`: `host/login.defs` (the keys pynoc
+//! sets in /etc/login.defs), `host/pwquality.conf` (PAM's password strength),
+//! `host/sudoers` (sudo's defaults) and `host/profile.sh` (login shells' umask and idle
+//! timeout). Their back half, as the registry's [`super::Behaviour`] names it: the emitters,
+//! each consumer's own check (shadow's useradd making an account under the keys,
+//! libpwquality's parser judging passwords, visudo, dash and bash reading the profile), the
+//! line rules and the host play's steps.
 
 use std::process::Command;
 
@@ -27,6 +28,8 @@ const KEYS: &[(&str, &str)] = &[
     ("PASS_MIN_DAYS", r"^#?PASS_MIN_DAYS\s"),
     ("PASS_WARN_AGE", r"^#?PASS_WARN_AGE\s"),
     ("ENCRYPT_METHOD", r"^#?ENCRYPT_METHOD\s"),
+    ("SHA_CRYPT_MIN_ROUNDS", r"^#?SHA_CRYPT_MIN_ROUNDS\s"),
+    ("SHA_CRYPT_MAX_ROUNDS", r"^#?SHA_CRYPT_MAX_ROUNDS\s"),
     ("UMASK", r"^#?UMASK\s"),
     ("HOME_MODE", r"^#?HOME_MODE\s"),
 ];
@@ -75,6 +78,19 @@ pub(super) fn emit_sudoers(env: &Environment, cx: &Context) -> Result<Option<Art
         apply: "visudo -c -q".into(),
         env: vec![],
         content: render(env, cx, Kind::Sudoers, "sudo", s, &[])?,
+    }))
+}
+
+pub(super) fn emit_profile(env: &Environment, cx: &Context) -> Result<Option<Artifact>, Error> {
+    let Some(s) = cx.spec.host.as_ref().and_then(|h| h.shell.as_ref()) else { return Ok(None) };
+    Ok(Some(Artifact {
+        kind: Kind::Profile,
+        instance: None,
+        install: Kind::Profile.install(cx.spec),
+        // Read by every login shell from the next login on.
+        apply: "sh -n /etc/profile.d/pynoc.sh".into(),
+        env: vec![],
+        content: render(env, cx, Kind::Profile, "shell", s, &[])?,
     }))
 }
 
@@ -251,6 +267,60 @@ fn sudoers_line(l: &str) -> bool {
             .is_some_and(|n| !n.is_empty() && n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// The shells that read /etc/profile.d on Debian, dash (/bin/sh) and bash, each read the file
+/// twice (as a profile that sources /etc/profile again would) and then have umask 027, a core
+/// limit of 0 and a read-only, exported `TMOUT` of the file's value; shellcheck finds nothing
+/// in it.
+pub(super) fn check_profile(file: &Utf8Path) -> Status {
+    if let Err(s) = need(&["dash", "bash", "shellcheck"]) {
+        return s;
+    }
+    let Ok(text) = std::fs::read_to_string(file) else { return Status::Fail("cannot read the file".into()) };
+    let Some(want) = text.lines().find_map(|l| l.trim().strip_prefix("TMOUT=")) else {
+        return Status::Fail("no `TMOUT=` line".into());
+    };
+    // A child shell sees TMOUT exported; assigning it fails (read-only) in a subshell.
+    let probe = r#". "$1"; . "$1"; printf '%s %s %s ' "$(umask)" "$(ulimit -c)" "$(sh -c 'printf %s "$TMOUT"')"; (TMOUT=1) 2>/dev/null && printf writable || printf read-only"#;
+    for shell in ["dash", "bash"] {
+        match Command::new(shell).args(["-c", probe, "pynoc-probe"]).arg(file.as_str()).env_remove("TMOUT").output() {
+            Ok(o) => {
+                let out = String::from_utf8_lossy(&o.stdout);
+                let expect = format!("0027 0 {want} read-only");
+                if !o.status.success() || out != expect {
+                    return Status::Fail(format!(
+                        "{shell}: {} (expected {expect:?})",
+                        brief(&format!("{out}\n{}", String::from_utf8_lossy(&o.stderr)))
+                    ));
+                }
+            }
+            Err(e) => return Status::Fail(format!("cannot run {shell}: {e}")),
+        }
+    }
+    // As each of its readers: dash (/bin/sh, whose `ulimit -c` POSIX sh lacks) and bash.
+    for shell in ["dash", "bash"] {
+        match Command::new("shellcheck").args(["-s", shell, "-f", "gcc"]).arg(file.as_str()).output() {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => return Status::Fail(format!("shellcheck: {}", brief(&String::from_utf8_lossy(&o.stdout)))),
+            Err(e) => return Status::Fail(format!("cannot run shellcheck: {e}")),
+        }
+    }
+    Status::Pass
+}
+
+/// A line of the profile pynoc writes: the umask, and the read-only TMOUT of a number of
+/// seconds. Nothing that runs a command.
+pub(super) fn profile_line(l: &str) -> bool {
+    let number = |n: &str| !n.is_empty() && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit());
+    matches!(l, "umask 027" | "ulimit -c 0" | "readonly TMOUT" | "export TMOUT" | "fi")
+        || l.strip_prefix("TMOUT=").is_some_and(number)
+        || l.strip_prefix("if [ \"${TMOUT-}\" != \"").and_then(|r| r.strip_suffix("\" ]; then")).is_some_and(number)
+}
+
+/// The profile, read by login shells from the next login on.
+pub(super) fn profile_steps(p: &mut Steps, a: &Artifact, _host: &Host) {
+    p.tasks.push(Step::new("login shells' umask and idle timeout", Module::Copy(copy(a, None))).task());
+}
+
 /// Each key in place of Debian's line of /etc/login.defs; then the spec's accounts that log
 /// in by key alone lose the ageing useradd gave them (stdlib/deploy/key-only-ageing.sh).
 pub(super) fn login_defs_steps(p: &mut Steps, a: &Artifact, host: &Host) {
@@ -315,7 +385,7 @@ mod tests {
     fn each_consumer_refuses_what_it_would_misread() {
         let c = crate::compile(include_str!("../../examples/pynomaly/spec.kdl"), "spec.kdl").expect("it compiles");
         let dir = tempfile::tempdir().unwrap();
-        let cases: [Case; 5] = [
+        let cases: [Case; 8] = [
             (
                 Kind::LoginDefs,
                 super::check_login_defs,
@@ -339,6 +409,9 @@ mod tests {
                 "Unknown setting",
             ),
             (Kind::Sudoers, super::check_sudoers, "Defaults use_pty", "Defaults use_pty\nDefaults use_pyt", "visudo"),
+            (Kind::Profile, super::check_profile, "umask 027", "umask 022", "dash"),
+            (Kind::Profile, super::check_profile, "readonly TMOUT", "true", "writable"),
+            (Kind::Profile, super::check_profile, "export TMOUT", "TMOUT=$TMOUT", "dash"),
         ];
         for (kind, check, from, to, says) in cases {
             let a = c.artifacts.iter().find(|a| a.kind == kind).expect("the reference writes it");
@@ -375,6 +448,17 @@ mod tests {
         let conf = |body: &str| check_one(Kind::Pwquality, &format!("{H}{body}\n"));
         assert!(conf("minlen = 14\nenforce_for_root").is_empty());
         for bad in ["minlen = 14x", "dictpath = /tmp/words", "minlen=14", "badwords = a"] {
+            assert!(!conf(bad).is_empty(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn profile_holds_only_its_umask_and_timeout() {
+        let conf = |body: &str| check_one(Kind::Profile, &format!("{H}{body}\n"));
+        assert!(conf("umask 027\nif [ \"${TMOUT-}\" != \"900\" ]; then\n    TMOUT=900\n    readonly TMOUT\n    export TMOUT\nfi").is_empty());
+        for bad in
+            ["umask 000", "TMOUT=900; id", "TMOUT=$(id)", "curl x | sh", "readonly TMOUT PATH", ". /tmp/x", "fi; id"]
+        {
             assert!(!conf(bad).is_empty(), "{bad}");
         }
     }

@@ -65,6 +65,7 @@ pub enum Kind {
     Pwquality,
     Sudoers,
     CoreDumps,
+    Profile,
 }
 
 /// How an artifact reaches its consumer.
@@ -152,7 +153,7 @@ const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 31] = [
+    pub(crate) const ALL: [Kind; 32] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -184,6 +185,7 @@ impl Kind {
         Kind::Pwquality,
         Kind::Sudoers,
         Kind::CoreDumps,
+        Kind::Profile,
     ];
 
     /// The one description of each kind.
@@ -438,6 +440,16 @@ impl Kind {
             Kind::Sudoers => {
                 d("sudoers", "host/sudoers", root, 0o440, Replace, "login/sudoers.j2", &["host/sudo"], Checker::Tool)
             }
+            Kind::Profile => d(
+                "shell-profile",
+                "host/profile.sh",
+                root,
+                0o644,
+                Replace,
+                "login/profile.sh.j2",
+                &["host/shell"],
+                Checker::Tool,
+            ),
             Kind::CoreDumps => d(
                 "core-dumps",
                 "host/limits.conf",
@@ -522,6 +534,7 @@ impl Kind {
             // sudo skips a file of sudoers.d whose name has a dot.
             Kind::Sudoers => "/etc/sudoers.d/pynoc",
             Kind::CoreDumps => "/etc/security/limits.d/50-pynoc-core.conf",
+            Kind::Profile => "/etc/profile.d/pynoc.sh",
         }
     }
 
@@ -539,6 +552,7 @@ impl Kind {
             Kind::Modules => host.is_some_and(|h| h.modules.is_some()),
             Kind::LoginDefs | Kind::Pwquality => host.is_some_and(|h| h.passwords.is_some()),
             Kind::Sudoers => host.is_some_and(|h| h.sudo.is_some()),
+            Kind::Profile => host.is_some_and(|h| h.shell.is_some()),
             Kind::CoreDumps => host.is_some_and(|h| h.sysctl.is_some()),
             Kind::Nftables => host.is_some_and(|h| h.firewall.is_some()),
             Kind::Nginx => spec.nginx.is_some(),
@@ -586,6 +600,7 @@ impl Kind {
             | Kind::LoginDefs
             | Kind::Pwquality
             | Kind::Sudoers
+            | Kind::Profile
             | Kind::CoreDumps => Some(Group::Host),
             Kind::Nginx | Kind::NginxUnit => Some(Group::Web),
             Kind::PostgresSql | Kind::PgHba | Kind::PostgresUnit => Some(Group::Database),
@@ -611,13 +626,17 @@ impl Kind {
             Kind::Sshd => &["openssh-server"],
             // python3-systemd lets fail2ban read the journal.
             Kind::Fail2ban => &["fail2ban", "python3-systemd"],
-            Kind::Audit => &["auditd"],
+            // acct: process accounting (lastcomm, sa), every command's run beside the audit
+            // trail's records of the ones its rules watch.
+            Kind::Audit => &["auditd", "acct"],
             Kind::Nftables => &["nftables"],
             Kind::Nginx => &["nginx"],
             Kind::Updates => &["unattended-upgrades"],
             // aide-common (the rules, aideinit, the daily timer) is only a recommendation of
             // aide's: a host installed without recommends lacks it.
-            Kind::Aide => &["aide", "aide-common"],
+            // debsums checks installed files against their packages' checksums: a second
+            // opinion that needs no database of the host's.
+            Kind::Aide => &["aide", "aide-common", "debsums"],
             Kind::Modules => &["kmod"],
             Kind::LoginDefs => &["login", "passwd"],
             // Its installation puts pam_pwquality in /etc/pam.d/common-password. Its word list
@@ -625,6 +644,9 @@ impl Kind {
             // password fails the dictionary check ("error loading dictionary"), root's too.
             Kind::Pwquality => &["libpam-pwquality", "cracklib-runtime"],
             Kind::Sudoers => &["sudo"],
+            // /etc/profile, which reads /etc/profile.d/*.sh; libpam-tmpdir gives each login
+            // session a private $TMPDIR (/tmp/user/UID, 0700) instead of the shared /tmp.
+            Kind::Profile => &["base-files", "libpam-tmpdir"],
             Kind::CoreDumps => &["libpam-modules"],
             Kind::Sysctl
             | Kind::Fstab
@@ -755,13 +777,14 @@ pub(crate) enum Emit {
 }
 
 /// The order of the host play's tasks: the kinds whose `steps` it runs.
-pub(crate) const HOST_PLAY: [Kind; 14] = [
+pub(crate) const HOST_PLAY: [Kind; 15] = [
     Kind::Sysctl,
     Kind::CoreDumps,
     Kind::Modules,
     Kind::LoginDefs,
     Kind::Pwquality,
     Kind::Sudoers,
+    Kind::Profile,
     Kind::Sshd,
     Kind::Nftables,
     Kind::Fail2ban,
@@ -906,6 +929,13 @@ impl Kind {
                 None,
                 Emit::Own(login::emit_sudoers),
                 Some(login::sudoers_steps),
+            ),
+            Kind::Profile => b(
+                login::check_profile,
+                Each(login::profile_line, "not a line of pynoc's shell defaults"),
+                None,
+                Emit::Own(login::emit_profile),
+                Some(login::profile_steps),
             ),
             Kind::CoreDumps => b(
                 limits::check,

@@ -81,9 +81,19 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
         None => Err("the spec has no `sysctl` section, or it leaves `fs.suid_dumpable` out".to_string()),
     };
     c.add(&stdlib::limits_claims().satisfies, "core limits".into(), core);
+    firewall(&mut c, host);
     login(&mut c, host);
     services(&mut c, spec);
     c.0
+}
+
+/// `firewall`: the nftables ruleset the host play installs and loads at boot.
+fn firewall(c: &mut Claims, host: Option<&crate::ir::Host>) {
+    let nft = match host.and_then(|h| h.firewall.as_ref()) {
+        Some(_) => Ok("host/nftables.conf: installed as /etc/nftables.conf, nftables.service enabled".to_string()),
+        None => Err("the spec has no `firewall` section".to_string()),
+    };
+    c.add(&stdlib::nftables_claims().satisfies, "nftables ruleset".into(), nft);
 }
 
 /// `services`: each catalog entry met when the host play removes it; kept by the spec, or
@@ -183,4 +193,9 @@ fn login(c: &mut Claims, host: Option<&crate::ir::Host>) {
         None => Err("the spec has no `sudo` node".to_string()),
     };
     c.add(&l.sudo, "sudo".into(), sudo);
+    let shell = match host.and_then(|h| h.shell.as_ref()) {
+        Some(s) => Ok(format!("host/profile.sh: umask 027, TMOUT={} read-only", s.timeout * 60)),
+        None => Err("the spec has no `shell` node".to_string()),
+    };
+    c.add(&l.shell, "shell".into(), shell);
 }

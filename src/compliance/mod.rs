@@ -95,7 +95,7 @@ pub struct Summary {
 }
 
 /// One level of a benchmark: its share of all the level's items, and of those that apply to
-/// a server without a desktop.
+/// the spec's host (a server: no desktop's items; one firewall utility's).
 #[derive(Debug, Serialize)]
 pub struct LevelScore {
     pub(crate) name: String,
@@ -268,6 +268,11 @@ fn sources() -> Vec<Source> {
         add!("services/absent.toml", format!("`{}` purged or masked (`services`)", s.name), &s.satisfies);
     }
     add!(
+        "nftables/claims.toml",
+        "the nftables ruleset, loaded at boot (with `firewall`)".into(),
+        &stdlib::nftables_claims().satisfies
+    );
+    add!(
         "limits/claims.toml",
         "core dumps off for every session (with `sysctl`)".into(),
         &stdlib::limits_claims().satisfies
@@ -282,6 +287,7 @@ fn sources() -> Vec<Source> {
         ("pwquality: four classes, no repeats or sequences over 3, a dictionary, root too (`passwords`)", &l.pwquality),
         ("pwquality: 14 characters at least (`passwords min-length`)", &l.min_length),
         ("sudo: use_pty, /var/log/sudo.log, 15 minutes at most (`sudo`)", &l.sudo),
+        ("login shells: umask 027, idle 15 minutes at most (`shell`)", &l.shell),
     ] {
         add!("login/claims.toml", what.into(), items);
     }
@@ -325,8 +331,8 @@ pub fn report(spec: &Spec, baseline: &Baseline, waived: &[crate::waive::Waived])
                     details.extend(waivers);
                     (Status::NotMet, details)
                 }
-            } else if item.desktop {
-                (Status::NotApplicable, vec!["a graphical desktop's: a server has none".into()])
+            } else if let Some(why) = not_applicable(item, spec) {
+                (Status::NotApplicable, vec![why])
             } else if let Some(why) = item.scope.as_ref().filter(|_| in_scope_off(item, &spec.release)) {
                 (Status::OutOfScope, vec![why.clone()])
             } else {
@@ -379,6 +385,19 @@ pub fn report(spec: &Spec, baseline: &Baseline, waived: &[crate::waive::Waived])
             level,
         },
         items,
+    }
+}
+
+/// Why an item does not apply to the spec's host: a desktop's, or another firewall
+/// utility's than the host play's nftables.
+fn not_applicable(item: &crate::stdlib::BaselineItem, spec: &Spec) -> Option<String> {
+    let firewall = spec.host.as_ref().is_some_and(|h| h.firewall.is_some());
+    match &item.firewall {
+        Some(f) if firewall => Some(format!(
+            "{f}'s: this host's firewall is nftables (host/nftables.conf, by the host play), and CIS asks for one utility"
+        )),
+        _ if item.desktop => Some("a graphical desktop's: a server has none".into()),
+        _ => None,
     }
 }
 
@@ -450,7 +469,7 @@ impl Report {
         );
         if let Some(l) = &s.level {
             out += &format!(
-                "{}: {} of {} items met ({}%); {}% of the {} that apply to a server without a desktop\n",
+                "{}: {} of {} items met ({}%); {}% of the {} that apply to this host (a server: no desktop, one firewall)\n",
                 l.name, l.met, l.total, l.percent, l.applicable_percent, l.applicable
             );
         }
@@ -519,7 +538,7 @@ mod tests {
             for i in &b.item {
                 let full = format!("{}:{}", b.name, i.id);
                 let claimed = refs.iter().any(|(r, _)| *r == full);
-                let excused = i.declined.is_some() || i.scope.is_some() || i.desktop;
+                let excused = i.declined.is_some() || i.scope.is_some() || i.desktop || i.firewall.is_some();
                 assert!(
                     claimed || excused,
                     "stdlib/baselines/{}.toml: `{}` is neither claimed nor declined",

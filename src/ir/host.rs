@@ -24,6 +24,7 @@ pub struct Host {
     pub(crate) modules: Option<Modules>,
     pub(crate) passwords: Option<Passwords>,
     pub(crate) sudo: Option<Sudo>,
+    pub(crate) shell: Option<Shell>,
     pub(crate) services: Option<Services>,
     /// `sandbox { off SERVICE reason=… }`: the services whose unit the spec leaves as
     /// Debian ships it, each with its reason. Every other service pynoc configures runs
@@ -402,6 +403,13 @@ pub(crate) struct AbsentService {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub(crate) struct Sudo {
     /// Minutes a sudo authentication lasts (`timestamp_timeout`).
+    pub(crate) timeout: u32,
+}
+
+/// Login shells' defaults, written as `/etc/profile.d/pynoc.sh`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Shell {
+    /// Minutes an idle interactive shell lasts (`TMOUT`, read-only).
     pub(crate) timeout: u32,
 }
 

@@ -57,6 +57,7 @@ pub(crate) enum Section {
     Modules,
     Passwords,
     Sudo,
+    Shell,
     Services,
     Nginx,
     Postgres,

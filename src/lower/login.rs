@@ -1,5 +1,6 @@
 //! `passwords max-age=365 min-age=1 warn=7 min-length=14`: the password policy (login.defs'
-//! ageing for new accounts, pwquality's strength); `sudo timeout=15`: sudo's defaults.
+//! ageing for new accounts, pwquality's strength); `sudo timeout=15`: sudo's defaults;
+//! `shell timeout=15`: login shells' umask and idle timeout.
 
 use crate::ast::Node;
 use crate::diag::{Diagnostic, Diags, Kind};
@@ -40,4 +41,11 @@ pub(crate) fn sudo(n: &Node, d: &Diags) -> Option<ir::Sudo> {
     let timeout = r.int_prop("timeout", 0, 15).map_or(15, |v| u32::try_from(v.value).unwrap_or(15));
     r.leaf_done();
     Some(ir::Sudo { timeout })
+}
+
+pub(crate) fn shell(n: &Node, d: &Diags) -> Option<ir::Shell> {
+    let r = Reader::new(n, d);
+    let timeout = r.int_prop("timeout", 1, 15).map_or(15, |v| u32::try_from(v.value).unwrap_or(15));
+    r.leaf_done();
+    Some(ir::Shell { timeout })
 }

@@ -288,6 +288,7 @@ const HOST: &[&str] = &[
     "passwords",
     "services",
     "sudo",
+    "shell",
     "sandbox",
 ];
 
@@ -357,6 +358,7 @@ fn lower_host(
         modules: None,
         passwords: None,
         sudo: None,
+        shell: None,
         services: None,
         unsandboxed: Vec::new(),
     };
@@ -381,6 +383,7 @@ fn lower_host(
             "modules" => host.modules = o.section(d, ir::Section::Modules, || modules::lower(c, d)),
             "passwords" => host.passwords = o.section(d, ir::Section::Passwords, || login::passwords(c, d)),
             "sudo" => host.sudo = o.section(d, ir::Section::Sudo, || login::sudo(c, d)),
+            "shell" => host.shell = o.section(d, ir::Section::Shell, || login::shell(c, d)),
             "services" => {
                 host.services = o.section(d, ir::Section::Services, || services::lower(c, d, nginx.is_some()))
             }

@@ -157,6 +157,17 @@ probe_login() {
         core=$(timeout 20 ssh $(ssh_opts) "$VM_USER"@127.0.0.1 'echo $(ulimit -Sc) $(ulimit -Hc)' 2>&1)
         [ "$core" = "0 0" ] && pass "core dumps: an SSH session's core limits are 0" || fail "core dumps: an SSH session's core limits are '$core'"
     fi
+    if [ -f "$out/host/profile.sh" ]; then
+        # An SSH login's shell reads /etc/profile.d: umask, core limit, a read-only TMOUT;
+        # PAM's session (libpam-tmpdir) gives it a private TMPDIR.
+        local want got uid
+        uid=$(timeout 20 ssh $(ssh_opts) "$VM_USER"@127.0.0.1 id -u)
+        want="0027 0 $(sed -n 's/^ *TMOUT=//p' "$out/host/profile.sh") read-only /tmp/user/$uid 700"
+        # shellcheck disable=SC2016 # expanded by the VM's login shell
+        got=$(timeout 20 ssh $(ssh_opts) "$VM_USER"@127.0.0.1 \
+            'bash -lc "echo \$(umask) \$(ulimit -c) \$TMOUT \$( (TMOUT=1) 2>/dev/null && echo writable || echo read-only) \$TMPDIR \$(stat -c %a \"\$TMPDIR\")"' 2>&1)
+        [ "$got" = "$want" ] && pass "login shell: umask, core limit, read-only TMOUT, private TMPDIR ($got)" || fail "login shell: '$got', expected '$want'"
+    fi
     [ -n "$keys$timeout" ] || return 0
     G <<EOF 2>&1 | tally
 for kv in $keys; do

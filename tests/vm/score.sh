@@ -17,7 +17,10 @@
 # come from a run of this script on the landed code. Each run writes Lynis' report of each
 # machine and a summary (the hardening index, the warnings, the suggestions left open) to
 # $PYNOC_SCORE_OUT (a temporary directory by default), and fails when pynoc's machine has a
-# Lynis warning or an index under dev-sec's.
+# Lynis warning or an index under dev-sec's. PYNOC_SCORE_PEER=no scores stock and pynoc only
+# (a developer's loop: dev-sec's machine takes half the run, and its figures do not depend on
+# pynoc's code); the README's figures come from a whole run. Each machine's Lynis log is kept
+# beside its report: its last "Hardening:" line gives the points behind the index.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -60,6 +63,14 @@ main() {
     recap "$WORK/converge.log"
     lynis_audit pynoc
     vm_stop
+
+    if [ "${PYNOC_SCORE_PEER:-yes}" = no ]; then
+        say "scores (Lynis $(cat "$OUT/lynis-version")), without the peer (PYNOC_SCORE_PEER=no)"
+        for m in stock pynoc; do echo "   $m: index $(index $m), $(points $m)"; done
+        echo "   reports in $OUT"
+        finish
+        return
+    fi
 
     # dev-sec's three roles on a fresh machine of the same image.
     vm_boot "$image"
@@ -105,13 +116,18 @@ lynis_audit() {
 rm -f /var/log/lynis-report.dat
 lynis audit system --no-colors --quick --quiet >/dev/null 2>&1
 cat /var/log/lynis-report.dat
+echo "lynis-log-begin"
+cat /var/log/lynis.log
 EOF
     grep -q '^hardening_index=' "$OUT/$1.log" || { tail -20 "$OUT/$1.log"; fail "Lynis on $1 wrote no report"; exit 1; }
-    mv "$OUT/$1.log" "$OUT/$1.dat"
+    sed -n '/^lynis-log-begin$/,$p' "$OUT/$1.log" | tail -n +2 >"$OUT/$1.lynis.log"
+    sed '/^lynis-log-begin$/,$d' "$OUT/$1.log" >"$OUT/$1.dat" && rm "$OUT/$1.log"
     sed -n 's/^lynis_version=//p' "$OUT/$1.dat" >"$OUT/lynis-version"
-    echo "   index $(index "$1"), $(count "$1" warning) warnings, $(count "$1" suggestion) suggestions ($((SECONDS - t)) s)"
+    echo "   index $(index "$1") ($(points "$1")), $(count "$1" warning) warnings, $(count "$1" suggestion) suggestions ($((SECONDS - t)) s)"
 }
 
+# The points behind a machine's index, from the last line Lynis logs when it gives some.
+points() { grep -o 'Currently having [0-9]* points (out of [0-9]*)' "$OUT/$1.lynis.log" | tail -1; }
 index() { sed -n 's/^hardening_index=//p' "$OUT/$1.dat"; }
 count() { grep -c "^$2\[\]=" "$OUT/$1.dat" || true; }
 
