@@ -493,7 +493,7 @@ for a in json.load(open(manifest))["artifacts"]:
     print(f'if ( {env}sh -c {cmd} ) >/tmp/pynoc-apply.out 2>&1; then echo "PASS manifest apply of {a["name"]}"; '
           f'else echo "FAIL manifest apply of {a["name"]}: $(tail -3 /tmp/pynoc-apply.out | tr "\\n" " ")"; fi')
     # The files the playbook installs carry the manifest's owner and mode.
-    if a["name"] in ("sshd", "sysctl", "fail2ban", "audit", "nftables", "nginx", "pg_hba", "sudoers", "pwquality"):
+    if a["name"] in ("sshd", "sysctl", "fail2ban", "audit", "nftables", "nginx", "pg_hba", "sudoers", "pwquality", "shell-profile"):
         want = f'{a["mode"].lstrip("0")} {a["owner"]}'
         path = shlex.quote(a["install"])
         print(f'got=$(stat -c "%a %U:%G" {path}); [ "$got" = "{want}" ] && echo "PASS {a["name"]}: installed {want}" '
