@@ -72,7 +72,7 @@ fn layout(text: &str, file_name: &str) -> Result<String, Vec<Diagnostic>> {
     doc.autoformat();
     let mut kept = kept.into_iter();
     restore(&mut doc, &mut kept, 0);
-    escape(&mut doc);
+    escape(&mut doc, 0);
     let mut out = doc.to_string();
     // One newline at the end, none before the first node's leading comments.
     let trimmed = out.trim_end_matches(['\n', ' ']).len();
@@ -180,8 +180,37 @@ fn quoted(s: &str) -> String {
     out
 }
 
-/// Writes every name and string that holds a character of [`needs_escape`] with escapes.
-fn escape(doc: &mut KdlDocument) {
+/// A string of several lines (a banner's text) as a KDL multi-line string, each line indented
+/// one step under its node at `depth`: when every line is plain text (no escape to write, no
+/// backslash or `"""` a reader would take for one) and it does not end with a newline.
+fn multi_line(s: &str, depth: usize) -> Option<String> {
+    let plain = s.contains('\n')
+        && !s.ends_with('\n')
+        && !s.contains(['\\', '\r'])
+        && !s.contains("\"\"\"")
+        && !s.chars().any(|c| c != '\n' && needs_escape(c))
+        // KDL reads a line of white space alone as an empty one.
+        && !s.split('\n').any(|l| !l.is_empty() && l.trim().is_empty());
+    if !plain {
+        return None;
+    }
+    let indent = "    ".repeat(depth + 1);
+    let mut out = String::from("\"\"\"\n");
+    for line in s.split('\n') {
+        if !line.is_empty() {
+            out.push_str(&indent);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out.push_str(&indent);
+    out.push_str("\"\"\"");
+    Some(out)
+}
+
+/// Writes every name and string that holds a character of [`needs_escape`] with escapes, a
+/// string of several plain lines as a multi-line string.
+fn escape(doc: &mut KdlDocument, depth: usize) {
     let fix = |id: &mut kdl::KdlIdentifier| {
         if id.value().chars().any(needs_escape) {
             let q = quoted(id.value());
@@ -203,13 +232,13 @@ fn escape(doc: &mut KdlDocument) {
             if let kdl::KdlValue::String(s) = e.value()
                 && s.chars().any(needs_escape)
             {
-                let value_repr = quoted(s);
+                let value_repr = multi_line(s, depth).unwrap_or_else(|| quoted(s));
                 let leading = e.format().map_or_else(|| " ".to_string(), |f| f.leading.clone());
                 e.set_format(kdl::KdlEntryFormat { value_repr, leading, ..Default::default() });
             }
         }
         if let Some(children) = node.children_mut() {
-            escape(children);
+            escape(children, depth + 1);
         }
     }
 }
@@ -323,6 +352,25 @@ mod tests {
         );
         assert!(!out.contains('\u{2028}') && !out.contains('\u{202e}'), "{out}");
         assert_eq!(format(&out, "spec.kdl").unwrap(), out);
+    }
+
+    #[test]
+    fn a_text_of_several_lines_stays_on_several_lines() {
+        let text = "pynoc 1\nhost {\n  banner \"Authorized only.\\n\\nAll use is logged.\"\n  x \"a\\nb\\\\c\"\n}\n";
+        let out = format(text, "spec.kdl").unwrap();
+        assert!(
+            out.contains("    banner \"\"\"\n        Authorized only.\n\n        All use is logged.\n        \"\"\"\n"),
+            "{out}"
+        );
+        // A backslash would be read as an escape in a multi-line string: one line then.
+        assert!(out.contains(r#"x "a\nb\\c""#), "{out}");
+        assert_eq!(format(&out, "spec.kdl").unwrap(), out);
+        let d = crate::diag::Diags::default();
+        let parsed = crate::parse::parse(&out, &d).unwrap();
+        let banner = &parsed.nodes[1].children()[0];
+        assert!(
+            matches!(&banner.args[0].value, crate::ast::Value::String(s) if s == "Authorized only.\n\nAll use is logged.")
+        );
     }
 
     #[test]

@@ -37,6 +37,15 @@ pub(crate) fn one_line(s: &str, max: usize) -> bool {
     !s.trim().is_empty() && s.len() <= max && !s.chars().any(crate::term::hidden_char)
 }
 
+/// A login banner: printable ASCII lines (at most 30, 2048 bytes) and no backslash, the
+/// escape character of agetty's /etc/issue; not blank.
+pub(crate) fn banner(s: &str) -> bool {
+    !s.trim().is_empty()
+        && s.len() <= 2048
+        && s.lines().count() <= 30
+        && s.chars().all(|c| c == '\n' || (c.is_ascii_graphic() || c == ' ') && c != '\\')
+}
+
 /// An environment value: any one line of at most 1024 bytes, empty or blank included
 /// (`env DEBUG ""`); it is written as quoted data.
 pub(crate) fn env_value(s: &str) -> bool {

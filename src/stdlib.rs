@@ -561,6 +561,7 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("limits/claims.toml", include_str!("../stdlib/limits/claims.toml")),
     ("nftables/claims.toml", include_str!("../stdlib/nftables/claims.toml")),
     ("services/absent.toml", include_str!("../stdlib/services/absent.toml")),
+    ("banner/banner.toml", include_str!("../stdlib/banner/banner.toml")),
 ];
 
 /// The starter spec `pynoc init` writes.
@@ -815,6 +816,16 @@ pub struct ServiceEntry {
 }
 catalog!(limits_claims, UpdatesClaims, "limits/claims.toml");
 catalog!(nftables_claims, UpdatesClaims, "nftables/claims.toml");
+catalog!(banner, BannerCatalog, "banner/banner.toml");
+
+/// stdlib/banner/banner.toml: the notice a bare `banner` writes, what each file meets.
+#[derive(Debug, Deserialize)]
+pub struct BannerCatalog {
+    pub(crate) text: String,
+    pub(crate) issue: Vec<String>,
+    pub(crate) issue_net: Vec<String>,
+    pub(crate) motd: Vec<String>,
+}
 
 /// stdlib/login/claims.toml: what `passwords` and `sudo` meet, per setting.
 #[derive(Debug, Deserialize)]

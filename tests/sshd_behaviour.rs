@@ -35,6 +35,7 @@ for u in pynomaly intruder root; do cp /run/client_key.pub /etc/ssh/pynoc-test-k
 cat /run/short_rsa.pub >> /etc/ssh/pynoc-test-keys/pynomaly
 rm -f /etc/ssh/sshd_config.d/*.conf
 cp {dropin} /etc/ssh/sshd_config.d/00-pynoc.conf
+cp {issue_net} /etc/issue.net
 printf 'AuthorizedKeysFile /etc/ssh/pynoc-test-keys/%%u\n' > /etc/ssh/sshd_config.d/99-test.conf
 printf 'PasswordAuthentication yes\nPermitRootLogin yes\n' > /etc/ssh/sshd_config.d/50-cloud-init.conf
 ssh-keygen -A >/dev/null
@@ -50,6 +51,7 @@ ssh $opts intruder@127.0.0.1 true 2>/dev/null; echo "intruder=$?"
 ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o PubkeyAuthentication=no pynomaly@127.0.0.1 true 2>&1 | grep -o 'Permission denied ([a-z,-]*)'
 ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -i /run/short_rsa pynomaly@127.0.0.1 true 2>/dev/null; echo "short_rsa=$?"
 ssh -v $opts pynomaly@127.0.0.1 true 2>&1 | grep -o 'remote software version .*' | sed 's/^/banner: /'
+ssh $opts pynomaly@127.0.0.1 true 2>&1 | sed 's/^/notice: /'
 ssh $opts -o Ciphers=aes128-ctr -o MACs=hmac-sha1 pynomaly@127.0.0.1 true 2>&1 | grep -o 'no matching [a-zA-Z ]* found' | sed "s/^/weak MACs=hmac-sha1: /"
 for weak in Ciphers=aes128-cbc KexAlgorithms=ecdh-sha2-nistp256 KexAlgorithms=diffie-hellman-group14-sha256 HostKeyAlgorithms=ecdsa-sha2-nistp256; do
   ssh $opts -o "$weak" pynomaly@127.0.0.1 true 2>&1 | grep -o 'no matching [a-zA-Z ]* found' | sed "s/^/weak $weak: /"
@@ -59,7 +61,8 @@ kill $pid
 wait $pid 2>/dev/null
 grep -E 'not allowed|ROOT LOGIN REFUSED|Accepted publickey|Accepted key|RSA key too small|refusing RSA key' /run/sshd.log | sed 's/^/log: /'
 "#,
-        dropin = sandbox::quote(&dropin.to_string_lossy())
+        dropin = sandbox::quote(&dropin.to_string_lossy()),
+        issue_net = sandbox::quote(&out.join("host/issue.net").to_string_lossy())
     );
     let o = sandbox::run(&script, &["/etc", "/home", "/run", "/var"], camino::Utf8Path::from_path(&scratch).unwrap())
         .unwrap();
@@ -70,6 +73,11 @@ grep -E 'not allowed|ROOT LOGIN REFUSED|Accepted publickey|Accepted key|RSA key 
         "the allowed user could not log in:\n{text}"
     );
     assert!(text.contains("root=255"), "root got in:\n{text}");
+    // `banner`: the client shows the legal notice, every line of it, before authentication.
+    let notice = std::fs::read_to_string(out.join("host/issue.net")).unwrap();
+    for line in notice.lines() {
+        assert!(text.contains(&format!("notice: {line}")), "the client did not show {line:?}:\n{text}");
+    }
     assert!(text.contains("intruder=255"), "a user outside AllowUsers got in:\n{text}");
     assert!(text.contains("Permission denied (publickey)"), "a password method is offered:\n{text}");
     assert!(

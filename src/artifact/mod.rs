@@ -21,6 +21,7 @@ use crate::verify::Status;
 
 mod aide;
 mod audit;
+mod banner;
 mod fail2ban;
 mod fstab;
 mod limits;
@@ -66,6 +67,9 @@ pub enum Kind {
     Sudoers,
     CoreDumps,
     Profile,
+    Issue,
+    IssueNet,
+    Motd,
 }
 
 /// How an artifact reaches its consumer.
@@ -138,8 +142,10 @@ pub(crate) struct Desc {
     pub(crate) owner: &'static str,
     pub(crate) mode: Mode,
     pub(crate) how: How,
-    /// The comment syntax of its consumer: the generated-file header's prefix.
-    pub(crate) comment: &'static str,
+    /// The comment syntax of its consumer: the generated-file header's prefix. `None` for a
+    /// file its consumer shows as it is (a login banner): it has no header, and the manifest
+    /// names its spec and source.
+    pub(crate) comment: Option<&'static str>,
     /// The stdlib template it is rendered from, or the emitter that serializes it.
     pub(crate) source: &'static str,
     /// The spec's sections (and `host` subsections) whose nodes feed it, for provenance.
@@ -149,11 +155,12 @@ pub(crate) struct Desc {
 
 const HASH: &str = "#";
 const SANDBOX: &str = "systemd/sandbox.conf.j2";
+const BANNER: &str = "banner/banner.j2";
 const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 32] = [
+    pub(crate) const ALL: [Kind; 35] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -186,6 +193,9 @@ impl Kind {
         Kind::Sudoers,
         Kind::CoreDumps,
         Kind::Profile,
+        Kind::Issue,
+        Kind::IssueNet,
+        Kind::Motd,
     ];
 
     /// The one description of each kind.
@@ -198,7 +208,7 @@ impl Kind {
             owner,
             mode: Mode(mode),
             how,
-            comment: HASH,
+            comment: Some(HASH),
             source,
             sections,
             checker,
@@ -284,7 +294,7 @@ impl Kind {
                 Checker::Daemon("nginx"),
             ),
             Kind::PostgresSql => Desc {
-                comment: "--",
+                comment: Some("--"),
                 ..d(
                     "postgres-sql",
                     "postgres/postgresql-security.sql",
@@ -450,6 +460,14 @@ impl Kind {
                 &["host/shell"],
                 Checker::Tool,
             ),
+            Kind::Issue | Kind::IssueNet | Kind::Motd => {
+                let (name, path) = match self {
+                    Kind::Issue => ("issue", "host/issue"),
+                    Kind::IssueNet => ("issue-net", "host/issue.net"),
+                    _ => ("motd", "host/motd"),
+                };
+                Desc { comment: None, ..d(name, path, root, 0o644, Replace, BANNER, &["host/banner"], Checker::Tool) }
+            }
             Kind::CoreDumps => d(
                 "core-dumps",
                 "host/limits.conf",
@@ -535,6 +553,9 @@ impl Kind {
             Kind::Sudoers => "/etc/sudoers.d/pynoc",
             Kind::CoreDumps => "/etc/security/limits.d/50-pynoc-core.conf",
             Kind::Profile => "/etc/profile.d/pynoc.sh",
+            Kind::Issue => "/etc/issue",
+            Kind::IssueNet => "/etc/issue.net",
+            Kind::Motd => "/etc/motd",
         }
     }
 
@@ -573,6 +594,10 @@ impl Kind {
             | Kind::PostgresApply
             | Kind::Deploy
             | Kind::Inventory
+            // The audit sets watch /etc/issue and /etc/issue.net (`system-locale`).
+            | Kind::Issue
+            | Kind::IssueNet
+            | Kind::Motd
             // Their directories do not exist when the audit rules load (a watch needs its
             // parent): /etc/systemd/system is watched by the audit sets instead.
             | Kind::NginxUnit
@@ -601,6 +626,9 @@ impl Kind {
             | Kind::Pwquality
             | Kind::Sudoers
             | Kind::Profile
+            | Kind::Issue
+            | Kind::IssueNet
+            | Kind::Motd
             | Kind::CoreDumps => Some(Group::Host),
             Kind::Nginx | Kind::NginxUnit => Some(Group::Web),
             Kind::PostgresSql | Kind::PgHba | Kind::PostgresUnit => Some(Group::Database),
@@ -648,6 +676,10 @@ impl Kind {
             // session a private $TMPDIR (/tmp/user/UID, 0700) instead of the shared /tmp.
             Kind::Profile => &["base-files", "libpam-tmpdir"],
             Kind::CoreDumps => &["libpam-modules"],
+            // agetty shows /etc/issue; base-files ships the three (conffiles: a release
+            // upgrade asks before it replaces them).
+            Kind::Issue => &["base-files", "util-linux"],
+            Kind::IssueNet | Kind::Motd => &["base-files"],
             Kind::Sysctl
             | Kind::Fstab
             | Kind::PostgresSql
@@ -777,7 +809,7 @@ pub(crate) enum Emit {
 }
 
 /// The order of the host play's tasks: the kinds whose `steps` it runs.
-pub(crate) const HOST_PLAY: [Kind; 15] = [
+pub(crate) const HOST_PLAY: [Kind; 18] = [
     Kind::Sysctl,
     Kind::CoreDumps,
     Kind::Modules,
@@ -785,6 +817,9 @@ pub(crate) const HOST_PLAY: [Kind; 15] = [
     Kind::Pwquality,
     Kind::Sudoers,
     Kind::Profile,
+    Kind::Issue,
+    Kind::IssueNet,
+    Kind::Motd,
     Kind::Sshd,
     Kind::Nftables,
     Kind::Fail2ban,
@@ -936,6 +971,27 @@ impl Kind {
                 None,
                 Emit::Own(login::emit_profile),
                 Some(login::profile_steps),
+            ),
+            Kind::Issue => b(
+                banner::check,
+                Whole(banner::lines),
+                None,
+                Emit::Own(|e, c| banner::emit(e, c, Kind::Issue)),
+                Some(banner::steps),
+            ),
+            Kind::IssueNet => b(
+                banner::check,
+                Whole(banner::lines),
+                None,
+                Emit::Own(|e, c| banner::emit(e, c, Kind::IssueNet)),
+                Some(banner::steps),
+            ),
+            Kind::Motd => b(
+                banner::check,
+                Whole(banner::lines),
+                None,
+                Emit::Own(|e, c| banner::emit(e, c, Kind::Motd)),
+                Some(banner::steps),
             ),
             Kind::CoreDumps => b(
                 limits::check,

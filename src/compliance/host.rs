@@ -83,6 +83,7 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
     c.add(&stdlib::limits_claims().satisfies, "core limits".into(), core);
     firewall(&mut c, host);
     login(&mut c, host);
+    banner(&mut c, host);
     services(&mut c, spec);
     c.0
 }
@@ -198,4 +199,16 @@ fn login(c: &mut Claims, host: Option<&crate::ir::Host>) {
         None => Err("the spec has no `shell` node".to_string()),
     };
     c.add(&l.shell, "shell".into(), shell);
+}
+
+/// `banner`: the three files of the legal notice.
+fn banner(c: &mut Claims, host: Option<&crate::ir::Host>) {
+    let b = stdlib::banner();
+    for (items, file) in [(&b.issue, "issue"), (&b.issue_net, "issue.net"), (&b.motd, "motd")] {
+        let outcome = match host.and_then(|h| h.banner.as_ref()) {
+            Some(_) => Ok(format!("host/{file}: the legal notice, no system name or escape, root:root 0644")),
+            None => Err("the spec has no `banner` node: Debian's text names the system".to_string()),
+        };
+        c.add(items, format!("/etc/{file}"), outcome);
+    }
 }

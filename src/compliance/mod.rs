@@ -291,6 +291,14 @@ fn sources() -> Vec<Source> {
     ] {
         add!("login/claims.toml", what.into(), items);
     }
+    let b = stdlib::banner();
+    for (what, items) in [
+        ("/etc/issue: the legal notice (`banner`)", &b.issue),
+        ("/etc/issue.net: the legal notice sshd shows (`banner`)", &b.issue_net),
+        ("/etc/motd: the legal notice after a login (`banner`)", &b.motd),
+    ] {
+        add!("banner/banner.toml", what.into(), items);
+    }
     out
 }
 

@@ -37,6 +37,7 @@ fn line(s: &Ssh, x: &SshdSetting, openssh: &str) -> Result<String, String> {
     let Some(l) = s.lines.iter().find(|l| l.keyword == k) else {
         return Err(match k {
             "AllowUsers" => "no `allow-users` in the spec: every account with a key may log in".to_string(),
+            "Banner" => "the host has no `banner`: sshd shows no notice before authentication".to_string(),
             "AuthenticationMethods" => {
                 let on = ["PasswordAuthentication", "KbdInteractiveAuthentication"];
                 format!("left out: a password method is on{}", because(s, &on))

@@ -25,6 +25,7 @@ pub struct Host {
     pub(crate) passwords: Option<Passwords>,
     pub(crate) sudo: Option<Sudo>,
     pub(crate) shell: Option<Shell>,
+    pub(crate) banner: Option<Banner>,
     pub(crate) services: Option<Services>,
     /// `sandbox { off SERVICE reason=… }`: the services whose unit the spec leaves as
     /// Debian ships it, each with its reason. Every other service pynoc configures runs
@@ -411,6 +412,14 @@ pub(crate) struct Sudo {
 pub(crate) struct Shell {
     /// Minutes an idle interactive shell lasts (`TMOUT`, read-only).
     pub(crate) timeout: u32,
+}
+
+/// The legal notice shown before a login (`/etc/issue` on the console, `/etc/issue.net`
+/// through sshd's `Banner`) and after it (`/etc/motd`).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Banner {
+    /// The notice: printable ASCII lines, no escape sequence, no name of the system.
+    pub(crate) text: String,
 }
 
 /// Automatic updates by unattended-upgrades, written as a drop-in for `/etc/apt/apt.conf.d/`.

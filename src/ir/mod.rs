@@ -58,6 +58,7 @@ pub(crate) enum Section {
     Passwords,
     Sudo,
     Shell,
+    Banner,
     Services,
     Nginx,
     Postgres,

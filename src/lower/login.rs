@@ -1,12 +1,14 @@
 //! `passwords max-age=365 min-age=1 warn=7 min-length=14`: the password policy (login.defs'
 //! ageing for new accounts, pwquality's strength); `sudo timeout=15`: sudo's defaults;
-//! `shell timeout=15`: login shells' umask and idle timeout.
+//! `shell timeout=15`: login shells' umask and idle timeout; `banner "…"`: the legal notice
+//! before and after a login.
 
 use crate::ast::Node;
 use crate::diag::{Diagnostic, Diags, Kind};
 use crate::ir;
 
 use super::node::Reader;
+use super::trace::{self, Ty};
 
 /// The longest a password may last (`PASS_MAX_DAYS`): 99999 is shadow's "never".
 const NEVER: i128 = 99_999;
@@ -48,4 +50,44 @@ pub(crate) fn shell(n: &Node, d: &Diags) -> Option<ir::Shell> {
     let timeout = r.int_prop("timeout", 1, 15).map_or(15, |v| u32::try_from(v.value).unwrap_or(15));
     r.leaf_done();
     Some(ir::Shell { timeout })
+}
+
+/// `banner` (stdlib's notice) or `banner "Authorized access only. …"`: shown by agetty
+/// (/etc/issue), sshd (/etc/issue.net) and pam_motd (/etc/motd) as it is written.
+pub(crate) fn banner(n: &Node, d: &Diags) -> Option<ir::Banner> {
+    let r = Reader::new(n, d);
+    trace::arg(r.span(), 0, Ty::String, false);
+    let given = r.arg(0).and_then(|v| r.as_str("`banner`", v, "`banner \"Authorized access only.\"`"));
+    r.leaf_done();
+    let Some(v) = given else {
+        return Some(ir::Banner { text: crate::stdlib::banner().text.trim_end().to_string() });
+    };
+    let text = v.value.trim_end();
+    let problem = if !crate::grammar::banner(text) {
+        Some((
+            Kind::UnsafeValue,
+            "not printable ASCII lines",
+            "printable ASCII lines, at most 30 of them and 2048 characters, with no backslash: \
+             agetty reads `\\` as an escape (`\\s` the system's name) and a client's terminal may show \
+             other characters as something else",
+        ))
+    } else if text.to_ascii_lowercase().contains("debian") {
+        Some((
+            Kind::InvalidValue,
+            "names the system",
+            "a banner names no operating system or release: it tells every scanner what to attack \
+             (CIS 1.6.1–1.6.3); say who owns the host and what use is allowed",
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some((kind, label, help)) => {
+            d.push(
+                Diagnostic::new(kind, "`banner` is not a text pynoc can show as it is").at(v.span, label).help(help),
+            );
+            None
+        }
+        None => Some(ir::Banner { text: text.to_string() }),
+    }
 }

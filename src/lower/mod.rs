@@ -289,6 +289,7 @@ const HOST: &[&str] = &[
     "services",
     "sudo",
     "shell",
+    "banner",
     "sandbox",
 ];
 
@@ -359,13 +360,16 @@ fn lower_host(
         passwords: None,
         sudo: None,
         shell: None,
+        banner: None,
         services: None,
         unsandboxed: Vec::new(),
     };
     let cs = children(n, HOST, HOST, d);
     // ssh first: the firewall's `ssh` service and the sshd jail follow its port.
+    // sshd shows the banner (`Banner /etc/issue.net`) when the host has one.
+    let banner = cs.iter().any(|c| c.name() == "banner");
     if let Some(c) = cs.iter().find(|c| c.name() == "ssh") {
-        host.ssh = o.section(d, ir::Section::Ssh, || ssh::lower(c, d, release));
+        host.ssh = o.section(d, ir::Section::Ssh, || ssh::lower(c, d, release, banner));
     }
     let ssh_port = host.ssh.as_ref().map(|s| s.port).unwrap_or(22);
     for c in cs {
@@ -384,6 +388,7 @@ fn lower_host(
             "passwords" => host.passwords = o.section(d, ir::Section::Passwords, || login::passwords(c, d)),
             "sudo" => host.sudo = o.section(d, ir::Section::Sudo, || login::sudo(c, d)),
             "shell" => host.shell = o.section(d, ir::Section::Shell, || login::shell(c, d)),
+            "banner" => host.banner = o.section(d, ir::Section::Banner, || login::banner(c, d)),
             "services" => {
                 host.services = o.section(d, ir::Section::Services, || services::lower(c, d, nginx.is_some()))
             }

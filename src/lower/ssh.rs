@@ -40,7 +40,7 @@ const TYPED: &[&str] = &[
     "AllowUsers",
 ];
 
-pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> Option<ir::Ssh> {
+pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release, banner: bool) -> Option<ir::Ssh> {
     Reader::new(n, d).block_done();
     let defaults = stdlib::sshd_defaults();
     let mut s = from_defaults(n, defaults);
@@ -66,7 +66,7 @@ pub(crate) fn lower(n: &Node, d: &Diags, release: &'static stdlib::Release) -> O
         r.leaf_done();
     }
     s.steps.retain(|x| !unset.contains(x));
-    s.lines = lines(defaults, &s, &unset, &release.openssh);
+    s.lines = lines(defaults, &s, &unset, &release.openssh, banner);
     Some(s)
 }
 
@@ -306,7 +306,13 @@ fn unset_help(defaults: &stdlib::SshdDefaults, name: &str) -> String {
 /// the fixed ones unless unset. `AuthenticationMethods publickey` would lock out the password
 /// method a spec turned on, and `DisableForwarding yes` would override a forwarding it turned
 /// on: each is left out then, with the spec's reason.
-fn lines(defaults: &stdlib::SshdDefaults, s: &ir::Ssh, unset: &[String], openssh: &str) -> Vec<ir::SshdLine> {
+fn lines(
+    defaults: &stdlib::SshdDefaults,
+    s: &ir::Ssh,
+    unset: &[String],
+    openssh: &str,
+    banner: bool,
+) -> Vec<ir::SshdLine> {
     let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
     let mut out = Vec::new();
     for x in &defaults.setting {
@@ -327,6 +333,8 @@ fn lines(defaults: &stdlib::SshdDefaults, s: &ir::Ssh, unset: &[String], openssh
             "AllowUsers" if s.allow_users.is_empty() => continue,
             "AllowUsers" => s.allow_users.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(" "),
             _ if unset.iter().any(|u| u == k) => continue,
+            // The host's `banner`, written as /etc/issue.net; none without one.
+            "Banner" if !banner => continue,
             "AuthenticationMethods" if s.password_authentication || s.kbd_interactive_authentication => continue,
             "DisableForwarding" if s.x11_forwarding || s.allow_agent_forwarding || s.allow_tcp_forwarding => {
                 continue;

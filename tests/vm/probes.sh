@@ -168,6 +168,22 @@ probe_login() {
             'bash -lc "echo \$(umask) \$(ulimit -c) \$TMOUT \$( (TMOUT=1) 2>/dev/null && echo writable || echo read-only) \$TMPDIR \$(stat -c %a \"\$TMPDIR\")"' 2>&1)
         [ "$got" = "$want" ] && pass "login shell: umask, core limit, read-only TMOUT, private TMPDIR ($got)" || fail "login shell: '$got', expected '$want'"
     fi
+    if [ -f "$out/host/issue.net" ]; then
+        # `banner`: the client shows the notice before authentication (sshd's Banner), and
+        # the three files are pynoc's, byte for byte, as the playbook installs them.
+        local shown missing=0 f line got want
+        shown=$(timeout 20 ssh -o LogLevel=INFO $(ssh_opts) "$VM_USER"@127.0.0.1 true 2>&1)
+        while IFS= read -r line; do
+            printf '%s\n' "$shown" | grep -qxF -- "$line" || missing=1
+        done < "$out/host/issue.net"
+        [ "$missing" = 0 ] && pass "banner: an SSH client shows the notice before it authenticates" || fail "banner: the client showed '$shown'"
+        for f in issue issue.net motd; do
+            got=$(echo "sha256sum < /etc/$f | cut -d' ' -f1; stat -c '%a %U:%G' /etc/$f" | G 2>&1)
+            want="$(sha256sum < "$out/host/$f" | cut -d' ' -f1)
+644 root:root"
+            [ "$got" = "$want" ] && pass "banner: /etc/$f is the notice, 644 root:root" || fail "banner: /etc/$f: '$got'"
+        done
+    fi
     [ -n "$keys$timeout" ] || return 0
     G <<EOF 2>&1 | tally
 for kv in $keys; do
@@ -493,7 +509,7 @@ for a in json.load(open(manifest))["artifacts"]:
     print(f'if ( {env}sh -c {cmd} ) >/tmp/pynoc-apply.out 2>&1; then echo "PASS manifest apply of {a["name"]}"; '
           f'else echo "FAIL manifest apply of {a["name"]}: $(tail -3 /tmp/pynoc-apply.out | tr "\\n" " ")"; fi')
     # The files the playbook installs carry the manifest's owner and mode.
-    if a["name"] in ("sshd", "sysctl", "fail2ban", "audit", "nftables", "nginx", "pg_hba", "sudoers", "pwquality", "shell-profile"):
+    if a["name"] in ("sshd", "sysctl", "fail2ban", "audit", "nftables", "nginx", "pg_hba", "sudoers", "pwquality", "shell-profile", "issue", "issue-net", "motd"):
         want = f'{a["mode"].lstrip("0")} {a["owner"]}'
         path = shlex.quote(a["install"])
         print(f'got=$(stat -c "%a %U:%G" {path}); [ "$got" = "{want}" ] && echo "PASS {a["name"]}: installed {want}" '
