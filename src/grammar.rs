@@ -46,6 +46,22 @@ pub(crate) fn banner(s: &str) -> bool {
         && s.chars().all(|c| c == '\n' || (c.is_ascii_graphic() || c == ' ') && c != '\\')
 }
 
+/// A journald size (`512M`, `2G`): digits and a unit `K`, `M`, `G` or `T`, as bytes.
+pub(crate) fn journal_size(s: &str) -> Option<u64> {
+    let (digits, unit) = s.split_at(s.len().checked_sub(1)?);
+    let shift = match unit {
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return None,
+    };
+    if digits.is_empty() || digits.len() > 7 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok().map(|n| n << shift)
+}
+
 /// An environment value: any one line of at most 1024 bytes, empty or blank included
 /// (`env DEBUG ""`); it is written as quoted data.
 pub(crate) fn env_value(s: &str) -> bool {

@@ -338,6 +338,10 @@ pub(crate) struct BaselineItem {
     /// host whose firewall is the host play's nftables ruleset (CIS asks for one utility).
     #[serde(default)]
     pub(crate) firewall: Option<String>,
+    /// The logger whose item it is (`rsyslog`): it does not apply to a host whose one logger
+    /// is journald (`host { journal }`).
+    #[serde(default)]
+    pub(crate) logger: Option<String>,
 }
 
 /// The baselines `pynoc report` knows, by name.
@@ -562,6 +566,7 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("nftables/claims.toml", include_str!("../stdlib/nftables/claims.toml")),
     ("services/absent.toml", include_str!("../stdlib/services/absent.toml")),
     ("banner/banner.toml", include_str!("../stdlib/banner/banner.toml")),
+    ("journald/claims.toml", include_str!("../stdlib/journald/claims.toml")),
 ];
 
 /// The starter spec `pynoc init` writes.
@@ -817,6 +822,7 @@ pub struct ServiceEntry {
 catalog!(limits_claims, UpdatesClaims, "limits/claims.toml");
 catalog!(nftables_claims, UpdatesClaims, "nftables/claims.toml");
 catalog!(banner, BannerCatalog, "banner/banner.toml");
+catalog!(journald_claims, UpdatesClaims, "journald/claims.toml");
 
 /// stdlib/banner/banner.toml: the notice a bare `banner` writes, what each file meets.
 #[derive(Debug, Deserialize)]

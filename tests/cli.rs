@@ -57,6 +57,7 @@ fn build_writes_every_artifact_and_a_true_manifest() {
             "host/issue",
             "host/issue.net",
             "host/jail.local",
+            "host/journald.conf",
             "host/limits.conf",
             "host/login.defs",
             "host/modprobe.conf",

@@ -63,6 +63,7 @@ const CASES: &[(&str, &str, Want)] = &[
     ("host/profile.sh", "umask 027", Want::Template("login/profile.sh.j2")),
     ("host/limits.conf", "*    hard core 0", Want::Template("limits/limits.conf.j2")),
     ("host/issue", "Authorized access only.", Want::Catalog("banner/banner.toml")),
+    ("host/journald.conf", "ForwardToSyslog=no", Want::Template("journald/journald.conf.j2")),
     ("host/issue.net", "monitored and recorded", Want::Catalog("banner/banner.toml")),
     ("host/motd", "law enforcement", Want::Catalog("banner/banner.toml")),
     ("systemd/nginx.service.conf", "ProtectSystem=strict", Want::Catalog("systemd/sandbox.toml")),

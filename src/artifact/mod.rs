@@ -24,6 +24,7 @@ mod audit;
 mod banner;
 mod fail2ban;
 mod fstab;
+mod journald;
 mod limits;
 mod login;
 mod modules;
@@ -70,6 +71,7 @@ pub enum Kind {
     Issue,
     IssueNet,
     Motd,
+    Journald,
 }
 
 /// How an artifact reaches its consumer.
@@ -160,7 +162,7 @@ const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 35] = [
+    pub(crate) const ALL: [Kind; 36] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -196,6 +198,7 @@ impl Kind {
         Kind::Issue,
         Kind::IssueNet,
         Kind::Motd,
+        Kind::Journald,
     ];
 
     /// The one description of each kind.
@@ -468,6 +471,16 @@ impl Kind {
                 };
                 Desc { comment: None, ..d(name, path, root, 0o644, Replace, BANNER, &["host/banner"], Checker::Tool) }
             }
+            Kind::Journald => d(
+                "journald",
+                "host/journald.conf",
+                root,
+                0o644,
+                Replace,
+                "journald/journald.conf.j2",
+                &["host/journal"],
+                Checker::Daemon("systemd-journald"),
+            ),
             Kind::CoreDumps => d(
                 "core-dumps",
                 "host/limits.conf",
@@ -556,6 +569,8 @@ impl Kind {
             Kind::Issue => "/etc/issue",
             Kind::IssueNet => "/etc/issue.net",
             Kind::Motd => "/etc/motd",
+            // After Debian's journald.conf: these values win.
+            Kind::Journald => "/etc/systemd/journald.conf.d/50-pynoc.conf",
         }
     }
 
@@ -574,6 +589,7 @@ impl Kind {
             Kind::LoginDefs | Kind::Pwquality => host.is_some_and(|h| h.passwords.is_some()),
             Kind::Sudoers => host.is_some_and(|h| h.sudo.is_some()),
             Kind::Profile => host.is_some_and(|h| h.shell.is_some()),
+            Kind::Journald => host.is_some_and(|h| h.journal.is_some()),
             Kind::CoreDumps => host.is_some_and(|h| h.sysctl.is_some()),
             Kind::Nftables => host.is_some_and(|h| h.firewall.is_some()),
             Kind::Nginx => spec.nginx.is_some(),
@@ -629,6 +645,7 @@ impl Kind {
             | Kind::Issue
             | Kind::IssueNet
             | Kind::Motd
+            | Kind::Journald
             | Kind::CoreDumps => Some(Group::Host),
             Kind::Nginx | Kind::NginxUnit => Some(Group::Web),
             Kind::PostgresSql | Kind::PgHba | Kind::PostgresUnit => Some(Group::Database),
@@ -680,6 +697,7 @@ impl Kind {
             // upgrade asks before it replaces them).
             Kind::Issue => &["base-files", "util-linux"],
             Kind::IssueNet | Kind::Motd => &["base-files"],
+            Kind::Journald => &["systemd"],
             Kind::Sysctl
             | Kind::Fstab
             | Kind::PostgresSql
@@ -809,7 +827,7 @@ pub(crate) enum Emit {
 }
 
 /// The order of the host play's tasks: the kinds whose `steps` it runs.
-pub(crate) const HOST_PLAY: [Kind; 18] = [
+pub(crate) const HOST_PLAY: [Kind; 19] = [
     Kind::Sysctl,
     Kind::CoreDumps,
     Kind::Modules,
@@ -820,6 +838,7 @@ pub(crate) const HOST_PLAY: [Kind; 18] = [
     Kind::Issue,
     Kind::IssueNet,
     Kind::Motd,
+    Kind::Journald,
     Kind::Sshd,
     Kind::Nftables,
     Kind::Fail2ban,
@@ -992,6 +1011,13 @@ impl Kind {
                 None,
                 Emit::Own(|e, c| banner::emit(e, c, Kind::Motd)),
                 Some(banner::steps),
+            ),
+            Kind::Journald => b(
+                journald::check,
+                Each(journald::line, "not a journald setting pynoc writes"),
+                None,
+                Emit::Own(journald::emit),
+                Some(journald::steps),
             ),
             Kind::CoreDumps => b(
                 limits::check,

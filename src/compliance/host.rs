@@ -82,6 +82,7 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
     };
     c.add(&stdlib::limits_claims().satisfies, "core limits".into(), core);
     firewall(&mut c, host);
+    journal(&mut c, host);
     login(&mut c, host);
     banner(&mut c, host);
     services(&mut c, spec);
@@ -95,6 +96,18 @@ fn firewall(c: &mut Claims, host: Option<&crate::ir::Host>) {
         None => Err("the spec has no `firewall` section".to_string()),
     };
     c.add(&stdlib::nftables_claims().satisfies, "nftables ruleset".into(), nft);
+}
+
+/// `journal`: journald as the one logger, restarted on its drop-in by the host play.
+fn journal(c: &mut Claims, host: Option<&crate::ir::Host>) {
+    let j = match host.and_then(|h| h.journal.as_ref()) {
+        Some(j) => Ok(format!(
+            "host/journald.conf: Storage=persistent, Compress=yes, ForwardToSyslog=no, SystemMaxUse={}",
+            j.max_use
+        )),
+        None => Err("the spec has no `journal` node".to_string()),
+    };
+    c.add(&stdlib::journald_claims().satisfies, "journald".into(), j);
 }
 
 /// `services`: each catalog entry met when the host play removes it; kept by the spec, or

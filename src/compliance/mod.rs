@@ -95,7 +95,7 @@ pub struct Summary {
 }
 
 /// One level of a benchmark: its share of all the level's items, and of those that apply to
-/// the spec's host (a server: no desktop's items; one firewall utility's).
+/// the spec's host (a server: no desktop's items; one firewall utility's, one logger's).
 #[derive(Debug, Serialize)]
 pub struct LevelScore {
     pub(crate) name: String,
@@ -273,6 +273,11 @@ fn sources() -> Vec<Source> {
         &stdlib::nftables_claims().satisfies
     );
     add!(
+        "journald/claims.toml",
+        "journald the one logger, on disk, compressed, bounded (`journal`)".into(),
+        &stdlib::journald_claims().satisfies
+    );
+    add!(
         "limits/claims.toml",
         "core dumps off for every session (with `sysctl`)".into(),
         &stdlib::limits_claims().satisfies
@@ -396,13 +401,17 @@ pub fn report(spec: &Spec, baseline: &Baseline, waived: &[crate::waive::Waived])
     }
 }
 
-/// Why an item does not apply to the spec's host: a desktop's, or another firewall
-/// utility's than the host play's nftables.
+/// Why an item does not apply to the spec's host: a desktop's, another firewall utility's
+/// than the host play's nftables, or another logger's than the spec's journald.
 fn not_applicable(item: &crate::stdlib::BaselineItem, spec: &Spec) -> Option<String> {
     let firewall = spec.host.as_ref().is_some_and(|h| h.firewall.is_some());
-    match &item.firewall {
-        Some(f) if firewall => Some(format!(
+    let journal = spec.host.as_ref().is_some_and(|h| h.journal.is_some());
+    match (&item.firewall, &item.logger) {
+        (Some(f), _) if firewall => Some(format!(
             "{f}'s: this host's firewall is nftables (host/nftables.conf, by the host play), and CIS asks for one utility"
+        )),
+        (_, Some(l)) if journal => Some(format!(
+            "{l}'s: this host's one logger is journald (host/journald.conf), and CIS asks for one logging system"
         )),
         _ if item.desktop => Some("a graphical desktop's: a server has none".into()),
         _ => None,
@@ -477,7 +486,7 @@ impl Report {
         );
         if let Some(l) = &s.level {
             out += &format!(
-                "{}: {} of {} items met ({}%); {}% of the {} that apply to this host (a server: no desktop, one firewall)\n",
+                "{}: {} of {} items met ({}%); {}% of the {} that apply to this host (a server: no desktop, one firewall, one logger)\n",
                 l.name, l.met, l.total, l.percent, l.applicable_percent, l.applicable
             );
         }

@@ -96,6 +96,7 @@ pub(crate) enum Handler {
     MountTmpfs,
     ReloadNginx,
     RestartPostgresql,
+    RestartJournald,
 }
 
 impl Handler {
@@ -108,6 +109,7 @@ impl Handler {
             Handler::MountTmpfs => "mount tmpfs",
             Handler::ReloadNginx => "reload nginx",
             Handler::RestartPostgresql => "restart postgresql",
+            Handler::RestartJournald => "restart journald",
         }
     }
 }

@@ -26,6 +26,7 @@ pub struct Host {
     pub(crate) sudo: Option<Sudo>,
     pub(crate) shell: Option<Shell>,
     pub(crate) banner: Option<Banner>,
+    pub(crate) journal: Option<Journal>,
     pub(crate) services: Option<Services>,
     /// `sandbox { off SERVICE reason=… }`: the services whose unit the spec leaves as
     /// Debian ships it, each with its reason. Every other service pynoc configures runs
@@ -420,6 +421,15 @@ pub(crate) struct Shell {
 pub(crate) struct Banner {
     /// The notice: printable ASCII lines, no escape sequence, no name of the system.
     pub(crate) text: String,
+}
+
+/// journald as the host's one logger, written as `/etc/systemd/journald.conf.d/50-pynoc.conf`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct Journal {
+    /// The most the journal may use on disk (`SystemMaxUse`), journald's size (`1G`).
+    pub(crate) max_use: String,
+    /// How long entries are kept at most (`MaxRetentionSec`), when the spec says.
+    pub(crate) keep: Option<String>,
 }
 
 /// Automatic updates by unattended-upgrades, written as a drop-in for `/etc/apt/apt.conf.d/`.

@@ -59,6 +59,7 @@ pub(crate) enum Section {
     Sudo,
     Shell,
     Banner,
+    Journal,
     Services,
     Nginx,
     Postgres,

@@ -8,6 +8,7 @@ mod aide;
 mod fail2ban;
 mod firewall;
 mod fstab;
+mod journal;
 mod nginx;
 mod node;
 mod postgres;
@@ -290,6 +291,7 @@ const HOST: &[&str] = &[
     "sudo",
     "shell",
     "banner",
+    "journal",
     "sandbox",
 ];
 
@@ -361,6 +363,7 @@ fn lower_host(
         sudo: None,
         shell: None,
         banner: None,
+        journal: None,
         services: None,
         unsandboxed: Vec::new(),
     };
@@ -389,6 +392,7 @@ fn lower_host(
             "sudo" => host.sudo = o.section(d, ir::Section::Sudo, || login::sudo(c, d)),
             "shell" => host.shell = o.section(d, ir::Section::Shell, || login::shell(c, d)),
             "banner" => host.banner = o.section(d, ir::Section::Banner, || login::banner(c, d)),
+            "journal" => host.journal = o.section(d, ir::Section::Journal, || journal::lower(c, d)),
             "services" => {
                 host.services = o.section(d, ir::Section::Services, || services::lower(c, d, nginx.is_some()))
             }

@@ -47,6 +47,24 @@ probe_host() {
     [ "$round" = 1 ] && probe_absent "$WORK/out" "$root/stdlib/services/absent.toml"
     [ "$round" = 1 ] && probe_aide "$WORK/out"
     [ "$round" = 2 ] && probe_modules "$WORK/out"
+    probe_journal "$WORK/out" "$round"
+}
+
+# probe_journal OUT ROUND: journald reads the drop-in (its effective SystemMaxUse is the
+# file's), keeps the journal on disk; after the reboot (round 2) the previous boot's entries
+# are still there.
+probe_journal() {
+    local conf=$1/host/journald.conf max
+    [ -e "$conf" ] || return 0
+    max=$(sed -n 's/^SystemMaxUse=//p' "$conf")
+    G <<EOF 2>&1 | tally
+[ "\$(systemd-analyze cat-config systemd/journald.conf | sed -n 's/^SystemMaxUse=//p' | tail -1)" = "$max" ] && echo "PASS journal: SystemMaxUse=$max is journald's last word" || echo "FAIL journal: SystemMaxUse is not $max"
+[ -s "/var/log/journal/\$(cat /etc/machine-id)/system.journal" ] && echo "PASS journal: on disk in /var/log/journal" || echo "FAIL journal: no persistent journal"
+if [ "$2" = 2 ]; then
+    n=\$(journalctl --list-boots --no-pager | wc -l)
+    [ "\$n" -ge 2 ] && echo "PASS journal: \$n boots in the journal, the reboot's earlier one kept" || echo "FAIL journal: \$n boot(s) in the journal after the reboot"
+fi
+EOF
 }
 
 # probe_modules OUT: after the reboot, every module the file makes unloadable is not loaded,
