@@ -106,7 +106,8 @@ probe_permissions() {
     G <<'EOF' 2>&1 | tally
 # A file the host does not have (no cron package: no /etc/crontab) is left alone.
 for want in "/etc/passwd root:root 644" "/etc/group root:root 644" "/etc/shadow root:shadow 640" \
-    "/etc/gshadow root:shadow 640" "/etc/crontab root:root 600" "/etc/cron.d root:root 700" "/etc/cron.daily root:root 700"; do
+    "/etc/gshadow root:shadow 640" "/etc/crontab root:root 600" "/etc/cron.d root:root 700" "/etc/cron.daily root:root 700" \
+    "/etc/ssh/ssh_host_ed25519_key root:root 600" "/etc/ssh/ssh_host_ed25519_key.pub root:root 644"; do
     set -- $want
     [ -e "$1" ] || { echo "PASS permissions: $1 absent on this host, left alone"; continue; }
     have=$(stat -c '%U:%G %a' "$1")
