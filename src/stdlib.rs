@@ -567,6 +567,7 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("services/absent.toml", include_str!("../stdlib/services/absent.toml")),
     ("banner/banner.toml", include_str!("../stdlib/banner/banner.toml")),
     ("journald/claims.toml", include_str!("../stdlib/journald/claims.toml")),
+    ("permissions/accounts.toml", include_str!("../stdlib/permissions/accounts.toml")),
 ];
 
 /// The starter spec `pynoc init` writes.
@@ -823,6 +824,7 @@ catalog!(limits_claims, UpdatesClaims, "limits/claims.toml");
 catalog!(nftables_claims, UpdatesClaims, "nftables/claims.toml");
 catalog!(banner, BannerCatalog, "banner/banner.toml");
 catalog!(journald_claims, UpdatesClaims, "journald/claims.toml");
+catalog!(accounts_claims, UpdatesClaims, "permissions/accounts.toml");
 
 /// stdlib/banner/banner.toml: the notice a bare `banner` writes, what each file meets.
 #[derive(Debug, Deserialize)]

@@ -393,3 +393,62 @@ fn the_only_jinja_in_the_playbooks_is_pynocs_own() {
         }
     }
 }
+
+/// The host play's check of the accounts (stdlib/deploy/accounts-check.sh), on copies of a
+/// Debian host's account files: the clean ones pass, and each class of finding CIS names is
+/// reported, alone, with its item, whatever account carries it.
+#[test]
+fn the_accounts_check_names_each_breach() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/stdlib/deploy/accounts-check.sh");
+    let passwd = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nsync:x:4:65534:sync:/bin:/bin/sync\nops:x:1000:1000::/home/ops:/bin/bash\n";
+    let group = "root:x:0:\ndaemon:x:1:\nshadow:x:42:\nnogroup:x:65534:\nops:x:1000:\n";
+    let shadow = "root:*:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nsync:*:19000::::::\nops:!:19000::::::\n";
+    let run = |passwd: &str, group: &str, shadow: &str, path: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let etc = dir.path().join("etc");
+        fs::create_dir_all(&etc).unwrap();
+        fs::write(etc.join("passwd"), passwd).unwrap();
+        fs::write(etc.join("group"), group).unwrap();
+        fs::write(etc.join("shadow"), shadow).unwrap();
+        let o = std::process::Command::new("sh").arg(script).arg(dir.path()).arg(path).output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let path = "/usr/local/sbin:/usr/sbin:/bin";
+    assert_eq!(run(passwd, group, shadow, path), (Some(0), String::new()));
+    for name in ["toor", "svc-1", "a.b"] {
+        let cases: Vec<(String, String, String, &str, &str)> = vec![
+            // A second UID (GID) 0 is a UID (GID) used twice too.
+            (format!("{passwd}{name}:x:0:1000::/:/bin/sh\n"), group.into(), shadow.into(), path, "5.4.2.1"),
+            (format!("{passwd}{name}:x:1001:0::/:/bin/sh\n"), group.into(), shadow.into(), path, "5.4.2.2"),
+            (passwd.into(), format!("{group}{name}:x:0:\n"), shadow.into(), path, "5.4.2.3"),
+            (format!("{passwd}{name}:secret:1001:1000::/:/bin/sh\n"), group.into(), shadow.into(), path, "7.2.1"),
+            (passwd.into(), group.into(), format!("{shadow}{name}::19000::::::\n"), path, "7.2.2"),
+            (format!("{passwd}{name}:x:1001:4242::/:/bin/sh\n"), group.into(), shadow.into(), path, "7.2.3"),
+            (
+                passwd.into(),
+                group.replace("shadow:x:42:", &format!("shadow:x:42:{name}")),
+                shadow.into(),
+                path,
+                "7.2.4",
+            ),
+            (format!("{passwd}{name}:x:1000:1000::/:/bin/sh\n"), group.into(), shadow.into(), path, "7.2.5"),
+            (passwd.into(), format!("{group}{name}:x:1000:\n"), shadow.into(), path, "7.2.6"),
+            (format!("{passwd}ops:x:1001:1000::/:/bin/sh\n"), group.into(), shadow.into(), path, "7.2.7"),
+            (passwd.into(), format!("{group}ops:x:1001:\n"), shadow.into(), path, "7.2.8"),
+            (passwd.into(), group.into(), shadow.into(), "/usr/sbin::/bin", "5.4.2.5"),
+            (passwd.into(), group.into(), shadow.into(), "/usr/sbin:.:/bin", "5.4.2.5"),
+        ];
+        for (p, g, s, path, item) in cases {
+            let (code, out) = run(&p, &g, &s, path);
+            assert_eq!(code, Some(1), "{item} with {name}: {out}");
+            let items: Vec<&str> = out.lines().map(|l| l.split(':').next().unwrap()).collect();
+            let also: &[&str] = match item {
+                "5.4.2.1" => &["7.2.5"],
+                "5.4.2.3" => &["7.2.6"],
+                _ => &[],
+            };
+            assert!(items.contains(&item), "{item} with {name}: {out}");
+            assert!(items.iter().all(|i| *i == item || also.contains(i)), "{item} with {name}: {out}");
+        }
+    }
+}

@@ -81,6 +81,11 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
         None => Err("the spec has no `sysctl` section, or it leaves `fs.suid_dumpable` out".to_string()),
     };
     c.add(&stdlib::limits_claims().satisfies, "core limits".into(), core);
+    let accounts = match host {
+        Some(_) => Ok("deploy/site.yml: the host play stops on an account or group that breaks it".to_string()),
+        None => Err("the spec has no `host` section".to_string()),
+    };
+    c.add(&stdlib::accounts_claims().satisfies, "accounts check".into(), accounts);
     firewall(&mut c, host);
     journal(&mut c, host);
     login(&mut c, host);

@@ -273,6 +273,11 @@ fn sources() -> Vec<Source> {
         &stdlib::nftables_claims().satisfies
     );
     add!(
+        "permissions/accounts.toml",
+        "the host play's check of the accounts and groups".into(),
+        &stdlib::accounts_claims().satisfies
+    );
+    add!(
         "journald/claims.toml",
         "journald the one logger, on disk, compressed, bounded (`journal`)".into(),
         &stdlib::journald_claims().satisfies

@@ -24,6 +24,7 @@ const COMPOSE_WAIT: &str = include_str!("../../stdlib/deploy/compose-wait.sh");
 const PERMISSIONS: &str = include_str!("../../stdlib/deploy/permissions.sh");
 const ABSENT: &str = include_str!("../../stdlib/deploy/absent.sh");
 const HOMES: &str = include_str!("../../stdlib/deploy/homes.sh");
+const ACCOUNTS_CHECK: &str = include_str!("../../stdlib/deploy/accounts-check.sh");
 
 /// A one-line script as the single-quoted program of `sh -c`.
 pub(crate) fn one_line(script: &str) -> &str {
@@ -241,6 +242,7 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifa
         .collect();
     let mut p = Steps { tasks: if packages.is_empty() { vec![] } else { vec![apt(&packages)] }, handlers: Vec::new() };
     p.tasks.push(critical_files());
+    p.tasks.push(accounts_check());
     if let Some(s) = &host.services {
         p.tasks.push(absent_services(s));
     }
@@ -285,6 +287,20 @@ fn homes(accounts: &[crate::ir::LoginUser]) -> Task {
             .register(Registered::Homes);
     step.changed_when = Some(Changed::When(Registered::Homes.cond("{var}.stdout == 'changed'")));
     step.task()
+}
+
+/// The accounts and groups as CIS asks (stdlib/deploy/accounts-check.sh): read only; the play
+/// stops on a host that breaks one, naming each finding.
+fn accounts_check() -> Task {
+    let argv = vec![plain("sh"), plain("-c"), unsafe_str(ACCOUNTS_CHECK), plain("pynoc-accounts-check"), plain("/")];
+    let items: Vec<&str> =
+        crate::stdlib::accounts_claims().satisfies.iter().filter_map(|i| i.strip_prefix("cis-debian12:")).collect();
+    Step::new(
+        &format!("accounts and groups: one root, shadowed, no duplicates (CIS Debian 12 {})", items.join(" ")),
+        Command::argv(argv),
+    )
+    .read_only()
+    .task()
 }
 
 /// The owners and modes of the host's critical files (stdlib/permissions/files.toml): a
