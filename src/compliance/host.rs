@@ -81,11 +81,7 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
         None => Err("the spec has no `sysctl` section, or it leaves `fs.suid_dumpable` out".to_string()),
     };
     c.add(&stdlib::limits_claims().satisfies, "core limits".into(), core);
-    let accounts = match host {
-        Some(_) => Ok("deploy/site.yml: the host play stops on an account or group that breaks it".to_string()),
-        None => Err("the spec has no `host` section".to_string()),
-    };
-    c.add(&stdlib::accounts_claims().satisfies, "accounts check".into(), accounts);
+    accounts(&mut c, host);
     firewall(&mut c, host);
     journal(&mut c, host);
     login(&mut c, host);
@@ -101,6 +97,15 @@ fn firewall(c: &mut Claims, host: Option<&crate::ir::Host>) {
         None => Err("the spec has no `firewall` section".to_string()),
     };
     c.add(&stdlib::nftables_claims().satisfies, "nftables ruleset".into(), nft);
+}
+
+/// The host play's check of the accounts and groups, on every run.
+fn accounts(c: &mut Claims, host: Option<&crate::ir::Host>) {
+    let accounts = match host {
+        Some(_) => Ok("deploy/site.yml: the host play stops on an account or group that breaks it".to_string()),
+        None => Err("the spec has no `host` section".to_string()),
+    };
+    c.add(&stdlib::accounts_claims().satisfies, "accounts check".into(), accounts);
 }
 
 /// `journal`: journald as the one logger, restarted on its drop-in by the host play.
