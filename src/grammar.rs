@@ -46,6 +46,11 @@ pub(crate) fn banner(s: &str) -> bool {
         && s.chars().all(|c| c == '\n' || (c.is_ascii_graphic() || c == ' ') && c != '\\')
 }
 
+/// Whether a banner names the system: CIS 1.6.1–1.6.3 look for the release's `ID`.
+pub(crate) fn names_system(s: &str) -> bool {
+    s.to_ascii_lowercase().contains("debian")
+}
+
 /// A journald size (`512M`, `2G`): digits and a unit `K`, `M`, `G` or `T`, as bytes.
 pub(crate) fn journal_size(s: &str) -> Option<u64> {
     let (digits, unit) = s.split_at(s.len().checked_sub(1)?);

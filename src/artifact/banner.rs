@@ -61,7 +61,7 @@ pub(super) fn lines(p: &mut Vec<String>, text: &str, _comment: &str) {
     if !crate::grammar::banner(text.trim_end()) {
         p.push("not printable ASCII lines without a backslash".into());
     }
-    if text.to_ascii_lowercase().contains("debian") {
+    if crate::grammar::names_system(text) {
         p.push("names the system".into());
     }
 }

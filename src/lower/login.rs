@@ -71,7 +71,7 @@ pub(crate) fn banner(n: &Node, d: &Diags) -> Option<ir::Banner> {
              agetty reads `\\` as an escape (`\\s` the system's name) and a client's terminal may show \
              other characters as something else",
         ))
-    } else if text.to_ascii_lowercase().contains("debian") {
+    } else if crate::grammar::names_system(text) {
         Some((
             Kind::InvalidValue,
             "names the system",
