@@ -208,11 +208,18 @@ fn multi_line(s: &str, depth: usize) -> Option<String> {
     Some(out)
 }
 
-/// Writes every name and string that holds a character of [`needs_escape`] with escapes, a
-/// string of several plain lines as a multi-line string.
+/// Whether a string starts as a KDL number does with a sign, a dot and a digit (`-.8x`):
+/// the `kdl` crate (6.7) writes it bare, and a reader then fails on it as a bad number.
+fn looks_numeric(s: &str) -> bool {
+    let b = s.as_bytes();
+    matches!(b, [b'-' | b'+', b'.', d, ..] if d.is_ascii_digit())
+}
+
+/// Writes every name and string that holds a character of [`needs_escape`] with escapes, or
+/// that [`looks_numeric`], quoted; a string of several plain lines as a multi-line string.
 fn escape(doc: &mut KdlDocument, depth: usize) {
     let fix = |id: &mut kdl::KdlIdentifier| {
-        if id.value().chars().any(needs_escape) {
+        if id.value().chars().any(needs_escape) || looks_numeric(id.value()) {
             let q = quoted(id.value());
             id.set_repr(q);
         }
@@ -230,7 +237,7 @@ fn escape(doc: &mut KdlDocument, depth: usize) {
                 fix(ty);
             }
             if let kdl::KdlValue::String(s) = e.value()
-                && s.chars().any(needs_escape)
+                && (s.chars().any(needs_escape) || looks_numeric(s))
             {
                 let value_repr = multi_line(s, depth).unwrap_or_else(|| quoted(s));
                 let leading = e.format().map_or_else(|| " ".to_string(), |f| f.leading.clone());
@@ -352,6 +359,20 @@ mod tests {
         );
         assert!(!out.contains('\u{2028}') && !out.contains('\u{202e}'), "{out}");
         assert_eq!(format(&out, "spec.kdl").unwrap(), out);
+    }
+
+    #[test]
+    fn a_string_that_starts_like_a_number_stays_quoted() {
+        // Found by the fuzzer: `"-.8.0.0"` came out bare, and a bare `-.8…` is a bad number.
+        for sign in ["-", "+"] {
+            for tail in ["8", "8.0.0", "5x", "0e"] {
+                let s = format!("{sign}.{tail}");
+                let text = format!("pynoc 1\nnode \"{s}\" k=\"{s}\" \"{s}\"=1 {{\n    \"{s}\"\n}}\n");
+                let out = format(&text, "spec.kdl").unwrap_or_else(|d| panic!("{s}: {d:?}"));
+                assert_eq!(out.matches(&format!("\"{s}\"")).count(), 4, "{out}");
+                assert_eq!(format(&out, "spec.kdl").unwrap(), out);
+            }
+        }
     }
 
     #[test]
