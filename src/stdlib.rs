@@ -342,6 +342,10 @@ pub(crate) struct BaselineItem {
     /// is journald (`host { journal }`).
     #[serde(default)]
     pub(crate) logger: Option<String>,
+    /// The time daemon whose item it is (`chrony`): it does not apply to a host whose one
+    /// time daemon is systemd-timesyncd (`host { time }`).
+    #[serde(default)]
+    pub(crate) clock: Option<String>,
 }
 
 /// The baselines `pynoc report` knows, by name.
@@ -567,6 +571,7 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("services/absent.toml", include_str!("../stdlib/services/absent.toml")),
     ("banner/banner.toml", include_str!("../stdlib/banner/banner.toml")),
     ("journald/claims.toml", include_str!("../stdlib/journald/claims.toml")),
+    ("timesyncd/timesyncd.toml", include_str!("../stdlib/timesyncd/timesyncd.toml")),
     ("permissions/accounts.toml", include_str!("../stdlib/permissions/accounts.toml")),
 ];
 
@@ -824,6 +829,14 @@ catalog!(limits_claims, UpdatesClaims, "limits/claims.toml");
 catalog!(nftables_claims, UpdatesClaims, "nftables/claims.toml");
 catalog!(banner, BannerCatalog, "banner/banner.toml");
 catalog!(journald_claims, UpdatesClaims, "journald/claims.toml");
+catalog!(timesyncd, TimeCatalog, "timesyncd/timesyncd.toml");
+
+/// stdlib/timesyncd/timesyncd.toml: the servers a bare `time` asks, what it meets.
+#[derive(Debug, Deserialize)]
+pub struct TimeCatalog {
+    pub(crate) servers: Vec<String>,
+    pub(crate) satisfies: Vec<String>,
+}
 catalog!(accounts_claims, UpdatesClaims, "permissions/accounts.toml");
 
 /// stdlib/banner/banner.toml: the notice a bare `banner` writes, what each file meets.

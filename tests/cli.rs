@@ -68,6 +68,7 @@ fn build_writes_every_artifact_and_a_true_manifest() {
             "host/sshd_config",
             "host/sudoers",
             "host/sysctl.conf",
+            "host/timesyncd.conf",
             "host/ufw.sh",
             "host/unattended-upgrades.conf",
             "nginx/nginx.conf",

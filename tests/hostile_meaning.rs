@@ -566,3 +566,67 @@ fn the_command_runs_no_writable_code() {
         assert!(diags(&plant(field.0, field.1, payload)).is_ok(), "{payload}");
     }
 }
+
+/// A time server by what it reaches: every spelling of this host (timesyncd is its one time
+/// daemon), a multicast, broadcast or scoped link-local address is refused at the value; the
+/// shorthand and mapped forms of another host's address are written as that address; a
+/// cloud's link-local time service and names are time servers.
+#[test]
+fn every_form_of_a_time_server_is_what_it_reaches() {
+    let spec = |servers: &str| format!("pynoc 1\nproject demo\nhost {{\n    time {servers}\n}}\n");
+    let nowhere = [
+        "127.0.0.1",
+        "127.0.0.2",
+        "127.1",
+        "2130706433",
+        "0x7f000001",
+        "0177.0.0.1",
+        "0x7f.1",
+        "0.0.0.0",
+        "0",
+        "::1",
+        "::",
+        "::ffff:127.0.0.1",
+        "::ffff:7f00:1",
+        "0:0:0:0:0:0:0:1",
+        "app.localhost",
+        "ip6-localhost",
+        "localhost.localdomain",
+        "224.0.1.1",
+        "255.255.255.255",
+        "ff02::101",
+        "fe80::1",
+        "febf::1",
+        "NTP.example.com",
+        "ntp.example.com.",
+        "ntp example.com",
+        "ntp.example.com\nFallbackNTP=evil.example",
+        "localhost",
+    ];
+    for s in nowhere {
+        let quoted = format!("{s:?}");
+        let text = spec(&format!("\"ntp.example.com\" {quoted}"));
+        let errs = diags(&text).expect_err(s);
+        let at = text.find(&quoted).unwrap();
+        assert!(
+            errs.iter().any(|d| d.kind.code() == "E007"
+                && d.primary.as_ref().is_some_and(|l| l.span.offset <= at && at < l.span.offset + l.span.len)),
+            "{s}: {}",
+            errs.iter().map(|d| d.render(false)).collect::<String>()
+        );
+    }
+    for (given, written) in [
+        ("0xc0000201", "192.0.2.1"),
+        ("192.2.513", "192.2.2.1"),
+        ("::ffff:192.0.2.1", "192.0.2.1"),
+        ("169.254.169.123", "169.254.169.123"),
+        ("2001:DB8::123", "2001:db8::123"),
+        ("metadata.google.internal", "metadata.google.internal"),
+        ("time.aws.com", "time.aws.com"),
+    ] {
+        let c = pynoc::compile(&spec(&format!("{given:?}")), "spec.kdl").unwrap_or_else(|e| panic!("{given}: {e:?}"));
+        let a = c.artifacts.iter().find(|a| a.path() == "host/timesyncd.conf").expect("host/timesyncd.conf");
+        assert!(a.content.contains(&format!("\nNTP={written}\n")), "{given}:\n{}", a.content);
+        assert!(a.content.contains(&format!("\nFallbackNTP={written}\n")), "{given}:\n{}", a.content);
+    }
+}

@@ -64,6 +64,12 @@ const CASES: &[(&str, &str, Want)] = &[
     ("host/limits.conf", "*    hard core 0", Want::Template("limits/limits.conf.j2")),
     ("host/issue", "Authorized access only.", Want::Catalog("banner/banner.toml")),
     ("host/journald.conf", "ForwardToSyslog=no", Want::Template("journald/journald.conf.j2")),
+    ("host/timesyncd.conf", "[Time]", Want::Template("timesyncd/timesyncd.conf.j2")),
+    (
+        "host/timesyncd.conf",
+        "NTP=0.debian.pool.ntp.org 1.debian.pool.ntp.org 2.debian.pool.ntp.org 3.debian.pool.ntp.org",
+        Want::Catalog("timesyncd/timesyncd.toml"),
+    ),
     ("host/issue.net", "monitored and recorded", Want::Catalog("banner/banner.toml")),
     ("host/motd", "law enforcement", Want::Catalog("banner/banner.toml")),
     ("systemd/nginx.service.conf", "ProtectSystem=strict", Want::Catalog("systemd/sandbox.toml")),

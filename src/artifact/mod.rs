@@ -30,6 +30,7 @@ mod login;
 mod modules;
 mod sshd;
 mod sysctl;
+mod timesyncd;
 pub(crate) mod unit;
 mod updates;
 
@@ -72,6 +73,7 @@ pub enum Kind {
     IssueNet,
     Motd,
     Journald,
+    Timesyncd,
 }
 
 /// How an artifact reaches its consumer.
@@ -162,7 +164,7 @@ const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 36] = [
+    pub(crate) const ALL: [Kind; 37] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -199,6 +201,7 @@ impl Kind {
         Kind::IssueNet,
         Kind::Motd,
         Kind::Journald,
+        Kind::Timesyncd,
     ];
 
     /// The one description of each kind.
@@ -481,6 +484,16 @@ impl Kind {
                 &["host/journal"],
                 Checker::Daemon("systemd-journald"),
             ),
+            Kind::Timesyncd => d(
+                "timesyncd",
+                "host/timesyncd.conf",
+                root,
+                0o644,
+                Replace,
+                "timesyncd/timesyncd.conf.j2",
+                &["host/time"],
+                Checker::Daemon("systemd-timesyncd"),
+            ),
             Kind::CoreDumps => d(
                 "core-dumps",
                 "host/limits.conf",
@@ -571,6 +584,8 @@ impl Kind {
             Kind::Motd => "/etc/motd",
             // After Debian's journald.conf: these values win.
             Kind::Journald => "/etc/systemd/journald.conf.d/50-pynoc.conf",
+            // After Debian's timesyncd.conf: these values win.
+            Kind::Timesyncd => "/etc/systemd/timesyncd.conf.d/50-pynoc.conf",
         }
     }
 
@@ -590,6 +605,7 @@ impl Kind {
             Kind::Sudoers => host.is_some_and(|h| h.sudo.is_some()),
             Kind::Profile => host.is_some_and(|h| h.shell.is_some()),
             Kind::Journald => host.is_some_and(|h| h.journal.is_some()),
+            Kind::Timesyncd => host.is_some_and(|h| h.time.is_some()),
             Kind::CoreDumps => host.is_some_and(|h| h.sysctl.is_some()),
             Kind::Nftables => host.is_some_and(|h| h.firewall.is_some()),
             Kind::Nginx => spec.nginx.is_some(),
@@ -646,6 +662,7 @@ impl Kind {
             | Kind::IssueNet
             | Kind::Motd
             | Kind::Journald
+            | Kind::Timesyncd
             | Kind::CoreDumps => Some(Group::Host),
             Kind::Nginx | Kind::NginxUnit => Some(Group::Web),
             Kind::PostgresSql | Kind::PgHba | Kind::PostgresUnit => Some(Group::Database),
@@ -698,6 +715,8 @@ impl Kind {
             Kind::Issue => &["base-files", "util-linux"],
             Kind::IssueNet | Kind::Motd => &["base-files"],
             Kind::Journald => &["systemd"],
+            // Its own package since Debian 12; it conflicts with chrony, ntp and openntpd.
+            Kind::Timesyncd => &["systemd-timesyncd"],
             Kind::Sysctl
             | Kind::Fstab
             | Kind::PostgresSql
@@ -827,7 +846,7 @@ pub(crate) enum Emit {
 }
 
 /// The order of the host play's tasks: the kinds whose `steps` it runs.
-pub(crate) const HOST_PLAY: [Kind; 19] = [
+pub(crate) const HOST_PLAY: [Kind; 20] = [
     Kind::Sysctl,
     Kind::CoreDumps,
     Kind::Modules,
@@ -839,6 +858,7 @@ pub(crate) const HOST_PLAY: [Kind; 19] = [
     Kind::IssueNet,
     Kind::Motd,
     Kind::Journald,
+    Kind::Timesyncd,
     Kind::Sshd,
     Kind::Nftables,
     Kind::Fail2ban,
@@ -1018,6 +1038,13 @@ impl Kind {
                 None,
                 Emit::Own(journald::emit),
                 Some(journald::steps),
+            ),
+            Kind::Timesyncd => b(
+                timesyncd::check,
+                Each(timesyncd::line, "not a timesyncd server list pynoc writes"),
+                None,
+                Emit::Own(timesyncd::emit),
+                Some(timesyncd::steps),
             ),
             Kind::CoreDumps => b(
                 limits::check,

@@ -60,6 +60,20 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
     };
     c.add(&aide.installed, "aide".into(), installed);
     c.add(&aide.checked, "aide check".into(), checked);
+    modules(&mut c, host);
+    core_dumps(&mut c, host);
+    accounts(&mut c, host);
+    firewall(&mut c, host);
+    journal(&mut c, host);
+    time(&mut c, host);
+    login(&mut c, host);
+    banner(&mut c, host);
+    services(&mut c, spec);
+    c.0
+}
+
+/// `modules`: each catalog module made unloadable, unless the spec keeps it.
+fn modules(c: &mut Claims, host: Option<&crate::ir::Host>) {
     let modules = host.and_then(|h| h.modules.as_ref());
     for m in &stdlib::modules().module {
         let outcome = match modules {
@@ -71,6 +85,10 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
         };
         c.add(&m.satisfies, format!("module {}", m.name), outcome);
     }
+}
+
+/// With `sysctl`'s `fs.suid_dumpable = 0`, the core limits of every session.
+fn core_dumps(c: &mut Claims, host: Option<&crate::ir::Host>) {
     let dumpable =
         host.and_then(|h| h.sysctl.as_ref()).and_then(|s| s.settings.iter().find(|x| x.key == "fs.suid_dumpable"));
     let core = match dumpable {
@@ -81,13 +99,6 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
         None => Err("the spec has no `sysctl` section, or it leaves `fs.suid_dumpable` out".to_string()),
     };
     c.add(&stdlib::limits_claims().satisfies, "core limits".into(), core);
-    accounts(&mut c, host);
-    firewall(&mut c, host);
-    journal(&mut c, host);
-    login(&mut c, host);
-    banner(&mut c, host);
-    services(&mut c, spec);
-    c.0
 }
 
 /// `firewall`: the nftables ruleset the host play installs and loads at boot.
@@ -118,6 +129,18 @@ fn journal(c: &mut Claims, host: Option<&crate::ir::Host>) {
         None => Err("the spec has no `journal` node".to_string()),
     };
     c.add(&stdlib::journald_claims().satisfies, "journald".into(), j);
+}
+
+/// `time`: systemd-timesyncd as the one time daemon, on the spec's servers only.
+fn time(c: &mut Claims, host: Option<&crate::ir::Host>) {
+    let t = match host.and_then(|h| h.time.as_ref()) {
+        Some(t) => Ok(format!(
+            "host/timesyncd.conf: NTP= and FallbackNTP= {}; systemd-timesyncd enabled and running",
+            t.servers.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+        )),
+        None => Err("the spec has no `time` node".to_string()),
+    };
+    c.add(&stdlib::timesyncd().satisfies, "timesyncd".into(), t);
 }
 
 /// `services`: each catalog entry met when the host play removes it; kept by the spec, or

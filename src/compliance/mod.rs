@@ -283,6 +283,11 @@ fn sources() -> Vec<Source> {
         &stdlib::journald_claims().satisfies
     );
     add!(
+        "timesyncd/timesyncd.toml",
+        "systemd-timesyncd the one time daemon, on the spec's servers only (`time`)".into(),
+        &stdlib::timesyncd().satisfies
+    );
+    add!(
         "limits/claims.toml",
         "core dumps off for every session (with `sysctl`)".into(),
         &stdlib::limits_claims().satisfies
@@ -407,16 +412,22 @@ pub fn report(spec: &Spec, baseline: &Baseline, waived: &[crate::waive::Waived])
 }
 
 /// Why an item does not apply to the spec's host: a desktop's, another firewall utility's
-/// than the host play's nftables, or another logger's than the spec's journald.
+/// than the host play's nftables, another logger's than the spec's journald, or another time
+/// daemon's than its systemd-timesyncd.
 fn not_applicable(item: &crate::stdlib::BaselineItem, spec: &Spec) -> Option<String> {
-    let firewall = spec.host.as_ref().is_some_and(|h| h.firewall.is_some());
-    let journal = spec.host.as_ref().is_some_and(|h| h.journal.is_some());
-    match (&item.firewall, &item.logger) {
-        (Some(f), _) if firewall => Some(format!(
+    let host = spec.host.as_ref();
+    let firewall = host.is_some_and(|h| h.firewall.is_some());
+    let journal = host.is_some_and(|h| h.journal.is_some());
+    let time = host.is_some_and(|h| h.time.is_some());
+    match (&item.firewall, &item.logger, &item.clock) {
+        (Some(f), _, _) if firewall => Some(format!(
             "{f}'s: this host's firewall is nftables (host/nftables.conf, by the host play), and CIS asks for one utility"
         )),
-        (_, Some(l)) if journal => Some(format!(
+        (_, Some(l), _) if journal => Some(format!(
             "{l}'s: this host's one logger is journald (host/journald.conf), and CIS asks for one logging system"
+        )),
+        (_, _, Some(t)) if time => Some(format!(
+            "{t}'s: this host's one time daemon is systemd-timesyncd (host/timesyncd.conf), and CIS asks for one"
         )),
         _ if item.desktop => Some("a graphical desktop's: a server has none".into()),
         _ => None,
@@ -491,7 +502,7 @@ impl Report {
         );
         if let Some(l) = &s.level {
             out += &format!(
-                "{}: {} of {} items met ({}%); {}% of the {} that apply to this host (a server: no desktop, one firewall, one logger)\n",
+                "{}: {} of {} items met ({}%); {}% of the {} that apply to this host (a server: no desktop, one firewall, one logger, one time daemon)\n",
                 l.name, l.met, l.total, l.percent, l.applicable_percent, l.applicable
             );
         }

@@ -97,6 +97,7 @@ pub(crate) enum Handler {
     ReloadNginx,
     RestartPostgresql,
     RestartJournald,
+    RestartTimesyncd,
 }
 
 impl Handler {
@@ -110,6 +111,7 @@ impl Handler {
             Handler::ReloadNginx => "reload nginx",
             Handler::RestartPostgresql => "restart postgresql",
             Handler::RestartJournald => "restart journald",
+            Handler::RestartTimesyncd => "restart timesyncd",
         }
     }
 }

@@ -27,6 +27,7 @@ pub struct Host {
     pub(crate) shell: Option<Shell>,
     pub(crate) banner: Option<Banner>,
     pub(crate) journal: Option<Journal>,
+    pub(crate) time: Option<TimeSync>,
     pub(crate) services: Option<Services>,
     /// `sandbox { off SERVICE reason=… }`: the services whose unit the spec leaves as
     /// Debian ships it, each with its reason. Every other service pynoc configures runs
@@ -430,6 +431,31 @@ pub(crate) struct Journal {
     pub(crate) max_use: String,
     /// How long entries are kept at most (`MaxRetentionSec`), when the spec says.
     pub(crate) keep: Option<String>,
+}
+
+/// systemd-timesyncd as the host's one time synchronisation daemon, written as
+/// `/etc/systemd/timesyncd.conf.d/50-pynoc.conf`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct TimeSync {
+    /// The time servers it asks, in order (`NTP=`), and no other (`FallbackNTP=`).
+    pub(crate) servers: Vec<NtpServer>,
+}
+
+/// A time server: an address it reaches as it is, or a DNS name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum NtpServer {
+    Address(std::net::IpAddr),
+    Name(String),
+}
+
+impl std::fmt::Display for NtpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NtpServer::Address(a) => a.fmt(f),
+            NtpServer::Name(n) => f.write_str(n),
+        }
+    }
 }
 
 /// Automatic updates by unattended-upgrades, written as a drop-in for `/etc/apt/apt.conf.d/`.

@@ -60,6 +60,7 @@ pub(crate) enum Section {
     Shell,
     Banner,
     Journal,
+    Time,
     Services,
     Nginx,
     Postgres,

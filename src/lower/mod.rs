@@ -12,6 +12,7 @@ mod journal;
 mod nginx;
 mod node;
 mod postgres;
+mod time;
 pub(crate) use aide::pattern as aide_pattern;
 mod login;
 mod modules;
@@ -292,6 +293,7 @@ const HOST: &[&str] = &[
     "shell",
     "banner",
     "journal",
+    "time",
     "sandbox",
 ];
 
@@ -364,6 +366,7 @@ fn lower_host(
         shell: None,
         banner: None,
         journal: None,
+        time: None,
         services: None,
         unsandboxed: Vec::new(),
     };
@@ -393,6 +396,7 @@ fn lower_host(
             "shell" => host.shell = o.section(d, ir::Section::Shell, || login::shell(c, d)),
             "banner" => host.banner = o.section(d, ir::Section::Banner, || login::banner(c, d)),
             "journal" => host.journal = o.section(d, ir::Section::Journal, || journal::lower(c, d)),
+            "time" => host.time = o.section(d, ir::Section::Time, || time::lower(c, d)),
             "services" => {
                 host.services = o.section(d, ir::Section::Services, || services::lower(c, d, nginx.is_some()))
             }

@@ -48,6 +48,25 @@ probe_host() {
     [ "$round" = 1 ] && probe_aide "$WORK/out"
     [ "$round" = 2 ] && probe_modules "$WORK/out"
     probe_journal "$WORK/out" "$round"
+    probe_time "$WORK/out"
+}
+
+# probe_time OUT: timesyncd runs (after the reboot too) on the file's servers, none other,
+# and is the host's one time daemon.
+probe_time() {
+    local conf=$1/host/timesyncd.conf ntp
+    [ -e "$conf" ] || return 0
+    ntp=$(sed -n 's/^NTP=//p' "$conf")
+    G <<EOF 2>&1 | tally
+systemctl is-active --quiet systemd-timesyncd && echo "PASS time: timesyncd running" || echo "FAIL time: timesyncd is \$(systemctl is-active systemd-timesyncd)"
+got=\$(timedatectl show-timesync --property=SystemNTPServers --value)
+[ "\$got" = "$ntp" ] && echo "PASS time: timesyncd asks $ntp" || echo "FAIL time: timesyncd asks \$got, not $ntp"
+got=\$(timedatectl show-timesync --property=FallbackNTPServers --value)
+[ "\$got" = "$ntp" ] && echo "PASS time: no fallback beyond the spec's servers" || echo "FAIL time: fallback servers \$got"
+[ "\$(timedatectl show --property=NTP --value)" = yes ] && echo "PASS time: NTP on" || echo "FAIL time: NTP off"
+others=\$(dpkg-query -W -f='\${db:Status-Abbrev} \${Package}\n' chrony ntp ntpsec openntpd 2>/dev/null | awk '\$1 ~ /^ii/ {print \$2}')
+[ -z "\$others" ] && echo "PASS time: no other time daemon installed" || echo "FAIL time: also installed: \$others"
+EOF
 }
 
 # probe_journal OUT ROUND: journald reads the drop-in (its effective SystemMaxUse is the
