@@ -572,6 +572,7 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("banner/banner.toml", include_str!("../stdlib/banner/banner.toml")),
     ("journald/claims.toml", include_str!("../stdlib/journald/claims.toml")),
     ("timesyncd/timesyncd.toml", include_str!("../stdlib/timesyncd/timesyncd.toml")),
+    ("pam/claims.toml", include_str!("../stdlib/pam/claims.toml")),
     ("permissions/accounts.toml", include_str!("../stdlib/permissions/accounts.toml")),
 ];
 
@@ -830,6 +831,15 @@ catalog!(nftables_claims, UpdatesClaims, "nftables/claims.toml");
 catalog!(banner, BannerCatalog, "banner/banner.toml");
 catalog!(journald_claims, UpdatesClaims, "journald/claims.toml");
 catalog!(timesyncd, TimeCatalog, "timesyncd/timesyncd.toml");
+catalog!(pam_claims, PamClaims, "pam/claims.toml");
+
+/// stdlib/pam/claims.toml: what the PAM profile and faillock.conf meet.
+#[derive(Debug, Deserialize)]
+pub struct PamClaims {
+    pub(crate) lockout: Vec<String>,
+    pub(crate) history: Vec<String>,
+    pub(crate) unix: Vec<String>,
+}
 
 /// stdlib/timesyncd/timesyncd.toml: the servers a bare `time` asks, what it meets.
 #[derive(Debug, Deserialize)]

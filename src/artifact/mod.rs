@@ -28,6 +28,7 @@ mod journald;
 mod limits;
 mod login;
 mod modules;
+mod pam;
 mod sshd;
 mod sysctl;
 mod timesyncd;
@@ -74,6 +75,8 @@ pub enum Kind {
     Motd,
     Journald,
     Timesyncd,
+    Faillock,
+    PamProfile,
 }
 
 /// How an artifact reaches its consumer.
@@ -164,7 +167,7 @@ const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 37] = [
+    pub(crate) const ALL: [Kind; 39] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -202,6 +205,8 @@ impl Kind {
         Kind::Motd,
         Kind::Journald,
         Kind::Timesyncd,
+        Kind::Faillock,
+        Kind::PamProfile,
     ];
 
     /// The one description of each kind.
@@ -494,6 +499,30 @@ impl Kind {
                 &["host/time"],
                 Checker::Daemon("systemd-timesyncd"),
             ),
+            Kind::Faillock => d(
+                "faillock",
+                "host/faillock.conf",
+                root,
+                0o644,
+                Replace,
+                "pam/faillock.conf.j2",
+                &["host/passwords"],
+                Checker::Tool,
+            ),
+            // pam-auth-update reads a profile's lines as fields and module lines: no comments.
+            Kind::PamProfile => Desc {
+                comment: None,
+                ..d(
+                    "pam-profile",
+                    "host/pam-profile",
+                    root,
+                    0o644,
+                    Replace,
+                    "pam/pynoc.j2",
+                    &["host/passwords"],
+                    Checker::Tool,
+                )
+            },
             Kind::CoreDumps => d(
                 "core-dumps",
                 "host/limits.conf",
@@ -586,6 +615,9 @@ impl Kind {
             Kind::Journald => "/etc/systemd/journald.conf.d/50-pynoc.conf",
             // After Debian's timesyncd.conf: these values win.
             Kind::Timesyncd => "/etc/systemd/timesyncd.conf.d/50-pynoc.conf",
+            Kind::Faillock => "/etc/security/faillock.conf",
+            // A profile pam-auth-update merges into /etc/pam.d/common-*, above Debian's `unix`.
+            Kind::PamProfile => "/usr/share/pam-configs/pynoc",
         }
     }
 
@@ -601,7 +633,9 @@ impl Kind {
             Kind::Updates => host.is_some_and(|h| h.updates.is_some()),
             Kind::Aide => host.is_some_and(|h| h.aide.is_some()),
             Kind::Modules => host.is_some_and(|h| h.modules.is_some()),
-            Kind::LoginDefs | Kind::Pwquality => host.is_some_and(|h| h.passwords.is_some()),
+            Kind::LoginDefs | Kind::Pwquality | Kind::Faillock | Kind::PamProfile => {
+                host.is_some_and(|h| h.passwords.is_some())
+            }
             Kind::Sudoers => host.is_some_and(|h| h.sudo.is_some()),
             Kind::Profile => host.is_some_and(|h| h.shell.is_some()),
             Kind::Journald => host.is_some_and(|h| h.journal.is_some()),
@@ -663,6 +697,8 @@ impl Kind {
             | Kind::Motd
             | Kind::Journald
             | Kind::Timesyncd
+            | Kind::Faillock
+            | Kind::PamProfile
             | Kind::CoreDumps => Some(Group::Host),
             Kind::Nginx | Kind::NginxUnit => Some(Group::Web),
             Kind::PostgresSql | Kind::PgHba | Kind::PostgresUnit => Some(Group::Database),
@@ -717,6 +753,9 @@ impl Kind {
             Kind::Journald => &["systemd"],
             // Its own package since Debian 12; it conflicts with chrony, ntp and openntpd.
             Kind::Timesyncd => &["systemd-timesyncd"],
+            Kind::Faillock => &["libpam-modules"],
+            // pam-auth-update.
+            Kind::PamProfile => &["libpam-runtime"],
             Kind::Sysctl
             | Kind::Fstab
             | Kind::PostgresSql
@@ -846,12 +885,14 @@ pub(crate) enum Emit {
 }
 
 /// The order of the host play's tasks: the kinds whose `steps` it runs.
-pub(crate) const HOST_PLAY: [Kind; 20] = [
+pub(crate) const HOST_PLAY: [Kind; 22] = [
     Kind::Sysctl,
     Kind::CoreDumps,
     Kind::Modules,
     Kind::LoginDefs,
     Kind::Pwquality,
+    Kind::Faillock,
+    Kind::PamProfile,
     Kind::Sudoers,
     Kind::Profile,
     Kind::Issue,
@@ -1038,6 +1079,20 @@ impl Kind {
                 None,
                 Emit::Own(journald::emit),
                 Some(journald::steps),
+            ),
+            Kind::Faillock => b(
+                pam::check,
+                Each(pam::faillock_line, "not a pam_faillock setting pynoc writes"),
+                None,
+                Emit::Own(|e, c| pam::emit(e, c, Kind::Faillock)),
+                Some(pam::steps),
+            ),
+            Kind::PamProfile => b(
+                pam::check,
+                Whole(pam::profile_lines),
+                None,
+                Emit::Own(|e, c| pam::emit(e, c, Kind::PamProfile)),
+                Some(pam::steps),
             ),
             Kind::Timesyncd => b(
                 timesyncd::check,

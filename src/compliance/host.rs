@@ -67,6 +67,7 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
     journal(&mut c, host);
     time(&mut c, host);
     login(&mut c, host);
+    pam(&mut c, host);
     banner(&mut c, host);
     services(&mut c, spec);
     c.0
@@ -245,6 +246,37 @@ fn login(c: &mut Claims, host: Option<&crate::ir::Host>) {
         None => Err("the spec has no `shell` node".to_string()),
     };
     c.add(&l.shell, "shell".into(), shell);
+}
+
+/// With `passwords`, the PAM profile: lockout, password history, pam_unix as CIS asks.
+fn pam(c: &mut Claims, host: Option<&crate::ir::Host>) {
+    let l = stdlib::pam_claims();
+    let Some(p) = host.and_then(|h| h.passwords.as_ref()) else {
+        for (items, what) in [(&l.lockout, "pam_faillock"), (&l.history, "pam_pwhistory"), (&l.unix, "pam_unix")] {
+            c.add(items, what.into(), Err("the spec has no `passwords` node".to_string()));
+        }
+        return;
+    };
+    let lockout = if p.lockout > 5 {
+        Err(format!("the spec's `lockout={}` allows more than 5 failures", p.lockout))
+    } else {
+        Ok(format!(
+            "host/faillock.conf: deny = {}, unlock_time = {}; pam_faillock around pam_unix",
+            p.lockout, p.unlock
+        ))
+    };
+    c.add(&l.lockout, "pam_faillock".into(), lockout);
+    let history = if p.history < 24 {
+        Err(format!("the spec's `history={}` remembers fewer than 24 passwords", p.history))
+    } else {
+        Ok(format!("host/pam-profile: pam_pwhistory remember={} enforce_for_root use_authtok", p.history))
+    };
+    c.add(&l.history, "pam_pwhistory".into(), history);
+    c.add(
+        &l.unix,
+        "pam_unix".into(),
+        Ok("host/pam-profile: pam_unix without nullok decides a password login; yescrypt, use_authtok".into()),
+    );
 }
 
 /// `banner`: the three files of the legal notice.

@@ -287,6 +287,16 @@ fn sources() -> Vec<Source> {
         "systemd-timesyncd the one time daemon, on the spec's servers only (`time`)".into(),
         &stdlib::timesyncd().satisfies
     );
+    for (what, items) in [
+        (
+            "pam_faillock: 5 failures at most, locked 15 minutes or more (`passwords lockout unlock`)",
+            &stdlib::pam_claims().lockout,
+        ),
+        ("pam_pwhistory: 24 passwords or more, root's too (`passwords history`)", &stdlib::pam_claims().history),
+        ("pam_unix: no empty password, yescrypt, use_authtok (`passwords`)", &stdlib::pam_claims().unix),
+    ] {
+        add!("pam/claims.toml", what.into(), items);
+    }
     add!(
         "limits/claims.toml",
         "core dumps off for every session (with `sysctl`)".into(),

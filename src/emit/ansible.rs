@@ -138,6 +138,7 @@ pub(crate) enum Registered {
     KeyOnly,
     Absent,
     Homes,
+    Pam,
 }
 
 impl Registered {
@@ -156,6 +157,7 @@ impl Registered {
             Registered::KeyOnly => "pynoc_key_only",
             Registered::Absent => "pynoc_absent",
             Registered::Homes => "pynoc_homes",
+            Registered::Pam => "pynoc_pam",
         }
     }
 

@@ -383,6 +383,12 @@ pub(crate) struct Passwords {
     pub(crate) warn: u32,
     /// The shortest password pwquality accepts (`minlen`).
     pub(crate) min_length: u32,
+    /// Failed password logins within 15 minutes that lock an account (pam_faillock's `deny`).
+    pub(crate) lockout: u32,
+    /// Seconds an account stays locked (`unlock_time`).
+    pub(crate) unlock: u32,
+    /// Earlier passwords a new one may not repeat (pam_pwhistory's `remember`), root's too.
+    pub(crate) history: u32,
 }
 
 /// The servers and clear-text clients the host play purges (packages) and masks (units).

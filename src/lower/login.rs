@@ -22,6 +22,9 @@ pub(crate) fn passwords(n: &Node, d: &Diags) -> Option<ir::Passwords> {
     let min_age = r.int_prop("min-age", 0, NEVER);
     let warn = int("warn", 0, NEVER, 7);
     let min_length = int("min-length", 8, 128, 14);
+    let lockout = int("lockout", 1, 20, 5);
+    let unlock = r.duration_prop("unlock", 900, 86_400).map_or(900, |v| u32::try_from(v.value).unwrap_or(900));
+    let history = int("history", 1, 400, 24);
     r.leaf_done();
     let min_age = match min_age {
         Some(v) if v.value >= i128::from(max_age) => {
@@ -35,7 +38,7 @@ pub(crate) fn passwords(n: &Node, d: &Diags) -> Option<ir::Passwords> {
         Some(v) => u32::try_from(v.value).unwrap_or(1),
         None => 1.min(max_age - 1),
     };
-    Some(ir::Passwords { max_age, min_age, warn, min_length })
+    Some(ir::Passwords { max_age, min_age, warn, min_length, lockout, unlock, history })
 }
 
 pub(crate) fn sudo(n: &Node, d: &Diags) -> Option<ir::Sudo> {

@@ -53,7 +53,7 @@ t0=$(date +%s)
 pkgs=(
     systemd systemd-sysv udev dbus kmod linux-image-amd64 initramfs-tools
     openssh-server sudo python3 python3-apt ca-certificates curl iproute2 openssl procps
-    nginx fail2ban python3-systemd auditd nftables iptables ufw docker.io apparmor systemd-timesyncd unattended-upgrades aide aide-common libpam-pwquality cracklib-runtime telnet rsync libpam-tmpdir debsums acct
+    nginx fail2ban python3-systemd auditd nftables iptables ufw docker.io apparmor systemd-timesyncd unattended-upgrades aide aide-common libpam-pwquality cracklib-runtime pamtester telnet rsync libpam-tmpdir debsums acct
 )
 # Debian 12's reference and ledger run PostgreSQL on the host; Debian 13's example runs it in
 # its compose stack, with Debian's own Compose v2. mmdebstrap installs no recommends:
