@@ -13,7 +13,7 @@ use minijinja::{Environment, Error};
 
 use super::Kind;
 use crate::emit::ansible::{
-    Changed, Command as Cmd, File, FileState, LineInFile, Module, Registered, Step, Word, plain,
+    Changed, Command as Cmd, File, FileState, LineInFile, Module, Registered, Step, Word, plain, words,
 };
 use crate::emit::deploy::{Steps, copy, unsafe_str};
 use crate::emit::{Artifact, Context, render};
@@ -369,6 +369,16 @@ pub(super) fn pwquality_steps(p: &mut Steps, a: &Artifact, _host: &Host) {
 /// The defaults installed once visudo accepts them (a broken file would lock sudo out).
 pub(super) fn sudoers_steps(p: &mut Steps, a: &Artifact, _host: &Host) {
     p.tasks.push(Step::new("sudo's defaults", Module::Copy(copy(a, Some("visudo -c -f %s".into())))).task());
+    // CIS 5.2.5: no sudoers line turns authentication off (`!authenticate`); the play stops
+    // naming it. A rule's `NOPASSWD` is the operator's (CIS 5.2.4, Level 2).
+    p.tasks.push(
+        Step::new(
+            "sudo re-authenticates: no `!authenticate` in /etc/sudoers or /etc/sudoers.d",
+            Cmd::argv(words(&["sh", "-c", "! grep -rqsE '^[^#]*!authenticate' /etc/sudoers /etc/sudoers.d/"])),
+        )
+        .read_only()
+        .task(),
+    );
 }
 
 #[cfg(test)]
