@@ -139,6 +139,7 @@ pub(crate) enum Registered {
     Absent,
     Homes,
     Pam,
+    Ufw,
 }
 
 impl Registered {
@@ -158,6 +159,7 @@ impl Registered {
             Registered::Absent => "pynoc_absent",
             Registered::Homes => "pynoc_homes",
             Registered::Pam => "pynoc_pam",
+            Registered::Ufw => "pynoc_ufw",
         }
     }
 

@@ -330,6 +330,21 @@ pub(crate) struct Steps {
 
 /// The nftables firewall, loaded at boot, reloaded (never restarted).
 pub(crate) fn nftables(p: &mut Steps, a: &Artifact, _host: &crate::ir::Host) {
+    // One firewall utility (CIS 4.1.1, 4.3.2): an installed ufw is turned off (its rules
+    // flushed, ENABLED=no), and its unit and iptables-persistent's masked, so that nothing
+    // else loads rules at boot.
+    let ufw = "c=; \
+               if command -v ufw >/dev/null && ufw status | grep -q '^Status: active'; then \
+               ufw disable >/dev/null && c=1 || exit 1; fi; \
+               for u in ufw netfilter-persistent; do \
+               [ -e /lib/systemd/system/$u.service ] || continue; \
+               [ \"$(systemctl is-enabled $u.service 2>/dev/null)\" = masked ] && continue; \
+               systemctl mask --now $u.service >/dev/null 2>&1 && c=1 || exit 1; done; \
+               [ -z \"$c\" ] || echo changed";
+    let mut step = Step::new("ufw off: nftables is the one firewall utility", Command::argv(words(&["sh", "-c", ufw])))
+        .register(Registered::Ufw);
+    step.changed_when = Some(Changed::When(Registered::Ufw.cond("{var}.stdout == 'changed'")));
+    p.tasks.push(step.task());
     p.tasks.push(
         Step::new(
             "firewall (nftables; ufw.sh and iptables rules are the alternatives, not deployed)",

@@ -50,6 +50,9 @@ probe_host() {
     probe_journal "$WORK/out" "$round"
     [ "$round" = 1 ] && probe_pam "$WORK/out"
     probe_time "$WORK/out"
+    # One firewall utility: the image's ufw is masked, nftables' ruleset loaded.
+    # shellcheck disable=SC2016 # expanded in the VM
+    echo '[ "$(systemctl is-enabled ufw.service)" = masked ] && ! ufw status | grep -q "Status: active" && echo "PASS firewall: ufw masked and inactive, nftables the one utility" || echo "FAIL firewall: ufw is $(systemctl is-enabled ufw.service)"' | G 2>&1 | tally
 }
 
 # probe_pam OUT: PAM's merged stacks on the host as libpam runs them (pamtester on a service of
