@@ -423,6 +423,7 @@ fn the_accounts_check_names_each_breach() {
             (passwd.into(), format!("{group}{name}:x:0:\n"), shadow.into(), path, "5.4.2.3"),
             (format!("{passwd}{name}:secret:1001:1000::/:/bin/sh\n"), group.into(), shadow.into(), path, "7.2.1"),
             (passwd.into(), group.into(), format!("{shadow}{name}::19000::::::\n"), path, "7.2.2"),
+            (passwd.into(), group.into(), format!("{shadow}{name}:!:99999::::::\n"), path, "5.4.1.6"),
             (format!("{passwd}{name}:x:1001:4242::/:/bin/sh\n"), group.into(), shadow.into(), path, "7.2.3"),
             (
                 passwd.into(),
@@ -451,4 +452,8 @@ fn the_accounts_check_names_each_breach() {
             assert!(items.iter().all(|i| *i == item || also.contains(i)), "{item} with {name}: {out}");
         }
     }
+    // root without a password and without a lock: both its items.
+    let (code, out) = run(passwd, group, &shadow.replace("root:*:", "root::"), path);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("5.4.2.4: root") && out.contains("7.2.2: root"), "{out}");
 }

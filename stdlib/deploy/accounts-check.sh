@@ -1,4 +1,4 @@
-# The accounts and groups as CIS Debian 12 asks them to be (5.4.2.1-5.4.2.3, 5.4.2.5,
+# The accounts and groups as CIS Debian 12 asks them to be (5.4.1.6, 5.4.2.1-5.4.2.5,
 # 7.2.1-7.2.8), read from ROOT/etc (the first argument; / on a host). Changes nothing: prints
 # one line per finding and exits 1 when there is one, so the host play stops and names it.
 # root's login PATH is the second argument, or root's own (runuser -l) when absent.
@@ -24,6 +24,12 @@ for u in $(printf '%s\n' "$passwd" | awk -F: '$2 != "x" { print $1 }'); do
 done
 for u in $(printf '%s\n' "$shadow" | awk -F: '$2 == "" { print $1 }'); do
     say "7.2.2: $u has an empty password"
+done
+printf '%s\n' "$shadow" | awk -F: '$1 == "root" && $2 == "" { f = 1 } END { exit !f }' &&
+    say "5.4.2.4: root has neither a password nor a lock"
+today=$(($(date +%s) / 86400))
+for u in $(printf '%s\n' "$shadow" | awk -F: -v t="$today" '$3 ~ /^[0-9]+$/ && $3 > t { print $1 }'); do
+    say "5.4.1.6: $u's password last changed in the future"
 done
 gids=$(printf '%s\n' "$group" | cut -d: -f3)
 for entry in $(printf '%s\n' "$passwd" | awk -F: '{ print $1 ":" $4 }'); do
