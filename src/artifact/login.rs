@@ -369,6 +369,26 @@ pub(super) fn pwquality_steps(p: &mut Steps, a: &Artifact, _host: &Host) {
 /// The defaults installed once visudo accepts them (a broken file would lock sudo out).
 pub(super) fn sudoers_steps(p: &mut Steps, a: &Artifact, _host: &Host) {
     p.tasks.push(Step::new("sudo's defaults", Module::Copy(copy(a, Some("visudo -c -f %s".into())))).task());
+    // CIS 5.2.7: su only for the members of an empty group (root's own su passes pam_rootok
+    // first): sudo's rules, logged, are the way to another account. Debian's /etc/pam.d/su
+    // has the line commented out, after pam_rootok; it is put in its place.
+    let group = "getent group sugroup >/dev/null && exit 0; groupadd --system sugroup && echo changed";
+    let mut step = Step::new("su's group, empty: su for no one but root", Cmd::argv(words(&["sh", "-c", group])))
+        .register(Registered::Sugroup);
+    step.changed_when = Some(Changed::When(Registered::Sugroup.cond("{var}.stdout == 'changed'")));
+    p.tasks.push(step.task());
+    p.tasks.push(
+        Step::new(
+            "su restricted to the members of sugroup (pam_wheel)",
+            Module::LineInFile(LineInFile {
+                path: "/etc/pam.d/su",
+                regexp: r"^#?\s*auth\s+required\s+pam_wheel\.so(\s+use_uid\s+group=sugroup)?\s*$",
+                line: plain("auth       required   pam_wheel.so use_uid group=sugroup"),
+                validate: None,
+            }),
+        )
+        .task(),
+    );
     // CIS 5.2.5: no sudoers line turns authentication off (`!authenticate`); the play stops
     // naming it. A rule's `NOPASSWD` is the operator's (CIS 5.2.4, Level 2).
     p.tasks.push(

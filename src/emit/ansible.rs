@@ -140,6 +140,7 @@ pub(crate) enum Registered {
     Homes,
     Pam,
     Ufw,
+    Sugroup,
 }
 
 impl Registered {
@@ -160,6 +161,7 @@ impl Registered {
             Registered::Homes => "pynoc_homes",
             Registered::Pam => "pynoc_pam",
             Registered::Ufw => "pynoc_ufw",
+            Registered::Sugroup => "pynoc_sugroup",
         }
     }
 

@@ -56,18 +56,25 @@ probe_host() {
 }
 
 # probe_pam OUT: PAM's merged stacks on the host as libpam runs them (pamtester on a service of
-# the host's own common stacks): a probe account's right password gets in, `deny` wrong ones
-# lock it, and the right one is then refused; the account is removed after.
+# the host's own common stacks): a probe account's right password gets in, su refuses it (not in
+# sugroup, with `sudo`), `deny` wrong ones lock it, and the right one is then refused; the
+# account is removed after.
 probe_pam() {
-    local conf=$1/host/faillock.conf deny
+    local conf=$1/host/faillock.conf deny su
     [ -e "$conf" ] || return 0
     deny=$(sed -n 's/^deny = //p' "$conf")
+    su=$([ -e "$1/host/sudoers" ] && echo yes || echo no)
     G <<EOF 2>&1 | tally
 grep -q 'pam_faillock.so preauth' /etc/pam.d/common-auth && grep -q 'pam_pwhistory.so remember=' /etc/pam.d/common-password && echo "PASS pam: faillock and pwhistory in the common stacks" || echo "FAIL pam: the common stacks lack pynoc's profile"
 [ "\$(sed -n 's/^deny = //p' /etc/security/faillock.conf)" = "$deny" ] && echo "PASS pam: deny = $deny" || echo "FAIL pam: faillock.conf is not the file's"
 useradd -M -s /usr/sbin/nologin pynocprobe && echo 'pynocprobe:kV7-qz9.Lw2_Tn4+xR' | chpasswd || echo "FAIL pam: no probe account"
 printf 'auth include common-auth\naccount include common-account\n' >/etc/pam.d/pynoc-probe
 echo 'kV7-qz9.Lw2_Tn4+xR' | pamtester pynoc-probe pynocprobe authenticate acct_mgmt >/dev/null 2>&1 && echo "PASS pam: the right password gets in" || echo "FAIL pam: the right password is refused"
+if [ "$su" = yes ]; then
+    # The control: the same user, password and pamtester get in through the common stacks.
+    runuser -u pynocprobe -- sh -c "echo 'kV7-qz9.Lw2_Tn4+xR' | pamtester pynoc-probe pynocprobe authenticate" >/dev/null 2>&1 || echo "FAIL pam: the probe account cannot authenticate as itself"
+    runuser -u pynocprobe -- sh -c "echo 'kV7-qz9.Lw2_Tn4+xR' | pamtester su pynocprobe authenticate" >/dev/null 2>&1 && echo "FAIL pam: su lets a user outside sugroup in" || echo "PASS pam: su refuses a user outside sugroup, with the right password"
+fi
 for i in \$(seq $deny); do (echo wrong | pamtester pynoc-probe pynocprobe authenticate >/dev/null 2>&1 && echo "FAIL pam: a wrong password gets in") & done; wait
 echo 'kV7-qz9.Lw2_Tn4+xR' | pamtester pynoc-probe pynocprobe authenticate >/dev/null 2>&1 && echo "FAIL pam: not locked after $deny failures" || echo "PASS pam: locked after $deny failures, the right password refused"
 faillock --user pynocprobe --reset; userdel pynocprobe; rm -f /etc/pam.d/pynoc-probe
