@@ -574,6 +574,7 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("timesyncd/timesyncd.toml", include_str!("../stdlib/timesyncd/timesyncd.toml")),
     ("pam/claims.toml", include_str!("../stdlib/pam/claims.toml")),
     ("permissions/accounts.toml", include_str!("../stdlib/permissions/accounts.toml")),
+    ("permissions/schedulers.toml", include_str!("../stdlib/permissions/schedulers.toml")),
 ];
 
 /// The starter spec `pynoc init` writes.
@@ -848,6 +849,7 @@ pub struct TimeCatalog {
     pub(crate) satisfies: Vec<String>,
 }
 catalog!(accounts_claims, UpdatesClaims, "permissions/accounts.toml");
+catalog!(schedulers_claims, UpdatesClaims, "permissions/schedulers.toml");
 
 /// stdlib/banner/banner.toml: the notice a bare `banner` writes, what each file meets.
 #[derive(Debug, Deserialize)]

@@ -457,3 +457,36 @@ fn the_accounts_check_names_each_breach() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("5.4.2.4: root") && out.contains("7.2.2: root"), "{out}");
 }
+
+/// cron and at for root only, where installed: an allow file naming root alone, 0640; nothing
+/// for a scheduler the host lacks; a second run changes nothing; a link is never followed.
+#[test]
+fn cron_and_at_are_roots_alone_where_installed() {
+    use std::os::unix::fs::PermissionsExt;
+    if !pynoc::verify::sandbox::is_root() {
+        eprintln!("SKIP: chown needs root");
+        assert!(!common::strict(), "SKIP in CI");
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/stdlib/deploy/schedulers.sh");
+    let run = |root: &std::path::Path| {
+        let o = std::process::Command::new("sh").arg(script).arg(root).output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for d in ["etc", "usr/sbin", "usr/bin"] {
+        fs::create_dir_all(root.join(d)).unwrap();
+    }
+    fs::write(root.join("usr/sbin/cron"), "").unwrap();
+    fs::write(root.join("etc/cron.allow"), "alice\nroot\n").unwrap();
+    assert_eq!(run(root), (Some(0), "changed\n".into()));
+    assert_eq!(fs::read_to_string(root.join("etc/cron.allow")).unwrap(), "root\n");
+    assert_eq!(fs::metadata(root.join("etc/cron.allow")).unwrap().permissions().mode() & 0o7777, 0o640);
+    assert!(!root.join("etc/at.allow").exists(), "no at, no at.allow");
+    assert_eq!(run(root), (Some(0), String::new()), "a second run changes nothing");
+    fs::write(root.join("usr/bin/at"), "").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", root.join("etc/at.allow")).unwrap();
+    assert_eq!(run(root).0, Some(1), "a link is refused");
+    assert!(fs::symlink_metadata(root.join("etc/at.allow")).unwrap().file_type().is_symlink());
+}

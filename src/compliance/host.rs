@@ -117,7 +117,10 @@ fn accounts(c: &mut Claims, host: Option<&crate::ir::Host>) {
         Some(_) => Ok("deploy/site.yml: the host play stops on an account or group that breaks it".to_string()),
         None => Err("the spec has no `host` section".to_string()),
     };
-    c.add(&stdlib::accounts_claims().satisfies, "accounts check".into(), accounts);
+    c.add(&stdlib::accounts_claims().satisfies, "accounts check".into(), accounts.clone());
+    let schedulers =
+        accounts.map(|_| "deploy/site.yml: cron.allow and at.allow name root alone, where installed".into());
+    c.add(&stdlib::schedulers_claims().satisfies, "cron and at".into(), schedulers);
 }
 
 /// `journal`: journald as the one logger, restarted on its drop-in by the host play.

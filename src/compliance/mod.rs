@@ -278,6 +278,11 @@ fn sources() -> Vec<Source> {
         &stdlib::accounts_claims().satisfies
     );
     add!(
+        "permissions/schedulers.toml",
+        "the host play's allow files for cron and at".into(),
+        &stdlib::schedulers_claims().satisfies
+    );
+    add!(
         "journald/claims.toml",
         "journald the one logger, on disk, compressed, bounded (`journal`)".into(),
         &stdlib::journald_claims().satisfies

@@ -141,6 +141,7 @@ pub(crate) enum Registered {
     Pam,
     Ufw,
     Sugroup,
+    Schedulers,
 }
 
 impl Registered {
@@ -162,6 +163,7 @@ impl Registered {
             Registered::Pam => "pynoc_pam",
             Registered::Ufw => "pynoc_ufw",
             Registered::Sugroup => "pynoc_sugroup",
+            Registered::Schedulers => "pynoc_schedulers",
         }
     }
 

@@ -25,6 +25,7 @@ const PERMISSIONS: &str = include_str!("../../stdlib/deploy/permissions.sh");
 const ABSENT: &str = include_str!("../../stdlib/deploy/absent.sh");
 const HOMES: &str = include_str!("../../stdlib/deploy/homes.sh");
 const ACCOUNTS_CHECK: &str = include_str!("../../stdlib/deploy/accounts-check.sh");
+const SCHEDULERS: &str = include_str!("../../stdlib/deploy/schedulers.sh");
 
 /// A one-line script as the single-quoted program of `sh -c`.
 pub(crate) fn one_line(script: &str) -> &str {
@@ -243,6 +244,7 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifa
     let mut p = Steps { tasks: if packages.is_empty() { vec![] } else { vec![apt(&packages)] }, handlers: Vec::new() };
     p.tasks.push(critical_files());
     p.tasks.push(accounts_check());
+    p.tasks.push(schedulers());
     if let Some(s) = &host.services {
         p.tasks.push(absent_services(s));
     }
@@ -301,6 +303,15 @@ fn accounts_check() -> Task {
     )
     .read_only()
     .task()
+}
+
+/// cron and at for root only, where installed (stdlib/deploy/schedulers.sh).
+fn schedulers() -> Task {
+    let argv = vec![plain("sh"), plain("-c"), unsafe_str(SCHEDULERS), plain("pynoc-schedulers"), plain("/")];
+    let mut step = Step::new("cron and at for root only, where installed (cron.allow, at.allow)", Command::argv(argv))
+        .register(Registered::Schedulers);
+    step.changed_when = Some(Changed::When(Registered::Schedulers.cond("{var}.stdout == 'changed'")));
+    step.task()
 }
 
 /// The owners and modes of the host's critical files (stdlib/permissions/files.toml): a
