@@ -573,6 +573,7 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("journald/claims.toml", include_str!("../stdlib/journald/claims.toml")),
     ("timesyncd/timesyncd.toml", include_str!("../stdlib/timesyncd/timesyncd.toml")),
     ("pam/claims.toml", include_str!("../stdlib/pam/claims.toml")),
+    ("apparmor/claims.toml", include_str!("../stdlib/apparmor/claims.toml")),
     ("permissions/accounts.toml", include_str!("../stdlib/permissions/accounts.toml")),
     ("permissions/schedulers.toml", include_str!("../stdlib/permissions/schedulers.toml")),
 ];
@@ -833,6 +834,7 @@ catalog!(banner, BannerCatalog, "banner/banner.toml");
 catalog!(journald_claims, UpdatesClaims, "journald/claims.toml");
 catalog!(timesyncd, TimeCatalog, "timesyncd/timesyncd.toml");
 catalog!(pam_claims, PamClaims, "pam/claims.toml");
+catalog!(apparmor_claims, UpdatesClaims, "apparmor/claims.toml");
 
 /// stdlib/pam/claims.toml: what the PAM profile and faillock.conf meet.
 #[derive(Debug, Deserialize)]

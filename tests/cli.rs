@@ -50,6 +50,7 @@ fn build_writes_every_artifact_and_a_true_manifest() {
             "deploy/inventory.ini",
             "deploy/site.yml",
             "host/aide.conf",
+            "host/apparmor-grub.cfg",
             "host/audit.rules",
             "host/faillock.conf",
             "host/fstab",

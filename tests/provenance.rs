@@ -65,6 +65,11 @@ const CASES: &[(&str, &str, Want)] = &[
     ("host/issue", "Authorized access only.", Want::Catalog("banner/banner.toml")),
     ("host/journald.conf", "ForwardToSyslog=no", Want::Template("journald/journald.conf.j2")),
     ("host/timesyncd.conf", "[Time]", Want::Template("timesyncd/timesyncd.conf.j2")),
+    (
+        "host/apparmor-grub.cfg",
+        "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX apparmor=1 security=apparmor\"",
+        Want::Template("apparmor/grub.cfg.j2"),
+    ),
     ("host/faillock.conf", "fail_interval = 900", Want::Template("pam/faillock.conf.j2")),
     ("host/faillock.conf", "deny = 5", Want::Computed("`host passwords`")),
     ("host/pam-profile", "\t[default=die]\tpam_faillock.so authfail", Want::Template("pam/pynoc.j2")),

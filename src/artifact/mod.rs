@@ -20,6 +20,7 @@ use crate::ir::{Daemon, Host, Spec};
 use crate::verify::Status;
 
 mod aide;
+mod apparmor;
 mod audit;
 mod banner;
 mod fail2ban;
@@ -77,6 +78,7 @@ pub enum Kind {
     Timesyncd,
     Faillock,
     PamProfile,
+    AppArmorGrub,
 }
 
 /// How an artifact reaches its consumer.
@@ -167,7 +169,7 @@ const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 39] = [
+    pub(crate) const ALL: [Kind; 40] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -207,6 +209,7 @@ impl Kind {
         Kind::Timesyncd,
         Kind::Faillock,
         Kind::PamProfile,
+        Kind::AppArmorGrub,
     ];
 
     /// The one description of each kind.
@@ -499,6 +502,16 @@ impl Kind {
                 &["host/time"],
                 Checker::Daemon("systemd-timesyncd"),
             ),
+            Kind::AppArmorGrub => d(
+                "apparmor-grub",
+                "host/apparmor-grub.cfg",
+                root,
+                0o644,
+                Replace,
+                "apparmor/grub.cfg.j2",
+                &["host/apparmor"],
+                Checker::Tool,
+            ),
             Kind::Faillock => d(
                 "faillock",
                 "host/faillock.conf",
@@ -616,6 +629,8 @@ impl Kind {
             // After Debian's timesyncd.conf: these values win.
             Kind::Timesyncd => "/etc/systemd/timesyncd.conf.d/50-pynoc.conf",
             Kind::Faillock => "/etc/security/faillock.conf",
+            // update-grub reads /etc/default/grub.d/*.cfg after /etc/default/grub.
+            Kind::AppArmorGrub => "/etc/default/grub.d/50-pynoc-apparmor.cfg",
             // A profile pam-auth-update merges into /etc/pam.d/common-*, above Debian's `unix`.
             Kind::PamProfile => "/usr/share/pam-configs/pynoc",
         }
@@ -640,6 +655,7 @@ impl Kind {
             Kind::Profile => host.is_some_and(|h| h.shell.is_some()),
             Kind::Journald => host.is_some_and(|h| h.journal.is_some()),
             Kind::Timesyncd => host.is_some_and(|h| h.time.is_some()),
+            Kind::AppArmorGrub => host.is_some_and(|h| h.apparmor.is_some()),
             Kind::CoreDumps => host.is_some_and(|h| h.sysctl.is_some()),
             Kind::Nftables => host.is_some_and(|h| h.firewall.is_some()),
             Kind::Nginx => spec.nginx.is_some(),
@@ -699,6 +715,7 @@ impl Kind {
             | Kind::Timesyncd
             | Kind::Faillock
             | Kind::PamProfile
+            | Kind::AppArmorGrub
             | Kind::CoreDumps => Some(Group::Host),
             Kind::Nginx | Kind::NginxUnit => Some(Group::Web),
             Kind::PostgresSql | Kind::PgHba | Kind::PostgresUnit => Some(Group::Database),
@@ -754,6 +771,8 @@ impl Kind {
             // Its own package since Debian 12; it conflicts with chrony, ntp and openntpd.
             Kind::Timesyncd => &["systemd-timesyncd"],
             Kind::Faillock => &["libpam-modules"],
+            // aa-status is apparmor's; update-grub is the bootloader's, where there is one.
+            Kind::AppArmorGrub => &["apparmor"],
             // pam-auth-update.
             Kind::PamProfile => &["libpam-runtime"],
             Kind::Sysctl
@@ -885,7 +904,7 @@ pub(crate) enum Emit {
 }
 
 /// The order of the host play's tasks: the kinds whose `steps` it runs.
-pub(crate) const HOST_PLAY: [Kind; 22] = [
+pub(crate) const HOST_PLAY: [Kind; 23] = [
     Kind::Sysctl,
     Kind::CoreDumps,
     Kind::Modules,
@@ -900,6 +919,7 @@ pub(crate) const HOST_PLAY: [Kind; 22] = [
     Kind::Motd,
     Kind::Journald,
     Kind::Timesyncd,
+    Kind::AppArmorGrub,
     Kind::Sshd,
     Kind::Nftables,
     Kind::Fail2ban,
@@ -1079,6 +1099,13 @@ impl Kind {
                 None,
                 Emit::Own(journald::emit),
                 Some(journald::steps),
+            ),
+            Kind::AppArmorGrub => b(
+                apparmor::check,
+                Each(apparmor::line, "not AppArmor's kernel parameters"),
+                None,
+                Emit::Own(apparmor::emit),
+                Some(apparmor::steps),
             ),
             Kind::Faillock => b(
                 pam::check,

@@ -66,6 +66,7 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
     firewall(&mut c, host);
     journal(&mut c, host);
     time(&mut c, host);
+    apparmor(&mut c, host);
     login(&mut c, host);
     pam(&mut c, host);
     banner(&mut c, host);
@@ -133,6 +134,18 @@ fn journal(c: &mut Claims, host: Option<&crate::ir::Host>) {
         None => Err("the spec has no `journal` node".to_string()),
     };
     c.add(&stdlib::journald_claims().satisfies, "journald".into(), j);
+}
+
+/// `apparmor`: on at boot, its service on, no process with a profile unconfined.
+fn apparmor(c: &mut Claims, host: Option<&crate::ir::Host>) {
+    let a = match host.and_then(|h| h.apparmor.as_ref()) {
+        Some(_) => {
+            Ok("host/apparmor-grub.cfg: apparmor=1 security=apparmor; apparmor.service on; the play checks aa-status"
+                .to_string())
+        }
+        None => Err("the spec has no `apparmor` node".to_string()),
+    };
+    c.add(&stdlib::apparmor_claims().satisfies, "apparmor".into(), a);
 }
 
 /// `time`: systemd-timesyncd as the one time daemon, on the spec's servers only.

@@ -288,6 +288,11 @@ fn sources() -> Vec<Source> {
         &stdlib::journald_claims().satisfies
     );
     add!(
+        "apparmor/claims.toml",
+        "AppArmor on at boot, no process with a profile unconfined (`apparmor`)".into(),
+        &stdlib::apparmor_claims().satisfies
+    );
+    add!(
         "timesyncd/timesyncd.toml",
         "systemd-timesyncd the one time daemon, on the spec's servers only (`time`)".into(),
         &stdlib::timesyncd().satisfies

@@ -98,6 +98,7 @@ pub(crate) enum Handler {
     RestartPostgresql,
     RestartJournald,
     RestartTimesyncd,
+    UpdateGrub,
 }
 
 impl Handler {
@@ -112,6 +113,7 @@ impl Handler {
             Handler::RestartPostgresql => "restart postgresql",
             Handler::RestartJournald => "restart journald",
             Handler::RestartTimesyncd => "restart timesyncd",
+            Handler::UpdateGrub => "update grub",
         }
     }
 }

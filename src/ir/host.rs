@@ -28,6 +28,7 @@ pub struct Host {
     pub(crate) banner: Option<Banner>,
     pub(crate) journal: Option<Journal>,
     pub(crate) time: Option<TimeSync>,
+    pub(crate) apparmor: Option<AppArmor>,
     pub(crate) services: Option<Services>,
     /// `sandbox { off SERVICE reason=… }`: the services whose unit the spec leaves as
     /// Debian ships it, each with its reason. Every other service pynoc configures runs
@@ -438,6 +439,10 @@ pub(crate) struct Journal {
     /// How long entries are kept at most (`MaxRetentionSec`), when the spec says.
     pub(crate) keep: Option<String>,
 }
+
+/// AppArmor on at every boot, its service on (`host { apparmor }`).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub(crate) struct AppArmor {}
 
 /// systemd-timesyncd as the host's one time synchronisation daemon, written as
 /// `/etc/systemd/timesyncd.conf.d/50-pynoc.conf`.

@@ -61,6 +61,7 @@ pub(crate) enum Section {
     Banner,
     Journal,
     Time,
+    AppArmor,
     Services,
     Nginx,
     Postgres,

@@ -294,6 +294,7 @@ const HOST: &[&str] = &[
     "banner",
     "journal",
     "time",
+    "apparmor",
     "sandbox",
 ];
 
@@ -367,6 +368,7 @@ fn lower_host(
         banner: None,
         journal: None,
         time: None,
+        apparmor: None,
         services: None,
         unsandboxed: Vec::new(),
     };
@@ -397,6 +399,12 @@ fn lower_host(
             "banner" => host.banner = o.section(d, ir::Section::Banner, || login::banner(c, d)),
             "journal" => host.journal = o.section(d, ir::Section::Journal, || journal::lower(c, d)),
             "time" => host.time = o.section(d, ir::Section::Time, || time::lower(c, d)),
+            "apparmor" => {
+                host.apparmor = o.section(d, ir::Section::AppArmor, || {
+                    Reader::new(c, d).leaf_done();
+                    Some(ir::AppArmor {})
+                })
+            }
             "services" => {
                 host.services = o.section(d, ir::Section::Services, || services::lower(c, d, nginx.is_some()))
             }
