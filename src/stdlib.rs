@@ -576,6 +576,7 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("apparmor/claims.toml", include_str!("../stdlib/apparmor/claims.toml")),
     ("permissions/accounts.toml", include_str!("../stdlib/permissions/accounts.toml")),
     ("permissions/schedulers.toml", include_str!("../stdlib/permissions/schedulers.toml")),
+    ("services/mail-local.toml", include_str!("../stdlib/services/mail-local.toml")),
 ];
 
 /// The starter spec `pynoc init` writes.
@@ -852,6 +853,7 @@ pub struct TimeCatalog {
 }
 catalog!(accounts_claims, UpdatesClaims, "permissions/accounts.toml");
 catalog!(schedulers_claims, UpdatesClaims, "permissions/schedulers.toml");
+catalog!(mail_local_claims, UpdatesClaims, "services/mail-local.toml");
 
 /// stdlib/banner/banner.toml: the notice a bare `banner` writes, what each file meets.
 #[derive(Debug, Deserialize)]
@@ -869,6 +871,7 @@ pub struct LoginClaims {
     pub(crate) min_age: Vec<String>,
     pub(crate) warn: Vec<String>,
     pub(crate) hash: Vec<String>,
+    pub(crate) inactive: Vec<String>,
     pub(crate) umask: Vec<String>,
     pub(crate) pwquality: Vec<String>,
     pub(crate) min_length: Vec<String>,

@@ -410,6 +410,7 @@ fn the_accounts_check_names_each_breach() {
         fs::write(etc.join("passwd"), passwd).unwrap();
         fs::write(etc.join("group"), group).unwrap();
         fs::write(etc.join("shadow"), shadow).unwrap();
+        fs::write(etc.join("shells"), "# /etc/shells\n/bin/sh\n/bin/bash\n/usr/bin/bash\n").unwrap();
         let o = std::process::Command::new("sh").arg(script).arg(dir.path()).arg(path).output().unwrap();
         (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned())
     };
@@ -424,6 +425,13 @@ fn the_accounts_check_names_each_breach() {
             (format!("{passwd}{name}:secret:1001:1000::/:/bin/sh\n"), group.into(), shadow.into(), path, "7.2.1"),
             (passwd.into(), group.into(), format!("{shadow}{name}::19000::::::\n"), path, "7.2.2"),
             (passwd.into(), group.into(), format!("{shadow}{name}:!:99999::::::\n"), path, "5.4.1.6"),
+            (
+                format!("{passwd}{name}:x:999:1000::/:/usr/sbin/nologin\n"),
+                group.into(),
+                format!("{shadow}{name}:$y$j9T$abc$def:19000::::::\n"),
+                path,
+                "5.4.2.8",
+            ),
             (format!("{passwd}{name}:x:1001:4242::/:/bin/sh\n"), group.into(), shadow.into(), path, "7.2.3"),
             (
                 passwd.into(),

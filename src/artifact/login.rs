@@ -339,6 +339,20 @@ pub(super) fn login_defs_steps(p: &mut Steps, a: &Artifact, host: &Host) {
             .task(),
         );
     }
+    // CIS 5.4.1.5: an account made from now on is locked 45 days after its password expired
+    // (useradd's default; an account without password ageing never expires, so never locks).
+    p.tasks.push(
+        Step::new(
+            "useradd: accounts locked 45 days after their password expired",
+            Module::LineInFile(LineInFile {
+                path: "/etc/default/useradd",
+                regexp: r"^#?\s*INACTIVE=",
+                line: plain("INACTIVE=45"),
+                validate: None,
+            }),
+        )
+        .task(),
+    );
     if host.accounts.is_empty() {
         return;
     }

@@ -71,6 +71,7 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
     pam(&mut c, host);
     banner(&mut c, host);
     services(&mut c, spec);
+    mail_local(&mut c, host);
     c.0
 }
 
@@ -160,6 +161,15 @@ fn time(c: &mut Claims, host: Option<&crate::ir::Host>) {
     c.add(&stdlib::timesyncd().satisfies, "timesyncd".into(), t);
 }
 
+/// With `services`, the host play's check that a mail transfer agent listens on loopback alone.
+fn mail_local(c: &mut Claims, host: Option<&crate::ir::Host>) {
+    let m = match host.and_then(|h| h.services.as_ref()) {
+        Some(_) => Ok("deploy/site.yml: the play stops on SMTP's ports beyond the loopback addresses".to_string()),
+        None => Err("the spec has no `services` node".to_string()),
+    };
+    c.add(&stdlib::mail_local_claims().satisfies, "mail transfer agent".into(), m);
+}
+
 /// `services`: each catalog entry met when the host play removes it; kept by the spec, or
 /// the spec's own nginx as the web server, not met with the reason.
 fn services(c: &mut Claims, spec: &Spec) {
@@ -220,6 +230,11 @@ fn login(c: &mut Claims, host: Option<&crate::ir::Host>) {
                 ),
             );
             c.add(&l.hash, "ENCRYPT_METHOD".into(), Ok("host/login.defs: ENCRYPT_METHOD YESCRYPT".into()));
+            c.add(
+                &l.inactive,
+                "INACTIVE".into(),
+                Ok("/etc/default/useradd: INACTIVE=45 (accounts made from now on)".into()),
+            );
             c.add(&l.umask, "UMASK".into(), Ok("host/login.defs: UMASK 027".into()));
             c.add(
                 &l.pwquality,
@@ -237,20 +252,7 @@ fn login(c: &mut Claims, host: Option<&crate::ir::Host>) {
                 ),
             );
         }
-        None => {
-            let why = || Err("the spec has no `passwords` node".to_string());
-            for (items, what) in [
-                (&l.max_age, "PASS_MAX_DAYS"),
-                (&l.min_age, "PASS_MIN_DAYS"),
-                (&l.warn, "PASS_WARN_AGE"),
-                (&l.hash, "ENCRYPT_METHOD"),
-                (&l.umask, "UMASK"),
-                (&l.pwquality, "pwquality"),
-                (&l.min_length, "minlen"),
-            ] {
-                c.add(items, what.into(), why());
-            }
-        }
+        None => no_passwords(c, l),
     }
     let sudo = match host.and_then(|h| h.sudo.as_ref()) {
         Some(s) => Ok(format!("host/sudoers: use_pty, a log file, timestamp_timeout={}", s.timeout)),
@@ -262,6 +264,22 @@ fn login(c: &mut Claims, host: Option<&crate::ir::Host>) {
         None => Err("the spec has no `shell` node".to_string()),
     };
     c.add(&l.shell, "shell".into(), shell);
+}
+
+/// Without `passwords`: each of its items not met, saying so.
+fn no_passwords(c: &mut Claims, l: &stdlib::LoginClaims) {
+    for (items, what) in [
+        (&l.max_age, "PASS_MAX_DAYS"),
+        (&l.min_age, "PASS_MIN_DAYS"),
+        (&l.warn, "PASS_WARN_AGE"),
+        (&l.hash, "ENCRYPT_METHOD"),
+        (&l.inactive, "INACTIVE"),
+        (&l.umask, "UMASK"),
+        (&l.pwquality, "pwquality"),
+        (&l.min_length, "minlen"),
+    ] {
+        c.add(items, what.into(), Err("the spec has no `passwords` node".to_string()));
+    }
 }
 
 /// With `passwords`, the PAM profile: lockout, password history, pam_unix as CIS asks.

@@ -278,6 +278,11 @@ fn sources() -> Vec<Source> {
         &stdlib::accounts_claims().satisfies
     );
     add!(
+        "services/mail-local.toml",
+        "the host play's check of SMTP's ports (with `services`)".into(),
+        &stdlib::mail_local_claims().satisfies
+    );
+    add!(
         "permissions/schedulers.toml",
         "the host play's allow files for cron and at".into(),
         &stdlib::schedulers_claims().satisfies
@@ -318,6 +323,7 @@ fn sources() -> Vec<Source> {
         ("PASS_MIN_DAYS 1 (`passwords min-age`)", &l.min_age),
         ("PASS_WARN_AGE 7 (`passwords warn`)", &l.warn),
         ("ENCRYPT_METHOD YESCRYPT (`passwords`)", &l.hash),
+        ("INACTIVE=45 in /etc/default/useradd (`passwords`)", &l.inactive),
         ("UMASK 027 (`passwords`)", &l.umask),
         ("pwquality: four classes, no repeats or sequences over 3, a dictionary, root too (`passwords`)", &l.pwquality),
         ("pwquality: 14 characters at least (`passwords min-length`)", &l.min_length),

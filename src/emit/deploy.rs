@@ -26,6 +26,7 @@ const ABSENT: &str = include_str!("../../stdlib/deploy/absent.sh");
 const HOMES: &str = include_str!("../../stdlib/deploy/homes.sh");
 const ACCOUNTS_CHECK: &str = include_str!("../../stdlib/deploy/accounts-check.sh");
 const SCHEDULERS: &str = include_str!("../../stdlib/deploy/schedulers.sh");
+const MAIL_LOCAL: &str = include_str!("../../stdlib/deploy/mail-local.sh");
 
 /// A one-line script as the single-quoted program of `sh -c`.
 pub(crate) fn one_line(script: &str) -> &str {
@@ -247,6 +248,12 @@ fn host_play<'a>(host: &crate::ir::Host, art: &dyn Fn(Kind) -> Option<&'a Artifa
     p.tasks.push(schedulers());
     if let Some(s) = &host.services {
         p.tasks.push(absent_services(s));
+        let argv = vec![plain("sh"), plain("-c"), unsafe_str(MAIL_LOCAL), plain("pynoc-mail-local")];
+        p.tasks.push(
+            Step::new("a mail transfer agent listens on loopback alone (CIS Debian 12 2.1.21)", Command::argv(argv))
+                .read_only()
+                .task(),
+        );
     }
     if !host.accounts.is_empty() {
         p.tasks.push(homes(&host.accounts));

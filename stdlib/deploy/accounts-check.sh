@@ -1,5 +1,5 @@
 # The accounts and groups as CIS Debian 12 asks them to be (5.4.1.6, 5.4.2.1-5.4.2.5,
-# 7.2.1-7.2.8), read from ROOT/etc (the first argument; / on a host). Changes nothing: prints
+# 5.4.2.8, 7.2.1-7.2.8), read from ROOT/etc (the first argument; / on a host). Changes nothing: prints
 # one line per finding and exits 1 when there is one, so the host play stops and names it.
 # root's login PATH is the second argument, or root's own (runuser -l) when absent.
 set -eu
@@ -27,6 +27,15 @@ for u in $(printf '%s\n' "$shadow" | awk -F: '$2 == "" { print $1 }'); do
 done
 printf '%s\n' "$shadow" | awk -F: '$1 == "root" && $2 == "" { f = 1 } END { exit !f }' &&
     say "5.4.2.4: root has neither a password nor a lock"
+# An account without a login shell (not in /etc/shells, or nologin) has a locked password.
+shells=$(grep -v -e '^#' -e 'nologin$' "$etc/shells" 2>/dev/null || true)
+for u in $(printf '%s\n' "$passwd" | while IFS=: read -r name _ _ _ _ _ shell; do
+    [ "$name" != root ] || continue
+    printf '%s\n' "$shells" | grep -qxF -- "$shell" || printf '%s\n' "$name"
+done); do
+    printf '%s\n' "$shadow" | awk -F: -v u="$u" '$1 == u && $2 !~ /^[!*]/ { f = 1 } END { exit !f }' &&
+        say "5.4.2.8: $u has no login shell but a password that is not locked"
+done
 today=$(($(date +%s) / 86400))
 for u in $(printf '%s\n' "$shadow" | awk -F: -v t="$today" '$3 ~ /^[0-9]+$/ && $3 > t { print $1 }'); do
     say "5.4.1.6: $u's password last changed in the future"
