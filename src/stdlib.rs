@@ -840,7 +840,9 @@ catalog!(apparmor_claims, UpdatesClaims, "apparmor/claims.toml");
 /// stdlib/pam/claims.toml: what the PAM profile and faillock.conf meet.
 #[derive(Debug, Deserialize)]
 pub struct PamClaims {
+    pub(crate) faillock: Vec<String>,
     pub(crate) lockout: Vec<String>,
+    pub(crate) pwhistory: Vec<String>,
     pub(crate) history: Vec<String>,
     pub(crate) unix: Vec<String>,
 }

@@ -52,6 +52,11 @@ fn weakened_settings_carry_their_reasons() {
     assert_eq!(item(&cis, "5.1.2")["status"], "met", "the host play sets the host keys' modes");
     assert_eq!(item(&cis, "7.2.1")["status"], "met", "the host play checks the accounts");
     assert_eq!(item(&cis, "7.2.9")["status"], "declined");
+    assert!(why(&cis, "5.3.3.1.1").contains("`lockout=8` allows more than 5 failures"));
+    assert!(why(&cis, "5.3.3.3.1").contains("`history=5` remembers fewer than 24"));
+    for met in ["5.3.2.2", "5.3.3.1.2", "5.3.2.4", "5.3.3.3.2", "5.3.3.4.1"] {
+        assert_eq!(item(&cis, met)["status"], "met", "{met}: the module is there whatever its numbers");
+    }
     let devsec = json(spec, "devsec");
     assert!(why(&devsec, "sysctl-30").contains("SysRq keys are our last resort"));
     assert!(why(&devsec, "sshd-27").contains("the backup appliance logs in with a password"));

@@ -285,27 +285,48 @@ fn no_passwords(c: &mut Claims, l: &stdlib::LoginClaims) {
 /// With `passwords`, the PAM profile: lockout, password history, pam_unix as CIS asks.
 fn pam(c: &mut Claims, host: Option<&crate::ir::Host>) {
     let l = stdlib::pam_claims();
+    let groups = [
+        (&l.faillock, "pam_faillock"),
+        (&l.lockout, "deny"),
+        (&l.pwhistory, "pam_pwhistory"),
+        (&l.history, "remember"),
+        (&l.unix, "pam_unix"),
+    ];
     let Some(p) = host.and_then(|h| h.passwords.as_ref()) else {
-        for (items, what) in [(&l.lockout, "pam_faillock"), (&l.history, "pam_pwhistory"), (&l.unix, "pam_unix")] {
+        for (items, what) in groups {
             c.add(items, what.into(), Err("the spec has no `passwords` node".to_string()));
         }
         return;
     };
-    let lockout = if p.lockout > 5 {
-        Err(format!("the spec's `lockout={}` allows more than 5 failures", p.lockout))
-    } else {
-        Ok(format!(
-            "host/faillock.conf: deny = {}, unlock_time = {}; pam_faillock around pam_unix",
-            p.lockout, p.unlock
-        ))
-    };
-    c.add(&l.lockout, "pam_faillock".into(), lockout);
-    let history = if p.history < 24 {
-        Err(format!("the spec's `history={}` remembers fewer than 24 passwords", p.history))
-    } else {
-        Ok(format!("host/pam-profile: pam_pwhistory remember={} enforce_for_root use_authtok", p.history))
-    };
-    c.add(&l.history, "pam_pwhistory".into(), history);
+    let bound = |ok: bool, met: String, why: String| if ok { Ok(met) } else { Err(why) };
+    c.add(
+        &l.faillock,
+        "pam_faillock".into(),
+        Ok(format!("host/pam-profile: pam_faillock around pam_unix; host/faillock.conf: unlock_time = {}", p.unlock)),
+    );
+    c.add(
+        &l.lockout,
+        "deny".into(),
+        bound(
+            p.lockout <= 5,
+            format!("host/faillock.conf: deny = {}", p.lockout),
+            format!("the spec's `lockout={}` allows more than 5 failures", p.lockout),
+        ),
+    );
+    c.add(
+        &l.pwhistory,
+        "pam_pwhistory".into(),
+        Ok("host/pam-profile: pam_pwhistory enforce_for_root use_authtok before pam_unix".into()),
+    );
+    c.add(
+        &l.history,
+        "remember".into(),
+        bound(
+            p.history >= 24,
+            format!("host/pam-profile: pam_pwhistory remember={}", p.history),
+            format!("the spec's `history={}` remembers fewer than 24 passwords", p.history),
+        ),
+    );
     c.add(
         &l.unix,
         "pam_unix".into(),

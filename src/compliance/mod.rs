@@ -304,10 +304,12 @@ fn sources() -> Vec<Source> {
     );
     for (what, items) in [
         (
-            "pam_faillock: 5 failures at most, locked 15 minutes or more (`passwords lockout unlock`)",
-            &stdlib::pam_claims().lockout,
+            "pam_faillock around pam_unix, locked 15 minutes or more (`passwords unlock`)",
+            &stdlib::pam_claims().faillock,
         ),
-        ("pam_pwhistory: 24 passwords or more, root's too (`passwords history`)", &stdlib::pam_claims().history),
+        ("pam_faillock: 5 failures at most (`passwords lockout`)", &stdlib::pam_claims().lockout),
+        ("pam_pwhistory before pam_unix, root's too (`passwords`)", &stdlib::pam_claims().pwhistory),
+        ("pam_pwhistory: 24 passwords or more (`passwords history`)", &stdlib::pam_claims().history),
         ("pam_unix: no empty password, yescrypt, use_authtok (`passwords`)", &stdlib::pam_claims().unix),
     ] {
         add!("pam/claims.toml", what.into(), items);
