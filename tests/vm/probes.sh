@@ -50,6 +50,10 @@ probe_host() {
     probe_journal "$WORK/out" "$round"
     [ "$round" = 1 ] && probe_pam "$WORK/out"
     probe_time "$WORK/out"
+    if [ -e "$WORK/out/host/apparmor-grub.cfg" ]; then
+        # shellcheck disable=SC2016 # expanded in the VM
+        echo 'systemctl is-active --quiet apparmor && aa-status --enabled && [ "$(aa-status --profiled)" -gt 0 ] && aa-status | grep -q "^0 processes are unconfined but have a profile defined" && echo "PASS apparmor: on, $(aa-status --profiled) profiles loaded, no process with a profile unconfined" || echo "FAIL apparmor: $(aa-status 2>&1 | head -3 | tr "\n" " ")"' | G 2>&1 | tally
+    fi
     # One firewall utility: the image's ufw is masked, nftables' ruleset loaded.
     # shellcheck disable=SC2016 # expanded in the VM
     echo '[ "$(systemctl is-enabled ufw.service)" = masked ] && ! ufw status | grep -q "Status: active" && echo "PASS firewall: ufw masked and inactive, nftables the one utility" || echo "FAIL firewall: ufw is $(systemctl is-enabled ufw.service)"' | G 2>&1 | tally
