@@ -27,7 +27,8 @@ pub(super) fn emit(env: &Environment, cx: &Context) -> Result<Option<Artifact>, 
         kind: Kind::AppArmorGrub,
         instance: None,
         install: Kind::AppArmorGrub.install(cx.spec),
-        apply: "update-grub".into(),
+        // A host booted without GRUB (a cloud's direct kernel boot) has no update-grub.
+        apply: "if command -v update-grub >/dev/null; then update-grub; fi".into(),
         env: vec![],
         content: render(env, cx, Kind::AppArmorGrub, "apparmor", a, &[])?,
     }))
