@@ -10,10 +10,8 @@ use camino::Utf8Path;
 use minijinja::{Environment, Error};
 
 use super::Kind;
-use crate::emit::ansible::{
-    Command as Cmd, File, FileState, Handler, HandlerTask, Module, Step, UnitState, plain, words,
-};
-use crate::emit::deploy::{Steps, copy, service};
+use crate::emit::ansible::{Command as Cmd, Handler, HandlerTask, Module, Step, UnitState, words};
+use crate::emit::deploy::{Steps, copy, root_dir, service};
 use crate::emit::{Artifact, Context, render};
 use crate::ir::Host;
 use crate::verify::{Status, brief, need};
@@ -64,15 +62,7 @@ pub(super) fn line(l: &str) -> bool {
 /// The drop-in (update-grub runs when it changes, where GRUB is installed), AppArmor's
 /// service on, and no process that has a profile running without it.
 pub(super) fn steps(p: &mut Steps, a: &Artifact, _host: &Host) {
-    let dir = File {
-        path: plain("/etc/default/grub.d"),
-        state: FileState::Directory,
-        owner: Some("root"),
-        group: Some("root"),
-        mode: Some("0755"),
-        follow: Some(false),
-    };
-    p.tasks.push(Step::new("GRUB's drop-in directory", Module::File(dir)).task());
+    p.tasks.push(root_dir("GRUB's drop-in directory", "/etc/default/grub.d"));
     p.tasks.push(
         Step::new("AppArmor on at every boot (the kernel's command line)", Module::Copy(copy(a, None)))
             .notify(Handler::UpdateGrub)

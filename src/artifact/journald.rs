@@ -8,11 +8,9 @@ use camino::Utf8Path;
 use minijinja::{Environment, Error};
 
 use super::Kind;
-use crate::emit::ansible::{
-    Command as Cmd, File, FileState, Handler, HandlerTask, Module, Step, UnitState, plain, words,
-};
+use crate::emit::ansible::{Command as Cmd, Handler, HandlerTask, Module, Step, UnitState, words};
 
-use crate::emit::deploy::{Steps, copy};
+use crate::emit::deploy::{Steps, copy, root_dir};
 use crate::emit::{Artifact, Context, render};
 use crate::ir::Host;
 use crate::verify::sandbox::{self, quote};
@@ -125,14 +123,6 @@ pub(super) fn line(l: &str) -> bool {
 
 /// The drop-in, then journald restarted on it (journald reads its configuration at start).
 pub(super) fn steps(p: &mut Steps, a: &Artifact, _host: &Host) {
-    let dir = File {
-        path: plain("/etc/systemd/journald.conf.d"),
-        state: FileState::Directory,
-        owner: Some("root"),
-        group: Some("root"),
-        mode: Some("0755"),
-        follow: Some(false),
-    };
     // One logger (CIS 6.1.1.4): a host that also runs rsyslog stops the play here, named.
     p.tasks.push(
         Step::new(
@@ -142,7 +132,7 @@ pub(super) fn steps(p: &mut Steps, a: &Artifact, _host: &Host) {
         .read_only()
         .task(),
     );
-    p.tasks.push(Step::new("journald's drop-in directory", Module::File(dir)).task());
+    p.tasks.push(root_dir("journald's drop-in directory", "/etc/systemd/journald.conf.d"));
     p.tasks.push(
         Step::new("journald: the one logger, on disk, compressed, bounded", Module::Copy(copy(a, None)))
             .notify(Handler::RestartJournald)

@@ -12,10 +12,8 @@ use camino::Utf8Path;
 use minijinja::{Environment, Error};
 
 use super::Kind;
-use crate::emit::ansible::{
-    Changed, Command as Cmd, File, FileState, LineInFile, Module, Registered, Step, Word, plain, words,
-};
-use crate::emit::deploy::{Steps, copy, unsafe_str};
+use crate::emit::ansible::{Changed, Command as Cmd, LineInFile, Module, Registered, Step, Word, plain, words};
+use crate::emit::deploy::{Steps, copy, root_dir, unsafe_str};
 use crate::emit::{Artifact, Context, render};
 use crate::ir::Host;
 use crate::verify::{Status, brief, need};
@@ -368,15 +366,7 @@ pub(super) fn login_defs_steps(p: &mut Steps, a: &Artifact, host: &Host) {
 /// The drop-in pam_pwquality reads (its package is the play's: it enables the module), in
 /// the directory libpwquality reads after pwquality.conf (Debian's package makes none).
 pub(super) fn pwquality_steps(p: &mut Steps, a: &Artifact, _host: &Host) {
-    let dir = File {
-        path: plain(a.install.rsplit_once('/').map_or("/", |(d, _)| d)),
-        state: FileState::Directory,
-        owner: Some("root"),
-        group: Some("root"),
-        mode: Some("0755"),
-        follow: Some(false),
-    };
-    p.tasks.push(Step::new("pwquality's drop-in directory", Module::File(dir)).task());
+    p.tasks.push(root_dir("pwquality's drop-in directory", a.install.rsplit_once('/').map_or("/", |(d, _)| d)));
     p.tasks.push(Step::new("the strength of new passwords (pwquality)", Module::Copy(copy(a, None))).task());
 }
 

@@ -9,8 +9,8 @@ use camino::Utf8Path;
 use minijinja::{Environment, Error};
 
 use super::Kind;
-use crate::emit::ansible::{File, FileState, Handler, HandlerTask, Module, Step, UnitState, plain};
-use crate::emit::deploy::{Steps, copy, service};
+use crate::emit::ansible::{Handler, HandlerTask, Module, Step, UnitState};
+use crate::emit::deploy::{Steps, copy, root_dir, service};
 use crate::emit::{Artifact, Context, render};
 use crate::ir::Host;
 use crate::verify::sandbox::{self, quote};
@@ -107,15 +107,7 @@ pub(super) fn line(l: &str) -> bool {
 /// The drop-in, timesyncd restarted on it, enabled and running. Its package conflicts with
 /// every other time daemon (chrony, ntp, openntpd): installing it removes them.
 pub(super) fn steps(p: &mut Steps, a: &Artifact, _host: &Host) {
-    let dir = File {
-        path: plain("/etc/systemd/timesyncd.conf.d"),
-        state: FileState::Directory,
-        owner: Some("root"),
-        group: Some("root"),
-        mode: Some("0755"),
-        follow: Some(false),
-    };
-    p.tasks.push(Step::new("timesyncd's drop-in directory", Module::File(dir)).task());
+    p.tasks.push(root_dir("timesyncd's drop-in directory", "/etc/systemd/timesyncd.conf.d"));
     p.tasks.push(
         Step::new("timesyncd: the one time daemon, the spec's servers only", Module::Copy(copy(a, None)))
             .notify(Handler::RestartTimesyncd)

@@ -11,7 +11,7 @@ use minijinja::{Environment, Error};
 
 use super::Kind;
 use crate::emit::ansible::{Command as Cmd, File, FileState, Module, Registered, Step, Task, plain};
-use crate::emit::deploy::{Steps, guarded};
+use crate::emit::deploy::{Steps, guarded, root_dir};
 use crate::emit::{Artifact, Context, render};
 use crate::ir::{Daemon, Host, Spec};
 use crate::syspaths::Place;
@@ -161,17 +161,9 @@ pub(crate) fn install(a: &Artifact, unit: &str) -> Vec<Task> {
     let dir = a.install.rsplit_once('/').map_or("/", |(d, _)| d);
     let restart = format!("systemctl daemon-reload && systemctl restart {unit} && systemctl is-active --quiet {unit}");
     let argv = |s: &str| vec![plain("sh"), plain("-c"), plain(s)];
-    let dir_task = File {
-        path: plain(dir),
-        state: FileState::Directory,
-        owner: Some("root"),
-        group: Some("root"),
-        mode: Some("0755"),
-        follow: Some(false),
-    };
     let undo = format!("systemctl daemon-reload && systemctl restart {unit}");
     vec![
-        Step::new(&format!("a drop-in directory for {unit}"), Module::File(dir_task)).task(),
+        root_dir(&format!("a drop-in directory for {unit}"), dir),
         guarded(&format!("{unit} sandbox"), a, Registered::Sandbox, argv(&restart), argv(&undo)),
     ]
 }

@@ -179,6 +179,19 @@ pub(crate) fn service(name: &str, unit: &str, state: Option<UnitState>) -> Task 
     Step::new(name, Module::Systemd(Systemd { name: unit.into(), enabled: Some(true), state, masked: None })).task()
 }
 
+/// A directory of root's that others may read (a drop-in directory), not followed if a link.
+pub(crate) fn root_dir(name: &str, path: &str) -> Task {
+    let dir = File {
+        path: plain(path),
+        state: FileState::Directory,
+        owner: Some("root"),
+        group: Some("root"),
+        mode: Some("0755"),
+        follow: Some(false),
+    };
+    Step::new(name, Module::File(dir)).task()
+}
+
 /// A file no tool can check on its own: install it with a backup, run `check` (which also
 /// applies it), and on failure put the previous file back, apply that, and fail.
 pub(crate) fn guarded(what: &str, a: &Artifact, reg: Registered, check: Vec<Word>, undo: Vec<Word>) -> Task {
