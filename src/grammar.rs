@@ -53,12 +53,14 @@ pub(crate) fn names_system(s: &str) -> bool {
 
 /// A journald size (`512M`, `2G`): digits and a unit `K`, `M`, `G` or `T`, as bytes.
 pub(crate) fn journal_size(s: &str) -> Option<u64> {
-    let (digits, unit) = s.split_at(s.len().checked_sub(1)?);
+    // The unit is the last character, whatever its width (a fuzzer's `5€` is no size).
+    let unit = s.chars().next_back()?;
+    let digits = &s[..s.len() - unit.len_utf8()];
     let shift = match unit {
-        "K" => 10,
-        "M" => 20,
-        "G" => 30,
-        "T" => 40,
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        'T' => 40,
         _ => return None,
     };
     if digits.is_empty() || digits.len() > 7 || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -259,6 +261,16 @@ mod tests {
     use super::*;
 
     type Grammar = (&'static str, fn(&str) -> bool, Vec<&'static str>, Vec<&'static str>);
+
+    /// Found by the fuzzer: a unit of several bytes split inside its character.
+    #[test]
+    fn a_journal_size_is_read_by_characters() {
+        assert_eq!(journal_size("2G"), Some(2 << 30));
+        assert_eq!(journal_size("512M"), Some(512 << 20));
+        for bad in ["", "G", "5\u{20ac}", "\u{fffd}", "1\u{fffd}G", "-1G", "12345678M", "1g", "1 G"] {
+            assert_eq!(journal_size(bad), None, "{bad:?}");
+        }
+    }
 
     fn long(s: &str, n: usize) -> &'static str {
         Box::leak(s.repeat(n).into_boxed_str())
