@@ -46,10 +46,6 @@ pub(super) fn check(file: &Utf8Path) -> Status {
     let Some(max_use) = text.lines().find_map(|l| l.strip_prefix("SystemMaxUse=")) else {
         return Status::Fail("no `SystemMaxUse=` line".into());
     };
-    let Ok(scratch) = tempfile::tempdir() else { return Status::Fail("cannot make a scratch directory".into()) };
-    let Some(scratch) = Utf8Path::from_path(scratch.path()) else {
-        return Status::Fail("a scratch directory outside UTF-8".into());
-    };
     let script = format!(
         "mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/log || exit 3\n\
          mkdir -p /run/systemd/journal /etc/systemd/journald.conf.d\n\
@@ -65,9 +61,9 @@ pub(super) fn check(file: &Utf8Path) -> Status {
          ls /var/log/journal/*/system.journal 2>/dev/null | sed 's/^/persistent: /'\n",
         file = quote(file.as_str())
     );
-    match sandbox::run(&script, &["/etc/systemd"], scratch) {
+    match sandbox::run_scratch(&script, &["/etc/systemd"]) {
         Ok(o) => judge(&sandbox::text(&o), max_use),
-        Err(e) => Status::Fail(format!("cannot run the sandbox: {e}")),
+        Err(e) => Status::Fail(e),
     }
 }
 

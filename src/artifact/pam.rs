@@ -55,10 +55,6 @@ pub(super) fn check(file: &Utf8Path) -> Status {
     let Some(deny) = conf.lines().find_map(|l| l.strip_prefix("deny = ")).and_then(|v| v.parse::<u32>().ok()) else {
         return Status::Fail("faillock.conf has no `deny = N` line".into());
     };
-    let Ok(scratch) = tempfile::tempdir() else { return Status::Fail("cannot make a scratch directory".into()) };
-    let Some(scratch) = Utf8Path::from_path(scratch.path()) else {
-        return Status::Fail("a scratch directory outside UTF-8".into());
-    };
     let script = format!(
         "mount -t tmpfs tmpfs /run && mkdir -p /run/faillock || exit 3\n\
          cp {profile} /usr/share/pam-configs/{PROFILE} && cp {faillock} /etc/security/faillock.conf || exit 3\n\
@@ -78,9 +74,9 @@ pub(super) fn check(file: &Utf8Path) -> Status {
         profile = quote(profile.as_str()),
         faillock = quote(faillock.as_str()),
     );
-    match sandbox::run(&script, &["/etc", "/usr/share/pam-configs", "/var/lib/pam"], scratch) {
+    match sandbox::run_scratch(&script, &["/etc", "/usr/share/pam-configs", "/var/lib/pam"]) {
         Ok(o) => judge(&sandbox::text(&o), deny),
-        Err(e) => Status::Fail(format!("cannot run the sandbox: {e}")),
+        Err(e) => Status::Fail(e),
     }
 }
 

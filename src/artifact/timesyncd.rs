@@ -42,10 +42,6 @@ pub(super) fn check(file: &Utf8Path) -> Status {
         return Status::Skip(format!("no {TIMESYNCD} (the systemd-timesyncd package is not installed)"));
     }
     let Ok(text) = std::fs::read_to_string(file) else { return Status::Fail("cannot read the file".into()) };
-    let Ok(scratch) = tempfile::tempdir() else { return Status::Fail("cannot make a scratch directory".into()) };
-    let Some(scratch) = Utf8Path::from_path(scratch.path()) else {
-        return Status::Fail("a scratch directory outside UTF-8".into());
-    };
     let script = format!(
         "mount -t tmpfs tmpfs /run || exit 3\n\
          mkdir -p /var/lib/systemd/timesync && mount -t tmpfs tmpfs /var/lib/systemd/timesync || exit 3\n\
@@ -59,9 +55,9 @@ pub(super) fn check(file: &Utf8Path) -> Status {
          cat /run/timesyncd.log\n",
         file = quote(file.as_str())
     );
-    match sandbox::run(&script, &["/etc/systemd"], scratch) {
+    match sandbox::run_scratch(&script, &["/etc/systemd"]) {
         Ok(o) => judge(&sandbox::text(&o), &text),
-        Err(e) => Status::Fail(format!("cannot run the sandbox: {e}")),
+        Err(e) => Status::Fail(e),
     }
 }
 

@@ -38,3 +38,10 @@ pub fn run(script: &str, overlays: &[&str], scratch: &Utf8Path) -> std::io::Resu
 pub fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
+
+/// [`run`] in a scratch directory of its own, removed after; an error says what failed.
+pub(crate) fn run_scratch(script: &str, overlays: &[&str]) -> Result<Output, String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot make a scratch directory: {e}"))?;
+    let path = Utf8Path::from_path(dir.path()).ok_or("a scratch directory outside UTF-8")?;
+    run(script, overlays, path).map_err(|e| format!("cannot run the sandbox: {e}"))
+}
