@@ -16,9 +16,11 @@ ATELIER_MIGRATE_PW=vm-proof-atelier-migrate
 # The operator the image was made with (tests/vm/image.sh) and the inventory's host name.
 VM_USER=pynomaly
 VM_HOST=debian12
+# The proof's name in the time table (the two proofs run side by side).
+VM_NAME=${VM_NAME:-debian-12}
 
 # say STAGE: a heading; with PYNOC_TIMES set (.ci/test sets it), the seconds of the stage it
-# ends are appended there as `vm: STAGE<TAB>SECONDS`, for the time table CI prints.
+# ends are appended there as `vm NAME: STAGE<TAB>SECONDS`, for the time table CI prints.
 say() {
     stage_done
     stage_name=$*
@@ -27,7 +29,7 @@ say() {
 }
 stage_done() {
     if [ -n "${PYNOC_TIMES:-}" ] && [ -n "${stage_name:-}" ]; then
-        printf 'vm: %s\t%s\n' "$stage_name" "$((SECONDS - stage_start))" >>"$PYNOC_TIMES"
+        printf 'vm %s: %s\t%s\n' "$VM_NAME" "$stage_name" "$((SECONDS - stage_start))" >>"$PYNOC_TIMES"
     fi
     stage_name=
 }
@@ -126,9 +128,6 @@ master() {
 vm_boot() {
     local image=$1
     VM_USER=$(cat "$image/user" 2>/dev/null || echo pynomaly)
-    SSH_PORT=$(free_port) HTTP_PORT=$(free_port) HTTPS_PORT=$(free_port) PG_PORT=$(free_port)
-    CLOSED_PORT=$(free_port) HOST_HTTP=$(free_port)
-    export SSH_PORT HTTP_PORT HTTPS_PORT PG_PORT CLOSED_PORT HOST_HTTP
     qemu-img create -q -f qcow2 -F raw -b "$image/base.img" "$WORK/run.qcow2"
     # A plain x86-64 (`qemu64`, the baseline Debian builds for) rather than `max`: TCG runs
     # it 15–20 % faster (measured on atelier's proof: 732 s against 832; every stage
@@ -136,13 +135,22 @@ vm_boot() {
     local accel=(-accel tcg,thread=multi -cpu "${PYNOC_VM_CPU:-qemu64}")
     [ "$KVM" = 1 ] && accel=(-enable-kvm -cpu host,-arch-capabilities)
     say "boot (QEMU $([ "$KVM" = 1 ] && echo KVM || echo TCG))"
-    local t0=$SECONDS
-    qemu-system-x86_64 "${accel[@]}" -m 3072 -smp 2 -display none -monitor none \
-        -daemonize -pidfile "$WORK/qemu.pid" \
-        -kernel "$image/vmlinuz" -initrd "$image/initrd.img" -append "root=/dev/vda rw console=ttyS0" \
-        -drive "file=$WORK/run.qcow2,if=virtio,format=qcow2" \
-        -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22,hostfwd=tcp:127.0.0.1:$HTTP_PORT-:80,hostfwd=tcp:127.0.0.1:$HTTPS_PORT-:443,hostfwd=tcp:127.0.0.1:$PG_PORT-:5432,hostfwd=tcp:127.0.0.1:$CLOSED_PORT-:7777" \
-        -device virtio-net-pci,netdev=n0 -serial "file:$WORK/serial.log"
+    local t0=$SECONDS try
+    # Free ports are picked, then bound by QEMU: another proof beside this one may take one in
+    # between, and QEMU then refuses to start; new ports are picked.
+    for try in 1 2 3; do
+        SSH_PORT=$(free_port) HTTP_PORT=$(free_port) HTTPS_PORT=$(free_port) PG_PORT=$(free_port)
+        CLOSED_PORT=$(free_port) HOST_HTTP=$(free_port)
+        export SSH_PORT HTTP_PORT HTTPS_PORT PG_PORT CLOSED_PORT HOST_HTTP
+        qemu-system-x86_64 "${accel[@]}" -m 3072 -smp 2 -display none -monitor none \
+            -daemonize -pidfile "$WORK/qemu.pid" \
+            -kernel "$image/vmlinuz" -initrd "$image/initrd.img" -append "root=/dev/vda rw console=ttyS0" \
+            -drive "file=$WORK/run.qcow2,if=virtio,format=qcow2" \
+            -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22,hostfwd=tcp:127.0.0.1:$HTTP_PORT-:80,hostfwd=tcp:127.0.0.1:$HTTPS_PORT-:443,hostfwd=tcp:127.0.0.1:$PG_PORT-:5432,hostfwd=tcp:127.0.0.1:$CLOSED_PORT-:7777" \
+            -device virtio-net-pci,netdev=n0 -serial "file:$WORK/serial.log" && break
+        [ "$try" = 3 ] && { echo "FAIL QEMU did not start" | tee -a "$WORK/results"; exit 1; }
+        echo "   QEMU did not start (a port taken?): new ports"
+    done
     wait_ssh 600 || { tail -30 "$WORK/serial.log"; exit 1; }
     echo "   ssh after $((SECONDS - t0)) s"
     master
@@ -276,18 +284,19 @@ inventory() {
 # of PLAY_INV; the output of PLAY_OUT (the reference's by default).
 converge() {
     local out=${PLAY_OUT:-$WORK/out} inv=${PLAY_INV:-$WORK/vm.ini}
+    : >"$WORK/ansible.log"
     PYNOMALY_APP_PASSWORD=$APP_PW PYNOMALY_MONITOR_PASSWORD=$MON_PW \
         BOOKS_APP_PASSWORD=$BOOKS_APP_PW BOOKS_REPORTS_PASSWORD=$BOOKS_REPORTS_PW \
         BOOKS_MIGRATE_PASSWORD=$BOOKS_MIGRATE_PW ATELIER_API_PASSWORD=$ATELIER_API_PW \
         ATELIER_CONSOLE_PASSWORD=$ATELIER_CONSOLE_PW ATELIER_MIGRATE_PASSWORD=$ATELIER_MIGRATE_PW ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 \
         ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_LOCAL_TEMP="$WORK/ansible-local" ANSIBLE_HOME="$WORK/ansible" \
-        "$ANSIBLE_PLAYBOOK" -i "$out/deploy/inventory.ini" -i "$inv" "$out/deploy/site.yml" "$@"
+        ANSIBLE_LOG_PATH="$WORK/ansible.log" "$ANSIBLE_PLAYBOOK" -i "$out/deploy/inventory.ini" -i "$inv" "$out/deploy/site.yml" "$@"
 }
 # converge_again ARGS…: the same playbook and inventory with Mitogen's strategy, for the runs
-# that must change nothing (the second converge, the dry run). The modules and their
-# arguments are Ansible's own; Mitogen keeps one Python in the VM instead of starting one
-# per task (about 20 s a run instead of 2–4 minutes under emulation). The first converge,
-# which changes everything, runs the way a user runs the playbook: stock ansible-core.
+# of the proof. The modules and their arguments are Ansible's own; Mitogen keeps one Python
+# in the VM instead of starting one per task (the reference's first converge 150 s instead of
+# 590 under emulation). Stock ansible-core, the way a user runs the playbook, runs it once,
+# over every task of atelier's playbook: its dry run after the reboot (`converge`).
 converge_again() {
     local plugins
     plugins=$("${ANSIBLE_PLAYBOOK%/*}/python" -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')/plugins/strategy ||
@@ -302,4 +311,13 @@ unchanged() {
         fail "${2%%:*}: something changed"
     fi
 }
-recap() { sed -n '/PLAY RECAP/,$p' "$1" | sed 's/^/   /'; }
+# recap LOG: the run's recap, and its slowest tasks by Ansible's own timestamped log of the
+# last run (where a converge's minutes go shows in the log of the run that made it slow).
+recap() {
+    sed -n '/PLAY RECAP/,$p' "$1" | sed 's/^/   /'
+    awk '/\| (TASK \[|RUNNING HANDLER \[|PLAY RECAP)/ {
+            split($2, t, /[:,]/); now = t[1] * 3600 + t[2] * 60 + t[3] + t[4] / 1000
+            if (name != "") printf "%7.1f s  %s\n", now - start, name
+            name = $0; sub(/.*\| (TASK|RUNNING HANDLER) \[/, "", name); sub(/\] \**$/, "", name); start = now
+         }' "$WORK/ansible.log" 2>/dev/null | sort -rn | head -"${SLOWEST:-6}" | sed 's/^/   slowest /'
+}

@@ -21,6 +21,14 @@ sleep 2
 EOF
 }
 
+# timed PROBE ARGS…: runs it; a probe that takes 5 s or more says how long (where a round's
+# minutes go shows in the log of the run that made it slow).
+timed() {
+    local t=$SECONDS
+    "$@"
+    [ $((SECONDS - t)) -lt 5 ] || echo "   ($1: $((SECONDS - t)) s)"
+}
+
 # The host's probes: services, kernel, SSH (from this machine and from the peer), the
 # firewall, fail2ban, audit, mounts, PostgreSQL, containers. In round 1 they run while the
 # application image builds in the VM's background (the stack is not up yet); in round 2
@@ -28,28 +36,28 @@ EOF
 probe_host() {
     local round=$1 peer=$2
     say "probes, round $round: the host (peer $peer)$([ "$round" = 1 ] && echo ', while the application image builds')"
-    helpers "$peer"
+    timed helpers "$peer"
     [ "$round" = 1 ] || stack_healthy
-    probe_services
-    probe_sysctl
-    probe_ssh_outside "$round"
-    probe_from_peer "$peer"
-    probe_firewall_outside
-    probe_audit
-    probe_fstab
-    probe_postgres
-    probe_containers
-    probe_sandbox "$WORK/out"
-    [ "$round" = 1 ] && probe_updates "$WORK/out"
-    [ "$round" = 1 ] && probe_permissions
-    [ "$round" = 1 ] && probe_login "$WORK/out" "$VM_USER"
+    timed probe_services
+    timed probe_sysctl
+    timed probe_ssh_outside "$round"
+    timed probe_from_peer "$peer"
+    timed probe_firewall_outside
+    timed probe_audit
+    timed probe_fstab
+    timed probe_postgres
+    timed probe_containers
+    timed probe_sandbox "$WORK/out"
+    [ "$round" = 1 ] && timed probe_updates "$WORK/out"
+    [ "$round" = 1 ] && timed probe_permissions
+    [ "$round" = 1 ] && timed probe_login "$WORK/out" "$VM_USER"
     # shellcheck disable=SC2154 # $root is the checkout, set by run.sh
-    [ "$round" = 1 ] && probe_absent "$WORK/out" "$root/stdlib/services/absent.toml"
-    [ "$round" = 1 ] && probe_aide "$WORK/out"
-    [ "$round" = 2 ] && probe_modules "$WORK/out"
-    probe_journal "$WORK/out" "$round"
-    [ "$round" = 1 ] && probe_pam "$WORK/out"
-    probe_time "$WORK/out"
+    [ "$round" = 1 ] && timed probe_absent "$WORK/out" "$root/stdlib/services/absent.toml"
+    [ "$round" = 1 ] && timed probe_aide "$WORK/out"
+    [ "$round" = 2 ] && timed probe_modules "$WORK/out"
+    timed probe_journal "$WORK/out" "$round"
+    [ "$round" = 1 ] && timed probe_pam "$WORK/out"
+    timed probe_time "$WORK/out"
     if [ -e "$WORK/out/host/apparmor-grub.cfg" ]; then
         # shellcheck disable=SC2016 # expanded in the VM
         echo 'systemctl is-active --quiet apparmor && aa-status --enabled && [ "$(aa-status --profiled)" -gt 0 ] && aa-status | grep -q "^0 processes are unconfined but have a profile defined" && echo "PASS apparmor: on, $(aa-status --profiled) profiles loaded, no process with a profile unconfined" || echo "FAIL apparmor: $(aa-status 2>&1 | head -3 | tr "\n" " ")"' | G 2>&1 | tally
