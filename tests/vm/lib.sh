@@ -281,7 +281,9 @@ inventory() {
 }
 
 # The generated inventory (its groups and pipelining) plus the VM as a member of the groups
-# of PLAY_INV; the output of PLAY_OUT (the reference's by default).
+# of PLAY_INV; the output of PLAY_OUT (the reference's by default). A connection may take
+# 60 s (Ansible's default is 10): with two emulated VMs side by side, an SSH handshake to a
+# busy one took longer, and Mitogen's first task failed with "Connection timed out".
 converge() {
     local out=${PLAY_OUT:-$WORK/out} inv=${PLAY_INV:-$WORK/vm.ini}
     : >"$WORK/ansible.log"
@@ -289,7 +291,7 @@ converge() {
         BOOKS_APP_PASSWORD=$BOOKS_APP_PW BOOKS_REPORTS_PASSWORD=$BOOKS_REPORTS_PW \
         BOOKS_MIGRATE_PASSWORD=$BOOKS_MIGRATE_PW ATELIER_API_PASSWORD=$ATELIER_API_PW \
         ATELIER_CONSOLE_PASSWORD=$ATELIER_CONSOLE_PW ATELIER_MIGRATE_PASSWORD=$ATELIER_MIGRATE_PW ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 \
-        ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_LOCAL_TEMP="$WORK/ansible-local" ANSIBLE_HOME="$WORK/ansible" \
+        ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_TIMEOUT=60 ANSIBLE_LOCAL_TEMP="$WORK/ansible-local" ANSIBLE_HOME="$WORK/ansible" \
         ANSIBLE_LOG_PATH="$WORK/ansible.log" "$ANSIBLE_PLAYBOOK" -i "$out/deploy/inventory.ini" -i "$inv" "$out/deploy/site.yml" "$@"
 }
 # converge_again ARGS…: the same playbook and inventory with Mitogen's strategy, for the runs
