@@ -71,7 +71,7 @@ main() {
 
     inventory pynoc_host pynoc_web
     say "atelier: converge the host and nginx"
-    converge_again >"$WORK/converge1.log" 2>&1 || { tail -60 "$WORK/converge1.log"; fail "atelier: the first converge failed"; exit 1; }
+    converge_mitogen >"$WORK/converge1.log" 2>&1 || { tail -60 "$WORK/converge1.log"; fail "atelier: the first converge failed"; exit 1; }
     recap "$WORK/converge1.log"
     if [ -n "$loading" ]; then
         atelier_host 1 ", while the images load"
@@ -98,7 +98,7 @@ main() {
     # that must change nothing is the whole playbook.
     inventory pynoc_containers
     say "atelier: converge with the stack: stops at the tables"
-    if converge_again >"$WORK/converge2.log" 2>&1; then
+    if converge_mitogen >"$WORK/converge2.log" 2>&1; then
         fail "atelier: the converge without the application's tables succeeded"
     fi
     local failed_at
@@ -121,11 +121,11 @@ docker compose exec -T postgres psql -qX -v ON_ERROR_STOP=1 -U postgres -d ateli
     && echo "PASS atelier: the operator's migrations ran in the stack's database" || echo "FAIL atelier: migrations"
 END
     say "atelier: converge with the stack: the SQL applied, every service up"
-    converge_again >"$WORK/converge3.log" 2>&1 || { tail -60 "$WORK/converge3.log"; fail "atelier: the converge with the stack failed"; exit 1; }
+    converge_mitogen >"$WORK/converge3.log" 2>&1 || { tail -60 "$WORK/converge3.log"; fail "atelier: the converge with the stack failed"; exit 1; }
     recap "$WORK/converge3.log"
     inventory pynoc_host pynoc_containers pynoc_web
     say "atelier: converge again: nothing may change"
-    converge_again >"$WORK/converge4.log" 2>&1 || { tail -60 "$WORK/converge4.log"; fail "atelier: the last converge failed"; exit 1; }
+    converge_mitogen >"$WORK/converge4.log" 2>&1 || { tail -60 "$WORK/converge4.log"; fail "atelier: the last converge failed"; exit 1; }
     unchanged "$WORK/converge4.log" "atelier: converge again: changed=0"
 
     atelier_stack 1

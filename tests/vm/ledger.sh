@@ -15,10 +15,10 @@ debian12
 debian12
 END
     local t=$SECONDS
-    PLAY_OUT=$WORK/ledger PLAY_INV=$WORK/ledger.ini converge_again >"$WORK/ledger1.log" 2>&1 ||
+    PLAY_OUT=$WORK/ledger PLAY_INV=$WORK/ledger.ini converge_mitogen >"$WORK/ledger1.log" 2>&1 ||
         { tail -40 "$WORK/ledger1.log"; vm_diagnose; fail "ledger: converge failed"; return 1; }
     recap "$WORK/ledger1.log"
-    PLAY_OUT=$WORK/ledger PLAY_INV=$WORK/ledger.ini converge_again >"$WORK/ledger2.log" 2>&1 ||
+    PLAY_OUT=$WORK/ledger PLAY_INV=$WORK/ledger.ini converge_mitogen >"$WORK/ledger2.log" 2>&1 ||
         { tail -40 "$WORK/ledger2.log"; fail "ledger: second converge failed"; }
     unchanged "$WORK/ledger2.log" "ledger: second converge: changed=0"
     echo "   $((SECONDS - t)) s"

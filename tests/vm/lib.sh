@@ -294,12 +294,12 @@ converge() {
         ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_TIMEOUT=60 ANSIBLE_LOCAL_TEMP="$WORK/ansible-local" ANSIBLE_HOME="$WORK/ansible" \
         ANSIBLE_LOG_PATH="$WORK/ansible.log" "$ANSIBLE_PLAYBOOK" -i "$out/deploy/inventory.ini" -i "$inv" "$out/deploy/site.yml" "$@"
 }
-# converge_again ARGS…: the same playbook and inventory with Mitogen's strategy, for the runs
-# of the proof. The modules and their arguments are Ansible's own; Mitogen keeps one Python
-# in the VM instead of starting one per task (the reference's first converge 150 s instead of
-# 590 under emulation). Stock ansible-core, the way a user runs the playbook, runs it once,
+# converge_mitogen ARGS…: the same playbook and inventory with Mitogen's strategy, for every
+# run of the proofs but one. The modules and their arguments are Ansible's own; Mitogen keeps
+# one Python in the VM instead of starting one per task (the reference's first converge 219 s
+# instead of 592 under emulation). Stock ansible-core, the way a user runs the playbook, runs it once,
 # over every task of atelier's playbook: its dry run after the reboot (`converge`).
-converge_again() {
+converge_mitogen() {
     local plugins
     plugins=$("${ANSIBLE_PLAYBOOK%/*}/python" -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')/plugins/strategy ||
         { echo "FAIL Mitogen is not installed beside $ANSIBLE_PLAYBOOK (.ci/install-validators)"; return 1; }

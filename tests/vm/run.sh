@@ -61,7 +61,7 @@ main() {
     inventory pynoc_host pynoc_web
     say "converge (the host and nginx)"
     t=$SECONDS
-    converge_again >"$WORK/converge1.log" 2>&1 || {
+    converge_mitogen >"$WORK/converge1.log" 2>&1 || {
         tail -60 "$WORK/converge1.log"
         vm_diagnose
         fail "first converge failed"
@@ -80,7 +80,7 @@ main() {
     say "converge with the stack: stops at the application's tables"
     t=$SECONDS
     local failed_at
-    if converge_again >"$WORK/converge2.log" 2>&1; then
+    if converge_mitogen >"$WORK/converge2.log" 2>&1; then
         fail "the converge without the application's tables succeeded"
     fi
     # The one task that failed, and what it said.
@@ -104,14 +104,14 @@ main() {
     stack_wait app
     say "converge with the stack: the SQL applied, every service up"
     t=$SECONDS
-    converge_again >"$WORK/converge3.log" 2>&1 || { tail -60 "$WORK/converge3.log"; fail "the converge with the stack failed"; exit 1; }
+    converge_mitogen >"$WORK/converge3.log" 2>&1 || { tail -60 "$WORK/converge3.log"; fail "the converge with the stack failed"; exit 1; }
     recap "$WORK/converge3.log"
     echo "   $((SECONDS - t)) s"
     stack_converged
     inventory pynoc_host pynoc_containers pynoc_web
     say "converge again: nothing may change"
     t=$SECONDS
-    converge_again >"$WORK/converge4.log" 2>&1 || { tail -60 "$WORK/converge4.log"; fail "the last converge failed"; exit 1; }
+    converge_mitogen >"$WORK/converge4.log" 2>&1 || { tail -60 "$WORK/converge4.log"; fail "the last converge failed"; exit 1; }
     recap "$WORK/converge4.log"
     echo "   $((SECONDS - t)) s"
     unchanged "$WORK/converge4.log" "converge again: changed=0"
@@ -126,7 +126,7 @@ main() {
     # diffs, and finds nothing to change (nothing drifted across the reboot either).
     say "dry run (--check --diff) after the reboot"
     t=$SECONDS
-    converge_again --check --diff >"$WORK/dry.log" 2>&1 || { tail -40 "$WORK/dry.log"; fail "dry run failed"; }
+    converge_mitogen --check --diff >"$WORK/dry.log" 2>&1 || { tail -40 "$WORK/dry.log"; fail "dry run failed"; }
     recap "$WORK/dry.log"
     echo "   $((SECONDS - t)) s"
     unchanged "$WORK/dry.log" "dry run after the reboot: changed=0"
