@@ -153,9 +153,11 @@ fn the_debian_13_example_passes_debian_13_daemons_and_postgresql_17() {
 /// and what verify printed, or `None` (after saying SKIP) where the root or root privileges
 /// are missing.
 fn verify_in_trixie(compiled: &pynoc::Compiled) -> Option<(tempfile::TempDir, String)> {
-    // One run at a time: each checks that it leaves the root's /tmp as it found it.
-    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one = ONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    // One run at a time, across processes too (a runner such as nextest runs each test in a
+    // process of its own): each checks that it leaves the root's /tmp as it found it. The
+    // lock is released when the file is closed, whatever the test does.
+    let lock = std::fs::File::create(std::env::temp_dir().join("pynoc-trixie-root.lock")).expect("the lock file");
+    lock.lock().expect("the lock on the trixie root");
     let root = std::path::Path::new(TRIXIE);
     let ready = root.join("usr/sbin/sshd").exists()
         && root.join("usr/sbin/nginx").exists()

@@ -24,6 +24,9 @@ use crate::verify::{Status, brief, need};
 const DEBIAN_CONF: &str = "/etc/aide/aide.conf";
 /// Files that must stay watched whatever the spec leaves out.
 const WATCHED: &[&str] = &["/etc/shadow", "/etc/ssh/sshd_config", "/usr/bin/sudo", "/usr/sbin/sshd", DEBIAN_CONF];
+/// The first scan, in the background: started unless one runs already.
+const AIDE_INIT: &str = "systemctl is-active --quiet pynoc-aideinit.service && exit 0; \
+    systemd-run --quiet --unit=pynoc-aideinit aideinit --yes --force && echo started";
 /// The trees pynoc itself leaves out, from the spec's other sections.
 const DERIVED: &[&str] = &["/var/lib/postgresql/", "/var/lib/docker", "/var/lib/containerd", "/var/lib/pynoc/stacks/"];
 
@@ -147,16 +150,22 @@ pub(super) fn steps(p: &mut Steps, a: &Artifact, host: &Host) {
             .task(),
         );
     }
-    // Once: a later run never replaces the database (that would bless what changed).
+    // Once: a later run never replaces the database (that would bless what changed). The scan
+    // reads the whole file system (minutes on a small host, hours on a large one): it runs in
+    // a transient unit of its own, and the play goes on. A run while it scans starts no
+    // second one and changes nothing; a scan that failed stays a failed unit
+    // (`systemctl --failed`), and the next run stops at it.
     p.tasks.push(
         Step::new(
-            "AIDE's database, initialised once (a scan of the whole file system)",
+            "AIDE's database, initialised once, in the background (a scan of the whole file system: unit pynoc-aideinit)",
             Module::Command(Cmd {
-                argv: words(&["aideinit", "--yes", "--force"]),
+                argv: words(&["sh", "-c", AIDE_INIT, "pynoc-aide"]),
                 creates: Some("/var/lib/aide/aide.db".into()),
                 stdin: None,
             }),
         )
+        .register(Registered::AideInit)
+        .changed_when(Registered::AideInit.cond("{var}.stdout == 'started'"))
         .task(),
     );
     let timer = Systemd {

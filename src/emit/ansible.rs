@@ -144,6 +144,7 @@ pub(crate) enum Registered {
     Ufw,
     Sugroup,
     Schedulers,
+    AideInit,
 }
 
 impl Registered {
@@ -166,6 +167,7 @@ impl Registered {
             Registered::Ufw => "pynoc_ufw",
             Registered::Sugroup => "pynoc_sugroup",
             Registered::Schedulers => "pynoc_schedulers",
+            Registered::AideInit => "pynoc_aide_init",
         }
     }
 
@@ -247,6 +249,11 @@ impl Step {
 
     pub(crate) fn when(mut self, c: Cond) -> Step {
         self.when = Some(c);
+        self
+    }
+
+    pub(crate) fn changed_when(mut self, c: Cond) -> Step {
+        self.changed_when = Some(Changed::When(c));
         self
     }
 

@@ -55,16 +55,12 @@ main() {
     put "$here/stack" /opt/pynoc-stack || { fail "copy the stand-ins to the VM"; exit 1; }
     put "$here/atelier" /opt/pynoc-atelier || { fail "copy atelier's application to the VM"; exit 1; }
     put "$WORK/out" /opt/pynoc-out || { fail "copy the output to the VM"; exit 1; }
-    # The stack's images, built by an earlier run from the same inputs (the generated
-    # container/ files, the stand-ins, the application, the VM image), are loaded instead of
-    # built again: about 4 minutes saved under emulation. Any change of an input builds anew.
-    local key cached loading=""
-    key=$(inputs_key "$image" "$WORK/out/container" "$here/atelier" "$here/stack/standins" "$here/stack/app")
-    cached=${PYNOC_VM_CACHE:-/var/cache/pynoc-vm}/atelier-images-$key.tar
+    # The stack's images, built by an earlier run from the same inputs, are loaded instead of
+    # built again: about 4 minutes saved under emulation.
+    local loading=""
+    images_cache atelier "$image" "$WORK/out/container" "$here/atelier" "$here/stack/standins" "$here/stack/app"
     if [ -f "$cached" ]; then
-        # shellcheck disable=SC2046 # ssh_opts prints one word per line
-        ssh $(ssh_opts) -S "$WORK/ctl" "$VM_USER"@127.0.0.1 "sudo docker load" <"$cached" >"$WORK/load.log" 2>&1 &
-        loading=$!
+        images_load
     else
         atelier_build images
     fi
@@ -75,9 +71,7 @@ main() {
     recap "$WORK/converge1.log"
     if [ -n "$loading" ]; then
         atelier_host 1 ", while the images load"
-        say "atelier: the stack's images, loaded from $cached"
-        wait "$loading" && pass "the stack's images loaded, as an earlier run built them from the same files ($(grep -c '^Loaded image' "$WORK/load.log") images)" ||
-            { cat "$WORK/load.log"; fail "docker load of $cached"; exit 1; }
+        images_loaded "atelier: "
         echo "bash /opt/pynoc-atelier/build.sh check" | G 2>&1 | tally
     else
         stack_wait images
@@ -86,12 +80,7 @@ main() {
         atelier_build app
         atelier_host 1 ", while the images build"
         stack_wait app
-        if ! grep -q '^FAIL' "$WORK/results"; then
-            find "${cached%/*}" -maxdepth 1 -name 'atelier-images-*.tar' -delete
-            echo "docker save atelier-api atelier-console atelier-postgres:17" |
-                G >"$cached.tmp" && mv "$cached.tmp" "$cached" && echo "   the images are kept in $cached"
-            rm -f "$cached.tmp"
-        fi
+        images_keep atelier atelier-api atelier-console atelier-postgres:17
     fi
 
     # The stack's runs: the containers play alone (the host and nginx are converged); the run

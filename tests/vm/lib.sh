@@ -85,6 +85,42 @@ inputs_key() {
     } | sha256sum | cut -c1-16
 }
 
+# Images a run built are kept for the next run from the same inputs: under emulation their
+# builds take minutes, and any change of an input (the generated container/ files, the
+# stand-ins, the application, the VM image) builds anew.
+#
+# images_cache NAME IMAGE DIR…: sets $cached, the file NAME's images are kept in for these inputs.
+images_cache() {
+    local name=$1
+    shift
+    cached=${PYNOC_VM_CACHE:-/var/cache/pynoc-vm}/$name-images-$(inputs_key "$@").tar
+}
+
+# images_load: `docker load` of $cached in the VM, in the background; sets $loading, its pid.
+images_load() {
+    # shellcheck disable=SC2046 # ssh_opts prints one word per line
+    ssh $(ssh_opts) -S "$WORK/ctl" "$VM_USER"@127.0.0.1 "sudo docker load" <"$cached" >"$WORK/load.log" 2>&1 &
+    loading=$!
+}
+
+# images_loaded LABEL: waits for images_load; its PASS or FAIL (a failed load ends the run).
+images_loaded() {
+    say "$1the stack's images, loaded from $cached"
+    wait "$loading" && pass "$1the stack's images loaded, as an earlier run built them from the same files ($(grep -c '^Loaded image' "$WORK/load.log") images)" ||
+        { cat "$WORK/load.log"; fail "docker load of $cached"; exit 1; }
+}
+
+# images_keep NAME IMAGE…: after builds with no FAIL, the images saved as $cached (NAME's
+# older files removed).
+images_keep() {
+    local name=$1
+    shift
+    grep -q '^FAIL' "$WORK/results" && return 0
+    find "${cached%/*}" -maxdepth 1 -name "$name-images-*.tar" -delete
+    echo "docker save $*" | G >"$cached.tmp" && mv "$cached.tmp" "$cached" && echo "   the images are kept in $cached"
+    rm -f "$cached.tmp"
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 ssh_opts() {

@@ -30,12 +30,13 @@ timed() {
 }
 
 # The host's probes: services, kernel, SSH (from this machine and from the peer), the
-# firewall, fail2ban, audit, mounts, PostgreSQL, containers. In round 1 they run while the
-# application image builds in the VM's background (the stack is not up yet); in round 2
-# the stack is up, back by its restart policy.
+# firewall, fail2ban, audit, mounts, PostgreSQL, containers. In round 1 the stack is not up
+# yet (the application image may be building in the VM's background: NOTE names it); in
+# round 2 the stack is up, back by its restart policy.
+#   probe_host ROUND PEER [NOTE]
 probe_host() {
     local round=$1 peer=$2
-    say "probes, round $round: the host (peer $peer)$([ "$round" = 1 ] && echo ', while the application image builds')"
+    say "probes, round $round: the host (peer $peer)${3:-}"
     timed helpers "$peer"
     [ "$round" = 1 ] || stack_healthy
     timed probe_services
@@ -151,7 +152,10 @@ probe_aide() {
     mail=$(sed -n 's/^ *line: !unsafe MAILTO=\(.*\)$/\1/p' "$1/deploy/site.yml" | head -1)
     skipped=$(sed -n 's/^!\(.*\)(\/|\$)$/\1/p' "$conf" | tr -d '\\' | head -1)
     G <<EOF 2>&1 | tally
-[ -s /var/lib/aide/aide.db ] && echo "PASS aide: the database is initialised (\$(du -h /var/lib/aide/aide.db | cut -f1))" || echo "FAIL aide: no /var/lib/aide/aide.db"
+# The playbook starts the first scan in the background (unit pynoc-aideinit): wait for it.
+for _ in \$(seq 1 120); do systemctl is-active -q pynoc-aideinit || break; sleep 5; done
+systemctl is-failed -q pynoc-aideinit && echo "FAIL aide: the background scan failed: \$(journalctl -u pynoc-aideinit -n 5 --no-pager)"
+[ -s /var/lib/aide/aide.db ] && echo "PASS aide: the database is initialised in the background (\$(du -h /var/lib/aide/aide.db | cut -f1))" || echo "FAIL aide: no /var/lib/aide/aide.db"
 [ "\$(systemctl is-enabled dailyaidecheck.timer)" = enabled ] && systemctl is-active -q dailyaidecheck.timer && echo "PASS aide: dailyaidecheck.timer enabled and active" || echo "FAIL aide: dailyaidecheck.timer"
 grep -qx 'MAILTO=$mail' /etc/default/aide && echo "PASS aide: the report goes to $mail, as the playbook says" || echo "FAIL aide: MAILTO is \$(grep MAILTO /etc/default/aide)"
 echo probe > /usr/local/sbin/pynoc-aide-probe

@@ -10,14 +10,16 @@ put() {
         "sudo rm -rf $2 && sudo mkdir -p $2 && sudo tar -C $2 -xz --no-same-owner"
 }
 
+# stack_copy: the stand-ins, the application and the output copied to the VM.
+stack_copy() {
+    put "$here/stack" /opt/pynoc-stack || { fail "copy the stand-ins to the VM"; return 1; }
+    put "$WORK/out" /opt/pynoc-out || { fail "copy the output to the VM"; return 1; }
+}
+
 # stack_build STEP: tests/vm/stack/build.sh STEP started in the VM as a transient unit, so
 # the image builds run while the playbook converges (under software emulation they take
-# minutes). The first step copies the stand-ins and the output in.
+# minutes).
 stack_build() {
-    if [ "$1" = images ]; then
-        put "$here/stack" /opt/pynoc-stack || { fail "copy the stand-ins to the VM"; return 1; }
-        put "$WORK/out" /opt/pynoc-out || { fail "copy the output to the VM"; return 1; }
-    fi
     echo "systemd-run -q --unit=pynoc-build-$1 sh -c 'bash /opt/pynoc-stack/build.sh $1 >/var/log/pynoc-build-$1.log 2>&1'" | G
 }
 

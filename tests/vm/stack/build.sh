@@ -2,7 +2,8 @@
 # Runs in the VM, started by tests/vm/stack.sh in the background while the playbook
 # converges: `images` imports the stand-ins' base and builds the stand-ins (no network
 # needed); `app` builds the application image from the generated Dockerfile (Debian's
-# mirror through Docker's bridge: run once the firewall is in place). Prints PASS/FAIL.
+# mirror through Docker's bridge: run once the firewall is in place), then `check`s it.
+# Prints PASS/FAIL.
 set -u
 cd /opt/pynoc-out/container || exit 1
 case ${1:-} in
@@ -31,12 +32,16 @@ app)
         echo "FAIL docker build of the generated Dockerfile"
         exit 1
     fi
+    exec bash "$0" check
+    ;;
+check)
+    # The application image, built now or loaded from an earlier run's build.
     docker run --rm --entrypoint sh pynomaly-api -c 'test ! -e /app/secrets && test ! -e /app/postgres-conf && test ! -e /app/prepare.sh' &&
         echo "PASS the image holds no secrets/, postgres-conf/ or prepare.sh (.dockerignore)" ||
         echo "FAIL the build context leaked into the image"
     ;;
 *)
-    echo "usage: build.sh images|app" >&2
+    echo "usage: build.sh images|app|check" >&2
     exit 2
     ;;
 esac
