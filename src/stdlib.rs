@@ -899,6 +899,7 @@ pub(crate) struct ModuleEntry {
 pub struct AideClaims {
     pub(crate) installed: Vec<String>,
     pub(crate) checked: Vec<String>,
+    pub(crate) tools: Vec<String>,
 }
 
 /// stdlib/fstab/claims.toml: what a tmpfs line meets, per target and option.

@@ -22,8 +22,17 @@ use crate::verify::{Status, brief, need};
 
 /// Debian's AIDE configuration, which includes `/etc/aide/aide.conf.d/`.
 const DEBIAN_CONF: &str = "/etc/aide/aide.conf";
-/// Files that must stay watched whatever the spec leaves out.
-const WATCHED: &[&str] = &["/etc/shadow", "/etc/ssh/sshd_config", "/usr/bin/sudo", "/usr/sbin/sshd", DEBIAN_CONF];
+/// Files that must stay watched whatever the spec leaves out (the audit tools for CIS 6.3.3).
+const WATCHED: &[&str] = &[
+    "/etc/shadow",
+    "/etc/ssh/sshd_config",
+    "/usr/bin/sudo",
+    "/usr/sbin/sshd",
+    "/usr/sbin/auditctl",
+    "/usr/sbin/auditd",
+    "/usr/sbin/augenrules",
+    DEBIAN_CONF,
+];
 /// The first scan, in the background: started unless one runs already.
 const AIDE_INIT: &str = "systemctl is-active --quiet pynoc-aideinit.service && exit 0; \
     systemd-run --quiet --unit=pynoc-aideinit aideinit --yes --force && echo started";

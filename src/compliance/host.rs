@@ -48,18 +48,20 @@ pub(crate) fn claims(spec: &Spec) -> Vec<super::Claim> {
     };
     c.add(&stdlib::updates_claims().satisfies, "unattended-upgrades".into(), updates);
     let aide = stdlib::aide_claims();
-    let (installed, checked) = match host.and_then(|h| h.aide.as_ref()) {
+    let (installed, checked, tools) = match host.and_then(|h| h.aide.as_ref()) {
         Some(_) => (
             Ok("deploy/site.yml: AIDE installed, its database initialised".to_string()),
             Ok("deploy/site.yml: dailyaidecheck.timer on".to_string()),
+            Ok("host/aide.conf: sha512 over Debian's `/ Full` rule, the audit tools never left out".to_string()),
         ),
         None => {
             let why = "the spec has no `aide` node".to_string();
-            (Err(why.clone()), Err(why))
+            (Err(why.clone()), Err(why.clone()), Err(why))
         }
     };
     c.add(&aide.installed, "aide".into(), installed);
     c.add(&aide.checked, "aide check".into(), checked);
+    c.add(&aide.tools, "aide audit tools".into(), tools);
     modules(&mut c, host);
     core_dumps(&mut c, host);
     accounts(&mut c, host);

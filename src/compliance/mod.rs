@@ -261,6 +261,7 @@ fn sources() -> Vec<Source> {
     add!("updates/claims.toml", "automatic security updates (`updates`)".into(), &stdlib::updates_claims().satisfies);
     add!("aide/claims.toml", "AIDE with an initialised database (`aide`)".into(), &stdlib::aide_claims().installed);
     add!("aide/claims.toml", "the daily AIDE check (`aide`)".into(), &stdlib::aide_claims().checked);
+    add!("aide/claims.toml", "the audit tools under AIDE with sha512 (`aide`)".into(), &stdlib::aide_claims().tools);
     for m in &stdlib::modules().module {
         add!("modprobe/modules.toml", format!("module {} unloadable (`modules`)", m.name), &m.satisfies);
     }

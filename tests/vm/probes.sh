@@ -163,6 +163,15 @@ out=\$(aide --config /etc/aide/aide.conf --check --limit /usr/local/sbin 2>&1); 
 rm -f /usr/local/sbin/pynoc-aide-probe
 [ \$((rc & 1)) = 1 ] && printf '%s' "\$out" | grep -q '/usr/local/sbin/pynoc-aide-probe' && echo "PASS aide: a file added under /usr/local/sbin is reported (exit \$rc)" || echo "FAIL aide: check exit \$rc: \$(printf '%s' "\$out" | tail -3)"
 aide --config /etc/aide/aide.conf --path-check=f:$skipped/pynoc-probe | grep -q '^\[ \]' && echo "PASS aide: $skipped is left out" || echo "FAIL aide: $skipped is watched"
+# CIS 6.3.3: each audit tool under a rule with at least p+i+n+u+g+s+b+acl+xattrs+sha512.
+bad=""
+for t in auditctl auditd ausearch aureport autrace augenrules; do
+    rule=\$(aide --config /etc/aide/aide.conf --path-check=f:/usr/sbin/\$t | sed -n "s/^\\[X\\] .*rule: '[^ ]* [^ ]* \\([^']*\\)'.*/\\1/p")
+    for a in p i n u g s b acl xattrs sha512; do
+        case "+\$rule+" in *"+\$a+"*) ;; *) bad="\$bad \$t:\$a" ;; esac
+    done
+done
+[ -z "\$bad" ] && echo "PASS aide: the audit tools are watched with p+i+n+u+g+s+b+acl+xattrs+sha512" || echo "FAIL aide: the audit tools' rule lacks\$bad"
 EOF
 }
 
