@@ -74,7 +74,9 @@ pub(super) fn check(file: &Utf8Path) -> Status {
         profile = quote(profile.as_str()),
         faillock = quote(faillock.as_str()),
     );
-    match sandbox::run_scratch(&script, &["/etc", "/usr/share/pam-configs", "/var/lib/pam"]) {
+    // debconf's database too: pam-auth-update locks and writes it, and two checks at once (or
+    // apt beside one) would otherwise meet on the host's lock.
+    match sandbox::run_scratch(&script, &["/etc", "/usr/share/pam-configs", "/var/lib/pam", "/var/cache/debconf"]) {
         Ok(o) => judge(&sandbox::text(&o), deny),
         Err(e) => Status::Fail(e),
     }
