@@ -16,7 +16,7 @@ ATELIER_MIGRATE_PW=vm-proof-atelier-migrate
 # The operator the image was made with (tests/vm/image.sh) and the inventory's host name.
 VM_USER=pynomaly
 VM_HOST=debian12
-# The proof's name in the time table (the two proofs run side by side).
+# The proof's name in the time table (the two proofs may run side by side).
 VM_NAME=${VM_NAME:-debian-12}
 
 # say STAGE: a heading; with PYNOC_TIMES set (.ci/test sets it), the seconds of the stage it
