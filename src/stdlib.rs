@@ -311,6 +311,10 @@ pub struct Baseline {
     /// The benchmark level the report scores apart (`l1_server`), when it has levels.
     #[serde(default)]
     pub(crate) level: Option<String>,
+    /// The higher level scored apart too, with `level`'s items in it (`l2_server`: every
+    /// Level 1 and Level 2 server item).
+    #[serde(default)]
+    pub(crate) level2: Option<String>,
     pub(crate) item: Vec<BaselineItem>,
 }
 
@@ -400,7 +404,17 @@ pub struct AuditSets {
     pub(crate) immutable: Claims,
     /// What installing and running auditd satisfies.
     pub(crate) service: Claims,
+    /// What auditing from boot meets at CIS Level 2 (the kernel's command line).
+    pub(crate) boot: AuditBoot,
     pub(crate) set: BTreeMap<String, AuditSet>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AuditBoot {
+    /// `audit=1`.
+    pub(crate) audit: Vec<String>,
+    /// `audit_backlog_limit=` the rules' backlog, at least 8192.
+    pub(crate) backlog: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -552,6 +566,7 @@ pub(crate) const DATA: &[(&str, &str)] = &[
     ("nginx/hardening.toml", include_str!("../stdlib/nginx/hardening.toml")),
     ("fail2ban/jails.toml", include_str!("../stdlib/fail2ban/jails.toml")),
     ("audit/sets.toml", include_str!("../stdlib/audit/sets.toml")),
+    ("audit/auditd.toml", include_str!("../stdlib/audit/auditd.toml")),
     ("audit/syscalls.toml", include_str!("../stdlib/audit/syscalls.toml")),
     ("firewall/services.toml", include_str!("../stdlib/firewall/services.toml")),
     ("container/images.toml", include_str!("../stdlib/container/images.toml")),
@@ -708,6 +723,27 @@ impl PgDangerous {
 catalog!(pg_dangerous, PgDangerous, "postgres/dangerous.toml");
 catalog!(jails, JailCatalog, "fail2ban/jails.toml");
 catalog!(audit_sets, AuditSets, "audit/sets.toml");
+catalog!(auditd_conf, AuditdConf, "audit/auditd.toml");
+
+/// stdlib/audit/auditd.toml: auditd.conf at CIS Level 2, and the modes of its logs and tools.
+#[derive(Debug, Deserialize)]
+pub struct AuditdConf {
+    /// Every key of the file, in Debian's order.
+    pub(crate) setting: Vec<AuditdSetting>,
+    /// The log directory, the log and the audit tools, set by the host play.
+    pub(crate) path: Vec<CriticalFile>,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+pub(crate) struct AuditdSetting {
+    pub(crate) key: String,
+    pub(crate) value: String,
+    /// Why it differs from Debian's, written above it.
+    #[serde(default)]
+    pub(crate) why: Option<String>,
+    #[serde(default)]
+    pub(crate) satisfies: Vec<String>,
+}
 catalog!(syscalls, SyscallTable, "audit/syscalls.toml");
 catalog!(services, Services, "firewall/services.toml");
 catalog!(language, crate::language::Descriptions, "language.toml");
@@ -892,6 +928,16 @@ pub(crate) struct ModuleEntry {
     pub(crate) name: String,
     pub(crate) why: String,
     pub(crate) satisfies: Vec<String>,
+    /// Unloadable at CIS Level 2 only, and only on a host without containers (overlayfs).
+    #[serde(default)]
+    pub(crate) level2_without_containers: bool,
+}
+
+impl ModuleEntry {
+    /// Whether a host of this profile, with containers or not, makes it unloadable.
+    pub(crate) fn applies(&self, profile: crate::ir::HostProfile, containers: bool) -> bool {
+        !self.level2_without_containers || (profile.level2() && !containers)
+    }
 }
 
 /// stdlib/aide/claims.toml: what file integrity monitoring meets.

@@ -114,6 +114,13 @@ fn audit_rejects_a_syscall_the_abi_lacks() {
 }
 
 #[test]
+fn auditd_rejects_an_action_it_does_not_know_and_a_misspelt_key() {
+    fails("auditd", "host/auditd.conf", "disk_full_action = explode\n", "auditd:");
+    fails("auditd", "host/auditd.conf", "max_log_file_acton = keep_logs\n", "auditd:");
+    fails("auditd", "host/auditd.conf", "space_left = 50\nadmin_space_left = 75\n", "auditd:");
+}
+
+#[test]
 fn ufw_rejects_the_guides_script_and_a_script_that_undoes_sysctl() {
     let guide = "#!/bin/sh\nufw --force reset\nufw default deny incoming\nufw limit ssh\nufw --force enable\niptables-save > /etc/iptables/rules.v4\n";
     fails("ufw", "host/ufw.sh", guide, "exit status");

@@ -22,6 +22,7 @@ use crate::verify::Status;
 mod aide;
 mod apparmor;
 mod audit;
+mod auditd;
 mod banner;
 mod fail2ban;
 mod fstab;
@@ -79,6 +80,7 @@ pub enum Kind {
     Faillock,
     PamProfile,
     AppArmorGrub,
+    Auditd,
 }
 
 /// How an artifact reaches its consumer.
@@ -169,7 +171,7 @@ const FIREWALL: &[&str] = &["host/firewall", "project"];
 const DEPLOY: &[&str] = &["project", "host", "nginx", "postgres", "container"];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 40] = [
+    pub(crate) const ALL: [Kind; 41] = [
         Kind::Sysctl,
         Kind::Sshd,
         Kind::Fail2ban,
@@ -210,6 +212,7 @@ impl Kind {
         Kind::Faillock,
         Kind::PamProfile,
         Kind::AppArmorGrub,
+        Kind::Auditd,
     ];
 
     /// The one description of each kind.
@@ -512,6 +515,17 @@ impl Kind {
                 &["host/apparmor"],
                 Checker::Tool,
             ),
+            // auditd refuses a configuration others may write; Debian's is 0640.
+            Kind::Auditd => d(
+                "auditd",
+                "host/auditd.conf",
+                root,
+                0o640,
+                Replace,
+                "audit/auditd.conf.j2",
+                &["host", "host/audit"],
+                Checker::Daemon("auditd"),
+            ),
             Kind::Faillock => d(
                 "faillock",
                 "host/faillock.conf",
@@ -629,6 +643,7 @@ impl Kind {
             // After Debian's timesyncd.conf: these values win.
             Kind::Timesyncd => "/etc/systemd/timesyncd.conf.d/50-pynoc.conf",
             Kind::Faillock => "/etc/security/faillock.conf",
+            Kind::Auditd => "/etc/audit/auditd.conf",
             // update-grub reads /etc/default/grub.d/*.cfg after /etc/default/grub.
             Kind::AppArmorGrub => "/etc/default/grub.d/50-pynoc-apparmor.cfg",
             // A profile pam-auth-update merges into /etc/pam.d/common-*, above Debian's `unix`.
@@ -656,6 +671,8 @@ impl Kind {
             Kind::Journald => host.is_some_and(|h| h.journal.is_some()),
             Kind::Timesyncd => host.is_some_and(|h| h.time.is_some()),
             Kind::AppArmorGrub => host.is_some_and(|h| h.apparmor.is_some()),
+            // The audit sets watch /etc/audit/ (`audit-config`).
+            Kind::Auditd => false,
             Kind::CoreDumps => host.is_some_and(|h| h.sysctl.is_some()),
             Kind::Nftables => host.is_some_and(|h| h.firewall.is_some()),
             Kind::Nginx => spec.nginx.is_some(),
@@ -716,6 +733,7 @@ impl Kind {
             | Kind::Faillock
             | Kind::PamProfile
             | Kind::AppArmorGrub
+            | Kind::Auditd
             | Kind::CoreDumps => Some(Group::Host),
             Kind::Nginx | Kind::NginxUnit => Some(Group::Web),
             Kind::PostgresSql | Kind::PgHba | Kind::PostgresUnit => Some(Group::Database),
@@ -773,6 +791,7 @@ impl Kind {
             Kind::Faillock => &["libpam-modules"],
             // aa-status is apparmor's; update-grub is the bootloader's, where there is one.
             Kind::AppArmorGrub => &["apparmor"],
+            Kind::Auditd => &["auditd"],
             // pam-auth-update.
             Kind::PamProfile => &["libpam-runtime"],
             Kind::Sysctl
@@ -904,7 +923,7 @@ pub(crate) enum Emit {
 }
 
 /// The order of the host play's tasks: the kinds whose `steps` it runs.
-pub(crate) const HOST_PLAY: [Kind; 23] = [
+pub(crate) const HOST_PLAY: [Kind; 24] = [
     Kind::Sysctl,
     Kind::CoreDumps,
     Kind::Modules,
@@ -925,6 +944,7 @@ pub(crate) const HOST_PLAY: [Kind; 23] = [
     Kind::Fail2ban,
     Kind::Fail2banUnit,
     Kind::Audit,
+    Kind::Auditd,
     Kind::Updates,
     Kind::Aide,
     // Last: a daemon-reload after the tmpfs lines are in fstab (unmasking a timer does one)
@@ -1099,6 +1119,13 @@ impl Kind {
                 None,
                 Emit::Own(journald::emit),
                 Some(journald::steps),
+            ),
+            Kind::Auditd => b(
+                auditd::check,
+                Each(auditd::line, "not an auditd.conf setting of stdlib/audit/auditd.toml"),
+                None,
+                Emit::Own(auditd::emit),
+                Some(auditd::steps),
             ),
             Kind::AppArmorGrub => b(
                 apparmor::check,

@@ -85,7 +85,15 @@ fn modules(c: &mut Claims, host: Option<&crate::ir::Host>) {
             None => Err("the spec has no `modules` node".to_string()),
             Some(x) => match x.allowed.iter().find(|a| a.key == m.name) {
                 Some(a) => Err(format!("the spec keeps `{}` loadable: {}", m.name, a.reason)),
-                None => Ok(format!("host/modprobe.conf: install {} /bin/false", m.name)),
+                None if x.disabled.iter().any(|d| d.name == m.name) => {
+                    Ok(format!("host/modprobe.conf: install {} /bin/false", m.name))
+                }
+                None => Err(match host.and_then(|h| h.containers.as_deref()) {
+                    Some(why) => {
+                        format!("`{}` stays loadable where containers run ({why}): their storage mounts it", m.name)
+                    }
+                    None => format!("`{}` is unloadable at CIS Level 2 only (`host profile=cis-l2`)", m.name),
+                }),
             },
         };
         c.add(&m.satisfies, format!("module {}", m.name), outcome);

@@ -92,6 +92,9 @@ pub struct Summary {
     /// The benchmark's level scored apart (CIS Level 1 server), when the catalog names one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) level: Option<LevelScore>,
+    /// The higher level (CIS Level 2 server: Level 1's items and its own), when named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) level2: Option<LevelScore>,
 }
 
 /// One level of a benchmark: its share of all the level's items, and of those that apply to
@@ -204,6 +207,16 @@ fn sources() -> Vec<Source> {
     add!("audit/sets.toml", "`-e 2`, the rules locked until reboot".into(), &a.immutable.satisfies);
     add!("audit/sets.toml", format!("the rules file installed with mode {}", a.file.mode), &a.file.satisfies);
     add!("audit/sets.toml", "auditd installed, enabled and running".into(), &a.service.satisfies);
+    let l2 = "(`host profile=cis-l2`)";
+    add_if("audit/sets.toml", format!("audit=1 on the kernel's command line {l2}"), &a.boot.audit, true);
+    add_if("audit/sets.toml", format!("audit_backlog_limit on the kernel's command line {l2}"), &a.boot.backlog, true);
+    let conf = stdlib::auditd_conf();
+    for s in &conf.setting {
+        add_if("audit/auditd.toml", format!("auditd.conf: {} = {} {l2}", s.key, s.value), &s.satisfies, true);
+    }
+    for f in &conf.path {
+        add_if("audit/auditd.toml", format!("{} {}:{} {} {l2}", f.path, f.owner, f.group, f.mode), &f.satisfies, true);
+    }
     let pg = stdlib::pg_hardening();
     for p in &pg.parameter {
         let how = if p.with_ssl { " (with the `ssl` node)" } else { "" };
@@ -263,7 +276,12 @@ fn sources() -> Vec<Source> {
     add!("aide/claims.toml", "the daily AIDE check (`aide`)".into(), &stdlib::aide_claims().checked);
     add!("aide/claims.toml", "the audit tools under AIDE with sha512 (`aide`)".into(), &stdlib::aide_claims().tools);
     for m in &stdlib::modules().module {
-        add!("modprobe/modules.toml", format!("module {} unloadable (`modules`)", m.name), &m.satisfies);
+        let (how, chosen) = if m.level2_without_containers {
+            (" at CIS Level 2 on a host without containers", true)
+        } else {
+            ("", false)
+        };
+        add_if("modprobe/modules.toml", format!("module {} unloadable (`modules`){how}", m.name), &m.satisfies, chosen);
     }
     for s in &stdlib::absent_services().service {
         add!("services/absent.toml", format!("`{}` purged or masked (`services`)", s.name), &s.satisfies);
@@ -398,19 +416,11 @@ pub fn report(spec: &Spec, baseline: &Baseline, waived: &[crate::waive::Waived])
     let not_applicable = count(Status::NotApplicable);
     // Every item counts but a desktop's: declined and out-of-scope ones are not met.
     let percent = share(met, items.len() - not_applicable);
-    let level = baseline.level.as_ref().map(|name| {
-        let at: Vec<&ItemReport> =
-            items.iter().filter(|i| i.level.as_deref().is_some_and(|l| l.split(',').any(|x| x == name))).collect();
-        let met = at.iter().filter(|i| i.status == Status::Met).count();
-        let server = at.iter().filter(|i| i.status != Status::NotApplicable).count();
-        LevelScore {
-            name: name.clone(),
-            met,
-            total: at.len(),
-            percent: share(met, at.len()),
-            applicable: server,
-            applicable_percent: share(met, server),
-        }
+    let level = baseline.level.as_ref().map(|name| level_score(&items, name, &[name.as_str()]));
+    let level2 = baseline.level2.as_ref().map(|name| {
+        let mut names = vec![name.as_str()];
+        names.extend(baseline.level.as_deref());
+        level_score(&items, name, &names)
     });
     let targets = crate::stdlib::targets();
     let release_note = baseline.release.as_ref().filter(|r| **r != spec.release).map(|r| {
@@ -435,8 +445,25 @@ pub fn report(spec: &Spec, baseline: &Baseline, waived: &[crate::waive::Waived])
             total: items.len(),
             percent,
             level,
+            level2,
         },
         items,
+    }
+}
+
+/// The score of the items of any of `names`' levels, reported as `name`.
+fn level_score(items: &[ItemReport], name: &str, names: &[&str]) -> LevelScore {
+    let at: Vec<&ItemReport> =
+        items.iter().filter(|i| i.level.as_deref().is_some_and(|l| l.split(',').any(|x| names.contains(&x)))).collect();
+    let met = at.iter().filter(|i| i.status == Status::Met).count();
+    let server = at.iter().filter(|i| i.status != Status::NotApplicable).count();
+    LevelScore {
+        name: name.to_string(),
+        met,
+        total: at.len(),
+        percent: share(met, at.len()),
+        applicable: server,
+        applicable_percent: share(met, server),
     }
 }
 
@@ -529,7 +556,7 @@ impl Report {
             s.percent,
             s.total - s.not_applicable
         );
-        if let Some(l) = &s.level {
+        for l in s.level.iter().chain(&s.level2) {
             out += &format!(
                 "{}: {} of {} items met ({}%); {}% of the {} that apply to this host (a server: no desktop, one firewall, one logger, one time daemon)\n",
                 l.name, l.met, l.total, l.percent, l.applicable_percent, l.applicable

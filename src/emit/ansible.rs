@@ -99,6 +99,7 @@ pub(crate) enum Handler {
     RestartJournald,
     RestartTimesyncd,
     UpdateGrub,
+    ReloadAuditd,
 }
 
 impl Handler {
@@ -114,6 +115,7 @@ impl Handler {
             Handler::RestartJournald => "restart journald",
             Handler::RestartTimesyncd => "restart timesyncd",
             Handler::UpdateGrub => "update grub",
+            Handler::ReloadAuditd => "reload auditd",
         }
     }
 }
@@ -145,6 +147,7 @@ pub(crate) enum Registered {
     Sugroup,
     Schedulers,
     AideInit,
+    AuditPermissions,
 }
 
 impl Registered {
@@ -168,6 +171,7 @@ impl Registered {
             Registered::Sugroup => "pynoc_sugroup",
             Registered::Schedulers => "pynoc_schedulers",
             Registered::AideInit => "pynoc_aide_init",
+            Registered::AuditPermissions => "pynoc_audit_permissions",
         }
     }
 

@@ -337,19 +337,22 @@ fn schedulers() -> Task {
 /// The owners and modes of the host's critical files (stdlib/permissions/files.toml): a
 /// mode only loses bits, a missing file or a link is left alone.
 fn critical_files() -> Task {
-    let files = &crate::stdlib::critical_files().file;
+    permissions("critical files'", &crate::stdlib::critical_files().file, Registered::Permissions)
+}
+
+/// Files' owners and modes by stdlib/deploy/permissions.sh, the CIS items they meet named.
+pub(crate) fn permissions(what: &str, files: &[crate::stdlib::CriticalFile], reg: Registered) -> Task {
     let mut argv = vec![plain("sh"), plain("-c"), unsafe_str(PERMISSIONS), plain("pynoc-permissions")];
     for f in files {
         argv.extend([plain(&f.path), plain(&f.owner), plain(&f.group), plain(&f.mode.to_string())]);
     }
-    let items: Vec<&str> =
+    let mut items: Vec<&str> =
         files.iter().flat_map(|f| &f.satisfies).filter_map(|i| i.strip_prefix("cis-debian12:")).collect();
-    let mut step = Step::new(
-        &format!("critical files' owners and modes (CIS Debian 12 {})", items.join(" ")),
-        Command::argv(argv),
-    )
-    .register(Registered::Permissions);
-    step.changed_when = Some(Changed::When(Registered::Permissions.cond("{var}.stdout == 'changed'")));
+    items.dedup();
+    let mut step =
+        Step::new(&format!("{what} owners and modes (CIS Debian 12 {})", items.join(" ")), Command::argv(argv))
+            .register(reg);
+    step.changed_when = Some(Changed::When(reg.cond("{var}.stdout == 'changed'")));
     step.task()
 }
 

@@ -11,6 +11,11 @@ pub struct Host {
     /// Why containers run on this host, when they do: forwarding then stays on and the
     /// firewall routes the container networks' traffic (published ports, egress) only.
     pub containers: Option<String>,
+    /// `host profile=cis-l2`: the CIS level the host is hardened to. Level 2 adds auditd's
+    /// log retention (host/auditd.conf), auditing from boot (`audit=1` on the kernel's command
+    /// line), overlayfs unloadable on a host without containers, and every AppArmor profile
+    /// enforcing: each with the trade-off docs/baselines.md states.
+    pub(crate) profile: HostProfile,
     /// The login accounts the operator's provisioning makes; `AllowUsers` names only these.
     pub(crate) accounts: Vec<LoginUser>,
     pub(crate) sysctl: Option<Sysctl>,
@@ -34,6 +39,27 @@ pub struct Host {
     /// Debian ships it, each with its reason. Every other service pynoc configures runs
     /// under its sandbox drop-in (`Spec::sandboxes`).
     pub(crate) unsandboxed: Vec<Unsandboxed>,
+}
+
+/// The CIS level a host is hardened to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
+pub(crate) enum HostProfile {
+    /// CIS Debian 12 Level 1 (server): the default.
+    #[default]
+    #[serde(rename = "cis-l1")]
+    CisL1,
+    /// Level 2 (server): Level 1 and the items that cost availability or compatibility.
+    #[serde(rename = "cis-l2")]
+    CisL2,
+}
+
+impl HostProfile {
+    /// How the spec names them.
+    pub(crate) const NAMES: &[&str] = &["cis-l1", "cis-l2"];
+
+    pub(crate) fn level2(self) -> bool {
+        self == HostProfile::CisL2
+    }
 }
 
 /// A service left without its sandbox, and why.

@@ -349,9 +349,16 @@ fn lower_host(
     // Read (and diagnosed) by `release` before any section.
     let _ = r.prop("release");
     let containers = containers(&r, compose);
+    let profile = r
+        .str_prop("profile", "cis-l2")
+        .and_then(|v| one_of(d, "`profile`", &v, ir::HostProfile::NAMES))
+        .map_or(ir::HostProfile::default(), |p| {
+            if p == "cis-l2" { ir::HostProfile::CisL2 } else { ir::HostProfile::CisL1 }
+        });
     r.block_done();
     let mut host = ir::Host {
         containers: containers.clone(),
+        profile,
         accounts: Vec::new(),
         sysctl: None,
         ssh: None,
@@ -392,7 +399,10 @@ fn lower_host(
             "sandbox" => host.unsandboxed = sandbox::lower(c, d),
             "updates" => host.updates = o.section(d, ir::Section::Updates, || updates::lower(c, d)),
             "aide" => host.aide = o.section(d, ir::Section::Aide, || aide::lower(c, d, project)),
-            "modules" => host.modules = o.section(d, ir::Section::Modules, || modules::lower(c, d)),
+            "modules" => {
+                host.modules =
+                    o.section(d, ir::Section::Modules, || modules::lower(c, d, profile, containers.is_some()))
+            }
             "passwords" => host.passwords = o.section(d, ir::Section::Passwords, || login::passwords(c, d)),
             "sudo" => host.sudo = o.section(d, ir::Section::Sudo, || login::sudo(c, d)),
             "shell" => host.shell = o.section(d, ir::Section::Shell, || login::shell(c, d)),

@@ -8,7 +8,7 @@ use crate::ir;
 use super::node::Reader;
 use super::{Exceptions, exceptions};
 
-pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Modules> {
+pub(crate) fn lower(n: &Node, d: &Diags, profile: ir::HostProfile, containers: bool) -> Option<ir::Modules> {
     Reader::new(n, d).block_done();
     let catalog = &crate::stdlib::modules().module;
     let names: Vec<&str> = catalog.iter().map(|m| m.name.as_str()).collect();
@@ -28,7 +28,7 @@ pub(crate) fn lower(n: &Node, d: &Diags) -> Option<ir::Modules> {
     );
     let disabled = catalog
         .iter()
-        .filter(|m| !allowed.iter().any(|a| a.key == m.name))
+        .filter(|m| m.applies(profile, containers) && !allowed.iter().any(|a| a.key == m.name))
         .map(|m| ir::Module { name: m.name.clone(), why: m.why.clone() })
         .collect();
     Some(ir::Modules { disabled, allowed })
