@@ -404,6 +404,8 @@ pub struct AuditSets {
     pub(crate) immutable: Claims,
     /// What installing and running auditd satisfies.
     pub(crate) service: Claims,
+    /// What the play's `augenrules --check` after loading meets.
+    pub(crate) loaded: Claims,
     /// What auditing from boot meets at CIS Level 2 (the kernel's command line).
     pub(crate) boot: AuditBoot,
     pub(crate) set: BTreeMap<String, AuditSet>,
@@ -431,6 +433,10 @@ pub(crate) struct AuditSet {
     /// Programs whose every run is recorded (`-F path=… -F perm=x`).
     #[serde(default)]
     pub(crate) exec: Vec<ExecRule>,
+    /// Its items are met only with the spec's `sudo` node, whose sudoers file names the log
+    /// its watch records (sudo writes no log file otherwise).
+    #[serde(default)]
+    pub(crate) needs_sudo: bool,
     #[serde(default)]
     pub(crate) satisfies: Vec<String>,
 }
@@ -871,7 +877,15 @@ catalog!(banner, BannerCatalog, "banner/banner.toml");
 catalog!(journald_claims, UpdatesClaims, "journald/claims.toml");
 catalog!(timesyncd, TimeCatalog, "timesyncd/timesyncd.toml");
 catalog!(pam_claims, PamClaims, "pam/claims.toml");
-catalog!(apparmor_claims, UpdatesClaims, "apparmor/claims.toml");
+catalog!(apparmor_claims, AppArmorClaims, "apparmor/claims.toml");
+
+/// stdlib/apparmor/claims.toml: what `apparmor` meets, and what it adds at CIS Level 2.
+#[derive(Debug, Deserialize)]
+pub struct AppArmorClaims {
+    pub(crate) satisfies: Vec<String>,
+    /// Every profile enforcing (`host profile=cis-l2`).
+    pub(crate) enforcing: Vec<String>,
+}
 
 /// stdlib/pam/claims.toml: what the PAM profile and faillock.conf meet.
 #[derive(Debug, Deserialize)]

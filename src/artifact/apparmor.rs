@@ -11,11 +11,16 @@ use camino::Utf8Path;
 use minijinja::{Environment, Error};
 
 use super::Kind;
-use crate::emit::ansible::{Command as Cmd, Handler, HandlerTask, Module, Step, UnitState, words};
-use crate::emit::deploy::{Steps, copy, root_dir, service};
+use crate::emit::ansible::{
+    Apt, Changed, Command as Cmd, Handler, HandlerTask, Module, Registered, Step, UnitState, plain, words,
+};
+use crate::emit::deploy::{Steps, copy, root_dir, service, unsafe_str};
 use crate::emit::{Artifact, Context, render};
 use crate::ir::Host;
 use crate::verify::{Status, brief, need};
+
+/// The host play's script that enforces every profile, at Level 2.
+const ENFORCE: &str = include_str!("../../stdlib/deploy/apparmor-enforce.sh");
 
 pub(super) fn emit(env: &Environment, cx: &Context) -> Result<Option<Artifact>, Error> {
     let Some(host) = cx.spec.host.as_ref() else { return Ok(None) };
@@ -76,7 +81,7 @@ pub(super) fn line(l: &str) -> bool {
 
 /// The drop-in (update-grub runs when it changes, where GRUB is installed), AppArmor's
 /// service on, and no process that has a profile running without it.
-pub(super) fn steps(p: &mut Steps, a: &Artifact, _host: &Host) {
+pub(super) fn steps(p: &mut Steps, a: &Artifact, host: &Host) {
     p.tasks.push(root_dir("GRUB's drop-in directory", "/etc/default/grub.d"));
     p.tasks.push(
         Step::new("AppArmor on at every boot (the kernel's command line)", Module::Copy(copy(a, None)))
@@ -94,6 +99,16 @@ pub(super) fn steps(p: &mut Steps, a: &Artifact, _host: &Host) {
             .read_only()
             .task(),
     );
+    // CIS 1.3.1.4, at Level 2: every profile enforcing (stdlib/deploy/apparmor-enforce.sh).
+    if host.profile.level2() {
+        let utils = Apt { name: vec!["apparmor-utils".into()], state: "present" };
+        p.tasks.push(Step::new("AppArmor's aa-enforce (apparmor-utils, CIS Level 2)", Module::Apt(utils)).task());
+        let argv = vec![plain("sh"), plain("-c"), unsafe_str(ENFORCE), plain("pynoc-apparmor-enforce")];
+        let mut step = Step::new("AppArmor: every profile in enforce mode (CIS Level 2)", Cmd::argv(argv))
+            .register(Registered::AppArmorEnforce);
+        step.changed_when = Some(Changed::When(Registered::AppArmorEnforce.cond("{var}.stdout == 'changed'")));
+        p.tasks.push(step.task());
+    }
     let update = "command -v update-grub >/dev/null || exit 0; update-grub";
     p.handlers.push(HandlerTask::new(
         Handler::UpdateGrub.topic(),

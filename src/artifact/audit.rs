@@ -11,12 +11,16 @@ use camino::Utf8Path;
 use minijinja::{Environment, Error};
 
 use super::Kind;
-use crate::emit::ansible::{Registered, UnitState, plain};
+use crate::emit::ansible::{Command as Cmd, Registered, Step, UnitState, plain, words};
 use crate::emit::deploy::{Steps, guarded, one_line, service};
 use crate::emit::{Artifact, Context, render};
 use crate::ir::{Audit, Host};
 use crate::verify::shape::first_word;
 use crate::verify::{Status, need, need_root};
+
+/// The play's check that the rules loaded are the files of rules.d, merged.
+const CHECK: &str = "out=$(augenrules --check) || exit 1; echo \"$out\"; case $out in *'No change'*) exit 0;; esac; \
+                     auditctl -s | grep -qx 'enabled 2' || exit 1";
 
 /// The script the host play runs for it (shellchecked by tests/harness_lint.rs).
 const AUDIT_LOAD: &str = include_str!("../../stdlib/deploy/audit-load.sh");
@@ -93,4 +97,14 @@ pub(super) fn steps(p: &mut Steps, a: &Artifact, _host: &Host) {
     let load = || vec![plain("sh"), plain("-c"), plain(one_line(AUDIT_LOAD))];
     p.tasks.push(guarded("audit rules", a, Registered::Audit, load(), load()));
     p.tasks.push(service("auditd enabled and running", "auditd", Some(UnitState::Started)));
+    // CIS 6.2.3.21: the rules on disk (/etc/audit/audit.rules, what the kernel was given) are
+    // rules.d's, merged; only locked rules may wait for the next boot.
+    p.tasks.push(
+        Step::new(
+            "audit rules: the loaded file is rules.d's (augenrules --check)",
+            Cmd::argv(words(&["sh", "-c", CHECK])),
+        )
+        .read_only()
+        .task(),
+    );
 }

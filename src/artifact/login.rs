@@ -317,7 +317,18 @@ pub(super) fn profile_line(l: &str) -> bool {
 /// The profile, read by login shells from the next login on.
 pub(super) fn profile_steps(p: &mut Steps, a: &Artifact, _host: &Host) {
     p.tasks.push(Step::new("login shells' umask and idle timeout", Module::Copy(copy(a, None))).task());
+    // CIS 5.4.3.1: nologin is no login shell; a program that takes /etc/shells as the list of
+    // real shells (an FTP daemon, `chsh`) would treat an account that has it as one that logs in.
+    let mut step =
+        Step::new("/etc/shells lists no nologin", Cmd::argv(vec![plain("sh"), plain("-c"), unsafe_str(SHELLS)]))
+            .register(Registered::Shells);
+    step.changed_when = Some(Changed::When(Registered::Shells.cond("{var}.stdout == 'changed'")));
+    p.tasks.push(step.task());
 }
+
+/// Removes every nologin line of /etc/shells; prints `changed` or `unchanged`.
+const SHELLS: &str = "grep -q '/nologin$' /etc/shells || { echo unchanged; exit 0; }; \
+                      sed -i '\\#/nologin$#d' /etc/shells && echo changed";
 
 /// Each key in place of Debian's line of /etc/login.defs; then the spec's accounts that log
 /// in by key alone lose the ageing useradd gave them (stdlib/deploy/key-only-ageing.sh).

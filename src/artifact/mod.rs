@@ -790,6 +790,7 @@ impl Kind {
             Kind::Timesyncd => &["systemd-timesyncd"],
             Kind::Faillock => &["libpam-modules"],
             // aa-status is apparmor's; update-grub is the bootloader's, where there is one.
+            // (aa-enforce, apparmor-utils', is installed by Level 2's own step.)
             Kind::AppArmorGrub => &["apparmor"],
             Kind::Auditd => &["auditd"],
             // pam-auth-update.

@@ -14,7 +14,10 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     let mut out = Claims::default();
     for (name, set) in &data.set {
         let outcome = audit.map_or_else(none, |a| {
-            if a.groups.iter().any(|g| g.name == *name) {
+            let sudo = spec.host.as_ref().is_some_and(|h| h.sudo.is_some());
+            if set.needs_sudo && !sudo {
+                Err(format!("the `{name}` rules watch the log host/sudoers names: the spec has no `sudo` node"))
+            } else if a.groups.iter().any(|g| g.name == *name) {
                 Ok(format!("host/audit.rules: the `{name}` rules ({})", set.comment))
             } else {
                 Err(format!("the rule set `{name}` is not in the spec's `rules` line"))
@@ -33,6 +36,8 @@ pub(super) fn claims(spec: &Spec) -> Vec<Claim> {
     let service =
         audit.map_or_else(none, |_| Ok("the playbook installs auditd and keeps it enabled and running".to_string()));
     out.add(&data.service.satisfies, "audit service".into(), service);
+    let loaded = audit.map_or_else(none, |_| Ok("the host play checks `augenrules --check` after loading".to_string()));
+    out.add(&data.loaded.satisfies, "audit rules loaded".into(), loaded);
     level2(&mut out, spec);
     out.0
 }

@@ -157,6 +157,17 @@ fn apparmor(c: &mut Claims, host: Option<&crate::ir::Host>) {
         None => Err("the spec has no `apparmor` node".to_string()),
     };
     c.add(&stdlib::apparmor_claims().satisfies, "apparmor".into(), a);
+    let enforcing = match host {
+        Some(h) if h.apparmor.is_none() => Err("the spec has no `apparmor` node".to_string()),
+        Some(h) if h.profile.level2() => {
+            Ok("the host play enforces every profile loaded in complain mode (aa-enforce) and stops at one left".into())
+        }
+        Some(_) => Err("every profile enforcing is CIS Level 2's (`host profile=cis-l2`): a profile Debian ships in \
+                        complain mode, enforced, may stop its program"
+            .into()),
+        None => Err("the spec has no `host` section".to_string()),
+    };
+    c.add(&stdlib::apparmor_claims().enforcing, "apparmor enforcing".into(), enforcing);
 }
 
 /// `time`: systemd-timesyncd as the one time daemon, on the spec's servers only.
@@ -270,7 +281,10 @@ fn login(c: &mut Claims, host: Option<&crate::ir::Host>) {
     };
     c.add(&l.sudo, "sudo".into(), sudo);
     let shell = match host.and_then(|h| h.shell.as_ref()) {
-        Some(s) => Ok(format!("host/profile.sh: umask 027, TMOUT={} read-only", s.timeout * 60)),
+        Some(s) => Ok(format!(
+            "host/profile.sh: umask 027, TMOUT={} read-only; the host play keeps nologin out of /etc/shells",
+            s.timeout * 60
+        )),
         None => Err("the spec has no `shell` node".to_string()),
     };
     c.add(&l.shell, "shell".into(), shell);

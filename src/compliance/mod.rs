@@ -207,6 +207,7 @@ fn sources() -> Vec<Source> {
     add!("audit/sets.toml", "`-e 2`, the rules locked until reboot".into(), &a.immutable.satisfies);
     add!("audit/sets.toml", format!("the rules file installed with mode {}", a.file.mode), &a.file.satisfies);
     add!("audit/sets.toml", "auditd installed, enabled and running".into(), &a.service.satisfies);
+    add!("audit/sets.toml", "the play's `augenrules --check` after loading".into(), &a.loaded.satisfies);
     let l2 = "(`host profile=cis-l2`)";
     add_if("audit/sets.toml", format!("audit=1 on the kernel's command line {l2}"), &a.boot.audit, true);
     add_if("audit/sets.toml", format!("audit_backlog_limit on the kernel's command line {l2}"), &a.boot.backlog, true);
@@ -315,6 +316,12 @@ fn sources() -> Vec<Source> {
         "apparmor/claims.toml",
         "AppArmor on at boot, no process with a profile unconfined (`apparmor`)".into(),
         &stdlib::apparmor_claims().satisfies
+    );
+    add_if(
+        "apparmor/claims.toml",
+        "every AppArmor profile enforcing (`host profile=cis-l2`)".into(),
+        &stdlib::apparmor_claims().enforcing,
+        true,
     );
     add!(
         "timesyncd/timesyncd.toml",

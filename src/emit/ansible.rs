@@ -148,6 +148,8 @@ pub(crate) enum Registered {
     Schedulers,
     AideInit,
     AuditPermissions,
+    Shells,
+    AppArmorEnforce,
 }
 
 impl Registered {
@@ -172,6 +174,8 @@ impl Registered {
             Registered::Schedulers => "pynoc_schedulers",
             Registered::AideInit => "pynoc_aide_init",
             Registered::AuditPermissions => "pynoc_audit_permissions",
+            Registered::Shells => "pynoc_shells",
+            Registered::AppArmorEnforce => "pynoc_apparmor_enforce",
         }
     }
 
