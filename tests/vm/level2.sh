@@ -128,6 +128,8 @@ EOF
     # Every module of the catalog unloadable and not loaded: after the reboot (the image's
     # Docker loaded overlayfs before the play).
     [ "$1" = 1 ] || probe_modules "$WORK/out"
+    # For the log: units that failed (the image's Docker has no overlayfs from this boot on).
+    echo 'systemctl --failed --no-legend --plain' | G 2>&1 | sed 's/^/   failed unit: /'
 }
 
 main "$@"
