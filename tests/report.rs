@@ -254,3 +254,49 @@ fn every_level_1_server_item_is_decided() {
         assert!(why > 0, "{} is declined without a reason", i["id"]);
     }
 }
+
+/// `host profile=cis-l2`: Level 2's items met by what it writes, each not met at Level 1
+/// with the profile named, and with the reason where the spec's host rules one out.
+#[test]
+fn level_2_is_a_profile_with_its_reasons() {
+    let l2 = "tests/vm/level2/spec.kdl";
+    let j = json(l2, "cis-debian12");
+    for id in
+        ["1.1.1.6", "1.3.1.4", "6.2.1.3", "6.2.1.4", "6.2.2.1", "6.2.2.2", "6.2.2.3", "6.2.2.4", "6.2.4.4", "6.2.4.8"]
+    {
+        assert_eq!(item(&j, id)["status"], "met", "{id}: {}", item(&j, id));
+    }
+    assert_eq!(j["summary"]["level2"]["total"], 310, "every item is a server's at one level");
+    assert_eq!(j["summary"]["level2"]["name"], "l2_server");
+    let reasons = |j: &serde_json::Value, id: &str| {
+        let i = item(j, id);
+        assert_eq!(i["status"], "not-met", "{id}: {i}");
+        i["details"].to_string()
+    };
+    // Level 1, the default: each of Level 2's items says which profile it needs.
+    let l1 = json("examples/pynomaly/spec.kdl", "cis-debian12");
+    for id in ["6.2.2.2", "6.2.1.3", "6.2.4.8", "1.3.1.4"] {
+        assert!(reasons(&l1, id).contains("cis-l2"), "{id}: {}", reasons(&l1, id));
+    }
+    // The reference runs containers: overlayfs stays loadable, and says why.
+    assert!(reasons(&l1, "1.1.1.6").contains("containers"), "{}", reasons(&l1, "1.1.1.6"));
+    // Level 2 with containers, and Level 2 without `apparmor` (whose GRUB drop-in carries audit=1).
+    let text = std::fs::read_to_string(root().join(l2)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let variant = |name: &str, from: &str, to: &str| {
+        assert!(text.contains(from), "{from}");
+        let p = dir.path().join(name);
+        std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+        json(p.to_str().unwrap(), "cis-debian12")
+    };
+    let docker = variant(
+        "containers.kdl",
+        "release=debian-12 profile=cis-l2",
+        "release=debian-12 profile=cis-l2 containers=#true",
+    );
+    assert!(reasons(&docker, "1.1.1.6").contains("containers"), "{}", reasons(&docker, "1.1.1.6"));
+    assert_eq!(item(&docker, "6.2.2.2")["status"], "met");
+    let no_apparmor = variant("no-apparmor.kdl", "    apparmor\n", "");
+    assert!(reasons(&no_apparmor, "6.2.1.3").contains("apparmor"), "{}", reasons(&no_apparmor, "6.2.1.3"));
+    assert!(reasons(&no_apparmor, "1.3.1.4").contains("apparmor"), "{}", reasons(&no_apparmor, "1.3.1.4"));
+}
