@@ -194,6 +194,8 @@ pub(crate) struct Release {
     /// Where logins are recorded (`utmp` or `wtmpdb`): the audit sets watch those files.
     #[serde(rename = "login-records")]
     pub(crate) login_records: String,
+    /// The audit daemon's version: Level 2's auditd.conf is one version's file.
+    pub(crate) auditd: String,
     /// For the table's readers; no setting depends on the kernel's version yet.
     #[allow(dead_code)]
     pub(crate) kernel: String,
@@ -734,6 +736,8 @@ catalog!(auditd_conf, AuditdConf, "audit/auditd.toml");
 /// stdlib/audit/auditd.toml: auditd.conf at CIS Level 2, and the modes of its logs and tools.
 #[derive(Debug, Deserialize)]
 pub struct AuditdConf {
+    /// The auditd version whose file it is (a release's in stdlib/targets.toml).
+    pub(crate) auditd: String,
     /// Every key of the file, in Debian's order.
     pub(crate) setting: Vec<AuditdSetting>,
     /// The log directory, the log and the audit tools, set by the host play.

@@ -349,12 +349,13 @@ fn lower_host(
     // Read (and diagnosed) by `release` before any section.
     let _ = r.prop("release");
     let containers = containers(&r, compose);
-    let profile = r
-        .str_prop("profile", "cis-l2")
-        .and_then(|v| one_of(d, "`profile`", &v, ir::HostProfile::NAMES))
-        .map_or(ir::HostProfile::default(), |p| {
+    let profile_node = r.str_prop("profile", "cis-l2");
+    let profile = profile_node.as_ref().and_then(|v| one_of(d, "`profile`", v, ir::HostProfile::NAMES)).map_or(
+        ir::HostProfile::default(),
+        |p| {
             if p == "cis-l2" { ir::HostProfile::CisL2 } else { ir::HostProfile::CisL1 }
-        });
+        },
+    );
     r.block_done();
     let mut host = ir::Host {
         containers: containers.clone(),
@@ -423,6 +424,23 @@ fn lower_host(
             }
             _ => {}
         }
+    }
+    // Level 2 writes auditd.conf, one auditd version's file.
+    let conf = stdlib::auditd_conf();
+    if let Some(v) =
+        profile_node.filter(|_| host.profile.level2() && host.audit.is_some() && release.auditd != conf.auditd)
+    {
+        d.push(
+            Diagnostic::new(
+                Kind::InvalidValue,
+                format!(
+                    "`cis-l2` writes auditd {}'s auditd.conf, and this host's release runs auditd {}",
+                    conf.auditd, release.auditd
+                ),
+            )
+            .at(v.span, "no auditd.conf for this release")
+            .help("pynoc has Debian 12's file only so far: use `profile=cis-l1` on this host, or `release=debian-12`"),
+        );
     }
     Some(host)
 }
