@@ -350,12 +350,7 @@ fn lower_host(
     let _ = r.prop("release");
     let containers = containers(&r, compose);
     let profile_node = r.str_prop("profile", "cis-l2");
-    let profile = profile_node.as_ref().and_then(|v| one_of(d, "`profile`", v, ir::HostProfile::NAMES)).map_or(
-        ir::HostProfile::default(),
-        |p| {
-            if p == "cis-l2" { ir::HostProfile::CisL2 } else { ir::HostProfile::CisL1 }
-        },
-    );
+    let profile = host_profile(profile_node.as_ref(), d);
     r.block_done();
     let mut host = ir::Host {
         containers: containers.clone(),
@@ -425,7 +420,25 @@ fn lower_host(
             _ => {}
         }
     }
-    // Level 2 writes auditd.conf, one auditd version's file.
+    level2_release(&host, profile_node, release, d);
+    Some(host)
+}
+
+/// `host profile=cis-l1|cis-l2`, Level 1 by default.
+fn host_profile(v: Option<&crate::ast::Spanned<String>>, d: &Diags) -> ir::HostProfile {
+    v.and_then(|v| one_of(d, "`profile`", v, ir::HostProfile::NAMES)).map_or(ir::HostProfile::default(), |p| {
+        if p == "cis-l2" { ir::HostProfile::CisL2 } else { ir::HostProfile::CisL1 }
+    })
+}
+
+/// Level 2 writes auditd.conf, one auditd version's file: an error on a release whose auditd
+/// is another.
+fn level2_release(
+    host: &ir::Host,
+    profile_node: Option<crate::ast::Spanned<String>>,
+    release: &stdlib::Release,
+    d: &Diags,
+) {
     let conf = stdlib::auditd_conf();
     if let Some(v) =
         profile_node.filter(|_| host.profile.level2() && host.audit.is_some() && release.auditd != conf.auditd)
@@ -442,7 +455,6 @@ fn lower_host(
             .help("pynoc has Debian 12's file only so far: use `profile=cis-l1` on this host, or `release=debian-12`"),
         );
     }
-    Some(host)
 }
 
 /// `accounts "deploy" "ops"`: the host's login accounts, made by the operator's provisioning;
