@@ -38,7 +38,7 @@ pub(super) fn emit(env: &Environment, cx: &Context) -> Result<Option<Artifact>, 
 
 /// The audit backlog the kernel's command line sets from boot: the rules' (`-b`), at CIS
 /// Level 2 with an `audit` section; none otherwise.
-pub(crate) fn audit_backlog(host: &Host) -> Option<u32> {
+fn audit_backlog(host: &Host) -> Option<u32> {
     host.audit.as_ref().filter(|_| host.profile.level2()).map(|a| a.buffer)
 }
 

@@ -17,6 +17,9 @@ use crate::ir::Host;
 use crate::stdlib;
 use crate::verify::{Status, brief, need, need_root};
 
+/// How the file takes effect: auditd rereads its configuration on SIGHUP (its unit has no reload).
+const RELOAD: &str = "kill -HUP \"$(cat /run/auditd.pid)\"";
+
 /// The artifact, when the host is hardened to Level 2 and has its audit rules.
 pub(super) fn emit(env: &Environment, cx: &Context) -> Result<Option<Artifact>, Error> {
     let Some(host) = cx.spec.host.as_ref() else { return Ok(None) };
@@ -27,7 +30,7 @@ pub(super) fn emit(env: &Environment, cx: &Context) -> Result<Option<Artifact>, 
         kind: Kind::Auditd,
         instance: None,
         install: Kind::Auditd.install(cx.spec),
-        apply: "kill -HUP \"$(cat /run/auditd.pid)\"".into(),
+        apply: RELOAD.into(),
         env: vec![],
         content: render(env, cx, Kind::Auditd, "auditd", &stdlib::auditd_conf().setting, &[])?,
     }))
@@ -72,12 +75,11 @@ fn judge(log: &str) -> Status {
     let started = said.iter().position(|l| STARTED.iter().any(|s| l.contains(s)));
     // Before it starts, the one acceptable remark: no MTA on the checking machine.
     let before = &said[..started.unwrap_or(said.len())];
-    let complaints: Vec<&&str> = before.iter().filter(|l| !l.starts_with("Email option is specified but")).collect();
+    let complaints: Vec<&str> =
+        before.iter().copied().filter(|l| !l.starts_with("Email option is specified but")).collect();
     match (started, complaints.is_empty()) {
         (Some(_), true) => Status::Pass,
-        (_, false) => {
-            Status::Fail(format!("auditd: {}", brief(&complaints.iter().map(|l| **l).collect::<Vec<_>>().join("\n"))))
-        }
+        (_, false) => Status::Fail(format!("auditd: {}", brief(&complaints.join("\n")))),
         (None, true) => Status::Fail(format!("auditd did not get past its configuration: {}", brief(log))),
     }
 }
@@ -99,7 +101,7 @@ pub(super) fn steps(p: &mut Steps, a: &Artifact, _host: &Host) {
     p.handlers.push(HandlerTask::new(
         Handler::ReloadAuditd.topic(),
         Handler::ReloadAuditd,
-        Cmd::argv(words(&["sh", "-c", "kill -HUP \"$(cat /run/auditd.pid)\""])),
+        Cmd::argv(words(&["sh", "-c", RELOAD])),
     ));
 }
 
